@@ -1,0 +1,529 @@
+"""What both stores share: the table of each aggregate and the repositories over it.
+
+A `Table` describes one aggregate: its entity class, the unique values each
+entity holds (usernames and aliases share the `address` namespace, say) and the
+non-unique keys it is looked up by. A store supplies a `Backend` per table: a
+handful of primitive operations. The typed repositories below are written once
+against those primitives, so the memory store and the SQLite store cannot
+drift apart in behaviour; only in how they keep rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Final, Generic, Protocol, TypeVar
+
+import attrs
+
+from provisioning.exceptions import Conflict, NotFound
+from provisioning.model import (
+    Account,
+    AuditEvent,
+    ClassOfService,
+    Domain,
+    DomainName,
+    EmailAddress,
+    Grant,
+    Invitation,
+    Mailbox,
+    Role,
+    User,
+    Username,
+)
+
+__all__ = [
+    "TABLES",
+    "Backend",
+    "Key",
+    "Repositories",
+    "Table",
+]
+
+
+class _Versioned(Protocol):
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def version(self) -> int: ...
+
+
+E = TypeVar("E", bound=_Versioned)
+
+
+@attrs.frozen
+class Key:
+    """A family of look-up values of a table.
+
+    `values` returns the values one entity holds (none, one or many). A unique
+    key has a `code`: the conflict code raised when a value is already held.
+    """
+
+    namespace: str
+    values: Callable[[object], Sequence[str]]
+    code: str | None = None
+
+    @property
+    def unique(self) -> bool:
+        """Whether a value of this key may belong to one entity only."""
+        return self.code is not None
+
+
+@attrs.frozen
+class Table(Generic[E]):
+    """The storage description of one aggregate."""
+
+    name: str
+    entity: type[E]
+    label: str
+    keys: tuple[Key, ...] = ()
+
+    def key(self, namespace: str) -> Key:
+        """The key called `namespace`."""
+        for key in self.keys:
+            if key.namespace == namespace:
+                return key
+        raise KeyError(namespace)
+
+
+class Backend(Protocol[E]):
+    """The primitive operations a store provides for one table, inside its transaction.
+
+    `insert` and `replace` maintain every key of the table and raise `Conflict`
+    with the key's code when a unique value is held by another entity; they
+    change nothing when they raise.
+    """
+
+    table: Table[E]
+
+    def fetch(self, entity_id: str, /) -> E | None: ...
+
+    def fetch_many(self, entity_ids: Sequence[str], /) -> dict[str, E]: ...
+
+    def insert(self, entity: E, /) -> None: ...
+
+    def replace(self, old: E, new: E, /) -> None: ...
+
+    def delete(self, entity: E, /) -> None: ...
+
+    def lookup(self, namespace: str, values: Sequence[str], /) -> dict[str, list[str]]:
+        """For each of `values` held under `namespace`: the ids holding it (absent: none)."""
+        ...
+
+    def ids(self) -> list[str]:
+        """Every id of the table, in the order the entities were inserted."""
+        ...
+
+    def size(self) -> int: ...
+
+
+def _fold(text: str) -> str:
+    return text.casefold()
+
+
+def _scoped(scope: str | None, name: str) -> str:
+    return f"{scope or '*'}\x1f{_fold(name)}"
+
+
+def _one(value: str | None) -> Sequence[str]:
+    return () if value is None else (value,)
+
+
+def _account_keys() -> tuple[Key, ...]:
+    def name(e: object) -> Sequence[str]:
+        assert isinstance(e, Account)
+        return (_fold(e.name),)
+
+    def parent(e: object) -> Sequence[str]:
+        assert isinstance(e, Account)
+        return _one(e.parent_id)
+
+    return (Key("account.name", name, "account.name_taken"), Key("account.parent", parent))
+
+
+def _domain_keys() -> tuple[Key, ...]:
+    def name(e: object) -> Sequence[str]:
+        assert isinstance(e, Domain)
+        return (e.name.ascii,)
+
+    def account(e: object) -> Sequence[str]:
+        assert isinstance(e, Domain)
+        return (e.account_id,)
+
+    def cos(e: object) -> Sequence[str]:
+        assert isinstance(e, Domain)
+        return _one(e.default_cos_id)
+
+    return (
+        Key("domain.name", name, "domain.taken"),
+        Key("domain.account", account),
+        Key("domain.cos", cos),
+    )
+
+
+def _cos_keys() -> tuple[Key, ...]:
+    def name(e: object) -> Sequence[str]:
+        assert isinstance(e, ClassOfService)
+        return (_scoped(e.account_id, e.name),)
+
+    def account(e: object) -> Sequence[str]:
+        assert isinstance(e, ClassOfService)
+        return (e.account_id or "*",)
+
+    return (Key("cos.name", name, "cos.name_taken"), Key("cos.account", account))
+
+
+def _user_keys() -> tuple[Key, ...]:
+    def addresses(e: object) -> Sequence[str]:
+        assert isinstance(e, User)
+        return e.addresses
+
+    def domain(e: object) -> Sequence[str]:
+        assert isinstance(e, User)
+        return (e.domain_id,)
+
+    def account(e: object) -> Sequence[str]:
+        assert isinstance(e, User)
+        return (e.account_id,)
+
+    def cos(e: object) -> Sequence[str]:
+        assert isinstance(e, User)
+        return _one(e.cos_id)
+
+    return (
+        Key("user.address", addresses, "address.taken"),
+        Key("user.domain", domain),
+        Key("user.account", account),
+        Key("user.cos", cos),
+    )
+
+
+def _role_keys() -> tuple[Key, ...]:
+    def name(e: object) -> Sequence[str]:
+        assert isinstance(e, Role)
+        return (_scoped(e.account_id, e.name),)
+
+    def account(e: object) -> Sequence[str]:
+        assert isinstance(e, Role)
+        return (e.account_id or "*",)
+
+    return (Key("role.name", name, "role.name_taken"), Key("role.account", account))
+
+
+def _grant_keys() -> tuple[Key, ...]:
+    def scope(e: object) -> Sequence[str]:
+        assert isinstance(e, Grant)
+        return (f"{e.user_id}\x1f{e.account_id}\x1f{e.mailbox_id or '*'}",)
+
+    def user(e: object) -> Sequence[str]:
+        assert isinstance(e, Grant)
+        return (e.user_id,)
+
+    def account(e: object) -> Sequence[str]:
+        assert isinstance(e, Grant)
+        return (e.account_id,)
+
+    return (
+        Key("grant.scope", scope, "grant.exists"),
+        Key("grant.user", user),
+        Key("grant.account", account),
+    )
+
+
+def _mailbox_keys() -> tuple[Key, ...]:
+    def address(e: object) -> Sequence[str]:
+        assert isinstance(e, Mailbox)
+        return (e.address.key,)
+
+    def account(e: object) -> Sequence[str]:
+        assert isinstance(e, Mailbox)
+        return (e.account_id,)
+
+    def owner(e: object) -> Sequence[str]:
+        assert isinstance(e, Mailbox)
+        return _one(e.owner_id)
+
+    return (
+        Key("mailbox.address", address, "mailbox.address_taken"),
+        Key("mailbox.account", account),
+        Key("mailbox.owner", owner),
+    )
+
+
+def _invitation_keys() -> tuple[Key, ...]:
+    def token(e: object) -> Sequence[str]:
+        assert isinstance(e, Invitation)
+        return (e.token_hash,)
+
+    def email(e: object) -> Sequence[str]:
+        assert isinstance(e, Invitation)
+        return (e.email.key,)
+
+    def account(e: object) -> Sequence[str]:
+        assert isinstance(e, Invitation)
+        return (e.account_id,)
+
+    return (
+        Key("invitation.token", token, "invitation.token_taken"),
+        Key("invitation.email", email),
+        Key("invitation.account", account),
+    )
+
+
+def _audit_keys() -> tuple[Key, ...]:
+    def account(e: object) -> Sequence[str]:
+        assert isinstance(e, AuditEvent)
+        return _one(e.account_id)
+
+    def entity(e: object) -> Sequence[str]:
+        assert isinstance(e, AuditEvent)
+        return (e.entity_id,)
+
+    return (Key("audit.account", account), Key("audit.entity", entity))
+
+
+@attrs.frozen
+class _Tables:
+    accounts: Table[Account] = Table("accounts", Account, "account", _account_keys())
+    domains: Table[Domain] = Table("domains", Domain, "domain", _domain_keys())
+    classes_of_service: Table[ClassOfService] = Table(
+        "classes_of_service", ClassOfService, "cos", _cos_keys()
+    )
+    users: Table[User] = Table("users", User, "user", _user_keys())
+    roles: Table[Role] = Table("roles", Role, "role", _role_keys())
+    grants: Table[Grant] = Table("grants", Grant, "grant", _grant_keys())
+    mailboxes: Table[Mailbox] = Table("mailboxes", Mailbox, "mailbox", _mailbox_keys())
+    invitations: Table[Invitation] = Table(
+        "invitations", Invitation, "invitation", _invitation_keys()
+    )
+    audit: Table[AuditEvent] = Table("audit_events", AuditEvent, "audit_event", _audit_keys())
+
+    def all(self) -> tuple[Table[Any], ...]:
+        """Every table, in a stable order."""
+        return tuple(getattr(self, f.name) for f in attrs.fields(type(self)))
+
+
+TABLES: Final = _Tables()
+"""The tables every store keeps."""
+
+
+@attrs.define
+class _Repository(Generic[E]):
+    """The generic half of every repository, over one backend."""
+
+    _rows: Backend[E]
+
+    def get(self, entity_id: str, /) -> E:
+        entity = self._rows.fetch(entity_id)
+        if entity is None:
+            raise NotFound(entity=self._rows.table.label, key=entity_id)
+        return entity
+
+    def find(self, entity_id: str, /) -> E | None:
+        return self._rows.fetch(entity_id)
+
+    def get_many(self, entity_ids: Iterable[str], /) -> dict[str, E]:
+        return self._rows.fetch_many(list(dict.fromkeys(entity_ids)))
+
+    def add(self, entity: E, /) -> E:
+        if self._rows.fetch(entity.id) is not None:
+            raise Conflict(code="id.taken", entity=self._rows.table.label, key=entity.id)
+        self._rows.insert(entity)
+        return entity
+
+    def update(self, entity: E, /) -> E:
+        current = self.get(entity.id)
+        self._check_version(current, entity.version)
+        stored = attrs.evolve(entity, version=current.version + 1)  # type: ignore[misc]
+        self._rows.replace(current, stored)
+        return stored
+
+    def remove(self, entity_id: str, /, *, version: int | None = None) -> None:
+        current = self.get(entity_id)
+        if version is not None:
+            self._check_version(current, version)
+        self._rows.delete(current)
+
+    def count(self) -> int:
+        return self._rows.size()
+
+    def _check_version(self, current: E, version: int) -> None:
+        if current.version != version:
+            raise Conflict(
+                code="version.stale",
+                entity=self._rows.table.label,
+                key=current.id,
+                expected_version=version,
+                actual_version=current.version,
+            )
+
+    def _holders(self, namespace: str, values: Sequence[str]) -> dict[str, list[str]]:
+        return self._rows.lookup(namespace, values)
+
+    def _first(self, namespace: str, value: str) -> E | None:
+        ids = self._rows.lookup(namespace, (value,)).get(value, [])
+        return self._rows.fetch(ids[0]) if ids else None
+
+    def _all(self, namespace: str, value: str, order: Callable[[E], str]) -> list[E]:
+        ids = self._rows.lookup(namespace, (value,)).get(value, [])
+        return sorted(self._rows.fetch_many(ids).values(), key=order)
+
+
+def _by_name(entity: Account | ClassOfService | Role) -> str:
+    return entity.name.casefold()
+
+
+class AccountRepo(_Repository[Account]):
+    """Accounts over a backend."""
+
+    def by_name(self, name: str, /) -> Account | None:
+        return self._first("account.name", _fold(name))
+
+    def children(self, parent_id: str, /) -> list[Account]:
+        return self._all("account.parent", parent_id, _by_name)
+
+
+class DomainRepo(_Repository[Domain]):
+    """Domains over a backend."""
+
+    def by_name(self, name: DomainName, /) -> Domain | None:
+        return self._first("domain.name", name.ascii)
+
+    def of_account(self, account_id: str, /) -> list[Domain]:
+        return self._all("domain.account", account_id, _by_domain_name)
+
+    def using_cos(self, cos_id: str, /) -> list[Domain]:
+        return self._all("domain.cos", cos_id, _by_domain_name)
+
+
+def _by_domain_name(domain: Domain) -> str:
+    return domain.name.ascii
+
+
+class ClassOfServiceRepo(_Repository[ClassOfService]):
+    """Classes of service over a backend."""
+
+    def by_name(self, account_id: str | None, name: str, /) -> ClassOfService | None:
+        return self._first("cos.name", _scoped(account_id, name))
+
+    def of_account(self, account_id: str | None, /) -> list[ClassOfService]:
+        return self._all("cos.account", account_id or "*", _by_name)
+
+
+def _by_username(user: User) -> str:
+    return user.username.key
+
+
+class UserRepo(_Repository[User]):
+    """Users over a backend."""
+
+    def by_username(self, username: Username, /) -> User | None:
+        user = self.by_address(username.key)
+        return user if user is not None and user.username == username else None
+
+    def by_address(self, address: EmailAddress | Username | str, /) -> User | None:
+        key = address if isinstance(address, str) else address.key
+        return self._first("user.address", key)
+
+    def holders(self, addresses: Iterable[str], /) -> dict[str, str]:
+        found = self._holders("user.address", list(dict.fromkeys(addresses)))
+        return {key: ids[0] for key, ids in found.items() if ids}
+
+    def of_domain(self, domain_id: str, /) -> list[User]:
+        return self._all("user.domain", domain_id, _by_username)
+
+    def of_account(self, account_id: str, /) -> list[User]:
+        return self._all("user.account", account_id, _by_username)
+
+    def using_cos(self, cos_id: str, /) -> list[User]:
+        return self._all("user.cos", cos_id, _by_username)
+
+
+class RoleRepo(_Repository[Role]):
+    """Roles over a backend."""
+
+    def by_name(self, account_id: str | None, name: str, /) -> Role | None:
+        return self._first("role.name", _scoped(account_id, name))
+
+    def of_account(self, account_id: str | None, /) -> list[Role]:
+        return self._all("role.account", account_id or "*", _by_name)
+
+
+class GrantRepo(_Repository[Grant]):
+    """Grants over a backend."""
+
+    def for_scope(self, user_id: str, account_id: str, mailbox_id: str | None, /) -> Grant | None:
+        return self._first("grant.scope", f"{user_id}\x1f{account_id}\x1f{mailbox_id or '*'}")
+
+    def of_user(self, user_id: str, /) -> list[Grant]:
+        return self._all("grant.user", user_id, _grant_order)
+
+    def of_account(self, account_id: str, /) -> list[Grant]:
+        return self._all("grant.account", account_id, _grant_order)
+
+
+def _grant_order(grant: Grant) -> str:
+    return f"{grant.account_id}\x1f{grant.mailbox_id or ''}\x1f{grant.user_id}"
+
+
+class MailboxRepo(_Repository[Mailbox]):
+    """Mailboxes over a backend."""
+
+    def by_address(self, address: EmailAddress, /) -> Mailbox | None:
+        return self._first("mailbox.address", address.key)
+
+    def of_account(self, account_id: str, /) -> list[Mailbox]:
+        return self._all("mailbox.account", account_id, lambda m: m.address.key)
+
+    def of_owner(self, user_id: str, /) -> list[Mailbox]:
+        return self._all("mailbox.owner", user_id, lambda m: m.address.key)
+
+
+def _by_creation(invitation: Invitation) -> str:
+    return f"{invitation.created_at.isoformat()}\x1f{invitation.id}"
+
+
+class InvitationRepo(_Repository[Invitation]):
+    """Invitations over a backend."""
+
+    def by_token_hash(self, token_hash: str, /) -> Invitation | None:
+        return self._first("invitation.token", token_hash)
+
+    def of_email(self, email: EmailAddress, /) -> list[Invitation]:
+        return self._all("invitation.email", email.key, _by_creation)
+
+    def of_account(self, account_id: str, /) -> list[Invitation]:
+        return self._all("invitation.account", account_id, _by_creation)
+
+
+class AuditRepo(_Repository[AuditEvent]):
+    """The audit log over a backend; events keep the order they were appended in."""
+
+    def append(self, event: AuditEvent, /) -> None:
+        self._rows.insert(event)
+
+    def events(
+        self, *, account_id: str | None = None, entity_id: str | None = None
+    ) -> list[AuditEvent]:
+        ids = self._rows.ids()
+        for namespace, value in (("audit.account", account_id), ("audit.entity", entity_id)):
+            if value is not None:
+                wanted = set(self._holders(namespace, [value]).get(value, []))
+                ids = [event_id for event_id in ids if event_id in wanted]
+        found = self._rows.fetch_many(ids)
+        return [found[event_id] for event_id in ids]
+
+
+@attrs.define
+class Repositories:
+    """Every repository of one unit of work, built over a store's backends."""
+
+    accounts: AccountRepo
+    domains: DomainRepo
+    classes_of_service: ClassOfServiceRepo
+    users: UserRepo
+    roles: RoleRepo
+    grants: GrantRepo
+    mailboxes: MailboxRepo
+    invitations: InvitationRepo
+    audit: AuditRepo

@@ -1,0 +1,325 @@
+"""The in-memory store, outbox, clock and id source.
+
+These are first-class adapters, not test helpers: notebooks and test suites use
+them as they are. The store keeps the same invariants as the SQLite store (the
+same contract test-suite runs over both): unique values per table, version
+checks, and units of work that are all or nothing.
+
+A unit of work holds the store's lock from `__enter__` to `__exit__`, so units
+of work of different threads run one after the other (serialisable). Writes go
+straight to the tables and are journalled; rollback replays the journal
+backwards, so a failed or uncommitted unit of work leaves the store exactly as
+it found it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import Any, Generic, Self, TypeVar
+
+import attrs
+
+from provisioning.adapters._tables import (
+    TABLES,
+    AccountRepo,
+    AuditRepo,
+    ClassOfServiceRepo,
+    DomainRepo,
+    GrantRepo,
+    InvitationRepo,
+    MailboxRepo,
+    Repositories,
+    RoleRepo,
+    Table,
+    UserRepo,
+)
+from provisioning.exceptions import Conflict, ProvisioningError
+from provisioning.ports import Message
+
+__all__ = ["FixedClock", "MemoryStore", "MemoryUnitOfWork", "Outbox", "SequentialIds"]
+
+E = TypeVar("E")
+
+
+@attrs.define
+class _Rows(Generic[E]):
+    """The committed-or-in-flight contents of one table, with its key indexes."""
+
+    table: Table[Any]
+    rows: dict[str, E] = attrs.Factory(dict)
+    # namespace -> value -> ids holding it (a dict used as an insertion-ordered set)
+    keys: dict[str, dict[str, dict[str, None]]] = attrs.Factory(dict)
+
+    def put(self, entity_id: str, entity: E | None) -> E | None:
+        """Set (or, with None, delete) one row and its keys, unconditionally; return the old row."""
+        old = self.rows.pop(entity_id, None)
+        if old is not None:
+            for key in self.table.keys:
+                index = self.keys.setdefault(key.namespace, {})
+                for value in key.values(old):
+                    holders = index.get(value)
+                    if holders is not None:
+                        holders.pop(entity_id, None)
+                        if not holders:
+                            del index[value]
+        if entity is not None:
+            self.rows[entity_id] = entity
+            for key in self.table.keys:
+                index = self.keys.setdefault(key.namespace, {})
+                for value in key.values(entity):
+                    index.setdefault(value, {})[entity_id] = None
+        return old
+
+    def taken(self, entity: object, entity_id: str) -> Conflict | None:
+        """The conflict `entity` would cause with another row's unique value, if any."""
+        for key in self.table.keys:
+            if key.code is None:
+                continue
+            index = self.keys.get(key.namespace, {})
+            for value in key.values(entity):
+                if any(holder != entity_id for holder in index.get(value, ())):
+                    return Conflict(code=key.code, entity=self.table.label, key=value)
+        return None
+
+
+@attrs.define
+class _Journalled(Generic[E]):
+    """One unit of work's view of a table: every write is journalled for rollback."""
+
+    table: Table[Any]
+    _rows: _Rows[E]
+    _uow: MemoryUnitOfWork
+
+    def fetch(self, entity_id: str, /) -> E | None:
+        self._uow.ensure_open()
+        return self._rows.rows.get(entity_id)
+
+    def fetch_many(self, entity_ids: Sequence[str], /) -> dict[str, E]:
+        self._uow.ensure_open()
+        rows = self._rows.rows
+        return {i: rows[i] for i in entity_ids if i in rows}
+
+    def insert(self, entity: E, /) -> None:
+        self._write(entity.id, entity)  # type: ignore[attr-defined]
+
+    def replace(self, old: E, new: E, /) -> None:
+        del old
+        self._write(new.id, new)  # type: ignore[attr-defined]
+
+    def delete(self, entity: E, /) -> None:
+        self._uow.ensure_open()
+        entity_id: str = entity.id  # type: ignore[attr-defined]
+        self._uow.journal.append((self._rows, entity_id, self._rows.put(entity_id, None)))
+
+    def lookup(self, namespace: str, values: Sequence[str], /) -> dict[str, list[str]]:
+        self._uow.ensure_open()
+        index = self._rows.keys.get(namespace, {})
+        return {value: list(index[value]) for value in values if index.get(value)}
+
+    def ids(self) -> list[str]:
+        self._uow.ensure_open()
+        return list(self._rows.rows)
+
+    def size(self) -> int:
+        self._uow.ensure_open()
+        return len(self._rows.rows)
+
+    def _write(self, entity_id: str, entity: E) -> None:
+        self._uow.ensure_open()
+        conflict = self._rows.taken(entity, entity_id)
+        if conflict is not None:
+            raise conflict
+        self._uow.journal.append((self._rows, entity_id, self._rows.put(entity_id, entity)))
+
+
+@attrs.define
+class MemoryStore:
+    """A store that keeps everything in this process's memory.
+
+    >>> store = MemoryStore()
+    >>> with store.unit_of_work() as uow:
+    ...     uow.accounts.count()
+    0
+    """
+
+    _tables: dict[str, _Rows[Any]] = attrs.field(
+        init=False, factory=lambda: {t.name: _Rows(t) for t in TABLES.all()}
+    )
+    _lock: threading.Lock = attrs.field(init=False, factory=threading.Lock)
+    _owner: int | None = attrs.field(init=False, default=None)
+
+    def unit_of_work(self) -> MemoryUnitOfWork:
+        """A new unit of work over this store."""
+        return MemoryUnitOfWork(self)
+
+    def _acquire(self) -> None:
+        me = threading.get_ident()
+        if self._owner == me:
+            raise ProvisioningError(
+                "store.nested_unit_of_work: this thread already has a unit of work open"
+            )
+        self._lock.acquire()
+        self._owner = me
+
+    def _release(self) -> None:
+        self._owner = None
+        self._lock.release()
+
+
+_Undo = tuple[_Rows[Any], str, Any]
+
+
+class MemoryUnitOfWork:
+    """A unit of work over a `MemoryStore`; see the module docstring for its semantics."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+        self._open = False
+        self.journal: list[_Undo] = []
+        tables = store._tables  # noqa: SLF001 - the store and its unit of work are one adapter
+        repos = Repositories(
+            accounts=AccountRepo(self._view(tables, TABLES.accounts)),
+            domains=DomainRepo(self._view(tables, TABLES.domains)),
+            classes_of_service=ClassOfServiceRepo(self._view(tables, TABLES.classes_of_service)),
+            users=UserRepo(self._view(tables, TABLES.users)),
+            roles=RoleRepo(self._view(tables, TABLES.roles)),
+            grants=GrantRepo(self._view(tables, TABLES.grants)),
+            mailboxes=MailboxRepo(self._view(tables, TABLES.mailboxes)),
+            invitations=InvitationRepo(self._view(tables, TABLES.invitations)),
+            audit=AuditRepo(self._view(tables, TABLES.audit)),
+        )
+        self.accounts = repos.accounts
+        self.domains = repos.domains
+        self.classes_of_service = repos.classes_of_service
+        self.users = repos.users
+        self.roles = repos.roles
+        self.grants = repos.grants
+        self.mailboxes = repos.mailboxes
+        self.invitations = repos.invitations
+        self.audit = repos.audit
+
+    def _view(self, tables: dict[str, _Rows[Any]], table: Table[E]) -> _Journalled[E]:
+        return _Journalled(table, tables[table.name], self)
+
+    def ensure_open(self) -> None:
+        """Refuse repository use outside the `with` block."""
+        if not self._open:
+            raise ProvisioningError(
+                "store.closed_unit_of_work: use the unit of work inside a `with` block"
+            )
+
+    def __enter__(self) -> Self:
+        self._store._acquire()  # noqa: SLF001
+        self._open = True
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            self.rollback()
+        finally:
+            self._open = False
+            self._store._release()  # noqa: SLF001
+
+    def commit(self) -> None:
+        """Keep every change made so far."""
+        self.ensure_open()
+        self.journal.clear()
+
+    def rollback(self) -> None:
+        """Undo every change made since the last commit."""
+        self._undo_to(0)
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """Undo the block's changes if it raises, then let the exception propagate."""
+        self.ensure_open()
+        mark = len(self.journal)
+        try:
+            yield
+        except BaseException:
+            self._undo_to(mark)
+            raise
+
+    def _undo_to(self, mark: int) -> None:
+        while len(self.journal) > mark:
+            rows, entity_id, previous = self.journal.pop()
+            rows.put(entity_id, previous)
+
+
+@attrs.define
+class Outbox:
+    """A notifier that keeps every message it is sent, for tests and notebooks.
+
+    >>> from provisioning.ports import Message
+    >>> outbox = Outbox()
+    >>> outbox.send([Message(template="hello", to="ann@acme.example")])
+    >>> [m.template for m in outbox.messages]
+    ['hello']
+    """
+
+    messages: list[Message] = attrs.Factory(list)
+
+    def send(self, messages: Collection[Message], /) -> None:
+        """Keep the messages, in order."""
+        self.messages.extend(messages)
+
+    def clear(self) -> None:
+        """Forget every message kept so far."""
+        self.messages.clear()
+
+
+@attrs.define
+class FixedClock:
+    """A clock that stands still until told to move; for deterministic tests.
+
+    >>> clock = FixedClock(datetime(2026, 1, 1, tzinfo=UTC))
+    >>> clock.advance(days=7).isoformat()
+    '2026-01-08T00:00:00+00:00'
+    """
+
+    current: datetime = attrs.field()
+
+    @current.validator
+    def _aware(self, attribute: attrs.Attribute[datetime], value: datetime) -> None:
+        del attribute
+        if value.tzinfo is None:
+            msg = "FixedClock needs a timezone-aware datetime"
+            raise ValueError(msg)
+
+    def now(self) -> datetime:
+        """The time the clock shows."""
+        return self.current
+
+    def advance(self, **delta: float) -> datetime:
+        """Move the clock forward by `timedelta(**delta)` and return the new time."""
+        self.current = self.current + timedelta(**delta)
+        return self.current
+
+
+@attrs.define
+class SequentialIds:
+    """Ids `prefix-1`, `prefix-2` ...: readable and deterministic, for tests and examples.
+
+    >>> ids = SequentialIds()
+    >>> ids.new_id(), ids.new_id()
+    ('id-1', 'id-2')
+    """
+
+    prefix: str = "id"
+    _counter: Iterator[int] = attrs.field(init=False, factory=lambda: itertools.count(1))
+    _lock: threading.Lock = attrs.field(init=False, factory=threading.Lock)
+
+    def new_id(self) -> str:
+        """The next id."""
+        with self._lock:
+            return f"{self.prefix}-{next(self._counter)}"

@@ -1,0 +1,226 @@
+"""Errors and validation issues.
+
+Every error the library raises derives from `ProvisioningError`. Subclasses
+carry typed, keyword-only fields and build their message from them, so callers
+branch on `code` and the other fields, never on text. All of them pickle, so
+they cross process boundaries intact.
+
+Validation does not stop at the first problem: it collects `Issue` records and
+raises one `ValidationFailed` holding all of them.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from typing import Any, Self
+
+import attrs
+
+__all__ = [
+    "Conflict",
+    "InvalidValue",
+    "Issue",
+    "Location",
+    "NotFound",
+    "PermissionDenied",
+    "ProvisioningError",
+    "Severity",
+    "ValidationFailed",
+]
+
+
+class Severity(enum.StrEnum):
+    """How much an issue matters: errors block a plan, warnings never do."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+
+def _column_letters(column: int) -> str:
+    letters = ""
+    while column > 0:
+        column, remainder = divmod(column - 1, 26)
+        letters = chr(ord("A") + remainder) + letters
+    return letters
+
+
+@attrs.frozen
+class Location:
+    """Where in a spreadsheet an issue was found; rows and columns count from 1.
+
+    >>> str(Location(sheet="Users", row=7, column=3))
+    'Users!C7'
+    """
+
+    sheet: str
+    row: int | None = None
+    column: int | None = None
+
+    def __str__(self) -> str:
+        cell = ""
+        if self.column is not None:
+            cell += _column_letters(self.column)
+        if self.row is not None:
+            cell += str(self.row)
+        return f"{self.sheet}!{cell}" if cell else self.sheet
+
+
+@attrs.frozen
+class Issue:
+    """One problem found while validating: a stable code, words for people, and where.
+
+    `command` is the position of the offending command in the batch that was
+    planned, so a caller can map an issue back to its input row.
+    """
+
+    code: str
+    message: str
+    field: str | None = None
+    location: Location | None = None
+    severity: Severity = Severity.ERROR
+    command: int | None = None
+
+    @property
+    def blocking(self) -> bool:
+        """True for errors; a warning is reported but never stops a change."""
+        return self.severity is Severity.ERROR
+
+    def at(self, command: int) -> Self:
+        """This issue, attributed to the command at position `command`."""
+        return attrs.evolve(self, command=command)
+
+    def __str__(self) -> str:
+        where = []
+        if self.location is not None:
+            where.append(str(self.location))
+        elif self.command is not None:
+            where.append(f"command {self.command}")
+        if self.field is not None and self.location is None:
+            where.append(self.field)
+        suffix = f" @ {' '.join(where)}" if where else ""
+        prefix = "warning: " if self.severity is Severity.WARNING else ""
+        return f"{prefix}{self.code}{suffix}: {self.message}"
+
+
+class ProvisioningError(Exception):
+    """Root of every error raised by `provisioning`.
+
+    Subclasses pass their keyword fields to `__init__` here; they are kept so
+    the error pickles and compares field by field.
+    """
+
+    def __init__(self, message: str, /, **fields: Any) -> None:
+        super().__init__(message)
+        self._fields = fields
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self._fields))
+
+
+def _rebuild(cls: type[ProvisioningError], fields: dict[str, Any]) -> ProvisioningError:
+    return cls(**fields)
+
+
+class InvalidValue(ProvisioningError, ValueError):
+    """A value (email, domain, username, phone ...) could not be parsed.
+
+    `code` is the stable issue code (`email.invalid` ...); `issue()` turns the
+    error into an `Issue` for a validation report.
+    """
+
+    def __init__(self, *, code: str, field: str, value: str, reason: str) -> None:
+        super().__init__(
+            f"{code}: {value!r} is not valid for {field}: {reason}",
+            code=code,
+            field=field,
+            value=value,
+            reason=reason,
+        )
+        self.code = code
+        self.field = field
+        self.value = value
+        self.reason = reason
+
+    def issue(self) -> Issue:
+        """This error as a validation issue."""
+        return Issue(code=self.code, message=f"{self.value!r}: {self.reason}", field=self.field)
+
+
+class ValidationFailed(ProvisioningError):
+    """One or more blocking issues were found; `issues` holds every one of them."""
+
+    def __init__(self, *, issues: Iterable[Issue]) -> None:
+        issues = tuple(issues)
+        blocking = sum(1 for issue in issues if issue.blocking)
+        lines = "\n".join(f"  {issue}" for issue in issues)
+        super().__init__(f"{blocking} blocking issue(s):\n{lines}", issues=issues)
+        self.issues = issues
+
+    @property
+    def codes(self) -> list[str]:
+        """The issue codes, in order; handy for assertions and logs."""
+        return [issue.code for issue in self.issues]
+
+
+class PermissionDenied(ProvisioningError):
+    """The acting principal lacks `permission` in `account_id` (None: platform level)."""
+
+    def __init__(self, *, actor: str, permission: str, account_id: str | None) -> None:
+        scope = f"account {account_id}" if account_id is not None else "the platform"
+        super().__init__(
+            f"permission.denied: {actor} may not {permission} in {scope}",
+            actor=actor,
+            permission=permission,
+            account_id=account_id,
+        )
+        self.code = "permission.denied"
+        self.actor = actor
+        self.permission = permission
+        self.account_id = account_id
+
+
+class NotFound(ProvisioningError):
+    """No `entity` is known under `key`."""
+
+    def __init__(self, *, entity: str, key: str) -> None:
+        super().__init__(f"{entity}.not_found: no {entity} {key!r}", entity=entity, key=key)
+        self.code = f"{entity}.not_found"
+        self.entity = entity
+        self.key = key
+
+
+class Conflict(ProvisioningError):
+    """A change collided with the stored state.
+
+    Either the entity changed since it was read (`code` `version.stale`, with
+    the versions) or a unique value is already held (`code` such as
+    `address.taken`, with the contested `key`). Nothing was written.
+    """
+
+    def __init__(
+        self,
+        *,
+        code: str,
+        entity: str,
+        key: str,
+        expected_version: int | None = None,
+        actual_version: int | None = None,
+    ) -> None:
+        if code == "version.stale":
+            detail = f"{entity} {key} is at version {actual_version}, not {expected_version}"
+        else:
+            detail = f"{entity} value {key!r} is already in use"
+        super().__init__(
+            f"{code}: {detail}",
+            code=code,
+            entity=entity,
+            key=key,
+            expected_version=expected_version,
+            actual_version=actual_version,
+        )
+        self.code = code
+        self.entity = entity
+        self.key = key
+        self.expected_version = expected_version
+        self.actual_version = actual_version

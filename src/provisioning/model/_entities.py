@@ -1,0 +1,365 @@
+"""Entities: the things the platform stores, each with an id and a version.
+
+Entities are frozen attrs classes; a change is `attrs.evolve(entity, ...)` and
+goes back to the store with the version it was read at. Equality is by `id`
+only (every other field is declared with `eq=False` by `_by_id`), so two
+snapshots of one user taken at different versions are the same user.
+
+Secret fields (password hashes, TOTP secrets, token hashes) carry the metadata
+flag `SECRET`: they are hidden from `repr` and dropped by every export.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from datetime import datetime
+from typing import Any, Final
+
+import attrs
+
+from provisioning.model._values import DomainName, EmailAddress, PhoneNumber, Username
+
+__all__ = [
+    "SECRET",
+    "Account",
+    "AuditEvent",
+    "ClassOfService",
+    "Credentials",
+    "Domain",
+    "DomainStatus",
+    "Grant",
+    "Invitation",
+    "InvitationStatus",
+    "Mailbox",
+    "MailboxKind",
+    "MailboxOffer",
+    "MfaState",
+    "MfaStatus",
+    "Permission",
+    "Profile",
+    "Role",
+    "Scope",
+    "User",
+    "UserSource",
+    "UserStatus",
+    "valid_name",
+]
+
+SECRET: Final = "provisioning.secret"
+"""Field metadata key marking a secret: hidden from repr, never exported."""
+
+_NAME = re.compile(r"\w[\w.&' \-]{0,63}")
+
+
+def _by_id(cls: type, fields: list[attrs.Attribute[Any]]) -> list[attrs.Attribute[Any]]:
+    """Field transformer: only `id` takes part in equality and hashing."""
+    del cls
+    return [f if f.name == "id" else f.evolve(eq=False, order=False) for f in fields]
+
+
+def valid_name(value: str) -> bool:
+    """Whether `value` is an acceptable name for an account, class of service or role.
+
+    1 to 64 characters: letters (any script), digits, '_', spaces and `.&'-`,
+    starting with a letter, digit or '_' and not ending in a space.
+    """
+    return bool(_NAME.fullmatch(value)) and value == value.rstrip()
+
+
+def _name(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+    del instance
+    if not valid_name(value):
+        msg = f"{attribute.name} is not a valid name: {value!r}"
+        raise ValueError(msg)
+
+
+def _positive(instance: object, attribute: attrs.Attribute[int], value: int) -> None:
+    del instance
+    if value < 1:
+        msg = f"{attribute.name} must be at least 1, not {value}"
+        raise ValueError(msg)
+
+
+class Scope(enum.StrEnum):
+    """Where a permission or role applies: a whole account or one mailbox."""
+
+    ACCOUNT = "account"
+    MAILBOX = "mailbox"
+
+
+class DomainStatus(enum.StrEnum):
+    """Lifecycle of a domain: pending -> verified -> active -> inactive."""
+
+    PENDING = "pending"
+    VERIFIED = "verified"
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+
+
+class UserSource(enum.StrEnum):
+    """Who manages a user: administrators here, or a directory service."""
+
+    MANUAL = "manual"
+    DIRECTORY = "directory"
+
+
+class UserStatus(enum.StrEnum):
+    """Whether a user may sign in."""
+
+    ACTIVE = "active"
+    DISABLED = "disabled"
+
+
+class MfaStatus(enum.StrEnum):
+    """Multi-factor enrolment: none yet, enrolled but not finalised, or active."""
+
+    NONE = "none"
+    PENDING = "pending"
+    ACTIVE = "active"
+
+
+class MailboxKind(enum.StrEnum):
+    """A shared mailbox of an account, or the personal mailbox of one user."""
+
+    SHARED = "shared"
+    PERSONAL = "personal"
+
+
+class InvitationStatus(enum.StrEnum):
+    """Lifecycle of an invitation."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
+
+
+@attrs.frozen
+class Permission:
+    """One grantable capability, such as `users.create`, valid at one scope."""
+
+    name: str
+    scope: Scope
+    description: str
+
+
+@attrs.frozen(field_transformer=_by_id)
+class Account:
+    """A tenant: an organisation or customer, optionally under a parent account.
+
+    A parent account (a reseller, say) reaches into its customers only through
+    an explicit support-access grant, never by being the parent.
+    """
+
+    id: str
+    name: str = attrs.field(validator=_name)
+    created_at: datetime
+    parent_id: str | None = None
+    personal_mailbox_on_create: bool = False
+    version: int = attrs.field(default=1, validator=_positive)
+
+
+@attrs.frozen(field_transformer=_by_id)
+class Domain:
+    """A mail domain of an account, with its lifecycle and security defaults."""
+
+    id: str
+    account_id: str
+    name: DomainName
+    created_at: datetime
+    verification_token: str
+    status: DomainStatus = DomainStatus.PENDING
+    primary_domain: DomainName | None = None
+    require_2fa: bool = False
+    captcha_on_login: bool = False
+    default_cos_id: str | None = None
+    version: int = attrs.field(default=1, validator=_positive)
+
+
+@attrs.frozen(field_transformer=_by_id)
+class ClassOfService:
+    """A named bundle of behaviour attached to every user (quota, features, panel access).
+
+    `account_id` is None for a platform-wide class of service. A `system` class
+    of service is reserved for the platform's own use and is never assigned to
+    a user.
+    """
+
+    id: str
+    name: str = attrs.field(validator=_name)
+    account_id: str | None = None
+    description: str = ""
+    system: bool = False
+    admin_panel: bool = False
+    quota_mb: int | None = attrs.field(default=None)
+    features: frozenset[str] = frozenset()
+    version: int = attrs.field(default=1, validator=_positive)
+
+    @quota_mb.validator
+    def _check_quota(self, attribute: attrs.Attribute[int | None], value: int | None) -> None:
+        if value is not None and value < 0:
+            msg = f"{attribute.name} must not be negative, not {value}"
+            raise ValueError(msg)
+
+
+@attrs.frozen
+class Profile:
+    """What people see of a user. `display_name_manual` records a hand-set display name."""
+
+    first_name: str = ""
+    last_name: str = ""
+    display_name: str = ""
+    display_name_manual: bool = False
+    alternate_email: EmailAddress | None = None
+    mobile: PhoneNumber | None = None
+    timezone: str | None = None
+
+    @property
+    def full_name(self) -> str:
+        """First and last name joined by a space (empty parts left out)."""
+        return " ".join(part for part in (self.first_name, self.last_name) if part)
+
+    @property
+    def can_recover_password(self) -> bool:
+        """Self-service recovery needs an alternate email or a mobile number."""
+        return self.alternate_email is not None or self.mobile is not None
+
+
+@attrs.frozen
+class Credentials:
+    """A user's password state; the hash is a secret."""
+
+    password_hash: str | None = attrs.field(default=None, repr=False, metadata={SECRET: True})
+    must_change: bool = False
+    changed_at: datetime | None = None
+
+
+@attrs.frozen
+class MfaState:
+    """Multi-factor authentication: whether it is required and how far enrolment got."""
+
+    required: bool = False
+    status: MfaStatus = MfaStatus.NONE
+    secret: str | None = attrs.field(default=None, repr=False, metadata={SECRET: True})
+    last_step: int | None = None
+
+
+@attrs.frozen(field_transformer=_by_id)
+class User:
+    """A person's login on one domain of one account."""
+
+    id: str
+    account_id: str
+    domain_id: str
+    username: Username
+    created_at: datetime
+    updated_at: datetime
+    cos_id: str | None = None
+    source: UserSource = UserSource.MANUAL
+    directory_service: str | None = None
+    profile: Profile = Profile()
+    aliases: tuple[EmailAddress, ...] = ()
+    status: UserStatus = UserStatus.ACTIVE
+    corporate: bool = False
+    credentials: Credentials = Credentials()
+    mfa: MfaState = MfaState()
+    version: int = attrs.field(default=1, validator=_positive)
+
+    @property
+    def addresses(self) -> tuple[str, ...]:
+        """The case-insensitive keys this user holds: its username, then its aliases."""
+        return (self.username.key, *(alias.key for alias in self.aliases))
+
+
+@attrs.frozen(field_transformer=_by_id)
+class Role:
+    """A named preset of permissions at one scope; `account_id` None marks a system role."""
+
+    id: str
+    name: str = attrs.field(validator=_name)
+    scope: Scope = Scope.ACCOUNT
+    permissions: frozenset[str] = frozenset()
+    account_id: str | None = None
+    description: str = ""
+    version: int = attrs.field(default=1, validator=_positive)
+
+    @property
+    def system(self) -> bool:
+        """System roles ship with the platform and belong to no account."""
+        return self.account_id is None
+
+
+@attrs.frozen(field_transformer=_by_id)
+class Grant:
+    """What one user holds in one account, or in one mailbox of it.
+
+    Effective permissions are the union of the roles' presets and the
+    individually selected `permissions`.
+    """
+
+    id: str
+    user_id: str
+    account_id: str
+    mailbox_id: str | None = None
+    role_ids: frozenset[str] = frozenset()
+    permissions: frozenset[str] = frozenset()
+    version: int = attrs.field(default=1, validator=_positive)
+
+
+@attrs.frozen(field_transformer=_by_id)
+class Mailbox:
+    """A shared mailbox of an account or a user's personal mailbox."""
+
+    id: str
+    account_id: str
+    address: EmailAddress
+    kind: MailboxKind = MailboxKind.SHARED
+    display_name: str = ""
+    owner_id: str | None = None
+    version: int = attrs.field(default=1, validator=_positive)
+
+
+@attrs.frozen
+class MailboxOffer:
+    """Mailbox-scope access offered by an invitation."""
+
+    mailbox_id: str
+    role_ids: frozenset[str] = frozenset()
+    permissions: frozenset[str] = frozenset()
+
+
+@attrs.frozen(field_transformer=_by_id)
+class Invitation:
+    """An offer of access to an account, sent to an email address.
+
+    Only the hash of the invitation token is kept.
+    """
+
+    id: str
+    account_id: str
+    email: EmailAddress
+    inviter_id: str
+    created_at: datetime
+    expires_at: datetime
+    token_hash: str = attrs.field(repr=False, metadata={SECRET: True})
+    status: InvitationStatus = InvitationStatus.PENDING
+    role_ids: frozenset[str] = frozenset()
+    permissions: frozenset[str] = frozenset()
+    mailboxes: tuple[MailboxOffer, ...] = ()
+    version: int = attrs.field(default=1, validator=_positive)
+
+
+@attrs.frozen(field_transformer=_by_id)
+class AuditEvent:
+    """One recorded change: who did what to which entity, and when."""
+
+    id: str
+    occurred_at: datetime
+    actor: str
+    action: str
+    entity: str
+    entity_id: str
+    account_id: str | None = None
+    detail: str = ""

@@ -1,0 +1,194 @@
+"""Value objects: email addresses, domain names and fully-qualified usernames.
+
+Each value is parsed once, at the edge, into a normalised immutable form; code
+that holds one never re-checks it. Parsing failures raise `InvalidValue`, which
+carries the stable issue code a caller branches on.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final, Self
+
+import attrs
+from email_validator import EmailNotValidError, validate_email
+
+from provisioning.exceptions import InvalidValue
+
+__all__ = ["DomainName", "EmailAddress", "PhoneNumber", "Username"]
+
+_MAX_DOMAIN_LENGTH: Final = 253
+_E164: Final = re.compile(r"\+[1-9][0-9]{6,14}")
+
+
+def _validated(text: str, *, field: str, code: str) -> tuple[str, str, str]:
+    """Run email-validator offline and return (local part, unicode domain, ascii domain).
+
+    Every option is passed explicitly so the library's module-level defaults,
+    which any importer may change, have no effect on us.
+    """
+    try:
+        result = validate_email(
+            text,
+            allow_smtputf8=True,
+            allow_empty_local=False,
+            allow_quoted_local=False,
+            allow_domain_literal=False,
+            allow_display_name=False,
+            check_deliverability=False,
+            test_environment=False,
+            globally_deliverable=True,
+        )
+    except EmailNotValidError as exc:
+        raise InvalidValue(code=code, field=field, value=text, reason=str(exc)) from None
+    return result.local_part, result.domain, result.ascii_domain
+
+
+@attrs.frozen(order=True)
+class DomainName:
+    """A DNS domain name, IDNA-normalised and lower-case.
+
+    `unicode` is the form people read (`bücher.example`), `ascii` the form DNS
+    and mail servers use (`xn--bcher-kva.example`). Two names are equal when
+    their ASCII forms are.
+
+    >>> DomainName.parse("Bücher.Example.").ascii
+    'xn--bcher-kva.example'
+    """
+
+    ascii: str
+    unicode: str = attrs.field(eq=False, order=False)
+
+    @classmethod
+    def parse(cls, text: str, *, field: str = "domain") -> Self:
+        """Normalise `text` or raise `InvalidValue` with code `domain.invalid`."""
+        if not isinstance(text, str):
+            raise InvalidValue(code="domain.invalid", field=field, value=repr(text), reason="not text")
+        candidate = text.strip().rstrip(".")
+        if not candidate or "@" in candidate or len(candidate) > _MAX_DOMAIN_LENGTH:
+            raise InvalidValue(
+                code="domain.invalid",
+                field=field,
+                value=text,
+                reason="a domain name has 1 to 253 characters and no '@'",
+            )
+        # A domain is valid exactly when an ordinary address on it is; this reuses
+        # email-validator's IDNA 2008, label-length and special-use rules.
+        _, unicode, ascii_ = _validated(f"postmaster@{candidate}", field=field, code="domain.invalid")
+        return cls(ascii=ascii_.lower(), unicode=unicode.lower())
+
+    def __str__(self) -> str:
+        return self.unicode
+
+
+@attrs.frozen(order=True)
+class EmailAddress:
+    """A syntactically valid email address, normalised (no DNS look-ups).
+
+    The local part keeps its case (mail servers may honour it); `key` is the
+    case-insensitive form the platform uses for uniqueness.
+
+    >>> address = EmailAddress.parse("Ann.Lee@Bücher.example")
+    >>> str(address), address.key
+    ('Ann.Lee@bücher.example', 'ann.lee@xn--bcher-kva.example')
+    """
+
+    local: str
+    domain: DomainName
+
+    @classmethod
+    def parse(cls, text: str, *, field: str = "email") -> Self:
+        """Normalise `text` or raise `InvalidValue` with code `email.invalid`."""
+        if not isinstance(text, str):
+            raise InvalidValue(code="email.invalid", field=field, value=repr(text), reason="not text")
+        local, unicode, ascii_ = _validated(text.strip(), field=field, code="email.invalid")
+        return cls(local=local, domain=DomainName(ascii=ascii_.lower(), unicode=unicode.lower()))
+
+    @property
+    def key(self) -> str:
+        """Case-insensitive identity used for platform-wide uniqueness."""
+        return f"{self.local.casefold()}@{self.domain.ascii}"
+
+    @property
+    def ascii(self) -> str | None:
+        """The all-ASCII form, or None when the local part itself is not ASCII."""
+        return f"{self.local}@{self.domain.ascii}" if self.local.isascii() else None
+
+    def __str__(self) -> str:
+        return f"{self.local}@{self.domain.unicode}"
+
+
+@attrs.frozen(order=True)
+class Username:
+    """A fully-qualified login name: a local part and the domain it lives on.
+
+    Users are always attached to a domain and identified by the whole name, so
+    `ann@acme.example` and `ann@other.example` are different users.
+    """
+
+    local: str
+    domain: DomainName
+
+    @classmethod
+    def parse(cls, text: str, *, field: str = "username") -> Self:
+        """Normalise `text` or raise `InvalidValue` with code `username.invalid`."""
+        if not isinstance(text, str):
+            raise InvalidValue(
+                code="username.invalid", field=field, value=repr(text), reason="not text"
+            )
+        if "@" not in text:
+            raise InvalidValue(
+                code="username.invalid",
+                field=field,
+                value=text,
+                reason="a username is fully qualified: local part, '@', domain",
+            )
+        local, unicode, ascii_ = _validated(text.strip(), field=field, code="username.invalid")
+        return cls(local=local, domain=DomainName(ascii=ascii_.lower(), unicode=unicode.lower()))
+
+    @classmethod
+    def of(cls, local: str, domain: DomainName, *, field: str = "username") -> Self:
+        """Build a username from a local part and an already-parsed domain."""
+        return cls.parse(f"{local}@{domain.unicode}", field=field)
+
+    @property
+    def key(self) -> str:
+        """Case-insensitive identity used for platform-wide uniqueness."""
+        return f"{self.local.casefold()}@{self.domain.ascii}"
+
+    @property
+    def address(self) -> EmailAddress:
+        """The username as a mail address."""
+        return EmailAddress(local=self.local, domain=self.domain)
+
+    def __str__(self) -> str:
+        return f"{self.local}@{self.domain.unicode}"
+
+
+@attrs.frozen(order=True)
+class PhoneNumber:
+    """A phone number in E.164 form (`+` country code and subscriber number).
+
+    Only the E.164 shape is checked; numbering-plan rules arrive with the
+    telephony features.
+    """
+
+    e164: str
+
+    @classmethod
+    def parse(cls, text: str, *, field: str = "phone") -> Self:
+        """Strip spaces, dashes, dots and brackets; raise `phone.invalid` if not E.164."""
+        if not isinstance(text, str):
+            raise InvalidValue(code="phone.invalid", field=field, value=repr(text), reason="not text")
+        compact = re.sub(r"[\s\-.()]", "", text)
+        if not _E164.fullmatch(compact):
+            raise InvalidValue(
+                code="phone.invalid",
+                field=field,
+                value=text,
+                reason="expected E.164: '+', a country code and 7 to 15 digits in all",
+            )
+        return cls(e164=compact)
+
+    def __str__(self) -> str:
+        return self.e164

@@ -1,0 +1,320 @@
+"""Ports: the protocols through which the core reaches state and the outside world.
+
+Stores implement `Store` (which hands out `UnitOfWork`s exposing one repository
+per aggregate); the workflow takes a `Clock`, an `IdSource` and a `Notifier`.
+In-memory implementations ship in `provisioning.adapters.memory`, the SQLite
+store in `provisioning.adapters.sqlite`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping
+from contextlib import AbstractContextManager
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol, Self, TypeVar
+
+import attrs
+
+from provisioning.model import (
+    Account,
+    AuditEvent,
+    ClassOfService,
+    Domain,
+    DomainName,
+    EmailAddress,
+    Grant,
+    Invitation,
+    Mailbox,
+    Role,
+    User,
+    Username,
+)
+
+__all__ = [
+    "AccountRepository",
+    "AuditLog",
+    "ClassOfServiceRepository",
+    "Clock",
+    "DomainRepository",
+    "GrantRepository",
+    "IdSource",
+    "InvitationRepository",
+    "MailboxRepository",
+    "Message",
+    "Notifier",
+    "Repository",
+    "RoleRepository",
+    "Store",
+    "UnitOfWork",
+    "UserRepository",
+]
+
+E = TypeVar("E")
+
+
+class Repository(Protocol[E]):
+    """Storage of one aggregate, inside a unit of work.
+
+    `add` refuses a value another entity already holds (`Conflict`, with the
+    uniqueness code); `update` and `remove` refuse a stale version (`Conflict`,
+    code `version.stale`) so a change made from an old read is never lost.
+    """
+
+    def get(self, entity_id: str, /) -> E:
+        """The entity with this id; `NotFound` if there is none."""
+        ...
+
+    def find(self, entity_id: str, /) -> E | None:
+        """The entity with this id, or None."""
+        ...
+
+    def get_many(self, entity_ids: Iterable[str], /) -> dict[str, E]:
+        """The entities among `entity_ids` that exist, by id, in one look-up."""
+        ...
+
+    def add(self, entity: E, /) -> E:
+        """Store a new entity (its version as given, normally 1) and return it."""
+        ...
+
+    def update(self, entity: E, /) -> E:
+        """Replace the stored entity; `entity.version` must be the stored version.
+
+        Returns the stored entity, whose version is one higher.
+        """
+        ...
+
+    def remove(self, entity_id: str, /, *, version: int | None = None) -> None:
+        """Delete the entity, checking its version when one is given."""
+        ...
+
+    def count(self) -> int:
+        """How many entities are stored."""
+        ...
+
+
+class AccountRepository(Repository[Account], Protocol):
+    """Accounts (tenants)."""
+
+    def by_name(self, name: str, /) -> Account | None:
+        """The account with this name, compared case-insensitively."""
+        ...
+
+    def children(self, parent_id: str, /) -> list[Account]:
+        """Accounts whose parent is `parent_id`, sorted by name."""
+        ...
+
+
+class DomainRepository(Repository[Domain], Protocol):
+    """Domains; a name is held by at most one account on the whole platform."""
+
+    def by_name(self, name: DomainName, /) -> Domain | None:
+        """The domain called `name`, whichever account holds it."""
+        ...
+
+    def of_account(self, account_id: str, /) -> list[Domain]:
+        """The account's domains, sorted by name."""
+        ...
+
+    def using_cos(self, cos_id: str, /) -> list[Domain]:
+        """The domains whose default class of service this is, sorted by name."""
+        ...
+
+
+class ClassOfServiceRepository(Repository[ClassOfService], Protocol):
+    """Classes of service, platform-wide (`account_id` None) or per account."""
+
+    def by_name(self, account_id: str | None, name: str, /) -> ClassOfService | None:
+        """The class of service called `name` (case-insensitive) in that scope."""
+        ...
+
+    def of_account(self, account_id: str | None, /) -> list[ClassOfService]:
+        """The classes of service of an account (None: platform-wide), sorted by name."""
+        ...
+
+
+class UserRepository(Repository[User], Protocol):
+    """Users. Usernames and aliases share one case-insensitive platform-wide namespace."""
+
+    def by_username(self, username: Username, /) -> User | None:
+        """The user whose username this is."""
+        ...
+
+    def by_address(self, address: EmailAddress | Username | str, /) -> User | None:
+        """The user holding this address as username or alias (a key or a parsed value)."""
+        ...
+
+    def holders(self, addresses: Iterable[str], /) -> dict[str, str]:
+        """For the address keys among `addresses` that are held: key -> user id (one look-up)."""
+        ...
+
+    def of_domain(self, domain_id: str, /) -> list[User]:
+        """The users on a domain, sorted by username."""
+        ...
+
+    def of_account(self, account_id: str, /) -> list[User]:
+        """The users of an account, sorted by username."""
+        ...
+
+    def using_cos(self, cos_id: str, /) -> list[User]:
+        """The users assigned this class of service, sorted by username."""
+        ...
+
+
+class RoleRepository(Repository[Role], Protocol):
+    """Roles: system roles (`account_id` None) and each account's custom roles."""
+
+    def by_name(self, account_id: str | None, name: str, /) -> Role | None:
+        """The role called `name` (case-insensitive) in that scope."""
+        ...
+
+    def of_account(self, account_id: str | None, /) -> list[Role]:
+        """The roles of an account (None: the system roles), sorted by name."""
+        ...
+
+
+class GrantRepository(Repository[Grant], Protocol):
+    """What users hold in accounts and mailboxes; one grant per user and scope."""
+
+    def for_scope(self, user_id: str, account_id: str, mailbox_id: str | None, /) -> Grant | None:
+        """The user's grant in the account (mailbox None) or in one of its mailboxes."""
+        ...
+
+    def of_user(self, user_id: str, /) -> list[Grant]:
+        """Every grant the user holds."""
+        ...
+
+    def of_account(self, account_id: str, /) -> list[Grant]:
+        """Every grant in the account and its mailboxes."""
+        ...
+
+
+class MailboxRepository(Repository[Mailbox], Protocol):
+    """Shared and personal mailboxes; an address names at most one mailbox."""
+
+    def by_address(self, address: EmailAddress, /) -> Mailbox | None:
+        """The mailbox at this address."""
+        ...
+
+    def of_account(self, account_id: str, /) -> list[Mailbox]:
+        """The account's mailboxes, sorted by address."""
+        ...
+
+    def of_owner(self, user_id: str, /) -> list[Mailbox]:
+        """The personal mailboxes of a user."""
+        ...
+
+
+class InvitationRepository(Repository[Invitation], Protocol):
+    """Invitations, found by the hash of their token or by the invited address."""
+
+    def by_token_hash(self, token_hash: str, /) -> Invitation | None:
+        """The invitation whose token hashes to `token_hash`."""
+        ...
+
+    def of_email(self, email: EmailAddress, /) -> list[Invitation]:
+        """Invitations sent to this address, oldest first."""
+        ...
+
+    def of_account(self, account_id: str, /) -> list[Invitation]:
+        """Invitations of the account, oldest first."""
+        ...
+
+
+class AuditLog(Protocol):
+    """An append-only record of changes, written in the unit of work that made them."""
+
+    def append(self, event: AuditEvent, /) -> None:
+        """Record one event."""
+        ...
+
+    def events(
+        self, *, account_id: str | None = None, entity_id: str | None = None
+    ) -> list[AuditEvent]:
+        """Recorded events, oldest first, optionally only one account's or one entity's."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction over every repository: all of its changes commit, or none do.
+
+    Leaving the `with` block without `commit()` rolls everything back, and so
+    does an exception. `savepoint()` scopes a partial rollback inside it.
+    """
+
+    accounts: AccountRepository
+    domains: DomainRepository
+    classes_of_service: ClassOfServiceRepository
+    users: UserRepository
+    roles: RoleRepository
+    grants: GrantRepository
+    mailboxes: MailboxRepository
+    invitations: InvitationRepository
+    audit: AuditLog
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    def commit(self) -> None:
+        """Make every change of this unit of work durable and visible."""
+        ...
+
+    def rollback(self) -> None:
+        """Discard every change made since the unit of work began."""
+        ...
+
+    def savepoint(self) -> AbstractContextManager[None]:
+        """Changes made inside the block are undone if it raises; the exception propagates."""
+        ...
+
+
+class Store(Protocol):
+    """Something that hands out units of work over persistent (or in-memory) state."""
+
+    def unit_of_work(self) -> UnitOfWork:
+        """A new unit of work; use it as a context manager."""
+        ...
+
+
+class Clock(Protocol):
+    """The current time, always timezone-aware UTC."""
+
+    def now(self) -> datetime:
+        """The current instant."""
+        ...
+
+
+class IdSource(Protocol):
+    """New, unique entity ids."""
+
+    def new_id(self) -> str:
+        """A fresh id never handed out before."""
+        ...
+
+
+@attrs.frozen
+class Message:
+    """A notification to deliver after a change has committed.
+
+    `template` names what happened (`invitation.accepted` ...); `data` holds
+    the values a template needs. Secrets never travel in `data`, except a
+    one-time token meant for the recipient (an invitation link).
+    """
+
+    template: str
+    to: str
+    data: Mapping[str, str] = attrs.field(factory=dict, hash=False)
+
+
+class Notifier(Protocol):
+    """Delivers messages. Called only after the unit of work that produced them committed."""
+
+    def send(self, messages: Collection[Message], /) -> None:
+        """Deliver the messages, in order."""
+        ...

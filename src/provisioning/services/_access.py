@@ -1,0 +1,52 @@
+"""Authorization: the one check every service makes before it reads or writes."""
+
+from __future__ import annotations
+
+from provisioning.exceptions import PermissionDenied
+from provisioning.model import PERMISSIONS, UserStatus
+from provisioning.ports import UnitOfWork
+from provisioning.principals import Actor
+
+__all__ = ["authorize", "permissions_of"]
+
+
+def permissions_of(
+    uow: UnitOfWork, actor: Actor, account_id: str | None, mailbox_id: str | None = None
+) -> frozenset[str]:
+    """Every permission `actor` holds in the account (or one of its mailboxes).
+
+    The platform operator holds every catalogued permission everywhere. A user
+    holds the union of its grant's roles and individually granted permissions
+    in that exact scope; a disabled or unknown user holds nothing, and nobody
+    but the operator holds anything at platform level (`account_id` None).
+    """
+    if actor.is_platform:
+        return frozenset(PERMISSIONS)
+    if account_id is None:
+        return frozenset()
+    user = uow.users.find(actor.id)
+    if user is None or user.status is not UserStatus.ACTIVE:
+        return frozenset()
+    grant = uow.grants.for_scope(user.id, account_id, mailbox_id)
+    if grant is None:
+        return frozenset()
+    held = set(grant.permissions)
+    for role in uow.roles.get_many(grant.role_ids).values():
+        if role.account_id in (None, account_id):
+            held.update(role.permissions)
+    return frozenset(held)
+
+
+def authorize(
+    uow: UnitOfWork,
+    actor: Actor,
+    permission: str,
+    account_id: str | None,
+    mailbox_id: str | None = None,
+) -> None:
+    """Return if `actor` holds `permission` in that scope; raise `PermissionDenied` if not."""
+    if permission not in PERMISSIONS:
+        msg = f"unknown permission {permission!r}"
+        raise ValueError(msg)
+    if permission not in permissions_of(uow, actor, account_id, mailbox_id):
+        raise PermissionDenied(actor=str(actor), permission=permission, account_id=account_id)

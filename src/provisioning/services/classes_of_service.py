@@ -1,0 +1,170 @@
+"""Handlers for classes of service."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Final
+
+import attrs
+
+from provisioning.commands import (
+    UNCHANGED,
+    CreateClassOfService,
+    DeleteClassOfService,
+    UpdateClassOfService,
+)
+from provisioning.exceptions import Issue
+from provisioning.model import ClassOfService, valid_name
+from provisioning.services._access import authorize
+from provisioning.services._base import Step, Tx, error
+
+__all__ = ["create_class_of_service", "delete_class_of_service", "update_class_of_service"]
+
+_FEATURE: Final = re.compile(r"[a-z0-9][a-z0-9_.\-]{0,63}")
+
+
+def _quota_issues(quota_mb: object) -> list[Issue]:
+    if quota_mb is None:
+        return []
+    if isinstance(quota_mb, bool) or not isinstance(quota_mb, int) or quota_mb < 0:
+        return [
+            error(
+                "cos.quota_invalid",
+                f"quota must be a whole number of megabytes, 0 or more, or none; not {quota_mb!r}",
+                field="quota_mb",
+            )
+        ]
+    return []
+
+
+def _feature_issues(features: Iterable[str]) -> list[Issue]:
+    return [
+        error(
+            "cos.feature_invalid",
+            f"feature {feature!r} is not a lower-case name of letters, digits and _.-",
+            field="features",
+        )
+        for feature in sorted(features)
+        if not _FEATURE.fullmatch(feature)
+    ]
+
+
+def _name_issues(tx: Tx, command: CreateClassOfService, name: str) -> list[Issue]:
+    if not valid_name(name):
+        return [
+            error(
+                "cos.name_invalid",
+                f"{name!r} is not a valid class of service name",
+                field="name",
+            )
+        ]
+    repo = tx.uow.classes_of_service
+    holder = repo.by_name(command.account_id, name)
+    if holder is None and command.account_id is not None:
+        # An account's class of service may not shadow a platform-wide one.
+        holder = repo.by_name(None, name)
+    if holder is not None:
+        return [
+            error(
+                "cos.name_taken",
+                tx.taken_message("class of service name", name, holder.id),
+                field="name",
+            )
+        ]
+    return []
+
+
+def create_class_of_service(tx: Tx, command: CreateClassOfService) -> Step[ClassOfService]:
+    """Define a class of service; needs `cos.manage` in the account (platform-wide:
+    the operator only)."""
+    authorize(tx.uow, tx.actor, "cos.manage", command.account_id)
+    if command.account_id is not None:
+        tx.uow.accounts.get(command.account_id)
+    name = command.name.strip()
+    issues = _name_issues(tx, command, name)
+    if command.system and command.account_id is not None:
+        issues.append(
+            error(
+                "cos.system_platform_only",
+                "only a platform-wide class of service can be a system one",
+                field="system",
+            )
+        )
+    issues += _quota_issues(command.quota_mb)
+    issues += _feature_issues(command.features)
+
+    def run() -> ClassOfService:
+        cos = ClassOfService(
+            id=tx.new_id(),
+            name=name,
+            account_id=command.account_id,
+            description=command.description,
+            system=command.system,
+            admin_panel=command.admin_panel,
+            quota_mb=command.quota_mb,
+            features=command.features,
+        )
+        tx.uow.classes_of_service.add(cos)
+        tx.record("CreateClassOfService", "cos", cos.id, account_id=cos.account_id)
+        return cos
+
+    return Step.proceed(run, issues)
+
+
+def update_class_of_service(tx: Tx, command: UpdateClassOfService) -> Step[ClassOfService]:
+    """Change a class of service's description, panel access, quota or features."""
+    cos = tx.uow.classes_of_service.get(command.cos_id)
+    authorize(tx.uow, tx.actor, "cos.manage", cos.account_id)
+    changes: dict[str, object] = {}
+    issues: list[Issue] = []
+    if command.description is not UNCHANGED:
+        changes["description"] = command.description
+    if command.admin_panel is not UNCHANGED:
+        changes["admin_panel"] = command.admin_panel
+    if command.quota_mb is not UNCHANGED:
+        issues += _quota_issues(command.quota_mb)
+        changes["quota_mb"] = command.quota_mb
+    if command.features is not UNCHANGED:
+        features = frozenset(command.features)
+        issues += _feature_issues(features)
+        changes["features"] = features
+
+    def run() -> ClassOfService:
+        updated = tx.uow.classes_of_service.update(
+            attrs.evolve(cos, version=command.version, **changes)
+        )
+        tx.record(
+            "UpdateClassOfService",
+            "cos",
+            cos.id,
+            account_id=cos.account_id,
+            detail=", ".join(sorted(changes)),
+        )
+        return updated
+
+    return Step.proceed(run, issues)
+
+
+def delete_class_of_service(tx: Tx, command: DeleteClassOfService) -> Step[None]:
+    """Delete a class of service no user and no domain default refers to."""
+    cos = tx.uow.classes_of_service.get(command.cos_id)
+    authorize(tx.uow, tx.actor, "cos.manage", cos.account_id)
+    issues: list[Issue] = []
+    users = tx.uow.users.using_cos(cos.id)
+    domains = tx.uow.domains.using_cos(cos.id)
+    if users or domains:
+        issues.append(
+            error(
+                "cos.in_use",
+                f"class of service {cos.name!r} is used by {len(users)} user(s)"
+                f" and is the default of {len(domains)} domain(s)",
+                field="cos_id",
+            )
+        )
+
+    def run() -> None:
+        tx.uow.classes_of_service.remove(cos.id, version=command.version)
+        tx.record("DeleteClassOfService", "cos", cos.id, account_id=cos.account_id)
+
+    return Step.proceed(run, issues)
