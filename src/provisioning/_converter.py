@@ -9,6 +9,7 @@ never on cattrs' global one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Final
 
@@ -57,7 +58,7 @@ def _make_storage() -> cattrs.Converter:
     converter.register_structure_hook(PhoneNumber, lambda value, _: PhoneNumber(e164=value))
     converter.register_unstructure_hook(datetime, datetime.isoformat)
     converter.register_structure_hook(datetime, lambda value, _: datetime.fromisoformat(value))
-    converter.register_unstructure_hook(frozenset, lambda value: sorted(value))
+    converter.register_unstructure_hook(frozenset, sorted)
     return converter
 
 
@@ -68,8 +69,10 @@ def _has_secret(cls: type) -> bool:
 def _make_export(base: cattrs.Converter) -> cattrs.Converter:
     converter = base.copy()
 
-    def without_secrets(cls: type) -> Any:
-        omitted = {f.name: override(omit=True) for f in attrs.fields(cls) if f.metadata.get(SECRET)}
+    def without_secrets(cls: type) -> Callable[[Any], dict[str, Any]]:
+        omitted: dict[str, Any] = {
+            f.name: override(omit=True) for f in attrs.fields(cls) if f.metadata.get(SECRET)
+        }
         return make_dict_unstructure_fn(cls, converter, **omitted)
 
     converter.register_unstructure_hook_factory(_has_secret, without_secrets)
@@ -80,6 +83,6 @@ storage: Final = _make_storage()
 export: Final = _make_export(storage)
 
 
-def to_export(value: object) -> Any:
+def to_export(value: object) -> Any:  # noqa: ANN401 - plain data of any shape
     """`value` (an entity, a list of them ...) as plain data, with every secret left out."""
     return export.unstructure(value)

@@ -82,7 +82,7 @@ class UpdateClassOfService:
     version: int
     description: str | Unchanged = UNCHANGED
     admin_panel: bool | Unchanged = UNCHANGED
-    quota_mb: int | None | Unchanged = UNCHANGED
+    quota_mb: int | Unchanged | None = UNCHANGED
     features: frozenset[str] | Unchanged = UNCHANGED
 
 

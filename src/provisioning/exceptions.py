@@ -12,7 +12,7 @@ raises one `ValidationFailed` holding all of them.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, Self
 
 import attrs
@@ -110,7 +110,7 @@ class ProvisioningError(Exception):
     the error pickles and compares field by field.
     """
 
-    def __init__(self, message: str, /, **fields: Any) -> None:
+    def __init__(self, message: str, /, **fields: object) -> None:
         super().__init__(message)
         self._fields = fields
 
@@ -118,7 +118,7 @@ class ProvisioningError(Exception):
         return (_rebuild, (type(self), self._fields))
 
 
-def _rebuild(cls: type[ProvisioningError], fields: dict[str, Any]) -> ProvisioningError:
+def _rebuild(cls: Callable[..., ProvisioningError], fields: dict[str, object]) -> ProvisioningError:
     return cls(**fields)
 
 

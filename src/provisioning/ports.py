@@ -242,15 +242,50 @@ class UnitOfWork(Protocol):
     does an exception. `savepoint()` scopes a partial rollback inside it.
     """
 
-    accounts: AccountRepository
-    domains: DomainRepository
-    classes_of_service: ClassOfServiceRepository
-    users: UserRepository
-    roles: RoleRepository
-    grants: GrantRepository
-    mailboxes: MailboxRepository
-    invitations: InvitationRepository
-    audit: AuditLog
+    @property
+    def accounts(self) -> AccountRepository:
+        """Accounts."""
+        ...
+
+    @property
+    def domains(self) -> DomainRepository:
+        """Domains."""
+        ...
+
+    @property
+    def classes_of_service(self) -> ClassOfServiceRepository:
+        """Classes of service."""
+        ...
+
+    @property
+    def users(self) -> UserRepository:
+        """Users."""
+        ...
+
+    @property
+    def roles(self) -> RoleRepository:
+        """Roles."""
+        ...
+
+    @property
+    def grants(self) -> GrantRepository:
+        """Grants."""
+        ...
+
+    @property
+    def mailboxes(self) -> MailboxRepository:
+        """Mailboxes."""
+        ...
+
+    @property
+    def invitations(self) -> InvitationRepository:
+        """Invitations."""
+        ...
+
+    @property
+    def audit(self) -> AuditLog:
+        """The audit log."""
+        ...
 
     def __enter__(self) -> Self: ...
 

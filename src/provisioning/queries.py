@@ -36,9 +36,7 @@ def get_account(ctx: Context, actor: Actor, account_id: str) -> Account:
         return uow.accounts.get(account_id)
 
 
-def classes_of_service(
-    ctx: Context, actor: Actor, account_id: str | None
-) -> list[ClassOfService]:
+def classes_of_service(ctx: Context, actor: Actor, account_id: str | None) -> list[ClassOfService]:
     """The platform-wide classes of service, then the account's own, each sorted by name.
 
     With `account_id` None, only the platform-wide ones (the operator only).

@@ -25,6 +25,7 @@ import attrs
 from provisioning.adapters.memory import MemoryStore, Outbox
 from provisioning.adapters.sqlite import SqliteStore
 from provisioning.adapters.system import SystemClock, UuidIds
+from provisioning.commands import Command
 from provisioning.exceptions import (
     Conflict,
     InvalidValue,
@@ -61,14 +62,38 @@ class Context:
     notifier: Notifier = attrs.field(factory=Outbox)
 
     @classmethod
-    def in_memory(cls, **ports: Any) -> Context:
-        """A context over a new, empty `MemoryStore`; `ports` override the defaults."""
-        return cls(store=MemoryStore(), **ports)
+    def in_memory(
+        cls,
+        *,
+        clock: Clock | None = None,
+        ids: IdSource | None = None,
+        notifier: Notifier | None = None,
+    ) -> Context:
+        """A context over a new, empty `MemoryStore`; the ports given replace the defaults."""
+        return cls._with(MemoryStore(), clock, ids, notifier)
 
     @classmethod
-    def open(cls, path: str | Path, **ports: Any) -> Context:
+    def open(
+        cls,
+        path: str | Path,
+        *,
+        clock: Clock | None = None,
+        ids: IdSource | None = None,
+        notifier: Notifier | None = None,
+    ) -> Context:
         """A context over the SQLite database at `path`, created if missing."""
-        return cls(store=SqliteStore(path), **ports)
+        return cls._with(SqliteStore(path), clock, ids, notifier)
+
+    @classmethod
+    def _with(
+        cls, store: Store, clock: Clock | None, ids: IdSource | None, notifier: Notifier | None
+    ) -> Context:
+        return cls(
+            store=store,
+            clock=clock or SystemClock(),
+            ids=ids or UuidIds(),
+            notifier=notifier if notifier is not None else Outbox(),
+        )
 
 
 @attrs.frozen
@@ -79,7 +104,7 @@ class Plan:
     """
 
     actor: Actor
-    commands: tuple[Any, ...]
+    commands: tuple[Command, ...]
     issues: tuple[Issue, ...]
 
     @property
@@ -122,7 +147,8 @@ class NotificationFailed(ProvisioningError):
 
     def __init__(self, *, outcome: Outcome, reason: str) -> None:
         super().__init__(
-            f"notification.failed: the change was committed but its messages were not sent: {reason}",
+            "notification.failed: the change was committed,"
+            f" but its messages were not sent: {reason}",
             outcome=outcome,
             reason=reason,
         )
@@ -197,7 +223,7 @@ def _execute(
     return batch, tx
 
 
-def plan(ctx: Context, actor: Actor, commands: Iterable[Any]) -> Plan:
+def plan(ctx: Context, actor: Actor, commands: Iterable[Command]) -> Plan:
     """Validate `commands` as `actor` against the store and each other; write nothing.
 
     Raises `PermissionDenied` if the actor may not issue one of the commands;
@@ -219,7 +245,7 @@ def apply(ctx: Context, plan: Plan) -> Outcome:
     return _apply(ctx, plan.actor, plan.commands, single=False)
 
 
-def run(ctx: Context, actor: Actor, command: Any) -> Any:
+def run(ctx: Context, actor: Actor, command: Command) -> Any:  # noqa: ANN401 - the result's type is the command's
     """Validate and apply one command, returning what it produced (the new entity ...).
 
     Raises `ValidationFailed` with every issue; but when the one problem is

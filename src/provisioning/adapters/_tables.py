@@ -34,21 +34,30 @@ from provisioning.model import (
 __all__ = [
     "TABLES",
     "Backend",
+    "Identified",
     "Key",
     "Repositories",
     "Table",
+    "Versioned",
 ]
 
 
-class _Versioned(Protocol):
+class Identified(Protocol):
+    """Anything with an id."""
+
     @property
     def id(self) -> str: ...
+
+
+class Versioned(Identified, Protocol):
+    """An entity: an id and a version for optimistic concurrency."""
 
     @property
     def version(self) -> int: ...
 
 
-E = TypeVar("E", bound=_Versioned)
+T = TypeVar("T", bound=Identified)
+E = TypeVar("E", bound=Versioned)
 
 
 @attrs.frozen
@@ -60,7 +69,7 @@ class Key:
     """
 
     namespace: str
-    values: Callable[[object], Sequence[str]]
+    values: Callable[[Any], Sequence[str]]
     code: str | None = None
 
     @property
@@ -70,11 +79,11 @@ class Key:
 
 
 @attrs.frozen
-class Table(Generic[E]):
+class Table(Generic[T]):
     """The storage description of one aggregate."""
 
     name: str
-    entity: type[E]
+    entity: type[T]
     label: str
     keys: tuple[Key, ...] = ()
 
@@ -86,7 +95,7 @@ class Table(Generic[E]):
         raise KeyError(namespace)
 
 
-class Backend(Protocol[E]):
+class Backend(Protocol[T]):
     """The primitive operations a store provides for one table, inside its transaction.
 
     `insert` and `replace` maintain every key of the table and raise `Conflict`
@@ -94,17 +103,17 @@ class Backend(Protocol[E]):
     change nothing when they raise.
     """
 
-    table: Table[E]
+    table: Table[T]
 
-    def fetch(self, entity_id: str, /) -> E | None: ...
+    def fetch(self, entity_id: str, /) -> T | None: ...
 
-    def fetch_many(self, entity_ids: Sequence[str], /) -> dict[str, E]: ...
+    def fetch_many(self, entity_ids: Sequence[str], /) -> dict[str, T]: ...
 
-    def insert(self, entity: E, /) -> None: ...
+    def insert(self, entity: T, /) -> None: ...
 
-    def replace(self, old: E, new: E, /) -> None: ...
+    def replace(self, old: T, new: T, /) -> None: ...
 
-    def delete(self, entity: E, /) -> None: ...
+    def delete(self, entity: T, /) -> None: ...
 
     def lookup(self, namespace: str, values: Sequence[str], /) -> dict[str, list[str]]:
         """For each of `values` held under `namespace`: the ids holding it (absent: none)."""
@@ -130,28 +139,23 @@ def _one(value: str | None) -> Sequence[str]:
 
 
 def _account_keys() -> tuple[Key, ...]:
-    def name(e: object) -> Sequence[str]:
-        assert isinstance(e, Account)
+    def name(e: Account) -> Sequence[str]:
         return (_fold(e.name),)
 
-    def parent(e: object) -> Sequence[str]:
-        assert isinstance(e, Account)
+    def parent(e: Account) -> Sequence[str]:
         return _one(e.parent_id)
 
     return (Key("account.name", name, "account.name_taken"), Key("account.parent", parent))
 
 
 def _domain_keys() -> tuple[Key, ...]:
-    def name(e: object) -> Sequence[str]:
-        assert isinstance(e, Domain)
+    def name(e: Domain) -> Sequence[str]:
         return (e.name.ascii,)
 
-    def account(e: object) -> Sequence[str]:
-        assert isinstance(e, Domain)
+    def account(e: Domain) -> Sequence[str]:
         return (e.account_id,)
 
-    def cos(e: object) -> Sequence[str]:
-        assert isinstance(e, Domain)
+    def cos(e: Domain) -> Sequence[str]:
         return _one(e.default_cos_id)
 
     return (
@@ -162,32 +166,26 @@ def _domain_keys() -> tuple[Key, ...]:
 
 
 def _cos_keys() -> tuple[Key, ...]:
-    def name(e: object) -> Sequence[str]:
-        assert isinstance(e, ClassOfService)
+    def name(e: ClassOfService) -> Sequence[str]:
         return (_scoped(e.account_id, e.name),)
 
-    def account(e: object) -> Sequence[str]:
-        assert isinstance(e, ClassOfService)
+    def account(e: ClassOfService) -> Sequence[str]:
         return (e.account_id or "*",)
 
     return (Key("cos.name", name, "cos.name_taken"), Key("cos.account", account))
 
 
 def _user_keys() -> tuple[Key, ...]:
-    def addresses(e: object) -> Sequence[str]:
-        assert isinstance(e, User)
+    def addresses(e: User) -> Sequence[str]:
         return e.addresses
 
-    def domain(e: object) -> Sequence[str]:
-        assert isinstance(e, User)
+    def domain(e: User) -> Sequence[str]:
         return (e.domain_id,)
 
-    def account(e: object) -> Sequence[str]:
-        assert isinstance(e, User)
+    def account(e: User) -> Sequence[str]:
         return (e.account_id,)
 
-    def cos(e: object) -> Sequence[str]:
-        assert isinstance(e, User)
+    def cos(e: User) -> Sequence[str]:
         return _one(e.cos_id)
 
     return (
@@ -199,28 +197,23 @@ def _user_keys() -> tuple[Key, ...]:
 
 
 def _role_keys() -> tuple[Key, ...]:
-    def name(e: object) -> Sequence[str]:
-        assert isinstance(e, Role)
+    def name(e: Role) -> Sequence[str]:
         return (_scoped(e.account_id, e.name),)
 
-    def account(e: object) -> Sequence[str]:
-        assert isinstance(e, Role)
+    def account(e: Role) -> Sequence[str]:
         return (e.account_id or "*",)
 
     return (Key("role.name", name, "role.name_taken"), Key("role.account", account))
 
 
 def _grant_keys() -> tuple[Key, ...]:
-    def scope(e: object) -> Sequence[str]:
-        assert isinstance(e, Grant)
+    def scope(e: Grant) -> Sequence[str]:
         return (f"{e.user_id}\x1f{e.account_id}\x1f{e.mailbox_id or '*'}",)
 
-    def user(e: object) -> Sequence[str]:
-        assert isinstance(e, Grant)
+    def user(e: Grant) -> Sequence[str]:
         return (e.user_id,)
 
-    def account(e: object) -> Sequence[str]:
-        assert isinstance(e, Grant)
+    def account(e: Grant) -> Sequence[str]:
         return (e.account_id,)
 
     return (
@@ -231,16 +224,13 @@ def _grant_keys() -> tuple[Key, ...]:
 
 
 def _mailbox_keys() -> tuple[Key, ...]:
-    def address(e: object) -> Sequence[str]:
-        assert isinstance(e, Mailbox)
+    def address(e: Mailbox) -> Sequence[str]:
         return (e.address.key,)
 
-    def account(e: object) -> Sequence[str]:
-        assert isinstance(e, Mailbox)
+    def account(e: Mailbox) -> Sequence[str]:
         return (e.account_id,)
 
-    def owner(e: object) -> Sequence[str]:
-        assert isinstance(e, Mailbox)
+    def owner(e: Mailbox) -> Sequence[str]:
         return _one(e.owner_id)
 
     return (
@@ -251,16 +241,13 @@ def _mailbox_keys() -> tuple[Key, ...]:
 
 
 def _invitation_keys() -> tuple[Key, ...]:
-    def token(e: object) -> Sequence[str]:
-        assert isinstance(e, Invitation)
+    def token(e: Invitation) -> Sequence[str]:
         return (e.token_hash,)
 
-    def email(e: object) -> Sequence[str]:
-        assert isinstance(e, Invitation)
+    def email(e: Invitation) -> Sequence[str]:
         return (e.email.key,)
 
-    def account(e: object) -> Sequence[str]:
-        assert isinstance(e, Invitation)
+    def account(e: Invitation) -> Sequence[str]:
         return (e.account_id,)
 
     return (
@@ -271,12 +258,10 @@ def _invitation_keys() -> tuple[Key, ...]:
 
 
 def _audit_keys() -> tuple[Key, ...]:
-    def account(e: object) -> Sequence[str]:
-        assert isinstance(e, AuditEvent)
+    def account(e: AuditEvent) -> Sequence[str]:
         return _one(e.account_id)
 
-    def entity(e: object) -> Sequence[str]:
-        assert isinstance(e, AuditEvent)
+    def entity(e: AuditEvent) -> Sequence[str]:
         return (e.entity_id,)
 
     return (Key("audit.account", account), Key("audit.entity", entity))
@@ -496,8 +481,11 @@ class InvitationRepo(_Repository[Invitation]):
         return self._all("invitation.account", account_id, _by_creation)
 
 
-class AuditRepo(_Repository[AuditEvent]):
+@attrs.define
+class AuditRepo:
     """The audit log over a backend; events keep the order they were appended in."""
+
+    _rows: Backend[AuditEvent]
 
     def append(self, event: AuditEvent, /) -> None:
         self._rows.insert(event)
@@ -508,15 +496,21 @@ class AuditRepo(_Repository[AuditEvent]):
         ids = self._rows.ids()
         for namespace, value in (("audit.account", account_id), ("audit.entity", entity_id)):
             if value is not None:
-                wanted = set(self._holders(namespace, [value]).get(value, []))
+                wanted = set(self._rows.lookup(namespace, [value]).get(value, []))
                 ids = [event_id for event_id in ids if event_id in wanted]
         found = self._rows.fetch_many(ids)
         return [found[event_id] for event_id in ids]
 
+    def count(self) -> int:
+        return self._rows.size()
 
-@attrs.define
+
 class Repositories:
-    """Every repository of one unit of work, built over a store's backends."""
+    """The repositories of one unit of work, each over a backend the store supplies.
+
+    Both stores' units of work derive from this, so they expose exactly the
+    same repositories, built the same way.
+    """
 
     accounts: AccountRepo
     domains: DomainRepo
@@ -527,3 +521,14 @@ class Repositories:
     mailboxes: MailboxRepo
     invitations: InvitationRepo
     audit: AuditRepo
+
+    def _attach(self, backend: Callable[[Table[Any]], Backend[Any]]) -> None:
+        self.accounts = AccountRepo(backend(TABLES.accounts))
+        self.domains = DomainRepo(backend(TABLES.domains))
+        self.classes_of_service = ClassOfServiceRepo(backend(TABLES.classes_of_service))
+        self.users = UserRepo(backend(TABLES.users))
+        self.roles = RoleRepo(backend(TABLES.roles))
+        self.grants = GrantRepo(backend(TABLES.grants))
+        self.mailboxes = MailboxRepo(backend(TABLES.mailboxes))
+        self.invitations = InvitationRepo(backend(TABLES.invitations))
+        self.audit = AuditRepo(backend(TABLES.audit))

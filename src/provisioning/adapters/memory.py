@@ -18,7 +18,7 @@ import itertools
 import threading
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
 
@@ -26,24 +26,16 @@ import attrs
 
 from provisioning.adapters._tables import (
     TABLES,
-    AccountRepo,
-    AuditRepo,
-    ClassOfServiceRepo,
-    DomainRepo,
-    GrantRepo,
-    InvitationRepo,
-    MailboxRepo,
+    Identified,
     Repositories,
-    RoleRepo,
     Table,
-    UserRepo,
 )
 from provisioning.exceptions import Conflict, ProvisioningError
 from provisioning.ports import Message
 
 __all__ = ["FixedClock", "MemoryStore", "MemoryUnitOfWork", "Outbox", "SequentialIds"]
 
-E = TypeVar("E")
+E = TypeVar("E", bound=Identified)
 
 
 @attrs.define
@@ -105,15 +97,15 @@ class _Journalled(Generic[E]):
         return {i: rows[i] for i in entity_ids if i in rows}
 
     def insert(self, entity: E, /) -> None:
-        self._write(entity.id, entity)  # type: ignore[attr-defined]
+        self._write(entity.id, entity)
 
     def replace(self, old: E, new: E, /) -> None:
         del old
-        self._write(new.id, new)  # type: ignore[attr-defined]
+        self._write(new.id, new)
 
     def delete(self, entity: E, /) -> None:
         self._uow.ensure_open()
-        entity_id: str = entity.id  # type: ignore[attr-defined]
+        entity_id = entity.id
         self._uow.journal.append((self._rows, entity_id, self._rows.put(entity_id, None)))
 
     def lookup(self, namespace: str, values: Sequence[str], /) -> dict[str, list[str]]:
@@ -174,7 +166,7 @@ class MemoryStore:
 _Undo = tuple[_Rows[Any], str, Any]
 
 
-class MemoryUnitOfWork:
+class MemoryUnitOfWork(Repositories):
     """A unit of work over a `MemoryStore`; see the module docstring for its semantics."""
 
     def __init__(self, store: MemoryStore) -> None:
@@ -182,29 +174,7 @@ class MemoryUnitOfWork:
         self._open = False
         self.journal: list[_Undo] = []
         tables = store._tables  # noqa: SLF001 - the store and its unit of work are one adapter
-        repos = Repositories(
-            accounts=AccountRepo(self._view(tables, TABLES.accounts)),
-            domains=DomainRepo(self._view(tables, TABLES.domains)),
-            classes_of_service=ClassOfServiceRepo(self._view(tables, TABLES.classes_of_service)),
-            users=UserRepo(self._view(tables, TABLES.users)),
-            roles=RoleRepo(self._view(tables, TABLES.roles)),
-            grants=GrantRepo(self._view(tables, TABLES.grants)),
-            mailboxes=MailboxRepo(self._view(tables, TABLES.mailboxes)),
-            invitations=InvitationRepo(self._view(tables, TABLES.invitations)),
-            audit=AuditRepo(self._view(tables, TABLES.audit)),
-        )
-        self.accounts = repos.accounts
-        self.domains = repos.domains
-        self.classes_of_service = repos.classes_of_service
-        self.users = repos.users
-        self.roles = repos.roles
-        self.grants = repos.grants
-        self.mailboxes = repos.mailboxes
-        self.invitations = repos.invitations
-        self.audit = repos.audit
-
-    def _view(self, tables: dict[str, _Rows[Any]], table: Table[E]) -> _Journalled[E]:
-        return _Journalled(table, tables[table.name], self)
+        self._attach(lambda table: _Journalled(table, tables[table.name], self))
 
     def ensure_open(self) -> None:
         """Refuse repository use outside the `with` block."""
@@ -282,6 +252,7 @@ class Outbox:
 class FixedClock:
     """A clock that stands still until told to move; for deterministic tests.
 
+    >>> from datetime import UTC
     >>> clock = FixedClock(datetime(2026, 1, 1, tzinfo=UTC))
     >>> clock.advance(days=7).isoformat()
     '2026-01-08T00:00:00+00:00'

@@ -1,6 +1,6 @@
 """The SQLite store: the embedded, persistent default.
 
-One file holds everything. Each aggregate has a table of `(id, version, data)`
+One file holds everything. Each aggregate has a table of `(id, data)`
 rows, `data` being the entity as JSON through the library's cattrs converter.
 Look-up values live in two side tables: `unique_keys`, whose primary key makes
 the database itself refuse a second holder of a username, alias or domain
@@ -29,22 +29,15 @@ import attrs
 from provisioning._converter import storage
 from provisioning.adapters._tables import (
     TABLES,
-    AccountRepo,
-    AuditRepo,
-    ClassOfServiceRepo,
-    DomainRepo,
-    GrantRepo,
-    InvitationRepo,
-    MailboxRepo,
-    RoleRepo,
+    Identified,
+    Repositories,
     Table,
-    UserRepo,
 )
 from provisioning.exceptions import Conflict, ProvisioningError
 
 __all__ = ["SqliteStore", "SqliteUnitOfWork", "StoreError"]
 
-E = TypeVar("E")
+E = TypeVar("E", bound=Identified)
 
 SCHEMA_VERSION: Final = 1
 _BATCH: Final = 500  # values per `IN (...)` look-up, well under SQLite's variable limit
@@ -65,8 +58,7 @@ class StoreError(ProvisioningError):
 
 def _schema() -> str:
     tables = "\n".join(
-        f"CREATE TABLE IF NOT EXISTS {t.name} ("
-        "id TEXT PRIMARY KEY, version INTEGER NOT NULL, data TEXT NOT NULL);"
+        f"CREATE TABLE IF NOT EXISTS {t.name} (id TEXT PRIMARY KEY, data TEXT NOT NULL);"
         for t in TABLES.all()
     )
     return f"""
@@ -127,25 +119,25 @@ class _SqlRows(Generic[E]):
         return {i: found[i] for i in entity_ids if i in found}
 
     def insert(self, entity: E, /) -> None:
-        entity_id: str = entity.id  # type: ignore[attr-defined]
+        entity_id: str = entity.id
         self._check_unique(entity, entity_id, previous=None)
         self._sql().execute(
-            f"INSERT INTO {self.table.name} (id, version, data) VALUES (?, ?, ?)",  # noqa: S608
-            (entity_id, entity.version, self._dump(entity)),  # type: ignore[attr-defined]
+            f"INSERT INTO {self.table.name} (id, data) VALUES (?, ?)",  # noqa: S608
+            (entity_id, self._dump(entity)),
         )
         self._write_keys(entity_id, previous=None, entity=entity)
 
     def replace(self, old: E, new: E, /) -> None:
-        entity_id: str = new.id  # type: ignore[attr-defined]
+        entity_id: str = new.id
         self._check_unique(new, entity_id, previous=old)
         self._sql().execute(
-            f"UPDATE {self.table.name} SET version = ?, data = ? WHERE id = ?",  # noqa: S608
-            (new.version, self._dump(new), entity_id),  # type: ignore[attr-defined]
+            f"UPDATE {self.table.name} SET data = ? WHERE id = ?",  # noqa: S608
+            (self._dump(new), entity_id),
         )
         self._write_keys(entity_id, previous=old, entity=new)
 
     def delete(self, entity: E, /) -> None:
-        entity_id: str = entity.id  # type: ignore[attr-defined]
+        entity_id: str = entity.id
         self._sql().execute(f"DELETE FROM {self.table.name} WHERE id = ?", (entity_id,))  # noqa: S608
         self._write_keys(entity_id, previous=entity, entity=None)
 
@@ -243,13 +235,7 @@ class SqliteStore:
             sql.execute("PRAGMA journal_mode = WAL")
         sql.execute("BEGIN IMMEDIATE")
         try:
-            (version,) = sql.execute("PRAGMA user_version").fetchone()
-            if version > SCHEMA_VERSION:
-                raise StoreError(
-                    code="store.schema_newer",
-                    path=self.path,
-                    reason=f"schema version {version} is newer than {SCHEMA_VERSION}",
-                )
+            _check_schema_version(self.path, sql)
             for statement in _schema().split(";"):
                 if statement.strip():
                     sql.execute(statement)
@@ -294,6 +280,16 @@ class SqliteStore:
         self._lock.release()
 
 
+def _check_schema_version(path: str, sql: sqlite3.Connection) -> None:
+    (version,) = sql.execute("PRAGMA user_version").fetchone()
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            code="store.schema_newer",
+            path=path,
+            reason=f"schema version {version} is newer than {SCHEMA_VERSION}: upgrade provisioning",
+        )
+
+
 def _store_error(path: str, exc: sqlite3.Error) -> StoreError:
     text = str(exc)
     if isinstance(exc, sqlite3.OperationalError) and "locked" in text:
@@ -303,25 +299,14 @@ def _store_error(path: str, exc: sqlite3.Error) -> StoreError:
     return StoreError(code="store.unavailable", path=path, reason=text)
 
 
-class SqliteUnitOfWork:
+class SqliteUnitOfWork(Repositories):
     """One transaction on a `SqliteStore`; rolled back on exit unless committed."""
 
     def __init__(self, store: SqliteStore) -> None:
         self._store = store
         self._connection: sqlite3.Connection | None = None
         self._savepoints = itertools.count(1)
-        self.accounts = AccountRepo(self._rows(TABLES.accounts))
-        self.domains = DomainRepo(self._rows(TABLES.domains))
-        self.classes_of_service = ClassOfServiceRepo(self._rows(TABLES.classes_of_service))
-        self.users = UserRepo(self._rows(TABLES.users))
-        self.roles = RoleRepo(self._rows(TABLES.roles))
-        self.grants = GrantRepo(self._rows(TABLES.grants))
-        self.mailboxes = MailboxRepo(self._rows(TABLES.mailboxes))
-        self.invitations = InvitationRepo(self._rows(TABLES.invitations))
-        self.audit = AuditRepo(self._rows(TABLES.audit))
-
-    def _rows(self, table: Table[E]) -> _SqlRows[E]:
-        return _SqlRows(table, self)
+        self._attach(lambda table: _SqlRows(table, self))
 
     def connection(self) -> sqlite3.Connection:
         """The open transaction's connection; refuses use outside the `with` block."""

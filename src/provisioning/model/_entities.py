@@ -46,7 +46,7 @@ __all__ = [
     "valid_name",
 ]
 
-SECRET: Final = "provisioning.secret"
+SECRET: Final = "provisioning.secret"  # noqa: S105 - a metadata key, not a password
 """Field metadata key marking a secret: hidden from repr, never exported."""
 
 _NAME = re.compile(r"\w[\w.&' \-]{0,63}")

@@ -44,6 +44,11 @@ def _validated(text: str, *, field: str, code: str) -> tuple[str, str, str]:
     return result.local_part, result.domain, result.ascii_domain
 
 
+def _require_text(value: object, *, code: str, field: str) -> None:
+    if not isinstance(value, str):
+        raise InvalidValue(code=code, field=field, value=repr(value), reason="not text")
+
+
 @attrs.frozen(order=True)
 class DomainName:
     """A DNS domain name, IDNA-normalised and lower-case.
@@ -62,8 +67,7 @@ class DomainName:
     @classmethod
     def parse(cls, text: str, *, field: str = "domain") -> Self:
         """Normalise `text` or raise `InvalidValue` with code `domain.invalid`."""
-        if not isinstance(text, str):
-            raise InvalidValue(code="domain.invalid", field=field, value=repr(text), reason="not text")
+        _require_text(text, code="domain.invalid", field=field)
         candidate = text.strip().rstrip(".")
         if not candidate or "@" in candidate or len(candidate) > _MAX_DOMAIN_LENGTH:
             raise InvalidValue(
@@ -74,7 +78,9 @@ class DomainName:
             )
         # A domain is valid exactly when an ordinary address on it is; this reuses
         # email-validator's IDNA 2008, label-length and special-use rules.
-        _, unicode, ascii_ = _validated(f"postmaster@{candidate}", field=field, code="domain.invalid")
+        _, unicode, ascii_ = _validated(
+            f"postmaster@{candidate}", field=field, code="domain.invalid"
+        )
         return cls(ascii=ascii_.lower(), unicode=unicode.lower())
 
     def __str__(self) -> str:
@@ -99,8 +105,7 @@ class EmailAddress:
     @classmethod
     def parse(cls, text: str, *, field: str = "email") -> Self:
         """Normalise `text` or raise `InvalidValue` with code `email.invalid`."""
-        if not isinstance(text, str):
-            raise InvalidValue(code="email.invalid", field=field, value=repr(text), reason="not text")
+        _require_text(text, code="email.invalid", field=field)
         local, unicode, ascii_ = _validated(text.strip(), field=field, code="email.invalid")
         return cls(local=local, domain=DomainName(ascii=ascii_.lower(), unicode=unicode.lower()))
 
@@ -132,10 +137,7 @@ class Username:
     @classmethod
     def parse(cls, text: str, *, field: str = "username") -> Self:
         """Normalise `text` or raise `InvalidValue` with code `username.invalid`."""
-        if not isinstance(text, str):
-            raise InvalidValue(
-                code="username.invalid", field=field, value=repr(text), reason="not text"
-            )
+        _require_text(text, code="username.invalid", field=field)
         if "@" not in text:
             raise InvalidValue(
                 code="username.invalid",
@@ -178,8 +180,7 @@ class PhoneNumber:
     @classmethod
     def parse(cls, text: str, *, field: str = "phone") -> Self:
         """Strip spaces, dashes, dots and brackets; raise `phone.invalid` if not E.164."""
-        if not isinstance(text, str):
-            raise InvalidValue(code="phone.invalid", field=field, value=repr(text), reason="not text")
+        _require_text(text, code="phone.invalid", field=field)
         compact = re.sub(r"[\s\-.()]", "", text)
         if not _E164.fullmatch(compact):
             raise InvalidValue(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import attrs
 
 from provisioning.commands import UNCHANGED, CreateAccount, UpdateAccount
@@ -36,8 +38,11 @@ def _name_issues(tx: Tx, name: str, *, own_id: str | None = None) -> list[Issue]
 
 
 def create_account(tx: Tx, command: CreateAccount) -> Step[Account]:
-    """Create an account: at the top level only the platform operator may; under a
-    parent, anyone holding `accounts.create` in the parent."""
+    """Create an account.
+
+    A top-level account only the platform operator may create; a customer
+    account under a parent, anyone holding `accounts.create` in the parent.
+    """
     authorize(tx.uow, tx.actor, "accounts.create", command.parent_id)
     if command.parent_id is not None:
         tx.uow.accounts.get(command.parent_id)
@@ -63,7 +68,7 @@ def update_account(tx: Tx, command: UpdateAccount) -> Step[Account]:
     """Rename an account or change its settings; needs `accounts.manage` in it."""
     authorize(tx.uow, tx.actor, "accounts.manage", command.account_id)
     account = tx.uow.accounts.get(command.account_id)
-    changes: dict[str, object] = {}
+    changes: dict[str, Any] = {}
     issues: list[Issue] = []
     if command.name is not UNCHANGED:
         name = command.name.strip()

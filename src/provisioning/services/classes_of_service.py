@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Final
+from typing import Any, Final
 
 import attrs
 
@@ -76,8 +76,10 @@ def _name_issues(tx: Tx, command: CreateClassOfService, name: str) -> list[Issue
 
 
 def create_class_of_service(tx: Tx, command: CreateClassOfService) -> Step[ClassOfService]:
-    """Define a class of service; needs `cos.manage` in the account (platform-wide:
-    the operator only)."""
+    """Define a class of service.
+
+    Needs `cos.manage` in the account; a platform-wide one, the operator only.
+    """
     authorize(tx.uow, tx.actor, "cos.manage", command.account_id)
     if command.account_id is not None:
         tx.uow.accounts.get(command.account_id)
@@ -116,7 +118,7 @@ def update_class_of_service(tx: Tx, command: UpdateClassOfService) -> Step[Class
     """Change a class of service's description, panel access, quota or features."""
     cos = tx.uow.classes_of_service.get(command.cos_id)
     authorize(tx.uow, tx.actor, "cos.manage", cos.account_id)
-    changes: dict[str, object] = {}
+    changes: dict[str, Any] = {}
     issues: list[Issue] = []
     if command.description is not UNCHANGED:
         changes["description"] = command.description
