@@ -28,6 +28,7 @@ from provisioning.exceptions import (
     PermissionDenied,
     ProvisioningError,
     Severity,
+    UsageError,
     ValidationFailed,
 )
 from provisioning.principals import Actor
@@ -54,6 +55,7 @@ __all__ = [
     "Severity",
     "UpdateAccount",
     "UpdateClassOfService",
+    "UsageError",
     "ValidationFailed",
     "apply",
     "plan",

@@ -10,6 +10,7 @@ never on cattrs' global one.
 from __future__ import annotations
 
 from collections.abc import Callable
+import typing
 from datetime import datetime
 from typing import Any, Final
 
@@ -46,6 +47,11 @@ def _username(text: str) -> Username:
     return Username(local=local, domain=domain)
 
 
+def _is_frozenset(cls: Any) -> bool:  # noqa: ANN401 - any type expression
+    # Sets become sorted lists, so stored JSON and exports are stable.
+    return cls is frozenset or typing.get_origin(cls) is frozenset
+
+
 def _make_storage() -> cattrs.Converter:
     converter = cattrs.Converter(forbid_extra_keys=True)
     converter.register_unstructure_hook(DomainName, str)
@@ -58,7 +64,7 @@ def _make_storage() -> cattrs.Converter:
     converter.register_structure_hook(PhoneNumber, lambda value, _: PhoneNumber(e164=value))
     converter.register_unstructure_hook(datetime, datetime.isoformat)
     converter.register_structure_hook(datetime, lambda value, _: datetime.fromisoformat(value))
-    converter.register_unstructure_hook(frozenset, sorted)
+    converter.register_unstructure_hook_func(_is_frozenset, sorted)
     return converter
 
 

@@ -26,6 +26,7 @@ __all__ = [
     "PermissionDenied",
     "ProvisioningError",
     "Severity",
+    "UsageError",
     "ValidationFailed",
 ]
 
@@ -106,9 +107,11 @@ class Issue:
 class ProvisioningError(Exception):
     """Root of every error raised by `provisioning`.
 
-    Subclasses pass their keyword fields to `__init__` here; they are kept so
-    the error pickles and compares field by field.
+    Every error has a stable `code`. Subclasses pass their keyword fields to
+    `__init__` here; they are kept so the error pickles field by field.
     """
+
+    code: str = "provisioning.error"
 
     def __init__(self, message: str, /, **fields: object) -> None:
         super().__init__(message)
@@ -155,6 +158,7 @@ class ValidationFailed(ProvisioningError):
         blocking = sum(1 for issue in issues if issue.blocking)
         lines = "\n".join(f"  {issue}" for issue in issues)
         super().__init__(f"{blocking} blocking issue(s):\n{lines}", issues=issues)
+        self.code = "validation.failed"
         self.issues = issues
 
     @property
@@ -188,6 +192,18 @@ class NotFound(ProvisioningError):
         self.code = f"{entity}.not_found"
         self.entity = entity
         self.key = key
+
+
+class UsageError(ProvisioningError):
+    """The library was used in a way it does not support (a programming error).
+
+    `code` says which: `store.nested_unit_of_work`, `store.closed_unit_of_work` ...
+    """
+
+    def __init__(self, *, code: str, reason: str) -> None:
+        super().__init__(f"{code}: {reason}", code=code, reason=reason)
+        self.code = code
+        self.reason = reason
 
 
 class Conflict(ProvisioningError):

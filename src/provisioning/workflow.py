@@ -16,7 +16,7 @@ turned up: all or nothing. Notifications go to the `Notifier` after commit.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,7 @@ from provisioning.exceptions import (
 from provisioning.model import AuditEvent
 from provisioning.ports import Clock, IdSource, Message, Notifier, Store
 from provisioning.principals import Actor
-from provisioning.services import HANDLERS, Tx
+from provisioning.services import HANDLERS, Handler, Tx
 
 __all__ = ["Context", "NotificationFailed", "Outcome", "Plan", "apply", "plan", "run"]
 
@@ -49,7 +49,10 @@ class Context:
     """The store and ports a workflow runs with.
 
     The defaults suit a notebook: the system clock, random UUIDs and an
-    in-memory `Outbox` that keeps every notification.
+    in-memory `Outbox` that keeps every notification. `handlers` maps each
+    command type to its handler; an embedding application may pass a copy of
+    `provisioning.services.HANDLERS` extended with commands of its own, which
+    then take the same plan/apply road.
 
     >>> ctx = Context.in_memory()
     >>> type(ctx.notifier).__name__
@@ -60,6 +63,7 @@ class Context:
     clock: Clock = attrs.field(factory=SystemClock)
     ids: IdSource = attrs.field(factory=UuidIds)
     notifier: Notifier = attrs.field(factory=Outbox)
+    handlers: Mapping[type, Handler] = HANDLERS
 
     @classmethod
     def in_memory(
@@ -175,12 +179,12 @@ def _fail(batch: _Batch, index: int, error: Conflict | NotFound) -> None:
     batch.results.append(None)
 
 
-def _process(tx: Tx, commands: Sequence[Any]) -> _Batch:
+def _process(handlers: Mapping[type, Handler], tx: Tx, commands: Sequence[Any]) -> _Batch:
     """Validate and run each command in turn, each run inside its own savepoint."""
     batch = _Batch()
     for index, command in enumerate(commands):
         tx.command = index
-        handler = HANDLERS.get(type(command))
+        handler = handlers.get(type(command))
         if handler is None:
             batch.issues.append(
                 Issue(
@@ -217,7 +221,7 @@ def _execute(
 ) -> tuple[_Batch, Tx]:
     with ctx.store.unit_of_work() as uow:
         tx = Tx(uow=uow, actor=actor, ids=ctx.ids, now=ctx.clock.now())
-        batch = _process(tx, commands)
+        batch = _process(ctx.handlers, tx, commands)
         if commit and batch.ok:
             uow.commit()
     return batch, tx

@@ -404,7 +404,7 @@ class UserRepo(_Repository[User]):
 
     def by_username(self, username: Username, /) -> User | None:
         user = self.by_address(username.key)
-        return user if user is not None and user.username == username else None
+        return user if user is not None and user.username.key == username.key else None
 
     def by_address(self, address: EmailAddress | Username | str, /) -> User | None:
         key = address if isinstance(address, str) else address.key

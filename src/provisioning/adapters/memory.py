@@ -30,7 +30,7 @@ from provisioning.adapters._tables import (
     Repositories,
     Table,
 )
-from provisioning.exceptions import Conflict, ProvisioningError
+from provisioning.exceptions import Conflict, UsageError
 from provisioning.ports import Message
 
 __all__ = ["FixedClock", "MemoryStore", "MemoryUnitOfWork", "Outbox", "SequentialIds"]
@@ -152,8 +152,9 @@ class MemoryStore:
     def _acquire(self) -> None:
         me = threading.get_ident()
         if self._owner == me:
-            raise ProvisioningError(
-                "store.nested_unit_of_work: this thread already has a unit of work open"
+            raise UsageError(
+                code="store.nested_unit_of_work",
+                reason="this thread already has a unit of work open on this store",
             )
         self._lock.acquire()
         self._owner = me
@@ -179,8 +180,9 @@ class MemoryUnitOfWork(Repositories):
     def ensure_open(self) -> None:
         """Refuse repository use outside the `with` block."""
         if not self._open:
-            raise ProvisioningError(
-                "store.closed_unit_of_work: use the unit of work inside a `with` block"
+            raise UsageError(
+                code="store.closed_unit_of_work",
+                reason="use the unit of work inside its `with` block",
             )
 
     def __enter__(self) -> Self:

@@ -33,7 +33,7 @@ from provisioning.adapters._tables import (
     Repositories,
     Table,
 )
-from provisioning.exceptions import Conflict, ProvisioningError
+from provisioning.exceptions import Conflict, ProvisioningError, UsageError
 
 __all__ = ["SqliteStore", "SqliteUnitOfWork", "StoreError"]
 
@@ -263,8 +263,9 @@ class SqliteStore:
     def _begin(self) -> sqlite3.Connection:
         me = threading.get_ident()
         if self._owner == me:
-            raise ProvisioningError(
-                "store.nested_unit_of_work: this thread already has a unit of work open"
+            raise UsageError(
+                code="store.nested_unit_of_work",
+                reason="this thread already has a unit of work open on this store",
             )
         self._lock.acquire()
         self._owner = me
@@ -311,8 +312,9 @@ class SqliteUnitOfWork(Repositories):
     def connection(self) -> sqlite3.Connection:
         """The open transaction's connection; refuses use outside the `with` block."""
         if self._connection is None:
-            raise ProvisioningError(
-                "store.closed_unit_of_work: use the unit of work inside a `with` block"
+            raise UsageError(
+                code="store.closed_unit_of_work",
+                reason="use the unit of work inside its `with` block",
             )
         return self._connection
 

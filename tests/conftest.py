@@ -1,0 +1,52 @@
+"""Fixtures shared by the test-suite: every store-facing test runs on both stores."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from provisioning import Actor, Context
+from provisioning.adapters.memory import FixedClock, MemoryStore, Outbox, SequentialIds
+from provisioning.adapters.sqlite import SqliteStore
+from provisioning.ports import Store
+
+settings.register_profile(
+    "ci", max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile("dev", max_examples=100, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+OPERATOR = Actor.platform("ops")
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """A new, empty store of each kind."""
+    if request.param == "memory":
+        yield MemoryStore()
+    else:
+        sqlite = SqliteStore(tmp_path / "provisioning.db")
+        yield sqlite
+        sqlite.close()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(START)
+
+
+@pytest.fixture
+def outbox() -> Outbox:
+    return Outbox()
+
+
+@pytest.fixture
+def ctx(store: Store, clock: FixedClock, outbox: Outbox) -> Context:
+    """A deterministic context over each store."""
+    return Context(store=store, clock=clock, ids=SequentialIds(), notifier=outbox)
