@@ -61,7 +61,9 @@ def user(
     )
 
 
-def cos(cos_id: str = "c-1", name: str = "standard", account_id: str | None = "a-1") -> ClassOfService:
+def cos(
+    cos_id: str = "c-1", name: str = "standard", account_id: str | None = "a-1"
+) -> ClassOfService:
     return ClassOfService(id=cos_id, name=name, account_id=account_id)
 
 
@@ -87,11 +89,17 @@ def grant(
     )
 
 
-def mailbox(mailbox_id: str = "m-1", address: str = "sales@acme.example", owner_id: str | None = None) -> Mailbox:
-    return Mailbox(id=mailbox_id, account_id="a-1", address=EmailAddress.parse(address), owner_id=owner_id)
+def mailbox(
+    mailbox_id: str = "m-1", address: str = "sales@acme.example", owner_id: str | None = None
+) -> Mailbox:
+    return Mailbox(
+        id=mailbox_id, account_id="a-1", address=EmailAddress.parse(address), owner_id=owner_id
+    )
 
 
-def invitation(invitation_id: str = "i-1", email: str = "bob@else.example", token_hash: str = "h-1") -> Invitation:
+def invitation(
+    invitation_id: str = "i-1", email: str = "bob@else.example", token_hash: str = "h-1"
+) -> Invitation:
     return Invitation(
         id=invitation_id,
         account_id="a-1",

@@ -20,7 +20,9 @@ from provisioning.adapters.sqlite import StoreError
 from provisioning.workflow import NotificationFailed, Outcome
 
 ISSUES = (
-    Issue(code="email.invalid", message="'x': bad", field="email", location=Location("Users", 7, 3)),
+    Issue(
+        code="email.invalid", message="'x': bad", field="email", location=Location("Users", 7, 3)
+    ),
     Issue(code="cos.quota_invalid", message="no", field="quota_mb", command=2),
     Issue(code="security.none", message="hm", severity=Severity.WARNING),
 )
@@ -84,7 +86,9 @@ def test_locations_read_like_spreadsheet_cells(location: Location, text: str) ->
 
 
 def test_conflict_messages_say_what_collided() -> None:
-    stale = Conflict(code="version.stale", entity="user", key="u-1", expected_version=1, actual_version=3)
+    stale = Conflict(
+        code="version.stale", entity="user", key="u-1", expected_version=1, actual_version=3
+    )
     assert str(stale) == "version.stale: user u-1 is at version 3, not 1"
     taken = Conflict(code="address.taken", entity="user", key="ann@acme.example")
     assert str(taken) == "address.taken: user value 'ann@acme.example' is already in use"

@@ -6,9 +6,9 @@ import threading
 from collections.abc import Callable
 
 import attrs
-import builders as b
 import pytest
 
+import builders as b
 from provisioning import Conflict, NotFound, UsageError
 from provisioning.model import DomainName, EmailAddress, Username
 from provisioning.ports import Store
@@ -99,8 +99,14 @@ def test_remove_checks_the_version_when_given_and_frees_unique_values(store: Sto
     ("first", "second"),
     [
         (b.user("u-1", "ann@acme.example"), b.user("u-2", "ANN@Acme.Example")),
-        (b.user("u-1", "ann@acme.example", aliases=("sales@acme.example",)), b.user("u-2", "Sales@acme.example")),
-        (b.user("u-1", "ann@acme.example"), b.user("u-2", "bob@acme.example", aliases=("Ann@acme.example",))),
+        (
+            b.user("u-1", "ann@acme.example", aliases=("sales@acme.example",)),
+            b.user("u-2", "Sales@acme.example"),
+        ),
+        (
+            b.user("u-1", "ann@acme.example"),
+            b.user("u-2", "bob@acme.example", aliases=("Ann@acme.example",)),
+        ),
         (
             b.user("u-1", "ann@acme.example", aliases=("info@acme.example",)),
             b.user("u-2", "bob@acme.example", aliases=("INFO@acme.example",)),
@@ -122,10 +128,16 @@ def test_usernames_and_aliases_share_one_case_insensitive_namespace(
 
 
 def test_an_update_may_keep_its_own_values_but_not_take_another_users(store: Store) -> None:
-    seed(store, b.user("u-1", "ann@acme.example", aliases=("a@acme.example",)), b.user("u-2", "bob@acme.example"))
+    seed(
+        store,
+        b.user("u-1", "ann@acme.example", aliases=("a@acme.example",)),
+        b.user("u-2", "bob@acme.example"),
+    )
     with store.unit_of_work() as uow:
         ann = uow.users.get("u-1")
-        ann = uow.users.update(attrs.evolve(ann, aliases=(*ann.aliases, EmailAddress.parse("ann.lee@acme.example"))))
+        ann = uow.users.update(
+            attrs.evolve(ann, aliases=(*ann.aliases, EmailAddress.parse("ann.lee@acme.example")))
+        )
         with pytest.raises(Conflict) as caught:
             uow.users.update(attrs.evolve(ann, aliases=(EmailAddress.parse("Bob@acme.example"),)))
         assert caught.value.code == "address.taken"
@@ -138,13 +150,29 @@ def test_an_update_may_keep_its_own_values_but_not_take_another_users(store: Sto
 @pytest.mark.parametrize(
     ("make_first", "make_second", "code"),
     [
-        (lambda: b.domain("d-1", "acme.example", "a-1"), lambda: b.domain("d-2", "ACME.example", "a-2"), "domain.taken"),
-        (lambda: b.domain("d-1", "bücher.example"), lambda: b.domain("d-2", "xn--bcher-kva.example"), "domain.taken"),
+        (
+            lambda: b.domain("d-1", "acme.example", "a-1"),
+            lambda: b.domain("d-2", "ACME.example", "a-2"),
+            "domain.taken",
+        ),
+        (
+            lambda: b.domain("d-1", "bücher.example"),
+            lambda: b.domain("d-2", "xn--bcher-kva.example"),
+            "domain.taken",
+        ),
         (lambda: b.cos("c-1", "Gold"), lambda: b.cos("c-2", "gold"), "cos.name_taken"),
         (lambda: b.role("r-1", "Helpdesk"), lambda: b.role("r-2", "HELPDESK"), "role.name_taken"),
         (lambda: b.grant("g-1"), lambda: b.grant("g-2"), "grant.exists"),
-        (lambda: b.mailbox("m-1", "sales@acme.example"), lambda: b.mailbox("m-2", "SALES@acme.example"), "mailbox.address_taken"),
-        (lambda: b.invitation("i-1", token_hash="h"), lambda: b.invitation("i-2", token_hash="h"), "invitation.token_taken"),
+        (
+            lambda: b.mailbox("m-1", "sales@acme.example"),
+            lambda: b.mailbox("m-2", "SALES@acme.example"),
+            "mailbox.address_taken",
+        ),
+        (
+            lambda: b.invitation("i-1", token_hash="h"),
+            lambda: b.invitation("i-2", token_hash="h"),
+            "invitation.token_taken",
+        ),
         (lambda: b.account("a-1", "Acme"), lambda: b.account("a-2", "ACME"), "account.name_taken"),
     ],
 )
@@ -166,7 +194,9 @@ def test_each_unique_value_is_refused_a_second_time(
         (b.grant("g-1", mailbox_id=None), b.grant("g-2", mailbox_id="m-1")),
     ],
 )
-def test_scoped_names_may_repeat_in_other_scopes(store: Store, first: object, second: object) -> None:
+def test_scoped_names_may_repeat_in_other_scopes(
+    store: Store, first: object, second: object
+) -> None:
     seed(store, first, second)
 
 
@@ -207,7 +237,9 @@ def test_look_ups_used_by_the_services(store: Store) -> None:
         assert [c.name for c in uow.classes_of_service.of_account("a-1")] == ["gold", "silver"]
         assert [c.id for c in uow.classes_of_service.of_account(None)] == ["c-3"]
         assert uow.users.by_username(Username.parse("Ann@acme.example")).id == "u-1"  # type: ignore[union-attr]
-        assert uow.users.by_username(Username.parse("z@acme.example")) is None  # an alias, not a username
+        assert (
+            uow.users.by_username(Username.parse("z@acme.example")) is None
+        )  # an alias, not a username
         assert uow.users.by_address(EmailAddress.parse("Z@acme.example")).id == "u-2"  # type: ignore[union-attr]
         assert uow.users.holders(["z@acme.example", "nobody@acme.example", "eve@zeta.example"]) == {
             "z@acme.example": "u-2",
@@ -227,13 +259,20 @@ def test_look_ups_used_by_the_services(store: Store) -> None:
         assert [m.id for m in uow.mailboxes.of_account("a-1")] == ["m-1", "m-2"]
         assert [m.id for m in uow.mailboxes.of_owner("u-1")] == ["m-1"]
         assert uow.invitations.by_token_hash("h-2").id == "i-2"  # type: ignore[union-attr]
-        assert [i.id for i in uow.invitations.of_email(EmailAddress.parse("bob@else.example"))] == ["i-1", "i-2"]
+        assert [i.id for i in uow.invitations.of_email(EmailAddress.parse("bob@else.example"))] == [
+            "i-1",
+            "i-2",
+        ]
         assert len(uow.invitations.of_account("a-1")) == 2
 
 
 def test_the_audit_log_keeps_append_order_and_filters(store: Store) -> None:
     with store.unit_of_work() as uow:
-        for event in [b.event("e-9", "u-1"), b.event("e-1", "u-2"), b.event("e-5", "u-1", account_id="a-2")]:
+        for event in [
+            b.event("e-9", "u-1"),
+            b.event("e-1", "u-2"),
+            b.event("e-5", "u-1", account_id="a-2"),
+        ]:
             uow.audit.append(event)
         uow.commit()
     with store.unit_of_work() as uow:
@@ -247,8 +286,12 @@ def _snapshot(store: Store) -> dict[str, object]:
     with store.unit_of_work() as uow:
         return {
             "users": {u.id: attrs.asdict(u) for u in uow.users.of_account("a-1")},
-            "addresses": uow.users.holders(["ann@acme.example", "a@acme.example", "new@acme.example", "bob@acme.example"]),
-            "accounts": {a.id: attrs.asdict(a) for a in uow.accounts.get_many(["a-1", "a-2"]).values()},
+            "addresses": uow.users.holders(
+                ["ann@acme.example", "a@acme.example", "new@acme.example", "bob@acme.example"]
+            ),
+            "accounts": {
+                a.id: attrs.asdict(a) for a in uow.accounts.get_many(["a-1", "a-2"]).values()
+            },
             "audit": [e.id for e in uow.audit.events()],
         }
 
@@ -258,7 +301,12 @@ class Boom(Exception):
 
 
 def test_an_exception_mid_way_leaves_the_store_exactly_as_before(store: Store) -> None:
-    seed(store, b.account(), b.user("u-1", "ann@acme.example", aliases=("a@acme.example",)), b.user("u-2", "bob@acme.example"))
+    seed(
+        store,
+        b.account(),
+        b.user("u-1", "ann@acme.example", aliases=("a@acme.example",)),
+        b.user("u-2", "bob@acme.example"),
+    )
     before = _snapshot(store)
     with pytest.raises(Boom), store.unit_of_work() as uow:
         uow.accounts.add(b.account("a-2", "Second"))
@@ -309,7 +357,10 @@ def test_a_savepoint_undoes_only_its_own_block(store: Store) -> None:
             uow.accounts.add(b.account("a-3", "Three"))
         uow.commit()
     with store.unit_of_work() as uow:
-        assert {a.name for a in uow.accounts.get_many(["a-1", "a-2", "a-3"]).values()} == {"One", "Three"}
+        assert {a.name for a in uow.accounts.get_many(["a-1", "a-2", "a-3"]).values()} == {
+            "One",
+            "Three",
+        }
         assert uow.accounts.by_name("renamed") is None
 
 
@@ -347,7 +398,9 @@ def test_uniqueness_holds_under_concurrent_threads(store: Store) -> None:
                 if n % 2:
                     candidate = b.user(f"u-{n}", "sales@acme.example")
                 else:
-                    candidate = b.user(f"u-{n}", f"user{n}@acme.example", aliases=("Sales@acme.example",))
+                    candidate = b.user(
+                        f"u-{n}", f"user{n}@acme.example", aliases=("Sales@acme.example",)
+                    )
                 uow.users.add(candidate)
                 uow.commit()
             result = "won"
@@ -374,7 +427,9 @@ def test_concurrent_read_modify_write_loses_no_update(store: Store) -> None:
         for _ in range(rounds):
             with store.unit_of_work() as uow:
                 current = uow.classes_of_service.get("c-1")
-                uow.classes_of_service.update(attrs.evolve(current, quota_mb=(current.quota_mb or 0) + 1))
+                uow.classes_of_service.update(
+                    attrs.evolve(current, quota_mb=(current.quota_mb or 0) + 1)
+                )
                 uow.commit()
 
     workers = [threading.Thread(target=bump) for _ in range(threads)]

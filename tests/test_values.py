@@ -115,7 +115,9 @@ def test_usernames_are_fully_qualified() -> None:
         "acme.example",
         "ann@acme.example",
     )
-    assert Username.of("bob", DomainName.parse("acme.example")) == Username.parse("bob@acme.example")
+    assert Username.of("bob", DomainName.parse("acme.example")) == Username.parse(
+        "bob@acme.example"
+    )
     with pytest.raises(InvalidValue) as caught:
         Username.parse("ann")
     assert caught.value.code == "username.invalid"
@@ -130,7 +132,9 @@ def test_phone_numbers_are_kept_in_e164(text: str, e164: str) -> None:
     assert str(PhoneNumber.parse(text)) == e164
 
 
-@pytest.mark.parametrize("text", ["", "0446681800", "+0446681800", "+12", "+1234567890123456", "+41 44 abc"])
+@pytest.mark.parametrize(
+    "text", ["", "0446681800", "+0446681800", "+12", "+1234567890123456", "+41 44 abc"]
+)
 def test_bad_phone_numbers_are_refused(text: str) -> None:
     with pytest.raises(InvalidValue) as caught:
         PhoneNumber.parse(text)

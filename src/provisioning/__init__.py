@@ -10,6 +10,7 @@ both at once by `run`) against a store reached through a `Context`:
 'Acme'
 """
 
+from provisioning import queries
 from provisioning.commands import (
     UNCHANGED,
     Command,
@@ -59,5 +60,6 @@ __all__ = [
     "ValidationFailed",
     "apply",
     "plan",
+    "queries",
     "run",
 ]

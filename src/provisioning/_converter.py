@@ -9,8 +9,8 @@ never on cattrs' global one.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 import typing
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Final
 

@@ -9,6 +9,7 @@ entity was read at, and `UNCHANGED` for every field they leave alone.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from typing import Final, TypeAlias
 
 import attrs
@@ -36,6 +37,10 @@ class Unchanged(enum.Enum):
 
 UNCHANGED: Final = Unchanged.UNCHANGED
 """Marks a field an update command leaves as it is (None may be a real new value)."""
+
+
+def _names(values: Iterable[str]) -> frozenset[str]:
+    return frozenset(values)
 
 
 @attrs.frozen(kw_only=True)
@@ -71,7 +76,7 @@ class CreateClassOfService:
     system: bool = False
     admin_panel: bool = False
     quota_mb: int | None = None
-    features: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
+    features: frozenset[str] = attrs.field(default=frozenset(), converter=_names)
 
 
 @attrs.frozen(kw_only=True)

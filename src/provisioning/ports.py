@@ -50,10 +50,10 @@ __all__ = [
     "UserRepository",
 ]
 
-E = TypeVar("E")
+_E = TypeVar("_E")
 
 
-class Repository(Protocol[E]):
+class Repository(Protocol[_E]):
     """Storage of one aggregate, inside a unit of work.
 
     `add` refuses a value another entity already holds (`Conflict`, with the
@@ -61,23 +61,23 @@ class Repository(Protocol[E]):
     code `version.stale`) so a change made from an old read is never lost.
     """
 
-    def get(self, entity_id: str, /) -> E:
+    def get(self, entity_id: str, /) -> _E:
         """The entity with this id; `NotFound` if there is none."""
         ...
 
-    def find(self, entity_id: str, /) -> E | None:
+    def find(self, entity_id: str, /) -> _E | None:
         """The entity with this id, or None."""
         ...
 
-    def get_many(self, entity_ids: Iterable[str], /) -> dict[str, E]:
+    def get_many(self, entity_ids: Iterable[str], /) -> dict[str, _E]:
         """The entities among `entity_ids` that exist, by id, in one look-up."""
         ...
 
-    def add(self, entity: E, /) -> E:
+    def add(self, entity: _E, /) -> _E:
         """Store a new entity (its version as given, normally 1) and return it."""
         ...
 
-    def update(self, entity: E, /) -> E:
+    def update(self, entity: _E, /) -> _E:
         """Replace the stored entity; `entity.version` must be the stored version.
 
         Returns the stored entity, whose version is one higher.

@@ -25,7 +25,6 @@ import attrs
 from provisioning.adapters.memory import MemoryStore, Outbox
 from provisioning.adapters.sqlite import SqliteStore
 from provisioning.adapters.system import SystemClock, UuidIds
-from provisioning.commands import Command
 from provisioning.exceptions import (
     Conflict,
     InvalidValue,
@@ -108,7 +107,7 @@ class Plan:
     """
 
     actor: Actor
-    commands: tuple[Command, ...]
+    commands: tuple[object, ...]
     issues: tuple[Issue, ...]
 
     @property
@@ -179,7 +178,7 @@ def _fail(batch: _Batch, index: int, error: Conflict | NotFound) -> None:
     batch.results.append(None)
 
 
-def _process(handlers: Mapping[type, Handler], tx: Tx, commands: Sequence[Any]) -> _Batch:
+def _process(handlers: Mapping[type, Handler], tx: Tx, commands: Sequence[object]) -> _Batch:
     """Validate and run each command in turn, each run inside its own savepoint."""
     batch = _Batch()
     for index, command in enumerate(commands):
@@ -217,7 +216,7 @@ def _process(handlers: Mapping[type, Handler], tx: Tx, commands: Sequence[Any]) 
 
 
 def _execute(
-    ctx: Context, actor: Actor, commands: Sequence[Any], *, commit: bool
+    ctx: Context, actor: Actor, commands: Sequence[object], *, commit: bool
 ) -> tuple[_Batch, Tx]:
     with ctx.store.unit_of_work() as uow:
         tx = Tx(uow=uow, actor=actor, ids=ctx.ids, now=ctx.clock.now())
@@ -227,7 +226,7 @@ def _execute(
     return batch, tx
 
 
-def plan(ctx: Context, actor: Actor, commands: Iterable[Command]) -> Plan:
+def plan(ctx: Context, actor: Actor, commands: Iterable[object]) -> Plan:
     """Validate `commands` as `actor` against the store and each other; write nothing.
 
     Raises `PermissionDenied` if the actor may not issue one of the commands;
@@ -249,7 +248,7 @@ def apply(ctx: Context, plan: Plan) -> Outcome:
     return _apply(ctx, plan.actor, plan.commands, single=False)
 
 
-def run(ctx: Context, actor: Actor, command: Command) -> Any:  # noqa: ANN401 - the result's type is the command's
+def run(ctx: Context, actor: Actor, command: object) -> Any:  # noqa: ANN401 - the result's type is the command's
     """Validate and apply one command, returning what it produced (the new entity ...).
 
     Raises `ValidationFailed` with every issue; but when the one problem is
@@ -259,7 +258,7 @@ def run(ctx: Context, actor: Actor, command: Command) -> Any:  # noqa: ANN401 - 
     return _apply(ctx, actor, (command,), single=True).results[0]
 
 
-def _apply(ctx: Context, actor: Actor, commands: Sequence[Any], *, single: bool) -> Outcome:
+def _apply(ctx: Context, actor: Actor, commands: Sequence[object], *, single: bool) -> Outcome:
     batch, tx = _execute(ctx, actor, commands, commit=True)
     if not batch.ok:
         blocking = [issue for issue in batch.issues if issue.blocking]

@@ -56,8 +56,8 @@ class Versioned(Identified, Protocol):
     def version(self) -> int: ...
 
 
-T = TypeVar("T", bound=Identified)
-E = TypeVar("E", bound=Versioned)
+_T = TypeVar("_T", bound=Identified)
+_E = TypeVar("_E", bound=Versioned)
 
 
 @attrs.frozen
@@ -79,11 +79,11 @@ class Key:
 
 
 @attrs.frozen
-class Table(Generic[T]):
+class Table(Generic[_T]):
     """The storage description of one aggregate."""
 
     name: str
-    entity: type[T]
+    entity: type[_T]
     label: str
     keys: tuple[Key, ...] = ()
 
@@ -95,7 +95,7 @@ class Table(Generic[T]):
         raise KeyError(namespace)
 
 
-class Backend(Protocol[T]):
+class Backend(Protocol[_T]):
     """The primitive operations a store provides for one table, inside its transaction.
 
     `insert` and `replace` maintain every key of the table and raise `Conflict`
@@ -103,17 +103,17 @@ class Backend(Protocol[T]):
     change nothing when they raise.
     """
 
-    table: Table[T]
+    table: Table[_T]
 
-    def fetch(self, entity_id: str, /) -> T | None: ...
+    def fetch(self, entity_id: str, /) -> _T | None: ...
 
-    def fetch_many(self, entity_ids: Sequence[str], /) -> dict[str, T]: ...
+    def fetch_many(self, entity_ids: Sequence[str], /) -> dict[str, _T]: ...
 
-    def insert(self, entity: T, /) -> None: ...
+    def insert(self, entity: _T, /) -> None: ...
 
-    def replace(self, old: T, new: T, /) -> None: ...
+    def replace(self, old: _T, new: _T, /) -> None: ...
 
-    def delete(self, entity: T, /) -> None: ...
+    def delete(self, entity: _T, /) -> None: ...
 
     def lookup(self, namespace: str, values: Sequence[str], /) -> dict[str, list[str]]:
         """For each of `values` held under `namespace`: the ids holding it (absent: none)."""
@@ -293,30 +293,30 @@ TABLES: Final = _Tables()
 
 
 @attrs.define
-class _Repository(Generic[E]):
+class _Repository(Generic[_E]):
     """The generic half of every repository, over one backend."""
 
-    _rows: Backend[E]
+    _rows: Backend[_E]
 
-    def get(self, entity_id: str, /) -> E:
+    def get(self, entity_id: str, /) -> _E:
         entity = self._rows.fetch(entity_id)
         if entity is None:
             raise NotFound(entity=self._rows.table.label, key=entity_id)
         return entity
 
-    def find(self, entity_id: str, /) -> E | None:
+    def find(self, entity_id: str, /) -> _E | None:
         return self._rows.fetch(entity_id)
 
-    def get_many(self, entity_ids: Iterable[str], /) -> dict[str, E]:
+    def get_many(self, entity_ids: Iterable[str], /) -> dict[str, _E]:
         return self._rows.fetch_many(list(dict.fromkeys(entity_ids)))
 
-    def add(self, entity: E, /) -> E:
+    def add(self, entity: _E, /) -> _E:
         if self._rows.fetch(entity.id) is not None:
             raise Conflict(code="id.taken", entity=self._rows.table.label, key=entity.id)
         self._rows.insert(entity)
         return entity
 
-    def update(self, entity: E, /) -> E:
+    def update(self, entity: _E, /) -> _E:
         current = self.get(entity.id)
         self._check_version(current, entity.version)
         stored = attrs.evolve(entity, version=current.version + 1)  # type: ignore[misc]
@@ -332,7 +332,7 @@ class _Repository(Generic[E]):
     def count(self) -> int:
         return self._rows.size()
 
-    def _check_version(self, current: E, version: int) -> None:
+    def _check_version(self, current: _E, version: int) -> None:
         if current.version != version:
             raise Conflict(
                 code="version.stale",
@@ -345,11 +345,11 @@ class _Repository(Generic[E]):
     def _holders(self, namespace: str, values: Sequence[str]) -> dict[str, list[str]]:
         return self._rows.lookup(namespace, values)
 
-    def _first(self, namespace: str, value: str) -> E | None:
+    def _first(self, namespace: str, value: str) -> _E | None:
         ids = self._rows.lookup(namespace, (value,)).get(value, [])
         return self._rows.fetch(ids[0]) if ids else None
 
-    def _all(self, namespace: str, value: str, order: Callable[[E], str]) -> list[E]:
+    def _all(self, namespace: str, value: str, order: Callable[[_E], str]) -> list[_E]:
         ids = self._rows.lookup(namespace, (value,)).get(value, [])
         return sorted(self._rows.fetch_many(ids).values(), key=order)
 

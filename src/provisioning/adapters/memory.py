@@ -35,19 +35,19 @@ from provisioning.ports import Message
 
 __all__ = ["FixedClock", "MemoryStore", "MemoryUnitOfWork", "Outbox", "SequentialIds"]
 
-E = TypeVar("E", bound=Identified)
+_E = TypeVar("_E", bound=Identified)
 
 
 @attrs.define
-class _Rows(Generic[E]):
+class _Rows(Generic[_E]):
     """The committed-or-in-flight contents of one table, with its key indexes."""
 
     table: Table[Any]
-    rows: dict[str, E] = attrs.Factory(dict)
+    rows: dict[str, _E] = attrs.Factory(dict)
     # namespace -> value -> ids holding it (a dict used as an insertion-ordered set)
     keys: dict[str, dict[str, dict[str, None]]] = attrs.Factory(dict)
 
-    def put(self, entity_id: str, entity: E | None) -> E | None:
+    def put(self, entity_id: str, entity: _E | None) -> _E | None:
         """Set (or, with None, delete) one row and its keys, unconditionally; return the old row."""
         old = self.rows.pop(entity_id, None)
         if old is not None:
@@ -80,30 +80,30 @@ class _Rows(Generic[E]):
 
 
 @attrs.define
-class _Journalled(Generic[E]):
+class _Journalled(Generic[_E]):
     """One unit of work's view of a table: every write is journalled for rollback."""
 
     table: Table[Any]
-    _rows: _Rows[E]
+    _rows: _Rows[_E]
     _uow: MemoryUnitOfWork
 
-    def fetch(self, entity_id: str, /) -> E | None:
+    def fetch(self, entity_id: str, /) -> _E | None:
         self._uow.ensure_open()
         return self._rows.rows.get(entity_id)
 
-    def fetch_many(self, entity_ids: Sequence[str], /) -> dict[str, E]:
+    def fetch_many(self, entity_ids: Sequence[str], /) -> dict[str, _E]:
         self._uow.ensure_open()
         rows = self._rows.rows
         return {i: rows[i] for i in entity_ids if i in rows}
 
-    def insert(self, entity: E, /) -> None:
+    def insert(self, entity: _E, /) -> None:
         self._write(entity.id, entity)
 
-    def replace(self, old: E, new: E, /) -> None:
+    def replace(self, old: _E, new: _E, /) -> None:
         del old
         self._write(new.id, new)
 
-    def delete(self, entity: E, /) -> None:
+    def delete(self, entity: _E, /) -> None:
         self._uow.ensure_open()
         entity_id = entity.id
         self._uow.journal.append((self._rows, entity_id, self._rows.put(entity_id, None)))
@@ -121,7 +121,7 @@ class _Journalled(Generic[E]):
         self._uow.ensure_open()
         return len(self._rows.rows)
 
-    def _write(self, entity_id: str, entity: E) -> None:
+    def _write(self, entity_id: str, entity: _E) -> None:
         self._uow.ensure_open()
         conflict = self._rows.taken(entity, entity_id)
         if conflict is not None:

@@ -37,7 +37,7 @@ from provisioning.exceptions import Conflict, ProvisioningError, UsageError
 
 __all__ = ["SqliteStore", "SqliteUnitOfWork", "StoreError"]
 
-E = TypeVar("E", bound=Identified)
+_E = TypeVar("_E", bound=Identified)
 
 SCHEMA_VERSION: Final = 1
 _BATCH: Final = 500  # values per `IN (...)` look-up, well under SQLite's variable limit
@@ -86,7 +86,7 @@ def _chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:
 
 
 @attrs.define
-class _SqlRows(Generic[E]):
+class _SqlRows(Generic[_E]):
     """One table of one unit of work, as SQL."""
 
     table: Table[Any]
@@ -95,11 +95,11 @@ class _SqlRows(Generic[E]):
     def _sql(self) -> sqlite3.Connection:
         return self._uow.connection()
 
-    def _load(self, data: str) -> E:
-        entity: E = storage.structure(json.loads(data), self.table.entity)
+    def _load(self, data: str) -> _E:
+        entity: _E = storage.structure(json.loads(data), self.table.entity)
         return entity
 
-    def fetch(self, entity_id: str, /) -> E | None:
+    def fetch(self, entity_id: str, /) -> _E | None:
         row = (
             self._sql()
             .execute(f"SELECT data FROM {self.table.name} WHERE id = ?", (entity_id,))  # noqa: S608 - table names are ours
@@ -107,8 +107,8 @@ class _SqlRows(Generic[E]):
         )
         return None if row is None else self._load(row[0])
 
-    def fetch_many(self, entity_ids: Sequence[str], /) -> dict[str, E]:
-        found: dict[str, E] = {}
+    def fetch_many(self, entity_ids: Sequence[str], /) -> dict[str, _E]:
+        found: dict[str, _E] = {}
         for chunk in _chunks(entity_ids):
             marks = ",".join("?" * len(chunk))
             rows = self._sql().execute(
@@ -118,7 +118,7 @@ class _SqlRows(Generic[E]):
             found.update((entity_id, self._load(data)) for entity_id, data in rows)
         return {i: found[i] for i in entity_ids if i in found}
 
-    def insert(self, entity: E, /) -> None:
+    def insert(self, entity: _E, /) -> None:
         entity_id: str = entity.id
         self._check_unique(entity, entity_id, previous=None)
         self._sql().execute(
@@ -127,7 +127,7 @@ class _SqlRows(Generic[E]):
         )
         self._write_keys(entity_id, previous=None, entity=entity)
 
-    def replace(self, old: E, new: E, /) -> None:
+    def replace(self, old: _E, new: _E, /) -> None:
         entity_id: str = new.id
         self._check_unique(new, entity_id, previous=old)
         self._sql().execute(
@@ -136,7 +136,7 @@ class _SqlRows(Generic[E]):
         )
         self._write_keys(entity_id, previous=old, entity=new)
 
-    def delete(self, entity: E, /) -> None:
+    def delete(self, entity: _E, /) -> None:
         entity_id: str = entity.id
         self._sql().execute(f"DELETE FROM {self.table.name} WHERE id = ?", (entity_id,))  # noqa: S608
         self._write_keys(entity_id, previous=entity, entity=None)
@@ -165,10 +165,10 @@ class _SqlRows(Generic[E]):
         (count,) = self._sql().execute(f"SELECT count(*) FROM {self.table.name}").fetchone()  # noqa: S608
         return int(count)
 
-    def _dump(self, entity: E) -> str:
+    def _dump(self, entity: _E) -> str:
         return json.dumps(storage.unstructure(entity), ensure_ascii=False, separators=(",", ":"))
 
-    def _check_unique(self, entity: E, entity_id: str, previous: E | None) -> None:
+    def _check_unique(self, entity: _E, entity_id: str, previous: _E | None) -> None:
         # Checked before anything is written, so a refused write changes nothing.
         for key in self.table.keys:
             if key.code is None:
@@ -183,7 +183,7 @@ class _SqlRows(Generic[E]):
                 if any(owner != entity_id for owner in owners):
                     raise Conflict(code=key.code, entity=self.table.label, key=value)
 
-    def _write_keys(self, entity_id: str, *, previous: E | None, entity: E | None) -> None:
+    def _write_keys(self, entity_id: str, *, previous: _E | None, entity: _E | None) -> None:
         sql = self._sql()
         for key in self.table.keys:
             side = "unique_keys" if key.unique else "index_keys"

@@ -23,7 +23,7 @@ from provisioning.principals import Actor
 
 __all__ = ["Step", "Tx", "error", "warning"]
 
-R = TypeVar("R")
+_R = TypeVar("_R")
 
 
 def error(code: str, message: str, *, field: str | None = None) -> Issue:
@@ -37,11 +37,11 @@ def warning(code: str, message: str, *, field: str | None = None) -> Issue:
 
 
 @attrs.frozen
-class Step(Generic[R]):
+class Step(Generic[_R]):
     """A validated command: its issues, and (when none blocks) the change to make."""
 
     issues: tuple[Issue, ...] = ()
-    run: Callable[[], R] | None = None
+    run: Callable[[], _R] | None = None
 
     @classmethod
     def refuse(cls, issues: Iterable[Issue]) -> Step[Any]:
@@ -49,7 +49,7 @@ class Step(Generic[R]):
         return Step(issues=tuple(issues))
 
     @classmethod
-    def proceed(cls, run: Callable[[], R], issues: Iterable[Issue] = ()) -> Step[R]:
+    def proceed(cls, run: Callable[[], _R], issues: Iterable[Issue] = ()) -> Step[_R]:
         """A step that will `run`, and reports `issues` (warnings) alongside."""
         issues = tuple(issues)
         if any(issue.blocking for issue in issues):

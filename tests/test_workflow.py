@@ -1,0 +1,225 @@
+"""plan / apply / run: two phases, all or nothing, audit and notifications after commit."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+import attrs
+import pytest
+
+from conftest import OPERATOR, START
+from provisioning import (
+    Conflict,
+    Context,
+    CreateAccount,
+    CreateClassOfService,
+    NotFound,
+    NotificationFailed,
+    UpdateAccount,
+    ValidationFailed,
+    apply,
+    plan,
+    run,
+)
+from provisioning.model import Account
+from provisioning.ports import Message
+from provisioning.services import HANDLERS, Step, Tx
+
+
+def _accounts(ctx: Context) -> list[str]:
+    with ctx.store.unit_of_work() as uow:
+        return sorted(
+            a.name for a in uow.accounts.get_many([f"id-{n}" for n in range(1, 50)]).values()
+        )
+
+
+def test_plan_validates_against_the_store_and_writes_nothing(ctx: Context) -> None:
+    run(ctx, OPERATOR, CreateAccount(name="Acme"))
+    result = plan(ctx, OPERATOR, [CreateAccount(name="Globex"), CreateAccount(name="acme")])
+    assert not result.ok
+    assert [(i.code, i.command) for i in result.issues] == [("account.name_taken", 1)]
+    assert _accounts(ctx) == ["Acme"]
+    with ctx.store.unit_of_work() as uow:
+        assert [e.action for e in uow.audit.events()] == ["CreateAccount"]
+
+
+def test_plan_checks_the_commands_of_a_batch_against_each_other(ctx: Context) -> None:
+    result = plan(
+        ctx,
+        OPERATOR,
+        [CreateAccount(name="Acme"), CreateAccount(name="Globex"), CreateAccount(name="ACME")],
+    )
+    (issue,) = result.errors
+    assert (issue.code, issue.command, issue.field) == ("account.name_taken", 2, "name")
+    assert "command 0 of this batch" in issue.message
+
+
+def test_plan_collects_every_issue_of_every_command(ctx: Context) -> None:
+    result = plan(
+        ctx,
+        OPERATOR,
+        [
+            CreateAccount(name=""),
+            CreateClassOfService(name="bad name!", quota_mb=-1, features=frozenset({"OK", "fine"})),
+            CreateAccount(name="Fine"),
+        ],
+    )
+    assert [(i.code, i.command) for i in result.issues] == [
+        ("account.name_invalid", 0),
+        ("cos.name_invalid", 1),
+        ("cos.quota_invalid", 1),
+        ("cos.feature_invalid", 1),
+    ]
+
+
+def test_apply_executes_a_clean_plan_in_one_unit_of_work(ctx: Context) -> None:
+    result = plan(ctx, OPERATOR, [CreateAccount(name="Acme"), CreateAccount(name="Globex")])
+    assert result.ok
+    assert _accounts(ctx) == []
+    outcome = apply(ctx, result)
+    assert [a.name for a in outcome.results] == ["Acme", "Globex"]
+    assert _accounts(ctx) == ["Acme", "Globex"]
+    assert [(e.action, e.entity, e.actor, e.occurred_at) for e in outcome.events] == [
+        ("CreateAccount", "account", "platform:ops", START),
+        ("CreateAccount", "account", "platform:ops", START),
+    ]
+
+
+def test_apply_refuses_a_plan_with_blocking_issues(ctx: Context) -> None:
+    result = plan(ctx, OPERATOR, [CreateAccount(name="Acme"), CreateAccount(name="")])
+    with pytest.raises(ValidationFailed) as caught:
+        apply(ctx, result)
+    assert caught.value.codes == ["account.name_invalid"]
+    assert _accounts(ctx) == []
+
+
+def test_apply_validates_again_and_writes_nothing_if_the_store_moved_on(ctx: Context) -> None:
+    result = plan(ctx, OPERATOR, [CreateAccount(name="Initech"), CreateAccount(name="Acme")])
+    run(ctx, OPERATOR, CreateAccount(name="acme"))  # someone else was faster
+    with pytest.raises(ValidationFailed) as caught:
+        apply(ctx, result)
+    assert [(i.code, i.command) for i in caught.value.issues] == [("account.name_taken", 1)]
+    assert _accounts(ctx) == ["acme"]  # Initech was not half-applied
+
+
+def test_run_returns_the_result_of_one_command(ctx: Context) -> None:
+    account = run(ctx, OPERATOR, CreateAccount(name="  Acme  "))
+    assert isinstance(account, Account)
+    assert (account.id, account.name, account.created_at, account.version) == (
+        "id-1",
+        "Acme",
+        START,
+        1,
+    )
+
+
+def test_run_raises_conflict_for_a_stale_version_and_keeps_the_newer_change(ctx: Context) -> None:
+    account = run(ctx, OPERATOR, CreateAccount(name="Acme"))
+    run(ctx, OPERATOR, UpdateAccount(account_id=account.id, version=1, name="Acme AG"))
+    with pytest.raises(Conflict) as caught:
+        run(ctx, OPERATOR, UpdateAccount(account_id=account.id, version=1, name="Lost"))
+    assert caught.value.code == "version.stale"
+    assert _accounts(ctx) == ["Acme AG"]
+
+
+def test_a_stale_version_is_an_issue_in_a_plan(ctx: Context) -> None:
+    account = run(ctx, OPERATOR, CreateAccount(name="Acme"))
+    run(ctx, OPERATOR, UpdateAccount(account_id=account.id, version=1, name="Acme AG"))
+    result = plan(ctx, OPERATOR, [UpdateAccount(account_id=account.id, version=1, name="Lost")])
+    assert [i.code for i in result.issues] == ["version.stale"]
+
+
+def test_run_raises_not_found_for_a_missing_target(ctx: Context) -> None:
+    with pytest.raises(NotFound) as caught:
+        run(ctx, OPERATOR, UpdateAccount(account_id="nope", version=1, name="X"))
+    assert caught.value.code == "account.not_found"
+
+
+def test_an_object_that_is_not_a_command_is_an_issue(ctx: Context) -> None:
+    result = plan(ctx, OPERATOR, [object()])
+    assert [i.code for i in result.issues] == ["command.unknown"]
+
+
+# An application embedding the library adds a command of its own; it takes the same road.
+
+
+@attrs.frozen
+class Greet:
+    account_name: str
+    to: str
+    fail_after: bool = False
+
+
+class Kaboom(Exception):
+    pass
+
+
+def greet(tx: Tx, command: Greet) -> Step[Account]:
+    def go() -> Account:
+        account = Account(id=tx.new_id(), name=command.account_name, created_at=tx.now)
+        tx.uow.accounts.add(account)
+        tx.record("Greet", "account", account.id, account_id=account.id)
+        tx.notify(Message(template="greeting", to=command.to, data={"account": account.name}))
+        if command.fail_after:
+            raise Kaboom
+        return account
+
+    return Step.proceed(go)
+
+
+@pytest.fixture
+def greeting_ctx(ctx: Context) -> Context:
+    return attrs.evolve(ctx, handlers={**HANDLERS, Greet: greet})
+
+
+def test_messages_are_sent_after_commit_only(greeting_ctx: Context) -> None:
+    outbox = greeting_ctx.notifier
+    outcome = apply(greeting_ctx, plan(greeting_ctx, OPERATOR, [Greet("Acme", "ann@acme.example")]))
+    assert [m.to for m in outcome.messages] == ["ann@acme.example"]
+    assert outbox.messages == list(outcome.messages)  # type: ignore[attr-defined]
+    # Planning runs the handler too, but sends nothing.
+    plan(greeting_ctx, OPERATOR, [Greet("Globex", "bob@globex.example")])
+    assert len(outbox.messages) == 1  # type: ignore[attr-defined]
+
+
+def test_a_failure_mid_batch_rolls_back_everything_and_sends_nothing(greeting_ctx: Context) -> None:
+    outbox = greeting_ctx.notifier
+    with pytest.raises(Kaboom):
+        apply(
+            greeting_ctx,
+            attrs.evolve(
+                plan(greeting_ctx, OPERATOR, [Greet("Acme", "a@x.example")]),
+                commands=(
+                    Greet("Acme", "a@x.example"),
+                    Greet("Globex", "b@x.example", fail_after=True),
+                ),
+            ),
+        )
+    assert _accounts(greeting_ctx) == []
+    assert outbox.messages == []  # type: ignore[attr-defined]
+    with greeting_ctx.store.unit_of_work() as uow:
+        assert uow.audit.events() == []
+
+
+class BrokenNotifier:
+    def send(self, messages: Collection[Message], /) -> None:
+        raise OSError(f"mail relay down, {len(messages)} message(s) kept")
+
+
+def test_a_notifier_failure_after_commit_is_reported_with_the_committed_outcome(
+    greeting_ctx: Context,
+) -> None:
+    broken = attrs.evolve(greeting_ctx, notifier=BrokenNotifier())
+    with pytest.raises(NotificationFailed) as caught:
+        run(broken, OPERATOR, Greet("Acme", "ann@acme.example"))
+    assert caught.value.code == "notification.failed"
+    assert [m.template for m in caught.value.outcome.messages] == ["greeting"]
+    assert isinstance(caught.value.__cause__, OSError)
+    assert _accounts(greeting_ctx) == ["Acme"]  # committed
+
+
+def test_context_defaults_suit_a_notebook() -> None:
+    ctx = Context.in_memory()
+    account = run(ctx, OPERATOR, CreateAccount(name="Acme"))
+    assert len(account.id) == 36  # a UUID
+    assert account.created_at.tzinfo is not None
