@@ -284,3 +284,33 @@ def test_queries_check_permissions_and_tenancy(world: Context) -> None:
     assert [e.action for e in queries.audit_log(world, Actor.user("other"), ACCOUNT)] == [
         "UpdateAccount"
     ]
+
+
+def test_a_batch_may_create_an_account_and_refer_to_it_by_a_chosen_id(world: Context) -> None:
+    result = plan(
+        world,
+        OPERATOR,
+        [
+            CreateAccount(name="Initech", account_id="initech"),
+            CreateClassOfService(name="standard", account_id="initech", cos_id="initech-std"),
+        ],
+    )
+    assert result.ok, result.issues
+    with world.store.unit_of_work() as uow:
+        assert uow.accounts.find("initech") is None  # planning wrote nothing
+
+
+@pytest.mark.parametrize(
+    ("command", "codes"),
+    [
+        (CreateAccount(name="Initech", account_id="a-1"), ["id.taken"]),
+        (CreateAccount(name="Initech", account_id=""), ["id.invalid"]),
+        (CreateAccount(name="Initech", account_id="has space"), ["id.invalid"]),
+        (CreateClassOfService(name="gold", account_id=ACCOUNT, cos_id="c-1"), ["id.taken"]),
+        (CreateClassOfService(name="gold", account_id=ACCOUNT, cos_id="x" * 65), ["id.invalid"]),
+    ],
+)
+def test_chosen_ids_must_be_well_formed_and_free(
+    world: Context, command: object, codes: list[str]
+) -> None:
+    assert [i.code for i in plan(world, OPERATOR, [command]).issues] == codes

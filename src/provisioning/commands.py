@@ -45,9 +45,14 @@ def _names(values: Iterable[str]) -> frozenset[str]:
 
 @attrs.frozen(kw_only=True)
 class CreateAccount:
-    """Create a tenant account; with `parent_id`, a customer account under that parent."""
+    """Create a tenant account; with `parent_id`, a customer account under that parent.
+
+    `account_id` chooses the new account's id (so later commands of the same
+    batch can refer to it); by default the context's `IdSource` picks one.
+    """
 
     name: str
+    account_id: str | None = None
     parent_id: str | None = None
     personal_mailbox_on_create: bool = False
 
@@ -67,11 +72,13 @@ class CreateClassOfService:
     """Define a class of service for an account, or platform-wide with `account_id` None.
 
     Only the platform operator defines platform-wide classes of service, and
-    only those may be `system` (reserved, never assigned to a user).
+    only those may be `system` (reserved, never assigned to a user). `cos_id`
+    chooses the new id, as `CreateAccount.account_id` does.
     """
 
     name: str
     account_id: str | None = None
+    cos_id: str | None = None
     description: str = ""
     system: bool = False
     admin_panel: bool = False

@@ -10,9 +10,10 @@ behind.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Final, Generic, TypeVar
 
 import attrs
 
@@ -21,14 +22,37 @@ from provisioning.model import AuditEvent
 from provisioning.ports import IdSource, Message, UnitOfWork
 from provisioning.principals import Actor
 
-__all__ = ["Step", "Tx", "error", "warning"]
+__all__ = ["Step", "Tx", "error", "requested_id_issues", "warning"]
 
 _R = TypeVar("_R")
+_ID: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}")
 
 
 def error(code: str, message: str, *, field: str | None = None) -> Issue:
     """A blocking issue."""
     return Issue(code=code, message=message, field=field)
+
+
+def requested_id_issues(
+    requested: str | None, find: Callable[[str], object | None], *, field: str
+) -> list[Issue]:
+    """Issues with the id a create command asks for (None: the `IdSource` picks one).
+
+    `find` is the repository look-up that says whether the id is in use.
+    """
+    if requested is None:
+        return []
+    if not _ID.fullmatch(requested):
+        return [
+            error(
+                "id.invalid",
+                f"{requested!r} is not a usable id: 1 to 64 letters, digits and _.:-",
+                field=field,
+            )
+        ]
+    if find(requested) is not None:
+        return [error("id.taken", f"id {requested!r} is already in use", field=field)]
+    return []
 
 
 def warning(code: str, message: str, *, field: str | None = None) -> Issue:
@@ -75,9 +99,9 @@ class Tx:
     events: list[AuditEvent] = attrs.Factory(list)
     messages: list[Message] = attrs.Factory(list)
 
-    def new_id(self) -> str:
-        """A fresh id, remembered as created by the current command."""
-        entity_id = self.ids.new_id()
+    def new_id(self, requested: str | None = None) -> str:
+        """The id a create command asked for, or a fresh one; remembered as the command's."""
+        entity_id = requested if requested is not None else self.ids.new_id()
         self.created[entity_id] = self.command
         return entity_id
 

@@ -10,7 +10,7 @@ from provisioning.commands import UNCHANGED, CreateAccount, UpdateAccount
 from provisioning.exceptions import Issue
 from provisioning.model import Account, valid_name
 from provisioning.services._access import authorize
-from provisioning.services._base import Step, Tx, error
+from provisioning.services._base import Step, Tx, error, requested_id_issues
 
 __all__ = ["create_account", "update_account"]
 
@@ -47,11 +47,12 @@ def create_account(tx: Tx, command: CreateAccount) -> Step[Account]:
     if command.parent_id is not None:
         tx.uow.accounts.get(command.parent_id)
     name = command.name.strip()
-    issues = _name_issues(tx, name)
+    issues = requested_id_issues(command.account_id, tx.uow.accounts.find, field="account_id")
+    issues += _name_issues(tx, name)
 
     def run() -> Account:
         account = Account(
-            id=tx.new_id(),
+            id=tx.new_id(command.account_id),
             name=name,
             created_at=tx.now,
             parent_id=command.parent_id,

@@ -17,7 +17,7 @@ from provisioning.commands import (
 from provisioning.exceptions import Issue
 from provisioning.model import ClassOfService, valid_name
 from provisioning.services._access import authorize
-from provisioning.services._base import Step, Tx, error
+from provisioning.services._base import Step, Tx, error, requested_id_issues
 
 __all__ = ["create_class_of_service", "delete_class_of_service", "update_class_of_service"]
 
@@ -84,7 +84,8 @@ def create_class_of_service(tx: Tx, command: CreateClassOfService) -> Step[Class
     if command.account_id is not None:
         tx.uow.accounts.get(command.account_id)
     name = command.name.strip()
-    issues = _name_issues(tx, command, name)
+    issues = requested_id_issues(command.cos_id, tx.uow.classes_of_service.find, field="cos_id")
+    issues += _name_issues(tx, command, name)
     if command.system and command.account_id is not None:
         issues.append(
             error(
@@ -98,7 +99,7 @@ def create_class_of_service(tx: Tx, command: CreateClassOfService) -> Step[Class
 
     def run() -> ClassOfService:
         cos = ClassOfService(
-            id=tx.new_id(),
+            id=tx.new_id(command.cos_id),
             name=name,
             account_id=command.account_id,
             description=command.description,
