@@ -3,11 +3,12 @@
 Every change is a command, validated by `plan` and executed by `apply` (or
 both at once by `run`) against a store reached through a `Context`:
 
->>> from provisioning import Actor, Context, CreateAccount, run
->>> ctx = Context.in_memory()
->>> account = run(ctx, Actor.platform(), CreateAccount(name="Acme"))
->>> account.name
-'Acme'
+Examples:
+    >>> from provisioning import Actor, Context, CreateAccount, run
+    >>> ctx = Context.in_memory()
+    >>> account = run(ctx, Actor.platform(), CreateAccount(name="Acme"))
+    >>> account.name
+    'Acme'
 """
 
 from provisioning import queries

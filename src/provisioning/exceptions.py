@@ -50,8 +50,9 @@ def _column_letters(column: int) -> str:
 class Location:
     """Where in a spreadsheet an issue was found; rows and columns count from 1.
 
-    >>> str(Location(sheet="Users", row=7, column=3))
-    'Users!C7'
+    Examples:
+        >>> str(Location(sheet="Users", row=7, column=3))
+        'Users!C7'
     """
 
     sheet: str

@@ -25,8 +25,9 @@ class Actor:
     platform, and its actions are audited like anyone's). A user may do what
     the grants they hold in an account allow there, and nothing elsewhere.
 
-    >>> str(Actor.platform()), str(Actor.user("u-1"))
-    ('platform:operator', 'user:u-1')
+    Examples:
+        >>> str(Actor.platform()), str(Actor.user("u-1"))
+        ('platform:operator', 'user:u-1')
     """
 
     kind: ActorKind

@@ -53,9 +53,10 @@ class Context:
     `provisioning.services.HANDLERS` extended with commands of its own, which
     then take the same plan/apply road.
 
-    >>> ctx = Context.in_memory()
-    >>> type(ctx.notifier).__name__
-    'Outbox'
+    Examples:
+        >>> ctx = Context.in_memory()
+        >>> type(ctx.notifier).__name__
+        'Outbox'
     """
 
     store: Store

@@ -133,10 +133,11 @@ class _Journalled(Generic[_E]):
 class MemoryStore:
     """A store that keeps everything in this process's memory.
 
-    >>> store = MemoryStore()
-    >>> with store.unit_of_work() as uow:
-    ...     uow.accounts.count()
-    0
+    Examples:
+        >>> store = MemoryStore()
+        >>> with store.unit_of_work() as uow:
+        ...     uow.accounts.count()
+        0
     """
 
     _tables: dict[str, _Rows[Any]] = attrs.field(
@@ -232,11 +233,12 @@ class MemoryUnitOfWork(Repositories):
 class Outbox:
     """A notifier that keeps every message it is sent, for tests and notebooks.
 
-    >>> from provisioning.ports import Message
-    >>> outbox = Outbox()
-    >>> outbox.send([Message(template="hello", to="ann@acme.example")])
-    >>> [m.template for m in outbox.messages]
-    ['hello']
+    Examples:
+        >>> from provisioning.ports import Message
+        >>> outbox = Outbox()
+        >>> outbox.send([Message(template="hello", to="ann@acme.example")])
+        >>> [m.template for m in outbox.messages]
+        ['hello']
     """
 
     messages: list[Message] = attrs.Factory(list)
@@ -254,10 +256,11 @@ class Outbox:
 class FixedClock:
     """A clock that stands still until told to move; for deterministic tests.
 
-    >>> from datetime import UTC
-    >>> clock = FixedClock(datetime(2026, 1, 1, tzinfo=UTC))
-    >>> clock.advance(days=7).isoformat()
-    '2026-01-08T00:00:00+00:00'
+    Examples:
+        >>> from datetime import UTC
+        >>> clock = FixedClock(datetime(2026, 1, 1, tzinfo=UTC))
+        >>> clock.advance(days=7).isoformat()
+        '2026-01-08T00:00:00+00:00'
     """
 
     current: datetime = attrs.field()
@@ -283,9 +286,10 @@ class FixedClock:
 class SequentialIds:
     """Ids `prefix-1`, `prefix-2` ...: readable and deterministic, for tests and examples.
 
-    >>> ids = SequentialIds()
-    >>> ids.new_id(), ids.new_id()
-    ('id-1', 'id-2')
+    Examples:
+        >>> ids = SequentialIds()
+        >>> ids.new_id(), ids.new_id()
+        ('id-1', 'id-2')
     """
 
     prefix: str = "id"

@@ -210,11 +210,12 @@ class SqliteStore:
     turns on it, and other processes opening the same file wait for the write
     lock (up to `timeout` seconds, then `StoreError` `store.unavailable`).
 
-    >>> store = SqliteStore(":memory:")
-    >>> with store.unit_of_work() as uow:
-    ...     uow.users.count()
-    0
-    >>> store.close()
+    Examples:
+        >>> store = SqliteStore(":memory:")
+        >>> with store.unit_of_work() as uow:
+        ...     uow.users.count()
+        0
+        >>> store.close()
     """
 
     def __init__(self, path: str | Path, *, timeout: float = 30.0) -> None:

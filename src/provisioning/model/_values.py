@@ -57,8 +57,9 @@ class DomainName:
     and mail servers use (`xn--bcher-kva.example`). Two names are equal when
     their ASCII forms are.
 
-    >>> DomainName.parse("Bücher.Example.").ascii
-    'xn--bcher-kva.example'
+    Examples:
+        >>> DomainName.parse("Bücher.Example.").ascii
+        'xn--bcher-kva.example'
     """
 
     ascii: str
@@ -94,9 +95,10 @@ class EmailAddress:
     The local part keeps its case (mail servers may honour it); `key` is the
     case-insensitive form the platform uses for uniqueness.
 
-    >>> address = EmailAddress.parse("Ann.Lee@Bücher.example")
-    >>> str(address), address.key
-    ('Ann.Lee@bücher.example', 'ann.lee@xn--bcher-kva.example')
+    Examples:
+        >>> address = EmailAddress.parse("Ann.Lee@Bücher.example")
+        >>> str(address), address.key
+        ('Ann.Lee@bücher.example', 'ann.lee@xn--bcher-kva.example')
     """
 
     local: str
