@@ -24,13 +24,14 @@ from typing import Any, Generic, Self, TypeVar
 
 import attrs
 
+from provisioning.adapters._gate import Gate, closed_unit_of_work
 from provisioning.adapters._tables import (
     TABLES,
     Identified,
     Repositories,
     Table,
 )
-from provisioning.exceptions import Conflict, UsageError
+from provisioning.exceptions import Conflict
 from provisioning.ports import Message
 
 __all__ = ["FixedClock", "MemoryStore", "MemoryUnitOfWork", "Outbox", "SequentialIds"]
@@ -143,26 +144,11 @@ class MemoryStore:
     _tables: dict[str, _Rows[Any]] = attrs.field(
         init=False, factory=lambda: {t.name: _Rows(t) for t in TABLES.all()}
     )
-    _lock: threading.Lock = attrs.field(init=False, factory=threading.Lock)
-    _owner: int | None = attrs.field(init=False, default=None)
+    _gate: Gate = attrs.field(init=False, factory=Gate)
 
     def unit_of_work(self) -> MemoryUnitOfWork:
         """A new unit of work over this store."""
         return MemoryUnitOfWork(self)
-
-    def _acquire(self) -> None:
-        me = threading.get_ident()
-        if self._owner == me:
-            raise UsageError(
-                code="store.nested_unit_of_work",
-                reason="this thread already has a unit of work open on this store",
-            )
-        self._lock.acquire()
-        self._owner = me
-
-    def _release(self) -> None:
-        self._owner = None
-        self._lock.release()
 
 
 _Undo = tuple[_Rows[Any], str, Any]
@@ -181,13 +167,10 @@ class MemoryUnitOfWork(Repositories):
     def ensure_open(self) -> None:
         """Refuse repository use outside the `with` block."""
         if not self._open:
-            raise UsageError(
-                code="store.closed_unit_of_work",
-                reason="use the unit of work inside its `with` block",
-            )
+            raise closed_unit_of_work()
 
     def __enter__(self) -> Self:
-        self._store._acquire()  # noqa: SLF001
+        self._store._gate.acquire()  # noqa: SLF001
         self._open = True
         return self
 
@@ -201,7 +184,7 @@ class MemoryUnitOfWork(Repositories):
             self.rollback()
         finally:
             self._open = False
-            self._store._release()  # noqa: SLF001
+            self._store._gate.release()  # noqa: SLF001
 
     def commit(self) -> None:
         """Keep every change made so far."""

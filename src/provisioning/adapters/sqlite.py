@@ -17,7 +17,6 @@ from __future__ import annotations
 import itertools
 import json
 import sqlite3
-import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,13 +26,14 @@ from typing import Any, Final, Generic, Self, TypeVar
 import attrs
 
 from provisioning._converter import storage
+from provisioning.adapters._gate import Gate, closed_unit_of_work
 from provisioning.adapters._tables import (
     TABLES,
     Identified,
     Repositories,
     Table,
 )
-from provisioning.exceptions import Conflict, ProvisioningError, UsageError
+from provisioning.exceptions import Conflict, ProvisioningError
 
 __all__ = ["SqliteStore", "SqliteUnitOfWork", "StoreError"]
 
@@ -220,8 +220,7 @@ class SqliteStore:
 
     def __init__(self, path: str | Path, *, timeout: float = 30.0) -> None:
         self.path = str(path)
-        self._lock = threading.Lock()
-        self._owner: int | None = None
+        self._gate = Gate()
         try:
             self._connection = sqlite3.connect(
                 self.path, timeout=timeout, isolation_level=None, check_same_thread=False
@@ -252,7 +251,7 @@ class SqliteStore:
 
     def close(self) -> None:
         """Close the database connection; the store is unusable afterwards."""
-        with self._lock:
+        with self._gate:
             self._connection.close()
 
     def __enter__(self) -> Self:
@@ -262,14 +261,7 @@ class SqliteStore:
         self.close()
 
     def _begin(self) -> sqlite3.Connection:
-        me = threading.get_ident()
-        if self._owner == me:
-            raise UsageError(
-                code="store.nested_unit_of_work",
-                reason="this thread already has a unit of work open on this store",
-            )
-        self._lock.acquire()
-        self._owner = me
+        self._gate.acquire()
         try:
             self._connection.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
@@ -278,8 +270,7 @@ class SqliteStore:
         return self._connection
 
     def _end(self) -> None:
-        self._owner = None
-        self._lock.release()
+        self._gate.release()
 
 
 def _check_schema_version(path: str, sql: sqlite3.Connection) -> None:
@@ -313,10 +304,7 @@ class SqliteUnitOfWork(Repositories):
     def connection(self) -> sqlite3.Connection:
         """The open transaction's connection; refuses use outside the `with` block."""
         if self._connection is None:
-            raise UsageError(
-                code="store.closed_unit_of_work",
-                reason="use the unit of work inside its `with` block",
-            )
+            raise closed_unit_of_work()
         return self._connection
 
     def __enter__(self) -> Self:
