@@ -12,6 +12,7 @@ Examples:
 """
 
 from provisioning import queries
+from provisioning._converter import to_export
 from provisioning.commands import (
     UNCHANGED,
     Command,
@@ -63,4 +64,5 @@ __all__ = [
     "plan",
     "queries",
     "run",
+    "to_export",
 ]

@@ -90,5 +90,8 @@ export: Final = _make_export(storage)
 
 
 def to_export(value: object) -> Any:  # noqa: ANN401 - plain data of any shape
-    """`value` (an entity, a list of them ...) as plain data, with every secret left out."""
+    """`value` (an entity, a list of them ...) as JSON-ready plain data, secrets left out.
+
+    Use it for anything that leaves the library: JSON output, reports, logs.
+    """
     return export.unstructure(value)

@@ -180,10 +180,10 @@ def _user_keys() -> tuple[Key, ...]:
         return e.addresses
 
     def domain(e: User) -> Sequence[str]:
-        return (e.domain_id,)
+        return _one(e.domain_id)
 
     def account(e: User) -> Sequence[str]:
-        return (e.account_id,)
+        return _one(e.account_id)
 
     def cos(e: User) -> Sequence[str]:
         return _one(e.cos_id)

@@ -248,14 +248,21 @@ class MfaState:
 
 @attrs.frozen(field_transformer=_by_id)
 class User:
-    """A person's login on one domain of one account."""
+    """A person's login, identified by a fully-qualified username.
+
+    A user an administrator creates belongs to an account (`account_id`) and
+    lives on one of its domains (`domain_id`): a corporate user. Someone who
+    registered on their own may use an address on a domain no account has
+    activated; both ids are then None until one does. `corporate` stays set
+    once set, even if the account is later deleted.
+    """
 
     id: str
-    account_id: str
-    domain_id: str
     username: Username
     created_at: datetime
     updated_at: datetime
+    account_id: str | None = None
+    domain_id: str | None = None
     cos_id: str | None = None
     source: UserSource = UserSource.MANUAL
     directory_service: str | None = None
