@@ -19,6 +19,7 @@ import attrs
 
 __all__ = [
     "Conflict",
+    "DnsUnavailable",
     "InvalidValue",
     "Issue",
     "Location",
@@ -193,6 +194,19 @@ class NotFound(ProvisioningError):
         self.code = f"{entity}.not_found"
         self.entity = entity
         self.key = key
+
+
+class DnsUnavailable(ProvisioningError):
+    """A DNS lookup could not be made (no resolver, a timeout, a server failure).
+
+    Code `dns.unavailable`. A name that simply has no records is not this error.
+    """
+
+    def __init__(self, *, name: str, reason: str) -> None:
+        super().__init__(f"dns.unavailable: {name}: {reason}", name=name, reason=reason)
+        self.code = "dns.unavailable"
+        self.name = name
+        self.reason = reason
 
 
 class UsageError(ProvisioningError):

@@ -36,6 +36,7 @@ __all__ = [
     "AuditLog",
     "ClassOfServiceRepository",
     "Clock",
+    "DnsResolver",
     "DomainRepository",
     "GrantRepository",
     "IdSource",
@@ -46,6 +47,7 @@ __all__ = [
     "Repository",
     "RoleRepository",
     "Store",
+    "TokenSource",
     "UnitOfWork",
     "UserRepository",
 ]
@@ -330,6 +332,22 @@ class IdSource(Protocol):
 
     def new_id(self) -> str:
         """A fresh id never handed out before."""
+        ...
+
+
+class TokenSource(Protocol):
+    """Unpredictable tokens for verification records, invitation links and the like."""
+
+    def token(self) -> str:
+        """A fresh URL-safe token carrying at least 128 bits of randomness."""
+        ...
+
+
+class DnsResolver(Protocol):
+    """Reads DNS records. Adapters raise `DnsUnavailable` when the lookup itself fails."""
+
+    def txt_records(self, name: DomainName, /) -> list[str]:
+        """The TXT record values published for `name` (an empty list when there are none)."""
         ...
 
 

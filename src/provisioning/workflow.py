@@ -18,13 +18,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import attrs
 
 from provisioning.adapters.memory import MemoryStore, Outbox
 from provisioning.adapters.sqlite import SqliteStore
-from provisioning.adapters.system import SystemClock, UuidIds
+from provisioning.adapters.system import SystemClock, SystemDns, SystemTokens, UuidIds
 from provisioning.exceptions import (
     Conflict,
     InvalidValue,
@@ -34,21 +34,41 @@ from provisioning.exceptions import (
     ValidationFailed,
 )
 from provisioning.model import AuditEvent
-from provisioning.ports import Clock, IdSource, Message, Notifier, Store
+from provisioning.ports import (
+    Clock,
+    DnsResolver,
+    IdSource,
+    Message,
+    Notifier,
+    Store,
+    TokenSource,
+)
 from provisioning.principals import Actor
 from provisioning.services import HANDLERS, Handler, Tx
 
-__all__ = ["Context", "NotificationFailed", "Outcome", "Plan", "apply", "plan", "run"]
+__all__ = ["Context", "NotificationFailed", "Outcome", "Plan", "Ports", "apply", "plan", "run"]
 
 logger = logging.getLogger("provisioning")
+
+
+class Ports(TypedDict, total=False):
+    """The ports a `Context` can be given besides its store (each has a default)."""
+
+    clock: Clock
+    ids: IdSource
+    notifier: Notifier
+    tokens: TokenSource
+    dns: DnsResolver
+    handlers: Mapping[type, Handler]
 
 
 @attrs.frozen(kw_only=True)
 class Context:
     """The store and ports a workflow runs with.
 
-    The defaults suit a notebook: the system clock, random UUIDs and an
-    in-memory `Outbox` that keeps every notification. `handlers` maps each
+    The defaults suit a notebook: the system clock, random UUIDs, an
+    in-memory `Outbox` that keeps every notification, tokens from the
+    operating system's random source and DNS through dnspython. `handlers` maps each
     command type to its handler; an embedding application may pass a copy of
     `provisioning.services.HANDLERS` extended with commands of its own, which
     then take the same plan/apply road.
@@ -63,41 +83,19 @@ class Context:
     clock: Clock = attrs.field(factory=SystemClock)
     ids: IdSource = attrs.field(factory=UuidIds)
     notifier: Notifier = attrs.field(factory=Outbox)
+    tokens: TokenSource = attrs.field(factory=SystemTokens)
+    dns: DnsResolver = attrs.field(factory=SystemDns)
     handlers: Mapping[type, Handler] = HANDLERS
 
     @classmethod
-    def in_memory(
-        cls,
-        *,
-        clock: Clock | None = None,
-        ids: IdSource | None = None,
-        notifier: Notifier | None = None,
-    ) -> Context:
-        """A context over a new, empty `MemoryStore`; the ports given replace the defaults."""
-        return cls._with(MemoryStore(), clock, ids, notifier)
+    def in_memory(cls, **ports: Unpack[Ports]) -> Context:
+        """A context over a new, empty `MemoryStore`; `ports` replace the defaults."""
+        return cls(store=MemoryStore(), **ports)
 
     @classmethod
-    def open(
-        cls,
-        path: str | Path,
-        *,
-        clock: Clock | None = None,
-        ids: IdSource | None = None,
-        notifier: Notifier | None = None,
-    ) -> Context:
+    def open(cls, path: str | Path, **ports: Unpack[Ports]) -> Context:
         """A context over the SQLite database at `path`, created if missing."""
-        return cls._with(SqliteStore(path), clock, ids, notifier)
-
-    @classmethod
-    def _with(
-        cls, store: Store, clock: Clock | None, ids: IdSource | None, notifier: Notifier | None
-    ) -> Context:
-        return cls(
-            store=store,
-            clock=clock or SystemClock(),
-            ids=ids or UuidIds(),
-            notifier=notifier if notifier is not None else Outbox(),
-        )
+        return cls(store=SqliteStore(path), **ports)
 
 
 @attrs.frozen
@@ -220,7 +218,9 @@ def _execute(
     ctx: Context, actor: Actor, commands: Sequence[object], *, commit: bool
 ) -> tuple[_Batch, Tx]:
     with ctx.store.unit_of_work() as uow:
-        tx = Tx(uow=uow, actor=actor, ids=ctx.ids, now=ctx.clock.now())
+        tx = Tx(
+            uow=uow, actor=actor, ids=ctx.ids, now=ctx.clock.now(), tokens=ctx.tokens, dns=ctx.dns
+        )
         batch = _process(ctx.handlers, tx, commands)
         if commit and batch.ok:
             uow.commit()

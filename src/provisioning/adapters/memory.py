@@ -31,10 +31,19 @@ from provisioning.adapters._tables import (
     Repositories,
     Table,
 )
-from provisioning.exceptions import Conflict
+from provisioning.exceptions import Conflict, DnsUnavailable
+from provisioning.model import DomainName
 from provisioning.ports import Message
 
-__all__ = ["FixedClock", "MemoryStore", "MemoryUnitOfWork", "Outbox", "SequentialIds"]
+__all__ = [
+    "FixedClock",
+    "MemoryDns",
+    "MemoryStore",
+    "MemoryUnitOfWork",
+    "Outbox",
+    "SequentialIds",
+    "SequentialTokens",
+]
 
 _E = TypeVar("_E", bound=Identified)
 
@@ -283,3 +292,53 @@ class SequentialIds:
         """The next id."""
         with self._lock:
             return f"{self.prefix}-{next(self._counter)}"
+
+
+@attrs.define
+class SequentialTokens:
+    """Predictable tokens `token-1`, `token-2` ...: for tests and examples only.
+
+    Examples:
+        >>> SequentialTokens().token()
+        'token-1'
+    """
+
+    prefix: str = "token"
+    _ids: SequentialIds = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        self._ids = SequentialIds(self.prefix)
+
+    def token(self) -> str:
+        """The next token."""
+        return self._ids.new_id()
+
+
+@attrs.define
+class MemoryDns:
+    """A DNS resolver answering from a dict: publish records in tests and notebooks.
+
+    Examples:
+        >>> from provisioning.model import DomainName
+        >>> dns = MemoryDns()
+        >>> dns.publish("acme.example", "v=spf1 -all")
+        >>> dns.txt_records(DomainName.parse("ACME.example"))
+        ['v=spf1 -all']
+    """
+
+    records: dict[str, list[str]] = attrs.Factory(dict)
+    failing: set[str] = attrs.Factory(set)
+
+    def publish(self, name: str, value: str) -> None:
+        """Add a TXT record `value` to the domain `name`."""
+        self.records.setdefault(DomainName.parse(name).ascii, []).append(value)
+
+    def fail(self, name: str) -> None:
+        """Make look-ups of `name` fail, as an unreachable DNS server would."""
+        self.failing.add(DomainName.parse(name).ascii)
+
+    def txt_records(self, name: DomainName, /) -> list[str]:
+        """The published values of `name`."""
+        if name.ascii in self.failing:
+            raise DnsUnavailable(name=name.ascii, reason="the test resolver was told to fail")
+        return list(self.records.get(name.ascii, []))

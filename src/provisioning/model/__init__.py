@@ -7,6 +7,7 @@ from provisioning.model._entities import (
     ClassOfService,
     Credentials,
     Domain,
+    DomainPolicy,
     DomainStatus,
     Grant,
     Invitation,
@@ -25,18 +26,20 @@ from provisioning.model._entities import (
     UserStatus,
     valid_name,
 )
-from provisioning.model._permissions import PERMISSIONS
+from provisioning.model._permissions import PERMISSIONS, SYSTEM_ROLES
 from provisioning.model._values import DomainName, EmailAddress, PhoneNumber, Username
 
 __all__ = [
     "PERMISSIONS",
     "SECRET",
+    "SYSTEM_ROLES",
     "Account",
     "AuditEvent",
     "ClassOfService",
     "Credentials",
     "Domain",
     "DomainName",
+    "DomainPolicy",
     "DomainStatus",
     "EmailAddress",
     "Grant",

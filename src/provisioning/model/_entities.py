@@ -27,6 +27,7 @@ __all__ = [
     "ClassOfService",
     "Credentials",
     "Domain",
+    "DomainPolicy",
     "DomainStatus",
     "Grant",
     "Invitation",
@@ -145,6 +146,24 @@ class Permission:
     description: str
 
 
+@attrs.frozen
+class DomainPolicy:
+    """Rules an account's domains must follow, checked when a domain is added.
+
+    `allowed_tlds` empty means any top-level domain; `max_domains` None means
+    no limit.
+    """
+
+    allowed_tlds: frozenset[str] = frozenset()
+    max_domains: int | None = None
+
+    def tld_allowed(self, name: DomainName) -> bool:
+        """Whether `name` ends in an allowed top-level domain."""
+        if not self.allowed_tlds:
+            return True
+        return name.ascii.rsplit(".", 1)[-1] in self.allowed_tlds
+
+
 @attrs.frozen(field_transformer=_by_id)
 class Account:
     """A tenant: an organisation or customer, optionally under a parent account.
@@ -158,6 +177,7 @@ class Account:
     created_at: datetime
     parent_id: str | None = None
     personal_mailbox_on_create: bool = False
+    domain_policy: DomainPolicy = DomainPolicy()
     version: int = attrs.field(default=1, validator=_positive)
 
 
@@ -255,6 +275,10 @@ class User:
     registered on their own may use an address on a domain no account has
     activated; both ids are then None until one does. `corporate` stays set
     once set, even if the account is later deleted.
+
+    Administrators are users with `admin` set and a `primary_email` that
+    receives their one-time codes (second factor, password reset). The
+    account's `super_admin` is `postmaster@` its first domain.
     """
 
     id: str
@@ -270,6 +294,9 @@ class User:
     aliases: tuple[EmailAddress, ...] = ()
     status: UserStatus = UserStatus.ACTIVE
     corporate: bool = False
+    admin: bool = False
+    super_admin: bool = False
+    primary_email: EmailAddress | None = None
     credentials: Credentials = Credentials()
     mfa: MfaState = MfaState()
     version: int = attrs.field(default=1, validator=_positive)

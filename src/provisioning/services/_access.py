@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from provisioning.exceptions import PermissionDenied
-from provisioning.model import PERMISSIONS, UserStatus
+from provisioning.model import PERMISSIONS, SYSTEM_ROLES, Role, UserStatus
 from provisioning.ports import UnitOfWork
 from provisioning.principals import Actor
 
-__all__ = ["authorize", "permissions_of"]
+__all__ = ["authorize", "permissions_of", "roles"]
 
 
 def permissions_of(
@@ -31,10 +33,23 @@ def permissions_of(
     if grant is None:
         return frozenset()
     held = set(grant.permissions)
-    for role in uow.roles.get_many(grant.role_ids).values():
+    for role in roles(uow, grant.role_ids).values():
         if role.account_id in (None, account_id):
             held.update(role.permissions)
     return frozenset(held)
+
+
+def roles(uow: UnitOfWork, role_ids: Iterable[str]) -> dict[str, Role]:
+    """The roles among `role_ids` that exist.
+
+    System roles come from the catalogue, custom roles from the store.
+    """
+    wanted = list(dict.fromkeys(role_ids))
+    found = {i: SYSTEM_ROLES[i] for i in wanted if i in SYSTEM_ROLES}
+    custom = [i for i in wanted if i not in SYSTEM_ROLES]
+    if custom:
+        found.update(uow.roles.get_many(custom))
+    return found
 
 
 def authorize(

@@ -19,7 +19,7 @@ import attrs
 
 from provisioning.exceptions import Issue, Severity
 from provisioning.model import AuditEvent
-from provisioning.ports import IdSource, Message, UnitOfWork
+from provisioning.ports import DnsResolver, IdSource, Message, TokenSource, UnitOfWork
 from provisioning.principals import Actor
 
 __all__ = ["Step", "Tx", "error", "requested_id_issues", "warning"]
@@ -94,6 +94,8 @@ class Tx:
     actor: Actor
     ids: IdSource
     now: datetime
+    tokens: TokenSource
+    dns: DnsResolver
     command: int = 0
     created: dict[str, int] = attrs.Factory(dict)
     events: list[AuditEvent] = attrs.Factory(list)
