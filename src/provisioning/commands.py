@@ -16,13 +16,25 @@ import attrs
 
 __all__ = [
     "UNCHANGED",
+    "ActivateDomain",
+    "AddDomain",
     "Command",
     "CreateAccount",
+    "CreateAdmin",
     "CreateClassOfService",
+    "DeactivateDomain",
+    "DeleteAccount",
+    "DeleteAdmin",
     "DeleteClassOfService",
+    "DeleteDomain",
+    "SetDomainPolicy",
     "Unchanged",
+    "UnverifyDomain",
     "UpdateAccount",
+    "UpdateAdmin",
     "UpdateClassOfService",
+    "UpdateDomain",
+    "VerifyDomain",
 ]
 
 
@@ -106,11 +118,147 @@ class DeleteClassOfService:
     version: int | None = None
 
 
+@attrs.frozen(kw_only=True)
+class SetDomainPolicy:
+    """Restrict the domains an account may add: top-level domains, how many.
+
+    Set from above: by the platform operator, or for a customer account by
+    whoever may create accounts under its parent.
+    """
+
+    account_id: str
+    allowed_tlds: frozenset[str] = attrs.field(default=frozenset(), converter=_names)
+    max_domains: int | None = None
+
+
+@attrs.frozen(kw_only=True)
+class DeleteAccount:
+    """Delete an account, irreversibly; `confirm_name` must repeat its name.
+
+    Its users lose access to it and to its mailboxes but stay corporate users.
+    """
+
+    account_id: str
+    confirm_name: str
+
+
+@attrs.frozen(kw_only=True)
+class AddDomain:
+    """Add a domain to an account; it starts pending, with a verification token.
+
+    The account's first domain also creates its super admin,
+    `postmaster@<domain>`, whose one-time codes go to `admin_email`.
+    """
+
+    account_id: str
+    name: str
+    primary_domain: str | None = None
+    require_2fa: bool = False
+    captcha_on_login: bool = False
+    default_cos_id: str | None = None
+    admin_email: str | None = None
+    domain_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class UpdateDomain:
+    """Change a domain's primary domain, security defaults or default class of service."""
+
+    domain_id: str
+    version: int
+    primary_domain: str | Unchanged | None = UNCHANGED
+    require_2fa: bool | Unchanged = UNCHANGED
+    captcha_on_login: bool | Unchanged = UNCHANGED
+    default_cos_id: str | Unchanged | None = UNCHANGED
+
+
+@attrs.frozen(kw_only=True)
+class VerifyDomain:
+    """Check the domain's DNS for its verification TXT record: pending -> verified."""
+
+    domain_id: str
+
+
+@attrs.frozen(kw_only=True)
+class ActivateDomain:
+    """Put a verified (or deactivated) domain into service: -> active."""
+
+    domain_id: str
+
+
+@attrs.frozen(kw_only=True)
+class DeactivateDomain:
+    """Take an active domain out of service: active -> inactive."""
+
+    domain_id: str
+
+
+@attrs.frozen(kw_only=True)
+class UnverifyDomain:
+    """Withdraw a domain's verification: back to pending."""
+
+    domain_id: str
+
+
+@attrs.frozen(kw_only=True)
+class DeleteDomain:
+    """Delete a domain, irreversibly; `confirm_name` must repeat its name.
+
+    Refused while users, aliases or mailboxes live on it, unless
+    `remove_dependents` asks to remove them in the same transaction.
+    """
+
+    domain_id: str
+    confirm_name: str
+    remove_dependents: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class CreateAdmin:
+    """Create an administrator `<admin-id>@<domain>` holding `role_ids` in the account."""
+
+    account_id: str
+    address: str
+    primary_email: str
+    role_ids: frozenset[str] = attrs.field(converter=_names)
+    user_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class UpdateAdmin:
+    """Change an administrator's primary email or roles (a super admin's roles are fixed)."""
+
+    user_id: str
+    version: int
+    primary_email: str | Unchanged = UNCHANGED
+    role_ids: frozenset[str] | Unchanged = UNCHANGED
+
+
+@attrs.frozen(kw_only=True)
+class DeleteAdmin:
+    """Delete an administrator; the super admin cannot be deleted."""
+
+    user_id: str
+    version: int | None = None
+
+
 Command: TypeAlias = (
     CreateAccount
     | UpdateAccount
+    | SetDomainPolicy
+    | DeleteAccount
     | CreateClassOfService
     | UpdateClassOfService
     | DeleteClassOfService
+    | AddDomain
+    | UpdateDomain
+    | VerifyDomain
+    | ActivateDomain
+    | DeactivateDomain
+    | UnverifyDomain
+    | DeleteDomain
+    | CreateAdmin
+    | UpdateAdmin
+    | DeleteAdmin
 )
-"""Every command the workflow accepts."""
+"""Every command the library handles."""

@@ -162,6 +162,14 @@ class UserRepository(Repository[User], Protocol):
         """The users assigned this class of service, sorted by username."""
         ...
 
+    def named_on(self, domain: DomainName, /) -> list[User]:
+        """The users whose username is on `domain` (hosted or not), sorted by username."""
+        ...
+
+    def with_alias_on(self, domain: DomainName, /) -> list[User]:
+        """The users holding at least one alias on `domain`, sorted by username."""
+        ...
+
 
 class RoleRepository(Repository[Role], Protocol):
     """Roles: system roles (`account_id` None) and each account's custom roles."""
@@ -190,6 +198,10 @@ class GrantRepository(Repository[Grant], Protocol):
         """Every grant in the account and its mailboxes."""
         ...
 
+    def of_mailbox(self, mailbox_id: str, /) -> list[Grant]:
+        """Every grant in one mailbox."""
+        ...
+
 
 class MailboxRepository(Repository[Mailbox], Protocol):
     """Shared and personal mailboxes; an address names at most one mailbox."""
@@ -204,6 +216,10 @@ class MailboxRepository(Repository[Mailbox], Protocol):
 
     def of_owner(self, user_id: str, /) -> list[Mailbox]:
         """The personal mailboxes of a user."""
+        ...
+
+    def on_domain(self, domain: DomainName, /) -> list[Mailbox]:
+        """The mailboxes whose address is on `domain`, sorted by address."""
         ...
 
 

@@ -188,11 +188,19 @@ def _user_keys() -> tuple[Key, ...]:
     def cos(e: User) -> Sequence[str]:
         return _one(e.cos_id)
 
+    def domain_name(e: User) -> Sequence[str]:
+        return (e.username.domain.ascii,)
+
+    def alias_domains(e: User) -> Sequence[str]:
+        return tuple(dict.fromkeys(alias.domain.ascii for alias in e.aliases))
+
     return (
         Key("user.address", addresses, "address.taken"),
         Key("user.domain", domain),
         Key("user.account", account),
         Key("user.cos", cos),
+        Key("user.domain_name", domain_name),
+        Key("user.alias_domain", alias_domains),
     )
 
 
@@ -216,10 +224,14 @@ def _grant_keys() -> tuple[Key, ...]:
     def account(e: Grant) -> Sequence[str]:
         return (e.account_id,)
 
+    def mailbox(e: Grant) -> Sequence[str]:
+        return _one(e.mailbox_id)
+
     return (
         Key("grant.scope", scope, "grant.exists"),
         Key("grant.user", user),
         Key("grant.account", account),
+        Key("grant.mailbox", mailbox),
     )
 
 
@@ -233,10 +245,14 @@ def _mailbox_keys() -> tuple[Key, ...]:
     def owner(e: Mailbox) -> Sequence[str]:
         return _one(e.owner_id)
 
+    def domain_name(e: Mailbox) -> Sequence[str]:
+        return (e.address.domain.ascii,)
+
     return (
         Key("mailbox.address", address, "mailbox.address_taken"),
         Key("mailbox.account", account),
         Key("mailbox.owner", owner),
+        Key("mailbox.domain_name", domain_name),
     )
 
 
@@ -423,6 +439,12 @@ class UserRepo(_Repository[User]):
     def using_cos(self, cos_id: str, /) -> list[User]:
         return self._all("user.cos", cos_id, _by_username)
 
+    def named_on(self, domain: DomainName, /) -> list[User]:
+        return self._all("user.domain_name", domain.ascii, _by_username)
+
+    def with_alias_on(self, domain: DomainName, /) -> list[User]:
+        return self._all("user.alias_domain", domain.ascii, _by_username)
+
 
 class RoleRepo(_Repository[Role]):
     """Roles over a backend."""
@@ -446,6 +468,9 @@ class GrantRepo(_Repository[Grant]):
     def of_account(self, account_id: str, /) -> list[Grant]:
         return self._all("grant.account", account_id, _grant_order)
 
+    def of_mailbox(self, mailbox_id: str, /) -> list[Grant]:
+        return self._all("grant.mailbox", mailbox_id, _grant_order)
+
 
 def _grant_order(grant: Grant) -> str:
     return f"{grant.account_id}\x1f{grant.mailbox_id or ''}\x1f{grant.user_id}"
@@ -462,6 +487,9 @@ class MailboxRepo(_Repository[Mailbox]):
 
     def of_owner(self, user_id: str, /) -> list[Mailbox]:
         return self._all("mailbox.owner", user_id, lambda m: m.address.key)
+
+    def on_domain(self, domain: DomainName, /) -> list[Mailbox]:
+        return self._all("mailbox.domain_name", domain.ascii, lambda m: m.address.key)
 
 
 def _by_creation(invitation: Invitation) -> str:

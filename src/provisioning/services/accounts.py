@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Any, Final
 
 import attrs
 
-from provisioning.commands import UNCHANGED, CreateAccount, UpdateAccount
+from provisioning.commands import (
+    UNCHANGED,
+    CreateAccount,
+    DeleteAccount,
+    SetDomainPolicy,
+    UpdateAccount,
+)
 from provisioning.exceptions import Issue
-from provisioning.model import Account, valid_name
+from provisioning.model import Account, DomainPolicy, valid_name
 from provisioning.services._access import authorize
 from provisioning.services._base import Step, Tx, error, requested_id_issues
 
-__all__ = ["create_account", "update_account"]
+__all__ = ["create_account", "delete_account", "set_domain_policy", "update_account"]
+
+_TLD: Final = re.compile(r"[a-z]{2,63}|xn--[a-z0-9\-]{1,59}")
 
 
 def _name_issues(tx: Tx, name: str, *, own_id: str | None = None) -> list[Issue]:
@@ -90,3 +99,109 @@ def update_account(tx: Tx, command: UpdateAccount) -> Step[Account]:
         return updated
 
     return Step.proceed(run, issues)
+
+
+def set_domain_policy(tx: Tx, command: SetDomainPolicy) -> Step[Account]:
+    """Set the account's domain policy.
+
+    Policy is set from above: by the operator, or for a customer account by
+    whoever may create accounts under its parent.
+    """
+    account = tx.uow.accounts.get(command.account_id)
+    authorize(tx.uow, tx.actor, "accounts.create", account.parent_id)
+    issues = [
+        error(
+            "policy.tld_invalid", f"{tld!r} is not a top-level domain label", field="allowed_tlds"
+        )
+        for tld in sorted(command.allowed_tlds)
+        if not _TLD.fullmatch(tld)
+    ]
+    limit: object = command.max_domains
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+        issues.append(
+            error(
+                "policy.limit_invalid", f"{limit!r} is not a number of domains", field="max_domains"
+            )
+        )
+    policy = DomainPolicy(allowed_tlds=command.allowed_tlds, max_domains=command.max_domains)
+
+    def run() -> Account:
+        stored = tx.uow.accounts.update(attrs.evolve(account, domain_policy=policy))
+        tx.record("SetDomainPolicy", "account", account.id, account_id=account.id)
+        return stored
+
+    return Step.proceed(run, issues)
+
+
+def delete_account(tx: Tx, command: DeleteAccount) -> Step[None]:
+    """Delete an account for good.
+
+    Its domains, mailboxes, classes of service, custom roles, invitations and
+    every grant in it go; its users stay, without access to it, and keep their
+    corporate status (so they cannot create accounts or delete themselves).
+    """
+    authorize(tx.uow, tx.actor, "accounts.delete", command.account_id)
+    account = tx.uow.accounts.get(command.account_id)
+    issues = []
+    if command.confirm_name.strip().casefold() != account.name.casefold():
+        issues.append(
+            error(
+                "account.confirmation_mismatch",
+                f"deleting an account is irreversible: type its name, {account.name}, to confirm",
+                field="confirm_name",
+            )
+        )
+    children = tx.uow.accounts.children(account.id)
+    if children:
+        issues.append(
+            error(
+                "account.has_children",
+                f"{account.name} still has {len(children)} customer account(s)",
+                field="account_id",
+            )
+        )
+
+    def run() -> None:
+        _dissolve(tx, account)
+
+    return Step.proceed(run, issues)
+
+
+def _dissolve(tx: Tx, account: Account) -> None:
+    """Remove everything of the account but its users, who only lose access."""
+    uow, aid = tx.uow, account.id
+    for grant in uow.grants.of_account(aid):
+        uow.grants.remove(grant.id)
+        tx.record("DeleteAccount", "grant", grant.id, account_id=aid)
+    for mailbox in uow.mailboxes.of_account(aid):
+        uow.mailboxes.remove(mailbox.id)
+        tx.record("DeleteAccount", "mailbox", mailbox.id, account_id=aid)
+    for invitation in uow.invitations.of_account(aid):
+        uow.invitations.remove(invitation.id)
+        tx.record("DeleteAccount", "invitation", invitation.id, account_id=aid)
+    removed_cos = {cos.id for cos in uow.classes_of_service.of_account(aid)}
+    for user in uow.users.of_account(aid):
+        uow.users.update(
+            attrs.evolve(
+                user,
+                account_id=None,
+                domain_id=None,
+                aliases=(),
+                admin=False,
+                super_admin=False,
+                cos_id=None if user.cos_id in removed_cos else user.cos_id,
+                updated_at=tx.now,
+            )
+        )
+        tx.record("DeleteAccount", "user", user.id, account_id=aid, detail="lost access")
+    for domain in uow.domains.of_account(aid):
+        uow.domains.remove(domain.id)
+        tx.record("DeleteAccount", "domain", domain.id, account_id=aid, detail=str(domain.name))
+    for cos_id in sorted(removed_cos):
+        uow.classes_of_service.remove(cos_id)
+        tx.record("DeleteAccount", "cos", cos_id, account_id=aid)
+    for role in uow.roles.of_account(aid):
+        uow.roles.remove(role.id)
+        tx.record("DeleteAccount", "role", role.id, account_id=aid)
+    uow.accounts.remove(aid)
+    tx.record("DeleteAccount", "account", aid, account_id=aid, detail=account.name)

@@ -1,0 +1,115 @@
+"""What creating and checking administrators needs, shared by the domain and admin handlers."""
+
+from __future__ import annotations
+
+from provisioning.exceptions import InvalidValue, Issue
+from provisioning.model import Domain, EmailAddress, Grant, MfaState, Scope, User, Username
+from provisioning.ports import Message
+from provisioning.services._access import permissions_of, roles
+from provisioning.services._base import Tx, error
+
+__all__ = ["new_admin", "primary_email_issues", "role_issues"]
+
+
+def primary_email_issues(
+    text: str, admin: Username, *, field: str = "primary_email"
+) -> tuple[list[Issue], EmailAddress | None]:
+    """Parse an administrator's primary email, which must differ from the admin address."""
+    try:
+        email = EmailAddress.parse(text, field=field)
+    except InvalidValue as invalid:
+        return [invalid.issue()], None
+    if email.key == admin.key:
+        return [
+            error(
+                "admin.primary_email_same",
+                "the primary email receives one-time codes, so it must not be the admin"
+                f" address {admin} itself",
+                field=field,
+            )
+        ], None
+    return [], email
+
+
+def role_issues(
+    tx: Tx, account_id: str, role_ids: frozenset[str], *, field: str = "role_ids"
+) -> list[Issue]:
+    """Issues with the roles an administrator is to hold in the account.
+
+    Each must exist (a system role or one of the account's), be an
+    account-scope role, and grant nothing the acting principal does not hold
+    itself: nobody hands out more than they have.
+    """
+    if not role_ids:
+        return [
+            error("admin.role_required", "an administrator holds at least one role", field=field)
+        ]
+    issues = []
+    found = roles(tx.uow, role_ids)
+    for role_id in sorted(role_ids):
+        role = found.get(role_id)
+        if role is None or role.account_id not in (None, account_id):
+            issues.append(
+                error("role.not_found", f"no role {role_id!r} in this account", field=field)
+            )
+        elif role.scope is not Scope.ACCOUNT:
+            issues.append(
+                error(
+                    "role.wrong_scope", f"{role.name!r} is a {role.scope}-scope role", field=field
+                )
+            )
+    held = permissions_of(tx.uow, tx.actor, account_id)
+    wanted = frozenset().union(*(role.permissions for role in found.values()))
+    beyond = sorted(wanted - held)
+    if beyond:
+        issues.append(
+            error(
+                "grant.escalation",
+                f"you cannot grant permissions you do not hold yourself: {', '.join(beyond)}",
+                field=field,
+            )
+        )
+    return issues
+
+
+def new_admin(
+    tx: Tx,
+    *,
+    account_id: str,
+    domain: Domain,
+    username: Username,
+    primary_email: EmailAddress,
+    role_ids: frozenset[str],
+    super_admin: bool,
+    action: str,
+    user_id: str | None = None,
+) -> User:
+    """Store an administrator and its grant, audit both, and welcome it by email."""
+    user = User(
+        id=tx.new_id(user_id),
+        username=username,
+        created_at=tx.now,
+        updated_at=tx.now,
+        account_id=account_id,
+        domain_id=domain.id,
+        cos_id=domain.default_cos_id,
+        corporate=True,
+        admin=True,
+        super_admin=super_admin,
+        primary_email=primary_email,
+        mfa=MfaState(required=domain.require_2fa),
+    )
+    tx.uow.users.add(user)
+    kind = "super admin" if super_admin else "admin"
+    tx.record(action, "user", user.id, account_id=account_id, detail=f"{kind} {username}")
+    grant = Grant(id=tx.new_id(), user_id=user.id, account_id=account_id, role_ids=role_ids)
+    tx.uow.grants.add(grant)
+    tx.record(action, "grant", grant.id, account_id=account_id, detail=", ".join(sorted(role_ids)))
+    tx.notify(
+        Message(
+            template="admin.created",
+            to=str(primary_email),
+            data={"username": str(username), "role": kind},
+        )
+    )
+    return user

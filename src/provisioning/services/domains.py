@@ -1,0 +1,432 @@
+"""Handlers for domains: add, verify, activate, deactivate, unverify, update, delete."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
+from typing import Any, Final
+
+import attrs
+
+from provisioning.commands import (
+    UNCHANGED,
+    ActivateDomain,
+    AddDomain,
+    DeactivateDomain,
+    DeleteDomain,
+    UnverifyDomain,
+    UpdateDomain,
+    VerifyDomain,
+)
+from provisioning.exceptions import DnsUnavailable, InvalidValue, Issue
+from provisioning.model import (
+    Account,
+    Domain,
+    DomainName,
+    DomainStatus,
+    EmailAddress,
+    Mailbox,
+    User,
+    Username,
+)
+from provisioning.services._access import authorize
+from provisioning.services._admins import new_admin, primary_email_issues
+from provisioning.services._base import Step, Tx, error, requested_id_issues, warning
+
+__all__ = [
+    "VERIFICATION_PREFIX",
+    "activate_domain",
+    "add_domain",
+    "deactivate_domain",
+    "delete_domain",
+    "hosting_domain",
+    "unverify_domain",
+    "update_domain",
+    "verify_domain",
+]
+
+VERIFICATION_PREFIX: Final = "provisioning-verification="
+"""How a domain's verification TXT record value starts."""
+
+
+def _parse_domain(text: str, field: str, issues: list[Issue]) -> DomainName | None:
+    try:
+        return DomainName.parse(text, field=field)
+    except InvalidValue as invalid:
+        issues.append(invalid.issue())
+        return None
+
+
+def _cos_issues(tx: Tx, account_id: str, cos_id: str | None) -> list[Issue]:
+    if cos_id is None:
+        return []
+    cos = tx.uow.classes_of_service.find(cos_id)
+    if cos is None or cos.account_id not in (None, account_id):
+        return [error("cos.not_found", f"no class of service {cos_id!r}", field="default_cos_id")]
+    if cos.system:
+        return [
+            error(
+                "cos.system_reserved",
+                f"{cos.name!r} is a system class of service and is never assigned",
+                field="default_cos_id",
+            )
+        ]
+    return []
+
+
+def _security_warning(require_2fa: bool, captcha_on_login: bool) -> list[Issue]:  # noqa: FBT001
+    if require_2fa or captcha_on_login:
+        return []
+    return [
+        warning(
+            "domain.security_weak",
+            "neither two-factor authentication nor CAPTCHA on login is enabled",
+            field="require_2fa",
+        )
+    ]
+
+
+def _policy_issues(tx: Tx, account: Account, name: DomainName) -> list[Issue]:
+    policy = account.domain_policy
+    issues = []
+    if not policy.tld_allowed(name):
+        allowed = ", ".join(sorted(policy.allowed_tlds))
+        issues.append(
+            error(
+                "domain.tld_not_allowed",
+                f"{name} is not under an allowed top-level domain ({allowed})",
+                field="name",
+            )
+        )
+    if policy.max_domains is not None:
+        held = len(tx.uow.domains.of_account(account.id))
+        if held >= policy.max_domains:
+            issues.append(
+                error(
+                    "domain.limit_reached",
+                    f"the account holds {held} domain(s), its limit is {policy.max_domains}",
+                    field="name",
+                )
+            )
+    return issues
+
+
+def add_domain(tx: Tx, command: AddDomain) -> Step[Domain]:
+    """Add a pending domain with a fresh verification token.
+
+    The account's first domain also brings its super admin, `postmaster@`.
+    """
+    authorize(tx.uow, tx.actor, "domains.manage", command.account_id)
+    account = tx.uow.accounts.get(command.account_id)
+    issues = requested_id_issues(command.domain_id, tx.uow.domains.find, field="domain_id")
+    name = _parse_domain(command.name, "name", issues)
+    primary = None
+    if command.primary_domain is not None:
+        primary = _parse_domain(command.primary_domain, "primary_domain", issues)
+    issues += _cos_issues(tx, account.id, command.default_cos_id)
+    issues += _security_warning(command.require_2fa, command.captcha_on_login)
+    first = not tx.uow.domains.of_account(account.id)
+    postmaster = admin_email = None
+    if name is not None:
+        holder = tx.uow.domains.by_name(name)
+        if holder is not None:
+            whose = "this account" if holder.account_id == account.id else "another account"
+            issues.append(error("domain.taken", f"{name} already belongs to {whose}", field="name"))
+        issues += _policy_issues(tx, account, name)
+        if first:
+            postmaster = Username.of("postmaster", name)
+            admin_email = _admin_email(tx, command, postmaster, issues)
+
+    def run() -> Domain:
+        assert name is not None  # noqa: S101 - run() exists only when no issue blocked
+        domain = Domain(
+            id=tx.new_id(command.domain_id),
+            account_id=account.id,
+            name=name,
+            created_at=tx.now,
+            verification_token=VERIFICATION_PREFIX + tx.tokens.token(),
+            primary_domain=primary,
+            require_2fa=command.require_2fa,
+            captcha_on_login=command.captcha_on_login,
+            default_cos_id=command.default_cos_id,
+        )
+        tx.uow.domains.add(domain)
+        tx.record("AddDomain", "domain", domain.id, account_id=account.id, detail=str(name))
+        if postmaster is not None and admin_email is not None:
+            new_admin(
+                tx,
+                account_id=account.id,
+                domain=domain,
+                username=postmaster,
+                primary_email=admin_email,
+                role_ids=frozenset({"system:owner"}),
+                super_admin=True,
+                action="AddDomain",
+            )
+        return domain
+
+    return Step.proceed(run, issues)
+
+
+def _admin_email(
+    tx: Tx, command: AddDomain, postmaster: Username, issues: list[Issue]
+) -> EmailAddress | None:
+    if command.admin_email is None:
+        issues.append(
+            error(
+                "admin.primary_email_required",
+                "the account's first domain creates its super admin, which needs a primary email",
+                field="admin_email",
+            )
+        )
+        return None
+    holder = tx.uow.users.by_address(postmaster.key)
+    if holder is not None:
+        issues.append(
+            error("address.taken", tx.taken_message("address", str(postmaster), holder.id))
+        )
+    problems, email = primary_email_issues(command.admin_email, postmaster, field="admin_email")
+    issues += problems
+    return email
+
+
+def _load(tx: Tx, domain_id: str) -> Domain:
+    domain = tx.uow.domains.get(domain_id)
+    authorize(tx.uow, tx.actor, "domains.manage", domain.account_id)
+    return domain
+
+
+def update_domain(tx: Tx, command: UpdateDomain) -> Step[Domain]:
+    """Change a domain's primary domain, security defaults or default class of service."""
+    domain = _load(tx, command.domain_id)
+    issues: list[Issue] = []
+    changes: dict[str, Any] = {}
+    if command.primary_domain is not UNCHANGED:
+        changes["primary_domain"] = (
+            None
+            if command.primary_domain is None
+            else _parse_domain(command.primary_domain, "primary_domain", issues)
+        )
+    if command.require_2fa is not UNCHANGED:
+        changes["require_2fa"] = command.require_2fa
+    if command.captcha_on_login is not UNCHANGED:
+        changes["captcha_on_login"] = command.captcha_on_login
+    if command.default_cos_id is not UNCHANGED:
+        issues += _cos_issues(tx, domain.account_id, command.default_cos_id)
+        changes["default_cos_id"] = command.default_cos_id
+    updated = attrs.evolve(domain, version=command.version, **changes)
+    issues += _security_warning(updated.require_2fa, updated.captcha_on_login)
+
+    def run() -> Domain:
+        stored = tx.uow.domains.update(updated)
+        tx.record(
+            "UpdateDomain",
+            "domain",
+            domain.id,
+            account_id=domain.account_id,
+            detail=", ".join(sorted(changes)),
+        )
+        return stored
+
+    return Step.proceed(run, issues)
+
+
+def _transition(
+    tx: Tx,
+    domain: Domain,
+    action: str,
+    to: DomainStatus,
+    issues: list[Issue],
+    *,
+    effect: Callable[[Domain], None] | None = None,
+) -> Step[Domain]:
+    def run() -> Domain:
+        stored = tx.uow.domains.update(attrs.evolve(domain, status=to))
+        tx.record(
+            action,
+            "domain",
+            domain.id,
+            account_id=domain.account_id,
+            detail=f"{domain.status} -> {to}",
+        )
+        if effect is not None:
+            effect(stored)
+        return stored
+
+    return Step.proceed(run, issues)
+
+
+def _status_issue(domain: Domain, code: str, wanted: str) -> Issue:
+    return error(code, f"{domain.name} is {domain.status}; this needs it {wanted}", field="status")
+
+
+def verify_domain(tx: Tx, command: VerifyDomain) -> Step[Domain]:
+    """Look up the domain's TXT records; a record equal to its token verifies it."""
+    domain = _load(tx, command.domain_id)
+    if domain.status is not DomainStatus.PENDING:
+        return Step.refuse([_status_issue(domain, "domain.not_pending", "pending")])
+    try:
+        published = tx.dns.txt_records(domain.name)
+    except DnsUnavailable as unavailable:
+        return Step.refuse([error("dns.unavailable", str(unavailable), field="name")])
+    expected = domain.verification_token.encode()
+    found = any(hmac.compare_digest(value.strip().encode(), expected) for value in published)
+    if not found:
+        return Step.refuse(
+            [
+                error(
+                    "domain.verification_failed",
+                    f"no TXT record of {domain.name} holds the verification token"
+                    f" ({len(published)} TXT record(s) found)",
+                    field="name",
+                )
+            ]
+        )
+    return _transition(tx, domain, "VerifyDomain", DomainStatus.VERIFIED, [])
+
+
+def activate_domain(tx: Tx, command: ActivateDomain) -> Step[Domain]:
+    """Put a verified or deactivated domain into service.
+
+    Users who registered earlier with an address on it, outside any account,
+    become corporate users of the domain's account; what they hold elsewhere
+    is untouched.
+    """
+    domain = _load(tx, command.domain_id)
+    issues = []
+    if domain.status is DomainStatus.PENDING:
+        issues.append(_status_issue(domain, "domain.not_verified", "verified"))
+    elif domain.status is DomainStatus.ACTIVE:
+        issues.append(_status_issue(domain, "domain.already_active", "verified or inactive"))
+
+    def adopt(active: Domain) -> None:
+        for user in tx.uow.users.named_on(active.name):
+            if user.domain_id is None:
+                tx.uow.users.update(
+                    attrs.evolve(
+                        user,
+                        account_id=active.account_id,
+                        domain_id=active.id,
+                        corporate=True,
+                        updated_at=tx.now,
+                    )
+                )
+                tx.record(
+                    "ActivateDomain",
+                    "user",
+                    user.id,
+                    account_id=active.account_id,
+                    detail="became a corporate user",
+                )
+
+    return _transition(tx, domain, "ActivateDomain", DomainStatus.ACTIVE, issues, effect=adopt)
+
+
+def deactivate_domain(tx: Tx, command: DeactivateDomain) -> Step[Domain]:
+    """Take an active domain out of service; its users keep everything they hold."""
+    domain = _load(tx, command.domain_id)
+    issues = []
+    if domain.status is not DomainStatus.ACTIVE:
+        issues.append(_status_issue(domain, "domain.not_active", "active"))
+    return _transition(tx, domain, "DeactivateDomain", DomainStatus.INACTIVE, issues)
+
+
+def unverify_domain(tx: Tx, command: UnverifyDomain) -> Step[Domain]:
+    """Withdraw verification: the domain is pending again and must be verified anew."""
+    domain = _load(tx, command.domain_id)
+    issues = []
+    if domain.status is DomainStatus.PENDING:
+        issues.append(_status_issue(domain, "domain.not_verified", "verified, active or inactive"))
+    return _transition(tx, domain, "UnverifyDomain", DomainStatus.PENDING, issues)
+
+
+def delete_domain(tx: Tx, command: DeleteDomain) -> Step[None]:
+    """Delete a domain for good, with what lives on it when the command asks for that."""
+    domain = _load(tx, command.domain_id)
+    issues = []
+    try:
+        confirmed = DomainName.parse(command.confirm_name, field="confirm_name") == domain.name
+    except InvalidValue:
+        confirmed = False
+    if not confirmed:
+        issues.append(
+            error(
+                "domain.confirmation_mismatch",
+                f"deleting a domain is irreversible: type its name, {domain.name}, to confirm",
+                field="confirm_name",
+            )
+        )
+    users = tx.uow.users.of_domain(domain.id)
+    if any(user.super_admin for user in users):
+        issues.append(
+            error(
+                "domain.hosts_super_admin",
+                f"{domain.name} holds the account's super admin; delete the account instead",
+                field="domain_id",
+            )
+        )
+    aliased = [u for u in tx.uow.users.with_alias_on(domain.name) if u.domain_id != domain.id]
+    mailboxes = tx.uow.mailboxes.on_domain(domain.name)
+    if (users or aliased or mailboxes) and not command.remove_dependents:
+        issues.append(
+            error(
+                "domain.in_use",
+                f"{domain.name} still has {len(users)} user(s), aliases of {len(aliased)}"
+                f" other user(s) and {len(mailboxes)} mailbox(es); remove them first or"
+                " set remove_dependents",
+                field="remove_dependents",
+            )
+        )
+
+    def run() -> None:
+        _remove_with_dependents(tx, domain, users, aliased, mailboxes)
+
+    return Step.proceed(run, issues)
+
+
+def _remove_with_dependents(
+    tx: Tx, domain: Domain, users: list[User], aliased: list[User], mailboxes: list[Mailbox]
+) -> None:
+    account_id = domain.account_id
+    for mailbox in mailboxes:
+        for grant in tx.uow.grants.of_mailbox(mailbox.id):
+            tx.uow.grants.remove(grant.id)
+        tx.uow.mailboxes.remove(mailbox.id)
+        tx.record("DeleteDomain", "mailbox", mailbox.id, account_id=account_id)
+    for user in aliased:
+        kept = tuple(a for a in user.aliases if a.domain != domain.name)
+        tx.uow.users.update(attrs.evolve(user, aliases=kept, updated_at=tx.now))
+        tx.record("DeleteDomain", "user", user.id, account_id=account_id, detail="aliases removed")
+    for user in users:
+        for grant in tx.uow.grants.of_user(user.id):
+            tx.uow.grants.remove(grant.id)
+        tx.uow.users.remove(user.id)
+        tx.record("DeleteDomain", "user", user.id, account_id=account_id, detail="removed")
+    tx.uow.domains.remove(domain.id)
+    tx.record("DeleteDomain", "domain", domain.id, account_id=account_id, detail=str(domain.name))
+
+
+def hosting_domain(tx: Tx, address: EmailAddress | Username) -> Domain | None:
+    """The domain hosting `address`, if an account holds one of that name."""
+    return tx.uow.domains.by_name(address.domain)
+
+
+def require_active(domain: Domain | None, account_id: str, *, field: str) -> list[Issue]:
+    """Issues unless `domain` is an active domain of the account (users are created only there)."""
+    if domain is None or domain.account_id != account_id:
+        return [
+            error(
+                "domain.not_in_account",
+                "the address is not on a domain of the account",
+                field=field,
+            )
+        ]
+    if domain.status is not DomainStatus.ACTIVE:
+        return [
+            error(
+                "domain.not_active",
+                f"{domain.name} is {domain.status}: users are created on active domains only",
+                field=field,
+            )
+        ]
+    return []
