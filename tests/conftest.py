@@ -11,7 +11,14 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from provisioning import Actor, Context
-from provisioning.adapters.memory import FixedClock, MemoryStore, Outbox, SequentialIds
+from provisioning.adapters.memory import (
+    FixedClock,
+    MemoryDns,
+    MemoryStore,
+    Outbox,
+    SequentialIds,
+    SequentialTokens,
+)
 from provisioning.adapters.sqlite import SqliteStore
 from provisioning.ports import Store
 
@@ -47,6 +54,18 @@ def outbox() -> Outbox:
 
 
 @pytest.fixture
-def ctx(store: Store, clock: FixedClock, outbox: Outbox) -> Context:
+def dns() -> MemoryDns:
+    return MemoryDns()
+
+
+@pytest.fixture
+def ctx(store: Store, clock: FixedClock, outbox: Outbox, dns: MemoryDns) -> Context:
     """A deterministic context over each store."""
-    return Context(store=store, clock=clock, ids=SequentialIds(), notifier=outbox)
+    return Context(
+        store=store,
+        clock=clock,
+        ids=SequentialIds(),
+        notifier=outbox,
+        tokens=SequentialTokens(),
+        dns=dns,
+    )

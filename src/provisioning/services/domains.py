@@ -133,7 +133,7 @@ def add_domain(tx: Tx, command: AddDomain) -> Step[Domain]:
             whose = "this account" if holder.account_id == account.id else "another account"
             issues.append(error("domain.taken", f"{name} already belongs to {whose}", field="name"))
         issues += _policy_issues(tx, account, name)
-        if first:
+        if first and holder is None:
             postmaster = Username.of("postmaster", name)
             admin_email = _admin_email(tx, command, postmaster, issues)
 
