@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import attrs
 import pytest
-from conftest import OPERATOR
 
+from conftest import OPERATOR
 from provisioning import (
     ActivateDomain,
     Actor,
@@ -134,7 +135,7 @@ def world(ctx: Context, dns: MemoryDns) -> World:
 ALLOWED = {"platform operator", "super admin", "admin with role"}
 COMMANDS: dict[str, tuple[Callable[[World], object], set[str]]] = {
     "AddDomain": (
-        lambda w: AddDomain(account_id="acme", name="new.example", require_2fa=True),
+        lambda _: AddDomain(account_id="acme", name="new.example", require_2fa=True),
         ALLOWED,
     ),
     "UpdateDomain": (
@@ -152,7 +153,7 @@ COMMANDS: dict[str, tuple[Callable[[World], object], set[str]]] = {
         ALLOWED,
     ),
     "CreateAdmin": (
-        lambda w: CreateAdmin(
+        lambda _: CreateAdmin(
             account_id="acme",
             address="new@acme.example",
             primary_email="new@home.example",
@@ -170,7 +171,7 @@ COMMANDS: dict[str, tuple[Callable[[World], object], set[str]]] = {
     ),
     "DeleteAdmin": (lambda w: DeleteAdmin(user_id=w.member_admin.id), ALLOWED),
     "DeleteAccount": (
-        lambda w: DeleteAccount(account_id="acme", confirm_name="Acme"),
+        lambda _: DeleteAccount(account_id="acme", confirm_name="Acme"),
         {"platform operator", "super admin"},
     ),
 }
@@ -251,7 +252,7 @@ def test_an_admin_is_created_with_its_roles_and_welcomed(world: World, outbox: O
         ({"user_id": "ops id"}, ["id.invalid"]),
     ],
 )
-def test_admin_input_rules(world: World, changes: dict[str, object], expected: list[str]) -> None:
+def test_admin_input_rules(world: World, changes: dict[str, Any], expected: list[str]) -> None:
     command = CreateAdmin(
         account_id="acme",
         address="boss@acme.example",

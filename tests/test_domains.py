@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import attrs
 import pytest
-from conftest import OPERATOR
 
+from conftest import OPERATOR
 from provisioning import (
     ActivateDomain,
+    Actor,
     AddDomain,
     Conflict,
     Context,
@@ -21,7 +22,6 @@ from provisioning import (
     SetDomainPolicy,
     UnverifyDomain,
     UpdateDomain,
-    ValidationFailed,
     VerifyDomain,
     apply,
     plan,
@@ -242,8 +242,6 @@ def test_a_domain_policy_is_set_from_above(acme: Context) -> None:
     add(acme, "acme.example", admin_email="it@acme-holding.example")
     postmaster = user_named(acme, "postmaster@acme.example")
     assert postmaster is not None
-    from provisioning import Actor
-
     with pytest.raises(PermissionDenied):
         run(acme, Actor.user(postmaster.id), SetDomainPolicy(account_id="acme", max_domains=99))
     run(acme, OPERATOR, CreateAccount(name="Initech", account_id="initech", parent_id="acme"))

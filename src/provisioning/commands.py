@@ -55,6 +55,10 @@ def _names(values: Iterable[str]) -> frozenset[str]:
     return frozenset(values)
 
 
+def _names_or_unchanged(values: Iterable[str] | Unchanged) -> frozenset[str] | Unchanged:
+    return values if isinstance(values, Unchanged) else frozenset(values)
+
+
 @attrs.frozen(kw_only=True)
 class CreateAccount:
     """Create a tenant account; with `parent_id`, a customer account under that parent.
@@ -107,7 +111,9 @@ class UpdateClassOfService:
     description: str | Unchanged = UNCHANGED
     admin_panel: bool | Unchanged = UNCHANGED
     quota_mb: int | Unchanged | None = UNCHANGED
-    features: frozenset[str] | Unchanged = UNCHANGED
+    features: frozenset[str] | Unchanged = attrs.field(
+        default=UNCHANGED, converter=_names_or_unchanged
+    )
 
 
 @attrs.frozen(kw_only=True)
@@ -231,7 +237,9 @@ class UpdateAdmin:
     user_id: str
     version: int
     primary_email: str | Unchanged = UNCHANGED
-    role_ids: frozenset[str] | Unchanged = UNCHANGED
+    role_ids: frozenset[str] | Unchanged = attrs.field(
+        default=UNCHANGED, converter=_names_or_unchanged
+    )
 
 
 @attrs.frozen(kw_only=True)
