@@ -39,7 +39,7 @@ __all__ = [
     "add_domain",
     "deactivate_domain",
     "delete_domain",
-    "hosting_domain",
+    "require_active",
     "unverify_domain",
     "update_domain",
     "verify_domain",
@@ -404,11 +404,6 @@ def _remove_with_dependents(
         tx.record("DeleteDomain", "user", user.id, account_id=account_id, detail="removed")
     tx.uow.domains.remove(domain.id)
     tx.record("DeleteDomain", "domain", domain.id, account_id=account_id, detail=str(domain.name))
-
-
-def hosting_domain(tx: Tx, address: EmailAddress | Username) -> Domain | None:
-    """The domain hosting `address`, if an account holds one of that name."""
-    return tx.uow.domains.by_name(address.domain)
 
 
 def require_active(domain: Domain | None, account_id: str, *, field: str) -> list[Issue]:
