@@ -21,6 +21,7 @@ from provisioning.adapters.memory import (
 )
 from provisioning.adapters.sqlite import SqliteStore
 from provisioning.ports import Store
+from provisioning.security import Argon2Hasher
 
 settings.register_profile(
     "ci", max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -30,6 +31,8 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 OPERATOR = Actor.platform("ops")
+# argon2id all the same, with parameters light enough for a test-suite.
+FAST_HASHER = Argon2Hasher(time_cost=1, memory_cost=8, parallelism=1)
 
 
 @pytest.fixture(params=["memory", "sqlite"])
@@ -68,4 +71,5 @@ def ctx(store: Store, clock: FixedClock, outbox: Outbox, dns: MemoryDns) -> Cont
         notifier=outbox,
         tokens=SequentialTokens(),
         dns=dns,
+        hasher=FAST_HASHER,
     )

@@ -44,6 +44,7 @@ __all__ = [
     "MailboxRepository",
     "Message",
     "Notifier",
+    "PasswordHasher",
     "Repository",
     "RoleRepository",
     "Store",
@@ -356,6 +357,22 @@ class TokenSource(Protocol):
 
     def token(self) -> str:
         """A fresh URL-safe token carrying at least 128 bits of randomness."""
+        ...
+
+
+class PasswordHasher(Protocol):
+    """Turns passwords into salted one-way hashes and checks passwords against them."""
+
+    def hash(self, password: str, /) -> str:
+        """A new hash of `password`."""
+        ...
+
+    def verify(self, password_hash: str, password: str, /) -> bool:
+        """Whether `password` matches `password_hash`."""
+        ...
+
+    def needs_rehash(self, password_hash: str, /) -> bool:
+        """Whether the hash should be replaced by one with the current parameters."""
         ...
 
 

@@ -11,10 +11,11 @@ __all__ = ["Actor", "ActorKind"]
 
 
 class ActorKind(enum.StrEnum):
-    """The two kinds of principal."""
+    """The kinds of principal."""
 
     PLATFORM = "platform"
     USER = "user"
+    ANONYMOUS = "anonymous"
 
 
 @attrs.frozen
@@ -23,7 +24,8 @@ class Actor:
 
     The platform operator may do anything (it is the party that runs the
     platform, and its actions are audited like anyone's). A user may do what
-    the grants they hold in an account allow there, and nothing elsewhere.
+    the grants they hold in an account allow there, and nothing elsewhere. An
+    anonymous actor may only sign in (and, later, register).
 
     Examples:
         >>> str(Actor.platform()), str(Actor.user("u-1"))
@@ -42,6 +44,11 @@ class Actor:
     def user(cls, user_id: str) -> Self:
         """A user of the platform, by id."""
         return cls(ActorKind.USER, user_id)
+
+    @classmethod
+    def anonymous(cls, label: str = "sign-in") -> Self:
+        """Someone not yet known: signing in or registering. Holds no permission."""
+        return cls(ActorKind.ANONYMOUS, label)
 
     @property
     def is_platform(self) -> bool:

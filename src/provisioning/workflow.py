@@ -40,10 +40,12 @@ from provisioning.ports import (
     IdSource,
     Message,
     Notifier,
+    PasswordHasher,
     Store,
     TokenSource,
 )
 from provisioning.principals import Actor
+from provisioning.security import Argon2Hasher
 from provisioning.services import HANDLERS, Handler, Tx
 
 __all__ = ["Context", "NotificationFailed", "Outcome", "Plan", "Ports", "apply", "plan", "run"]
@@ -59,6 +61,7 @@ class Ports(TypedDict, total=False):
     notifier: Notifier
     tokens: TokenSource
     dns: DnsResolver
+    hasher: PasswordHasher
     handlers: Mapping[type, Handler]
 
 
@@ -68,7 +71,8 @@ class Context:
 
     The defaults suit a notebook: the system clock, random UUIDs, an
     in-memory `Outbox` that keeps every notification, tokens from the
-    operating system's random source and DNS through dnspython. `handlers` maps each
+    operating system's random source, DNS through dnspython and argon2id
+    password hashing. `handlers` maps each
     command type to its handler; an embedding application may pass a copy of
     `provisioning.services.HANDLERS` extended with commands of its own, which
     then take the same plan/apply road.
@@ -85,6 +89,7 @@ class Context:
     notifier: Notifier = attrs.field(factory=Outbox)
     tokens: TokenSource = attrs.field(factory=SystemTokens)
     dns: DnsResolver = attrs.field(factory=SystemDns)
+    hasher: PasswordHasher = attrs.field(factory=Argon2Hasher)
     handlers: Mapping[type, Handler] = HANDLERS
 
     @classmethod
@@ -219,7 +224,13 @@ def _execute(
 ) -> tuple[_Batch, Tx]:
     with ctx.store.unit_of_work() as uow:
         tx = Tx(
-            uow=uow, actor=actor, ids=ctx.ids, now=ctx.clock.now(), tokens=ctx.tokens, dns=ctx.dns
+            uow=uow,
+            actor=actor,
+            ids=ctx.ids,
+            now=ctx.clock.now(),
+            tokens=ctx.tokens,
+            dns=ctx.dns,
+            hasher=ctx.hasher,
         )
         batch = _process(ctx.handlers, tx, commands)
         if commit and batch.ok:

@@ -26,10 +26,12 @@ from provisioning.model._entities import (
     UserStatus,
     valid_name,
 )
+from provisioning.model._passwords import COMMON_PASSWORDS, PasswordPolicy
 from provisioning.model._permissions import PERMISSIONS, SYSTEM_ROLES
 from provisioning.model._values import DomainName, EmailAddress, PhoneNumber, Username
 
 __all__ = [
+    "COMMON_PASSWORDS",
     "PERMISSIONS",
     "SECRET",
     "SYSTEM_ROLES",
@@ -50,6 +52,7 @@ __all__ = [
     "MailboxOffer",
     "MfaState",
     "MfaStatus",
+    "PasswordPolicy",
     "Permission",
     "PhoneNumber",
     "Profile",

@@ -18,6 +18,7 @@ from typing import Any, Final
 
 import attrs
 
+from provisioning.model._passwords import PasswordPolicy
 from provisioning.model._values import DomainName, EmailAddress, PhoneNumber, Username
 
 __all__ = [
@@ -178,6 +179,7 @@ class Account:
     parent_id: str | None = None
     personal_mailbox_on_create: bool = False
     domain_policy: DomainPolicy = DomainPolicy()
+    password_policy: PasswordPolicy = attrs.field(factory=PasswordPolicy)
     version: int = attrs.field(default=1, validator=_positive)
 
 
@@ -204,7 +206,7 @@ class ClassOfService:
 
     `account_id` is None for a platform-wide class of service. A `system` class
     of service is reserved for the platform's own use and is never assigned to
-    a user.
+    a user. A `password_policy` here overrides the account's for its users.
     """
 
     id: str
@@ -215,6 +217,7 @@ class ClassOfService:
     admin_panel: bool = False
     quota_mb: int | None = attrs.field(default=None)
     features: frozenset[str] = frozenset()
+    password_policy: PasswordPolicy | None = None
     version: int = attrs.field(default=1, validator=_positive)
 
     @quota_mb.validator

@@ -47,6 +47,23 @@ _CATALOGUE = (
         description="Add, verify, activate, deactivate, change and delete the account's domains.",
     ),
     Permission(
+        name="users.create",
+        scope=Scope.ACCOUNT,
+        description="Create users on the account's active domains.",
+    ),
+    Permission(
+        name="users.manage",
+        scope=Scope.ACCOUNT,
+        description=(
+            "Change, rename and delete users; reset their passwords and multi-factor set-up."
+        ),
+    ),
+    Permission(
+        name="users.read",
+        scope=Scope.ACCOUNT,
+        description="List and search the account's users.",
+    ),
+    Permission(
         name="admins.manage",
         scope=Scope.ACCOUNT,
         description="Create, change and delete the account's administrators.",
@@ -77,8 +94,18 @@ SYSTEM_ROLES: Final[Mapping[str, Role]] = MappingProxyType(
             _system_role("owner", "Everything in the account.", _EVERYTHING),
             _system_role(
                 "administrator",
-                "Runs the account day to day: domains, classes of service, settings, audit log.",
-                frozenset({"accounts.manage", "cos.manage", "domains.manage", "audit.read"}),
+                "Runs the account day to day: users, domains, classes of service, settings.",
+                frozenset(
+                    {
+                        "accounts.manage",
+                        "cos.manage",
+                        "domains.manage",
+                        "audit.read",
+                        "users.create",
+                        "users.manage",
+                        "users.read",
+                    }
+                ),
             ),
             _system_role(
                 "member", "Belongs to the account; no administrative rights.", frozenset()

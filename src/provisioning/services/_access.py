@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from provisioning.exceptions import PermissionDenied
 from provisioning.model import PERMISSIONS, SYSTEM_ROLES, Role, UserStatus
 from provisioning.ports import UnitOfWork
-from provisioning.principals import Actor
+from provisioning.principals import Actor, ActorKind
 
 __all__ = ["authorize", "permissions_of", "roles"]
 
@@ -24,7 +24,7 @@ def permissions_of(
     """
     if actor.is_platform:
         return frozenset(PERMISSIONS)
-    if account_id is None:
+    if account_id is None or actor.kind is not ActorKind.USER:
         return frozenset()
     user = uow.users.find(actor.id)
     if user is None or user.status is not UserStatus.ACTIVE:

@@ -19,7 +19,14 @@ import attrs
 
 from provisioning.exceptions import Issue, Severity
 from provisioning.model import AuditEvent
-from provisioning.ports import DnsResolver, IdSource, Message, TokenSource, UnitOfWork
+from provisioning.ports import (
+    DnsResolver,
+    IdSource,
+    Message,
+    PasswordHasher,
+    TokenSource,
+    UnitOfWork,
+)
 from provisioning.principals import Actor
 
 __all__ = ["Step", "Tx", "error", "requested_id_issues", "warning"]
@@ -96,6 +103,7 @@ class Tx:
     now: datetime
     tokens: TokenSource
     dns: DnsResolver
+    hasher: PasswordHasher
     command: int = 0
     created: dict[str, int] = attrs.Factory(dict)
     events: list[AuditEvent] = attrs.Factory(list)
