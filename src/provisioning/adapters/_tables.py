@@ -34,9 +34,11 @@ from provisioning.model import (
 __all__ = [
     "TABLES",
     "Backend",
+    "Column",
     "Identified",
     "Key",
     "Repositories",
+    "Select",
     "Table",
     "Versioned",
 ]
@@ -79,6 +81,38 @@ class Key:
 
 
 @attrs.frozen
+class Column:
+    """A value of each entity that queries filter and sort on.
+
+    The SQLite store keeps it as a real, indexable column; the memory store
+    computes it when asked. `index` names the key whose look-up narrows an
+    equality filter on this column, for the stores that have no column index.
+    """
+
+    name: str
+    value: Callable[[Any], str | None]
+    index: str | None = None
+
+
+@attrs.frozen
+class Select:
+    """One page of a query over a table's columns.
+
+    Rows match when every `equals` pair holds and, if `text` is given, when
+    `text` occurs in one of `text_columns` or equals the id (case-insensitive;
+    columns hold folded text). Rows are ordered by `order_by`, then by id.
+    """
+
+    order_by: str
+    equals: tuple[tuple[str, str], ...] = ()
+    text: str | None = None
+    text_columns: tuple[str, ...] = ()
+    descending: bool = False
+    offset: int = 0
+    limit: int | None = None
+
+
+@attrs.frozen
 class Table(Generic[_T]):
     """The storage description of one aggregate."""
 
@@ -86,6 +120,15 @@ class Table(Generic[_T]):
     entity: type[_T]
     label: str
     keys: tuple[Key, ...] = ()
+    columns: tuple[Column, ...] = ()
+    indexes: tuple[tuple[str, ...], ...] = ()
+
+    def column(self, name: str) -> Column:
+        """The column called `name`."""
+        for column in self.columns:
+            if column.name == name:
+                return column
+        raise KeyError(name)
 
     def key(self, namespace: str) -> Key:
         """The key called `namespace`."""
@@ -121,6 +164,10 @@ class Backend(Protocol[_T]):
 
     def ids(self) -> list[str]:
         """Every id of the table, in the order the entities were inserted."""
+        ...
+
+    def select(self, query: Select, /) -> tuple[list[str], int]:
+        """The ids of one page of matching rows, and how many rows match in all."""
         ...
 
     def size(self) -> int: ...
@@ -283,6 +330,24 @@ def _audit_keys() -> tuple[Key, ...]:
     return (Key("audit.account", account), Key("audit.entity", entity))
 
 
+def _fold_or_none(text: str | None) -> str | None:
+    return None if text is None else text.casefold()
+
+
+def _user_columns() -> tuple[Column, ...]:
+    return (
+        Column("account_id", lambda u: u.account_id, index="user.account"),
+        Column("domain_id", lambda u: u.domain_id, index="user.domain"),
+        Column("username_key", lambda u: u.username.key),
+        Column("username_text", lambda u: str(u.username).casefold()),
+        Column(
+            "full_name",
+            lambda u: f"{u.profile.full_name}\x1f{u.profile.display_name}".casefold(),
+        ),
+        Column("directory", lambda u: _fold_or_none(u.directory_service)),
+    )
+
+
 @attrs.frozen
 class _Tables:
     accounts: Table[Account] = Table("accounts", Account, "account", _account_keys())
@@ -290,7 +355,14 @@ class _Tables:
     classes_of_service: Table[ClassOfService] = Table(
         "classes_of_service", ClassOfService, "cos", _cos_keys()
     )
-    users: Table[User] = Table("users", User, "user", _user_keys())
+    users: Table[User] = Table(
+        "users",
+        User,
+        "user",
+        _user_keys(),
+        _user_columns(),
+        indexes=(("account_id", "username_key"), ("domain_id", "username_key")),
+    )
     roles: Table[Role] = Table("roles", Role, "role", _role_keys())
     grants: Table[Grant] = Table("grants", Grant, "grant", _grant_keys())
     mailboxes: Table[Mailbox] = Table("mailboxes", Mailbox, "mailbox", _mailbox_keys())

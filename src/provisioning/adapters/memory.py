@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -29,6 +29,7 @@ from provisioning.adapters._tables import (
     TABLES,
     Identified,
     Repositories,
+    Select,
     Table,
 )
 from provisioning.exceptions import Conflict, DnsUnavailable
@@ -130,6 +131,33 @@ class _Journalled(Generic[_E]):
     def size(self) -> int:
         self._uow.ensure_open()
         return len(self._rows.rows)
+
+    def select(self, query: Select, /) -> tuple[list[str], int]:
+        self._uow.ensure_open()
+        table, rows = self.table, self._rows.rows
+        candidates: Iterable[str] = rows
+        for name, value in query.equals:
+            index = table.column(name).index
+            if index is not None:  # narrow by the key index instead of scanning every row
+                candidates = self._rows.keys.get(index, {}).get(value, {})
+                break
+        tests = [(table.column(name).value, value) for name, value in query.equals]
+        texts = [table.column(name).value for name in query.text_columns]
+        order = table.column(query.order_by).value
+        text = query.text
+        matched = []
+        for entity_id in candidates:
+            entity = rows[entity_id]
+            if any(value_of(entity) != value for value_of, value in tests):
+                continue
+            if text is not None and not (
+                entity_id.casefold() == text or any(text in (f(entity) or "") for f in texts)
+            ):
+                continue
+            matched.append((order(entity) or "", entity_id))
+        matched.sort(reverse=query.descending)
+        end = None if query.limit is None else query.offset + query.limit
+        return [entity_id for _, entity_id in matched[query.offset : end]], len(matched)
 
     def _write(self, entity_id: str, entity: _E) -> None:
         self._uow.ensure_open()

@@ -31,6 +31,7 @@ from provisioning.adapters._tables import (
     TABLES,
     Identified,
     Repositories,
+    Select,
     Table,
 )
 from provisioning.exceptions import Conflict, ProvisioningError
@@ -57,10 +58,18 @@ class StoreError(ProvisioningError):
 
 
 def _schema() -> str:
-    tables = "\n".join(
-        f"CREATE TABLE IF NOT EXISTS {t.name} (id TEXT PRIMARY KEY, data TEXT NOT NULL);"
-        for t in TABLES.all()
-    )
+    statements = []
+    for t in TABLES.all():
+        columns = "".join(f", {c.name} TEXT" for c in t.columns)
+        statements.append(
+            f"CREATE TABLE IF NOT EXISTS {t.name}"
+            f" (id TEXT PRIMARY KEY, data TEXT NOT NULL{columns});"
+        )
+        statements.extend(
+            f"CREATE INDEX IF NOT EXISTS {t.name}_{'_'.join(i)} ON {t.name} ({', '.join(i)});"
+            for i in t.indexes
+        )
+    tables = "\n".join(statements)
     return f"""
 {tables}
 CREATE TABLE IF NOT EXISTS unique_keys (
@@ -121,18 +130,21 @@ class _SqlRows(Generic[_E]):
     def insert(self, entity: _E, /) -> None:
         entity_id: str = entity.id
         self._check_unique(entity, entity_id, previous=None)
+        names = "".join(f", {c.name}" for c in self.table.columns)
+        marks = ", ?" * len(self.table.columns)
         self._sql().execute(
-            f"INSERT INTO {self.table.name} (id, data) VALUES (?, ?)",  # noqa: S608
-            (entity_id, self._dump(entity)),
+            f"INSERT INTO {self.table.name} (id, data{names}) VALUES (?, ?{marks})",  # noqa: S608
+            (entity_id, self._dump(entity), *self._columns(entity)),
         )
         self._write_keys(entity_id, previous=None, entity=entity)
 
     def replace(self, old: _E, new: _E, /) -> None:
         entity_id: str = new.id
         self._check_unique(new, entity_id, previous=old)
+        sets = "".join(f", {c.name} = ?" for c in self.table.columns)
         self._sql().execute(
-            f"UPDATE {self.table.name} SET data = ? WHERE id = ?",  # noqa: S608
-            (self._dump(new), entity_id),
+            f"UPDATE {self.table.name} SET data = ?{sets} WHERE id = ?",  # noqa: S608
+            (self._dump(new), *self._columns(new), entity_id),
         )
         self._write_keys(entity_id, previous=old, entity=new)
 
@@ -164,6 +176,33 @@ class _SqlRows(Generic[_E]):
     def size(self) -> int:
         (count,) = self._sql().execute(f"SELECT count(*) FROM {self.table.name}").fetchone()  # noqa: S608
         return int(count)
+
+    def select(self, query: Select, /) -> tuple[list[str], int]:
+        where, params = ["1 = 1"], []
+        for name, value in query.equals:
+            where.append(f"{self.table.column(name).name} = ?")
+            params.append(value)
+        if query.text is not None:
+            tests = [f"instr({self.table.column(c).name}, ?) > 0" for c in query.text_columns]
+            where.append(f"({' OR '.join([*tests, 'id = ? COLLATE NOCASE'])})")
+            params.extend([query.text] * len(tests) + [query.text])
+        clause = " AND ".join(where)
+        (total,) = (
+            self._sql()
+            .execute(f"SELECT count(*) FROM {self.table.name} WHERE {clause}", params)  # noqa: S608
+            .fetchone()
+        )
+        direction = "DESC" if query.descending else "ASC"
+        order = self.table.column(query.order_by).name
+        rows = self._sql().execute(
+            f"SELECT id FROM {self.table.name} WHERE {clause}"  # noqa: S608
+            f" ORDER BY {order} {direction}, id {direction} LIMIT ? OFFSET ?",
+            (*params, -1 if query.limit is None else query.limit, query.offset),
+        )
+        return [entity_id for (entity_id,) in rows], int(total)
+
+    def _columns(self, entity: _E) -> list[str | None]:
+        return [column.value(entity) for column in self.table.columns]
 
     def _dump(self, entity: _E) -> str:
         return json.dumps(storage.unstructure(entity), ensure_ascii=False, separators=(",", ":"))
