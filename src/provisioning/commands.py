@@ -18,22 +18,34 @@ __all__ = [
     "UNCHANGED",
     "ActivateDomain",
     "AddDomain",
+    "Authenticate",
     "Command",
     "CreateAccount",
     "CreateAdmin",
     "CreateClassOfService",
+    "CreateUser",
     "DeactivateDomain",
     "DeleteAccount",
     "DeleteAdmin",
     "DeleteClassOfService",
     "DeleteDomain",
+    "DeleteUser",
+    "DirectoryEntry",
+    "EnrollMfa",
+    "FinalizeMfa",
+    "ReinitializeMfa",
+    "RenameUser",
+    "ResetPassword",
     "SetDomainPolicy",
+    "SetPassword",
+    "SyncDirectory",
     "Unchanged",
     "UnverifyDomain",
     "UpdateAccount",
     "UpdateAdmin",
     "UpdateClassOfService",
     "UpdateDomain",
+    "UpdateUser",
     "VerifyDomain",
 ]
 
@@ -250,6 +262,144 @@ class DeleteAdmin:
     version: int | None = None
 
 
+@attrs.frozen(kw_only=True)
+class CreateUser:
+    """Create a user on an active domain of the account.
+
+    `password` and `password_repeat` must be equal and satisfy the password
+    policy. Without `cos_id` the domain's default class of service applies.
+    `display_name` None means "first and last name"; aliases are full
+    addresses on the account's active domains.
+    """
+
+    account_id: str
+    username: str
+    password: str = attrs.field(repr=False)
+    password_repeat: str = attrs.field(repr=False)
+    cos_id: str | None = None
+    mfa_required: bool = False
+    first_name: str = ""
+    last_name: str = ""
+    display_name: str | None = None
+    alternate_email: str | None = None
+    mobile: str | None = None
+    timezone: str | None = None
+    aliases: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    user_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class UpdateUser:
+    """Change a user's profile, aliases, class of service or MFA requirement.
+
+    Setting `display_name` to None returns it to "first and last name".
+    """
+
+    user_id: str
+    version: int
+    first_name: str | Unchanged = UNCHANGED
+    last_name: str | Unchanged = UNCHANGED
+    display_name: str | Unchanged | None = UNCHANGED
+    alternate_email: str | Unchanged | None = UNCHANGED
+    mobile: str | Unchanged | None = UNCHANGED
+    timezone: str | Unchanged | None = UNCHANGED
+    aliases: tuple[str, ...] | Unchanged = UNCHANGED
+    cos_id: str | Unchanged | None = UNCHANGED
+    mfa_required: bool | Unchanged = UNCHANGED
+    enabled: bool | Unchanged = UNCHANGED
+
+
+@attrs.frozen(kw_only=True)
+class RenameUser:
+    """Change a user's username (local part and/or domain); id, aliases and grants stay."""
+
+    user_id: str
+    version: int
+    username: str
+
+
+@attrs.frozen(kw_only=True)
+class DeleteUser:
+    """Delete a user and its grants. Corporate users cannot delete themselves."""
+
+    user_id: str
+    version: int | None = None
+
+
+@attrs.frozen(kw_only=True)
+class SetPassword:
+    """Set a user's password. A user changing its own gives `current_password` too."""
+
+    user_id: str
+    password: str = attrs.field(repr=False)
+    password_repeat: str = attrs.field(repr=False)
+    current_password: str | None = attrs.field(default=None, repr=False)
+
+
+@attrs.frozen(kw_only=True)
+class ResetPassword:
+    """Replace a user's password by a generated one, returned once; it must be changed."""
+
+    user_id: str
+
+
+@attrs.frozen(kw_only=True)
+class EnrollMfa:
+    """Start multi-factor set-up: a new secret and its `otpauth://` URI; MFA is pending."""
+
+    user_id: str
+
+
+@attrs.frozen(kw_only=True)
+class FinalizeMfa:
+    """Finish multi-factor set-up with a code from the authenticator: MFA is active."""
+
+    user_id: str
+    code: str = attrs.field(repr=False)
+
+
+@attrs.frozen(kw_only=True)
+class ReinitializeMfa:
+    """Reset an active MFA set-up (a new device, say): a new secret, pending again."""
+
+    user_id: str
+
+
+@attrs.frozen(kw_only=True)
+class Authenticate:
+    """Check a username, a password and (when MFA is active) a one-time code."""
+
+    username: str
+    password: str = attrs.field(repr=False)
+    code: str | None = attrs.field(default=None, repr=False)
+
+
+@attrs.frozen(kw_only=True)
+class DirectoryEntry:
+    """One user as a directory service describes it."""
+
+    username: str
+    first_name: str = ""
+    last_name: str = ""
+    alternate_email: str | None = None
+    mobile: str | None = None
+    enabled: bool = True
+
+
+@attrs.frozen(kw_only=True)
+class SyncDirectory:
+    """Make the account's users of one directory service match the entries given.
+
+    Missing users are created, changed ones updated, and users of the service
+    absent from `entries` disabled. The library speaks no LDAP: the caller
+    reads the directory and hands the entries over.
+    """
+
+    account_id: str
+    directory_service: str
+    entries: tuple[DirectoryEntry, ...] = attrs.field(converter=tuple)
+
+
 Command: TypeAlias = (
     CreateAccount
     | UpdateAccount
@@ -268,5 +418,16 @@ Command: TypeAlias = (
     | CreateAdmin
     | UpdateAdmin
     | DeleteAdmin
+    | CreateUser
+    | UpdateUser
+    | RenameUser
+    | DeleteUser
+    | SetPassword
+    | ResetPassword
+    | EnrollMfa
+    | FinalizeMfa
+    | ReinitializeMfa
+    | Authenticate
+    | SyncDirectory
 )
 """Every command the library handles."""

@@ -171,6 +171,24 @@ class UserRepository(Repository[User], Protocol):
         """The users holding at least one alias on `domain`, sorted by username."""
         ...
 
+    def page(
+        self,
+        *,
+        account_id: str | None = None,
+        domain_id: str | None = None,
+        text: str | None = None,
+        descending: bool = False,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> tuple[list[User], int]:
+        """One page of users sorted by username, and how many match in all.
+
+        `text` matches, case-insensitively, as "contains" over the username,
+        the full and display names and the directory service name, and as
+        "equals" over the id.
+        """
+        ...
+
 
 class RoleRepository(Repository[Role], Protocol):
     """Roles: system roles (`account_id` None) and each account's custom roles."""

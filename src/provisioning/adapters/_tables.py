@@ -517,6 +517,34 @@ class UserRepo(_Repository[User]):
     def with_alias_on(self, domain: DomainName, /) -> list[User]:
         return self._all("user.alias_domain", domain.ascii, _by_username)
 
+    def page(
+        self,
+        *,
+        account_id: str | None = None,
+        domain_id: str | None = None,
+        text: str | None = None,
+        descending: bool = False,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> tuple[list[User], int]:
+        equals = tuple(
+            (name, value)
+            for name, value in (("account_id", account_id), ("domain_id", domain_id))
+            if value is not None
+        )
+        query = Select(
+            order_by="username_key",
+            equals=equals,
+            text=None if text is None else text.casefold(),
+            text_columns=("username_text", "full_name", "directory"),
+            descending=descending,
+            offset=offset,
+            limit=limit,
+        )
+        ids, total = self._rows.select(query)
+        found = self._rows.fetch_many(ids)
+        return [found[i] for i in ids], total
+
 
 class RoleRepo(_Repository[Role]):
     """Roles over a backend."""

@@ -21,6 +21,15 @@ from provisioning.services.classes_of_service import (
     delete_class_of_service,
     update_class_of_service,
 )
+from provisioning.services.credentials import (
+    authenticate,
+    enroll_mfa,
+    finalize_mfa,
+    reinitialize_mfa,
+    reset_password,
+    set_password,
+)
+from provisioning.services.directory import sync_directory
 from provisioning.services.domains import (
     activate_domain,
     add_domain,
@@ -30,6 +39,7 @@ from provisioning.services.domains import (
     update_domain,
     verify_domain,
 )
+from provisioning.services.users import create_user, delete_user, rename_user, update_user
 
 __all__ = ["HANDLERS", "Handler", "Step", "Tx", "authorize", "permissions_of"]
 
@@ -54,6 +64,17 @@ HANDLERS: Final[Mapping[type, Handler]] = MappingProxyType(
         commands.CreateAdmin: create_admin,
         commands.UpdateAdmin: update_admin,
         commands.DeleteAdmin: delete_admin,
+        commands.CreateUser: create_user,
+        commands.UpdateUser: update_user,
+        commands.RenameUser: rename_user,
+        commands.DeleteUser: delete_user,
+        commands.SetPassword: set_password,
+        commands.ResetPassword: reset_password,
+        commands.EnrollMfa: enroll_mfa,
+        commands.FinalizeMfa: finalize_mfa,
+        commands.ReinitializeMfa: reinitialize_mfa,
+        commands.Authenticate: authenticate,
+        commands.SyncDirectory: sync_directory,
     }
 )
 """The handler of each command type."""

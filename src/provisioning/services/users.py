@@ -1,0 +1,456 @@
+"""Handlers for users: create, update, rename, delete."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import attrs
+
+from provisioning.commands import UNCHANGED, CreateUser, DeleteUser, RenameUser, UpdateUser
+from provisioning.exceptions import InvalidValue, Issue
+from provisioning.model import (
+    Account,
+    ClassOfService,
+    Credentials,
+    EmailAddress,
+    MfaState,
+    PasswordPolicy,
+    PhoneNumber,
+    Profile,
+    User,
+    Username,
+    UserSource,
+    UserStatus,
+)
+from provisioning.ports import Message
+from provisioning.services._access import authorize, permissions_of
+from provisioning.services._base import Step, Tx, error, requested_id_issues, warning
+from provisioning.services.domains import require_active
+
+__all__ = [
+    "alias_issues",
+    "cos_issues",
+    "create_user",
+    "delete_user",
+    "is_self",
+    "password_issues",
+    "password_policy",
+    "recovery_warning",
+    "rename_user",
+    "update_user",
+]
+
+
+def is_self(tx: Tx, user: User) -> bool:
+    """Whether the actor is the user itself."""
+    return tx.actor.kind == "user" and tx.actor.id == user.id
+
+
+def authorize_for(tx: Tx, user: User, permission: str) -> None:
+    """Authorize `permission` in the user's account (the operator only, for users of none)."""
+    authorize(tx.uow, tx.actor, permission, user.account_id)
+
+
+def _parse(
+    parse: Any,  # noqa: ANN401 - a value class's parse method
+    text: str | None,
+    field: str,
+    issues: list[Issue],
+) -> Any:  # noqa: ANN401
+    if text is None:
+        return None
+    try:
+        return parse(text, field=field)
+    except InvalidValue as invalid:
+        issues.append(invalid.issue())
+        return None
+
+
+def _timezone(name: str | None, issues: list[Issue]) -> str | None:
+    if name is None:
+        return None
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        issues.append(
+            error(
+                "timezone.invalid",
+                f"{name!r} is not an IANA time zone (such as 'Europe/Zurich')",
+                field="timezone",
+            )
+        )
+        return None
+    return name
+
+
+def _display(first: str, last: str, explicit: str | None) -> tuple[str, bool]:
+    if explicit is not None and explicit.strip():
+        return explicit.strip(), True
+    return " ".join(part for part in (first, last) if part), False
+
+
+def recovery_warning(profile: Profile) -> list[Issue]:
+    """A warning when the user could not recover a forgotten password on its own."""
+    if profile.can_recover_password:
+        return []
+    return [
+        warning(
+            "user.no_recovery",
+            "without an alternate email or a mobile number the user cannot reset a"
+            " forgotten password on its own",
+            field="alternate_email",
+        )
+    ]
+
+
+def cos_issues(
+    tx: Tx, account_id: str, cos_id: str | None
+) -> tuple[list[Issue], ClassOfService | None]:
+    """Whether the actor may give a user of the account this class of service."""
+    if cos_id is None:
+        return [], None
+    cos = tx.uow.classes_of_service.find(cos_id)
+    if cos is None or cos.account_id not in (None, account_id):
+        return [error("cos.not_found", f"no class of service {cos_id!r}", field="cos_id")], None
+    if cos.system:
+        return [
+            error(
+                "cos.system_reserved",
+                f"{cos.name!r} is a system class of service and is never assigned",
+                field="cos_id",
+            )
+        ], cos
+    if cos.admin_panel and "admins.manage" not in permissions_of(tx.uow, tx.actor, account_id):
+        return [
+            error(
+                "cos.admin_panel_forbidden",
+                f"{cos.name!r} opens the admin panel: only those who may create"
+                " administrators may assign it",
+                field="cos_id",
+            )
+        ], cos
+    return [], cos
+
+
+def password_policy(account: Account | None, cos: ClassOfService | None) -> PasswordPolicy:
+    """The policy a user's password follows: its class of service's, else its account's."""
+    if cos is not None and cos.password_policy is not None:
+        return cos.password_policy
+    return account.password_policy if account is not None else PasswordPolicy()
+
+
+def password_issues(
+    policy: PasswordPolicy, password: str, repeat: str, username: Username
+) -> list[Issue]:
+    """Every problem with a new password and its repetition."""
+    issues = policy.check(password, local_part=username.local)
+    if password != repeat:
+        issues.append(
+            error(
+                "password.mismatch",
+                "the password and its repetition differ",
+                field="password_repeat",
+            )
+        )
+    return issues
+
+
+def alias_issues(
+    tx: Tx, account_id: str, owner: Username, own_id: str | None, aliases: Sequence[str]
+) -> tuple[list[Issue], tuple[EmailAddress, ...]]:
+    """Parse aliases: each on an active domain of the account, and held by nobody else."""
+    issues: list[Issue] = []
+    parsed: list[EmailAddress] = []
+    seen = {owner.key}
+    for text in aliases:
+        alias = _parse(EmailAddress.parse, text, "aliases", issues)
+        if alias is None:
+            continue
+        if alias.key in seen:
+            issues.append(error("alias.duplicate", f"{alias} is given twice", field="aliases"))
+            continue
+        seen.add(alias.key)
+        issues += require_active(tx.uow.domains.by_name(alias.domain), account_id, field="aliases")
+        parsed.append(alias)
+    holders = tx.uow.users.holders(alias.key for alias in parsed)
+    for alias in parsed:
+        holder = holders.get(alias.key)
+        if holder is not None and holder != own_id:
+            issues.append(
+                error(
+                    "address.taken",
+                    tx.taken_message("address", str(alias), holder),
+                    field="aliases",
+                )
+            )
+    return issues, tuple(parsed)
+
+
+def _address_taken(tx: Tx, username: Username, own_id: str | None) -> list[Issue]:
+    holder = tx.uow.users.by_address(username.key)
+    if holder is None or holder.id == own_id:
+        return []
+    return [
+        error(
+            "address.taken", tx.taken_message("address", str(username), holder.id), field="username"
+        )
+    ]
+
+
+def create_user(tx: Tx, command: CreateUser) -> Step[User]:
+    """Create a corporate user with a password, on an active domain of the account."""
+    authorize(tx.uow, tx.actor, "users.create", command.account_id)
+    account = tx.uow.accounts.get(command.account_id)
+    issues = requested_id_issues(command.user_id, tx.uow.users.find, field="user_id")
+    try:
+        username = Username.parse(command.username)
+    except InvalidValue as invalid:
+        return Step.refuse([*issues, invalid.issue()])
+    domain = tx.uow.domains.by_name(username.domain)
+    issues += require_active(domain, account.id, field="username")
+    issues += _address_taken(tx, username, None)
+    cos_id = command.cos_id
+    if cos_id is None and domain is not None:
+        cos_id = domain.default_cos_id
+    problems, cos = cos_issues(tx, account.id, cos_id)
+    issues += problems
+    issues += password_issues(
+        password_policy(account, cos), command.password, command.password_repeat, username
+    )
+    display, manual = _display(command.first_name, command.last_name, command.display_name)
+    profile = Profile(
+        first_name=command.first_name.strip(),
+        last_name=command.last_name.strip(),
+        display_name=display,
+        display_name_manual=manual,
+        alternate_email=_parse(
+            EmailAddress.parse, command.alternate_email, "alternate_email", issues
+        ),
+        mobile=_parse(PhoneNumber.parse, command.mobile, "mobile", issues),
+        timezone=_timezone(command.timezone, issues),
+    )
+    problems, aliases = alias_issues(tx, account.id, username, None, command.aliases)
+    issues += problems
+    issues += recovery_warning(profile)
+
+    def run() -> User:
+        assert domain is not None  # noqa: S101 - run() exists only when no issue blocked
+        user = User(
+            id=tx.new_id(command.user_id),
+            username=username,
+            created_at=tx.now,
+            updated_at=tx.now,
+            account_id=account.id,
+            domain_id=domain.id,
+            cos_id=cos_id,
+            profile=profile,
+            aliases=aliases,
+            corporate=True,
+            credentials=Credentials(
+                password_hash=tx.hasher.hash(command.password), changed_at=tx.now
+            ),
+            mfa=MfaState(required=command.mfa_required or domain.require_2fa),
+        )
+        tx.uow.users.add(user)
+        tx.record("CreateUser", "user", user.id, account_id=account.id, detail=str(username))
+        tx.notify(
+            Message(
+                template="user.created",
+                to=str(username),
+                data={"username": str(username), "account": account.name},
+            )
+        )
+        return user
+
+    return Step.proceed(run, issues)
+
+
+def _directory_managed(user: User) -> list[Issue]:
+    if user.source is not UserSource.DIRECTORY:
+        return []
+    return [
+        error(
+            "user.directory_managed",
+            f"{user.username} is managed by the directory service"
+            f" {user.directory_service!r}: change it there",
+            field="user_id",
+        )
+    ]
+
+
+_SELF_SERVICE = frozenset(
+    {"first_name", "last_name", "display_name", "alternate_email", "mobile", "timezone"}
+)
+
+
+def update_user(tx: Tx, command: UpdateUser) -> Step[User]:
+    """Change a user's profile (a user may change its own), aliases, COS, MFA or status."""
+    user = tx.uow.users.get(command.user_id)
+    asked = {
+        f.name
+        for f in attrs.fields(UpdateUser)
+        if f.name not in {"user_id", "version"} and getattr(command, f.name) is not UNCHANGED
+    }
+    if not (is_self(tx, user) and asked <= _SELF_SERVICE):
+        authorize_for(tx, user, "users.manage")
+    issues = _directory_managed(user)
+    profile = _updated_profile(user.profile, command, issues)
+    changes = _updated_membership(tx, user, command, issues)
+    issues += recovery_warning(profile)
+
+    def run() -> User:
+        stored = tx.uow.users.update(
+            attrs.evolve(
+                user, version=command.version, profile=profile, updated_at=tx.now, **changes
+            )
+        )
+        tx.record(
+            "UpdateUser",
+            "user",
+            user.id,
+            account_id=user.account_id,
+            detail=", ".join(sorted(asked)),
+        )
+        return stored
+
+    return Step.proceed(run, issues)
+
+
+def _updated_profile(profile: Profile, command: UpdateUser, issues: list[Issue]) -> Profile:
+    first = profile.first_name if command.first_name is UNCHANGED else command.first_name.strip()
+    last = profile.last_name if command.last_name is UNCHANGED else command.last_name.strip()
+    changes: dict[str, Any] = {"first_name": first, "last_name": last}
+    if command.display_name is not UNCHANGED:
+        display, manual = _display(first, last, command.display_name)
+        changes.update(display_name=display, display_name_manual=manual)
+    elif not profile.display_name_manual:
+        changes["display_name"] = _display(first, last, None)[0]
+    if command.alternate_email is not UNCHANGED:
+        changes["alternate_email"] = _parse(
+            EmailAddress.parse, command.alternate_email, "alternate_email", issues
+        )
+    if command.mobile is not UNCHANGED:
+        changes["mobile"] = _parse(PhoneNumber.parse, command.mobile, "mobile", issues)
+    if command.timezone is not UNCHANGED:
+        changes["timezone"] = _timezone(command.timezone, issues)
+    return attrs.evolve(profile, **changes)
+
+
+def _updated_membership(
+    tx: Tx, user: User, command: UpdateUser, issues: list[Issue]
+) -> dict[str, Any]:
+    changes: dict[str, Any] = {}
+    if command.aliases is not UNCHANGED:
+        if user.account_id is None:
+            issues.append(
+                error("alias.no_account", "only users of an account have aliases", field="aliases")
+            )
+        else:
+            problems, aliases = alias_issues(
+                tx, user.account_id, user.username, user.id, command.aliases
+            )
+            issues += problems
+            changes["aliases"] = aliases
+    if command.cos_id is not UNCHANGED:
+        if command.cos_id is not None and user.account_id is not None:
+            issues += cos_issues(tx, user.account_id, command.cos_id)[0]
+        changes["cos_id"] = command.cos_id
+    if command.mfa_required is not UNCHANGED:
+        changes["mfa"] = attrs.evolve(user.mfa, required=command.mfa_required)
+    if command.enabled is not UNCHANGED:
+        changes["status"] = UserStatus.ACTIVE if command.enabled else UserStatus.DISABLED
+    return changes
+
+
+def rename_user(tx: Tx, command: RenameUser) -> Step[User]:
+    """Give a user a new username, on an active domain of its account; nothing else changes."""
+    user = tx.uow.users.get(command.user_id)
+    authorize_for(tx, user, "users.manage")
+    issues = _directory_managed(user)
+    try:
+        username = Username.parse(command.username)
+    except InvalidValue as invalid:
+        return Step.refuse([*issues, invalid.issue()])
+    domain = tx.uow.domains.by_name(username.domain)
+    if user.account_id is None:
+        issues.append(
+            error("user.no_account", "only users of an account are renamed here", field="user_id")
+        )
+    else:
+        issues += require_active(domain, user.account_id, field="username")
+    issues += _address_taken(tx, username, user.id)
+    if any(alias.key == username.key for alias in user.aliases):
+        issues.append(
+            error(
+                "alias.duplicate",
+                f"{username} is already one of the user's aliases",
+                field="username",
+            )
+        )
+
+    def run() -> User:
+        assert domain is not None  # noqa: S101 - run() exists only when no issue blocked
+        stored = tx.uow.users.update(
+            attrs.evolve(
+                user,
+                version=command.version,
+                username=username,
+                domain_id=domain.id,
+                updated_at=tx.now,
+            )
+        )
+        tx.record(
+            "RenameUser",
+            "user",
+            user.id,
+            account_id=user.account_id,
+            detail=f"{user.username} -> {username}",
+        )
+        return stored
+
+    return Step.proceed(run, issues)
+
+
+def delete_user(tx: Tx, command: DeleteUser) -> Step[None]:
+    """Delete a user, its grants and its personal mailboxes."""
+    user = tx.uow.users.get(command.user_id)
+    issues: list[Issue] = []
+    if is_self(tx, user):
+        if user.corporate:
+            issues.append(
+                error(
+                    "user.corporate_self_delete",
+                    "a corporate user's profile belongs to its organisation: an administrator"
+                    " deletes it",
+                    field="user_id",
+                )
+            )
+    else:
+        authorize_for(tx, user, "users.manage")
+        if user.admin:
+            authorize_for(tx, user, "admins.manage")
+        issues += _directory_managed(user)
+    if user.super_admin:
+        issues.append(
+            error(
+                "admin.super_admin_protected",
+                f"{user.username} is the account's super admin and cannot be deleted",
+                field="user_id",
+            )
+        )
+
+    def run() -> None:
+        for grant in tx.uow.grants.of_user(user.id):
+            tx.uow.grants.remove(grant.id)
+        for mailbox in tx.uow.mailboxes.of_owner(user.id):
+            for grant in tx.uow.grants.of_mailbox(mailbox.id):
+                tx.uow.grants.remove(grant.id)
+            tx.uow.mailboxes.remove(mailbox.id)
+        tx.uow.users.remove(user.id, version=command.version)
+        tx.record(
+            "DeleteUser", "user", user.id, account_id=user.account_id, detail=str(user.username)
+        )
+
+    return Step.proceed(run, issues)
