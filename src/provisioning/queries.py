@@ -6,14 +6,25 @@ of work, which is rolled back.
 
 from __future__ import annotations
 
-from provisioning.exceptions import PermissionDenied
-from provisioning.model import Account, AuditEvent, ClassOfService
+import attrs
+
+from provisioning.exceptions import PermissionDenied, UsageError
+from provisioning.model import Account, AuditEvent, ClassOfService, MfaStatus, User
 from provisioning.ports import UnitOfWork
 from provisioning.principals import Actor
 from provisioning.services import authorize, permissions_of
 from provisioning.workflow import Context
 
-__all__ = ["audit_log", "classes_of_service", "get_account", "permissions"]
+__all__ = [
+    "UserPage",
+    "UserSummary",
+    "audit_log",
+    "classes_of_service",
+    "get_account",
+    "get_user",
+    "permissions",
+    "users",
+]
 
 
 def _member(uow: UnitOfWork, actor: Actor, account_id: str) -> None:
@@ -59,3 +70,85 @@ def audit_log(ctx: Context, actor: Actor, account_id: str) -> list[AuditEvent]:
     with ctx.store.unit_of_work() as uow:
         authorize(uow, actor, "audit.read", account_id)
         return uow.audit.events(account_id=account_id)
+
+
+@attrs.frozen
+class UserSummary:
+    """One row of a user list: what an administrator scans for."""
+
+    id: str
+    username: str
+    full_name: str
+    directory_service: str | None
+    mfa_required: bool
+    mfa_initialised: bool
+    enabled: bool
+
+    @classmethod
+    def of(cls, user: User) -> UserSummary:
+        """The summary of `user`."""
+        return cls(
+            id=user.id,
+            username=str(user.username),
+            full_name=user.profile.display_name or user.profile.full_name,
+            directory_service=user.directory_service,
+            mfa_required=user.mfa.required,
+            mfa_initialised=user.mfa.status is MfaStatus.ACTIVE,
+            enabled=user.status == "active",
+        )
+
+
+@attrs.frozen
+class UserPage:
+    """One page of users and how many match in all."""
+
+    items: tuple[UserSummary, ...]
+    total: int
+    offset: int
+    limit: int
+
+
+def users(
+    ctx: Context,
+    actor: Actor,
+    account_id: str,
+    *,
+    domain_id: str | None = None,
+    search: str | None = None,
+    descending: bool = False,
+    offset: int = 0,
+    limit: int = 50,
+) -> UserPage:
+    """Users of the account (or of one of its domains), sorted by username, one page at a time.
+
+    `search` matches case-insensitively: "contains" over the username, the
+    full name and the directory service, "equals" over the id. Needs
+    `users.read` in the account.
+    """
+    if offset < 0 or limit < 1:
+        raise UsageError(
+            code="query.page_invalid", reason="offset must be 0 or more and limit 1 or more"
+        )
+    with ctx.store.unit_of_work() as uow:
+        authorize(uow, actor, "users.read", account_id)
+        text = search.strip() if search is not None else None
+        found, total = uow.users.page(
+            account_id=account_id,
+            domain_id=domain_id,
+            text=text or None,
+            descending=descending,
+            offset=offset,
+            limit=limit,
+        )
+    return UserPage(
+        items=tuple(UserSummary.of(u) for u in found), total=total, offset=offset, limit=limit
+    )
+
+
+def get_user(ctx: Context, actor: Actor, user_id: str) -> User:
+    """One user: for the user itself, or anyone holding `users.read` in its account."""
+    with ctx.store.unit_of_work() as uow:
+        user = uow.users.get(user_id)
+        if not (actor.kind == "user" and actor.id == user.id):
+            authorize(uow, actor, "users.read", user.account_id)
+        return user
