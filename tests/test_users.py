@@ -7,8 +7,8 @@ from typing import Any
 
 import attrs
 import pytest
-from conftest import OPERATOR
 
+from conftest import OPERATOR
 from provisioning import (
     ActivateDomain,
     Actor,
@@ -35,7 +35,7 @@ from provisioning import (
     to_export,
 )
 from provisioning.adapters.memory import MemoryDns, Outbox
-from provisioning.model import Grant, PasswordPolicy, User, Username, UserSource, UserStatus
+from provisioning.model import Grant, PasswordPolicy, User, UserSource, UserStatus
 
 PASSWORD = "Blue-Lantern-Walks-42"
 
@@ -100,7 +100,7 @@ def world(ctx: Context, dns: MemoryDns) -> World:
     return World(ctx, Actor.user(admin.id), Actor.user(boss.id), domains)
 
 
-def create(world: World, username: str = "ann.lee@acme.example", **options: Any) -> CreateUser:
+def create(_: World, username: str = "ann.lee@acme.example", **options: Any) -> CreateUser:
     fields: dict[str, Any] = {
         "account_id": "acme",
         "username": username,

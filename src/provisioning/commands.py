@@ -67,6 +67,10 @@ def _names(values: Iterable[str]) -> frozenset[str]:
     return frozenset(values)
 
 
+def _texts(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(values)
+
+
 def _names_or_unchanged(values: Iterable[str] | Unchanged) -> frozenset[str] | Unchanged:
     return values if isinstance(values, Unchanged) else frozenset(values)
 
@@ -284,7 +288,7 @@ class CreateUser:
     alternate_email: str | None = None
     mobile: str | None = None
     timezone: str | None = None
-    aliases: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    aliases: tuple[str, ...] = attrs.field(default=(), converter=_texts)
     user_id: str | None = None
 
 
@@ -386,6 +390,10 @@ class DirectoryEntry:
     enabled: bool = True
 
 
+def _entries(values: Iterable[DirectoryEntry]) -> tuple[DirectoryEntry, ...]:
+    return tuple(values)
+
+
 @attrs.frozen(kw_only=True)
 class SyncDirectory:
     """Make the account's users of one directory service match the entries given.
@@ -397,7 +405,7 @@ class SyncDirectory:
 
     account_id: str
     directory_service: str
-    entries: tuple[DirectoryEntry, ...] = attrs.field(converter=tuple)
+    entries: tuple[DirectoryEntry, ...] = attrs.field(converter=_entries)
 
 
 Command: TypeAlias = (
