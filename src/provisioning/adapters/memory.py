@@ -57,10 +57,13 @@ class _Rows(Generic[_E]):
     rows: dict[str, _E] = attrs.Factory(dict)
     # namespace -> value -> ids holding it (a dict used as an insertion-ordered set)
     keys: dict[str, dict[str, dict[str, None]]] = attrs.Factory(dict)
+    # id -> the table's column values, computed once per write for `select`
+    columns: dict[str, dict[str, str | None]] = attrs.Factory(dict)
 
     def put(self, entity_id: str, entity: _E | None) -> _E | None:
         """Set (or, with None, delete) one row and its keys, unconditionally; return the old row."""
         old = self.rows.pop(entity_id, None)
+        self.columns.pop(entity_id, None)
         if old is not None:
             for key in self.table.keys:
                 index = self.keys.setdefault(key.namespace, {})
@@ -72,6 +75,8 @@ class _Rows(Generic[_E]):
                             del index[value]
         if entity is not None:
             self.rows[entity_id] = entity
+            if self.table.columns:
+                self.columns[entity_id] = {c.name: c.value(entity) for c in self.table.columns}
             for key in self.table.keys:
                 index = self.keys.setdefault(key.namespace, {})
                 for value in key.values(entity):
@@ -134,27 +139,25 @@ class _Journalled(Generic[_E]):
 
     def select(self, query: Select, /) -> tuple[list[str], int]:
         self._uow.ensure_open()
-        table, rows = self.table, self._rows.rows
-        candidates: Iterable[str] = rows
+        table, columns = self.table, self._rows.columns
+        candidates: Iterable[str] = self._rows.rows
         for name, value in query.equals:
             index = table.column(name).index
             if index is not None:  # narrow by the key index instead of scanning every row
                 candidates = self._rows.keys.get(index, {}).get(value, {})
                 break
-        tests = [(table.column(name).value, value) for name, value in query.equals]
-        texts = [table.column(name).value for name in query.text_columns]
-        order = table.column(query.order_by).value
         text = query.text
         matched = []
         for entity_id in candidates:
-            entity = rows[entity_id]
-            if any(value_of(entity) != value for value_of, value in tests):
+            row = columns[entity_id]
+            if any(row[name] != value for name, value in query.equals):
                 continue
             if text is not None and not (
-                entity_id.casefold() == text or any(text in (f(entity) or "") for f in texts)
+                entity_id.casefold() == text
+                or any(text in (row[name] or "") for name in query.text_columns)
             ):
                 continue
-            matched.append((order(entity) or "", entity_id))
+            matched.append((row[query.order_by] or "", entity_id))
         matched.sort(reverse=query.descending)
         end = None if query.limit is None else query.offset + query.limit
         return [entity_id for _, entity_id in matched[query.offset : end]], len(matched)
