@@ -609,3 +609,10 @@ def test_validation_failed_lists_every_problem_of_a_user(world: World) -> None:
         "timezone.invalid",
         "email.invalid",
     ]
+
+
+def test_a_page_past_the_end_is_empty_but_counts(listed: World) -> None:
+    page = queries.users(listed.ctx, listed.admin, "acme", search="muster", offset=10)
+    assert (page.items, page.total) == ((), 2)
+    page = queries.users(listed.ctx, listed.admin, "acme", offset=100)
+    assert (page.items, page.total) == ((), 7)

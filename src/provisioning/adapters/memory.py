@@ -14,6 +14,7 @@ it found it.
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import threading
 from collections.abc import Collection, Iterable, Iterator, Sequence
@@ -95,6 +96,16 @@ class _Rows(Generic[_E]):
         return None
 
 
+def _contains(
+    row: dict[str, str | None], searched: Sequence[str], text: str, entity_id: str
+) -> bool:
+    for name in searched:
+        value = row[name]
+        if value is not None and text in value:
+            return True
+    return entity_id.casefold() == text
+
+
 @attrs.define
 class _Journalled(Generic[_E]):
     """One unit of work's view of a table: every write is journalled for rollback."""
@@ -139,28 +150,30 @@ class _Journalled(Generic[_E]):
 
     def select(self, query: Select, /) -> tuple[list[str], int]:
         self._uow.ensure_open()
-        table, columns = self.table, self._rows.columns
+        columns = self._rows.columns
         candidates: Iterable[str] = self._rows.rows
+        tests = list(query.equals)
         for name, value in query.equals:
-            index = table.column(name).index
+            index = self.table.column(name).index
             if index is not None:  # narrow by the key index instead of scanning every row
                 candidates = self._rows.keys.get(index, {}).get(value, {})
+                tests.remove((name, value))
                 break
-        text = query.text
+        text, searched, order = query.text, query.text_columns, query.order_by
         matched = []
         for entity_id in candidates:
             row = columns[entity_id]
-            if any(row[name] != value for name, value in query.equals):
+            if tests and any(row[name] != value for name, value in tests):
                 continue
-            if text is not None and not (
-                entity_id.casefold() == text
-                or any(text in (row[name] or "") for name in query.text_columns)
-            ):
+            if text is not None and not _contains(row, searched, text, entity_id):
                 continue
-            matched.append((row[query.order_by] or "", entity_id))
-        matched.sort(reverse=query.descending)
-        end = None if query.limit is None else query.offset + query.limit
-        return [entity_id for _, entity_id in matched[query.offset : end]], len(matched)
+            matched.append((row[order] or "", entity_id))
+        if query.limit is None:
+            page = sorted(matched, reverse=query.descending)[query.offset :]
+        else:  # only the rows up to the page's end need ordering
+            pick = heapq.nlargest if query.descending else heapq.nsmallest
+            page = pick(query.offset + query.limit, matched)[query.offset :]
+        return [entity_id for _, entity_id in page], len(matched)
 
     def _write(self, entity_id: str, entity: _E) -> None:
         self._uow.ensure_open()

@@ -187,17 +187,35 @@ class _SqlRows(Generic[_E]):
             where.append(f"({' OR '.join([*tests, 'id = ? COLLATE NOCASE'])})")
             params.extend([query.text] * len(tests) + [query.text])
         clause = " AND ".join(where)
+        direction = "DESC" if query.descending else "ASC"
+        order = self.table.column(query.order_by).name
+        page = f" ORDER BY {order} {direction}, id {direction} LIMIT ? OFFSET ?"
+        bounds = (-1 if query.limit is None else query.limit, query.offset)
+        if query.text is not None:
+            # A text search scans the rows anyway: count them in the same pass.
+            rows = (
+                self._sql()
+                .execute(
+                    f"SELECT id, count(*) OVER () FROM {self.table.name} WHERE {clause}{page}",  # noqa: S608
+                    (*params, *bounds),
+                )
+                .fetchall()
+            )
+            if rows or query.offset == 0:
+                return [entity_id for entity_id, _ in rows], int(rows[0][1]) if rows else 0
+        # Otherwise the indexes answer both the count and the ordered page.
         (total,) = (
             self._sql()
             .execute(f"SELECT count(*) FROM {self.table.name} WHERE {clause}", params)  # noqa: S608
             .fetchone()
         )
-        direction = "DESC" if query.descending else "ASC"
-        order = self.table.column(query.order_by).name
-        rows = self._sql().execute(
-            f"SELECT id FROM {self.table.name} WHERE {clause}"  # noqa: S608
-            f" ORDER BY {order} {direction}, id {direction} LIMIT ? OFFSET ?",
-            (*params, -1 if query.limit is None else query.limit, query.offset),
+        rows = (
+            self._sql()
+            .execute(
+                f"SELECT id FROM {self.table.name} WHERE {clause}{page}",  # noqa: S608
+                (*params, *bounds),
+            )
+            .fetchall()
         )
         return [entity_id for (entity_id,) in rows], int(total)
 
