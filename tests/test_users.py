@@ -25,6 +25,8 @@ from provisioning import (
     RenameUser,
     SetPassword,
     SyncDirectory,
+    UpdateAccount,
+    UpdateClassOfService,
     UpdateUser,
     UsageError,
     ValidationFailed,
@@ -616,3 +618,25 @@ def test_a_page_past_the_end_is_empty_but_counts(listed: World) -> None:
     assert (page.items, page.total) == ((), 2)
     page = queries.users(listed.ctx, listed.admin, "acme", offset=100)
     assert (page.items, page.total) == ((), 7)
+
+
+def test_password_policies_are_set_per_account_and_per_class_of_service(world: World) -> None:
+    account = queries.get_account(world.ctx, OPERATOR, "acme")
+    run(
+        world.ctx,
+        OPERATOR,
+        UpdateAccount(
+            account_id="acme",
+            version=account.version,
+            password_policy=PasswordPolicy(min_length=30),
+        ),
+    )
+    assert codes(world, create(world)) == ["password.too_short"]
+    with world.ctx.store.unit_of_work() as uow:
+        std = uow.classes_of_service.get("std")
+    run(
+        world.ctx,
+        OPERATOR,
+        UpdateClassOfService(cos_id="std", version=std.version, password_policy=PasswordPolicy()),
+    )
+    assert codes(world, create(world, cos_id="std")) == []  # the class of service's policy wins

@@ -14,6 +14,8 @@ from typing import Final, TypeAlias
 
 import attrs
 
+from provisioning.model import PasswordPolicy
+
 __all__ = [
     "UNCHANGED",
     "ActivateDomain",
@@ -97,6 +99,7 @@ class UpdateAccount:
     version: int
     name: str | Unchanged = UNCHANGED
     personal_mailbox_on_create: bool | Unchanged = UNCHANGED
+    password_policy: PasswordPolicy | Unchanged = UNCHANGED
 
 
 @attrs.frozen(kw_only=True)
@@ -116,6 +119,7 @@ class CreateClassOfService:
     admin_panel: bool = False
     quota_mb: int | None = None
     features: frozenset[str] = attrs.field(default=frozenset(), converter=_names)
+    password_policy: PasswordPolicy | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -130,6 +134,7 @@ class UpdateClassOfService:
     features: frozenset[str] | Unchanged = attrs.field(
         default=UNCHANGED, converter=_names_or_unchanged
     )
+    password_policy: PasswordPolicy | Unchanged | None = UNCHANGED
 
 
 @attrs.frozen(kw_only=True)

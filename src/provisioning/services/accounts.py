@@ -86,6 +86,8 @@ def update_account(tx: Tx, command: UpdateAccount) -> Step[Account]:
         changes["name"] = name
     if command.personal_mailbox_on_create is not UNCHANGED:
         changes["personal_mailbox_on_create"] = command.personal_mailbox_on_create
+    if command.password_policy is not UNCHANGED:
+        changes["password_policy"] = command.password_policy
 
     def run() -> Account:
         updated = tx.uow.accounts.update(attrs.evolve(account, version=command.version, **changes))

@@ -107,6 +107,7 @@ def create_class_of_service(tx: Tx, command: CreateClassOfService) -> Step[Class
             admin_panel=command.admin_panel,
             quota_mb=command.quota_mb,
             features=command.features,
+            password_policy=command.password_policy,
         )
         tx.uow.classes_of_service.add(cos)
         tx.record("CreateClassOfService", "cos", cos.id, account_id=cos.account_id)
@@ -132,6 +133,8 @@ def update_class_of_service(tx: Tx, command: UpdateClassOfService) -> Step[Class
         features = frozenset(command.features)
         issues += _feature_issues(features)
         changes["features"] = features
+    if command.password_policy is not UNCHANGED:
+        changes["password_policy"] = command.password_policy
 
     def run() -> ClassOfService:
         updated = tx.uow.classes_of_service.update(
