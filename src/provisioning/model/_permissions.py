@@ -1,8 +1,8 @@
-"""The catalogue of permissions the platform knows.
+"""The catalogue of permissions and the system roles built from it.
 
 A permission is a dotted name with a scope. Account-scope permissions are held
-in an account; mailbox-scope permissions in one mailbox of an account. Each
-feature adds the permissions its services check.
+in an account; mailbox-scope permissions in one mailbox of an account. A role
+is a named preset of permissions of one scope.
 """
 
 from __future__ import annotations
@@ -15,100 +15,92 @@ from provisioning.model._entities import Permission, Role, Scope
 
 __all__ = ["PERMISSIONS", "SYSTEM_ROLES", "permission"]
 
+
+def _account(name: str, description: str) -> Permission:
+    return Permission(name=name, scope=Scope.ACCOUNT, description=description)
+
+
+def _mailbox(name: str, description: str) -> Permission:
+    return Permission(name=name, scope=Scope.MAILBOX, description=description)
+
+
 _CATALOGUE = (
-    Permission(
-        name="accounts.create",
-        scope=Scope.ACCOUNT,
-        description="Create customer accounts under this account.",
-    ),
-    Permission(
-        name="accounts.manage",
-        scope=Scope.ACCOUNT,
-        description="Change the account's name and settings.",
-    ),
-    Permission(
-        name="cos.manage",
-        scope=Scope.ACCOUNT,
-        description="Create, change and delete the account's classes of service.",
-    ),
-    Permission(
-        name="accounts.delete",
-        scope=Scope.ACCOUNT,
-        description="Delete the account, irreversibly.",
-    ),
-    Permission(
-        name="audit.read",
-        scope=Scope.ACCOUNT,
-        description="Read the account's audit log.",
-    ),
-    Permission(
-        name="domains.manage",
-        scope=Scope.ACCOUNT,
-        description="Add, verify, activate, deactivate, change and delete the account's domains.",
-    ),
-    Permission(
-        name="users.create",
-        scope=Scope.ACCOUNT,
-        description="Create users on the account's active domains.",
-    ),
-    Permission(
-        name="users.manage",
-        scope=Scope.ACCOUNT,
-        description=(
-            "Change, rename and delete users; reset their passwords and multi-factor set-up."
-        ),
-    ),
-    Permission(
-        name="users.read",
-        scope=Scope.ACCOUNT,
-        description="List and search the account's users.",
-    ),
-    Permission(
-        name="admins.manage",
-        scope=Scope.ACCOUNT,
-        description="Create, change and delete the account's administrators.",
-    ),
+    _account("accounts.create", "Create customer accounts under this account."),
+    _account("accounts.manage", "Change the account's name and settings."),
+    _account("accounts.delete", "Delete the account, irreversibly."),
+    _account("audit.read", "Read the account's audit log."),
+    _account("cos.manage", "Create, change and delete the account's classes of service."),
+    _account("domains.manage", "Add, verify, activate, deactivate, change and delete domains."),
+    _account("admins.manage", "Create, change and delete the account's administrators."),
+    _account("users.create", "Create users on the account's active domains."),
+    _account("users.manage", "Change, rename and delete users; reset passwords and MFA."),
+    _account("users.read", "List and search the account's users."),
+    _account("roles.manage", "Create, change and delete the account's custom roles."),
+    _account("grants.manage", "Give users roles and permissions in the account and mailboxes."),
+    _account("invitations.send", "Invite people to the account; revoke and re-send invitations."),
+    _account("mailboxes.manage", "Create, rename and delete the account's shared mailboxes."),
+    _mailbox("mailbox.read", "Read the mailbox's messages."),
+    _mailbox("mailbox.send", "Send messages from the mailbox."),
+    _mailbox("mailbox.organize", "File, flag and delete the mailbox's messages."),
+    _mailbox("mailbox.manage", "Change the mailbox's settings and who may use it."),
 )
 
 PERMISSIONS: Final[Mapping[str, Permission]] = MappingProxyType({p.name: p for p in _CATALOGUE})
 """Every known permission by name (read-only)."""
 
 
-def _system_role(name: str, description: str, permissions: frozenset[str]) -> Role:
+def _system_role(name: str, scope: Scope, description: str, permissions: frozenset[str]) -> Role:
     return Role(
         id=f"system:{name}",
         name=name,
-        scope=Scope.ACCOUNT,
+        scope=scope,
         permissions=permissions,
         account_id=None,
         description=description,
     )
 
 
-_EVERYTHING = frozenset(p.name for p in _CATALOGUE if p.scope is Scope.ACCOUNT)
+def _all(scope: Scope) -> frozenset[str]:
+    return frozenset(p.name for p in _CATALOGUE if p.scope is scope)
+
+
+_ADMINISTRATOR = frozenset(
+    {
+        "accounts.manage",
+        "audit.read",
+        "cos.manage",
+        "domains.manage",
+        "users.create",
+        "users.manage",
+        "users.read",
+        "invitations.send",
+        "mailboxes.manage",
+    }
+)
 
 SYSTEM_ROLES: Final[Mapping[str, Role]] = MappingProxyType(
     {
         role.id: role
         for role in (
-            _system_role("owner", "Everything in the account.", _EVERYTHING),
+            _system_role("owner", Scope.ACCOUNT, "Everything in the account.", _all(Scope.ACCOUNT)),
             _system_role(
                 "administrator",
-                "Runs the account day to day: users, domains, classes of service, settings.",
-                frozenset(
-                    {
-                        "accounts.manage",
-                        "cos.manage",
-                        "domains.manage",
-                        "audit.read",
-                        "users.create",
-                        "users.manage",
-                        "users.read",
-                    }
-                ),
+                Scope.ACCOUNT,
+                "Runs the account day to day: users, domains, mailboxes, invitations.",
+                _ADMINISTRATOR,
+            ),
+            _system_role("member", Scope.ACCOUNT, "Belongs to the account.", frozenset()),
+            _system_role(
+                "manager", Scope.MAILBOX, "Everything in the mailbox.", _all(Scope.MAILBOX)
             ),
             _system_role(
-                "member", "Belongs to the account; no administrative rights.", frozenset()
+                "agent",
+                Scope.MAILBOX,
+                "Works the mailbox: reads, sends, files.",
+                frozenset({"mailbox.read", "mailbox.send", "mailbox.organize"}),
+            ),
+            _system_role(
+                "viewer", Scope.MAILBOX, "Reads the mailbox.", frozenset({"mailbox.read"})
             ),
         )
     }
