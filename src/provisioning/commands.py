@@ -14,10 +14,11 @@ from typing import Final, TypeAlias
 
 import attrs
 
-from provisioning.model import PasswordPolicy
+from provisioning.model import MailboxOffer, PasswordPolicy, Scope
 
 __all__ = [
     "UNCHANGED",
+    "AcceptInvitation",
     "ActivateDomain",
     "AddDomain",
     "Authenticate",
@@ -25,20 +26,32 @@ __all__ = [
     "CreateAccount",
     "CreateAdmin",
     "CreateClassOfService",
+    "CreateMailbox",
+    "CreatePersonalMailbox",
+    "CreateRole",
     "CreateUser",
     "DeactivateDomain",
+    "DeclineInvitation",
     "DeleteAccount",
     "DeleteAdmin",
     "DeleteClassOfService",
     "DeleteDomain",
+    "DeleteMailbox",
+    "DeleteRole",
     "DeleteUser",
     "DirectoryEntry",
     "EnrollMfa",
     "FinalizeMfa",
+    "InviteUser",
+    "RegisterWithInvitation",
     "ReinitializeMfa",
+    "RenameMailbox",
     "RenameUser",
+    "ResendInvitation",
     "ResetPassword",
+    "RevokeInvitation",
     "SetDomainPolicy",
+    "SetGrant",
     "SetPassword",
     "SyncDirectory",
     "Unchanged",
@@ -47,6 +60,7 @@ __all__ = [
     "UpdateAdmin",
     "UpdateClassOfService",
     "UpdateDomain",
+    "UpdateRole",
     "UpdateUser",
     "VerifyDomain",
 ]
@@ -67,6 +81,10 @@ UNCHANGED: Final = Unchanged.UNCHANGED
 
 def _names(values: Iterable[str]) -> frozenset[str]:
     return frozenset(values)
+
+
+def _offers(values: Iterable[MailboxOffer]) -> tuple[MailboxOffer, ...]:
+    return tuple(values)
 
 
 def _texts(values: Iterable[str]) -> tuple[str, ...]:
@@ -413,6 +431,148 @@ class SyncDirectory:
     entries: tuple[DirectoryEntry, ...] = attrs.field(converter=_entries)
 
 
+@attrs.frozen(kw_only=True)
+class CreateRole:
+    """Create a custom role of the account: a named preset of permissions of one scope."""
+
+    account_id: str
+    name: str
+    scope: Scope = Scope.ACCOUNT
+    permissions: frozenset[str] = attrs.field(default=frozenset(), converter=_names)
+    description: str = ""
+    role_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class UpdateRole:
+    """Rename a custom role or change its permissions (its scope is fixed)."""
+
+    role_id: str
+    version: int
+    name: str | Unchanged = UNCHANGED
+    permissions: frozenset[str] | Unchanged = attrs.field(
+        default=UNCHANGED, converter=_names_or_unchanged
+    )
+    description: str | Unchanged = UNCHANGED
+
+
+@attrs.frozen(kw_only=True)
+class DeleteRole:
+    """Delete a custom role; refused while grants use it unless `detach` removes it from them."""
+
+    role_id: str
+    detach: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class SetGrant:
+    """Set exactly what a user holds in the account (`mailbox_id` None) or one of its mailboxes.
+
+    Roles and individually selected permissions; both empty removes the grant.
+    """
+
+    user_id: str
+    account_id: str
+    mailbox_id: str | None = None
+    role_ids: frozenset[str] = attrs.field(default=frozenset(), converter=_names)
+    permissions: frozenset[str] = attrs.field(default=frozenset(), converter=_names)
+
+
+@attrs.frozen(kw_only=True)
+class CreateMailbox:
+    """Create a shared mailbox of the account at an address on one of its active domains."""
+
+    account_id: str
+    address: str
+    display_name: str = ""
+    mailbox_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RenameMailbox:
+    """Change a mailbox's address and/or display name."""
+
+    mailbox_id: str
+    version: int
+    address: str | Unchanged = UNCHANGED
+    display_name: str | Unchanged = UNCHANGED
+
+
+@attrs.frozen(kw_only=True)
+class DeleteMailbox:
+    """Delete a mailbox and every grant in it."""
+
+    mailbox_id: str
+    version: int | None = None
+
+
+@attrs.frozen(kw_only=True)
+class CreatePersonalMailbox:
+    """Create a user's personal mailbox at its username; the user manages it."""
+
+    user_id: str
+
+
+@attrs.frozen(kw_only=True)
+class InviteUser:
+    """Invite an address to the account, offering roles and permissions (or nothing yet).
+
+    The raw token comes back once, for the link in the invitation email.
+    """
+
+    account_id: str
+    email: str
+    role_ids: frozenset[str] = attrs.field(default=frozenset(), converter=_names)
+    permissions: frozenset[str] = attrs.field(default=frozenset(), converter=_names)
+    mailboxes: tuple[MailboxOffer, ...] = attrs.field(default=(), converter=_offers)
+    valid_for_days: int = 7
+    invitation_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RevokeInvitation:
+    """Withdraw a pending invitation."""
+
+    invitation_id: str
+
+
+@attrs.frozen(kw_only=True)
+class ResendInvitation:
+    """Send a pending (or expired) invitation again, with a new token and a new expiry."""
+
+    invitation_id: str
+    valid_for_days: int = 7
+
+
+@attrs.frozen(kw_only=True)
+class AcceptInvitation:
+    """A registered user accepts an invitation addressed to it: it gets what was offered."""
+
+    invitation_id: str
+
+
+@attrs.frozen(kw_only=True)
+class DeclineInvitation:
+    """A registered user declines an invitation addressed to it: nothing is granted."""
+
+    invitation_id: str
+
+
+@attrs.frozen(kw_only=True)
+class RegisterWithInvitation:
+    """Someone new registers through an invitation link.
+
+    Creates the profile (username = the invited address), a personal mailbox,
+    and grants what was offered, in one transaction.
+    """
+
+    token: str = attrs.field(repr=False)
+    password: str = attrs.field(repr=False)
+    password_repeat: str = attrs.field(repr=False)
+    first_name: str = ""
+    last_name: str = ""
+
+
 Command: TypeAlias = (
     CreateAccount
     | UpdateAccount
@@ -442,5 +602,19 @@ Command: TypeAlias = (
     | ReinitializeMfa
     | Authenticate
     | SyncDirectory
+    | CreateRole
+    | UpdateRole
+    | DeleteRole
+    | SetGrant
+    | CreateMailbox
+    | RenameMailbox
+    | DeleteMailbox
+    | CreatePersonalMailbox
+    | InviteUser
+    | RevokeInvitation
+    | ResendInvitation
+    | AcceptInvitation
+    | DeclineInvitation
+    | RegisterWithInvitation
 )
 """Every command the library handles."""

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from provisioning.exceptions import InvalidValue, Issue
-from provisioning.model import Domain, EmailAddress, Grant, MfaState, Scope, User, Username
+from provisioning.model import Domain, EmailAddress, Grant, MfaState, User, Username
 from provisioning.ports import Message
-from provisioning.services._access import permissions_of, roles
 from provisioning.services._base import Tx, error
+from provisioning.services.grants import grant_issues
 
 __all__ = ["new_admin", "primary_email_issues", "role_issues"]
 
@@ -36,40 +36,14 @@ def role_issues(
 ) -> list[Issue]:
     """Issues with the roles an administrator is to hold in the account.
 
-    Each must exist (a system role or one of the account's), be an
-    account-scope role, and grant nothing the acting principal does not hold
-    itself: nobody hands out more than they have.
+    At least one; each must exist, be of account scope, and grant nothing the
+    acting principal does not hold itself.
     """
     if not role_ids:
         return [
             error("admin.role_required", "an administrator holds at least one role", field=field)
         ]
-    issues = []
-    found = roles(tx.uow, role_ids)
-    for role_id in sorted(role_ids):
-        role = found.get(role_id)
-        if role is None or role.account_id not in (None, account_id):
-            issues.append(
-                error("role.not_found", f"no role {role_id!r} in this account", field=field)
-            )
-        elif role.scope is not Scope.ACCOUNT:
-            issues.append(
-                error(
-                    "role.wrong_scope", f"{role.name!r} is a {role.scope}-scope role", field=field
-                )
-            )
-    held = permissions_of(tx.uow, tx.actor, account_id)
-    wanted = frozenset().union(*(role.permissions for role in found.values()))
-    beyond = sorted(wanted - held)
-    if beyond:
-        issues.append(
-            error(
-                "grant.escalation",
-                f"you cannot grant permissions you do not hold yourself: {', '.join(beyond)}",
-                field=field,
-            )
-        )
-    return issues
+    return grant_issues(tx, account_id, None, role_ids, frozenset(), field=field)
 
 
 def new_admin(

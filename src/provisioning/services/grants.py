@@ -1,0 +1,363 @@
+"""Handlers for custom roles and grants, and the rules every grant follows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from provisioning.commands import UNCHANGED, CreateRole, DeleteRole, SetGrant, UpdateRole
+from provisioning.exceptions import Issue, PermissionDenied
+from provisioning.model import PERMISSIONS, SYSTEM_ROLES, Grant, Role, Scope, User, valid_name
+from provisioning.services._access import authorize, permissions_of, roles
+from provisioning.services._base import Step, Tx, error, requested_id_issues
+
+__all__ = [
+    "OWNER",
+    "create_role",
+    "delete_role",
+    "grant_issues",
+    "merge_grant",
+    "permission_issues",
+    "set_grant",
+    "update_role",
+]
+
+OWNER = "system:owner"
+
+
+def permission_issues(permissions: frozenset[str], scope: Scope, *, field: str) -> list[Issue]:
+    """Each permission must be catalogued and of `scope`."""
+    issues = []
+    for name in sorted(permissions):
+        known = PERMISSIONS.get(name)
+        if known is None:
+            issues.append(error("permission.unknown", f"no permission {name!r}", field=field))
+        elif known.scope is not scope:
+            issues.append(
+                error(
+                    "permission.wrong_scope",
+                    f"{name!r} is a {known.scope}-scope permission, not {scope}",
+                    field=field,
+                )
+            )
+    return issues
+
+
+def _may_grant(tx: Tx, account_id: str, mailbox_id: str | None) -> frozenset[str] | None:
+    """What the actor may hand out in that scope; None means anything of the scope."""
+    account_held = permissions_of(tx.uow, tx.actor, account_id)
+    if mailbox_id is None:
+        return None if tx.actor.is_platform else account_held
+    if tx.actor.is_platform or "grants.manage" in account_held:
+        return None  # the account's grant managers hand out mailbox access
+    return permissions_of(tx.uow, tx.actor, account_id, mailbox_id)
+
+
+def grant_issues(
+    tx: Tx,
+    account_id: str,
+    mailbox_id: str | None,
+    role_ids: frozenset[str],
+    permissions: frozenset[str],
+    *,
+    field: str = "role_ids",
+) -> list[Issue]:
+    """Whether these roles and permissions may be granted, by this actor, in that scope.
+
+    Roles must exist (system or the account's own) and, like the permissions,
+    be of the scope; and nobody hands out a permission it does not hold.
+    """
+    scope = Scope.ACCOUNT if mailbox_id is None else Scope.MAILBOX
+    issues = permission_issues(permissions, scope, field="permissions")
+    found = roles(tx.uow, role_ids)
+    for role_id in sorted(role_ids):
+        role = found.get(role_id)
+        if role is None or role.account_id not in (None, account_id):
+            issues.append(
+                error("role.not_found", f"no role {role_id!r} in this account", field=field)
+            )
+        elif role.scope is not scope:
+            issues.append(
+                error(
+                    "role.wrong_scope", f"{role.name!r} is a {role.scope}-scope role", field=field
+                )
+            )
+    allowed = _may_grant(tx, account_id, mailbox_id)
+    if allowed is not None:
+        wanted = permissions.union(*(role.permissions for role in found.values()))
+        beyond = sorted(wanted - allowed)
+        if beyond:
+            issues.append(
+                error(
+                    "grant.escalation",
+                    f"you cannot grant permissions you do not hold yourself: {', '.join(beyond)}",
+                    field=field,
+                )
+            )
+    return issues
+
+
+def merge_grant(
+    tx: Tx,
+    *,
+    user_id: str,
+    account_id: str,
+    mailbox_id: str | None,
+    role_ids: frozenset[str],
+    permissions: frozenset[str],
+    action: str,
+) -> None:
+    """Add roles and permissions to what the user holds in that scope (creating the grant)."""
+    current = tx.uow.grants.for_scope(user_id, account_id, mailbox_id)
+    if current is None:
+        grant = Grant(
+            id=tx.new_id(),
+            user_id=user_id,
+            account_id=account_id,
+            mailbox_id=mailbox_id,
+            role_ids=role_ids,
+            permissions=permissions,
+        )
+        tx.uow.grants.add(grant)
+    else:
+        grant = tx.uow.grants.update(
+            attrs.evolve(
+                current,
+                role_ids=current.role_ids | role_ids,
+                permissions=current.permissions | permissions,
+            )
+        )
+    tx.record(action, "grant", grant.id, account_id=account_id, detail=_describe(grant))
+
+
+def _describe(grant: Grant) -> str:
+    where = f"mailbox {grant.mailbox_id}" if grant.mailbox_id else "account"
+    held = ", ".join(sorted(grant.role_ids | grant.permissions)) or "nothing"
+    return f"{where}: {held}"
+
+
+def _load_role(tx: Tx, role_id: str) -> Role:
+    role = tx.uow.roles.get(role_id)
+    if role.account_id is None:  # system roles live in the catalogue, never in the store
+        raise PermissionDenied(actor=str(tx.actor), permission="roles.manage", account_id=None)
+    authorize(tx.uow, tx.actor, "roles.manage", role.account_id)
+    return role
+
+
+def _name_issues(tx: Tx, account_id: str, name: str, own_id: str | None) -> list[Issue]:
+    if not valid_name(name):
+        return [error("role.name_invalid", f"{name!r} is not a valid role name", field="name")]
+    holder = tx.uow.roles.by_name(account_id, name)
+    system = any(r.name.casefold() == name.casefold() for r in SYSTEM_ROLES.values())
+    if (holder is not None and holder.id != own_id) or system:
+        return [error("role.name_taken", f"a role called {name!r} exists already", field="name")]
+    return []
+
+
+def create_role(tx: Tx, command: CreateRole) -> Step[Role]:
+    """Create a custom role; it holds no permission the creator lacks."""
+    authorize(tx.uow, tx.actor, "roles.manage", command.account_id)
+    tx.uow.accounts.get(command.account_id)
+    name = command.name.strip()
+    issues = requested_id_issues(command.role_id, tx.uow.roles.find, field="role_id")
+    issues += _name_issues(tx, command.account_id, name, None)
+    issues += _role_permission_issues(tx, command.account_id, command.scope, command.permissions)
+
+    def run() -> Role:
+        role = Role(
+            id=tx.new_id(command.role_id),
+            name=name,
+            scope=command.scope,
+            permissions=command.permissions,
+            account_id=command.account_id,
+            description=command.description,
+        )
+        tx.uow.roles.add(role)
+        tx.record("CreateRole", "role", role.id, account_id=command.account_id, detail=name)
+        return role
+
+    return Step.proceed(run, issues)
+
+
+def _role_permission_issues(
+    tx: Tx, account_id: str, scope: Scope, permissions: frozenset[str]
+) -> list[Issue]:
+    issues = permission_issues(permissions, scope, field="permissions")
+    if scope is Scope.ACCOUNT and not tx.actor.is_platform:
+        beyond = sorted(permissions - permissions_of(tx.uow, tx.actor, account_id))
+        if beyond:
+            issues.append(
+                error(
+                    "grant.escalation",
+                    f"a role you make cannot hold what you do not: {', '.join(beyond)}",
+                    field="permissions",
+                )
+            )
+    return issues
+
+
+def update_role(tx: Tx, command: UpdateRole) -> Step[Role]:
+    """Rename a custom role or change its permissions; every holder is affected at once."""
+    role = _load_role(tx, command.role_id)
+    assert role.account_id is not None  # noqa: S101 - _load_role refuses system roles
+    issues: list[Issue] = []
+    changes: dict[str, Any] = {}
+    if command.name is not UNCHANGED:
+        name = command.name.strip()
+        issues += _name_issues(tx, role.account_id, name, role.id)
+        changes["name"] = name
+    if command.permissions is not UNCHANGED:
+        issues += _role_permission_issues(tx, role.account_id, role.scope, command.permissions)
+        changes["permissions"] = command.permissions
+    if command.description is not UNCHANGED:
+        changes["description"] = command.description
+
+    def run() -> Role:
+        stored = tx.uow.roles.update(attrs.evolve(role, version=command.version, **changes))
+        tx.record(
+            "UpdateRole",
+            "role",
+            role.id,
+            account_id=role.account_id,
+            detail=", ".join(sorted(changes)),
+        )
+        return stored
+
+    return Step.proceed(run, issues)
+
+
+def delete_role(tx: Tx, command: DeleteRole) -> Step[None]:
+    """Delete a custom role; while grants use it, only with `detach`, which takes it from them."""
+    role = _load_role(tx, command.role_id)
+    assert role.account_id is not None  # noqa: S101
+    users = [g for g in tx.uow.grants.of_account(role.account_id) if role.id in g.role_ids]
+    issues = []
+    if users and not command.detach:
+        issues.append(
+            error(
+                "role.in_use",
+                f"{len(users)} grant(s) use {role.name!r}; set detach to remove it from them",
+                field="role_id",
+            )
+        )
+
+    def run() -> None:
+        for grant in users:
+            kept = attrs.evolve(grant, role_ids=grant.role_ids - {role.id})
+            if kept.role_ids or kept.permissions:
+                tx.uow.grants.update(kept)
+            else:
+                tx.uow.grants.remove(grant.id)
+            tx.record(
+                "DeleteRole", "grant", grant.id, account_id=role.account_id, detail="role removed"
+            )
+        tx.uow.roles.remove(role.id)
+        tx.record("DeleteRole", "role", role.id, account_id=role.account_id, detail=role.name)
+
+    return Step.proceed(run, issues)
+
+
+def _owners(tx: Tx, account_id: str) -> set[str]:
+    return {
+        g.user_id
+        for g in tx.uow.grants.of_account(account_id)
+        if g.mailbox_id is None and OWNER in g.role_ids
+    }
+
+
+def _ownership_issues(tx: Tx, user: User, current: Grant | None, command: SetGrant) -> list[Issue]:
+    losing = (
+        command.mailbox_id is None
+        and current is not None
+        and OWNER in current.role_ids
+        and OWNER not in command.role_ids
+    )
+    if not losing:
+        return []
+    if user.super_admin and user.account_id == command.account_id:
+        return [
+            error(
+                "admin.super_admin_protected",
+                f"{user.username} is the account's super admin: its ownership stays",
+                field="role_ids",
+            )
+        ]
+    if _owners(tx, command.account_id) == {user.id}:
+        return [
+            error(
+                "grant.last_owner",
+                "the account's last owner cannot lose ownership",
+                field="role_ids",
+            )
+        ]
+    return []
+
+
+def set_grant(tx: Tx, command: SetGrant) -> Step[Grant | None]:
+    """Set exactly what a user holds in the account or one of its mailboxes."""
+    account_id, mailbox_id = command.account_id, command.mailbox_id
+    if mailbox_id is None:
+        authorize(tx.uow, tx.actor, "grants.manage", account_id)
+    elif "grants.manage" not in permissions_of(tx.uow, tx.actor, account_id):
+        authorize(tx.uow, tx.actor, "mailbox.manage", account_id, mailbox_id)
+    tx.uow.accounts.get(account_id)
+    user = tx.uow.users.get(command.user_id)
+    issues = []
+    if mailbox_id is not None:
+        mailbox = tx.uow.mailboxes.get(mailbox_id)
+        if mailbox.account_id != account_id:
+            issues.append(
+                error(
+                    "mailbox.not_in_account", "the mailbox is not the account's", field="mailbox_id"
+                )
+            )
+    issues += grant_issues(tx, account_id, mailbox_id, command.role_ids, command.permissions)
+    current = tx.uow.grants.for_scope(user.id, account_id, mailbox_id)
+    losing_owner = (
+        mailbox_id is None
+        and current is not None
+        and OWNER in current.role_ids
+        and OWNER not in command.role_ids
+    )
+    if losing_owner and user.super_admin and user.account_id == account_id:
+        issues.append(
+            error(
+                "admin.super_admin_protected",
+                f"{user.username} is the account's super admin: its ownership stays",
+                field="role_ids",
+            )
+        )
+    elif losing_owner and _owners(tx, account_id) == {user.id}:
+        issues.append(
+            error(
+                "grant.last_owner",
+                "the account's last owner cannot lose ownership",
+                field="role_ids",
+            )
+        )
+
+    def run() -> Grant | None:
+        if not command.role_ids and not command.permissions:
+            if current is not None:
+                tx.uow.grants.remove(current.id)
+                tx.record("SetGrant", "grant", current.id, account_id=account_id, detail="removed")
+            return None
+        if current is None:
+            grant = Grant(
+                id=tx.new_id(),
+                user_id=user.id,
+                account_id=account_id,
+                mailbox_id=mailbox_id,
+                role_ids=command.role_ids,
+                permissions=command.permissions,
+            )
+            tx.uow.grants.add(grant)
+        else:
+            grant = tx.uow.grants.update(
+                attrs.evolve(current, role_ids=command.role_ids, permissions=command.permissions)
+            )
+        tx.record("SetGrant", "grant", grant.id, account_id=account_id, detail=_describe(grant))
+        return grant
+
+    return Step.proceed(run, issues)
