@@ -304,38 +304,13 @@ def set_grant(tx: Tx, command: SetGrant) -> Step[Grant | None]:
     tx.uow.accounts.get(account_id)
     user = tx.uow.users.get(command.user_id)
     issues = []
-    if mailbox_id is not None:
-        mailbox = tx.uow.mailboxes.get(mailbox_id)
-        if mailbox.account_id != account_id:
-            issues.append(
-                error(
-                    "mailbox.not_in_account", "the mailbox is not the account's", field="mailbox_id"
-                )
-            )
+    if mailbox_id is not None and tx.uow.mailboxes.get(mailbox_id).account_id != account_id:
+        issues.append(
+            error("mailbox.not_in_account", "the mailbox is not the account's", field="mailbox_id")
+        )
     issues += grant_issues(tx, account_id, mailbox_id, command.role_ids, command.permissions)
     current = tx.uow.grants.for_scope(user.id, account_id, mailbox_id)
-    losing_owner = (
-        mailbox_id is None
-        and current is not None
-        and OWNER in current.role_ids
-        and OWNER not in command.role_ids
-    )
-    if losing_owner and user.super_admin and user.account_id == account_id:
-        issues.append(
-            error(
-                "admin.super_admin_protected",
-                f"{user.username} is the account's super admin: its ownership stays",
-                field="role_ids",
-            )
-        )
-    elif losing_owner and _owners(tx, account_id) == {user.id}:
-        issues.append(
-            error(
-                "grant.last_owner",
-                "the account's last owner cannot lose ownership",
-                field="role_ids",
-            )
-        )
+    issues += _ownership_issues(tx, user, current, command)
 
     def run() -> Grant | None:
         if not command.role_ids and not command.permissions:
