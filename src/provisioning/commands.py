@@ -296,7 +296,8 @@ class CreateUser:
     `password` and `password_repeat` must be equal and satisfy the password
     policy. Without `cos_id` the domain's default class of service applies.
     `display_name` None means "first and last name"; aliases are full
-    addresses on the account's active domains.
+    addresses on the account's active domains. `personal_mailbox` None
+    follows the account's `personal_mailbox_on_create` setting.
     """
 
     account_id: str
@@ -312,6 +313,7 @@ class CreateUser:
     mobile: str | None = None
     timezone: str | None = None
     aliases: tuple[str, ...] = attrs.field(default=(), converter=_texts)
+    personal_mailbox: bool | None = None
     user_id: str | None = None
 
 

@@ -28,6 +28,7 @@ from provisioning.ports import Message
 from provisioning.services._access import authorize, permissions_of
 from provisioning.services._base import Step, Tx, error, requested_id_issues, warning
 from provisioning.services.domains import require_active
+from provisioning.services.mailboxes import new_personal_mailbox
 
 __all__ = [
     "alias_issues",
@@ -234,6 +235,20 @@ def create_user(tx: Tx, command: CreateUser) -> Step[User]:
     problems, aliases = alias_issues(tx, account.id, username, None, command.aliases)
     issues += problems
     issues += recovery_warning(profile)
+    personal = (
+        account.personal_mailbox_on_create
+        if command.personal_mailbox is None
+        else command.personal_mailbox
+    )
+    holder = tx.uow.mailboxes.by_address(username.address) if personal else None
+    if holder is not None:
+        issues.append(
+            error(
+                "mailbox.address_taken",
+                tx.taken_message("mailbox address", str(username), holder.id),
+                field="personal_mailbox",
+            )
+        )
 
     def run() -> User:
         assert domain is not None  # noqa: S101 - run() exists only when no issue blocked
@@ -255,6 +270,8 @@ def create_user(tx: Tx, command: CreateUser) -> Step[User]:
         )
         tx.uow.users.add(user)
         tx.record("CreateUser", "user", user.id, account_id=account.id, detail=str(username))
+        if personal:
+            new_personal_mailbox(tx, user, account.id, "CreateUser")
         tx.notify(
             Message(
                 template="user.created",
