@@ -8,9 +8,15 @@ from __future__ import annotations
 
 import attrs
 
-from provisioning.model import User
+from provisioning.model import Invitation, User
 
-__all__ = ["Authentication", "DirectorySyncReport", "MfaEnrollment", "PasswordReset"]
+__all__ = [
+    "Authentication",
+    "DirectorySyncReport",
+    "InvitationIssued",
+    "MfaEnrollment",
+    "PasswordReset",
+]
 
 
 @attrs.frozen
@@ -47,3 +53,12 @@ class DirectorySyncReport:
     updated: tuple[str, ...] = ()
     disabled: tuple[str, ...] = ()
     unchanged: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class InvitationIssued:
+    """An invitation and its raw token, for the link in the email; returned this once."""
+
+    invitation: Invitation
+    token: str = attrs.field(repr=False)
+    registered: bool

@@ -39,6 +39,21 @@ from provisioning.services.domains import (
     update_domain,
     verify_domain,
 )
+from provisioning.services.grants import create_role, delete_role, set_grant, update_role
+from provisioning.services.invitations import (
+    accept_invitation,
+    decline_invitation,
+    invite_user,
+    register_with_invitation,
+    resend_invitation,
+    revoke_invitation,
+)
+from provisioning.services.mailboxes import (
+    create_mailbox,
+    create_personal_mailbox,
+    delete_mailbox,
+    rename_mailbox,
+)
 from provisioning.services.users import create_user, delete_user, rename_user, update_user
 
 __all__ = ["HANDLERS", "Handler", "Step", "Tx", "authorize", "permissions_of"]
@@ -75,6 +90,20 @@ HANDLERS: Final[Mapping[type, Handler]] = MappingProxyType(
         commands.ReinitializeMfa: reinitialize_mfa,
         commands.Authenticate: authenticate,
         commands.SyncDirectory: sync_directory,
+        commands.CreateRole: create_role,
+        commands.UpdateRole: update_role,
+        commands.DeleteRole: delete_role,
+        commands.SetGrant: set_grant,
+        commands.CreateMailbox: create_mailbox,
+        commands.RenameMailbox: rename_mailbox,
+        commands.DeleteMailbox: delete_mailbox,
+        commands.CreatePersonalMailbox: create_personal_mailbox,
+        commands.InviteUser: invite_user,
+        commands.RevokeInvitation: revoke_invitation,
+        commands.ResendInvitation: resend_invitation,
+        commands.AcceptInvitation: accept_invitation,
+        commands.DeclineInvitation: decline_invitation,
+        commands.RegisterWithInvitation: register_with_invitation,
     }
 )
 """The handler of each command type."""

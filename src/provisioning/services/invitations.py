@@ -1,0 +1,400 @@
+"""Handlers for invitations: invite, revoke, re-send, accept, decline, register."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import timedelta
+from typing import Final
+
+import attrs
+
+from provisioning.commands import (
+    AcceptInvitation,
+    DeclineInvitation,
+    InviteUser,
+    RegisterWithInvitation,
+    ResendInvitation,
+    RevokeInvitation,
+)
+from provisioning.exceptions import InvalidValue, Issue, PermissionDenied
+from provisioning.model import (
+    Credentials,
+    DomainStatus,
+    EmailAddress,
+    Invitation,
+    InvitationStatus,
+    MfaState,
+    Profile,
+    User,
+    Username,
+)
+from provisioning.ports import Message
+from provisioning.results import InvitationIssued
+from provisioning.services._access import authorize
+from provisioning.services._base import Step, Tx, error, requested_id_issues
+from provisioning.services.grants import grant_issues, merge_grant
+from provisioning.services.mailboxes import new_personal_mailbox, personal_mailbox_issues
+from provisioning.services.users import password_issues, password_policy
+
+__all__ = [
+    "accept_invitation",
+    "decline_invitation",
+    "hash_token",
+    "invite_user",
+    "register_with_invitation",
+    "resend_invitation",
+    "revoke_invitation",
+]
+
+_LONGEST_VALIDITY: Final = 90
+
+
+def hash_token(token: str) -> str:
+    """The stored form of an invitation token (tokens are long and random, so SHA-256 suffices)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _validity_issues(days: object) -> list[Issue]:
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= _LONGEST_VALIDITY:
+        return [
+            error(
+                "invitation.validity_invalid",
+                f"an invitation is valid for 1 to {_LONGEST_VALIDITY} days, not {days!r}",
+                field="valid_for_days",
+            )
+        ]
+    return []
+
+
+def _held(tx: Tx, user_id: str, account_id: str, mailbox_id: str | None) -> frozenset[str]:
+    grant = tx.uow.grants.for_scope(user_id, account_id, mailbox_id)
+    return frozenset() if grant is None else grant.role_ids | grant.permissions
+
+
+def _offer_issues(tx: Tx, command: InviteUser, invitee: User | None) -> list[Issue]:
+    """The offer must be grantable; and offering someone what they hold already is no offer."""
+    account_id = command.account_id
+    issues = grant_issues(tx, account_id, None, command.role_ids, command.permissions)
+    for offer in command.mailboxes:
+        mailbox = tx.uow.mailboxes.find(offer.mailbox_id)
+        if mailbox is None or mailbox.account_id != account_id:
+            issues.append(
+                error(
+                    "mailbox.not_found", f"no mailbox {offer.mailbox_id!r} here", field="mailboxes"
+                )
+            )
+            continue
+        issues += grant_issues(
+            tx, account_id, mailbox.id, offer.role_ids, offer.permissions, field="mailboxes"
+        )
+    if invitee is not None:
+        new = (command.role_ids | command.permissions) - _held(tx, invitee.id, account_id, None)
+        for offer in command.mailboxes:
+            held = _held(tx, invitee.id, account_id, offer.mailbox_id)
+            new |= (offer.role_ids | offer.permissions) - held
+        member = tx.uow.grants.for_scope(invitee.id, account_id, None) is not None
+        if not new and (member or command.mailboxes or command.role_ids or command.permissions):
+            issues.append(
+                error(
+                    "invitation.nothing_new",
+                    f"{invitee.username} already holds everything this invitation offers",
+                    field="email",
+                )
+            )
+    return issues
+
+
+def _expired(tx: Tx, invitation: Invitation) -> bool:
+    return invitation.expires_at <= tx.now
+
+
+def _notify_invitee(tx: Tx, invitation: Invitation, token: str, *, registered: bool) -> None:
+    account = tx.uow.accounts.get(invitation.account_id)
+    tx.notify(
+        Message(
+            template="invitation.registered" if registered else "invitation.unregistered",
+            to=str(invitation.email),
+            data={"account": account.name, "invitation_id": invitation.id, "token": token},
+        )
+    )
+
+
+def invite_user(tx: Tx, command: InviteUser) -> Step[InvitationIssued]:
+    """Invite an address to the account with what the invitation offers."""
+    authorize(tx.uow, tx.actor, "invitations.send", command.account_id)
+    tx.uow.accounts.get(command.account_id)
+    issues = requested_id_issues(
+        command.invitation_id, tx.uow.invitations.find, field="invitation_id"
+    )
+    issues += _validity_issues(command.valid_for_days)
+    try:
+        email = EmailAddress.parse(command.email)
+    except InvalidValue as invalid:
+        return Step.refuse([*issues, invalid.issue()])
+    invitee = tx.uow.users.by_address(email)
+    issues += _offer_issues(tx, command, invitee)
+    pending = [
+        i
+        for i in tx.uow.invitations.of_email(email)
+        if i.account_id == command.account_id
+        and i.status is InvitationStatus.PENDING
+        and not _expired(tx, i)
+    ]
+    if pending:
+        issues.append(
+            error(
+                "invitation.duplicate",
+                f"{email} has a pending invitation to this account already; re-send it instead",
+                field="email",
+            )
+        )
+
+    def run() -> InvitationIssued:
+        token = tx.tokens.token()
+        invitation = Invitation(
+            id=tx.new_id(command.invitation_id),
+            account_id=command.account_id,
+            email=email,
+            inviter_id=tx.actor.id,
+            created_at=tx.now,
+            expires_at=tx.now + timedelta(days=command.valid_for_days),
+            token_hash=hash_token(token),
+            role_ids=command.role_ids,
+            permissions=command.permissions,
+            mailboxes=command.mailboxes,
+        )
+        tx.uow.invitations.add(invitation)
+        tx.record(
+            "InviteUser",
+            "invitation",
+            invitation.id,
+            account_id=command.account_id,
+            detail=str(email),
+        )
+        _notify_invitee(tx, invitation, token, registered=invitee is not None)
+        return InvitationIssued(invitation=invitation, token=token, registered=invitee is not None)
+
+    return Step.proceed(run, issues)
+
+
+def _state_issue(tx: Tx, invitation: Invitation) -> Issue | None:
+    if invitation.status is InvitationStatus.REVOKED:
+        return error("invitation.revoked", "the invitation was withdrawn")
+    if invitation.status in (InvitationStatus.ACCEPTED, InvitationStatus.DECLINED):
+        return error("invitation.used", f"the invitation was {invitation.status} already")
+    if invitation.status is InvitationStatus.EXPIRED or _expired(tx, invitation):
+        return error("invitation.expired", "the invitation has expired; ask for a new one")
+    return None
+
+
+def _managed(tx: Tx, invitation_id: str) -> Invitation:
+    invitation = tx.uow.invitations.get(invitation_id)
+    authorize(tx.uow, tx.actor, "invitations.send", invitation.account_id)
+    return invitation
+
+
+def revoke_invitation(tx: Tx, command: RevokeInvitation) -> Step[Invitation]:
+    """Withdraw a pending invitation; its link stops working."""
+    invitation = _managed(tx, command.invitation_id)
+    problem = _state_issue(tx, invitation)
+    if problem is not None and problem.code != "invitation.expired":
+        return Step.refuse([problem])
+
+    def run() -> Invitation:
+        stored = tx.uow.invitations.update(
+            attrs.evolve(invitation, status=InvitationStatus.REVOKED)
+        )
+        tx.record("RevokeInvitation", "invitation", invitation.id, account_id=invitation.account_id)
+        return stored
+
+    return Step.proceed(run)
+
+
+def resend_invitation(tx: Tx, command: ResendInvitation) -> Step[InvitationIssued]:
+    """Send a pending or expired invitation again: a new token (the old link dies) and expiry."""
+    invitation = _managed(tx, command.invitation_id)
+    issues = _validity_issues(command.valid_for_days)
+    problem = _state_issue(tx, invitation)
+    if problem is not None and problem.code != "invitation.expired":
+        issues.append(problem)
+
+    def run() -> InvitationIssued:
+        token = tx.tokens.token()
+        stored = tx.uow.invitations.update(
+            attrs.evolve(
+                invitation,
+                status=InvitationStatus.PENDING,
+                token_hash=hash_token(token),
+                expires_at=tx.now + timedelta(days=command.valid_for_days),
+            )
+        )
+        tx.record("ResendInvitation", "invitation", invitation.id, account_id=invitation.account_id)
+        registered = tx.uow.users.by_address(invitation.email) is not None
+        _notify_invitee(tx, stored, token, registered=registered)
+        return InvitationIssued(invitation=stored, token=token, registered=registered)
+
+    return Step.proceed(run, issues)
+
+
+def _addressed_to_actor(tx: Tx, invitation: Invitation, permission: str) -> User:
+    user = tx.uow.users.find(tx.actor.id) if tx.actor.kind == "user" else None
+    if user is None or invitation.email.key not in user.addresses:
+        raise PermissionDenied(
+            actor=str(tx.actor), permission=permission, account_id=invitation.account_id
+        )
+    return user
+
+
+def _grant_offer(tx: Tx, invitation: Invitation, user: User, action: str) -> None:
+    account_id = invitation.account_id
+    if invitation.role_ids or invitation.permissions:
+        merge_grant(
+            tx,
+            user_id=user.id,
+            account_id=account_id,
+            mailbox_id=None,
+            role_ids=invitation.role_ids,
+            permissions=invitation.permissions,
+            action=action,
+        )
+    for offer in invitation.mailboxes:
+        if tx.uow.mailboxes.find(offer.mailbox_id) is None:
+            continue  # deleted since the invitation was sent: nothing left to grant there
+        merge_grant(
+            tx,
+            user_id=user.id,
+            account_id=account_id,
+            mailbox_id=offer.mailbox_id,
+            role_ids=offer.role_ids,
+            permissions=offer.permissions,
+            action=action,
+        )
+
+
+def _answer(tx: Tx, invitation: Invitation, user: User, status: InvitationStatus) -> Invitation:
+    stored = tx.uow.invitations.update(attrs.evolve(invitation, status=status))
+    action = "AcceptInvitation" if status is InvitationStatus.ACCEPTED else "DeclineInvitation"
+    tx.record(
+        action, "invitation", invitation.id, account_id=invitation.account_id, detail=str(status)
+    )
+    inviter = tx.uow.users.find(invitation.inviter_id)
+    if inviter is not None:
+        tx.notify(
+            Message(
+                template=f"invitation.{status}",
+                to=str(inviter.username),
+                data={"invitee": str(user.username), "invitation_id": invitation.id},
+            )
+        )
+    return stored
+
+
+def accept_invitation(tx: Tx, command: AcceptInvitation) -> Step[Invitation]:
+    """The invited user accepts: it receives exactly what was offered; the inviter is told."""
+    invitation = tx.uow.invitations.get(command.invitation_id)
+    user = _addressed_to_actor(tx, invitation, "invitations.accept")
+    problem = _state_issue(tx, invitation)
+    if problem is not None:
+        return Step.refuse([problem])
+
+    def run() -> Invitation:
+        _grant_offer(tx, invitation, user, "AcceptInvitation")
+        return _answer(tx, invitation, user, InvitationStatus.ACCEPTED)
+
+    return Step.proceed(run)
+
+
+def decline_invitation(tx: Tx, command: DeclineInvitation) -> Step[Invitation]:
+    """The invited user declines: nothing is granted; the inviter is told."""
+    invitation = tx.uow.invitations.get(command.invitation_id)
+    user = _addressed_to_actor(tx, invitation, "invitations.decline")
+    problem = _state_issue(tx, invitation)
+    if problem is not None:
+        return Step.refuse([problem])
+    return Step.proceed(lambda: _answer(tx, invitation, user, InvitationStatus.DECLINED))
+
+
+def _by_token(tx: Tx, token: str) -> Invitation | None:
+    digest = hash_token(token)
+    invitation = tx.uow.invitations.by_token_hash(digest)
+    if invitation is None or not hmac.compare_digest(invitation.token_hash, digest):
+        return None
+    return invitation
+
+
+def register_with_invitation(tx: Tx, command: RegisterWithInvitation) -> Step[User]:
+    """Someone new registers through an invitation: profile, personal mailbox and the offer.
+
+    On an address of an active domain the new user becomes a corporate user of
+    the domain's account; on a domain that is not active, registering is refused.
+    """
+    invitation = _by_token(tx, command.token)
+    if invitation is None:
+        return Step.refuse(
+            [error("invitation.unknown", "this invitation link is not valid", field="token")]
+        )
+    problem = _state_issue(tx, invitation)
+    if problem is not None:
+        return Step.refuse([problem])
+    username = Username(local=invitation.email.local, domain=invitation.email.domain)
+    issues: list[Issue] = []
+    if tx.uow.users.by_address(username.key) is not None:
+        issues.append(
+            error(
+                "address.taken",
+                f"{username} is registered already: sign in and accept the invitation",
+                field="token",
+            )
+        )
+    domain = tx.uow.domains.by_name(username.domain)
+    if domain is not None and domain.status is not DomainStatus.ACTIVE:
+        issues.append(
+            error(
+                "domain.not_active",
+                f"{domain.name} is {domain.status}: nobody registers on it now",
+                field="token",
+            )
+        )
+    home = domain.account_id if domain is not None else None
+    account = tx.uow.accounts.get(invitation.account_id)
+    issues += password_issues(
+        password_policy(account, None), command.password, command.password_repeat, username
+    )
+    first, last = command.first_name.strip(), command.last_name.strip()
+    user = User(
+        id=tx.ids.new_id(),
+        username=username,
+        created_at=tx.now,
+        updated_at=tx.now,
+        account_id=home,
+        domain_id=domain.id if domain is not None else None,
+        cos_id=domain.default_cos_id if domain is not None else None,
+        profile=Profile(
+            first_name=first,
+            last_name=last,
+            display_name=" ".join(p for p in (first, last) if p),
+        ),
+        corporate=home is not None,
+        mfa=MfaState(required=domain.require_2fa if domain is not None else False),
+    )
+    issues += personal_mailbox_issues(tx, user, invitation.account_id)
+
+    def run() -> User:
+        stored = attrs.evolve(
+            user,
+            credentials=Credentials(
+                password_hash=tx.hasher.hash(command.password), changed_at=tx.now
+            ),
+        )
+        tx.created[stored.id] = tx.command
+        tx.uow.users.add(stored)
+        tx.record(
+            "RegisterWithInvitation", "user", stored.id, account_id=home, detail=str(username)
+        )
+        new_personal_mailbox(tx, stored, invitation.account_id, "RegisterWithInvitation")
+        _grant_offer(tx, invitation, stored, "RegisterWithInvitation")
+        _answer(tx, invitation, stored, InvitationStatus.ACCEPTED)
+        return stored
+
+    return Step.proceed(run, issues)
