@@ -9,7 +9,15 @@ from __future__ import annotations
 import attrs
 
 from provisioning.exceptions import PermissionDenied, UsageError
-from provisioning.model import Account, AuditEvent, ClassOfService, MfaStatus, User
+from provisioning.model import (
+    Account,
+    AuditEvent,
+    ClassOfService,
+    Invitation,
+    InvitationStatus,
+    MfaStatus,
+    User,
+)
 from provisioning.ports import UnitOfWork
 from provisioning.principals import Actor
 from provisioning.services import authorize, permissions_of
@@ -22,6 +30,8 @@ __all__ = [
     "classes_of_service",
     "get_account",
     "get_user",
+    "invitations",
+    "pending_invitations",
     "permissions",
     "users",
 ]
@@ -152,3 +162,27 @@ def get_user(ctx: Context, actor: Actor, user_id: str) -> User:
         if not (actor.kind == "user" and actor.id == user.id):
             authorize(uow, actor, "users.read", user.account_id)
         return user
+
+
+def pending_invitations(ctx: Context, actor: Actor) -> list[Invitation]:
+    """The invitations waiting for the acting user: to its username or an alias, unexpired."""
+    now = ctx.clock.now()
+    with ctx.store.unit_of_work() as uow:
+        user = uow.users.find(actor.id) if actor.kind == "user" else None
+        if user is None:
+            return []
+        found = []
+        for address in (user.username.address, *user.aliases):
+            found += [
+                i
+                for i in uow.invitations.of_email(address)
+                if i.status is InvitationStatus.PENDING and i.expires_at > now
+            ]
+        return sorted(found, key=lambda i: (i.created_at, i.id))
+
+
+def invitations(ctx: Context, actor: Actor, account_id: str) -> list[Invitation]:
+    """Every invitation of the account, oldest first; needs `invitations.send`."""
+    with ctx.store.unit_of_work() as uow:
+        authorize(uow, actor, "invitations.send", account_id)
+        return uow.invitations.of_account(account_id)
