@@ -246,7 +246,7 @@ def test_the_last_owner_keeps_ownership(world: World) -> None:
     with world.ctx.store.unit_of_work() as uow:
         boss = uow.users.by_address("postmaster@globex.example")
         assert boss is not None
-        # Take the super admin's own grant away behind the services' back: ann is the last owner now.
+        # Remove the super admin's grant behind the services' back: ann is the last owner.
         grant = uow.grants.for_scope(boss.id, "globex", None)
         assert grant is not None
         uow.grants.remove(grant.id)
@@ -354,7 +354,7 @@ def test_personal_mailboxes_follow_the_account_setting_or_the_request(world: Wor
 
 
 COMMANDS: dict[str, Callable[[World], object]] = {
-    "CreateRole": lambda w: CreateRole(
+    "CreateRole": lambda _: CreateRole(
         account_id="acme", name="helpers", permissions={"invitations.send"}
     ),
     "SetGrant": lambda w: SetGrant(
@@ -363,8 +363,8 @@ COMMANDS: dict[str, Callable[[World], object]] = {
     "SetGrant (mailbox)": lambda w: SetGrant(
         user_id=w.users["ann"].id, account_id="acme", mailbox_id="sales", role_ids={"system:viewer"}
     ),
-    "CreateMailbox": lambda w: CreateMailbox(account_id="acme", address="team@acme.example"),
-    "DeleteMailbox": lambda w: DeleteMailbox(mailbox_id="support"),
+    "CreateMailbox": lambda _: CreateMailbox(account_id="acme", address="team@acme.example"),
+    "DeleteMailbox": lambda _: DeleteMailbox(mailbox_id="support"),
 }
 
 
