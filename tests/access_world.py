@@ -23,7 +23,9 @@ from provisioning.adapters.memory import MemoryDns
 from provisioning.model import User
 
 PASSWORD = "Blue-Lantern-Walks-42"
-ACCESS = frozenset({"grants.manage", "roles.manage", "mailboxes.manage", "invitations.send"})
+ACCESS = frozenset(
+    {"grants.manage", "roles.manage", "mailboxes.manage", "invitations.send", "users.read"}
+)
 
 
 @attrs.frozen

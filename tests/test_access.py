@@ -120,7 +120,7 @@ def test_a_role_edit_reaches_every_holder(world: World) -> None:
         ),
         (
             CreateRole(account_id="acme", name="x", role_id="system:owner"),
-            ["id.taken"] if False else [],
+            ["id.taken"],
         ),
     ],
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -155,12 +156,19 @@ def _name_issues(tx: Tx, account_id: str, name: str, own_id: str | None) -> list
     return []
 
 
+def _find_role(tx: Tx) -> Callable[[str], Role | None]:
+    def find(role_id: str) -> Role | None:
+        return SYSTEM_ROLES.get(role_id) or tx.uow.roles.find(role_id)
+
+    return find
+
+
 def create_role(tx: Tx, command: CreateRole) -> Step[Role]:
     """Create a custom role; it holds no permission the creator lacks."""
     authorize(tx.uow, tx.actor, "roles.manage", command.account_id)
     tx.uow.accounts.get(command.account_id)
     name = command.name.strip()
-    issues = requested_id_issues(command.role_id, tx.uow.roles.find, field="role_id")
+    issues = requested_id_issues(command.role_id, _find_role(tx), field="role_id")
     issues += _name_issues(tx, command.account_id, name, None)
     issues += _role_permission_issues(tx, command.account_id, command.scope, command.permissions)
 
