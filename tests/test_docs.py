@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from provisioning.model import PERMISSIONS
+
 ROOT = Path(__file__).parent.parent
 _PATTERNS = [
     re.compile(r'\b(?:error|warning)\(\s*"([a-z_]+\.[a-z_]+)"'),
@@ -28,3 +30,9 @@ def test_every_code_in_the_source_is_documented() -> None:
     codes = _codes_in_source()
     assert len(codes) > 20  # the scan itself works
     assert codes - documented == set()
+
+
+def test_every_permission_is_in_the_catalogue_page() -> None:
+    page = (ROOT / "docs" / "access.md").read_text()
+    missing = [name for name in PERMISSIONS if f"`{name}`" not in page]
+    assert missing == []
