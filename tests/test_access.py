@@ -17,9 +17,12 @@ from provisioning import (
     CreateRole,
     DeleteMailbox,
     DeleteRole,
+    InviteUser,
     NotFound,
     PermissionDenied,
     RenameMailbox,
+    ResendInvitation,
+    RevokeInvitation,
     SetGrant,
     UpdateAccount,
     UpdateRole,
@@ -365,12 +368,21 @@ COMMANDS: dict[str, Callable[[World], object]] = {
     ),
     "CreateMailbox": lambda _: CreateMailbox(account_id="acme", address="team@acme.example"),
     "DeleteMailbox": lambda _: DeleteMailbox(mailbox_id="support"),
+    "RenameMailbox": lambda _: RenameMailbox(mailbox_id="support", version=1, display_name="Help"),
+    "InviteUser": lambda _: InviteUser(account_id="acme", email="guest@else.example"),
+    "RevokeInvitation": lambda _: RevokeInvitation(invitation_id="inv-1"),
+    "ResendInvitation": lambda _: ResendInvitation(invitation_id="inv-1"),
 }
 
 
 @pytest.mark.parametrize("principal", ["platform", "holder", "without", "outsider", "ann"])
 @pytest.mark.parametrize("name", list(COMMANDS))
 def test_authorization_matrix(world: World, name: str, principal: str) -> None:
+    run(
+        world.ctx,
+        OPERATOR,
+        InviteUser(account_id="acme", email="x@else.example", invitation_id="inv-1"),
+    )
     command = COMMANDS[name](world)
     if principal in {"platform", "holder"}:
         run(world.ctx, world.actors[principal], command)
