@@ -13,6 +13,7 @@ from provisioning.services._access import authorize
 from provisioning.services._admins import new_admin, primary_email_issues, role_issues
 from provisioning.services._base import Step, Tx, error, requested_id_issues
 from provisioning.services.domains import require_active
+from provisioning.services.users import address_taken
 
 __all__ = ["create_admin", "delete_admin", "update_admin"]
 
@@ -28,15 +29,7 @@ def create_admin(tx: Tx, command: CreateAdmin) -> Step[User]:
         return Step.refuse([*issues, invalid.issue()])
     domain = tx.uow.domains.by_name(username.domain)
     issues += require_active(domain, command.account_id, field="address")
-    holder = tx.uow.users.by_address(username.key)
-    if holder is not None:
-        issues.append(
-            error(
-                "address.taken",
-                tx.taken_message("address", str(username), holder.id),
-                field="address",
-            )
-        )
+    issues += address_taken(tx, username, None, field="address")
     problems, email = primary_email_issues(command.primary_email, username)
     issues += problems
     issues += role_issues(tx, command.account_id, command.role_ids)

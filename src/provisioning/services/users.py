@@ -31,6 +31,7 @@ from provisioning.services.domains import require_active
 from provisioning.services.mailboxes import new_personal_mailbox
 
 __all__ = [
+    "address_taken",
     "alias_issues",
     "cos_issues",
     "create_user",
@@ -189,14 +190,15 @@ def alias_issues(
     return issues, tuple(parsed)
 
 
-def _address_taken(tx: Tx, username: Username, own_id: str | None) -> list[Issue]:
+def address_taken(
+    tx: Tx, username: Username, own_id: str | None, *, field: str = "username"
+) -> list[Issue]:
+    """`address.taken` unless nobody but the user `own_id` holds the address."""
     holder = tx.uow.users.by_address(username.key)
     if holder is None or holder.id == own_id:
         return []
     return [
-        error(
-            "address.taken", tx.taken_message("address", str(username), holder.id), field="username"
-        )
+        error("address.taken", tx.taken_message("address", str(username), holder.id), field=field)
     ]
 
 
@@ -211,7 +213,7 @@ def create_user(tx: Tx, command: CreateUser) -> Step[User]:
         return Step.refuse([*issues, invalid.issue()])
     domain = tx.uow.domains.by_name(username.domain)
     issues += require_active(domain, account.id, field="username")
-    issues += _address_taken(tx, username, None)
+    issues += address_taken(tx, username, None)
     cos_id = command.cos_id
     if cos_id is None and domain is not None:
         cos_id = domain.default_cos_id
@@ -397,7 +399,7 @@ def rename_user(tx: Tx, command: RenameUser) -> Step[User]:
         )
     else:
         issues += require_active(domain, user.account_id, field="username")
-    issues += _address_taken(tx, username, user.id)
+    issues += address_taken(tx, username, user.id)
     if any(alias.key == username.key for alias in user.aliases):
         issues.append(
             error(
