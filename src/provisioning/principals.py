@@ -51,6 +51,11 @@ class Actor:
         return cls(ActorKind.ANONYMOUS, label)
 
     @property
+    def user_id(self) -> str | None:
+        """The id of the user acting, or None for the operator and anonymous actors."""
+        return self.id if self.kind is ActorKind.USER else None
+
+    @property
     def is_platform(self) -> bool:
         """Whether this is the platform operator."""
         return self.kind is ActorKind.PLATFORM

@@ -17,6 +17,7 @@ from provisioning.model import (
     InvitationStatus,
     MfaStatus,
     User,
+    UserStatus,
 )
 from provisioning.ports import UnitOfWork
 from provisioning.principals import Actor
@@ -104,7 +105,7 @@ class UserSummary:
             directory_service=user.directory_service,
             mfa_required=user.mfa.required,
             mfa_initialised=user.mfa.status is MfaStatus.ACTIVE,
-            enabled=user.status == "active",
+            enabled=user.status is UserStatus.ACTIVE,
         )
 
 
@@ -159,7 +160,7 @@ def get_user(ctx: Context, actor: Actor, user_id: str) -> User:
     """One user: for the user itself, or anyone holding `users.read` in its account."""
     with ctx.store.unit_of_work() as uow:
         user = uow.users.get(user_id)
-        if not (actor.kind == "user" and actor.id == user.id):
+        if actor.user_id != user.id:
             authorize(uow, actor, "users.read", user.account_id)
         return user
 
@@ -168,7 +169,7 @@ def pending_invitations(ctx: Context, actor: Actor) -> list[Invitation]:
     """The invitations waiting for the acting user: to its username or an alias, unexpired."""
     now = ctx.clock.now()
     with ctx.store.unit_of_work() as uow:
-        user = uow.users.find(actor.id) if actor.kind == "user" else None
+        user = uow.users.find(actor.user_id) if actor.user_id else None
         if user is None:
             return []
         found = []

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from provisioning.exceptions import PermissionDenied
 from provisioning.model import PERMISSIONS, SYSTEM_ROLES, Role, UserStatus
 from provisioning.ports import UnitOfWork
-from provisioning.principals import Actor, ActorKind
+from provisioning.principals import Actor
 
 __all__ = ["authorize", "permissions_of", "roles"]
 
@@ -24,9 +24,9 @@ def permissions_of(
     """
     if actor.is_platform:
         return frozenset(PERMISSIONS)
-    if account_id is None or actor.kind is not ActorKind.USER:
+    if account_id is None or actor.user_id is None:
         return frozenset()
-    user = uow.users.find(actor.id)
+    user = uow.users.find(actor.user_id)
     if user is None or user.status is not UserStatus.ACTIVE:
         return frozenset()
     grant = uow.grants.for_scope(user.id, account_id, mailbox_id)

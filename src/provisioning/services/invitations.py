@@ -238,7 +238,7 @@ def resend_invitation(tx: Tx, command: ResendInvitation) -> Step[InvitationIssue
 
 
 def _addressed_to_actor(tx: Tx, invitation: Invitation, permission: str) -> User:
-    user = tx.uow.users.find(tx.actor.id) if tx.actor.kind == "user" else None
+    user = tx.uow.users.find(tx.actor.user_id) if tx.actor.user_id else None
     if user is None or invitation.email.key not in user.addresses:
         raise PermissionDenied(
             actor=str(tx.actor), permission=permission, account_id=invitation.account_id

@@ -47,7 +47,7 @@ __all__ = [
 
 def is_self(tx: Tx, user: User) -> bool:
     """Whether the actor is the user itself."""
-    return tx.actor.kind == "user" and tx.actor.id == user.id
+    return tx.actor.user_id == user.id
 
 
 def authorize_for(tx: Tx, user: User, permission: str) -> None:
