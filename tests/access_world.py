@@ -6,9 +6,8 @@ from typing import Any
 
 import attrs
 
-from conftest import OPERATOR
+from conftest import OPERATOR, active_domain
 from provisioning import (
-    ActivateDomain,
     Actor,
     AddDomain,
     Context,
@@ -16,7 +15,6 @@ from provisioning import (
     CreateMailbox,
     CreateUser,
     SetGrant,
-    VerifyDomain,
     run,
 )
 from provisioning.adapters.memory import MemoryDns
@@ -35,16 +33,6 @@ class World:
     users: dict[str, User]
     domain_id: str
     pending_domain_id: str
-
-
-def activate(ctx: Context, dns: MemoryDns, account: str, name: str, **extra: Any) -> str:
-    domain = run(
-        ctx, OPERATOR, AddDomain(account_id=account, name=name, captcha_on_login=True, **extra)
-    )
-    dns.publish(name, domain.verification_token)
-    run(ctx, OPERATOR, VerifyDomain(domain_id=domain.id))
-    run(ctx, OPERATOR, ActivateDomain(domain_id=domain.id))
-    return str(domain.id)
 
 
 def user(ctx: Context, username: str, account: str = "acme", **extra: Any) -> User:
@@ -66,8 +54,12 @@ def user(ctx: Context, username: str, account: str = "acme", **extra: Any) -> Us
 def build(ctx: Context, dns: MemoryDns) -> World:
     run(ctx, OPERATOR, CreateAccount(name="Acme", account_id="acme"))
     run(ctx, OPERATOR, CreateAccount(name="Globex", account_id="globex"))
-    domain_id = activate(ctx, dns, "acme", "acme.example", admin_email="it@holding.example")
-    activate(ctx, dns, "globex", "globex.example", admin_email="it@globex-holding.example")
+    domain_id = active_domain(
+        ctx, dns, "acme", "acme.example", captcha_on_login=True, admin_email="it@holding.example"
+    ).id
+    active_domain(
+        ctx, dns, "globex", "globex.example", captcha_on_login=True, admin_email="it@gx.example"
+    )
     pending = run(
         ctx, OPERATOR, AddDomain(account_id="acme", name="soon.example", captcha_on_login=True)
     )

@@ -6,11 +6,12 @@ import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
 
-from provisioning import Actor, Context
+from provisioning import ActivateDomain, Actor, AddDomain, Context, VerifyDomain, run
 from provisioning.adapters.memory import (
     FixedClock,
     MemoryDns,
@@ -20,6 +21,7 @@ from provisioning.adapters.memory import (
     SequentialTokens,
 )
 from provisioning.adapters.sqlite import SqliteStore
+from provisioning.model import Domain
 from provisioning.ports import Store
 from provisioning.security import Argon2Hasher
 
@@ -73,3 +75,12 @@ def ctx(store: Store, clock: FixedClock, outbox: Outbox, dns: MemoryDns) -> Cont
         dns=dns,
         hasher=FAST_HASHER,
     )
+
+
+def active_domain(ctx: Context, dns: MemoryDns, account: str, name: str, **options: Any) -> Domain:
+    """Add, verify (through `dns`) and activate a domain, as the operator."""
+    domain: Domain = run(ctx, OPERATOR, AddDomain(account_id=account, name=name, **options))
+    dns.publish(name, domain.verification_token)
+    run(ctx, OPERATOR, VerifyDomain(domain_id=domain.id))
+    active: Domain = run(ctx, OPERATOR, ActivateDomain(domain_id=domain.id))
+    return active

@@ -8,7 +8,7 @@ from typing import Any
 import attrs
 import pytest
 
-from conftest import OPERATOR
+from conftest import OPERATOR, active_domain
 from provisioning import (
     ActivateDomain,
     Actor,
@@ -36,18 +36,6 @@ def codes(ctx: Context, actor: Actor, *commands: object) -> list[str]:
     return [issue.code for issue in plan(ctx, actor, commands).errors]
 
 
-def active_domain(ctx: Context, dns: MemoryDns, account: str, name: str, **extra: object) -> Domain:
-    domain: Domain = run(
-        ctx,
-        OPERATOR,
-        AddDomain(account_id=account, name=name, require_2fa=True, **extra),  # type: ignore[arg-type]
-    )
-    dns.publish(name, domain.verification_token)
-    run(ctx, OPERATOR, VerifyDomain(domain_id=domain.id))
-    active: Domain = run(ctx, OPERATOR, ActivateDomain(domain_id=domain.id))
-    return active
-
-
 def find(ctx: Context, address: str) -> User:
     with ctx.store.unit_of_work() as uow:
         user = uow.users.by_address(Username.parse(address))
@@ -69,8 +57,17 @@ class World:
 def world(ctx: Context, dns: MemoryDns) -> World:
     run(ctx, OPERATOR, CreateAccount(name="Acme", account_id="acme"))
     run(ctx, OPERATOR, CreateAccount(name="Globex", account_id="globex"))
-    domain = active_domain(ctx, dns, "acme", "acme.example", admin_email="it@acme-holding.example")
-    active_domain(ctx, dns, "globex", "globex.example", admin_email="it@globex-holding.example")
+    domain = active_domain(
+        ctx, dns, "acme", "acme.example", require_2fa=True, admin_email="it@acme-holding.example"
+    )
+    active_domain(
+        ctx,
+        dns,
+        "globex",
+        "globex.example",
+        require_2fa=True,
+        admin_email="it@globex-holding.example",
+    )
     with ctx.store.unit_of_work() as uow:
         uow.roles.add(
             Role(

@@ -8,9 +8,8 @@ from typing import Any
 import attrs
 import pytest
 
-from conftest import OPERATOR
+from conftest import OPERATOR, active_domain
 from provisioning import (
-    ActivateDomain,
     Actor,
     AddDomain,
     Conflict,
@@ -30,7 +29,6 @@ from provisioning import (
     UpdateUser,
     UsageError,
     ValidationFailed,
-    VerifyDomain,
     plan,
     queries,
     run,
@@ -40,16 +38,6 @@ from provisioning.adapters.memory import MemoryDns, Outbox
 from provisioning.model import Grant, PasswordPolicy, User, UserSource, UserStatus
 
 PASSWORD = "Blue-Lantern-Walks-42"
-
-
-def activate(ctx: Context, dns: MemoryDns, account: str, name: str, **extra: Any) -> str:
-    domain = run(
-        ctx, OPERATOR, AddDomain(account_id=account, name=name, captcha_on_login=True, **extra)
-    )
-    dns.publish(name, domain.verification_token)
-    run(ctx, OPERATOR, VerifyDomain(domain_id=domain.id))
-    run(ctx, OPERATOR, ActivateDomain(domain_id=domain.id))
-    return str(domain.id)
 
 
 @attrs.frozen
@@ -65,13 +53,25 @@ def world(ctx: Context, dns: MemoryDns) -> World:
     run(ctx, OPERATOR, CreateAccount(name="Acme", account_id="acme"))
     run(ctx, OPERATOR, CreateAccount(name="Globex", account_id="globex"))
     domains = {
-        "acme.example": activate(
-            ctx, dns, "acme", "acme.example", admin_email="it@holding.example"
-        ),
-        "acme.ch": activate(ctx, dns, "acme", "acme.ch", require_2fa=True),
-        "globex.example": activate(
-            ctx, dns, "globex", "globex.example", admin_email="it@globex-holding.example"
-        ),
+        "acme.example": active_domain(
+            ctx,
+            dns,
+            "acme",
+            "acme.example",
+            captcha_on_login=True,
+            admin_email="it@holding.example",
+        ).id,
+        "acme.ch": active_domain(
+            ctx, dns, "acme", "acme.ch", captcha_on_login=True, require_2fa=True
+        ).id,
+        "globex.example": active_domain(
+            ctx,
+            dns,
+            "globex",
+            "globex.example",
+            captcha_on_login=True,
+            admin_email="it@globex-holding.example",
+        ).id,
     }
     run(ctx, OPERATOR, AddDomain(account_id="acme", name="pending.example", captcha_on_login=True))
     run(ctx, OPERATOR, CreateClassOfService(name="catchall_cos", system=True, cos_id="sys"))
