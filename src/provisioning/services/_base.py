@@ -17,7 +17,7 @@ from typing import Any, Final, Generic, TypeVar
 
 import attrs
 
-from provisioning.exceptions import Issue, Severity
+from provisioning.exceptions import InvalidValue, Issue, Severity
 from provisioning.model import AuditEvent
 from provisioning.ports import (
     DnsResolver,
@@ -29,9 +29,10 @@ from provisioning.ports import (
 )
 from provisioning.principals import Actor
 
-__all__ = ["Step", "Tx", "error", "requested_id_issues", "warning"]
+__all__ = ["Step", "Tx", "error", "parse_into", "requested_id_issues", "warning"]
 
 _R = TypeVar("_R")
+_V = TypeVar("_V")
 _ID: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}")
 
 
@@ -60,6 +61,19 @@ def requested_id_issues(
     if find(requested) is not None:
         return [error("id.taken", f"id {requested!r} is already in use", field=field)]
     return []
+
+
+def parse_into(
+    parse: Callable[..., _V], text: str | None, field: str, issues: list[Issue]
+) -> _V | None:
+    """`parse(text, field=field)`, or None with its issue added to `issues` (None stays None)."""
+    if text is None:
+        return None
+    try:
+        return parse(text, field=field)
+    except InvalidValue as invalid:
+        issues.append(invalid.issue())
+        return None
 
 
 def warning(code: str, message: str, *, field: str | None = None) -> Issue:

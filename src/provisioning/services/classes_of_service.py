@@ -19,9 +19,37 @@ from provisioning.model import ClassOfService, valid_name
 from provisioning.services._access import authorize
 from provisioning.services._base import Step, Tx, error, requested_id_issues
 
-__all__ = ["create_class_of_service", "delete_class_of_service", "update_class_of_service"]
+__all__ = [
+    "assignable_cos",
+    "create_class_of_service",
+    "delete_class_of_service",
+    "update_class_of_service",
+]
 
 _FEATURE: Final = re.compile(r"[a-z0-9][a-z0-9_.\-]{0,63}")
+
+
+def assignable_cos(
+    tx: Tx, account_id: str, cos_id: str | None, *, field: str
+) -> tuple[list[Issue], ClassOfService | None]:
+    """Whether a user or domain of the account may be given this class of service.
+
+    It must be the account's or platform-wide, and not a system one.
+    """
+    if cos_id is None:
+        return [], None
+    cos = tx.uow.classes_of_service.find(cos_id)
+    if cos is None or cos.account_id not in (None, account_id):
+        return [error("cos.not_found", f"no class of service {cos_id!r}", field=field)], None
+    if cos.system:
+        return [
+            error(
+                "cos.system_reserved",
+                f"{cos.name!r} is a system class of service and is never assigned",
+                field=field,
+            )
+        ], cos
+    return [], cos
 
 
 def _quota_issues(quota_mb: object) -> list[Issue]:

@@ -23,6 +23,7 @@ from provisioning.results import DirectorySyncReport
 from provisioning.services._access import authorize
 from provisioning.services._base import Step, Tx, error
 from provisioning.services.domains import require_active
+from provisioning.services.users import display_name
 
 __all__ = ["sync_directory"]
 
@@ -59,7 +60,7 @@ def _entry(
     profile = Profile(
         first_name=first,
         last_name=last,
-        display_name=" ".join(p for p in (first, last) if p),
+        display_name=display_name(first, last)[0],
         alternate_email=alternate,
         mobile=mobile,
     )

@@ -31,7 +31,15 @@ from provisioning.model import (
 )
 from provisioning.services._access import authorize
 from provisioning.services._admins import new_admin, primary_email_issues
-from provisioning.services._base import Step, Tx, error, requested_id_issues, warning
+from provisioning.services._base import (
+    Step,
+    Tx,
+    error,
+    parse_into,
+    requested_id_issues,
+    warning,
+)
+from provisioning.services.classes_of_service import assignable_cos
 
 __all__ = [
     "VERIFICATION_PREFIX",
@@ -49,29 +57,8 @@ VERIFICATION_PREFIX: Final = "provisioning-verification="
 """How a domain's verification TXT record value starts."""
 
 
-def _parse_domain(text: str, field: str, issues: list[Issue]) -> DomainName | None:
-    try:
-        return DomainName.parse(text, field=field)
-    except InvalidValue as invalid:
-        issues.append(invalid.issue())
-        return None
-
-
 def _cos_issues(tx: Tx, account_id: str, cos_id: str | None) -> list[Issue]:
-    if cos_id is None:
-        return []
-    cos = tx.uow.classes_of_service.find(cos_id)
-    if cos is None or cos.account_id not in (None, account_id):
-        return [error("cos.not_found", f"no class of service {cos_id!r}", field="default_cos_id")]
-    if cos.system:
-        return [
-            error(
-                "cos.system_reserved",
-                f"{cos.name!r} is a system class of service and is never assigned",
-                field="default_cos_id",
-            )
-        ]
-    return []
+    return assignable_cos(tx, account_id, cos_id, field="default_cos_id")[0]
 
 
 def _security_warning(require_2fa: bool, captcha_on_login: bool) -> list[Issue]:  # noqa: FBT001
@@ -119,10 +106,10 @@ def add_domain(tx: Tx, command: AddDomain) -> Step[Domain]:
     authorize(tx.uow, tx.actor, "domains.manage", command.account_id)
     account = tx.uow.accounts.get(command.account_id)
     issues = requested_id_issues(command.domain_id, tx.uow.domains.find, field="domain_id")
-    name = _parse_domain(command.name, "name", issues)
+    name = parse_into(DomainName.parse, command.name, "name", issues)
     primary = None
     if command.primary_domain is not None:
-        primary = _parse_domain(command.primary_domain, "primary_domain", issues)
+        primary = parse_into(DomainName.parse, command.primary_domain, "primary_domain", issues)
     issues += _cos_issues(tx, account.id, command.default_cos_id)
     issues += _security_warning(command.require_2fa, command.captcha_on_login)
     first = not tx.uow.domains.of_account(account.id)
@@ -205,7 +192,7 @@ def update_domain(tx: Tx, command: UpdateDomain) -> Step[Domain]:
         changes["primary_domain"] = (
             None
             if command.primary_domain is None
-            else _parse_domain(command.primary_domain, "primary_domain", issues)
+            else parse_into(DomainName.parse, command.primary_domain, "primary_domain", issues)
         )
     if command.require_2fa is not UNCHANGED:
         changes["require_2fa"] = command.require_2fa

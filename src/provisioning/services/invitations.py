@@ -35,7 +35,7 @@ from provisioning.services._access import authorize
 from provisioning.services._base import Step, Tx, error, requested_id_issues
 from provisioning.services.grants import grant_issues, merge_grant
 from provisioning.services.mailboxes import new_personal_mailbox, personal_mailbox_issues
-from provisioning.services.users import password_issues, password_policy
+from provisioning.services.users import display_name, password_issues, password_policy
 
 __all__ = [
     "accept_invitation",
@@ -373,7 +373,7 @@ def register_with_invitation(tx: Tx, command: RegisterWithInvitation) -> Step[Us
         profile=Profile(
             first_name=first,
             last_name=last,
-            display_name=" ".join(p for p in (first, last) if p),
+            display_name=display_name(first, last)[0],
         ),
         corporate=home is not None,
         mfa=MfaState(required=domain.require_2fa if domain is not None else False),

@@ -24,12 +24,29 @@ __all__ = [
     "create_mailbox",
     "create_personal_mailbox",
     "delete_mailbox",
+    "mailbox_address_taken",
     "new_personal_mailbox",
     "personal_mailbox_issues",
     "rename_mailbox",
 ]
 
 MAILBOX_MANAGER = "system:manager"
+
+
+def mailbox_address_taken(
+    tx: Tx, address: EmailAddress, own_id: str | None, *, field: str
+) -> list[Issue]:
+    """`mailbox.address_taken` unless no mailbox but `own_id` is at `address`."""
+    holder = tx.uow.mailboxes.by_address(address)
+    if holder is None or holder.id == own_id:
+        return []
+    return [
+        error(
+            "mailbox.address_taken",
+            tx.taken_message("mailbox address", str(address), holder.id),
+            field=field,
+        )
+    ]
 
 
 def _address_issues(
@@ -40,15 +57,7 @@ def _address_issues(
     except InvalidValue as invalid:
         return [invalid.issue()], None
     issues = require_active(tx.uow.domains.by_name(address.domain), account_id, field="address")
-    holder = tx.uow.mailboxes.by_address(address)
-    if holder is not None and holder.id != own_id:
-        issues.append(
-            error(
-                "mailbox.address_taken",
-                tx.taken_message("mailbox address", str(address), holder.id),
-                field="address",
-            )
-        )
+    issues += mailbox_address_taken(tx, address, own_id, field="address")
     user = tx.uow.users.by_address(address)
     if user is not None:
         issues.append(
@@ -165,16 +174,7 @@ def personal_mailbox_issues(tx: Tx, user: User, account_id: str) -> list[Issue]:
                 field="user_id",
             )
         ]
-    holder = tx.uow.mailboxes.by_address(user.username.address)
-    if holder is not None:
-        return [
-            error(
-                "mailbox.address_taken",
-                tx.taken_message("mailbox address", str(user.username), holder.id),
-                field="user_id",
-            )
-        ]
-    return []
+    return mailbox_address_taken(tx, user.username.address, None, field="user_id")
 
 
 def new_personal_mailbox(tx: Tx, user: User, account_id: str, action: str) -> Mailbox:

@@ -26,9 +26,17 @@ from provisioning.model import (
 )
 from provisioning.ports import Message
 from provisioning.services._access import authorize, permissions_of
-from provisioning.services._base import Step, Tx, error, requested_id_issues, warning
+from provisioning.services._base import (
+    Step,
+    Tx,
+    error,
+    parse_into,
+    requested_id_issues,
+    warning,
+)
+from provisioning.services.classes_of_service import assignable_cos
 from provisioning.services.domains import require_active
-from provisioning.services.mailboxes import new_personal_mailbox
+from provisioning.services.mailboxes import mailbox_address_taken, new_personal_mailbox
 
 __all__ = [
     "address_taken",
@@ -36,6 +44,7 @@ __all__ = [
     "cos_issues",
     "create_user",
     "delete_user",
+    "display_name",
     "is_self",
     "password_issues",
     "password_policy",
@@ -55,21 +64,6 @@ def authorize_for(tx: Tx, user: User, permission: str) -> None:
     authorize(tx.uow, tx.actor, permission, user.account_id)
 
 
-def _parse(
-    parse: Any,  # noqa: ANN401 - a value class's parse method
-    text: str | None,
-    field: str,
-    issues: list[Issue],
-) -> Any:  # noqa: ANN401
-    if text is None:
-        return None
-    try:
-        return parse(text, field=field)
-    except InvalidValue as invalid:
-        issues.append(invalid.issue())
-        return None
-
-
 def _timezone(name: str | None, issues: list[Issue]) -> str | None:
     if name is None:
         return None
@@ -87,10 +81,11 @@ def _timezone(name: str | None, issues: list[Issue]) -> str | None:
     return name
 
 
-def _display(first: str, last: str, explicit: str | None) -> tuple[str, bool]:
+def display_name(first: str, last: str, explicit: str | None = None) -> tuple[str, bool]:
+    """The display name, and whether it was set by hand: `explicit`, else first and last name."""
     if explicit is not None and explicit.strip():
         return explicit.strip(), True
-    return " ".join(part for part in (first, last) if part), False
+    return Profile(first_name=first, last_name=last).full_name, False
 
 
 def recovery_warning(profile: Profile) -> list[Issue]:
@@ -110,20 +105,14 @@ def recovery_warning(profile: Profile) -> list[Issue]:
 def cos_issues(
     tx: Tx, account_id: str, cos_id: str | None
 ) -> tuple[list[Issue], ClassOfService | None]:
-    """Whether the actor may give a user of the account this class of service."""
-    if cos_id is None:
-        return [], None
-    cos = tx.uow.classes_of_service.find(cos_id)
-    if cos is None or cos.account_id not in (None, account_id):
-        return [error("cos.not_found", f"no class of service {cos_id!r}", field="cos_id")], None
-    if cos.system:
-        return [
-            error(
-                "cos.system_reserved",
-                f"{cos.name!r} is a system class of service and is never assigned",
-                field="cos_id",
-            )
-        ], cos
+    """Whether the actor may give a user of the account this class of service.
+
+    Besides what `assignable_cos` checks, a class of service that opens the
+    admin panel is only for actors who may create administrators.
+    """
+    issues, cos = assignable_cos(tx, account_id, cos_id, field="cos_id")
+    if issues or cos is None:
+        return issues, cos
     if cos.admin_panel and "admins.manage" not in permissions_of(tx.uow, tx.actor, account_id):
         return [
             error(
@@ -167,7 +156,7 @@ def alias_issues(
     parsed: list[EmailAddress] = []
     seen = {owner.key}
     for text in aliases:
-        alias = _parse(EmailAddress.parse, text, "aliases", issues)
+        alias = parse_into(EmailAddress.parse, text, "aliases", issues)
         if alias is None:
             continue
         if alias.key in seen:
@@ -222,16 +211,16 @@ def create_user(tx: Tx, command: CreateUser) -> Step[User]:
     issues += password_issues(
         password_policy(account, cos), command.password, command.password_repeat, username
     )
-    display, manual = _display(command.first_name, command.last_name, command.display_name)
+    display, manual = display_name(command.first_name, command.last_name, command.display_name)
     profile = Profile(
         first_name=command.first_name.strip(),
         last_name=command.last_name.strip(),
         display_name=display,
         display_name_manual=manual,
-        alternate_email=_parse(
+        alternate_email=parse_into(
             EmailAddress.parse, command.alternate_email, "alternate_email", issues
         ),
-        mobile=_parse(PhoneNumber.parse, command.mobile, "mobile", issues),
+        mobile=parse_into(PhoneNumber.parse, command.mobile, "mobile", issues),
         timezone=_timezone(command.timezone, issues),
     )
     problems, aliases = alias_issues(tx, account.id, username, None, command.aliases)
@@ -242,15 +231,8 @@ def create_user(tx: Tx, command: CreateUser) -> Step[User]:
         if command.personal_mailbox is None
         else command.personal_mailbox
     )
-    holder = tx.uow.mailboxes.by_address(username.address) if personal else None
-    if holder is not None:
-        issues.append(
-            error(
-                "mailbox.address_taken",
-                tx.taken_message("mailbox address", str(username), holder.id),
-                field="personal_mailbox",
-            )
-        )
+    if personal:
+        issues += mailbox_address_taken(tx, username.address, None, field="personal_mailbox")
 
     def run() -> User:
         assert domain is not None  # noqa: S101 - run() exists only when no issue blocked
@@ -342,16 +324,16 @@ def _updated_profile(profile: Profile, command: UpdateUser, issues: list[Issue])
     last = profile.last_name if command.last_name is UNCHANGED else command.last_name.strip()
     changes: dict[str, Any] = {"first_name": first, "last_name": last}
     if command.display_name is not UNCHANGED:
-        display, manual = _display(first, last, command.display_name)
+        display, manual = display_name(first, last, command.display_name)
         changes.update(display_name=display, display_name_manual=manual)
     elif not profile.display_name_manual:
-        changes["display_name"] = _display(first, last, None)[0]
+        changes["display_name"] = display_name(first, last, None)[0]
     if command.alternate_email is not UNCHANGED:
-        changes["alternate_email"] = _parse(
+        changes["alternate_email"] = parse_into(
             EmailAddress.parse, command.alternate_email, "alternate_email", issues
         )
     if command.mobile is not UNCHANGED:
-        changes["mobile"] = _parse(PhoneNumber.parse, command.mobile, "mobile", issues)
+        changes["mobile"] = parse_into(PhoneNumber.parse, command.mobile, "mobile", issues)
     if command.timezone is not UNCHANGED:
         changes["timezone"] = _timezone(command.timezone, issues)
     return attrs.evolve(profile, **changes)
