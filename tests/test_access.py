@@ -32,6 +32,7 @@ from provisioning import (
     run,
 )
 from provisioning.adapters.memory import MemoryDns
+from provisioning.commands import Command
 from provisioning.model import PERMISSIONS, SYSTEM_ROLES, MailboxKind, Scope
 
 
@@ -40,7 +41,7 @@ def world(ctx: Context, dns: MemoryDns) -> World:
     return build(ctx, dns)
 
 
-def codes(world: World, command: object, actor: str = "platform") -> list[str]:
+def codes(world: World, command: Command[Any], actor: str = "platform") -> list[str]:
     return [i.code for i in plan(world.ctx, world.actors[actor], [command]).errors]
 
 
@@ -356,7 +357,7 @@ def test_personal_mailboxes_follow_the_account_setting_or_the_request(world: Wor
 # Who may do what
 
 
-COMMANDS: dict[str, Callable[[World], object]] = {
+COMMANDS: dict[str, Callable[[World], Command[Any]]] = {
     "CreateRole": lambda _: CreateRole(
         account_id="acme", name="helpers", permissions={"invitations.send"}
     ),
@@ -387,8 +388,10 @@ def test_authorization_matrix(world: World, name: str, principal: str) -> None:
     if principal in {"platform", "holder"}:
         run(world.ctx, world.actors[principal], command)
     else:
+        planned = plan(world.ctx, world.actors[principal], [command])
+        assert [(i.code, i.command) for i in planned.errors] == [("permission.denied", 0)]
         with pytest.raises(PermissionDenied):
-            plan(world.ctx, world.actors[principal], [command])
+            run(world.ctx, world.actors[principal], command)
 
 
 def test_role_edits_and_deletes_are_checked_in_the_role_account(world: World) -> None:

@@ -29,10 +29,11 @@ from provisioning import (
     run,
 )
 from provisioning.adapters.memory import MemoryDns, Outbox
+from provisioning.commands import Command
 from provisioning.model import Domain, Role, User, Username
 
 
-def codes(ctx: Context, actor: Actor, *commands: object) -> list[str]:
+def codes(ctx: Context, actor: Actor, *commands: Command[Any]) -> list[str]:
     return [issue.code for issue in plan(ctx, actor, commands).errors]
 
 
@@ -130,7 +131,7 @@ def world(ctx: Context, dns: MemoryDns) -> World:
 
 
 ALLOWED = {"platform operator", "super admin", "admin with role"}
-COMMANDS: dict[str, tuple[Callable[[World], object], set[str]]] = {
+COMMANDS: dict[str, tuple[Callable[[World], Command[Any]], set[str]]] = {
     "AddDomain": (
         lambda _: AddDomain(account_id="acme", name="new.example", require_2fa=True),
         ALLOWED,
@@ -198,8 +199,8 @@ def test_authorization_matrix(world: World, name: str, principal: str) -> None:
         assert mine
         assert {e.action for e in mine} == {name}
     else:
-        with pytest.raises(PermissionDenied):
-            plan(world.ctx, actor, [make(world)])
+        planned = plan(world.ctx, actor, [make(world)])
+        assert [(i.code, i.command) for i in planned.errors] == [("permission.denied", 0)]
         with pytest.raises(PermissionDenied):
             run(world.ctx, actor, make(world))
         with world.ctx.store.unit_of_work() as uow:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import attrs
 import pytest
 
@@ -28,6 +30,7 @@ from provisioning import (
     run,
 )
 from provisioning.adapters.memory import MemoryDns, Outbox
+from provisioning.commands import Command
 from provisioning.model import (
     Domain,
     DomainStatus,
@@ -40,7 +43,7 @@ from provisioning.model import (
 from provisioning.services.domains import VERIFICATION_PREFIX
 
 
-def codes(ctx: Context, *commands: object) -> list[str]:
+def codes(ctx: Context, *commands: Command[Any]) -> list[str]:
     return [issue.code for issue in plan(ctx, OPERATOR, commands).issues]
 
 

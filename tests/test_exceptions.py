@@ -16,7 +16,7 @@ from provisioning import (
     UsageError,
     ValidationFailed,
 )
-from provisioning.adapters.sqlite import StoreError
+from provisioning.exceptions import StoreError
 from provisioning.workflow import NotificationFailed, Outcome
 
 ISSUES = (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from access_world import PASSWORD, World, build
@@ -25,6 +27,7 @@ from provisioning import (
     run,
 )
 from provisioning.adapters.memory import FixedClock, MemoryDns, Outbox
+from provisioning.commands import Command
 from provisioning.model import InvitationStatus, MailboxKind, MailboxOffer, User
 from provisioning.results import InvitationIssued
 from provisioning.services.invitations import hash_token
@@ -59,7 +62,7 @@ def register(world: World, token: str, password: str = PASSWORD) -> User:
     return registered
 
 
-def refused(world: World, actor: Actor, command: object) -> list[str]:
+def refused(world: World, actor: Actor, command: Command[Any]) -> list[str]:
     with pytest.raises(ValidationFailed) as caught:
         run(world.ctx, actor, command)
     return caught.value.codes

@@ -11,7 +11,8 @@ import pytest
 import builders as b
 from conftest import OPERATOR
 from provisioning import Conflict, Context, CreateAccount, queries, run
-from provisioning.adapters.sqlite import SCHEMA_VERSION, SqliteStore, StoreError
+from provisioning.adapters.sqlite import SCHEMA_VERSION, SqliteStore
+from provisioning.exceptions import StoreError
 
 
 def test_data_survives_closing_and_reopening(tmp_path: Path) -> None:

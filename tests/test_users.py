@@ -35,6 +35,7 @@ from provisioning import (
     to_export,
 )
 from provisioning.adapters.memory import MemoryDns, Outbox
+from provisioning.commands import Command
 from provisioning.model import Grant, PasswordPolicy, User, UserSource, UserStatus
 
 PASSWORD = "Blue-Lantern-Walks-42"
@@ -116,7 +117,7 @@ def create(_: World, username: str = "ann.lee@acme.example", **options: Any) -> 
     return CreateUser(**fields)
 
 
-def codes(world: World, command: object, actor: Actor = OPERATOR) -> list[str]:
+def codes(world: World, command: Command[Any], actor: Actor = OPERATOR) -> list[str]:
     return [i.code for i in plan(world.ctx, actor, [command]).issues]
 
 

@@ -9,10 +9,12 @@ import pytest
 
 from conftest import OPERATOR, START
 from provisioning import (
+    Command,
     Conflict,
     Context,
     CreateAccount,
     CreateClassOfService,
+    InternalError,
     NotFound,
     NotificationFailed,
     UpdateAccount,
@@ -136,18 +138,23 @@ def test_run_raises_not_found_for_a_missing_target(ctx: Context) -> None:
 
 
 def test_an_object_that_is_not_a_command_is_an_issue(ctx: Context) -> None:
-    result = plan(ctx, OPERATOR, [object()])
+    result = plan(ctx, OPERATOR, [object()])  # type: ignore[list-item]
     assert [i.code for i in result.issues] == ["command.unknown"]
 
 
 # An application embedding the library adds a command of its own; it takes the same road.
 
 
+@attrs.define
+class Tripwire:
+    armed: bool = False
+
+
 @attrs.frozen
-class Greet:
+class Greet(Command[Account]):
     account_name: str
     to: str
-    fail_after: bool = False
+    trip: Tripwire | None = attrs.field(default=None, eq=False)
 
 
 class Kaboom(Exception):
@@ -160,7 +167,7 @@ def greet(tx: Tx, command: Greet) -> Step[Account]:
         tx.uow.accounts.add(account)
         tx.record("Greet", "account", account.id, account_id=account.id)
         tx.notify(Message(template="greeting", to=command.to, data={"account": account.name}))
-        if command.fail_after:
+        if command.trip is not None and command.trip.armed:
             raise Kaboom
         return account
 
@@ -182,23 +189,39 @@ def test_messages_are_sent_after_commit_only(greeting_ctx: Context) -> None:
     assert len(outbox.messages) == 1  # type: ignore[attr-defined]
 
 
-def test_a_failure_mid_batch_rolls_back_everything_and_sends_nothing(greeting_ctx: Context) -> None:
+def test_a_failure_while_planning_is_typed_and_leaves_nothing(greeting_ctx: Context) -> None:
     outbox = greeting_ctx.notifier
-    with pytest.raises(Kaboom):
-        apply(
+    with pytest.raises(InternalError) as caught:
+        plan(
             greeting_ctx,
-            attrs.evolve(
-                plan(greeting_ctx, OPERATOR, [Greet("Acme", "a@x.example")]),
-                commands=(
-                    Greet("Acme", "a@x.example"),
-                    Greet("Globex", "b@x.example", fail_after=True),
-                ),
-            ),
+            OPERATOR,
+            [Greet("Acme", "a@x.example"), Greet("Globex", "b@x.example", Tripwire(armed=True))],
         )
+    assert caught.value.code == "internal.error"
+    assert isinstance(caught.value.__cause__, Kaboom)
     assert _accounts(greeting_ctx) == []
     assert outbox.messages == []  # type: ignore[attr-defined]
+
+
+def test_a_failure_mid_apply_rolls_back_everything_and_sends_nothing(greeting_ctx: Context) -> None:
+    outbox = greeting_ctx.notifier
+    trip = Tripwire()
+    planned = plan(
+        greeting_ctx,
+        OPERATOR,
+        [Greet("Acme", "a@x.example"), Greet("Globex", "b@x.example", trip)],
+    )
+    run(
+        greeting_ctx, OPERATOR, CreateAccount(name="Initech")
+    )  # the store moves on: apply re-checks
+    trip.armed = True
+    with pytest.raises(InternalError) as caught:
+        apply(greeting_ctx, planned)
+    assert isinstance(caught.value.__cause__, Kaboom)
+    assert _accounts(greeting_ctx) == ["Initech"]
+    assert [m.template for m in outbox.messages] == []  # type: ignore[attr-defined]
     with greeting_ctx.store.unit_of_work() as uow:
-        assert uow.audit.events() == []
+        assert [e.action for e in uow.audit.events()] == ["CreateAccount"]
 
 
 class BrokenNotifier:

@@ -12,7 +12,9 @@ Examples:
 """
 
 from provisioning import queries
+from provisioning._checks import command_from
 from provisioning._converter import to_export
+from provisioning.bootstrap import Context, Ports
 from provisioning.commands import (
     UNCHANGED,
     AcceptInvitation,
@@ -63,6 +65,7 @@ from provisioning.commands import (
 from provisioning.exceptions import (
     Conflict,
     DnsUnavailable,
+    InternalError,
     InvalidValue,
     Issue,
     Location,
@@ -70,16 +73,16 @@ from provisioning.exceptions import (
     PermissionDenied,
     ProvisioningError,
     Severity,
+    StoreError,
     UsageError,
     ValidationFailed,
 )
 from provisioning.principals import Actor
 from provisioning.workflow import (
-    Context,
     NotificationFailed,
     Outcome,
     Plan,
-    Ports,
+    Progress,
     apply,
     plan,
     run,
@@ -115,6 +118,7 @@ __all__ = [
     "DnsUnavailable",
     "EnrollMfa",
     "FinalizeMfa",
+    "InternalError",
     "InvalidValue",
     "InviteUser",
     "Issue",
@@ -125,6 +129,7 @@ __all__ = [
     "PermissionDenied",
     "Plan",
     "Ports",
+    "Progress",
     "ProvisioningError",
     "RegisterWithInvitation",
     "ReinitializeMfa",
@@ -137,6 +142,7 @@ __all__ = [
     "SetGrant",
     "SetPassword",
     "Severity",
+    "StoreError",
     "SyncDirectory",
     "UnverifyDomain",
     "UpdateAccount",
@@ -149,6 +155,7 @@ __all__ = [
     "ValidationFailed",
     "VerifyDomain",
     "apply",
+    "command_from",
     "plan",
     "queries",
     "run",

@@ -9,12 +9,31 @@ entity was read at, and `UNCHANGED` for every field they leave alone.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
-from typing import Final, TypeAlias
+from collections.abc import Callable, Iterable
+from typing import Any, Final, Generic, TypeVar
 
 import attrs
 
-from provisioning.model import MailboxOffer, PasswordPolicy, Scope
+from provisioning.model import (
+    Account,
+    ClassOfService,
+    Domain,
+    Grant,
+    Invitation,
+    Mailbox,
+    MailboxOffer,
+    PasswordPolicy,
+    Role,
+    Scope,
+    User,
+)
+from provisioning.results import (
+    Authentication,
+    DirectorySyncReport,
+    InvitationIssued,
+    MfaEnrollment,
+    PasswordReset,
+)
 
 __all__ = [
     "UNCHANGED",
@@ -66,6 +85,20 @@ __all__ = [
 ]
 
 
+_R_co = TypeVar("_R_co", covariant=True)
+_T = TypeVar("_T")
+
+
+class Command(Generic[_R_co]):
+    """The base of every command; `_R_co` is what applying the command yields.
+
+    `run(ctx, actor, CreateUser(...))` is typed as a `User`, and `plan` takes
+    nothing but commands. An application's own commands derive from it too.
+    """
+
+    __slots__ = ()
+
+
 class Unchanged(enum.Enum):
     """The type of `UNCHANGED`."""
 
@@ -79,24 +112,42 @@ UNCHANGED: Final = Unchanged.UNCHANGED
 """Marks a field an update command leaves as it is (None may be a real new value)."""
 
 
+def _collect(kind: Callable[[Iterable[Any]], _T], values: object) -> _T:
+    """`kind(values)` for a real collection; anything else is kept for the checks to refuse.
+
+    A string is not split into its letters, and a number does not raise
+    here: planning the command reports either as `value.type`.
+    """
+    if isinstance(values, str | bytes) or not isinstance(values, Iterable):
+        return values  # type: ignore[return-value]
+    try:
+        return kind(values)
+    except TypeError:  # unhashable members
+        return values  # type: ignore[return-value]
+
+
 def _names(values: Iterable[str]) -> frozenset[str]:
-    return frozenset(values)
+    return _collect(frozenset, values)
 
 
 def _offers(values: Iterable[MailboxOffer]) -> tuple[MailboxOffer, ...]:
-    return tuple(values)
+    return _collect(tuple, values)
 
 
 def _texts(values: Iterable[str]) -> tuple[str, ...]:
-    return tuple(values)
+    return _collect(tuple, values)
+
+
+def _texts_or_unchanged(values: Iterable[str] | Unchanged) -> tuple[str, ...] | Unchanged:
+    return values if isinstance(values, Unchanged) else _texts(values)
 
 
 def _names_or_unchanged(values: Iterable[str] | Unchanged) -> frozenset[str] | Unchanged:
-    return values if isinstance(values, Unchanged) else frozenset(values)
+    return values if isinstance(values, Unchanged) else _names(values)
 
 
 @attrs.frozen(kw_only=True)
-class CreateAccount:
+class CreateAccount(Command[Account]):
     """Create a tenant account; with `parent_id`, a customer account under that parent.
 
     `account_id` chooses the new account's id (so later commands of the same
@@ -110,7 +161,7 @@ class CreateAccount:
 
 
 @attrs.frozen(kw_only=True)
-class UpdateAccount:
+class UpdateAccount(Command[Account]):
     """Rename an account or change its settings."""
 
     account_id: str
@@ -121,7 +172,7 @@ class UpdateAccount:
 
 
 @attrs.frozen(kw_only=True)
-class CreateClassOfService:
+class CreateClassOfService(Command[ClassOfService]):
     """Define a class of service for an account, or platform-wide with `account_id` None.
 
     Only the platform operator defines platform-wide classes of service, and
@@ -141,7 +192,7 @@ class CreateClassOfService:
 
 
 @attrs.frozen(kw_only=True)
-class UpdateClassOfService:
+class UpdateClassOfService(Command[ClassOfService]):
     """Change a class of service; its name and `system` flag are fixed once created."""
 
     cos_id: str
@@ -156,7 +207,7 @@ class UpdateClassOfService:
 
 
 @attrs.frozen(kw_only=True)
-class DeleteClassOfService:
+class DeleteClassOfService(Command[None]):
     """Delete a class of service that no user and no domain uses."""
 
     cos_id: str
@@ -164,7 +215,7 @@ class DeleteClassOfService:
 
 
 @attrs.frozen(kw_only=True)
-class SetDomainPolicy:
+class SetDomainPolicy(Command[Account]):
     """Restrict the domains an account may add: top-level domains, how many.
 
     Set from above: by the platform operator, or for a customer account by
@@ -177,7 +228,7 @@ class SetDomainPolicy:
 
 
 @attrs.frozen(kw_only=True)
-class DeleteAccount:
+class DeleteAccount(Command[None]):
     """Delete an account, irreversibly; `confirm_name` must repeat its name.
 
     Its users lose access to it and to its mailboxes but stay corporate users.
@@ -188,7 +239,7 @@ class DeleteAccount:
 
 
 @attrs.frozen(kw_only=True)
-class AddDomain:
+class AddDomain(Command[Domain]):
     """Add a domain to an account; it starts pending, with a verification token.
 
     The account's first domain also creates its super admin,
@@ -206,7 +257,7 @@ class AddDomain:
 
 
 @attrs.frozen(kw_only=True)
-class UpdateDomain:
+class UpdateDomain(Command[Domain]):
     """Change a domain's primary domain, security defaults or default class of service."""
 
     domain_id: str
@@ -218,35 +269,35 @@ class UpdateDomain:
 
 
 @attrs.frozen(kw_only=True)
-class VerifyDomain:
+class VerifyDomain(Command[Domain]):
     """Check the domain's DNS for its verification TXT record: pending -> verified."""
 
     domain_id: str
 
 
 @attrs.frozen(kw_only=True)
-class ActivateDomain:
+class ActivateDomain(Command[Domain]):
     """Put a verified (or deactivated) domain into service: -> active."""
 
     domain_id: str
 
 
 @attrs.frozen(kw_only=True)
-class DeactivateDomain:
+class DeactivateDomain(Command[Domain]):
     """Take an active domain out of service: active -> inactive."""
 
     domain_id: str
 
 
 @attrs.frozen(kw_only=True)
-class UnverifyDomain:
+class UnverifyDomain(Command[Domain]):
     """Withdraw a domain's verification: back to pending."""
 
     domain_id: str
 
 
 @attrs.frozen(kw_only=True)
-class DeleteDomain:
+class DeleteDomain(Command[None]):
     """Delete a domain, irreversibly; `confirm_name` must repeat its name.
 
     Refused while users, aliases or mailboxes live on it, unless
@@ -259,7 +310,7 @@ class DeleteDomain:
 
 
 @attrs.frozen(kw_only=True)
-class CreateAdmin:
+class CreateAdmin(Command[User]):
     """Create an administrator `<admin-id>@<domain>` holding `role_ids` in the account."""
 
     account_id: str
@@ -270,7 +321,7 @@ class CreateAdmin:
 
 
 @attrs.frozen(kw_only=True)
-class UpdateAdmin:
+class UpdateAdmin(Command[User]):
     """Change an administrator's primary email or roles (a super admin's roles are fixed)."""
 
     user_id: str
@@ -282,7 +333,7 @@ class UpdateAdmin:
 
 
 @attrs.frozen(kw_only=True)
-class DeleteAdmin:
+class DeleteAdmin(Command[None]):
     """Delete an administrator; the super admin cannot be deleted."""
 
     user_id: str
@@ -290,7 +341,7 @@ class DeleteAdmin:
 
 
 @attrs.frozen(kw_only=True)
-class CreateUser:
+class CreateUser(Command[User]):
     """Create a user on an active domain of the account.
 
     `password` and `password_repeat` must be equal and satisfy the password
@@ -318,7 +369,7 @@ class CreateUser:
 
 
 @attrs.frozen(kw_only=True)
-class UpdateUser:
+class UpdateUser(Command[User]):
     """Change a user's profile, aliases, class of service or MFA requirement.
 
     Setting `display_name` to None returns it to "first and last name".
@@ -332,14 +383,16 @@ class UpdateUser:
     alternate_email: str | Unchanged | None = UNCHANGED
     mobile: str | Unchanged | None = UNCHANGED
     timezone: str | Unchanged | None = UNCHANGED
-    aliases: tuple[str, ...] | Unchanged = UNCHANGED
+    aliases: tuple[str, ...] | Unchanged = attrs.field(
+        default=UNCHANGED, converter=_texts_or_unchanged
+    )
     cos_id: str | Unchanged | None = UNCHANGED
     mfa_required: bool | Unchanged = UNCHANGED
     enabled: bool | Unchanged = UNCHANGED
 
 
 @attrs.frozen(kw_only=True)
-class RenameUser:
+class RenameUser(Command[User]):
     """Change a user's username (local part and/or domain); id, aliases and grants stay."""
 
     user_id: str
@@ -348,7 +401,7 @@ class RenameUser:
 
 
 @attrs.frozen(kw_only=True)
-class DeleteUser:
+class DeleteUser(Command[None]):
     """Delete a user and its grants. Corporate users cannot delete themselves."""
 
     user_id: str
@@ -356,7 +409,7 @@ class DeleteUser:
 
 
 @attrs.frozen(kw_only=True)
-class SetPassword:
+class SetPassword(Command[User]):
     """Set a user's password. A user changing its own gives `current_password` too."""
 
     user_id: str
@@ -366,21 +419,21 @@ class SetPassword:
 
 
 @attrs.frozen(kw_only=True)
-class ResetPassword:
+class ResetPassword(Command[PasswordReset]):
     """Replace a user's password by a generated one, returned once; it must be changed."""
 
     user_id: str
 
 
 @attrs.frozen(kw_only=True)
-class EnrollMfa:
+class EnrollMfa(Command[MfaEnrollment]):
     """Start multi-factor set-up: a new secret and its `otpauth://` URI; MFA is pending."""
 
     user_id: str
 
 
 @attrs.frozen(kw_only=True)
-class FinalizeMfa:
+class FinalizeMfa(Command[User]):
     """Finish multi-factor set-up with a code from the authenticator: MFA is active."""
 
     user_id: str
@@ -388,14 +441,14 @@ class FinalizeMfa:
 
 
 @attrs.frozen(kw_only=True)
-class ReinitializeMfa:
+class ReinitializeMfa(Command[MfaEnrollment]):
     """Reset an active MFA set-up (a new device, say): a new secret, pending again."""
 
     user_id: str
 
 
 @attrs.frozen(kw_only=True)
-class Authenticate:
+class Authenticate(Command[Authentication]):
     """Check a username, a password and (when MFA is active) a one-time code."""
 
     username: str
@@ -420,7 +473,7 @@ def _entries(values: Iterable[DirectoryEntry]) -> tuple[DirectoryEntry, ...]:
 
 
 @attrs.frozen(kw_only=True)
-class SyncDirectory:
+class SyncDirectory(Command[DirectorySyncReport]):
     """Make the account's users of one directory service match the entries given.
 
     Missing users are created, changed ones updated, and users of the service
@@ -434,7 +487,7 @@ class SyncDirectory:
 
 
 @attrs.frozen(kw_only=True)
-class CreateRole:
+class CreateRole(Command[Role]):
     """Create a custom role of the account: a named preset of permissions of one scope."""
 
     account_id: str
@@ -446,7 +499,7 @@ class CreateRole:
 
 
 @attrs.frozen(kw_only=True)
-class UpdateRole:
+class UpdateRole(Command[Role]):
     """Rename a custom role or change its permissions (its scope is fixed)."""
 
     role_id: str
@@ -459,7 +512,7 @@ class UpdateRole:
 
 
 @attrs.frozen(kw_only=True)
-class DeleteRole:
+class DeleteRole(Command[None]):
     """Delete a custom role; refused while grants use it unless `detach` removes it from them."""
 
     role_id: str
@@ -467,7 +520,7 @@ class DeleteRole:
 
 
 @attrs.frozen(kw_only=True)
-class SetGrant:
+class SetGrant(Command[Grant | None]):
     """Set exactly what a user holds in the account (`mailbox_id` None) or one of its mailboxes.
 
     Roles and individually selected permissions; both empty removes the grant.
@@ -481,7 +534,7 @@ class SetGrant:
 
 
 @attrs.frozen(kw_only=True)
-class CreateMailbox:
+class CreateMailbox(Command[Mailbox]):
     """Create a shared mailbox of the account at an address on one of its active domains."""
 
     account_id: str
@@ -491,7 +544,7 @@ class CreateMailbox:
 
 
 @attrs.frozen(kw_only=True)
-class RenameMailbox:
+class RenameMailbox(Command[Mailbox]):
     """Change a mailbox's address and/or display name."""
 
     mailbox_id: str
@@ -501,7 +554,7 @@ class RenameMailbox:
 
 
 @attrs.frozen(kw_only=True)
-class DeleteMailbox:
+class DeleteMailbox(Command[None]):
     """Delete a mailbox and every grant in it."""
 
     mailbox_id: str
@@ -509,14 +562,14 @@ class DeleteMailbox:
 
 
 @attrs.frozen(kw_only=True)
-class CreatePersonalMailbox:
+class CreatePersonalMailbox(Command[Mailbox]):
     """Create a user's personal mailbox at its username; the user manages it."""
 
     user_id: str
 
 
 @attrs.frozen(kw_only=True)
-class InviteUser:
+class InviteUser(Command[InvitationIssued]):
     """Invite an address to the account, offering roles and permissions (or nothing yet).
 
     The raw token comes back once, for the link in the invitation email.
@@ -532,14 +585,14 @@ class InviteUser:
 
 
 @attrs.frozen(kw_only=True)
-class RevokeInvitation:
+class RevokeInvitation(Command[Invitation]):
     """Withdraw a pending invitation."""
 
     invitation_id: str
 
 
 @attrs.frozen(kw_only=True)
-class ResendInvitation:
+class ResendInvitation(Command[InvitationIssued]):
     """Send a pending (or expired) invitation again, with a new token and a new expiry."""
 
     invitation_id: str
@@ -547,21 +600,21 @@ class ResendInvitation:
 
 
 @attrs.frozen(kw_only=True)
-class AcceptInvitation:
+class AcceptInvitation(Command[Invitation]):
     """A registered user accepts an invitation addressed to it: it gets what was offered."""
 
     invitation_id: str
 
 
 @attrs.frozen(kw_only=True)
-class DeclineInvitation:
+class DeclineInvitation(Command[Invitation]):
     """A registered user declines an invitation addressed to it: nothing is granted."""
 
     invitation_id: str
 
 
 @attrs.frozen(kw_only=True)
-class RegisterWithInvitation:
+class RegisterWithInvitation(Command[User]):
     """Someone new registers through an invitation link.
 
     Creates the profile (username = the invited address), a personal mailbox,
@@ -573,50 +626,3 @@ class RegisterWithInvitation:
     password_repeat: str = attrs.field(repr=False)
     first_name: str = ""
     last_name: str = ""
-
-
-Command: TypeAlias = (
-    CreateAccount
-    | UpdateAccount
-    | SetDomainPolicy
-    | DeleteAccount
-    | CreateClassOfService
-    | UpdateClassOfService
-    | DeleteClassOfService
-    | AddDomain
-    | UpdateDomain
-    | VerifyDomain
-    | ActivateDomain
-    | DeactivateDomain
-    | UnverifyDomain
-    | DeleteDomain
-    | CreateAdmin
-    | UpdateAdmin
-    | DeleteAdmin
-    | CreateUser
-    | UpdateUser
-    | RenameUser
-    | DeleteUser
-    | SetPassword
-    | ResetPassword
-    | EnrollMfa
-    | FinalizeMfa
-    | ReinitializeMfa
-    | Authenticate
-    | SyncDirectory
-    | CreateRole
-    | UpdateRole
-    | DeleteRole
-    | SetGrant
-    | CreateMailbox
-    | RenameMailbox
-    | DeleteMailbox
-    | CreatePersonalMailbox
-    | InviteUser
-    | RevokeInvitation
-    | ResendInvitation
-    | AcceptInvitation
-    | DeclineInvitation
-    | RegisterWithInvitation
-)
-"""Every command the library handles."""

@@ -12,14 +12,16 @@ raises one `ValidationFailed` holding all of them.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable
-from typing import Any, Self
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Final, Self
 
 import attrs
 
 __all__ = [
     "Conflict",
     "DnsUnavailable",
+    "InternalError",
     "InvalidValue",
     "Issue",
     "Location",
@@ -27,8 +29,10 @@ __all__ = [
     "PermissionDenied",
     "ProvisioningError",
     "Severity",
+    "StoreError",
     "UsageError",
     "ValidationFailed",
+    "summarize_issues",
 ]
 
 
@@ -93,6 +97,14 @@ class Issue:
         """This issue, attributed to the command at position `command`."""
         return attrs.evolve(self, command=command)
 
+    def __repr__(self) -> str:
+        return f"<Issue {self}>"
+
+    def _repr_html_(self) -> str:
+        from provisioning.workflow import issues_table  # noqa: PLC0415 - HTML lives with the plan
+
+        return issues_table([self])
+
     def __str__(self) -> str:
         where = []
         if self.location is not None:
@@ -152,13 +164,37 @@ class InvalidValue(ProvisioningError, ValueError):
         return Issue(code=self.code, message=f"{self.value!r}: {self.reason}", field=self.field)
 
 
+def summarize_issues(issues: Sequence[Issue], *, shown: int = 5) -> str:
+    """A one-line count of `issues` by code, most frequent first, e.g. for a repr.
+
+    Examples:
+        >>> summarize_issues([Issue(code="email.invalid", message="")] * 3)
+        '3 issue(s): email.invalid 3'
+    """
+    if not issues:
+        return "no issues"
+    codes = Counter(issue.code for issue in issues).most_common()
+    listed = ", ".join(f"{code} {count}" for code, count in codes[:shown])
+    more = f", and {len(codes) - shown} more code(s)" if len(codes) > shown else ""
+    return f"{len(issues)} issue(s): {listed}{more}"
+
+
+_LISTED: Final = 10  # issues a ValidationFailed message lists before it says how many more
+
+
 class ValidationFailed(ProvisioningError):
-    """One or more blocking issues were found; `issues` holds every one of them."""
+    """One or more blocking issues were found; `issues` holds every one of them.
+
+    Its message lists the first ten issues and says how many more there are,
+    so printing the error of a 100,000-row batch stays readable.
+    """
 
     def __init__(self, *, issues: Iterable[Issue]) -> None:
         issues = tuple(issues)
         blocking = sum(1 for issue in issues if issue.blocking)
-        lines = "\n".join(f"  {issue}" for issue in issues)
+        lines = "\n".join(f"  {issue}" for issue in issues[:_LISTED])
+        if len(issues) > _LISTED:
+            lines += f"\n  ... and {len(issues) - _LISTED:,} more"
         super().__init__(f"{blocking} blocking issue(s):\n{lines}", issues=issues)
         self.code = "validation.failed"
         self.issues = issues
@@ -167,6 +203,46 @@ class ValidationFailed(ProvisioningError):
     def codes(self) -> list[str]:
         """The issue codes, in order; handy for assertions and logs."""
         return [issue.code for issue in self.issues]
+
+    def __repr__(self) -> str:
+        return f"ValidationFailed(<{summarize_issues(self.issues)}>)"
+
+    def _repr_html_(self) -> str:
+        from provisioning.workflow import issues_table  # noqa: PLC0415 - HTML lives with the plan
+
+        return f"<p><b>ValidationFailed</b>: {summarize_issues(self.issues)}</p>" + issues_table(
+            self.issues
+        )
+
+
+class StoreError(ProvisioningError):
+    """The store could not be used: unreachable, locked for too long, full, corrupt, too new.
+
+    `code` is stable (`store.unavailable`, `store.full`, `store.corrupt`,
+    `store.schema_newer` ...); `path` names the database, `reason` says what
+    the database said. The driver's own error is chained as `__cause__`.
+    """
+
+    def __init__(self, *, code: str, path: str, reason: str) -> None:
+        super().__init__(f"{code}: {path}: {reason}", code=code, path=path, reason=reason)
+        self.code = code
+        self.path = path
+        self.reason = reason
+
+
+class InternalError(ProvisioningError):
+    """Something failed that the library did not expect: a bug, please report it.
+
+    Code `internal.error`; `where` says in which phase, and the original
+    exception is chained as `__cause__` (its type is in the message).
+    """
+
+    def __init__(self, *, where: str, cause: BaseException | None = None, kind: str = "") -> None:
+        kind = kind or (type(cause).__name__ if cause is not None else "error")
+        super().__init__(f"internal.error: {kind} during {where}", where=where, kind=kind)
+        self.code = "internal.error"
+        self.where = where
+        self.kind = kind
 
 
 class PermissionDenied(ProvisioningError):

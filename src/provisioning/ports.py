@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
 from contextlib import AbstractContextManager
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Protocol, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, Self, TypeVar
 
 import attrs
 
@@ -31,6 +31,9 @@ from provisioning.model import (
     Username,
 )
 
+if TYPE_CHECKING:
+    from provisioning.adapters._tables import Backend, Table, TableChanges
+
 __all__ = [
     "AccountRepository",
     "AuditLog",
@@ -38,6 +41,7 @@ __all__ = [
     "Clock",
     "DnsResolver",
     "DomainRepository",
+    "Environment",
     "GrantRepository",
     "IdSource",
     "InvitationRepository",
@@ -345,12 +349,32 @@ class UnitOfWork(Protocol):
         """Changes made inside the block are undone if it raises; the exception propagates."""
         ...
 
+    def change_count(self) -> int:
+        """How many units of work have committed changes to the store so far.
+
+        A plan remembers it; if it is the same when the plan is applied,
+        nothing the plan read can have changed.
+        """
+        ...
+
+    def backend(self, table: Table[Any], /) -> Backend[Any]:
+        """The primitive operations on one table (what the repositories are built on)."""
+        ...
+
+    def write(self, changes: Iterable[TableChanges], /) -> None:
+        """Write a planned batch's changes, in sets."""
+        ...
+
 
 class Store(Protocol):
     """Something that hands out units of work over persistent (or in-memory) state."""
 
     def unit_of_work(self) -> UnitOfWork:
-        """A new unit of work; use it as a context manager."""
+        """A new unit of work, which may write; use it as a context manager."""
+        ...
+
+    def snapshot(self) -> UnitOfWork:
+        """A unit of work for reading only, which neither waits for writers nor blocks them."""
         ...
 
 
@@ -421,4 +445,58 @@ class Notifier(Protocol):
 
     def send(self, messages: Collection[Message], /) -> None:
         """Deliver the messages, in order."""
+        ...
+
+
+class Environment(Protocol):
+    """What the workflow and the queries run with: a store and the ports (see `Context`)."""
+
+    @property
+    def store(self) -> Store:
+        """The store changes are read from and written to."""
+        ...
+
+    @property
+    def clock(self) -> Clock:
+        """The current time."""
+        ...
+
+    @property
+    def ids(self) -> IdSource:
+        """New entity ids."""
+        ...
+
+    @property
+    def notifier(self) -> Notifier:
+        """Where messages go after commit."""
+        ...
+
+    @property
+    def tokens(self) -> TokenSource:
+        """Unpredictable tokens."""
+        ...
+
+    @property
+    def dns(self) -> DnsResolver:
+        """DNS look-ups for domain verification."""
+        ...
+
+    @property
+    def hasher(self) -> PasswordHasher:
+        """Password hashing."""
+        ...
+
+    @property
+    def handlers(self) -> Mapping[type, Any]:
+        """The handler of each command type."""
+        ...
+
+    @property
+    def prefetch(self) -> Mapping[type, Any]:
+        """What a batch of each command type reads in one go."""
+        ...
+
+    @property
+    def fresh_for(self) -> timedelta:
+        """How long a plan may be applied without being validated again."""
         ...

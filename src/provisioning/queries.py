@@ -19,10 +19,9 @@ from provisioning.model import (
     User,
     UserStatus,
 )
-from provisioning.ports import UnitOfWork
+from provisioning.ports import Environment, UnitOfWork
 from provisioning.principals import Actor
 from provisioning.services import authorize, permissions_of
-from provisioning.workflow import Context
 
 __all__ = [
     "UserPage",
@@ -44,26 +43,28 @@ def _member(uow: UnitOfWork, actor: Actor, account_id: str) -> None:
 
 
 def permissions(
-    ctx: Context, actor: Actor, account_id: str | None, mailbox_id: str | None = None
+    ctx: Environment, actor: Actor, account_id: str | None, mailbox_id: str | None = None
 ) -> frozenset[str]:
     """What `actor` may do in the account (or one mailbox of it): for UIs to show or hide."""
-    with ctx.store.unit_of_work() as uow:
+    with ctx.store.snapshot() as uow:
         return permissions_of(uow, actor, account_id, mailbox_id)
 
 
-def get_account(ctx: Context, actor: Actor, account_id: str) -> Account:
+def get_account(ctx: Environment, actor: Actor, account_id: str) -> Account:
     """The account, for anyone holding a permission in it; `NotFound` if it does not exist."""
-    with ctx.store.unit_of_work() as uow:
+    with ctx.store.snapshot() as uow:
         _member(uow, actor, account_id)
         return uow.accounts.get(account_id)
 
 
-def classes_of_service(ctx: Context, actor: Actor, account_id: str | None) -> list[ClassOfService]:
+def classes_of_service(
+    ctx: Environment, actor: Actor, account_id: str | None
+) -> list[ClassOfService]:
     """The platform-wide classes of service, then the account's own, each sorted by name.
 
     With `account_id` None, only the platform-wide ones (the operator only).
     """
-    with ctx.store.unit_of_work() as uow:
+    with ctx.store.snapshot() as uow:
         if account_id is None:
             if not actor.is_platform:
                 raise PermissionDenied(actor=str(actor), permission="(any)", account_id=None)
@@ -76,9 +77,9 @@ def classes_of_service(ctx: Context, actor: Actor, account_id: str | None) -> li
         ]
 
 
-def audit_log(ctx: Context, actor: Actor, account_id: str) -> list[AuditEvent]:
+def audit_log(ctx: Environment, actor: Actor, account_id: str) -> list[AuditEvent]:
     """The account's audit events, oldest first; needs `audit.read` in the account."""
-    with ctx.store.unit_of_work() as uow:
+    with ctx.store.snapshot() as uow:
         authorize(uow, actor, "audit.read", account_id)
         return uow.audit.events(account_id=account_id)
 
@@ -120,7 +121,7 @@ class UserPage:
 
 
 def users(
-    ctx: Context,
+    ctx: Environment,
     actor: Actor,
     account_id: str,
     *,
@@ -140,7 +141,7 @@ def users(
         raise UsageError(
             code="query.page_invalid", reason="offset must be 0 or more and limit 1 or more"
         )
-    with ctx.store.unit_of_work() as uow:
+    with ctx.store.snapshot() as uow:
         authorize(uow, actor, "users.read", account_id)
         text = search.strip() if search is not None else None
         found, total = uow.users.page(
@@ -156,19 +157,19 @@ def users(
     )
 
 
-def get_user(ctx: Context, actor: Actor, user_id: str) -> User:
+def get_user(ctx: Environment, actor: Actor, user_id: str) -> User:
     """One user: for the user itself, or anyone holding `users.read` in its account."""
-    with ctx.store.unit_of_work() as uow:
+    with ctx.store.snapshot() as uow:
         user = uow.users.get(user_id)
         if actor.user_id != user.id:
             authorize(uow, actor, "users.read", user.account_id)
         return user
 
 
-def pending_invitations(ctx: Context, actor: Actor) -> list[Invitation]:
+def pending_invitations(ctx: Environment, actor: Actor) -> list[Invitation]:
     """The invitations waiting for the acting user: to its username or an alias, unexpired."""
     now = ctx.clock.now()
-    with ctx.store.unit_of_work() as uow:
+    with ctx.store.snapshot() as uow:
         user = uow.users.find(actor.user_id) if actor.user_id else None
         if user is None:
             return []
@@ -182,8 +183,8 @@ def pending_invitations(ctx: Context, actor: Actor) -> list[Invitation]:
         return sorted(found, key=lambda i: (i.created_at, i.id))
 
 
-def invitations(ctx: Context, actor: Actor, account_id: str) -> list[Invitation]:
+def invitations(ctx: Environment, actor: Actor, account_id: str) -> list[Invitation]:
     """Every invitation of the account, oldest first; needs `invitations.send`."""
-    with ctx.store.unit_of_work() as uow:
+    with ctx.store.snapshot() as uow:
         authorize(uow, actor, "invitations.send", account_id)
         return uow.invitations.of_account(account_id)

@@ -1,118 +1,104 @@
-"""The two-phase workflow every change takes: `plan`, then `apply`.
+"""The road every change takes: `plan` (validate), then `apply` (prepare, then write).
 
-`plan(ctx, actor, commands)` is the validation phase. It runs each command's
-handler against the store in a unit of work that is always rolled back, so
-later commands see the effects of earlier ones (two creates of one name in a
-batch clash) and nothing is written. It returns a `Plan` with every `Issue`.
+`plan(ctx, actor, commands)` reads the store through one read transaction
+and writes nothing, anywhere. Each command's handler checks it (permission,
+tenant, rank, state) and describes its change; the change is kept in an
+in-memory overlay of the store, so later commands of the batch see earlier
+ones (two creates of one name clash). Every problem becomes an `Issue`,
+including a command the actor may not issue (`permission.denied`): one bad
+row never hides the others.
 
-`apply(ctx, plan)` is the execution phase. It validates the commands again
-inside one unit of work (the store may have changed since planning), runs
-them, records an audit event per change and commits only if no blocking issue
-turned up: all or nothing. Notifications go to the `Notifier` after commit.
+`apply(ctx, plan)` first prepares what is expensive, outside any transaction:
+the password hashes the plan left as placeholders, on every core. Then it
+opens one short write transaction. If the store has not changed since the
+plan read it (its change counter says so) and the plan is fresh, the plan's
+changes are written as they are, in sets. Otherwise the batch is validated
+again inside the transaction, reusing every id, token, DNS answer and hash
+the plan made, and either all of it is written or `ValidationFailed` says
+what no longer holds. An audit event per change is written with it;
+notifications go to the `Notifier` after commit.
 
-`run(ctx, actor, command)` does both for one command and returns its result.
+`run(ctx, actor, command)` does both for one command and returns its result,
+typed by the command (`run(ctx, actor, CreateUser(...))` is a `User`).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
-from typing import Any, TypedDict, Unpack
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from html import escape
+from typing import Any, Final, TypeVar
 
 import attrs
 
-from provisioning.adapters.memory import MemoryStore, Outbox
-from provisioning.adapters.sqlite import SqliteStore
-from provisioning.adapters.system import SystemClock, SystemDns, SystemTokens, UuidIds
+from provisioning._checks import command_issues
+from provisioning._overlay import Overlay
+from provisioning.adapters._tables import Change, Repositories, TableChanges
+from provisioning.commands import Command
 from provisioning.exceptions import (
     Conflict,
+    InternalError,
     InvalidValue,
     Issue,
     NotFound,
+    PermissionDenied,
     ProvisioningError,
     ValidationFailed,
+    summarize_issues,
 )
 from provisioning.model import AuditEvent
-from provisioning.ports import (
-    Clock,
-    DnsResolver,
-    IdSource,
-    Message,
-    Notifier,
-    PasswordHasher,
-    Store,
-    TokenSource,
-)
+from provisioning.ports import Environment, Message, UnitOfWork
 from provisioning.principals import Actor
-from provisioning.security import Argon2Hasher
-from provisioning.services import HANDLERS, Handler, Tx
+from provisioning.services import Effects, Step, Tx
 
-__all__ = ["Context", "NotificationFailed", "Outcome", "Plan", "Ports", "apply", "plan", "run"]
+__all__ = [
+    "NotificationFailed",
+    "Outcome",
+    "Plan",
+    "Progress",
+    "apply",
+    "issues_table",
+    "plan",
+    "run",
+]
 
 logger = logging.getLogger("provisioning")
 
+_R = TypeVar("_R")
+Progress = Callable[[int, int], None]
+"""A progress callback: `(done, total)`, called as a batch is validated and written."""
 
-class Ports(TypedDict, total=False):
-    """The ports a `Context` can be given besides its store (each has a default)."""
-
-    clock: Clock
-    ids: IdSource
-    notifier: Notifier
-    tokens: TokenSource
-    dns: DnsResolver
-    hasher: PasswordHasher
-    handlers: Mapping[type, Handler]
+_SHOWN: Final = 5  # issues a repr shows before it says how many more there are
 
 
-@attrs.frozen(kw_only=True)
-class Context:
-    """The store and ports a workflow runs with.
+@attrs.frozen(eq=False)
+class _Work:
+    """What a plan found and did in its overlay: everything `apply` needs to write it."""
 
-    The defaults suit a notebook: the system clock, random UUIDs, an
-    in-memory `Outbox` that keeps every notification, tokens from the
-    operating system's random source, DNS through dnspython and argon2id
-    password hashing. `handlers` maps each
-    command type to its handler; an embedding application may pass a copy of
-    `provisioning.services.HANDLERS` extended with commands of its own, which
-    then take the same plan/apply road.
-
-    Examples:
-        >>> ctx = Context.in_memory()
-        >>> type(ctx.notifier).__name__
-        'Outbox'
-    """
-
-    store: Store
-    clock: Clock = attrs.field(factory=SystemClock)
-    ids: IdSource = attrs.field(factory=UuidIds)
-    notifier: Notifier = attrs.field(factory=Outbox)
-    tokens: TokenSource = attrs.field(factory=SystemTokens)
-    dns: DnsResolver = attrs.field(factory=SystemDns)
-    hasher: PasswordHasher = attrs.field(factory=Argon2Hasher)
-    handlers: Mapping[type, Handler] = HANDLERS
-
-    @classmethod
-    def in_memory(cls, **ports: Unpack[Ports]) -> Context:
-        """A context over a new, empty `MemoryStore`; `ports` replace the defaults."""
-        return cls(store=MemoryStore(), **ports)
-
-    @classmethod
-    def open(cls, path: str | Path, **ports: Unpack[Ports]) -> Context:
-        """A context over the SQLite database at `path`, created if missing."""
-        return cls(store=SqliteStore(path), **ports)
+    changes: tuple[TableChanges, ...]
+    results: tuple[Any, ...]
+    events: tuple[AuditEvent, ...]
+    messages: tuple[Message, ...]
+    raised: dict[int, ProvisioningError]
+    effects: Effects
+    change_count: int
+    planned_at: datetime
 
 
-@attrs.frozen
+@attrs.frozen(eq=False, repr=False)
 class Plan:
     """The result of the validation phase: the commands and every issue found.
 
     A plan with no blocking issue (`ok`) can be applied; warnings never block.
+    It holds the changes it would make, which `apply` writes.
     """
 
     actor: Actor
-    commands: tuple[object, ...]
+    commands: tuple[Command[Any], ...]
     issues: tuple[Issue, ...]
+    _work: _Work = attrs.field(alias="work")
 
     @property
     def ok(self) -> bool:
@@ -129,13 +115,66 @@ class Plan:
         """The issues that are reported but do not block."""
         return tuple(issue for issue in self.issues if not issue.blocking)
 
+    @property
+    def planned_at(self) -> datetime:
+        """When the plan was made (the time its changes carry)."""
+        return self._work.planned_at
+
+    @property
+    def change_count(self) -> int:
+        """How many rows the plan would insert, replace or delete (audit events included)."""
+        return sum(len(table.rows) for table in self._work.changes)
+
     def raise_for_issues(self) -> None:
         """Raise `ValidationFailed` with every issue if any of them blocks."""
         if not self.ok:
             raise ValidationFailed(issues=self.issues)
 
+    def __repr__(self) -> str:
+        state = "ok" if self.ok else "blocked"
+        return (
+            f"<Plan {state}: {len(self.commands)} command(s), {self.change_count} change(s),"
+            f" {summarize_issues(self.issues, shown=_SHOWN)}>"
+        )
 
-@attrs.frozen
+    def _repr_html_(self) -> str:
+        state = "ready to apply" if self.ok else "blocked"
+        head = (
+            f"<p><b>Plan</b>, {state}: {len(self.commands)} command(s),"
+            f" {self.change_count} change(s), {len(self.errors)} error(s),"
+            f" {len(self.warnings)} warning(s)</p>"
+        )
+        return head + issues_table(self.issues)
+
+
+def issues_table(issues: Sequence[Issue], *, shown: int = 50) -> str:
+    """An HTML table of the first `shown` issues, for notebooks."""
+    if not issues:
+        return ""
+    rows = "".join(
+        "<tr>"
+        + "".join(
+            f"<td>{escape(str(value))}</td>"
+            for value in (
+                issue.severity,
+                issue.code,
+                "" if issue.command is None else issue.command,
+                issue.location or issue.field or "",
+                issue.message,
+            )
+        )
+        + "</tr>"
+        for issue in issues[:shown]
+    )
+    more = len(issues) - shown
+    tail = f"<p>… and {more:,} more</p>" if more > 0 else ""
+    return (
+        "<table><thead><tr><th>severity</th><th>code</th><th>command</th><th>where</th>"
+        f"<th>message</th></tr></thead><tbody>{rows}</tbody></table>{tail}"
+    )
+
+
+@attrs.frozen(repr=False)
 class Outcome:
     """What an applied plan did: one result per command, the audit events, the messages."""
 
@@ -143,6 +182,29 @@ class Outcome:
     events: tuple[AuditEvent, ...]
     messages: tuple[Message, ...]
     warnings: tuple[Issue, ...]
+    revalidated: bool = False
+
+    def __repr__(self) -> str:
+        actions = Counter(event.action for event in self.events)
+        top = ", ".join(f"{action} {count}" for action, count in actions.most_common(_SHOWN))
+        return (
+            f"<Outcome: {len(self.results)} result(s), {len(self.events)} change(s)"
+            f"{f' ({top})' if top else ''}, {len(self.messages)} message(s),"
+            f" {len(self.warnings)} warning(s)>"
+        )
+
+    def _repr_html_(self) -> str:
+        actions = Counter(event.action for event in self.events)
+        rows = "".join(
+            f"<tr><td>{escape(action)}</td><td>{count:,}</td></tr>"
+            for action, count in actions.most_common()
+        )
+        return (
+            f"<p><b>Outcome</b>: {len(self.results):,} result(s), {len(self.messages):,}"
+            f" message(s), {len(self.warnings):,} warning(s)</p>"
+            f"<table><thead><tr><th>change</th><th>count</th></tr></thead><tbody>{rows}</tbody>"
+            f"</table>{issues_table(self.warnings)}"
+        )
 
 
 class NotificationFailed(ProvisioningError):
@@ -175,121 +237,238 @@ class _Batch:
     def ok(self) -> bool:
         return not any(issue.blocking for issue in self.issues)
 
-
-def _fail(batch: _Batch, index: int, error: Conflict | NotFound) -> None:
-    batch.issues.append(Issue(code=error.code, message=str(error), command=index))
-    batch.raised[index] = error
-    batch.results.append(None)
-
-
-def _process(handlers: Mapping[type, Handler], tx: Tx, commands: Sequence[object]) -> _Batch:
-    """Validate and run each command in turn, each run inside its own savepoint."""
-    batch = _Batch()
-    for index, command in enumerate(commands):
-        tx.command = index
-        handler = handlers.get(type(command))
-        if handler is None:
-            batch.issues.append(
-                Issue(
-                    code="command.unknown",
-                    message=f"{type(command).__name__} is not a command",
-                    command=index,
-                )
-            )
-            batch.results.append(None)
-            continue
-        try:
-            step = handler(tx, command)
-        except NotFound as missing:
-            _fail(batch, index, missing)
-            continue
-        except InvalidValue as invalid:
-            batch.issues.append(invalid.issue().at(index))
-            batch.results.append(None)
-            continue
-        batch.issues.extend(issue.at(index) for issue in step.issues)
-        if step.run is None:
-            batch.results.append(None)
-            continue
-        try:
-            with tx.uow.savepoint():
-                batch.results.append(step.run())
-        except Conflict as conflict:
-            _fail(batch, index, conflict)
-    return batch
+    def fail(self, index: int, error: ProvisioningError, issue: Issue) -> None:
+        self.issues.append(issue.at(index))
+        self.raised[index] = error
+        self.results.append(None)
 
 
-def _execute(
-    ctx: Context, actor: Actor, commands: Sequence[object], *, commit: bool
+def _denied(denied: PermissionDenied) -> Issue:
+    return Issue(code=denied.code, message=str(denied).partition(": ")[2], field=None)
+
+
+def _validate(
+    ctx: Environment,
+    actor: Actor,
+    commands: Sequence[Command[Any]],
+    base: UnitOfWork,
+    *,
+    now: datetime,
+    effects: Effects,
+    defer_hashing: bool,
+    progress: Progress | None,
 ) -> tuple[_Batch, Tx]:
-    with ctx.store.unit_of_work() as uow:
-        tx = Tx(
-            uow=uow,
-            actor=actor,
-            ids=ctx.ids,
-            now=ctx.clock.now(),
-            tokens=ctx.tokens,
-            dns=ctx.dns,
-            hasher=ctx.hasher,
-        )
-        batch = _process(ctx.handlers, tx, commands)
-        if commit and batch.ok:
-            uow.commit()
+    """Check every command against `base` and the batch's own earlier commands."""
+    if not isinstance(base, Repositories):
+        raise TypeError("a store's units of work derive from provisioning's Repositories")
+    overlay = Overlay(base)
+    tx = Tx(
+        uow=overlay,
+        actor=actor,
+        ids=ctx.ids,
+        now=now,
+        tokens=ctx.tokens,
+        dns=ctx.dns,
+        hasher=ctx.hasher,
+        effects=effects,
+        defer_hashing=defer_hashing,
+    )
+    _prefetch(ctx, overlay, commands)
+    batch = _Batch()
+    total = len(commands)
+    for index, command in enumerate(commands):
+        tx.at(index)
+        _check(ctx, tx, batch, index, command)
+        if progress is not None:
+            progress(index + 1, total)
     return batch, tx
 
 
-def plan(ctx: Context, actor: Actor, commands: Iterable[object]) -> Plan:
+def _prefetch(ctx: Environment, overlay: Overlay, commands: Sequence[Command[Any]]) -> None:
+    """Let each command type read what a batch of its commands needs, in one go."""
+    by_type: dict[type, list[Any]] = {}
+    for command in commands:
+        if type(command) in ctx.prefetch:
+            by_type.setdefault(type(command), []).append(command)
+    for kind, group in by_type.items():
+        ctx.prefetch[kind](overlay, group)
+
+
+def _check(ctx: Environment, tx: Tx, batch: _Batch, index: int, command: object) -> None:
+    handler = ctx.handlers.get(type(command))
+    if handler is None:
+        name = type(command).__name__
+        batch.issues.append(
+            Issue(code="command.unknown", message=f"{name} is not a command", command=index)
+        )
+        batch.results.append(None)
+        return
+    typed = command_issues(command)
+    if typed:
+        batch.issues.extend(issue.at(index) for issue in typed)
+        batch.results.append(None)
+        return
+    try:
+        step: Step[Any] = handler(tx, command)
+    except PermissionDenied as denied:
+        batch.fail(index, denied, _denied(denied))
+        return
+    except NotFound as missing:
+        batch.fail(index, missing, Issue(code=missing.code, message=str(missing)))
+        return
+    except InvalidValue as invalid:
+        batch.fail(index, invalid, invalid.issue())
+        return
+    batch.issues.extend(issue.at(index) for issue in step.issues)
+    if step.run is None:
+        batch.results.append(None)
+        return
+    events, messages = len(tx.events), len(tx.messages)
+    try:
+        with tx.uow.savepoint():
+            batch.results.append(step.run())
+    except (Conflict, NotFound) as clash:
+        del tx.events[events:], tx.messages[messages:]
+        batch.fail(index, clash, Issue(code=clash.code, message=str(clash)))
+
+
+def plan(
+    ctx: Environment,
+    actor: Actor,
+    commands: Iterable[Command[Any]],
+    *,
+    progress: Progress | None = None,
+) -> Plan:
     """Validate `commands` as `actor` against the store and each other; write nothing.
 
-    Raises `PermissionDenied` if the actor may not issue one of the commands;
-    every other problem is an issue in the returned plan.
+    The store is read in one read transaction, which waits for no writer and
+    holds none up. Every problem is an issue in the returned plan, a command
+    the actor may not issue included (`permission.denied`). `progress` is
+    called with (done, total) as the commands are checked.
     """
     commands = tuple(commands)
-    batch, _ = _execute(ctx, actor, commands, commit=False)
-    return Plan(actor=actor, commands=commands, issues=tuple(batch.issues))
-
-
-def apply(ctx: Context, plan: Plan) -> Outcome:
-    """Execute a plan with no blocking issues: all of it in one unit of work, or nothing.
-
-    The commands are validated again inside the unit of work; if the store
-    changed since planning and a command no longer holds, `ValidationFailed`
-    is raised and nothing is written.
-    """
-    plan.raise_for_issues()
-    return _apply(ctx, plan.actor, plan.commands, single=False)
-
-
-def run(ctx: Context, actor: Actor, command: object) -> Any:  # noqa: ANN401 - the result's type is the command's
-    """Validate and apply one command, returning what it produced (the new entity ...).
-
-    Raises `ValidationFailed` with every issue; but when the one problem is
-    that the target is missing or the store refused the change (a stale
-    version, a value taken meanwhile), it raises that `NotFound` or `Conflict`.
-    """
-    return _apply(ctx, actor, (command,), single=True).results[0]
-
-
-def _apply(ctx: Context, actor: Actor, commands: Sequence[object], *, single: bool) -> Outcome:
-    batch, tx = _execute(ctx, actor, commands, commit=True)
-    if not batch.ok:
-        blocking = [issue for issue in batch.issues if issue.blocking]
-        raised = batch.raised.get(0)
-        if single and raised is not None and len(blocking) == 1:
-            raise raised
-        raise ValidationFailed(issues=batch.issues)
-    outcome = Outcome(
+    effects = Effects()
+    now = ctx.clock.now()
+    try:
+        with ctx.store.snapshot() as snapshot:
+            change_count = snapshot.change_count()
+            batch, tx = _validate(
+                ctx,
+                actor,
+                commands,
+                snapshot,
+                now=now,
+                effects=effects,
+                defer_hashing=True,
+                progress=progress,
+            )
+    except ProvisioningError:
+        raise
+    except Exception as exc:
+        raise InternalError(where="plan", cause=exc) from exc
+    work = _Work(
+        changes=tx.uow.changes() if batch.ok else (),
         results=tuple(batch.results),
         events=tuple(tx.events),
         messages=tuple(tx.messages),
-        warnings=tuple(issue for issue in batch.issues if not issue.blocking),
+        raised=batch.raised,
+        effects=effects,
+        change_count=change_count,
+        planned_at=now,
+    )
+    return Plan(actor=actor, commands=commands, issues=tuple(batch.issues), work=work)
+
+
+def apply(ctx: Environment, plan: Plan, *, progress: Progress | None = None) -> Outcome:
+    """Execute a plan with no blocking issues: all of it in one write transaction, or nothing.
+
+    Password hashes are computed first, in parallel and outside the
+    transaction. If the store changed since planning (or the plan is older
+    than `ctx.fresh_for`), the commands are validated again inside the
+    transaction; if one no longer holds, `ValidationFailed` is raised and
+    nothing is written. `progress` is called with (done, total) as rows are
+    written (and as commands are checked again, if they are).
+    """
+    plan.raise_for_issues()
+    return _apply(ctx, plan, single=False, progress=progress)
+
+
+def run(ctx: Environment, actor: Actor, command: Command[_R]) -> _R:
+    """Validate and apply one command, returning what it produced (the new entity ...).
+
+    Raises `ValidationFailed` with every issue; but when the one problem is
+    that the actor may not issue it, the target is missing or the store
+    refused the change (a stale version, a value taken meanwhile), it raises
+    that `PermissionDenied`, `NotFound` or `Conflict`.
+    """
+    planned = plan(ctx, actor, (command,))
+    if not planned.ok:
+        _refuse(planned.issues, planned._work.raised, single=True)  # noqa: SLF001 - one module
+    result: _R = _apply(ctx, planned, single=True, progress=None).results[0]
+    return result
+
+
+def _refuse(issues: Sequence[Issue], raised: dict[int, ProvisioningError], *, single: bool) -> None:
+    blocking = [issue for issue in issues if issue.blocking]
+    error = raised.get(0)
+    if single and error is not None and len(blocking) == 1:
+        raise error
+    raise ValidationFailed(issues=issues)
+
+
+def _apply(ctx: Environment, plan: Plan, *, single: bool, progress: Progress | None) -> Outcome:
+    work = plan._work  # noqa: SLF001 - one module
+    work.effects.prepare(ctx.hasher)
+    now = ctx.clock.now()
+    fresh = now - work.planned_at <= ctx.fresh_for
+    try:
+        with ctx.store.unit_of_work() as uow:
+            revalidated = not fresh or uow.change_count() != work.change_count
+            if not revalidated:
+                try:
+                    with uow.savepoint():
+                        _write(uow, work.effects, work.changes, progress)
+                except Conflict:
+                    revalidated = True  # taken meanwhile by a writer that has not counted yet
+            if revalidated:
+                batch, tx = _validate(
+                    ctx,
+                    plan.actor,
+                    plan.commands,
+                    uow,
+                    now=now if not fresh else work.planned_at,
+                    effects=work.effects,
+                    defer_hashing=False,
+                    progress=progress,
+                )
+                if not batch.ok:
+                    _refuse(batch.issues, batch.raised, single=single)
+                _write(uow, work.effects, tx.uow.changes(), progress)
+                results = tuple(batch.results)
+                events, messages = tuple(tx.events), tuple(tx.messages)
+                warnings = [issue for issue in batch.issues if not issue.blocking]
+            else:
+                results, events, messages = work.results, work.events, work.messages
+                warnings = list(plan.warnings)
+            uow.commit()
+    except ProvisioningError:
+        raise
+    except Exception as exc:
+        raise InternalError(where="apply", cause=exc) from exc
+    outcome = Outcome(
+        results=tuple(work.effects.resolve(result) for result in results),
+        events=tuple(events),
+        messages=tuple(messages),
+        warnings=tuple(warnings),
+        revalidated=revalidated,
     )
     logger.info(
-        "applied %d command(s) as %s: %d change(s), %d message(s)",
-        len(commands),
-        actor,
+        "applied %d command(s) as %s: %d change(s), %d message(s)%s",
+        len(plan.commands),
+        plan.actor,
         len(outcome.events),
         len(outcome.messages),
+        " (validated again)" if revalidated else "",
     )
     if outcome.messages:
         try:
@@ -297,3 +476,23 @@ def _apply(ctx: Context, actor: Actor, commands: Sequence[object], *, single: bo
         except Exception as exc:
             raise NotificationFailed(outcome=outcome, reason=type(exc).__name__) from exc
     return outcome
+
+
+def _write(
+    uow: UnitOfWork,
+    effects: Effects,
+    changes: Sequence[TableChanges],
+    progress: Progress | None,
+) -> None:
+    """Write the batch's rows, placeholders replaced by the prepared hashes."""
+    if effects.resolved:
+        changes = [
+            attrs.evolve(
+                table, rows=tuple(Change(row.old, effects.resolve(row.new)) for row in table.rows)
+            )
+            for table in changes
+        ]
+    uow.write(changes)
+    if progress is not None:
+        total = sum(len(table.rows) for table in changes)
+        progress(total, total)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from provisioning.exceptions import UsageError
 
-__all__ = ["Gate", "closed_unit_of_work"]
+__all__ = ["Gate", "closed_unit_of_work", "read_only_unit_of_work"]
 
 
 class Gate:
@@ -36,6 +38,19 @@ class Gate:
         self._owner = None
         self._lock.release()
 
+    def held(self) -> bool:
+        """Whether this thread holds the gate."""
+        return self._owner == threading.get_ident()
+
+    @contextmanager
+    def shared(self) -> Iterator[None]:
+        """Hold the gate for one read, unless this thread holds it already."""
+        if self._owner == threading.get_ident():
+            yield
+            return
+        with self._lock:
+            yield
+
     def __enter__(self) -> None:
         self.acquire()
 
@@ -48,4 +63,12 @@ def closed_unit_of_work() -> UsageError:
     return UsageError(
         code="store.closed_unit_of_work",
         reason="use the unit of work inside its `with` block",
+    )
+
+
+def read_only_unit_of_work() -> UsageError:
+    """The error for a write through a snapshot."""
+    return UsageError(
+        code="store.read_only",
+        reason="a snapshot is for reading: write in a unit of work",
     )

@@ -34,12 +34,14 @@ from provisioning.model import (
 __all__ = [
     "TABLES",
     "Backend",
+    "Change",
     "Column",
     "Identified",
     "Key",
     "Repositories",
     "Select",
     "Table",
+    "TableChanges",
     "Versioned",
 ]
 
@@ -171,6 +173,18 @@ class Backend(Protocol[_T]):
         ...
 
     def size(self) -> int: ...
+
+    def insert_many(self, entities: Sequence[_T], /) -> None:
+        """`insert` each entity, in sets where the store can."""
+        ...
+
+    def replace_many(self, pairs: Sequence[tuple[_T, _T]], /) -> None:
+        """`replace` each (old, new) pair, in sets where the store can."""
+        ...
+
+    def delete_many(self, entities: Sequence[_T], /) -> None:
+        """`delete` each entity, in sets where the store can."""
+        ...
 
 
 def _fold(text: str) -> str:
@@ -633,6 +647,25 @@ class AuditRepo:
         return self._rows.size()
 
 
+@attrs.frozen
+class Change(Generic[_T]):
+    """One row of a batch's changes: as the store had it (`old`) and as it is to be (`new`).
+
+    `old` None is an insert, `new` None a delete, both set a replacement.
+    """
+
+    old: _T | None
+    new: _T | None
+
+
+@attrs.frozen
+class TableChanges:
+    """The changes a batch makes to one table, in the order the rows were first touched."""
+
+    table: Table[Any]
+    rows: tuple[Change[Any], ...]
+
+
 class Repositories:
     """The repositories of one unit of work, each over a backend the store supplies.
 
@@ -650,7 +683,44 @@ class Repositories:
     invitations: InvitationRepo
     audit: AuditRepo
 
+    _backends: dict[str, Backend[Any]]
+
+    def change_count(self) -> int:
+        """How many units of work have committed changes to the store so far."""
+        raise NotImplementedError
+
+    def backend(self, table: Table[Any]) -> Backend[Any]:
+        """The backend this unit of work keeps `table` in."""
+        return self._backends[table.name]
+
+    def write(self, changes: Iterable[TableChanges]) -> None:
+        """Write a planned batch's changes in sets.
+
+        Every delete comes first, children before parents; then replacements
+        and inserts, parents before children.
+
+        Each `old` must be the row as this unit of work sees it (the batch was
+        planned against it, or against a snapshot that has not changed since).
+        A unique value taken meanwhile is refused with `Conflict` and its code;
+        the caller rolls the unit of work back.
+        """
+        changes = [c for c in changes if c.rows]
+        for table_changes in reversed(changes):
+            gone = [c.old for c in table_changes.rows if c.new is None]
+            if gone:
+                self.backend(table_changes.table).delete_many(gone)
+        for table_changes in changes:
+            rows = self.backend(table_changes.table)
+            pairs = [(c.old, c.new) for c in table_changes.rows if c.old and c.new]
+            if pairs:
+                rows.replace_many(pairs)
+            added = [c.new for c in table_changes.rows if c.old is None]
+            if added:
+                rows.insert_many(added)
+
     def _attach(self, backend: Callable[[Table[Any]], Backend[Any]]) -> None:
+        self._backends = {table.name: backend(table) for table in TABLES.all()}
+        backend = self.backend
         self.accounts = AccountRepo(backend(TABLES.accounts))
         self.domains = DomainRepo(backend(TABLES.domains))
         self.classes_of_service = ClassOfServiceRepo(backend(TABLES.classes_of_service))

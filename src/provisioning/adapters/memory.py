@@ -9,7 +9,9 @@ A unit of work holds the store's lock from `__enter__` to `__exit__`, so units
 of work of different threads run one after the other (serialisable). Writes go
 straight to the tables and are journalled; rollback replays the journal
 backwards, so a failed or uncommitted unit of work leaves the store exactly as
-it found it.
+it found it. A `snapshot()` is for reading only: it takes the lock for each
+read, never for its whole length, so a long plan does not hold writers up; it
+sees what was committed before each read.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from typing import Any, Generic, Self, TypeVar
 
 import attrs
 
-from provisioning.adapters._gate import Gate, closed_unit_of_work
+from provisioning.adapters._gate import Gate, closed_unit_of_work, read_only_unit_of_work
 from provisioning.adapters._tables import (
     TABLES,
     Identified,
@@ -115,13 +117,13 @@ class _Journalled(Generic[_E]):
     _uow: MemoryUnitOfWork
 
     def fetch(self, entity_id: str, /) -> _E | None:
-        self._uow.ensure_open()
-        return self._rows.rows.get(entity_id)
+        with self._uow.reading():
+            return self._rows.rows.get(entity_id)
 
     def fetch_many(self, entity_ids: Sequence[str], /) -> dict[str, _E]:
-        self._uow.ensure_open()
-        rows = self._rows.rows
-        return {i: rows[i] for i in entity_ids if i in rows}
+        with self._uow.reading():
+            rows = self._rows.rows
+            return {i: rows[i] for i in entity_ids if i in rows}
 
     def insert(self, entity: _E, /) -> None:
         self._write(entity.id, entity)
@@ -131,25 +133,40 @@ class _Journalled(Generic[_E]):
         self._write(new.id, new)
 
     def delete(self, entity: _E, /) -> None:
-        self._uow.ensure_open()
+        self._uow.ensure_writable()
         entity_id = entity.id
         self._uow.journal.append((self._rows, entity_id, self._rows.put(entity_id, None)))
 
+    def insert_many(self, entities: Sequence[_E], /) -> None:
+        for entity in entities:
+            self.insert(entity)
+
+    def replace_many(self, pairs: Sequence[tuple[_E, _E]], /) -> None:
+        for old, new in pairs:
+            self.replace(old, new)
+
+    def delete_many(self, entities: Sequence[_E], /) -> None:
+        for entity in entities:
+            self.delete(entity)
+
     def lookup(self, namespace: str, values: Sequence[str], /) -> dict[str, list[str]]:
-        self._uow.ensure_open()
-        index = self._rows.keys.get(namespace, {})
-        return {value: list(index[value]) for value in values if index.get(value)}
+        with self._uow.reading():
+            index = self._rows.keys.get(namespace, {})
+            return {value: list(index[value]) for value in values if index.get(value)}
 
     def ids(self) -> list[str]:
-        self._uow.ensure_open()
-        return list(self._rows.rows)
+        with self._uow.reading():
+            return list(self._rows.rows)
 
     def size(self) -> int:
-        self._uow.ensure_open()
-        return len(self._rows.rows)
+        with self._uow.reading():
+            return len(self._rows.rows)
 
     def select(self, query: Select, /) -> tuple[list[str], int]:
-        self._uow.ensure_open()
+        with self._uow.reading():
+            return self._select(query)
+
+    def _select(self, query: Select) -> tuple[list[str], int]:
         columns = self._rows.columns
         candidates: Iterable[str] = self._rows.rows
         tests = list(query.equals)
@@ -176,7 +193,7 @@ class _Journalled(Generic[_E]):
         return [entity_id for _, entity_id in page], len(matched)
 
     def _write(self, entity_id: str, entity: _E) -> None:
-        self._uow.ensure_open()
+        self._uow.ensure_writable()
         conflict = self._rows.taken(entity, entity_id)
         if conflict is not None:
             raise conflict
@@ -198,10 +215,15 @@ class MemoryStore:
         init=False, factory=lambda: {t.name: _Rows(t) for t in TABLES.all()}
     )
     _gate: Gate = attrs.field(init=False, factory=Gate)
+    _changes: int = attrs.field(init=False, default=0)
 
     def unit_of_work(self) -> MemoryUnitOfWork:
         """A new unit of work over this store."""
         return MemoryUnitOfWork(self)
+
+    def snapshot(self) -> MemoryUnitOfWork:
+        """A unit of work for reading only; it holds the store's lock only while it reads."""
+        return MemoryUnitOfWork(self, read_only=True)
 
 
 _Undo = tuple[_Rows[Any], str, Any]
@@ -210,9 +232,11 @@ _Undo = tuple[_Rows[Any], str, Any]
 class MemoryUnitOfWork(Repositories):
     """A unit of work over a `MemoryStore`; see the module docstring for its semantics."""
 
-    def __init__(self, store: MemoryStore) -> None:
+    def __init__(self, store: MemoryStore, *, read_only: bool = False) -> None:
         self._store = store
         self._open = False
+        self._read_only = read_only
+        self._committed = 0
         self.journal: list[_Undo] = []
         tables = store._tables  # noqa: SLF001 - the store and its unit of work are one adapter
         self._attach(lambda table: _Journalled(table, tables[table.name], self))
@@ -222,8 +246,30 @@ class MemoryUnitOfWork(Repositories):
         if not self._open:
             raise closed_unit_of_work()
 
+    def ensure_writable(self) -> None:
+        """Refuse writes outside the `with` block and in a snapshot."""
+        self.ensure_open()
+        if self._read_only:
+            raise read_only_unit_of_work()
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """Hold the store's lock for one read (a snapshot) or check it is held (otherwise)."""
+        self.ensure_open()
+        if self._read_only:
+            with self._store._gate.shared():  # noqa: SLF001
+                yield
+        else:
+            yield
+
+    def change_count(self) -> int:
+        """How many units of work have committed changes to the store so far."""
+        with self.reading():
+            return self._store._changes  # noqa: SLF001
+
     def __enter__(self) -> Self:
-        self._store._gate.acquire()  # noqa: SLF001
+        if not self._read_only:
+            self._store._gate.acquire()  # noqa: SLF001
         self._open = True
         return self
 
@@ -233,6 +279,9 @@ class MemoryUnitOfWork(Repositories):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        if self._read_only:
+            self._open = False
+            return
         try:
             self.rollback()
         finally:
@@ -242,6 +291,8 @@ class MemoryUnitOfWork(Repositories):
     def commit(self) -> None:
         """Keep every change made so far."""
         self.ensure_open()
+        if self.journal:
+            self._store._changes += 1  # noqa: SLF001
         self.journal.clear()
 
     def rollback(self) -> None:

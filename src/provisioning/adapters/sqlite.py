@@ -8,8 +8,12 @@ name, and `index_keys` for the non-unique look-ups (users of a domain ...).
 
 A unit of work is one `BEGIN IMMEDIATE` transaction: it takes the database's
 write lock up front, so two units of work, in two threads or two processes,
-never interleave their reads and writes. Files are opened in WAL mode so
-readers in other processes are not blocked by a writer.
+never interleave their reads and writes. A `snapshot()` is a deferred read
+transaction: files are opened in WAL mode, so it reads one consistent state
+of the database without waiting for a writer or holding one up. Each unit of
+work has a connection of its own from a small pool; SQLite's own locking is
+the only lock between them. A `meta` row counts the committed write
+transactions, so a plan can tell whether the store changed since it read it.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import itertools
 import json
 import sqlite3
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,7 +31,7 @@ from typing import Any, Final, Generic, Self, TypeVar
 import attrs
 
 from provisioning._converter import storage
-from provisioning.adapters._gate import Gate, closed_unit_of_work
+from provisioning.adapters._gate import Gate, closed_unit_of_work, read_only_unit_of_work
 from provisioning.adapters._tables import (
     TABLES,
     Identified,
@@ -34,27 +39,14 @@ from provisioning.adapters._tables import (
     Select,
     Table,
 )
-from provisioning.exceptions import Conflict, ProvisioningError
+from provisioning.exceptions import Conflict, StoreError, UsageError
 
 __all__ = ["SqliteStore", "SqliteUnitOfWork", "StoreError"]
 
 _E = TypeVar("_E", bound=Identified)
 
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 _BATCH: Final = 500  # values per `IN (...)` look-up, well under SQLite's variable limit
-
-
-class StoreError(ProvisioningError):
-    """The database could not be used: locked for too long, unreadable, or of a newer schema.
-
-    `code` is `store.unavailable`, `store.corrupt` or `store.schema_newer`.
-    """
-
-    def __init__(self, *, code: str, path: str, reason: str) -> None:
-        super().__init__(f"{code}: {path}: {reason}", code=code, path=path, reason=reason)
-        self.code = code
-        self.path = path
-        self.reason = reason
 
 
 def _schema() -> str:
@@ -86,7 +78,9 @@ CREATE TABLE IF NOT EXISTS index_keys (
 );
 CREATE INDEX IF NOT EXISTS index_keys_lookup ON index_keys (namespace, value);
 CREATE INDEX IF NOT EXISTS index_keys_owner ON index_keys (owner, namespace);
-"""
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+INSERT OR IGNORE INTO meta (key, value) VALUES ('changes', 0);
+"""  # noqa: S608 - table names are ours
 
 
 def _chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:
@@ -103,6 +97,9 @@ class _SqlRows(Generic[_E]):
 
     def _sql(self) -> sqlite3.Connection:
         return self._uow.connection()
+
+    def _writer(self) -> sqlite3.Connection:
+        return self._uow.connection(write=True)
 
     def _load(self, data: str) -> _E:
         entity: _E = storage.structure(json.loads(data), self.table.entity)
@@ -132,7 +129,7 @@ class _SqlRows(Generic[_E]):
         self._check_unique(entity, entity_id, previous=None)
         names = "".join(f", {c.name}" for c in self.table.columns)
         marks = ", ?" * len(self.table.columns)
-        self._sql().execute(
+        self._writer().execute(
             f"INSERT INTO {self.table.name} (id, data{names}) VALUES (?, ?{marks})",  # noqa: S608
             (entity_id, self._dump(entity), *self._columns(entity)),
         )
@@ -142,7 +139,7 @@ class _SqlRows(Generic[_E]):
         entity_id: str = new.id
         self._check_unique(new, entity_id, previous=old)
         sets = "".join(f", {c.name} = ?" for c in self.table.columns)
-        self._sql().execute(
+        self._writer().execute(
             f"UPDATE {self.table.name} SET data = ?{sets} WHERE id = ?",  # noqa: S608
             (self._dump(new), *self._columns(new), entity_id),
         )
@@ -150,8 +147,44 @@ class _SqlRows(Generic[_E]):
 
     def delete(self, entity: _E, /) -> None:
         entity_id: str = entity.id
-        self._sql().execute(f"DELETE FROM {self.table.name} WHERE id = ?", (entity_id,))  # noqa: S608
+        self._writer().execute(f"DELETE FROM {self.table.name} WHERE id = ?", (entity_id,))  # noqa: S608
         self._write_keys(entity_id, previous=entity, entity=None)
+
+    def insert_many(self, entities: Sequence[_E], /) -> None:
+        if not entities:
+            return
+        sql = self._writer()
+        for key in self.table.keys:
+            if key.code is None:
+                continue
+            values = {value: entity.id for entity in entities for value in key.values(entity)}
+            for value, owners in sorted(self.lookup(key.namespace, list(values)).items()):
+                if any(owner != values[value] for owner in owners):
+                    raise Conflict(code=key.code, entity=self.table.label, key=value)
+        names = "".join(f", {c.name}" for c in self.table.columns)
+        marks = ", ?" * len(self.table.columns)
+        sql.executemany(
+            f"INSERT INTO {self.table.name} (id, data{names}) VALUES (?, ?{marks})",  # noqa: S608
+            [(e.id, self._dump(e), *self._columns(e)) for e in entities],
+        )
+        for key in self.table.keys:
+            side = "unique_keys" if key.unique else "index_keys"
+            sql.executemany(
+                f"INSERT INTO {side} (namespace, value, owner) VALUES (?, ?, ?)",  # noqa: S608
+                [
+                    (key.namespace, value, e.id)
+                    for e in entities
+                    for value in dict.fromkeys(key.values(e))
+                ],
+            )
+
+    def replace_many(self, pairs: Sequence[tuple[_E, _E]], /) -> None:
+        for old, new in pairs:
+            self.replace(old, new)
+
+    def delete_many(self, entities: Sequence[_E], /) -> None:
+        for entity in entities:
+            self.delete(entity)
 
     def lookup(self, namespace: str, values: Sequence[str], /) -> dict[str, list[str]]:
         key = self.table.key(namespace)
@@ -241,7 +274,7 @@ class _SqlRows(Generic[_E]):
                     raise Conflict(code=key.code, entity=self.table.label, key=value)
 
     def _write_keys(self, entity_id: str, *, previous: _E | None, entity: _E | None) -> None:
-        sql = self._sql()
+        sql = self._writer()
         for key in self.table.keys:
             side = "unique_keys" if key.unique else "index_keys"
             old = set() if previous is None else set(key.values(previous))
@@ -263,9 +296,11 @@ class _SqlRows(Generic[_E]):
 class SqliteStore:
     """A store in one SQLite file (or `":memory:"`), created with its schema on open.
 
-    One connection serves the store; units of work of different threads take
-    turns on it, and other processes opening the same file wait for the write
-    lock (up to `timeout` seconds, then `StoreError` `store.unavailable`).
+    Units of work take a connection each from a pool, so a thread may read a
+    snapshot while another writes; other processes opening the same file wait
+    for the write lock (up to `timeout` seconds, then `StoreError`
+    `store.unavailable`). An in-memory database lives in one connection, so
+    its units of work take turns.
 
     Examples:
         >>> store = SqliteStore(":memory:")
@@ -277,18 +312,31 @@ class SqliteStore:
 
     def __init__(self, path: str | Path, *, timeout: float = 30.0) -> None:
         self.path = str(path)
+        self._timeout = timeout
+        self._shared = self.path == ":memory:"
         self._gate = Gate()
+        self._pool_lock = threading.Lock()
+        self._idle: list[sqlite3.Connection] = []
+        self._open: set[sqlite3.Connection] = set()
+        self._writing = threading.local()
+        self._closed = False
         try:
-            self._connection = sqlite3.connect(
-                self.path, timeout=timeout, isolation_level=None, check_same_thread=False
-            )
-            self._prepare()
+            connection = self._connect()
+            self._prepare(connection)
         except sqlite3.DatabaseError as exc:
+            self.close()
             raise _store_error(self.path, exc) from None
+        self._idle.append(connection)
 
-    def _prepare(self) -> None:
-        sql = self._connection
-        if self.path != ":memory:":
+    def _connect(self) -> sqlite3.Connection:
+        connection = sqlite3.connect(
+            self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
+        )
+        self._open.add(connection)
+        return connection
+
+    def _prepare(self, sql: sqlite3.Connection) -> None:
+        if not self._shared:
             sql.execute("PRAGMA journal_mode = WAL")
         sql.execute("BEGIN IMMEDIATE")
         try:
@@ -303,13 +351,21 @@ class SqliteStore:
             raise
 
     def unit_of_work(self) -> SqliteUnitOfWork:
-        """A new unit of work: one transaction."""
+        """A new unit of work: one write transaction."""
         return SqliteUnitOfWork(self)
 
+    def snapshot(self) -> SqliteUnitOfWork:
+        """A unit of work for reading only: one read transaction that waits for no writer."""
+        return SqliteUnitOfWork(self, read_only=True)
+
     def close(self) -> None:
-        """Close the database connection; the store is unusable afterwards."""
-        with self._gate:
-            self._connection.close()
+        """Close every connection; the store is unusable afterwards."""
+        with self._pool_lock:
+            self._closed = True
+            for connection in self._open:
+                connection.close()
+            self._open.clear()
+            self._idle.clear()
 
     def __enter__(self) -> Self:
         return self
@@ -317,17 +373,42 @@ class SqliteStore:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def _begin(self) -> sqlite3.Connection:
-        self._gate.acquire()
-        try:
-            self._connection.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            self._end()
-            raise _store_error(self.path, exc) from None
-        return self._connection
+    def _acquire(self, *, write: bool) -> sqlite3.Connection:
+        nested = getattr(self._writing, "active", False) or self._gate.held()
+        if (write or self._shared) and nested:
+            raise UsageError(
+                code="store.nested_unit_of_work",
+                reason="this thread already has a unit of work open on this store",
+            )
+        if self._shared:
+            self._gate.acquire()
+        with self._pool_lock:
+            if self._closed:
+                if self._shared:
+                    self._gate.release()
+                raise closed_unit_of_work()
+            if self._idle:
+                connection = self._idle.pop()
+            else:
+                try:
+                    connection = self._connect()
+                except sqlite3.Error as exc:
+                    raise _store_error(self.path, exc) from None
+        if write:
+            self._writing.active = True
+        return connection
 
-    def _end(self) -> None:
-        self._gate.release()
+    def _release(self, connection: sqlite3.Connection, *, write: bool, broken: bool) -> None:
+        if write:
+            self._writing.active = False
+        with self._pool_lock:
+            if broken or self._closed:
+                self._open.discard(connection)
+                connection.close()
+            else:
+                self._idle.append(connection)
+        if self._shared:
+            self._gate.release()
 
 
 def _check_schema_version(path: str, sql: sqlite3.Connection) -> None:
@@ -352,20 +433,49 @@ def _store_error(path: str, exc: sqlite3.Error) -> StoreError:
 class SqliteUnitOfWork(Repositories):
     """One transaction on a `SqliteStore`; rolled back on exit unless committed."""
 
-    def __init__(self, store: SqliteStore) -> None:
+    def __init__(self, store: SqliteStore, *, read_only: bool = False) -> None:
         self._store = store
+        self._read_only = read_only
         self._connection: sqlite3.Connection | None = None
+        self._dirty = False
         self._savepoints = itertools.count(1)
         self._attach(lambda table: _SqlRows(table, self))
 
-    def connection(self) -> sqlite3.Connection:
-        """The open transaction's connection; refuses use outside the `with` block."""
-        if self._connection is None:
+    def connection(self, *, write: bool = False) -> sqlite3.Connection:
+        """The open transaction's connection; refuses use outside the `with` block.
+
+        A transaction begins on first use (again after a commit); `write`
+        refuses a snapshot and marks the unit of work as having changes.
+        """
+        sql = self._connection
+        if sql is None:
             raise closed_unit_of_work()
-        return self._connection
+        if write:
+            if self._read_only:
+                raise read_only_unit_of_work()
+            self._dirty = True
+        if not sql.in_transaction:
+            try:
+                sql.execute("BEGIN" if self._read_only else "BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise _store_error(self._store.path, exc) from None
+        return sql
+
+    def change_count(self) -> int:
+        """How many write transactions have committed changes to the file so far."""
+        (count,) = (
+            self.connection().execute("SELECT value FROM meta WHERE key = 'changes'").fetchone()
+        )
+        return int(count)
 
     def __enter__(self) -> Self:
-        self._connection = self._store._begin()  # noqa: SLF001 - one adapter
+        self._connection = self._store._acquire(write=not self._read_only)  # noqa: SLF001
+        try:
+            self.connection()
+        except BaseException:
+            self._store._release(self._connection, write=not self._read_only, broken=True)  # noqa: SLF001
+            self._connection = None
+            raise
         return self
 
     def __exit__(
@@ -374,21 +484,28 @@ class SqliteUnitOfWork(Repositories):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        sql, self._connection = self._connection, None
+        if sql is None:
+            return
+        broken = False
         try:
-            if self._connection is not None and self._connection.in_transaction:
-                self._connection.execute("ROLLBACK")
+            if sql.in_transaction:
+                sql.execute("ROLLBACK")
+        except sqlite3.Error:
+            broken = True  # a connection that cannot roll back is not handed out again
         finally:
-            self._connection = None
-            self._store._end()  # noqa: SLF001
+            self._store._release(sql, write=not self._read_only, broken=broken)  # noqa: SLF001
 
     def commit(self) -> None:
         """Commit every change so far; the unit of work stays usable for more."""
         sql = self.connection()
         try:
+            if self._dirty:
+                sql.execute("UPDATE meta SET value = value + 1 WHERE key = 'changes'")
             sql.execute("COMMIT")
-            sql.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
             raise _store_error(self._store.path, exc) from None
+        self._dirty = False
 
     def rollback(self) -> None:
         """Discard every change since the last commit."""
@@ -396,9 +513,9 @@ class SqliteUnitOfWork(Repositories):
         try:
             if sql.in_transaction:
                 sql.execute("ROLLBACK")
-            sql.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
             raise _store_error(self._store.path, exc) from None
+        self._dirty = False
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:

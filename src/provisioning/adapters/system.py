@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import secrets
+import threading
+import time
 import uuid
 from datetime import UTC, datetime
 
@@ -11,7 +13,9 @@ import attrs
 from provisioning.exceptions import DnsUnavailable
 from provisioning.model import DomainName
 
-__all__ = ["SystemClock", "SystemDns", "SystemTokens", "UuidIds"]
+_COUNTER_MAX = 0xFFF  # the 12 bits of a version-7 UUID's sub-millisecond counter
+
+__all__ = ["SystemClock", "SystemDns", "SystemTokens", "TimeOrderedIds", "UuidIds"]
 
 
 @attrs.frozen
@@ -30,6 +34,42 @@ class UuidIds:
     def new_id(self) -> str:
         """A fresh random id."""
         return str(uuid.uuid4())
+
+
+@attrs.define
+class TimeOrderedIds:
+    """Version-7 UUIDs (RFC 9562): a millisecond timestamp, then randomness.
+
+    Ids made later sort later, so new rows land at the end of a database's
+    indexes instead of all over them. Within one millisecond a counter in
+    the random bits keeps them increasing.
+
+    Examples:
+        >>> ids = TimeOrderedIds()
+        >>> first, second = ids.new_id(), ids.new_id()
+        >>> first < second, first[14]
+        (True, '7')
+    """
+
+    _last: tuple[int, int] = attrs.field(init=False, default=(0, 0))
+    _lock: threading.Lock = attrs.field(init=False, factory=threading.Lock)
+
+    def new_id(self) -> str:
+        """A fresh id, greater than every id this source made before."""
+        with self._lock:
+            millis = time.time_ns() // 1_000_000
+            last_millis, last_counter = self._last
+            if millis <= last_millis:
+                millis, counter = last_millis, last_counter + 1
+                if counter > _COUNTER_MAX:  # 4,096 ids in one millisecond: borrow the next one
+                    millis, counter = millis + 1, 0
+            else:
+                counter = secrets.randbits(12)
+            self._last = (millis, counter)
+        value = (millis & (1 << 48) - 1) << 80
+        value |= 0x7 << 76 | counter << 64
+        value |= 0b10 << 62 | secrets.randbits(62)
+        return str(uuid.UUID(int=value))
 
 
 @attrs.frozen

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Final
 
 from provisioning import commands
+from provisioning._overlay import Overlay
 from provisioning.services._access import authorize, permissions_of
-from provisioning.services._base import Step, Tx
+from provisioning.services._base import Effects, Step, Tx
 from provisioning.services.accounts import (
     create_account,
     delete_account,
@@ -54,11 +55,31 @@ from provisioning.services.mailboxes import (
     delete_mailbox,
     rename_mailbox,
 )
-from provisioning.services.users import create_user, delete_user, rename_user, update_user
+from provisioning.services.users import (
+    create_user,
+    delete_user,
+    prefetch_create_user,
+    rename_user,
+    update_user,
+)
 
-__all__ = ["HANDLERS", "Handler", "Step", "Tx", "authorize", "permissions_of"]
+__all__ = [
+    "HANDLERS",
+    "PREFETCH",
+    "Effects",
+    "Handler",
+    "Prefetch",
+    "Step",
+    "Tx",
+    "authorize",
+    "permissions_of",
+]
 
 Handler = Callable[[Tx, Any], Step[Any]]
+"""Checks one command and describes its change (see `Step`)."""
+
+Prefetch = Callable[[Overlay, Sequence[Any]], None]
+"""Reads, in one go, what a batch of commands of one type will look up one by one."""
 
 HANDLERS: Final[Mapping[type, Handler]] = MappingProxyType(
     {
@@ -107,3 +128,8 @@ HANDLERS: Final[Mapping[type, Handler]] = MappingProxyType(
     }
 )
 """The handler of each command type."""
+
+PREFETCH: Final[Mapping[type, Prefetch]] = MappingProxyType(
+    {commands.CreateUser: prefetch_create_user}
+)
+"""For the command types that come in large batches: what to read before checking them."""

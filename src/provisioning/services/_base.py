@@ -10,26 +10,39 @@ behind.
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Callable, Iterable
+import secrets
+import threading
+import weakref
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from typing import Any, Final, Generic, TypeVar
+from typing import Any, Final, Generic, TypeVar, cast
 
 import attrs
 
-from provisioning.exceptions import InvalidValue, Issue, Severity
-from provisioning.model import AuditEvent
+from provisioning._overlay import Overlay
+from provisioning.adapters._tables import TABLES
+from provisioning.exceptions import (
+    InvalidValue,
+    Issue,
+    PermissionDenied,
+    ProvisioningError,
+    Severity,
+)
+from provisioning.model import PERMISSIONS, AuditEvent, DomainName
 from provisioning.ports import (
     DnsResolver,
     IdSource,
     Message,
     PasswordHasher,
     TokenSource,
-    UnitOfWork,
 )
 from provisioning.principals import Actor
+from provisioning.services._access import permissions_of
 
-__all__ = ["Step", "Tx", "error", "parse_into", "requested_id_issues", "warning"]
+__all__ = ["Effects", "Step", "Tx", "error", "parse_into", "requested_id_issues", "warning"]
 
 _R = TypeVar("_R")
 _V = TypeVar("_V")
@@ -103,38 +116,215 @@ class Step(Generic[_R]):
 
 
 @attrs.define
+class Effects:
+    """What a batch computes once across `plan` and `apply`: ids, tokens, DNS answers, hashes.
+
+    Each value is kept under the command's position and what was asked, so
+    when `apply` has to validate a batch again every command gets the very
+    same ids, tokens and answers, and nothing expensive is done twice.
+    Password hashes are not computed while planning: `pending` maps a
+    placeholder to the password it stands for, and `prepare` replaces them
+    with real hashes, in parallel, before the write transaction opens.
+    """
+
+    _memo: dict[tuple[Any, ...], Any] = attrs.field(factory=dict, repr=False)
+    pending: dict[str, str] = attrs.field(factory=dict, repr=False)
+    resolved: dict[str, str] = attrs.field(factory=dict, repr=False)
+
+    def once(self, key: tuple[Any, ...], compute: Callable[[], _V]) -> _V:
+        """`compute()` the first time `key` is asked for; the same value (or error) after."""
+        found = self._memo.get(key, _MISSING)
+        if found is _MISSING:
+            try:
+                found = compute()
+            except ProvisioningError as exc:
+                found = _Raised(exc)
+            self._memo[key] = found
+        if isinstance(found, _Raised):
+            raise found.error
+        return cast("_V", found)
+
+    def defer_hash(self, key: tuple[Any, ...], password: str) -> str:
+        """A placeholder for the hash of `password`, computed by `prepare`."""
+
+        def placeholder() -> str:
+            marker = f"{_PENDING}{len(self.pending)}"
+            self.pending[marker] = password
+            return marker
+
+        return self.once(key, placeholder)
+
+    def prepare(self, hasher: PasswordHasher, *, workers: int | None = None) -> None:
+        """Hash every pending password, on every core (argon2 releases the GIL)."""
+        todo = [marker for marker in self.pending if marker not in self.resolved]
+        if not todo:
+            return
+        if len(todo) == 1:
+            hashes = [hasher.hash(self.pending[todo[0]])]
+        else:
+            count = workers or os.cpu_count() or 1
+            with ThreadPoolExecutor(max_workers=min(count, len(todo))) as pool:
+                hashes = list(pool.map(hasher.hash, (self.pending[m] for m in todo)))
+        self.resolved.update(zip(todo, hashes, strict=True))
+        for key, value in self._memo.items():
+            if isinstance(value, str) and value in self.resolved:
+                self._memo[key] = self.resolved[value]
+
+    def resolve(self, value: _V) -> _V:
+        """`value` (an entity, a result ...) with every placeholder replaced by its hash."""
+        if not self.resolved:
+            return value
+        return cast("_V", _resolved(value, self.resolved))
+
+
+_PENDING: Final = "\x00pending-hash:"
+_DECOYS: weakref.WeakKeyDictionary[PasswordHasher, str] = weakref.WeakKeyDictionary()
+_DECOYS_LOCK: Final = threading.Lock()
+
+
+def _decoy(hasher: PasswordHasher) -> str:
+    """A hash of nothing anyone knows, made once per hasher, to verify unknown users against."""
+    with _DECOYS_LOCK:
+        found = _DECOYS.get(hasher)
+        if found is None:
+            found = _DECOYS[hasher] = hasher.hash(secrets.token_urlsafe(16))
+        return found
+
+
+_MISSING: Final[Any] = object()
+
+
+@attrs.frozen
+class _Raised:
+    error: ProvisioningError
+
+
+def _resolved(value: Any, hashes: Mapping[str, str]) -> Any:  # noqa: ANN401 - any attrs value
+    if isinstance(value, str):
+        return hashes.get(value, value)
+    if not attrs.has(type(value)):
+        return value
+    changes = {}
+    for field in attrs.fields(type(value)):
+        if not field.init:
+            continue
+        current = getattr(value, field.name)
+        if isinstance(current, str) and not current.startswith(_PENDING):
+            continue
+        new = _resolved(current, hashes)
+        if new is not current:
+            changes[field.name.lstrip("_")] = new
+    return attrs.evolve(value, **changes) if changes else value
+
+
+@attrs.define
 class Tx:
     """One batch's view of the world while it is planned or applied.
 
-    `now` is read from the clock once per batch, so every change of a batch
-    carries the same time. `created` remembers which command of the batch
-    created an entity, so a clash with it can say so.
+    `uow` is the batch's `Overlay`: reads reach the store once, writes stay
+    in the batch until `apply` writes them all. `now` is read from the clock
+    once per batch, so every change of a batch carries the same time.
+    `created` remembers which command of the batch created an entity, so a
+    clash with it can say so. Ids, tokens, DNS answers, password checks and
+    hashes go through `effects`, so each is computed once per command.
     """
 
-    uow: UnitOfWork
+    uow: Overlay
     actor: Actor
     ids: IdSource
     now: datetime
     tokens: TokenSource
     dns: DnsResolver
     hasher: PasswordHasher
+    effects: Effects = attrs.Factory(Effects)
+    defer_hashing: bool = False
     command: int = 0
     created: dict[str, int] = attrs.Factory(dict)
     events: list[AuditEvent] = attrs.Factory(list)
     messages: list[Message] = attrs.Factory(list)
+    _ordinals: dict[str, int] = attrs.Factory(dict)
+    _permissions: dict[tuple[str | None, str | None], tuple[int, frozenset[str]]] = attrs.Factory(
+        dict
+    )
+
+    def at(self, command: int) -> None:
+        """Work on behalf of the command at position `command` from now on."""
+        self.command = command
+        self._ordinals.clear()
+
+    def _next(self, kind: str) -> tuple[Any, ...]:
+        ordinal = self._ordinals.get(kind, 0)
+        self._ordinals[kind] = ordinal + 1
+        return (self.command, kind, ordinal)
 
     def new_id(self, requested: str | None = None) -> str:
         """The id a create command asked for, or a fresh one; remembered as the command's."""
-        entity_id = requested if requested is not None else self.ids.new_id()
+        entity_id = (
+            requested
+            if requested is not None
+            else self.effects.once(self._next("id"), self.ids.new_id)
+        )
         self.created[entity_id] = self.command
         return entity_id
+
+    def token(self) -> str:
+        """A fresh unpredictable token (the same one if the batch is validated again)."""
+        return self.effects.once(self._next("token"), self.tokens.token)
+
+    def txt_records(self, name: DomainName) -> list[str]:
+        """The TXT records of `name`, looked up once per command."""
+        return list(
+            self.effects.once((self.command, "dns", name.ascii), lambda: self.dns.txt_records(name))
+        )
+
+    def hash_password(self, password: str) -> str:
+        """The hash of a new password; while planning, a placeholder `apply` fills in."""
+        key = (self.command, "hash", password)
+        if self.defer_hashing:
+            return self.effects.defer_hash(key, password)
+        return self.effects.once(key, lambda: self.hasher.hash(password))
+
+    def verify_password(self, password_hash: str | None, password: str) -> bool:
+        """Whether `password` matches, checked once per command.
+
+        Without a hash (an unknown user), the same work is spent against a
+        decoy hash, so the answer takes as long as a real one.
+        """
+        checked = password_hash if password_hash is not None else _decoy(self.hasher)
+        matches = self.effects.once(
+            (self.command, "verify", checked, password),
+            lambda: self.hasher.verify(checked, password),
+        )
+        return matches and password_hash is not None
+
+    def permissions(self, account_id: str | None, mailbox_id: str | None = None) -> frozenset[str]:
+        """What the actor holds in the account (or mailbox); read again only after a change."""
+        generation = self.uow.generation(TABLES.users, TABLES.grants, TABLES.roles)
+        cached = self._permissions.get((account_id, mailbox_id))
+        if cached is not None and cached[0] == generation:
+            return cached[1]
+        held = permissions_of(self.uow, self.actor, account_id, mailbox_id)
+        self._permissions[account_id, mailbox_id] = (generation, held)
+        return held
+
+    def authorize(
+        self, permission: str, account_id: str | None, mailbox_id: str | None = None
+    ) -> None:
+        """Return if the actor holds `permission` in that scope; raise `PermissionDenied` if not."""
+        if permission not in PERMISSIONS:
+            msg = f"unknown permission {permission!r}"
+            raise ValueError(msg)
+        if permission not in self.permissions(account_id, mailbox_id):
+            raise PermissionDenied(
+                actor=str(self.actor), permission=permission, account_id=account_id
+            )
 
     def record(
         self, action: str, entity: str, entity_id: str, *, account_id: str | None, detail: str = ""
     ) -> None:
         """Write one audit event for a change made by the current command."""
         event = AuditEvent(
-            id=self.ids.new_id(),
+            id=self.effects.once(self._next("event"), self.ids.new_id),
             occurred_at=self.now,
             actor=str(self.actor),
             action=action,

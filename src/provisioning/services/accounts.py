@@ -16,7 +16,6 @@ from provisioning.commands import (
 )
 from provisioning.exceptions import Issue
 from provisioning.model import Account, DomainPolicy, valid_name
-from provisioning.services._access import authorize
 from provisioning.services._base import Step, Tx, error, requested_id_issues
 
 __all__ = ["create_account", "delete_account", "set_domain_policy", "update_account"]
@@ -52,7 +51,7 @@ def create_account(tx: Tx, command: CreateAccount) -> Step[Account]:
     A top-level account only the platform operator may create; a customer
     account under a parent, anyone holding `accounts.create` in the parent.
     """
-    authorize(tx.uow, tx.actor, "accounts.create", command.parent_id)
+    tx.authorize("accounts.create", command.parent_id)
     if command.parent_id is not None:
         tx.uow.accounts.get(command.parent_id)
     name = command.name.strip()
@@ -76,7 +75,7 @@ def create_account(tx: Tx, command: CreateAccount) -> Step[Account]:
 
 def update_account(tx: Tx, command: UpdateAccount) -> Step[Account]:
     """Rename an account or change its settings; needs `accounts.manage` in it."""
-    authorize(tx.uow, tx.actor, "accounts.manage", command.account_id)
+    tx.authorize("accounts.manage", command.account_id)
     account = tx.uow.accounts.get(command.account_id)
     changes: dict[str, Any] = {}
     issues: list[Issue] = []
@@ -110,7 +109,7 @@ def set_domain_policy(tx: Tx, command: SetDomainPolicy) -> Step[Account]:
     whoever may create accounts under its parent.
     """
     account = tx.uow.accounts.get(command.account_id)
-    authorize(tx.uow, tx.actor, "accounts.create", account.parent_id)
+    tx.authorize("accounts.create", account.parent_id)
     issues = [
         error(
             "policy.tld_invalid", f"{tld!r} is not a top-level domain label", field="allowed_tlds"
@@ -142,7 +141,7 @@ def delete_account(tx: Tx, command: DeleteAccount) -> Step[None]:
     every grant in it go; its users stay, without access to it, and keep their
     corporate status (so they cannot create accounts or delete themselves).
     """
-    authorize(tx.uow, tx.actor, "accounts.delete", command.account_id)
+    tx.authorize("accounts.delete", command.account_id)
     account = tx.uow.accounts.get(command.account_id)
     issues = []
     if command.confirm_name.strip().casefold() != account.name.casefold():

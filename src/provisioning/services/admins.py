@@ -9,7 +9,6 @@ import attrs
 from provisioning.commands import UNCHANGED, CreateAdmin, DeleteAdmin, UpdateAdmin
 from provisioning.exceptions import InvalidValue, Issue
 from provisioning.model import Grant, User, Username
-from provisioning.services._access import authorize
 from provisioning.services._admins import new_admin, primary_email_issues, role_issues
 from provisioning.services._base import Step, Tx, error, requested_id_issues
 from provisioning.services.domains import require_active
@@ -20,7 +19,7 @@ __all__ = ["create_admin", "delete_admin", "update_admin"]
 
 def create_admin(tx: Tx, command: CreateAdmin) -> Step[User]:
     """Create `<admin-id>@<domain>` on an active domain of the account, with its roles."""
-    authorize(tx.uow, tx.actor, "admins.manage", command.account_id)
+    tx.authorize("admins.manage", command.account_id)
     tx.uow.accounts.get(command.account_id)
     issues = requested_id_issues(command.user_id, tx.uow.users.find, field="user_id")
     try:
@@ -56,9 +55,9 @@ def _load_admin(tx: Tx, user_id: str) -> tuple[User, list[Issue]]:
     user = tx.uow.users.get(user_id)
     if user.account_id is None:
         # An administrator always belongs to an account; anyone else is nobody's to manage here.
-        authorize(tx.uow, tx.actor, "admins.manage", None)
+        tx.authorize("admins.manage", None)
         return user, [error("admin.not_admin", f"{user.username} is not an administrator")]
-    authorize(tx.uow, tx.actor, "admins.manage", user.account_id)
+    tx.authorize("admins.manage", user.account_id)
     if not user.admin:
         return user, [error("admin.not_admin", f"{user.username} is not an administrator")]
     return user, []

@@ -16,7 +16,6 @@ from provisioning.commands import (
 )
 from provisioning.exceptions import Issue
 from provisioning.model import ClassOfService, valid_name
-from provisioning.services._access import authorize
 from provisioning.services._base import Step, Tx, error, requested_id_issues
 
 __all__ = [
@@ -108,7 +107,7 @@ def create_class_of_service(tx: Tx, command: CreateClassOfService) -> Step[Class
 
     Needs `cos.manage` in the account; a platform-wide one, the operator only.
     """
-    authorize(tx.uow, tx.actor, "cos.manage", command.account_id)
+    tx.authorize("cos.manage", command.account_id)
     if command.account_id is not None:
         tx.uow.accounts.get(command.account_id)
     name = command.name.strip()
@@ -147,7 +146,7 @@ def create_class_of_service(tx: Tx, command: CreateClassOfService) -> Step[Class
 def update_class_of_service(tx: Tx, command: UpdateClassOfService) -> Step[ClassOfService]:
     """Change a class of service's description, panel access, quota or features."""
     cos = tx.uow.classes_of_service.get(command.cos_id)
-    authorize(tx.uow, tx.actor, "cos.manage", cos.account_id)
+    tx.authorize("cos.manage", cos.account_id)
     changes: dict[str, Any] = {}
     issues: list[Issue] = []
     if command.description is not UNCHANGED:
@@ -183,7 +182,7 @@ def update_class_of_service(tx: Tx, command: UpdateClassOfService) -> Step[Class
 def delete_class_of_service(tx: Tx, command: DeleteClassOfService) -> Step[None]:
     """Delete a class of service no user and no domain default refers to."""
     cos = tx.uow.classes_of_service.get(command.cos_id)
-    authorize(tx.uow, tx.actor, "cos.manage", cos.account_id)
+    tx.authorize("cos.manage", cos.account_id)
     issues: list[Issue] = []
     users = tx.uow.users.using_cos(cos.id)
     domains = tx.uow.domains.using_cos(cos.id)

@@ -74,7 +74,7 @@ def set_password(tx: Tx, command: SetPassword) -> Step[User]:
     issues = _not_directory(user)
     if own and user.credentials.password_hash is not None:
         current = command.current_password
-        if current is None or not tx.hasher.verify(user.credentials.password_hash, current):
+        if current is None or not tx.verify_password(user.credentials.password_hash, current):
             issues.append(
                 error(
                     "password.current_wrong",
@@ -91,7 +91,7 @@ def set_password(tx: Tx, command: SetPassword) -> Step[User]:
 
     def run() -> User:
         credentials = Credentials(
-            password_hash=tx.hasher.hash(command.password),
+            password_hash=tx.hash_password(command.password),
             must_change=not own,
             changed_at=tx.now,
         )
@@ -109,11 +109,9 @@ def reset_password(tx: Tx, command: ResetPassword) -> Step[PasswordReset]:
     issues = _not_directory(user)
 
     def run() -> PasswordReset:
-        password = generate_password(
-            _policy_for(tx, user), tx.tokens, local_part=user.username.local
-        )
+        password = generate_password(_policy_for(tx, user), tx, local_part=user.username.local)
         credentials = Credentials(
-            password_hash=tx.hasher.hash(password), must_change=True, changed_at=tx.now
+            password_hash=tx.hash_password(password), must_change=True, changed_at=tx.now
         )
         stored = tx.uow.users.update(attrs.evolve(user, credentials=credentials, updated_at=tx.now))
         tx.record("ResetPassword", "user", user.id, account_id=user.account_id)
@@ -123,7 +121,7 @@ def reset_password(tx: Tx, command: ResetPassword) -> Step[PasswordReset]:
 
 
 def _enrolment(tx: Tx, user: User, action: str) -> MfaEnrollment:
-    totp = Totp.from_seed(tx.tokens.token())
+    totp = Totp.from_seed(tx.token())
     account = tx.uow.accounts.find(user.account_id) if user.account_id else None
     issuer = account.name if account is not None else "provisioning"
     mfa = MfaState(required=user.mfa.required, status=MfaStatus.PENDING, secret=totp.secret)
@@ -204,15 +202,14 @@ def authenticate(tx: Tx, command: Authenticate) -> Step[Authentication]:
     except InvalidValue:
         user = None
     stored_hash = user.credentials.password_hash if user is not None else None
-    if user is None or stored_hash is None:
-        tx.hasher.hash(command.password)  # the same work as a real check
-        return Step.refuse([error("auth.failed", _FAILED)])
-    if not tx.hasher.verify(stored_hash, command.password) or user.status is not UserStatus.ACTIVE:
+    # Unknown users are checked against a decoy, so every refusal costs the same.
+    matches = tx.verify_password(stored_hash, command.password)
+    if user is None or stored_hash is None or not matches or user.status is not UserStatus.ACTIVE:
         return Step.refuse([error("auth.failed", _FAILED)])
     changes: dict[str, Any] = {}
     if tx.hasher.needs_rehash(stored_hash):
         changes["credentials"] = attrs.evolve(
-            user.credentials, password_hash=tx.hasher.hash(command.password)
+            user.credentials, password_hash=tx.hash_password(command.password)
         )
     if user.mfa.status is MfaStatus.ACTIVE and user.mfa.secret is not None:
         if command.code is None:

@@ -20,7 +20,6 @@ from provisioning.model import (
     UserStatus,
 )
 from provisioning.results import DirectorySyncReport
-from provisioning.services._access import authorize
 from provisioning.services._base import Step, Tx, error
 from provisioning.services.domains import require_active
 from provisioning.services.users import display_name
@@ -70,8 +69,8 @@ def _entry(
 
 def sync_directory(tx: Tx, command: SyncDirectory) -> Step[DirectorySyncReport]:
     """Create, update and disable the account's users of one directory service to match it."""
-    authorize(tx.uow, tx.actor, "users.create", command.account_id)
-    authorize(tx.uow, tx.actor, "users.manage", command.account_id)
+    tx.authorize("users.create", command.account_id)
+    tx.authorize("users.manage", command.account_id)
     tx.uow.accounts.get(command.account_id)
     service = command.directory_service.strip()
     issues: list[Issue] = []

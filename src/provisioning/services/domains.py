@@ -29,7 +29,6 @@ from provisioning.model import (
     User,
     Username,
 )
-from provisioning.services._access import authorize
 from provisioning.services._admins import new_admin, primary_email_issues
 from provisioning.services._base import (
     Step,
@@ -103,7 +102,7 @@ def add_domain(tx: Tx, command: AddDomain) -> Step[Domain]:
 
     The account's first domain also brings its super admin, `postmaster@`.
     """
-    authorize(tx.uow, tx.actor, "domains.manage", command.account_id)
+    tx.authorize("domains.manage", command.account_id)
     account = tx.uow.accounts.get(command.account_id)
     issues = requested_id_issues(command.domain_id, tx.uow.domains.find, field="domain_id")
     name = parse_into(DomainName.parse, command.name, "name", issues)
@@ -131,7 +130,7 @@ def add_domain(tx: Tx, command: AddDomain) -> Step[Domain]:
             account_id=account.id,
             name=name,
             created_at=tx.now,
-            verification_token=VERIFICATION_PREFIX + tx.tokens.token(),
+            verification_token=VERIFICATION_PREFIX + tx.token(),
             primary_domain=primary,
             require_2fa=command.require_2fa,
             captcha_on_login=command.captcha_on_login,
@@ -179,7 +178,7 @@ def _admin_email(
 
 def _load(tx: Tx, domain_id: str) -> Domain:
     domain = tx.uow.domains.get(domain_id)
-    authorize(tx.uow, tx.actor, "domains.manage", domain.account_id)
+    tx.authorize("domains.manage", domain.account_id)
     return domain
 
 
@@ -253,7 +252,7 @@ def verify_domain(tx: Tx, command: VerifyDomain) -> Step[Domain]:
     if domain.status is not DomainStatus.PENDING:
         return Step.refuse([_status_issue(domain, "domain.not_pending", "pending")])
     try:
-        published = tx.dns.txt_records(domain.name)
+        published = tx.txt_records(domain.name)
     except DnsUnavailable as unavailable:
         return Step.refuse([error("dns.unavailable", str(unavailable), field="name")])
     expected = domain.verification_token.encode()

@@ -10,7 +10,7 @@ import attrs
 from provisioning.commands import UNCHANGED, CreateRole, DeleteRole, SetGrant, UpdateRole
 from provisioning.exceptions import Issue, PermissionDenied
 from provisioning.model import PERMISSIONS, SYSTEM_ROLES, Grant, Role, Scope, User, valid_name
-from provisioning.services._access import authorize, permissions_of, roles
+from provisioning.services._access import roles
 from provisioning.services._base import Step, Tx, error, requested_id_issues
 
 __all__ = [
@@ -47,12 +47,12 @@ def permission_issues(permissions: frozenset[str], scope: Scope, *, field: str) 
 
 def _may_grant(tx: Tx, account_id: str, mailbox_id: str | None) -> frozenset[str] | None:
     """What the actor may hand out in that scope; None means anything of the scope."""
-    account_held = permissions_of(tx.uow, tx.actor, account_id)
+    account_held = tx.permissions(account_id)
     if mailbox_id is None:
         return None if tx.actor.is_platform else account_held
     if tx.actor.is_platform or "grants.manage" in account_held:
         return None  # the account's grant managers hand out mailbox access
-    return permissions_of(tx.uow, tx.actor, account_id, mailbox_id)
+    return tx.permissions(account_id, mailbox_id)
 
 
 def grant_issues(
@@ -142,7 +142,7 @@ def _load_role(tx: Tx, role_id: str) -> Role:
     role = tx.uow.roles.get(role_id)
     if role.account_id is None:  # system roles live in the catalogue, never in the store
         raise PermissionDenied(actor=str(tx.actor), permission="roles.manage", account_id=None)
-    authorize(tx.uow, tx.actor, "roles.manage", role.account_id)
+    tx.authorize("roles.manage", role.account_id)
     return role
 
 
@@ -165,7 +165,7 @@ def _find_role(tx: Tx) -> Callable[[str], Role | None]:
 
 def create_role(tx: Tx, command: CreateRole) -> Step[Role]:
     """Create a custom role; it holds no permission the creator lacks."""
-    authorize(tx.uow, tx.actor, "roles.manage", command.account_id)
+    tx.authorize("roles.manage", command.account_id)
     tx.uow.accounts.get(command.account_id)
     name = command.name.strip()
     issues = requested_id_issues(command.role_id, _find_role(tx), field="role_id")
@@ -193,7 +193,7 @@ def _role_permission_issues(
 ) -> list[Issue]:
     issues = permission_issues(permissions, scope, field="permissions")
     if scope is Scope.ACCOUNT and not tx.actor.is_platform:
-        beyond = sorted(permissions - permissions_of(tx.uow, tx.actor, account_id))
+        beyond = sorted(permissions - tx.permissions(account_id))
         if beyond:
             issues.append(
                 error(
@@ -306,9 +306,9 @@ def set_grant(tx: Tx, command: SetGrant) -> Step[Grant | None]:
     """Set exactly what a user holds in the account or one of its mailboxes."""
     account_id, mailbox_id = command.account_id, command.mailbox_id
     if mailbox_id is None:
-        authorize(tx.uow, tx.actor, "grants.manage", account_id)
-    elif "grants.manage" not in permissions_of(tx.uow, tx.actor, account_id):
-        authorize(tx.uow, tx.actor, "mailbox.manage", account_id, mailbox_id)
+        tx.authorize("grants.manage", account_id)
+    elif "grants.manage" not in tx.permissions(account_id):
+        tx.authorize("mailbox.manage", account_id, mailbox_id)
     tx.uow.accounts.get(account_id)
     user = tx.uow.users.get(command.user_id)
     issues = []

@@ -31,7 +31,6 @@ from provisioning.model import (
 )
 from provisioning.ports import Message
 from provisioning.results import InvitationIssued
-from provisioning.services._access import authorize
 from provisioning.services._base import Step, Tx, error, requested_id_issues
 from provisioning.services.grants import grant_issues, merge_grant
 from provisioning.services.mailboxes import new_personal_mailbox, personal_mailbox_issues
@@ -122,7 +121,7 @@ def _notify_invitee(tx: Tx, invitation: Invitation, token: str, *, registered: b
 
 def invite_user(tx: Tx, command: InviteUser) -> Step[InvitationIssued]:
     """Invite an address to the account with what the invitation offers."""
-    authorize(tx.uow, tx.actor, "invitations.send", command.account_id)
+    tx.authorize("invitations.send", command.account_id)
     tx.uow.accounts.get(command.account_id)
     issues = requested_id_issues(
         command.invitation_id, tx.uow.invitations.find, field="invitation_id"
@@ -151,7 +150,7 @@ def invite_user(tx: Tx, command: InviteUser) -> Step[InvitationIssued]:
         )
 
     def run() -> InvitationIssued:
-        token = tx.tokens.token()
+        token = tx.token()
         invitation = Invitation(
             id=tx.new_id(command.invitation_id),
             account_id=command.account_id,
@@ -190,7 +189,7 @@ def _state_issue(tx: Tx, invitation: Invitation) -> Issue | None:
 
 def _managed(tx: Tx, invitation_id: str) -> Invitation:
     invitation = tx.uow.invitations.get(invitation_id)
-    authorize(tx.uow, tx.actor, "invitations.send", invitation.account_id)
+    tx.authorize("invitations.send", invitation.account_id)
     return invitation
 
 
@@ -220,7 +219,7 @@ def resend_invitation(tx: Tx, command: ResendInvitation) -> Step[InvitationIssue
         issues.append(problem)
 
     def run() -> InvitationIssued:
-        token = tx.tokens.token()
+        token = tx.token()
         stored = tx.uow.invitations.update(
             attrs.evolve(
                 invitation,
@@ -384,7 +383,7 @@ def register_with_invitation(tx: Tx, command: RegisterWithInvitation) -> Step[Us
         stored = attrs.evolve(
             user,
             credentials=Credentials(
-                password_hash=tx.hasher.hash(command.password), changed_at=tx.now
+                password_hash=tx.hash_password(command.password), changed_at=tx.now
             ),
         )
         tx.created[stored.id] = tx.command

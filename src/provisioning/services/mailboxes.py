@@ -15,7 +15,6 @@ from provisioning.commands import (
 )
 from provisioning.exceptions import InvalidValue, Issue
 from provisioning.model import EmailAddress, Mailbox, MailboxKind, User
-from provisioning.services._access import authorize
 from provisioning.services._base import Step, Tx, error, requested_id_issues
 from provisioning.services.domains import require_active
 from provisioning.services.grants import merge_grant
@@ -72,7 +71,7 @@ def _address_issues(
 
 def create_mailbox(tx: Tx, command: CreateMailbox) -> Step[Mailbox]:
     """Create a shared mailbox at a free address on an active domain of the account."""
-    authorize(tx.uow, tx.actor, "mailboxes.manage", command.account_id)
+    tx.authorize("mailboxes.manage", command.account_id)
     tx.uow.accounts.get(command.account_id)
     issues = requested_id_issues(command.mailbox_id, tx.uow.mailboxes.find, field="mailbox_id")
     problems, address = _address_issues(tx, command.account_id, command.address, None)
@@ -102,7 +101,7 @@ def create_mailbox(tx: Tx, command: CreateMailbox) -> Step[Mailbox]:
 
 def _load(tx: Tx, mailbox_id: str) -> Mailbox:
     mailbox = tx.uow.mailboxes.get(mailbox_id)
-    authorize(tx.uow, tx.actor, "mailboxes.manage", mailbox.account_id)
+    tx.authorize("mailboxes.manage", mailbox.account_id)
     return mailbox
 
 
@@ -204,7 +203,7 @@ def new_personal_mailbox(tx: Tx, user: User, account_id: str, action: str) -> Ma
 def create_personal_mailbox(tx: Tx, command: CreatePersonalMailbox) -> Step[Mailbox]:
     """Give a user of an account its personal mailbox, at its username."""
     user = tx.uow.users.get(command.user_id)
-    authorize(tx.uow, tx.actor, "users.manage", user.account_id)
+    tx.authorize("users.manage", user.account_id)
     account_id = user.account_id
     if account_id is None:
         return Step.refuse(

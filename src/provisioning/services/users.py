@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
+from provisioning._overlay import Overlay
+from provisioning.adapters._tables import TABLES
 from provisioning.commands import UNCHANGED, CreateUser, DeleteUser, RenameUser, UpdateUser
 from provisioning.exceptions import InvalidValue, Issue
 from provisioning.model import (
@@ -25,7 +27,6 @@ from provisioning.model import (
     UserStatus,
 )
 from provisioning.ports import Message
-from provisioning.services._access import authorize, permissions_of
 from provisioning.services._base import (
     Step,
     Tx,
@@ -61,7 +62,7 @@ def is_self(tx: Tx, user: User) -> bool:
 
 def authorize_for(tx: Tx, user: User, permission: str) -> None:
     """Authorize `permission` in the user's account (the operator only, for users of none)."""
-    authorize(tx.uow, tx.actor, permission, user.account_id)
+    tx.authorize(permission, user.account_id)
 
 
 def _timezone(name: str | None, issues: list[Issue]) -> str | None:
@@ -113,7 +114,7 @@ def cos_issues(
     issues, cos = assignable_cos(tx, account_id, cos_id, field="cos_id")
     if issues or cos is None:
         return issues, cos
-    if cos.admin_panel and "admins.manage" not in permissions_of(tx.uow, tx.actor, account_id):
+    if cos.admin_panel and "admins.manage" not in tx.permissions(account_id):
         return [
             error(
                 "cos.admin_panel_forbidden",
@@ -191,9 +192,43 @@ def address_taken(
     ]
 
 
+def _address_key(text: object) -> str | None:
+    """The uniqueness key of an address as typed, when it is plain ASCII (else None).
+
+    For ASCII, `Username.parse(text).key` is the folded text, so a batch can
+    look its addresses up before any of them is parsed; other texts are
+    simply looked up when their command is checked.
+    """
+    if not isinstance(text, str) or not text.isascii():
+        return None
+    return text.strip().casefold()
+
+
+def _texts(values: Iterable[object]) -> list[str]:
+    """The values that are text (a mistyped command is refused before it is checked)."""
+    return [value for value in values if isinstance(value, str)]
+
+
+def prefetch_create_user(overlay: Overlay, commands: Sequence[CreateUser]) -> None:
+    """Read what a batch of `CreateUser` looks up: accounts, domains, addresses, mailboxes."""
+    addresses = [
+        key
+        for command in commands
+        for key in map(_address_key, (command.username, *command.aliases))
+        if key is not None
+    ]
+    overlay.rows(TABLES.users).prefetch_keys("user.address", addresses)
+    overlay.rows(TABLES.mailboxes).prefetch_keys("mailbox.address", addresses)
+    domains = {key.rpartition("@")[2] for key in addresses}
+    found = overlay.rows(TABLES.domains).prefetch_keys("domain.name", domains)
+    overlay.rows(TABLES.domains).prefetch(i for ids in found.values() for i in ids)
+    overlay.rows(TABLES.accounts).prefetch(_texts(c.account_id for c in commands))
+    overlay.rows(TABLES.users).prefetch(_texts(c.user_id for c in commands))
+
+
 def create_user(tx: Tx, command: CreateUser) -> Step[User]:
     """Create a corporate user with a password, on an active domain of the account."""
-    authorize(tx.uow, tx.actor, "users.create", command.account_id)
+    tx.authorize("users.create", command.account_id)
     account = tx.uow.accounts.get(command.account_id)
     issues = requested_id_issues(command.user_id, tx.uow.users.find, field="user_id")
     try:
@@ -248,7 +283,7 @@ def create_user(tx: Tx, command: CreateUser) -> Step[User]:
             aliases=aliases,
             corporate=True,
             credentials=Credentials(
-                password_hash=tx.hasher.hash(command.password), changed_at=tx.now
+                password_hash=tx.hash_password(command.password), changed_at=tx.now
             ),
             mfa=MfaState(required=command.mfa_required or domain.require_2fa),
         )

@@ -1,0 +1,309 @@
+"""The overlay a batch is planned in: the store's reads, with the batch's own writes on top.
+
+`plan` never writes to the store. It opens a read transaction and wraps it in
+an `Overlay`: a unit of work whose repositories read through to the store and
+keep every write in memory, so the commands of a batch see each other's
+effects (two creates of one name clash) while the store stays untouched. The
+overlay also remembers what it read, so each row and each look-up value is
+asked of the store once per batch, and `prefetch` asks for many at once.
+
+What the batch wrote is its `changes()`: per table, the state each touched row
+had in the store and the state it is to have. `apply` hands those to the
+store's write transaction, which writes them in sets.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from types import TracebackType
+from typing import Any, Final, Generic, Self, TypeVar
+
+import attrs
+
+from provisioning.adapters._tables import (
+    TABLES,
+    Backend,
+    Change,
+    Identified,
+    Repositories,
+    Select,
+    Table,
+    TableChanges,
+)
+from provisioning.exceptions import Conflict, UsageError
+
+__all__ = ["Overlay"]
+
+_E = TypeVar("_E", bound=Identified)
+_ABSENT: Final[Any] = object()  # "not cached yet", distinct from a cached None
+
+
+@attrs.define
+class _OverlayRows(Generic[_E]):
+    """One table seen through the overlay: the store's rows, then the batch's writes."""
+
+    table: Table[Any]
+    _base: Backend[_E]
+    # id -> the row as the batch left it (None: deleted by the batch)
+    _written: dict[str, _E | None] = attrs.Factory(dict)
+    # id -> the row as the store had it when the batch first touched it
+    _original: dict[str, _E | None] = attrs.Factory(dict)
+    # namespace -> value -> ids of written rows holding it
+    _keys: dict[str, dict[str, dict[str, None]]] = attrs.Factory(dict)
+    _fetched: dict[str, _E | None] = attrs.Factory(dict)
+    _looked_up: dict[str, dict[str, list[str]]] = attrs.Factory(dict)
+    _journal: list[tuple[str, Any]] = attrs.Factory(list)
+    generation: int = 0
+
+    # -- reads -------------------------------------------------------------
+
+    def fetch(self, entity_id: str, /) -> _E | None:
+        if entity_id in self._written:
+            return self._written[entity_id]
+        cached = self._fetched.get(entity_id, _ABSENT)
+        if cached is _ABSENT:
+            cached = self._base.fetch(entity_id)
+            self._fetched[entity_id] = cached
+        return cached
+
+    def fetch_many(self, entity_ids: Sequence[str], /) -> dict[str, _E]:
+        self.prefetch(entity_ids)
+        found: dict[str, _E] = {}
+        for entity_id in entity_ids:
+            entity = self.fetch(entity_id)
+            if entity is not None:
+                found[entity_id] = entity
+        return found
+
+    def prefetch(self, entity_ids: Iterable[str]) -> None:
+        """Read the rows among `entity_ids` not read yet, in one look-up."""
+        missing = [
+            i
+            for i in dict.fromkeys(entity_ids)
+            if i not in self._fetched and i not in self._written
+        ]
+        if missing:
+            found = self._base.fetch_many(missing)
+            for entity_id in missing:
+                self._fetched[entity_id] = found.get(entity_id)
+
+    def lookup(self, namespace: str, values: Sequence[str], /) -> dict[str, list[str]]:
+        cache = self.prefetch_keys(namespace, values)
+        written = self._written
+        index = self._keys.get(namespace, {})
+        result: dict[str, list[str]] = {}
+        for value in values:
+            ids = [i for i in cache[value] if i not in written]
+            ids.extend(index.get(value, ()))
+            if ids:
+                result[value] = ids
+        return result
+
+    def prefetch_keys(self, namespace: str, values: Iterable[str]) -> dict[str, list[str]]:
+        """Look up the values of `namespace` not looked up yet, in one look-up; the cache."""
+        cache = self._looked_up.setdefault(namespace, {})
+        missing = [value for value in dict.fromkeys(values) if value not in cache]
+        if missing:
+            found = self._base.lookup(namespace, missing)
+            for value in missing:
+                cache[value] = found.get(value, [])
+        return cache
+
+    def ids(self) -> list[str]:
+        written = self._written
+        ids = [i for i in self._base.ids() if i not in written]
+        ids.extend(i for i, entity in written.items() if entity is not None)
+        return ids
+
+    def size(self) -> int:
+        delta = 0
+        for entity_id, entity in self._written.items():
+            delta += (entity is not None) - (self._original[entity_id] is not None)
+        return self._base.size() + delta
+
+    def select(self, query: Select, /) -> tuple[list[str], int]:
+        if not self._written:
+            return self._base.select(query)
+        # Rare (queries do not run in a batch): merge the store's matches with the batch's rows.
+        ids, _ = self._base.select(attrs.evolve(query, offset=0, limit=None))
+        matched = [(self._order(i, query), i) for i in ids if i not in self._written]
+        for entity_id, entity in self._written.items():
+            if entity is not None and _matches(self.table, entity, query):
+                matched.append((self._order(entity_id, query), entity_id))
+        end = None if query.limit is None else query.offset + query.limit
+        if end is None:
+            ordered = sorted(matched, reverse=query.descending)
+        else:
+            pick = heapq.nlargest if query.descending else heapq.nsmallest
+            ordered = pick(end, matched)
+        return [i for _, i in ordered[query.offset : end]], len(matched)
+
+    def _order(self, entity_id: str, query: Select) -> str:
+        entity = self.fetch(entity_id)
+        value = None if entity is None else self.table.column(query.order_by).value(entity)
+        return value or ""
+
+    # -- writes ------------------------------------------------------------
+
+    def insert(self, entity: _E, /) -> None:
+        self._check_unique(entity, previous=None)
+        self._write(entity.id, entity)
+
+    def replace(self, old: _E, new: _E, /) -> None:
+        self._check_unique(new, previous=old)
+        self._write(new.id, new)
+
+    def delete(self, entity: _E, /) -> None:
+        self._write(entity.id, None)
+
+    def insert_many(self, entities: Sequence[_E], /) -> None:
+        for entity in entities:
+            self.insert(entity)
+
+    def replace_many(self, pairs: Sequence[tuple[_E, _E]], /) -> None:
+        for old, new in pairs:
+            self.replace(old, new)
+
+    def delete_many(self, entities: Sequence[_E], /) -> None:
+        for entity in entities:
+            self.delete(entity)
+
+    def _check_unique(self, entity: _E, previous: _E | None) -> None:
+        for key in self.table.keys:
+            if key.code is None:
+                continue
+            values = list(dict.fromkeys(key.values(entity)))
+            if previous is not None:
+                held = set(key.values(previous))
+                values = [value for value in values if value not in held]
+            if not values:
+                continue
+            for value, holders in self.lookup(key.namespace, values).items():
+                if any(holder != entity.id for holder in holders):
+                    raise Conflict(code=key.code, entity=self.table.label, key=value)
+
+    def _write(self, entity_id: str, entity: _E | None) -> None:
+        if entity_id not in self._original:
+            self._original[entity_id] = self.fetch(entity_id)
+        self._journal.append((entity_id, self._written.get(entity_id, _ABSENT)))
+        self._put(entity_id, entity)
+
+    def _put(self, entity_id: str, entity: Any) -> None:  # noqa: ANN401 - a row, None or _ABSENT
+        self.generation += 1
+        previous = self._written.pop(entity_id, None)
+        if previous is not None:
+            for key in self.table.keys:
+                index = self._keys.setdefault(key.namespace, {})
+                for value in key.values(previous):
+                    holders = index.get(value)
+                    if holders is not None:
+                        holders.pop(entity_id, None)
+                        if not holders:
+                            del index[value]
+        if entity is _ABSENT:
+            return
+        self._written[entity_id] = entity
+        if entity is not None:
+            for key in self.table.keys:
+                index = self._keys.setdefault(key.namespace, {})
+                for value in key.values(entity):
+                    index.setdefault(value, {})[entity_id] = None
+
+    def mark(self) -> int:
+        return len(self._journal)
+
+    def undo_to(self, mark: int) -> None:
+        while len(self._journal) > mark:
+            entity_id, previous = self._journal.pop()
+            self._put(entity_id, previous)
+            if previous is _ABSENT and entity_id in self._original:
+                del self._original[entity_id]
+
+    def changes(self) -> TableChanges:
+        rows = tuple(
+            Change(self._original[entity_id], entity)
+            for entity_id, entity in self._written.items()
+            if entity is not None or self._original[entity_id] is not None
+        )
+        return TableChanges(self.table, rows)
+
+
+def _matches(table: Table[Any], entity: object, query: Select) -> bool:
+    for name, value in query.equals:
+        if table.column(name).value(entity) != value:
+            return False
+    if query.text is None:
+        return True
+    for name in query.text_columns:
+        held = table.column(name).value(entity)
+        if held is not None and query.text in held:
+            return True
+    return str(getattr(entity, "id", "")).casefold() == query.text
+
+
+class Overlay(Repositories):
+    """A unit of work over `base` that reads through to it and keeps its own writes.
+
+    Nothing it is given reaches `base`: `commit` is refused, and leaving it
+    simply forgets the writes. `changes()` hands them over instead.
+    """
+
+    def __init__(self, base: Repositories) -> None:
+        self._base = base
+        self._rows: dict[str, _OverlayRows[Any]] = {}
+
+        def backend(table: Table[Any]) -> _OverlayRows[Any]:
+            rows: _OverlayRows[Any] = _OverlayRows(table, base.backend(table))
+            self._rows[table.name] = rows
+            return rows
+
+        self._attach(backend)
+
+    def change_count(self) -> int:
+        """The change count of the store the overlay reads."""
+        return self._base.change_count()
+
+    def rows(self, table: Table[Any]) -> _OverlayRows[Any]:
+        """The overlay's view of one table (for prefetching)."""
+        return self._rows[table.name]
+
+    def generation(self, *tables: Table[Any]) -> int:
+        """A number that grows with every write to any of `tables`."""
+        return sum(self._rows[table.name].generation for table in tables)
+
+    def changes(self) -> tuple[TableChanges, ...]:
+        """Every table's changes, in the order of `TABLES` (parents before children)."""
+        return tuple(self._rows[table.name].changes() for table in TABLES.all())
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        return None
+
+    def commit(self) -> None:
+        """Refused: an overlay's writes reach the store only through `apply`."""
+        raise UsageError(code="store.overlay_commit", reason="a planned batch is never committed")
+
+    def rollback(self) -> None:
+        """Forget every write."""
+        for rows in self._rows.values():
+            rows.undo_to(0)
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """Forget the block's writes if it raises, then let the exception propagate."""
+        marks = {name: rows.mark() for name, rows in self._rows.items()}
+        try:
+            yield
+        except BaseException:
+            for name, rows in self._rows.items():
+                rows.undo_to(marks[name])
+            raise
