@@ -203,15 +203,46 @@ def _checker(cls: type) -> Callable[[Any], list[Issue]]:
     return found
 
 
+def _members(kind: Any) -> tuple[Any, ...]:  # noqa: ANN401 - a type expression
+    if typing.get_origin(kind) in (typing.Union, types.UnionType):
+        return typing.get_args(kind)
+    return (kind,)
+
+
+def _plain(kind: Any) -> frozenset[type]:  # noqa: ANN401 - a type expression
+    """The exact types a value of `kind` may have that need no further check."""
+    plain: set[type] = set()
+    for member in _members(kind):
+        if member in (type(None), bool, Unchanged) or (
+            isinstance(member, type) and issubclass(member, enum.Enum)
+        ):
+            plain.add(member)
+    return frozenset(plain)
+
+
 def _compile_class(cls: type) -> Callable[[Any], list[Issue]]:
     hints = typing.get_type_hints(cls)
-    checks = [(f.name, hints[f.name], _compile(hints[f.name], f.name)) for f in attrs.fields(cls)]
+    checks = [
+        (
+            f.name,
+            hints[f.name],
+            _plain(hints[f.name]),
+            _text_check(f.name) if str in _members(hints[f.name]) else None,
+            _compile(hints[f.name], f.name),
+        )
+        for f in attrs.fields(cls)
+    ]
 
     def check(value: object) -> list[Issue]:
         issues: list[Issue] = []
-        for name, kind, accepts in checks:
+        for name, kind, plain, text, accepts in checks:
             field_value = getattr(value, name)
-            if not accepts(field_value, name, issues):
+            exact = type(field_value)
+            if exact in plain:
+                continue
+            if exact is str and text is not None:
+                text(field_value, name, issues)
+            elif not accepts(field_value, name, issues):
                 issues.append(_type_issue(name, kind, field_value))
         return issues
 

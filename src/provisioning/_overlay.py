@@ -55,7 +55,17 @@ class _OverlayRows(Generic[_E]):
     _fetched: dict[str, _E | None] = attrs.Factory(dict)
     _looked_up: dict[str, dict[str, list[str]]] = attrs.Factory(dict)
     _journal: list[tuple[str, Any]] = attrs.Factory(list)
+    # id -> the generation at its latest write
+    _stamps: dict[str, int] = attrs.Factory(dict)
     generation: int = 0
+
+    def stamp(self, entity_id: str) -> int:
+        """A number that changes whenever the batch writes the row `entity_id` (0: never)."""
+        return self._stamps.get(entity_id, 0)
+
+    def assume_absent(self, entity_id: str) -> None:
+        """Take it that the store has no row `entity_id` (a fresh id) without asking it."""
+        self._fetched.setdefault(entity_id, None)
 
     # -- reads -------------------------------------------------------------
 
@@ -192,6 +202,7 @@ class _OverlayRows(Generic[_E]):
 
     def _put(self, entity_id: str, entity: Any) -> None:  # noqa: ANN401 - a row, None or _ABSENT
         self.generation += 1
+        self._stamps[entity_id] = self.generation
         previous = self._written.pop(entity_id, None)
         if previous is not None:
             for key in self.table.keys:
@@ -268,6 +279,15 @@ class Overlay(Repositories):
     def rows(self, table: Table[Any]) -> _OverlayRows[Any]:
         """The overlay's view of one table (for prefetching)."""
         return self._rows[table.name]
+
+    def fresh_id(self, entity_id: str) -> None:
+        """Record that `entity_id` was just made by the id source: no table holds it yet.
+
+        The store's primary keys still refuse a duplicate when the batch is
+        written (an id source that repeats itself gets `Conflict` `id.taken`).
+        """
+        for rows in self._rows.values():
+            rows.assume_absent(entity_id)
 
     def generation(self, *tables: Table[Any]) -> int:
         """A number that grows with every write to any of `tables`."""

@@ -345,7 +345,9 @@ class CreateUser(Command[User]):
     """Create a user on an active domain of the account.
 
     `password` and `password_repeat` must be equal and satisfy the password
-    policy. Without `cos_id` the domain's default class of service applies.
+    policy; without both, the user has no password yet and cannot sign in
+    until one is set. Without `cos_id` the domain's default class of service
+    applies.
     `display_name` None means "first and last name"; aliases are full
     addresses on the account's active domains. `personal_mailbox` None
     follows the account's `personal_mailbox_on_create` setting.
@@ -353,8 +355,8 @@ class CreateUser(Command[User]):
 
     account_id: str
     username: str
-    password: str = attrs.field(repr=False)
-    password_repeat: str = attrs.field(repr=False)
+    password: str | None = attrs.field(default=None, repr=False)
+    password_repeat: str | None = attrs.field(default=None, repr=False)
     cos_id: str | None = None
     mfa_required: bool = False
     first_name: str = ""

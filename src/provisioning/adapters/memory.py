@@ -20,10 +20,10 @@ import heapq
 import itertools
 import threading
 from collections.abc import Collection, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Any, Generic, Self, TypeVar
+from typing import Any, Final, Generic, Self, TypeVar
 
 import attrs
 
@@ -125,9 +125,6 @@ class _Journalled(Generic[_E]):
             rows = self._rows.rows
             return {i: rows[i] for i in entity_ids if i in rows}
 
-    def insert(self, entity: _E, /) -> None:
-        self._write(entity.id, entity)
-
     def replace(self, old: _E, new: _E, /) -> None:
         del old
         self._write(new.id, new)
@@ -192,6 +189,12 @@ class _Journalled(Generic[_E]):
             page = pick(query.offset + query.limit, matched)[query.offset :]
         return [entity_id for _, entity_id in page], len(matched)
 
+    def insert(self, entity: _E, /) -> None:
+        if entity.id in self._rows.rows:
+            self._uow.ensure_writable()
+            raise Conflict(code="id.taken", entity=self.table.label, key=entity.id)
+        self._write(entity.id, entity)
+
     def _write(self, entity_id: str, entity: _E) -> None:
         self._uow.ensure_writable()
         conflict = self._rows.taken(entity, entity_id)
@@ -227,6 +230,7 @@ class MemoryStore:
 
 
 _Undo = tuple[_Rows[Any], str, Any]
+_HELD: Final = nullcontext()  # a writing unit of work holds the lock already
 
 
 class MemoryUnitOfWork(Repositories):
@@ -252,15 +256,12 @@ class MemoryUnitOfWork(Repositories):
         if self._read_only:
             raise read_only_unit_of_work()
 
-    @contextmanager
-    def reading(self) -> Iterator[None]:
-        """Hold the store's lock for one read (a snapshot) or check it is held (otherwise)."""
+    def reading(self) -> AbstractContextManager[object]:
+        """What to hold for one read: the store's lock in a snapshot, nothing otherwise."""
         self.ensure_open()
         if self._read_only:
-            with self._store._gate.shared():  # noqa: SLF001
-                yield
-        else:
-            yield
+            return self._store._gate.shared()  # noqa: SLF001
+        return _HELD
 
     def change_count(self) -> int:
         """How many units of work have committed changes to the store so far."""

@@ -163,10 +163,16 @@ class _SqlRows(Generic[_E]):
                     raise Conflict(code=key.code, entity=self.table.label, key=value)
         names = "".join(f", {c.name}" for c in self.table.columns)
         marks = ", ?" * len(self.table.columns)
-        sql.executemany(
-            f"INSERT INTO {self.table.name} (id, data{names}) VALUES (?, ?{marks})",  # noqa: S608
-            [(e.id, self._dump(e), *self._columns(e)) for e in entities],
-        )
+        try:
+            sql.executemany(
+                f"INSERT INTO {self.table.name} (id, data{names}) VALUES (?, ?{marks})",  # noqa: S608
+                [(e.id, self._dump(e), *self._columns(e)) for e in entities],
+            )
+        except sqlite3.IntegrityError:  # an id source that repeated an id
+            held = self.fetch_many([e.id for e in entities])
+            raise Conflict(
+                code="id.taken", entity=self.table.label, key=next(iter(held), "")
+            ) from None
         for key in self.table.keys:
             side = "unique_keys" if key.unique else "index_keys"
             sql.executemany(

@@ -69,7 +69,8 @@ class TimeOrderedIds:
         value = (millis & (1 << 48) - 1) << 80
         value |= 0x7 << 76 | counter << 64
         value |= 0b10 << 62 | secrets.randbits(62)
-        return str(uuid.UUID(int=value))
+        text = f"{value:032x}"
+        return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 @attrs.frozen

@@ -243,8 +243,8 @@ class Tx:
     events: list[AuditEvent] = attrs.Factory(list)
     messages: list[Message] = attrs.Factory(list)
     _ordinals: dict[str, int] = attrs.Factory(dict)
-    _permissions: dict[tuple[str | None, str | None], tuple[int, frozenset[str]]] = attrs.Factory(
-        dict
+    _permissions: dict[tuple[str | None, str | None], tuple[tuple[int, int], frozenset[str]]] = (
+        attrs.Factory(dict)
     )
 
     def at(self, command: int) -> None:
@@ -259,11 +259,11 @@ class Tx:
 
     def new_id(self, requested: str | None = None) -> str:
         """The id a create command asked for, or a fresh one; remembered as the command's."""
-        entity_id = (
-            requested
-            if requested is not None
-            else self.effects.once(self._next("id"), self.ids.new_id)
-        )
+        if requested is not None:
+            entity_id = requested
+        else:
+            entity_id = self.effects.once(self._next("id"), self.ids.new_id)
+            self.uow.fresh_id(entity_id)
         self.created[entity_id] = self.command
         return entity_id
 
@@ -299,7 +299,8 @@ class Tx:
 
     def permissions(self, account_id: str | None, mailbox_id: str | None = None) -> frozenset[str]:
         """What the actor holds in the account (or mailbox); read again only after a change."""
-        generation = self.uow.generation(TABLES.users, TABLES.grants, TABLES.roles)
+        actor_row = self.uow.rows(TABLES.users).stamp(self.actor.user_id or "")
+        generation = (self.uow.generation(TABLES.grants, TABLES.roles), actor_row)
         cached = self._permissions.get((account_id, mailbox_id))
         if cached is not None and cached[0] == generation:
             return cached[1]
@@ -323,8 +324,10 @@ class Tx:
         self, action: str, entity: str, entity_id: str, *, account_id: str | None, detail: str = ""
     ) -> None:
         """Write one audit event for a change made by the current command."""
+        event_id = self.effects.once(self._next("event"), self.ids.new_id)
+        self.uow.rows(TABLES.audit).assume_absent(event_id)
         event = AuditEvent(
-            id=self.effects.once(self._next("event"), self.ids.new_id),
+            id=event_id,
             occurred_at=self.now,
             actor=str(self.actor),
             action=action,

@@ -155,6 +155,8 @@ def alias_issues(
     """Parse aliases: each on an active domain of the account, and held by nobody else."""
     issues: list[Issue] = []
     parsed: list[EmailAddress] = []
+    if not aliases:
+        return issues, ()
     seen = {owner.key}
     for text in aliases:
         alias = parse_into(EmailAddress.parse, text, "aliases", issues)
@@ -243,9 +245,13 @@ def create_user(tx: Tx, command: CreateUser) -> Step[User]:
         cos_id = domain.default_cos_id
     problems, cos = cos_issues(tx, account.id, cos_id)
     issues += problems
-    issues += password_issues(
-        password_policy(account, cos), command.password, command.password_repeat, username
-    )
+    if command.password is not None or command.password_repeat is not None:
+        issues += password_issues(
+            password_policy(account, cos),
+            command.password or "",
+            command.password_repeat or "",
+            username,
+        )
     display, manual = display_name(command.first_name, command.last_name, command.display_name)
     profile = Profile(
         first_name=command.first_name.strip(),
@@ -269,6 +275,8 @@ def create_user(tx: Tx, command: CreateUser) -> Step[User]:
     if personal:
         issues += mailbox_address_taken(tx, username.address, None, field="personal_mailbox")
 
+    password = command.password
+
     def run() -> User:
         assert domain is not None  # noqa: S101 - run() exists only when no issue blocked
         user = User(
@@ -283,7 +291,8 @@ def create_user(tx: Tx, command: CreateUser) -> Step[User]:
             aliases=aliases,
             corporate=True,
             credentials=Credentials(
-                password_hash=tx.hash_password(command.password), changed_at=tx.now
+                password_hash=None if password is None else tx.hash_password(password),
+                changed_at=None if password is None else tx.now,
             ),
             mfa=MfaState(required=command.mfa_required or domain.require_2fa),
         )

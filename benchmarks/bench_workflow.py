@@ -1,0 +1,236 @@
+"""The road at scale: plan and apply of many `CreateUser`, beside the floor under them.
+
+The floor is what no implementation can avoid: validating the same addresses
+with email-validator, plus a raw `executemany` of exactly the rows the SQLite
+store writes (users, audit events and their look-up keys) into the same
+tables of a fresh file. Every figure is printed beside it as a ratio, so runs
+on different machines compare. Run with `nox -s bench -- --users 100000`.
+
+Also measured: 1,000 users with passwords and the default argon2id hasher
+against hashing 1,000 passwords one after another, a second process's
+queries while an apply runs, and the peak memory of the whole run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import resource
+import sqlite3
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from email_validator import validate_email
+
+from provisioning import (
+    ActivateDomain,
+    Actor,
+    AddDomain,
+    Context,
+    CreateAccount,
+    CreateAdmin,
+    CreateUser,
+    VerifyDomain,
+    apply,
+    plan,
+    queries,
+    run,
+)
+from provisioning._converter import storage
+from provisioning.adapters._tables import TABLES, Table
+from provisioning.adapters.memory import MemoryDns, MemoryStore
+from provisioning.adapters.sqlite import SqliteStore
+from provisioning.commands import Command
+from provisioning.ports import Store
+from provisioning.security import Argon2Hasher
+
+OPERATOR = Actor.platform("bench")
+FAST = Argon2Hasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+def _clock(work: Callable[[], object]) -> tuple[float, Any]:
+    start = time.perf_counter()
+    result = work()
+    return time.perf_counter() - start, result
+
+
+def _tenant(store: Store, *, hasher: Argon2Hasher = FAST) -> tuple[Context, Actor]:
+    dns = MemoryDns()
+    ctx = Context(store=store, dns=dns, hasher=hasher)
+    run(ctx, OPERATOR, CreateAccount(name="Acme", account_id="acme"))
+    domain = run(
+        ctx,
+        OPERATOR,
+        AddDomain(account_id="acme", name="acme.example", admin_email="it@else.example"),
+    )
+    dns.publish("acme.example", domain.verification_token)
+    run(ctx, OPERATOR, VerifyDomain(domain_id=domain.id))
+    run(ctx, OPERATOR, ActivateDomain(domain_id=domain.id))
+    admin = run(
+        ctx,
+        OPERATOR,
+        CreateAdmin(
+            account_id="acme",
+            address="admin@acme.example",
+            primary_email="admin@else.example",
+            role_ids=frozenset({"system:administrator"}),
+        ),
+    )
+    return ctx, Actor.user(admin.id)
+
+
+def _commands(count: int) -> list[Command[Any]]:
+    return [
+        CreateUser(
+            account_id="acme",
+            username=f"user{n:06d}@acme.example",
+            first_name="Ann",
+            last_name=f"Lee{n}",
+        )
+        for n in range(count)
+    ]
+
+
+def _rows(table: Table[Any], entities: Sequence[Any]) -> dict[str, list[tuple[Any, ...]]]:
+    """The rows the SQLite store writes for `entities`, per SQL table."""
+    rows: dict[str, list[tuple[Any, ...]]] = {table.name: [], "unique_keys": [], "index_keys": []}
+    for entity in entities:
+        data = json.dumps(storage.unstructure(entity), ensure_ascii=False, separators=(",", ":"))
+        rows[table.name].append((entity.id, data, *(c.value(entity) for c in table.columns)))
+        for key in table.keys:
+            side = "unique_keys" if key.unique else "index_keys"
+            rows[side].extend((key.namespace, value, entity.id) for value in key.values(entity))
+    return rows
+
+
+def floor(count: int, folder: Path) -> float:
+    """Validating the addresses plus a raw executemany of the rows the store writes."""
+    addresses = [f"user{n:06d}@acme.example" for n in range(count)]
+    validating, _ = _clock(
+        lambda: [
+            validate_email(a, check_deliverability=False, allow_smtputf8=True) for a in addresses
+        ]
+    )
+    ctx, actor = _tenant(MemoryStore())
+    planned = plan(ctx, actor, _commands(count))
+    changes = {c.table.name: [row.new for row in c.rows] for c in planned._work.changes}  # noqa: SLF001
+    prepared: dict[str, list[tuple[Any, ...]]] = {}
+    for table in (TABLES.users, TABLES.audit):
+        for name, rows in _rows(table, changes[table.name]).items():
+            prepared.setdefault(name, []).extend(rows)
+    store = SqliteStore(folder / "floor.db")
+    store.close()
+    sql = sqlite3.connect(folder / "floor.db", isolation_level=None)
+
+    def write() -> None:
+        sql.execute("BEGIN IMMEDIATE")
+        for name, rows in prepared.items():
+            marks = ", ".join("?" * len(rows[0]))
+            sql.executemany(f"INSERT INTO {name} VALUES ({marks})", rows)  # noqa: S608
+        sql.execute("COMMIT")
+
+    writing, _ = _clock(write)
+    sql.close()
+    return validating + writing
+
+
+def road(label: str, store: Store, count: int, *, as_admin: bool, base: float) -> None:
+    ctx, admin = _tenant(store)
+    actor = admin if as_admin else OPERATOR
+    commands = _commands(count)
+    planning, planned = _clock(lambda: plan(ctx, actor, commands))
+    planned.raise_for_issues()
+    applying, outcome = _clock(lambda: apply(ctx, planned))
+    if outcome.revalidated:
+        print("  (the plan was validated again: the figures include a second check)")
+    total = planning + applying
+    print(
+        f"{label:<34} plan {planning:6.2f} s  apply {applying:6.2f} s  total {total:6.2f} s"
+        f"  = {total / base:4.2f}x floor ({planning / base:4.2f} + {applying / base:4.2f})"
+    )
+
+
+def hashing(count: int) -> None:
+    hasher = Argon2Hasher()
+    passwords = [f"correct horse {n} battery staple" for n in range(count)]
+    serial, _ = _clock(lambda: [hasher.hash(p) for p in passwords])
+    ctx, admin = _tenant(MemoryStore(), hasher=hasher)
+    commands = [
+        CreateUser(
+            account_id="acme",
+            username=f"user{n:06d}@acme.example",
+            password=p,
+            password_repeat=p,
+        )
+        for n, p in enumerate(passwords)
+    ]
+    total, _ = _clock(lambda: apply(ctx, plan(ctx, admin, commands)))
+    print(
+        f"{count} users with passwords (argon2id defaults): {total:6.2f} s;"
+        f" hashing them one by one {serial:6.2f} s = {total / serial:4.2f}x"
+    )
+
+
+def _reader(path: str, stop: Any, report: Any) -> None:  # noqa: ANN401 - multiprocessing objects
+    ctx = Context(store=SqliteStore(path))
+    slowest, count, refused = 0.0, 0, 0
+    while not stop.is_set():
+        start = time.perf_counter()
+        try:
+            queries.users(ctx, OPERATOR, "acme", limit=20)
+        except Exception:  # noqa: BLE001 - counted, that is the measurement
+            refused += 1
+        slowest = max(slowest, time.perf_counter() - start)
+        count += 1
+    report.put((count, refused, slowest))
+
+
+def concurrent_reader(count: int, folder: Path) -> None:
+    path = str(folder / "shared.db")
+    ctx, admin = _tenant(SqliteStore(path))
+    planned = plan(ctx, admin, _commands(count))
+    stop = multiprocessing.Event()
+    report: multiprocessing.Queue[tuple[int, int, float]] = multiprocessing.Queue()
+    reader = multiprocessing.Process(target=_reader, args=(path, stop, report))
+    reader.start()
+    time.sleep(0.5)
+    applying, _ = _clock(lambda: apply(ctx, planned))
+    stop.set()
+    queries_run, refused, slowest = report.get(timeout=60)
+    reader.join()
+    print(
+        f"reader during a {count}-command apply ({applying:.2f} s): {queries_run} queries,"
+        f" {refused} refused, slowest {slowest * 1000:.1f} ms"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--users", type=int, default=20_000)
+    parser.add_argument("--hashed", type=int, default=200)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        base = floor(args.users, Path(folder))
+        print(f"floor for {args.users} users: {base:.2f} s (email-validator + raw executemany)")
+        for as_admin in (False, True):
+            who = "admin" if as_admin else "operator"
+            road(
+                f"sqlite, as {who}",
+                SqliteStore(Path(folder) / f"{who}.db"),
+                args.users,
+                as_admin=as_admin,
+                base=base,
+            )
+            road(f"memory, as {who}", MemoryStore(), args.users, as_admin=as_admin, base=base)
+        concurrent_reader(args.users, Path(folder))
+    hashing(args.hashed)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS of this process: {peak:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
