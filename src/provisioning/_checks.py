@@ -32,7 +32,13 @@ from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, Iterabl
 from provisioning.commands import UNCHANGED, Unchanged
 from provisioning.exceptions import Issue, ValidationFailed
 
-__all__ = ["DEFAULT_TEXT_LIMIT", "TEXT_LIMITS", "command_from", "command_issues"]
+__all__ = [
+    "DEFAULT_TEXT_LIMIT",
+    "TEXT_LIMITS",
+    "argument_checker",
+    "command_from",
+    "command_issues",
+]
 
 _C = TypeVar("_C")
 
@@ -260,6 +266,24 @@ def command_issues(command: object) -> list[Issue]:
     if not attrs.has(type(command)):
         return [Issue(code="command.unknown", message=f"{type(command).__name__} is not a command")]
     return _checker(type(command))(command)
+
+
+def argument_checker(function: Callable[..., Any]) -> Callable[[Mapping[str, Any]], list[Issue]]:
+    """A check of a function's arguments against its annotations (for the queries)."""
+    hints = typing.get_type_hints(function)
+    checks = {
+        name: (kind, _compile(kind, name)) for name, kind in hints.items() if name != "return"
+    }
+
+    def check(arguments: Mapping[str, Any]) -> list[Issue]:
+        issues: list[Issue] = []
+        for name, value in arguments.items():
+            found = checks.get(name)
+            if found is not None and not found[1](value, name, issues):
+                issues.append(_type_issue(name, found[0], value))
+        return issues
+
+    return check
 
 
 # -- from mappings ---------------------------------------------------------------

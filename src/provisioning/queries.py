@@ -1,14 +1,23 @@
 """Queries: read-only views for callers, each checked against the actor's permissions.
 
-Queries read repositories directly and never write; each runs in its own unit
-of work, which is rolled back.
+Queries read repositories directly and never write; each runs in its own
+read-only snapshot, which neither waits for a writer nor holds one up. Every
+argument is checked against its annotation first (`UsageError`
+`query.argument_invalid`), and paging arguments against their bounds
+(`query.page_invalid`: an offset from 0, a limit from 1 to `MAX_PAGE`).
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any, Final, TypeVar
+
 import attrs
 
-from provisioning.exceptions import PermissionDenied, UsageError
+from provisioning._checks import argument_checker
+from provisioning.exceptions import InternalError, PermissionDenied, ProvisioningError, UsageError
 from provisioning.model import (
     Account,
     AuditEvent,
@@ -24,6 +33,7 @@ from provisioning.principals import Actor
 from provisioning.services import authorize, permissions_of
 
 __all__ = [
+    "MAX_PAGE",
     "UserPage",
     "UserSummary",
     "audit_log",
@@ -37,11 +47,42 @@ __all__ = [
 ]
 
 
+MAX_PAGE: Final = 10_000
+"""The largest `limit` a paged query takes."""
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _query(function: _F) -> _F:
+    """Check a query's arguments and type whatever fails unexpectedly inside it."""
+    signature = inspect.signature(function)
+    check = argument_checker(function)
+
+    @functools.wraps(function)
+    def query(*args: Any, **kwargs: Any) -> Any:  # noqa: ANN401 - the query's own result
+        bound = signature.bind(*args, **kwargs)
+        values = {k: v for k, v in bound.arguments.items() if k not in {"ctx", "actor"}}
+        issues = check(values)
+        if issues:
+            raise UsageError(
+                code="query.argument_invalid", reason="; ".join(str(i) for i in issues)
+            )
+        try:
+            return function(*args, **kwargs)
+        except ProvisioningError:
+            raise
+        except Exception as exc:
+            raise InternalError(where=function.__name__, cause=exc) from exc
+
+    return query  # type: ignore[return-value]
+
+
 def _member(uow: UnitOfWork, actor: Actor, account_id: str) -> None:
     if not permissions_of(uow, actor, account_id):
         raise PermissionDenied(actor=str(actor), permission="(any)", account_id=account_id)
 
 
+@_query
 def permissions(
     ctx: Environment, actor: Actor, account_id: str | None, mailbox_id: str | None = None
 ) -> frozenset[str]:
@@ -50,6 +91,7 @@ def permissions(
         return permissions_of(uow, actor, account_id, mailbox_id)
 
 
+@_query
 def get_account(ctx: Environment, actor: Actor, account_id: str) -> Account:
     """The account, for anyone holding a permission in it; `NotFound` if it does not exist."""
     with ctx.store.snapshot() as uow:
@@ -57,6 +99,7 @@ def get_account(ctx: Environment, actor: Actor, account_id: str) -> Account:
         return uow.accounts.get(account_id)
 
 
+@_query
 def classes_of_service(
     ctx: Environment, actor: Actor, account_id: str | None
 ) -> list[ClassOfService]:
@@ -77,6 +120,7 @@ def classes_of_service(
         ]
 
 
+@_query
 def audit_log(ctx: Environment, actor: Actor, account_id: str) -> list[AuditEvent]:
     """The account's audit events, oldest first; needs `audit.read` in the account."""
     with ctx.store.snapshot() as uow:
@@ -120,6 +164,7 @@ class UserPage:
     limit: int
 
 
+@_query
 def users(
     ctx: Environment,
     actor: Actor,
@@ -137,9 +182,10 @@ def users(
     full name and the directory service, "equals" over the id. Needs
     `users.read` in the account.
     """
-    if offset < 0 or limit < 1:
+    if not 0 <= offset < 2**53 or not 1 <= limit <= MAX_PAGE:
         raise UsageError(
-            code="query.page_invalid", reason="offset must be 0 or more and limit 1 or more"
+            code="query.page_invalid",
+            reason=f"offset must be 0 or more and limit from 1 to {MAX_PAGE}",
         )
     with ctx.store.snapshot() as uow:
         authorize(uow, actor, "users.read", account_id)
@@ -157,6 +203,7 @@ def users(
     )
 
 
+@_query
 def get_user(ctx: Environment, actor: Actor, user_id: str) -> User:
     """One user: for the user itself, or anyone holding `users.read` in its account."""
     with ctx.store.snapshot() as uow:
@@ -166,6 +213,7 @@ def get_user(ctx: Environment, actor: Actor, user_id: str) -> User:
         return user
 
 
+@_query
 def pending_invitations(ctx: Environment, actor: Actor) -> list[Invitation]:
     """The invitations waiting for the acting user: to its username or an alias, unexpired."""
     now = ctx.clock.now()
@@ -183,6 +231,7 @@ def pending_invitations(ctx: Environment, actor: Actor) -> list[Invitation]:
         return sorted(found, key=lambda i: (i.created_at, i.id))
 
 
+@_query
 def invitations(ctx: Environment, actor: Actor, account_id: str) -> list[Invitation]:
     """Every invitation of the account, oldest first; needs `invitations.send`."""
     with ctx.store.snapshot() as uow:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import threading
+from collections import deque
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime, timedelta
@@ -319,25 +320,42 @@ class MemoryUnitOfWork(Repositories):
 
 @attrs.define
 class Outbox:
-    """A notifier that keeps every message it is sent, for tests and notebooks.
+    """A notifier that keeps the messages it is sent, for tests and notebooks.
+
+    It delivers nothing: it is a fake to look into. It keeps the latest
+    `limit` messages (10,000 by default) so a large import does not grow it
+    without end; `dropped` counts the older ones it let go.
 
     Examples:
         >>> from provisioning.ports import Message
-        >>> outbox = Outbox()
-        >>> outbox.send([Message(template="hello", to="ann@acme.example")])
-        >>> [m.template for m in outbox.messages]
-        ['hello']
+        >>> outbox = Outbox(limit=2)
+        >>> outbox.send([Message(template=t, to="ann@acme.example") for t in "abc"])
+        >>> [m.template for m in outbox.messages], outbox.dropped
+        (['b', 'c'], 1)
     """
 
-    messages: list[Message] = attrs.Factory(list)
+    limit: int = 10_000
+    dropped: int = attrs.field(init=False, default=0)
+    _kept: deque[Message] = attrs.field(init=False)
+
+    @_kept.default
+    def _ring(self) -> deque[Message]:
+        return deque(maxlen=self.limit)
+
+    @property
+    def messages(self) -> list[Message]:
+        """The messages kept, oldest first."""
+        return list(self._kept)
 
     def send(self, messages: Collection[Message], /) -> None:
-        """Keep the messages, in order."""
-        self.messages.extend(messages)
+        """Keep the messages, in order, letting the oldest go beyond `limit`."""
+        self.dropped += max(0, len(self._kept) + len(messages) - self.limit)
+        self._kept.extend(messages)
 
     def clear(self) -> None:
         """Forget every message kept so far."""
-        self.messages.clear()
+        self._kept.clear()
+        self.dropped = 0
 
 
 @attrs.define

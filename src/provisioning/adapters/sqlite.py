@@ -18,15 +18,16 @@ transactions, so a plan can tell whether the store changed since it read it.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Final, Generic, Self, TypeVar
+from typing import Any, Final, Generic, ParamSpec, Self, TypeVar
 
 import attrs
 
@@ -88,6 +89,25 @@ def _chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:
         yield values[start : start + _BATCH]
 
 
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
+def _translated(method: Callable[_P, _T]) -> Callable[_P, _T]:
+    """The method, with the driver's errors turned into typed `StoreError`s."""
+
+    @functools.wraps(method)
+    def translated(*args: _P.args, **kwargs: _P.kwargs) -> _T:
+        try:
+            return method(*args, **kwargs)
+        except sqlite3.Error as exc:
+            rows = args[0]
+            path = rows._uow._store.path if isinstance(rows, _SqlRows) else ""  # noqa: SLF001
+            raise _store_error(path, exc) from exc
+
+    return translated
+
+
 @attrs.define
 class _SqlRows(Generic[_E]):
     """One table of one unit of work, as SQL."""
@@ -105,6 +125,7 @@ class _SqlRows(Generic[_E]):
         entity: _E = storage.structure(json.loads(data), self.table.entity)
         return entity
 
+    @_translated
     def fetch(self, entity_id: str, /) -> _E | None:
         row = (
             self._sql()
@@ -113,6 +134,7 @@ class _SqlRows(Generic[_E]):
         )
         return None if row is None else self._load(row[0])
 
+    @_translated
     def fetch_many(self, entity_ids: Sequence[str], /) -> dict[str, _E]:
         found: dict[str, _E] = {}
         for chunk in _chunks(entity_ids):
@@ -124,6 +146,7 @@ class _SqlRows(Generic[_E]):
             found.update((entity_id, self._load(data)) for entity_id, data in rows)
         return {i: found[i] for i in entity_ids if i in found}
 
+    @_translated
     def insert(self, entity: _E, /) -> None:
         entity_id: str = entity.id
         self._check_unique(entity, entity_id, previous=None)
@@ -135,6 +158,7 @@ class _SqlRows(Generic[_E]):
         )
         self._write_keys(entity_id, previous=None, entity=entity)
 
+    @_translated
     def replace(self, old: _E, new: _E, /) -> None:
         entity_id: str = new.id
         self._check_unique(new, entity_id, previous=old)
@@ -145,11 +169,13 @@ class _SqlRows(Generic[_E]):
         )
         self._write_keys(entity_id, previous=old, entity=new)
 
+    @_translated
     def delete(self, entity: _E, /) -> None:
         entity_id: str = entity.id
         self._writer().execute(f"DELETE FROM {self.table.name} WHERE id = ?", (entity_id,))  # noqa: S608
         self._write_keys(entity_id, previous=entity, entity=None)
 
+    @_translated
     def insert_many(self, entities: Sequence[_E], /) -> None:
         if not entities:
             return
@@ -184,14 +210,17 @@ class _SqlRows(Generic[_E]):
                 ],
             )
 
+    @_translated
     def replace_many(self, pairs: Sequence[tuple[_E, _E]], /) -> None:
         for old, new in pairs:
             self.replace(old, new)
 
+    @_translated
     def delete_many(self, entities: Sequence[_E], /) -> None:
         for entity in entities:
             self.delete(entity)
 
+    @_translated
     def lookup(self, namespace: str, values: Sequence[str], /) -> dict[str, list[str]]:
         key = self.table.key(namespace)
         side = "unique_keys" if key.unique else "index_keys"
@@ -208,14 +237,17 @@ class _SqlRows(Generic[_E]):
                 found.setdefault(value, []).append(owner)
         return found
 
+    @_translated
     def ids(self) -> list[str]:
         rows = self._sql().execute(f"SELECT id FROM {self.table.name} ORDER BY rowid")  # noqa: S608
         return [entity_id for (entity_id,) in rows]
 
+    @_translated
     def size(self) -> int:
         (count,) = self._sql().execute(f"SELECT count(*) FROM {self.table.name}").fetchone()  # noqa: S608
         return int(count)
 
+    @_translated
     def select(self, query: Select, /) -> tuple[list[str], int]:
         where, params = ["1 = 1"], []
         for name, value in query.equals:
@@ -431,6 +463,8 @@ def _store_error(path: str, exc: sqlite3.Error) -> StoreError:
     text = str(exc)
     if isinstance(exc, sqlite3.OperationalError) and "locked" in text:
         return StoreError(code="store.unavailable", path=path, reason=text)
+    if getattr(exc, "sqlite_errorname", "") == "SQLITE_FULL" or "disk is full" in text:
+        return StoreError(code="store.full", path=path, reason=text)
     if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError):
         return StoreError(code="store.corrupt", path=path, reason=text)
     return StoreError(code="store.unavailable", path=path, reason=text)
