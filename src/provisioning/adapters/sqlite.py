@@ -374,6 +374,11 @@ class SqliteStore:
         return connection
 
     def _prepare(self, sql: sqlite3.Connection) -> None:
+        # A file already at this schema is opened without taking the write lock,
+        # so a second process opens it while another one writes.
+        (version,) = sql.execute("PRAGMA user_version").fetchone()
+        if version == SCHEMA_VERSION:
+            return
         if not self._shared:
             sql.execute("PRAGMA journal_mode = WAL")
         sql.execute("BEGIN IMMEDIATE")

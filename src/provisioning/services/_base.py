@@ -178,17 +178,28 @@ class Effects:
 
 
 _PENDING: Final = "\x00pending-hash:"
-_DECOYS: weakref.WeakKeyDictionary[PasswordHasher, str] = weakref.WeakKeyDictionary()
+_DECOYS: dict[int, tuple[weakref.ref[PasswordHasher], str]] = {}
 _DECOYS_LOCK: Final = threading.Lock()
 
 
-def _decoy(hasher: PasswordHasher) -> str:
-    """A hash of nothing anyone knows, made once per hasher, to verify unknown users against."""
+def _decoy(hasher: PasswordHasher, effects: Effects) -> str:
+    """A hash of nothing anyone knows, made once per hasher, to verify unknown users against.
+
+    Kept for as long as the hasher lives (or, for one that cannot be
+    referred to weakly, for the batch), so that refusing an unknown user
+    costs one verification, as refusing a known one does.
+    """
+    try:
+        ref = weakref.ref(hasher)
+    except TypeError:
+        return effects.once(("decoy",), lambda: hasher.hash(secrets.token_urlsafe(16)))
     with _DECOYS_LOCK:
-        found = _DECOYS.get(hasher)
-        if found is None:
-            found = _DECOYS[hasher] = hasher.hash(secrets.token_urlsafe(16))
-        return found
+        found = _DECOYS.get(id(hasher))
+        if found is None or found[0]() is not hasher:
+            found = (ref, hasher.hash(secrets.token_urlsafe(16)))
+            _DECOYS[id(hasher)] = found
+            weakref.finalize(hasher, _DECOYS.pop, id(hasher), None)
+        return found[1]
 
 
 _MISSING: Final[Any] = object()
@@ -290,7 +301,7 @@ class Tx:
         Without a hash (an unknown user), the same work is spent against a
         decoy hash, so the answer takes as long as a real one.
         """
-        checked = password_hash if password_hash is not None else _decoy(self.hasher)
+        checked = password_hash if password_hash is not None else _decoy(self.hasher, self.effects)
         matches = self.effects.once(
             (self.command, "verify", checked, password),
             lambda: self.hasher.verify(checked, password),
