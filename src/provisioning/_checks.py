@@ -34,6 +34,7 @@ from provisioning.exceptions import Issue, ValidationFailed
 
 __all__ = [
     "DEFAULT_TEXT_LIMIT",
+    "INT_MINIMUMS",
     "TEXT_LIMITS",
     "argument_checker",
     "command_from",
@@ -60,6 +61,9 @@ TEXT_LIMITS: Final[Mapping[str, int]] = {
     "admin_email": 320,
 }
 """The most characters each text field takes, by field name."""
+
+INT_MINIMUMS: Final[Mapping[str, int]] = {"version": 1}
+"""The smallest value of whole-number fields that have one, by field name."""
 
 _MULTILINE: Final = frozenset({"description"})
 # C0 and C1 controls, bidirectional embeddings, overrides and isolates, lone surrogates.
@@ -130,14 +134,23 @@ def _text_check(name: str) -> _Check:
     return check
 
 
-def _int_check(value: Any, path: str, issues: list[Issue]) -> bool:  # noqa: ANN401
-    if not isinstance(value, int) or isinstance(value, bool):
-        return False
-    if not -_LARGEST < value < _LARGEST:
-        issues.append(
-            Issue(code="value.out_of_range", message="the number is too large", field=path)
-        )
-    return True
+def _int_check(name: str) -> _Check:
+    lowest = INT_MINIMUMS.get(name, -_LARGEST + 1)
+
+    def check(value: Any, path: str, issues: list[Issue]) -> bool:  # noqa: ANN401
+        if not isinstance(value, int) or isinstance(value, bool):
+            return False
+        if not lowest <= value < _LARGEST:
+            issues.append(
+                Issue(
+                    code="value.out_of_range",
+                    message=f"expected a whole number from {lowest} to 2**53 - 1",
+                    field=path,
+                )
+            )
+        return True
+
+    return check
 
 
 def _accepting(predicate: Callable[[Any], bool]) -> _Check:
@@ -155,7 +168,7 @@ def _compile(kind: Any, name: str) -> _Check:  # noqa: ANN401, C901, PLR0911 - o
     if kind is str:
         return _text_check(name)
     if kind is int:
-        return _int_check
+        return _int_check(name)
     if kind is bool:
         return _accepting(lambda value: isinstance(value, bool))
     if kind is type(None):

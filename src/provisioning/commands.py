@@ -471,7 +471,7 @@ class DirectoryEntry:
 
 
 def _entries(values: Iterable[DirectoryEntry]) -> tuple[DirectoryEntry, ...]:
-    return tuple(values)
+    return _collect(tuple, values)
 
 
 @attrs.frozen(kw_only=True)

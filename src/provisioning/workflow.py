@@ -273,12 +273,17 @@ def _validate(
         effects=effects,
         defer_hashing=defer_hashing,
     )
-    _prefetch(ctx, overlay, commands)
+    typed = [command_issues(command) for command in commands]
+    _prefetch(ctx, overlay, [c for c, issues in zip(commands, typed, strict=True) if not issues])
     batch = _Batch()
     total = len(commands)
     for index, command in enumerate(commands):
         tx.at(index)
-        _check(ctx, tx, batch, index, command)
+        if typed[index]:
+            batch.issues.extend(issue.at(index) for issue in typed[index])
+            batch.results.append(None)
+        else:
+            _check(ctx, tx, batch, index, command)
         if progress is not None:
             progress(index + 1, total)
     return batch, tx
@@ -301,11 +306,6 @@ def _check(ctx: Environment, tx: Tx, batch: _Batch, index: int, command: object)
         batch.issues.append(
             Issue(code="command.unknown", message=f"{name} is not a command", command=index)
         )
-        batch.results.append(None)
-        return
-    typed = command_issues(command)
-    if typed:
-        batch.issues.extend(issue.at(index) for issue in typed)
         batch.results.append(None)
         return
     try:

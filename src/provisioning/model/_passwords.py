@@ -7,7 +7,7 @@ from typing import Final
 
 import attrs
 
-from provisioning.exceptions import Issue
+from provisioning.exceptions import InvalidValue, Issue
 
 __all__ = ["COMMON_PASSWORDS", "PasswordPolicy"]
 
@@ -124,6 +124,18 @@ def _looks_common(password: str) -> bool:
     return folded in COMMON_PASSWORDS or stem in COMMON_PASSWORDS
 
 
+_LONGEST: Final = 1024  # the longest password a command takes
+
+
+def _invalid(name: str, value: object, expected: str) -> InvalidValue:
+    return InvalidValue(
+        code="password_policy.invalid",
+        field=f"password_policy.{name}",
+        value=repr(value),
+        reason=f"expected {expected}",
+    )
+
+
 @attrs.frozen
 class PasswordPolicy:
     """Rules a password must follow; set per account, overridable per class of service.
@@ -133,16 +145,24 @@ class PasswordPolicy:
         ['password.too_short', 'password.contains_username']
     """
 
-    min_length: int = attrs.field(default=12, validator=attrs.validators.ge(1))
-    max_length: int = attrs.field(default=128)
+    min_length: int = 12
+    max_length: int = 128
     forbid_username: bool = True
     forbid_common: bool = True
 
-    @max_length.validator
-    def _max_not_below_min(self, attribute: attrs.Attribute[int], value: int) -> None:
-        if value < self.min_length:
-            msg = f"{attribute.name} ({value}) is below min_length ({self.min_length})"
-            raise ValueError(msg)
+    def __attrs_post_init__(self) -> None:
+        # Raised as a typed error at construction: a policy is built once, by an administrator.
+        for name in ("min_length", "max_length"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise _invalid(name, value, "a whole number")
+            if not 1 <= value <= _LONGEST:
+                raise _invalid(name, value, f"from 1 to {_LONGEST}")
+        if self.max_length < self.min_length:
+            raise _invalid("max_length", self.max_length, "at least min_length")
+        for name in ("forbid_username", "forbid_common"):
+            if not isinstance(getattr(self, name), bool):
+                raise _invalid(name, getattr(self, name), "true or false")
 
     def check(self, password: str, *, local_part: str, field: str = "password") -> list[Issue]:
         """Every rule `password` breaks, as issues (never mentioning the password itself)."""
