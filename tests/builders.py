@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 from provisioning.model import (
     Account,
@@ -121,3 +124,97 @@ def event(event_id: str, entity_id: str = "u-1", account_id: str | None = "a-1")
         entity_id=entity_id,
         account_id=account_id,
     )
+
+
+_REFERENCES = {
+    "account_id": "account",
+    "parent_id": "account",
+    "domain_id": "domain",
+    "cos_id": "cos",
+    "default_cos_id": "cos",
+    "user_id": "user",
+    "owner_id": "user",
+    "mailbox_id": "mailbox",
+}
+
+
+def _stub(kind: str, entity_id: str) -> object:
+    """A plain entity that others may refer to, holding no reference itself but its account."""
+    tag = hashlib.sha256(entity_id.encode()).hexdigest()[:16]
+    if kind == "account":
+        return account(entity_id, f"Stub {tag}")
+    if kind == "domain":
+        return domain(entity_id, f"d{tag}.stub.example", account_id="stub-account")
+    if kind == "cos":
+        return cos(entity_id, f"stub {tag}", account_id=None)
+    if kind == "user":
+        return User(
+            id=entity_id,
+            username=Username.parse(f"u{tag}@stub.example"),
+            created_at=WHEN,
+            updated_at=WHEN,
+        )
+    return Mailbox(
+        id=entity_id,
+        account_id="stub-account",
+        address=EmailAddress.parse(f"m{tag}@stub.example"),
+    )
+
+
+def parents(entities: Iterable[object], exists: Callable[[str, str], bool]) -> list[object]:
+    """Stubs of every entity that `entities` refer to and that `exists` says is missing.
+
+    The SQL stores check references, so a test storing a user of account
+    `a-1` stores an account `a-1` first.
+    """
+    entities = list(entities)
+    held = {(type(e).__name__, getattr(e, "id", "")) for e in entities}
+    names = {"account": "Account", "domain": "Domain", "cos": "ClassOfService", "user": "User"}
+    names["mailbox"] = "Mailbox"
+    wanted: dict[tuple[str, str], object] = {}
+    todo = list(entities)
+    while todo:
+        entity = todo.pop()
+        for field, kind in _REFERENCES.items():
+            target = getattr(entity, field, None)
+            if not isinstance(target, str) or (names[kind], target) in held:
+                continue
+            if (kind, target) in wanted or exists(kind, target):
+                continue
+            stub = _stub(kind, target)
+            wanted[kind, target] = stub
+            todo.append(stub)
+    order = ["account", "cos", "domain", "user", "mailbox"]
+    return sorted(wanted.values(), key=lambda e: order.index(_kind(e)))
+
+
+def _kind(entity: object) -> str:
+    return {
+        "Account": "account",
+        "ClassOfService": "cos",
+        "Domain": "domain",
+        "User": "user",
+        "Mailbox": "mailbox",
+    }[type(entity).__name__]
+
+
+def store_with_parents(uow: Any, *entities: object) -> None:
+    """Add `entities` to the unit of work, after stubs of what they refer to."""
+    repos: dict[str, Any] = {
+        "Account": uow.accounts,
+        "Domain": uow.domains,
+        "ClassOfService": uow.classes_of_service,
+        "User": uow.users,
+        "Role": uow.roles,
+        "Grant": uow.grants,
+        "Mailbox": uow.mailboxes,
+        "Invitation": uow.invitations,
+    }
+    kinds = {"account": "Account", "domain": "Domain", "cos": "ClassOfService"}
+    kinds |= {"user": "User", "mailbox": "Mailbox"}
+
+    def exists(kind: str, entity_id: str) -> bool:
+        return repos[kinds[kind]].find(entity_id) is not None
+
+    for entity in [*parents(entities, exists), *entities]:
+        repos[type(entity).__name__].add(entity)

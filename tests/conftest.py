@@ -9,7 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from hypothesis import HealthCheck, settings
+
+import pg_server
 
 from provisioning import ActivateDomain, Actor, AddDomain, Context, VerifyDomain, run
 from provisioning.adapters.memory import (
@@ -20,7 +23,7 @@ from provisioning.adapters.memory import (
     SequentialIds,
     SequentialTokens,
 )
-from provisioning.adapters.sqlite import SqliteStore
+from provisioning.adapters.sql import METADATA, PostgresStore, SqliteStore
 from provisioning.model import Domain
 from provisioning.ports import Store
 from provisioning.security import Argon2Hasher
@@ -37,15 +40,57 @@ OPERATOR = Actor.platform("ops")
 FAST_HASHER = Argon2Hasher(time_cost=1, memory_cost=8, parallelism=1)
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL database the tests may empty at will.
+
+    `PROVISIONING_TEST_POSTGRES` names a server; without it a throwaway one
+    is started when PostgreSQL is installed. In CI the PostgreSQL tests must
+    run, so a missing server fails them instead of skipping them.
+    """
+    url = os.environ.get("PROVISIONING_TEST_POSTGRES")
+    server = None
+    if not url:
+        server = pg_server.start()
+        if server is None:
+            if os.environ.get("CI"):
+                pytest.fail("PostgreSQL is not installed: in CI its tests must run")
+            pytest.skip("PostgreSQL is not installed (set PROVISIONING_TEST_POSTGRES)")
+        url = server.url
+    admin = sa.create_engine(sa.engine.make_url(url).set(drivername="postgresql+psycopg"))
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as sql:
+        sql.exec_driver_sql("DROP DATABASE IF EXISTS provisioning_test WITH (FORCE)")
+        sql.exec_driver_sql("CREATE DATABASE provisioning_test")
+    admin.dispose()
+    test_url = sa.engine.make_url(url).set(database="provisioning_test")
+    yield test_url.render_as_string(hide_password=False)
+    if server is not None:
+        server.stop()
+
+
+def empty_postgres(url: str) -> PostgresStore:
+    """A store over the test database, emptied of everything a test left behind."""
+    store = PostgresStore(url)
+    with store.engine.begin() as sql:
+        names = ", ".join(t.name for t in METADATA.sorted_tables if t.name != "provisioning_meta")
+        sql.exec_driver_sql(f"TRUNCATE {names}")
+        sql.exec_driver_sql("UPDATE provisioning_meta SET value = 0")
+    return store
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     """A new, empty store of each kind."""
     if request.param == "memory":
         yield MemoryStore()
-    else:
+    elif request.param == "sqlite":
         sqlite = SqliteStore(tmp_path / "provisioning.db")
         yield sqlite
         sqlite.close()
+    else:
+        postgres = empty_postgres(request.getfixturevalue("postgres_url"))
+        yield postgres
+        postgres.close()
 
 
 @pytest.fixture

@@ -97,7 +97,7 @@ def test_users_round_trip_through_the_storage_converter(user: User) -> None:
 def test_users_round_trip_through_both_stores(user: User) -> None:
     for store in (MemoryStore(), SqliteStore(":memory:")):
         with store.unit_of_work() as uow:
-            uow.users.add(user)
+            b.store_with_parents(uow, user)
             uow.commit()
         with store.unit_of_work() as uow:
             stored = uow.users.get(user.id)

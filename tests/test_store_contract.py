@@ -15,19 +15,9 @@ from provisioning.ports import Store
 
 
 def seed(store: Store, *entities: object) -> None:
+    """Store `entities`, and stubs of what they refer to that the store lacks."""
     with store.unit_of_work() as uow:
-        for entity in entities:
-            repo = {
-                "Account": uow.accounts,
-                "Domain": uow.domains,
-                "ClassOfService": uow.classes_of_service,
-                "User": uow.users,
-                "Role": uow.roles,
-                "Grant": uow.grants,
-                "Mailbox": uow.mailboxes,
-                "Invitation": uow.invitations,
-            }[type(entity).__name__]
-            repo.add(entity)  # type: ignore[attr-defined]
+        b.store_with_parents(uow, *entities)
         uow.commit()
 
 
@@ -384,7 +374,7 @@ def test_repositories_are_refused_outside_their_with_block(store: Store) -> None
 
 
 def test_uniqueness_holds_under_concurrent_threads(store: Store) -> None:
-    seed(store, b.account())
+    seed(store, b.account(), b.domain())
     threads = 8
     barrier = threading.Barrier(threads)
     outcomes: list[str] = []

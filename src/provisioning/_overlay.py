@@ -14,7 +14,6 @@ store's write transaction, which writes them in sets.
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from types import TracebackType
@@ -137,22 +136,29 @@ class _OverlayRows(Generic[_E]):
         if not self._written:
             return self._base.select(query)
         # Rare (queries do not run in a batch): merge the store's matches with the batch's rows.
-        ids, _ = self._base.select(attrs.evolve(query, offset=0, limit=None))
-        matched = [(self._order(i, query), i) for i in ids if i not in self._written]
-        for entity_id, entity in self._written.items():
-            if entity is not None and _matches(self.table, entity, query):
-                matched.append((self._order(entity_id, query), entity_id))
+        everything = attrs.evolve(query, offset=0, limit=None, after=None)
+        ids, _ = self._base.select(everything)
+        found = [i for i in ids if i not in self._written]
+        found += [
+            i
+            for i, entity in self._written.items()
+            if entity is not None and _matches(self.table, entity, query)
+        ]
+        matched: list[tuple[Any, str]] = [
+            (position if query.order_by is None else self._order(i, query.order_by), i)
+            for position, i in enumerate(found)
+        ]
+        total = len(matched)
+        if query.after is not None:
+            after = query.after
+            matched = [m for m in matched if (m < after) == query.descending and m != after]
+        ordered = sorted(matched, reverse=query.descending)
         end = None if query.limit is None else query.offset + query.limit
-        if end is None:
-            ordered = sorted(matched, reverse=query.descending)
-        else:
-            pick = heapq.nlargest if query.descending else heapq.nsmallest
-            ordered = pick(end, matched)
-        return [i for _, i in ordered[query.offset : end]], len(matched)
+        return [i for _, i in ordered[query.offset : end]], total
 
-    def _order(self, entity_id: str, query: Select) -> str:
+    def _order(self, entity_id: str, column: str) -> str:
         entity = self.fetch(entity_id)
-        value = None if entity is None else self.table.column(query.order_by).value(entity)
+        value = None if entity is None else self.table.column(column).value(entity)
         return value or ""
 
     # -- writes ------------------------------------------------------------

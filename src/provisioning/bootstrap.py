@@ -14,7 +14,7 @@ from typing import Any, TypedDict, Unpack
 import attrs
 
 from provisioning.adapters.memory import MemoryStore, Outbox
-from provisioning.adapters.sqlite import SqliteStore
+from provisioning.adapters.sql import PostgresStore, SqliteStore
 from provisioning.adapters.system import SystemClock, SystemDns, SystemTokens, TimeOrderedIds
 from provisioning.ports import (
     Clock,
@@ -82,9 +82,15 @@ class Context:
         return cls(store=MemoryStore(), **ports)
 
     @classmethod
-    def open(cls, path: str | Path, **ports: Unpack[Ports]) -> Context:
-        """A context over the SQLite database at `path`, created if missing."""
-        return cls(store=SqliteStore(path), **ports)
+    def open(cls, where: str | Path, **ports: Unpack[Ports]) -> Context:
+        """A context over a SQL store, created and migrated if need be.
+
+        `where` is a SQLite file (created if missing) or a `postgresql://`
+        URL (with `provisioning[postgres]` installed).
+        """
+        if isinstance(where, str) and where.startswith(("postgresql://", "postgres://")):
+            return cls(store=PostgresStore(where), **ports)
+        return cls(store=SqliteStore(where), **ports)
 
     def __repr__(self) -> str:
         names: dict[str, Any] = {"store": self.store, "clock": self.clock, "hasher": self.hasher}

@@ -184,8 +184,13 @@ class UserRepository(Repository[User], Protocol):
         descending: bool = False,
         offset: int = 0,
         limit: int | None = None,
+        after: tuple[str, str] | None = None,
     ) -> tuple[list[User], int]:
         """One page of users sorted by username, and how many match in all.
+
+        `after` is the (username key, id) of the last user of the previous
+        page: the page then starts after it (keyset paging), and `offset`
+        counts from there.
 
         `text` matches, case-insensitively, as "contains" over the username,
         the full and display names and the directory service name, and as
@@ -270,9 +275,14 @@ class AuditLog(Protocol):
         ...
 
     def events(
-        self, *, account_id: str | None = None, entity_id: str | None = None
+        self,
+        *,
+        account_id: str | None = None,
+        entity_id: str | None = None,
+        offset: int = 0,
+        limit: int | None = None,
     ) -> list[AuditEvent]:
-        """Recorded events, oldest first, optionally only one account's or one entity's."""
+        """Recorded events, oldest first, optionally only one account's or one entity's, paged."""
         ...
 
 

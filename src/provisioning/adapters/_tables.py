@@ -102,16 +102,20 @@ class Select:
 
     Rows match when every `equals` pair holds and, if `text` is given, when
     `text` occurs in one of `text_columns` or equals the id (case-insensitive;
-    columns hold folded text). Rows are ordered by `order_by`, then by id.
+    columns hold folded text). Rows are ordered by `order_by`, then by id;
+    with `order_by` None, in the order they were inserted. `after` is a
+    keyset cursor: the (order value, id) of the last row of the previous
+    page, so a page is found through the index instead of by counting rows.
     """
 
-    order_by: str
+    order_by: str | None
     equals: tuple[tuple[str, str], ...] = ()
     text: str | None = None
     text_columns: tuple[str, ...] = ()
     descending: bool = False
     offset: int = 0
     limit: int | None = None
+    after: tuple[str, str] | None = None
 
 
 @attrs.frozen
@@ -192,7 +196,8 @@ def _fold(text: str) -> str:
 
 
 def _scoped(scope: str | None, name: str) -> str:
-    return f"{scope or '*'}\x1f{_fold(name)}"
+    # Ids hold no '/' and names none either, so the key reads well and is unambiguous.
+    return f"{scope or '*'}/{_fold(name)}"
 
 
 def _one(value: str | None) -> Sequence[str]:
@@ -277,7 +282,7 @@ def _role_keys() -> tuple[Key, ...]:
 
 def _grant_keys() -> tuple[Key, ...]:
     def scope(e: Grant) -> Sequence[str]:
-        return (f"{e.user_id}\x1f{e.account_id}\x1f{e.mailbox_id or '*'}",)
+        return (f"{e.user_id}/{e.account_id}/{e.mailbox_id or '*'}",)
 
     def user(e: Grant) -> Sequence[str]:
         return (e.user_id,)
@@ -383,7 +388,16 @@ class _Tables:
     invitations: Table[Invitation] = Table(
         "invitations", Invitation, "invitation", _invitation_keys()
     )
-    audit: Table[AuditEvent] = Table("audit_events", AuditEvent, "audit_event", _audit_keys())
+    audit: Table[AuditEvent] = Table(
+        "audit_events",
+        AuditEvent,
+        "audit_event",
+        _audit_keys(),
+        (
+            Column("account_id", lambda e: e.account_id, index="audit.account"),
+            Column("entity_id", lambda e: e.entity_id, index="audit.entity"),
+        ),
+    )
 
     def all(self) -> tuple[Table[Any], ...]:
         """Every table, in a stable order."""
@@ -540,6 +554,7 @@ class UserRepo(_Repository[User]):
         descending: bool = False,
         offset: int = 0,
         limit: int | None = None,
+        after: tuple[str, str] | None = None,
     ) -> tuple[list[User], int]:
         equals = tuple(
             (name, value)
@@ -554,6 +569,7 @@ class UserRepo(_Repository[User]):
             descending=descending,
             offset=offset,
             limit=limit,
+            after=after,
         )
         ids, total = self._rows.select(query)
         found = self._rows.fetch_many(ids)
@@ -574,7 +590,7 @@ class GrantRepo(_Repository[Grant]):
     """Grants over a backend."""
 
     def for_scope(self, user_id: str, account_id: str, mailbox_id: str | None, /) -> Grant | None:
-        return self._first("grant.scope", f"{user_id}\x1f{account_id}\x1f{mailbox_id or '*'}")
+        return self._first("grant.scope", f"{user_id}/{account_id}/{mailbox_id or '*'}")
 
     def of_user(self, user_id: str, /) -> list[Grant]:
         return self._all("grant.user", user_id, _grant_order)
@@ -633,13 +649,20 @@ class AuditRepo:
         self._rows.insert(event)
 
     def events(
-        self, *, account_id: str | None = None, entity_id: str | None = None
+        self,
+        *,
+        account_id: str | None = None,
+        entity_id: str | None = None,
+        offset: int = 0,
+        limit: int | None = None,
     ) -> list[AuditEvent]:
-        ids = self._rows.ids()
-        for namespace, value in (("audit.account", account_id), ("audit.entity", entity_id)):
-            if value is not None:
-                wanted = set(self._rows.lookup(namespace, [value]).get(value, []))
-                ids = [event_id for event_id in ids if event_id in wanted]
+        equals = tuple(
+            (name, value)
+            for name, value in (("account_id", account_id), ("entity_id", entity_id))
+            if value is not None
+        )
+        query = Select(order_by=None, equals=equals, offset=offset, limit=limit)
+        ids, _ = self._rows.select(query)
         found = self._rows.fetch_many(ids)
         return [found[event_id] for event_id in ids]
 

@@ -175,20 +175,24 @@ class _Journalled(Generic[_E]):
                 tests.remove((name, value))
                 break
         text, searched, order = query.text, query.text_columns, query.order_by
-        matched = []
-        for entity_id in candidates:
+        matched: list[tuple[Any, str]] = []
+        for position, entity_id in enumerate(candidates):
             row = columns[entity_id]
             if tests and any(row[name] != value for name, value in tests):
                 continue
             if text is not None and not _contains(row, searched, text, entity_id):
                 continue
-            matched.append((row[order] or "", entity_id))
+            matched.append((position if order is None else row[order] or "", entity_id))
+        total = len(matched)
+        if query.after is not None:
+            after = query.after
+            matched = [m for m in matched if (m < after) == query.descending and m != after]
         if query.limit is None:
             page = sorted(matched, reverse=query.descending)[query.offset :]
         else:  # only the rows up to the page's end need ordering
             pick = heapq.nlargest if query.descending else heapq.nsmallest
             page = pick(query.offset + query.limit, matched)[query.offset :]
-        return [entity_id for _, entity_id in page], len(matched)
+        return [entity_id for _, entity_id in page], total
 
     def insert(self, entity: _E, /) -> None:
         if entity.id in self._rows.rows:

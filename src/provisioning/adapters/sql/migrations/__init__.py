@@ -1,0 +1,93 @@
+"""The Alembic migrations of the SQL schema, shipped with the package and run on open.
+
+`prepare(engine)` brings a database to the head revision: a new database is
+created by the migrations, an older one upgraded (unless `upgrade=False`,
+which refuses it with `store.schema_older`), and one from a newer library
+refused (`store.schema_newer`).
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Final
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from provisioning.adapters.sql.schema import META, METADATA
+from provisioning.exceptions import StoreError
+
+__all__ = ["HERE", "config", "head", "prepare", "revision", "scripts"]
+
+HERE: Final = Path(__file__).parent
+
+
+def config() -> Config:
+    """An Alembic configuration for the shipped migrations (no alembic.ini needed)."""
+    settings = Config()
+    settings.set_main_option("script_location", str(HERE))
+    return settings
+
+
+@functools.cache
+def scripts() -> ScriptDirectory:
+    """The shipped migration scripts (read once)."""
+    return ScriptDirectory.from_config(config())
+
+
+def head() -> str:
+    """The newest revision this library knows."""
+    found = scripts().get_current_head()
+    assert found is not None  # noqa: S101 - the package ships its migrations
+    return found
+
+
+def revision(connection: sa.Connection) -> str | None:
+    """The revision the database is at (None: no schema yet)."""
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def prepare(engine: sa.Engine, *, label: str, upgrade: bool = True) -> None:
+    """Bring the database at `engine` to the head revision, or refuse it."""
+    target = head()
+    with engine.connect() as connection:
+        current = revision(connection)
+        tables = set(sa.inspect(connection).get_table_names())
+    if current == target:
+        return
+    if current is None and tables - {"alembic_version"}:
+        raise StoreError(
+            code="store.schema_unknown",
+            path=label,
+            reason="the database holds tables this library did not create",
+        )
+    if current is not None and current not in {s.revision for s in scripts().walk_revisions()}:
+        raise StoreError(
+            code="store.schema_newer",
+            path=label,
+            reason=f"the schema is at revision {current}, newer than this library's {target}:"
+            " upgrade provisioning",
+        )
+    if current is not None and not upgrade:
+        raise StoreError(
+            code="store.schema_older",
+            path=label,
+            reason=f"the schema is at revision {current}, older than {target};"
+            " open it with upgrade=True (or run the migrations) to upgrade it",
+        )
+    with engine.connect() as plain, plain.execution_options(provisioning_write=True).begin():
+        connection = plain
+        settings = config()
+        settings.attributes["connection"] = connection
+        if current is None:
+            # A new database: the schema the migrations build (a test holds them equal),
+            # created at once and stamped with the head revision.
+            METADATA.create_all(connection)
+            connection.execute(META.insert().values(key="changes", value=0))
+            command.stamp(settings, target)
+        else:
+            command.upgrade(settings, target)

@@ -1,0 +1,324 @@
+"""The relational schema of the SQL stores: one SQLAlchemy `MetaData`, built from the model.
+
+Each aggregate has a table whose columns follow its entity's fields: nested
+values (a user's profile, credentials and MFA state, an account's policies)
+become prefixed columns (`profile_first_name`, `mfa_status` ...), sets and
+lists become JSON arrays, enumerations become text with a CHECK constraint,
+times are timestamps with a time zone. Besides the fields, each table keeps
+the normalised look-up keys its repositories search by (`name_key`,
+`address_key` ...) as indexed columns, unique where the model says a value
+has one holder. Usernames and aliases share the `addresses` table, whose
+primary key is the platform-wide address namespace.
+
+Foreign keys are deferred to commit and never cascade, except a user's
+addresses, which belong to it: the services remove what depends on an
+entity before the entity itself (or refuse), and the database refuses
+whatever would leave a reference dangling.
+
+The Alembic migrations shipped in `provisioning.adapters.sql.migrations`
+create exactly this schema; a test compares the two.
+"""
+
+from __future__ import annotations
+
+import enum
+import types
+import typing
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any, Final
+
+import attrs
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+from provisioning.adapters._tables import TABLES, Table
+from provisioning.model import DomainName, EmailAddress, PhoneNumber, Username
+
+__all__ = [
+    "ADDRESSES",
+    "KEY_COLUMNS",
+    "METADATA",
+    "META",
+    "SEARCH",
+    "Flat",
+    "flat_columns",
+    "sql_table",
+]
+
+NAMING: Final = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+METADATA: Final = sa.MetaData(naming_convention=NAMING)
+"""The schema both SQL stores keep, and the target of the Alembic migrations."""
+
+
+class UtcDateTime(sa.TypeDecorator[datetime]):
+    """A timezone-aware instant, stored in UTC (SQLite keeps it as text, without a zone)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        del dialect
+        return None if value is None else value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        del dialect
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+_TEXT_VALUES: Final = (DomainName, EmailAddress, Username, PhoneNumber)
+
+
+@attrs.frozen
+class Flat:
+    """One column of an entity's table that holds one of its fields (perhaps nested).
+
+    `path` is the field's place in the entity (`("profile", "first_name")`),
+    `optional` the path of the nested value that may be None as a whole.
+    """
+
+    name: str
+    path: tuple[str, ...]
+    kind: Any
+    nullable: bool
+    optional: tuple[str, ...] | None = None
+
+
+def _members(kind: Any) -> tuple[Any, ...]:  # noqa: ANN401 - a type expression
+    if typing.get_origin(kind) in (typing.Union, types.UnionType):
+        return typing.get_args(kind)
+    return (kind,)
+
+
+def flat_columns(entity: type) -> list[Flat]:
+    """The columns of `entity`'s fields, nested attrs values flattened with a prefix."""
+    return list(_flatten(entity, (), nullable=False, optional=None))
+
+
+def _flatten(
+    cls: type, prefix: tuple[str, ...], *, nullable: bool, optional: tuple[str, ...] | None
+) -> typing.Iterator[Flat]:
+    hints = typing.get_type_hints(cls)
+    for field in attrs.fields(cls):
+        kinds = _members(hints[field.name])
+        may_be_none = type(None) in kinds
+        (kind,) = [k for k in kinds if k is not type(None)]
+        path = (*prefix, field.name)
+        if attrs.has(kind) and kind not in _TEXT_VALUES:
+            yield from _flatten(
+                kind,
+                path,
+                nullable=nullable or may_be_none,
+                optional=optional or (path if may_be_none else None),
+            )
+        else:
+            yield Flat("_".join(path), path, kind, nullable or may_be_none, optional)
+
+
+def _sql_type(table: str, flat: Flat) -> sa.types.TypeEngine[Any]:
+    kind = flat.kind
+    if typing.get_origin(kind) in (frozenset, tuple):
+        return sa.JSON()
+    if kind is bool:
+        return sa.Boolean(create_constraint=True, name=flat.name)
+    if kind is int:
+        return sa.BigInteger()
+    if kind is datetime:
+        return UtcDateTime()
+    if isinstance(kind, type) and issubclass(kind, enum.Enum):
+        return sa.Enum(
+            kind,
+            native_enum=False,
+            create_constraint=True,
+            length=16,
+            name=flat.name,
+            values_callable=lambda members: [m.value for m in members],
+            validate_strings=True,
+        )
+    if kind is str or kind in _TEXT_VALUES:
+        return sa.Text()
+    msg = f"no SQL type for {table}.{flat.name}: {kind!r}"
+    raise TypeError(msg)
+
+
+@attrs.frozen
+class KeyColumn:
+    """Where a look-up key of a table lives: a column, perhaps derived from the entity.
+
+    `derived` columns exist only for the look-up (a folded name, an ASCII
+    domain); the others are entity columns. For `null` keys the look-up value
+    `*` stands for NULL (a platform-wide class of service or role).
+    """
+
+    column: str
+    derived: bool = False
+    null: str | None = None
+
+
+KEY_COLUMNS: Final[Mapping[str, KeyColumn]] = {
+    "account.name": KeyColumn("name_key", derived=True),
+    "account.parent": KeyColumn("parent_id"),
+    "domain.name": KeyColumn("name_ascii", derived=True),
+    "domain.account": KeyColumn("account_id"),
+    "domain.cos": KeyColumn("default_cos_id"),
+    "cos.name": KeyColumn("name_key", derived=True),
+    "cos.account": KeyColumn("account_id", null="*"),
+    "user.domain": KeyColumn("domain_id"),
+    "user.account": KeyColumn("account_id"),
+    "user.cos": KeyColumn("cos_id"),
+    "user.domain_name": KeyColumn("username_domain", derived=True),
+    "role.name": KeyColumn("name_key", derived=True),
+    "role.account": KeyColumn("account_id", null="*"),
+    "grant.scope": KeyColumn("scope_key", derived=True),
+    "grant.user": KeyColumn("user_id"),
+    "grant.account": KeyColumn("account_id"),
+    "grant.mailbox": KeyColumn("mailbox_id"),
+    "mailbox.address": KeyColumn("address_key", derived=True),
+    "mailbox.account": KeyColumn("account_id"),
+    "mailbox.owner": KeyColumn("owner_id"),
+    "mailbox.domain_name": KeyColumn("address_domain", derived=True),
+    "invitation.token": KeyColumn("token_hash"),
+    "invitation.email": KeyColumn("email_key", derived=True),
+    "invitation.account": KeyColumn("account_id"),
+    "audit.account": KeyColumn("account_id"),
+    "audit.entity": KeyColumn("entity_id"),
+}
+"""The column each single-valued look-up key of the tables is kept in."""
+
+ADDRESS_KEYS: Final = frozenset({"user.address", "user.alias_domain"})
+"""The multi-valued user keys, answered by the `addresses` table."""
+
+_REFERENCES: Final[Mapping[tuple[str, str], str]] = {
+    ("accounts", "parent_id"): "accounts.id",
+    ("domains", "account_id"): "accounts.id",
+    ("domains", "default_cos_id"): "classes_of_service.id",
+    ("classes_of_service", "account_id"): "accounts.id",
+    ("users", "account_id"): "accounts.id",
+    ("users", "domain_id"): "domains.id",
+    ("users", "cos_id"): "classes_of_service.id",
+    ("roles", "account_id"): "accounts.id",
+    ("grants", "user_id"): "users.id",
+    ("grants", "account_id"): "accounts.id",
+    ("grants", "mailbox_id"): "mailboxes.id",
+    ("mailboxes", "account_id"): "accounts.id",
+    ("mailboxes", "owner_id"): "users.id",
+    ("invitations", "account_id"): "accounts.id",
+}
+
+SEARCH: Final = ("username_text", "full_name", "directory")
+"""The users' columns a "contains" search looks in (folded text)."""
+
+_EXTRA_INDEXES: Final[Mapping[str, tuple[tuple[str, ...], ...]]] = {
+    "audit_events": (("account_id", "seq"), ("entity_id", "seq"), ("account_id", "occurred_at")),
+}
+
+
+def _fk(table: str, column: str) -> list[sa.ForeignKey]:
+    target = _REFERENCES.get((table, column))
+    if target is None:
+        return []
+    return [sa.ForeignKey(target, deferrable=True, initially="DEFERRED")]
+
+
+def _build(table: Table[Any]) -> sa.Table:
+    flats = flat_columns(table.entity)
+    columns: list[sa.Column[Any]] = []
+    names: set[str] = set()
+    for flat in flats:
+        column: sa.Column[Any] = sa.Column(
+            flat.name,
+            _sql_type(table.name, flat),
+            *_fk(table.name, flat.name),
+            primary_key=flat.name == "id",
+            nullable=flat.nullable and flat.name != "id",
+        )
+        columns.append(column)
+        names.add(flat.name)
+    indexes: list[sa.Index] = []
+    unique: list[sa.UniqueConstraint] = []
+    composite = (*table.indexes, *_EXTRA_INDEXES.get(table.name, ()))
+    leading = {fields[0] for fields in composite}
+    for key in table.keys:
+        place = KEY_COLUMNS.get(key.namespace)
+        if place is None:
+            continue
+        if place.derived and place.column not in names:
+            columns.append(sa.Column(place.column, sa.Text(), nullable=False))
+            names.add(place.column)
+        if key.unique:
+            unique.append(sa.UniqueConstraint(place.column))
+        elif place.column not in leading:  # a composite index serves it otherwise
+            indexes.append(sa.Index(None, place.column))
+    for query in table.columns:
+        if query.name not in names:
+            columns.append(sa.Column(query.name, sa.Text(), nullable=query.name == "directory"))
+            names.add(query.name)
+    if table is TABLES.audit:  # the order events were recorded in
+        columns.append(sa.Column("seq", sa.BigInteger(), nullable=False))
+        unique.append(sa.UniqueConstraint("seq"))
+    indexes.extend(sa.Index(None, *fields) for fields in composite)
+    return sa.Table(table.name, METADATA, *columns, *unique, *indexes)
+
+
+_TABLES: Final[dict[str, sa.Table]] = {table.name: _build(table) for table in TABLES.all()}
+
+ADDRESSES: Final = sa.Table(
+    "addresses",
+    METADATA,
+    sa.Column("address", sa.Text(), primary_key=True),
+    sa.Column(
+        "user_id",
+        sa.Text(),
+        sa.ForeignKey("users.id", ondelete="CASCADE", deferrable=True, initially="DEFERRED"),
+        nullable=False,
+    ),
+    sa.Column(
+        "kind",
+        sa.Enum("username", "alias", native_enum=False, create_constraint=True, name="kind"),
+        nullable=False,
+    ),
+    sa.Column("domain", sa.Text(), nullable=False),
+    sa.Index(None, "user_id"),
+    sa.Index(None, "domain", "kind"),
+)
+"""Every address a user holds, its username and its aliases: one platform-wide namespace."""
+
+META: Final = sa.Table(
+    "provisioning_meta",
+    METADATA,
+    sa.Column("key", sa.Text(), primary_key=True),
+    sa.Column("value", sa.BigInteger(), nullable=False),
+)
+"""Counters of the store: `changes` grows with every committed write transaction."""
+
+
+def sql_table(table: Table[Any]) -> sa.Table:
+    """The SQL table of one of the model's tables."""
+    return _TABLES[table.name]
+
+
+def derived_values(table: Table[Any]) -> Callable[[Any], dict[str, Any]]:
+    """A function giving an entity's derived key columns (and query columns)."""
+    derived = []
+    for key in table.keys:
+        place = KEY_COLUMNS.get(key.namespace)
+        if place is not None and place.derived:
+            derived.append((place.column, key.values))
+    entity_columns = {flat.name for flat in flat_columns(table.entity)}
+    queries = [(c.name, c.value) for c in table.columns if c.name not in entity_columns]
+
+    def values(entity: Any) -> dict[str, Any]:  # noqa: ANN401 - an entity of the table
+        row = {name: found[0] if (found := keys(entity)) else None for name, keys in derived}
+        row.update((name, value(entity)) for name, value in queries)
+        return row
+
+    return values

@@ -1,0 +1,629 @@
+"""The SQL store: SQLite (embedded, the default) and PostgreSQL, on SQLAlchemy Core.
+
+One `SqlStore` serves both databases; they differ only where a dialect must
+(how a transaction begins, how a writer takes its turn, how errors read).
+
+- A `unit_of_work()` is one write transaction on a connection of its own
+  from the engine's pool. Writers take turns on the database itself:
+  SQLite's `BEGIN IMMEDIATE`, PostgreSQL's lock on the store's change
+  counter, taken as the transaction begins. No lock of this process stands
+  between workers, so several processes (or machines, on PostgreSQL) share
+  one database safely.
+- A `snapshot()` is a read transaction (SQLite: deferred, in WAL mode;
+  PostgreSQL: `REPEATABLE READ READ ONLY`): one consistent state, never
+  waiting for a writer and never holding one up.
+- Unique constraints and row versions decide between writers: a value
+  taken meanwhile is a `Conflict` with the key's code, a stale row
+  `version.stale`. Every other database error is a `StoreError` with a stable
+  code and the driver's error chained; a connection that fails to roll back
+  is discarded, never handed out again.
+- Opening a store runs the Alembic migrations up to the head revision (or,
+  with `upgrade=False`, refuses an older database); a newer one is refused.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Final, Generic, ParamSpec, Self, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import StaticPool
+
+from provisioning.adapters._gate import Gate, closed_unit_of_work, read_only_unit_of_work
+from provisioning.adapters._tables import TABLES, Identified, Repositories, Select, Table
+from provisioning.adapters.sql import migrations
+from provisioning.adapters.sql.rows import RowMapping, mapping
+from provisioning.adapters.sql.schema import (
+    ADDRESS_KEYS,
+    ADDRESSES,
+    KEY_COLUMNS,
+    META,
+    sql_table,
+)
+from provisioning.exceptions import Conflict, StoreError, UsageError
+
+__all__ = ["PostgresStore", "SqlStore", "SqlUnitOfWork", "SqliteStore"]
+
+_E = TypeVar("_E", bound=Identified)
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+_BATCH: Final = 500  # values per `IN (...)`, well under every database's parameter limit
+_CODES: Final[Mapping[str, str]] = {
+    f"{table.name}.{KEY_COLUMNS[key.namespace].column}": key.code
+    for table in TABLES.all()
+    for key in table.keys
+    if key.code is not None and key.namespace in KEY_COLUMNS
+} | {"addresses.address": "address.taken"}
+
+
+def _chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(values), _BATCH):
+        yield values[start : start + _BATCH]
+
+
+def translate(label: str, exc: BaseException) -> StoreError | Conflict:
+    """The typed error for a database failure (the caller chains `exc`)."""
+    orig = getattr(exc, "orig", exc)
+    text = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+    state = getattr(orig, "sqlstate", None) or ""
+    name = getattr(orig, "sqlite_errorname", "") or ""
+    if name.startswith("SQLITE_CONSTRAINT") or state.startswith("23"):
+        return _constraint(label, orig, text)
+    if state in {"40001", "40P01"}:
+        return StoreError(code="store.conflict", path=label, reason=text)
+    if name == "SQLITE_FULL" or state in {"53100", "53200"} or "disk is full" in text:
+        return StoreError(code="store.full", path=label, reason=text)
+    if name in {"SQLITE_CORRUPT", "SQLITE_NOTADB"} or "not a database" in text:
+        return StoreError(code="store.corrupt", path=label, reason=text)
+    if name == "SQLITE_READONLY" or state == "25006":
+        return StoreError(code="store.read_only", path=label, reason=text)
+    return StoreError(code="store.unavailable", path=label, reason=text)
+
+
+def _constraint(label: str, orig: BaseException, text: str) -> StoreError | Conflict:
+    """A constraint failure as the conflict it is (a taken value), or a `store.integrity`."""
+    diag = getattr(orig, "diag", None)
+    constraint = getattr(diag, "constraint_name", None) or ""
+    where = ""
+    if "UNIQUE constraint failed:" in text:  # SQLite names the table and column
+        where = text.rpartition(":")[2].strip().split(",")[0]
+    elif constraint.startswith("pk_"):
+        where = f"{constraint[3:]}.id"
+    elif constraint.startswith("uq_"):
+        for place in _CODES:
+            table, _, column = place.partition(".")
+            if constraint == f"uq_{table}_{column}":
+                where = place
+    table = where.partition(".")[0]
+    if where == "addresses.address":
+        return Conflict(code="address.taken", entity="user", key="")
+    if where.endswith(".id"):
+        return Conflict(code="id.taken", entity=table, key="")
+    code = _CODES.get(where)
+    if code is not None:
+        return Conflict(code=code, entity=table, key="")
+    return StoreError(code="store.integrity", path=label, reason=text)
+
+
+def _translated(method: Callable[_P, _T]) -> Callable[_P, _T]:
+    """The method, with database errors turned into typed errors."""
+
+    @functools.wraps(method)
+    def translated(*args: _P.args, **kwargs: _P.kwargs) -> _T:
+        try:
+            return method(*args, **kwargs)
+        except (sa.exc.DBAPIError, sa.exc.SQLAlchemyError) as exc:
+            owner = args[0]
+            label = owner.label if isinstance(owner, _SqlRows | SqlUnitOfWork) else ""
+            raise translate(label, exc) from exc
+
+    return translated
+
+
+class _SqlRows(Generic[_E]):
+    """One table of one unit of work, as SQL."""
+
+    def __init__(self, table: Table[Any], uow: SqlUnitOfWork, rows: RowMapping) -> None:
+        self.table = table
+        self._uow = uow
+        self._rows = rows
+        self._sql = sql_table(table)
+        self._select_row = sa.select(self._sql)
+        self.label = uow.label
+
+    def _read(self) -> Connection:
+        return self._uow.connection()
+
+    def _write(self) -> Connection:
+        return self._uow.connection(write=True)
+
+    @contextmanager
+    def _atomic(self) -> Iterator[Connection]:
+        """The connection, inside a savepoint: a refused write leaves no trace behind."""
+        sql = self._write()
+        with sql.begin_nested():
+            yield sql
+
+    def _entities(self, rows: Any) -> dict[str, _E]:  # noqa: ANN401 - a result
+        build = self._rows.from_row
+        return {row.id: build(row._mapping) for row in rows}  # noqa: SLF001 - SQLAlchemy's API
+
+    @_translated
+    def fetch(self, entity_id: str, /) -> _E | None:
+        found = self._read().execute(self._select_row.where(self._sql.c.id == entity_id))
+        return self._entities(found).get(entity_id)
+
+    @_translated
+    def fetch_many(self, entity_ids: Sequence[str], /) -> dict[str, _E]:
+        found: dict[str, _E] = {}
+        for chunk in _chunks(list(dict.fromkeys(entity_ids))):
+            rows = self._read().execute(self._select_row.where(self._sql.c.id.in_(chunk)))
+            found.update(self._entities(rows))
+        return {i: found[i] for i in entity_ids if i in found}
+
+    @_translated
+    def insert(self, entity: _E, /) -> None:
+        self.insert_many([entity])
+
+    @_translated
+    def replace(self, old: _E, new: _E, /) -> None:
+        self.replace_many([(old, new)])
+
+    @_translated
+    def delete(self, entity: _E, /) -> None:
+        self.delete_many([entity])
+
+    @_translated
+    def insert_many(self, entities: Sequence[_E], /) -> None:
+        if not entities:
+            return
+        rows = [self._rows.to_row(entity) for entity in entities]
+        with self._atomic() as sql:
+            if self.table is TABLES.audit:
+                highest = sa.select(sa.func.coalesce(sa.func.max(self._sql.c.seq), 0))
+                top = sql.execute(highest).scalar_one()
+                for offset, row in enumerate(rows, start=1):
+                    row["seq"] = top + offset
+            sql.execute(self._sql.insert(), rows)
+            if self.table is TABLES.users:
+                self._write_addresses(sql, entities)
+
+    @_translated
+    def replace_many(self, pairs: Sequence[tuple[_E, _E]], /) -> None:
+        if not pairs:
+            return
+        with self._atomic() as sql:
+            self._replace(sql, pairs)
+
+    def _replace(self, sql: Connection, pairs: Sequence[tuple[_E, _E]]) -> None:
+        table = self._sql
+        rows = []
+        for old, new in pairs:
+            row = self._rows.to_row(new)
+            row["old_id"], row["old_version"] = old.id, getattr(old, "version", None)
+            rows.append(row)
+        statement = (
+            table.update()
+            .where(table.c.id == sa.bindparam("old_id"))
+            .where(table.c.version == sa.bindparam("old_version"))
+            .values({name: sa.bindparam(name) for name in rows[0] if not name.startswith("old_")})
+        )
+        result = sql.execute(statement, rows)
+        if 0 <= result.rowcount < len(rows):
+            raise Conflict(code="version.stale", entity=self.table.label, key=pairs[0][0].id)
+        if self.table is TABLES.users:
+            ids = [new.id for _, new in pairs]
+            for chunk in _chunks(ids):
+                sql.execute(ADDRESSES.delete().where(ADDRESSES.c.user_id.in_(chunk)))
+            self._write_addresses(sql, [new for _, new in pairs])
+
+    @_translated
+    def delete_many(self, entities: Sequence[_E], /) -> None:
+        if not entities:
+            return
+        ids = [entity.id for entity in entities]
+        with self._atomic() as sql:
+            for chunk in _chunks(ids):
+                if self.table is TABLES.users:
+                    sql.execute(ADDRESSES.delete().where(ADDRESSES.c.user_id.in_(chunk)))
+                sql.execute(self._sql.delete().where(self._sql.c.id.in_(chunk)))
+
+    def _write_addresses(self, sql: Connection, users: Sequence[Any]) -> None:
+        rows = [
+            {
+                "address": user.username.key,
+                "user_id": user.id,
+                "kind": "username",
+                "domain": user.username.domain.ascii,
+            }
+            for user in users
+        ]
+        rows += [
+            {"address": alias.key, "user_id": user.id, "kind": "alias", "domain": alias.domain.ascii}
+            for user in users
+            for alias in user.aliases
+        ]
+        if rows:
+            sql.execute(ADDRESSES.insert(), rows)
+
+    @_translated
+    def lookup(self, namespace: str, values: Sequence[str], /) -> dict[str, list[str]]:
+        if namespace in ADDRESS_KEYS:
+            return self._lookup_addresses(namespace, values)
+        place = KEY_COLUMNS[namespace]
+        column = self._sql.c[place.column]
+        found: dict[str, list[str]] = {}
+        wanted = list(dict.fromkeys(values))
+        if place.null is not None and place.null in wanted:
+            wanted.remove(place.null)
+            rows = self._read().execute(sa.select(self._sql.c.id).where(column.is_(None)))
+            ids = [entity_id for (entity_id,) in rows]
+            if ids:
+                found[place.null] = ids
+        for chunk in _chunks(wanted):
+            rows = self._read().execute(
+                sa.select(column, self._sql.c.id).where(column.in_(chunk)).order_by(self._sql.c.id)
+            )
+            for value, entity_id in rows:
+                found.setdefault(value, []).append(entity_id)
+        return found
+
+    def _lookup_addresses(self, namespace: str, values: Sequence[str]) -> dict[str, list[str]]:
+        by = ADDRESSES.c.address if namespace == "user.address" else ADDRESSES.c.domain
+        found: dict[str, list[str]] = {}
+        for chunk in _chunks(list(dict.fromkeys(values))):
+            query = sa.select(by, ADDRESSES.c.user_id).where(by.in_(chunk))
+            if namespace == "user.alias_domain":
+                query = query.where(ADDRESSES.c.kind == "alias").distinct()
+            for value, user_id in self._read().execute(query.order_by(ADDRESSES.c.user_id)):
+                found.setdefault(value, []).append(user_id)
+        return found
+
+    @_translated
+    def ids(self) -> list[str]:
+        order = self._sql.c.seq if "seq" in self._sql.c else self._sql.c.id
+        return list(self._read().scalars(sa.select(self._sql.c.id).order_by(order)))
+
+    @_translated
+    def size(self) -> int:
+        return int(self._read().execute(sa.select(sa.func.count()).select_from(self._sql)).scalar_one())
+
+    @_translated
+    def select(self, query: Select, /) -> tuple[list[str], int]:
+        table = self._sql
+        where: list[sa.ColumnElement[bool]] = [table.c[name] == value for name, value in query.equals]
+        if query.text is not None:
+            pattern = "%" + _escape_like(query.text) + "%"
+            tests = [table.c[name].like(pattern, escape="\\") for name in query.text_columns]
+            where.append(sa.or_(*tests, sa.func.lower(table.c.id) == query.text))
+        counted = sa.select(sa.func.count()).select_from(table).where(*where)
+        total = self._read().execute(counted).scalar_one()
+        if query.order_by is None:
+            order = table.c.seq if "seq" in table.c else table.c.id
+            keys = [order.desc() if query.descending else order.asc()]
+        else:
+            column = table.c[query.order_by]
+            if query.after is not None:
+                value, last = query.after
+                pair = sa.tuple_(sa.func.coalesce(column, ""), table.c.id)
+                bound = sa.tuple_(sa.literal(value), sa.literal(last))
+                where.append(pair < bound if query.descending else pair > bound)
+            if query.descending:
+                keys = [sa.func.coalesce(column, "").desc(), table.c.id.desc()]
+            else:
+                keys = [sa.func.coalesce(column, "").asc(), table.c.id.asc()]
+        statement = sa.select(table.c.id).where(*where).order_by(*keys).offset(query.offset)
+        if query.limit is not None:
+            statement = statement.limit(query.limit)
+        return list(self._read().scalars(statement)), int(total)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+_MAPPINGS: Final[dict[str, RowMapping]] = {}
+
+
+def _mapping(table: Table[Any]) -> RowMapping:
+    found = _MAPPINGS.get(table.name)
+    if found is None:
+        found = _MAPPINGS[table.name] = mapping(table)
+    return found
+
+
+class SqlStore:
+    """A store in a SQL database: a SQLite file (or `":memory:"`) or a PostgreSQL server.
+
+    Build one as `SqliteStore(path)` or `PostgresStore(url)`, or through
+    `Context.open`. `upgrade=False` refuses a database whose schema is older
+    than this library's instead of migrating it.
+    """
+
+    def __init__(self, engine: Engine, *, label: str, upgrade: bool = True) -> None:
+        self._engine = engine
+        self.label = label
+        self.dialect = engine.dialect.name
+        self._shared = self.dialect == "sqlite" and isinstance(engine.pool, StaticPool)
+        self._gate = Gate()
+        self._writing = threading.local()
+        try:
+            migrations.prepare(engine, label=label, upgrade=upgrade)
+        except (sa.exc.DBAPIError, sa.exc.SQLAlchemyError) as exc:
+            engine.dispose()
+            raise translate(label, exc) from exc
+        except BaseException:
+            engine.dispose()
+            raise
+
+    def unit_of_work(self) -> SqlUnitOfWork:
+        """A new unit of work: one write transaction."""
+        return SqlUnitOfWork(self)
+
+    def snapshot(self) -> SqlUnitOfWork:
+        """A unit of work for reading only: one read transaction that waits for no writer."""
+        return SqlUnitOfWork(self, read_only=True)
+
+    def close(self) -> None:
+        """Close every pooled connection; the store is unusable afterwards."""
+        self._engine.dispose()
+        self._closed = True
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine, for reports and tools that read the tables with plain SQL."""
+        return self._engine
+
+    def _connect(self, *, write: bool) -> Connection:
+        if getattr(self, "_closed", False):
+            raise closed_unit_of_work()
+        nested = getattr(self._writing, "active", False) or self._gate.held()
+        if (write or self._shared) and nested:
+            raise UsageError(
+                code="store.nested_unit_of_work",
+                reason="this thread already has a unit of work open on this store",
+            )
+        if self._shared:
+            self._gate.acquire()
+        try:
+            connection = self._engine.connect()
+        except BaseException:
+            if self._shared:
+                self._gate.release()
+            raise
+        if write:
+            self._writing.active = True
+        return connection
+
+    def _release(self, connection: Connection, *, write: bool, broken: bool) -> None:
+        if write:
+            self._writing.active = False
+        try:
+            if broken:
+                connection.invalidate()
+            connection.close()
+        finally:
+            if self._shared:
+                self._gate.release()
+
+
+def _redacted(url: str) -> str:
+    return sa.engine.make_url(url).render_as_string(hide_password=True)
+
+
+def _sqlite_transactions(engine: Engine, *, wal: bool, timeout: float) -> None:
+    """Let the store say how each SQLite transaction begins (deferred or immediate)."""
+
+    @event.listens_for(engine, "connect")
+    def connect(dbapi: Any, record: Any) -> None:  # noqa: ANN401 - the driver's own objects
+        del record
+        dbapi.isolation_level = None  # the store emits BEGIN itself
+        cursor = dbapi.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+        if wal:
+            cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def begin(connection: Connection) -> None:
+        write = connection.get_execution_options().get("provisioning_write", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+class SqlUnitOfWork(Repositories):
+    """One transaction on a `SqlStore`; rolled back on exit unless committed."""
+
+    def __init__(self, store: SqlStore, *, read_only: bool = False) -> None:
+        self._store = store
+        self._read_only = read_only
+        self._connection: Connection | None = None
+        self._transaction: sa.RootTransaction | None = None
+        self._dirty = False
+        self.label = store.label
+        self._attach(lambda table: _SqlRows(table, self, _mapping(table)))
+
+    @_translated
+    def connection(self, *, write: bool = False) -> Connection:
+        """The open transaction's connection; refuses use outside the `with` block.
+
+        A transaction begins on first use (again after a commit); `write`
+        refuses a snapshot and marks the unit of work as having changes.
+        """
+        sql = self._connection
+        if sql is None:
+            raise closed_unit_of_work()
+        if write:
+            if self._read_only:
+                raise read_only_unit_of_work()
+            self._dirty = True
+        if self._transaction is None or not self._transaction.is_active:
+            self._begin(sql)
+        return sql
+
+    def _begin(self, sql: Connection) -> None:
+        self._transaction = sql.begin()
+        if not self._read_only and self._store.dialect == "postgresql":
+            # Writers take turns on the change counter, so a fresh plan is exactly fresh.
+            sql.execute(
+                sa.select(META.c.value).where(META.c.key == "changes").with_for_update()
+            ).one()
+
+    def change_count(self) -> int:
+        """How many write transactions have committed changes to the database so far."""
+        query = sa.select(META.c.value).where(META.c.key == "changes")
+        return int(self.connection().execute(query).scalar_one())
+
+    @_translated
+    def __enter__(self) -> Self:
+        write = not self._read_only
+        sql = self._store._connect(write=write)  # noqa: SLF001 - one adapter
+        try:
+            if self._store.dialect == "sqlite":
+                sql = sql.execution_options(provisioning_write=write)
+            elif self._read_only:
+                sql = sql.execution_options(
+                    isolation_level="REPEATABLE READ", postgresql_readonly=True
+                )
+            self._connection = sql
+            self.connection()
+        except BaseException:
+            self._connection = None
+            self._store._release(sql, write=write, broken=True)  # noqa: SLF001
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        sql, self._connection = self._connection, None
+        if sql is None:
+            return
+        broken = False
+        try:
+            if self._transaction is not None and self._transaction.is_active:
+                self._transaction.rollback()
+        except (sa.exc.DBAPIError, sa.exc.SQLAlchemyError):
+            broken = True  # a connection that cannot roll back is not handed out again
+        finally:
+            self._transaction = None
+            self._store._release(sql, write=not self._read_only, broken=broken)  # noqa: SLF001
+
+    @_translated
+    def commit(self) -> None:
+        """Commit every change so far; the unit of work stays usable for more."""
+        sql = self.connection()
+        if self._dirty:
+            sql.execute(
+                META.update().where(META.c.key == "changes").values(value=META.c.value + 1)
+            )
+        transaction, self._transaction = self._transaction, None
+        assert transaction is not None  # noqa: S101 - connection() began one
+        transaction.commit()
+        self._dirty = False
+
+    @_translated
+    def rollback(self) -> None:
+        """Discard every change since the last commit."""
+        if self._transaction is not None and self._transaction.is_active:
+            self._transaction.rollback()
+        self._transaction = None
+        self._dirty = False
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """Undo the block's changes if it raises, then let the exception propagate."""
+        sql = self.connection()
+        try:
+            nested = sql.begin_nested()
+        except (sa.exc.DBAPIError, sa.exc.SQLAlchemyError) as exc:
+            raise translate(self.label, exc) from exc
+        try:
+            yield
+        except BaseException:
+            try:
+                nested.rollback()
+            except (sa.exc.DBAPIError, sa.exc.SQLAlchemyError) as exc:
+                raise translate(self.label, exc) from exc
+            raise
+        try:
+            nested.commit()
+        except (sa.exc.DBAPIError, sa.exc.SQLAlchemyError) as exc:
+            raise translate(self.label, exc) from exc
+
+
+class SqliteStore(SqlStore):
+    """A store in one SQLite file (or `":memory:"`), created and migrated on open.
+
+    Units of work take connections of their own from a pool, so a thread may
+    read a snapshot while another writes; other processes opening the same
+    file wait for the write lock up to `timeout` seconds (then `StoreError`
+    `store.unavailable`). An in-memory database lives in one connection, so
+    its units of work take turns.
+
+    Examples:
+        >>> store = SqliteStore(":memory:")
+        >>> with store.unit_of_work() as uow:
+        ...     uow.users.count()
+        0
+        >>> store.close()
+    """
+
+    def __init__(self, path: str | Path, *, timeout: float = 30.0, upgrade: bool = True) -> None:
+        self.path = str(path)
+        if self.path == ":memory:":
+            engine = sa.create_engine(
+                "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
+            )
+        else:
+            engine = sa.create_engine(
+                f"sqlite:///{self.path}",
+                connect_args={"timeout": timeout, "check_same_thread": False},
+                pool_size=8,
+                max_overflow=56,
+            )
+        _sqlite_transactions(engine, wal=self.path != ":memory:", timeout=timeout)
+        super().__init__(engine, label=self.path, upgrade=upgrade)
+
+
+class PostgresStore(SqlStore):
+    """A store in a PostgreSQL database, through psycopg 3 (`provisioning[postgres]`).
+
+    `url` is a `postgresql://user:password@host:port/database` URL (the
+    password never shows in errors or reprs). Several processes and machines
+    may share the database; writers take turns on the store's change counter
+    for the few milliseconds a batch takes to write.
+    """
+
+    def __init__(self, url: str, *, upgrade: bool = True, pool_size: int = 5) -> None:
+        label = _redacted(url)
+        try:
+            import psycopg  # noqa: F401, PLC0415 - the optional driver, imported on use
+        except ImportError:
+            raise StoreError(
+                code="store.driver_missing",
+                path=label,
+                reason="install provisioning[postgres] to use PostgreSQL",
+            ) from None
+        driver_url = sa.engine.make_url(url).set(drivername="postgresql+psycopg")
+        engine = sa.create_engine(
+            driver_url, pool_size=pool_size, max_overflow=2 * pool_size, pool_pre_ping=True
+        )
+        super().__init__(engine, label=label, upgrade=upgrade)
