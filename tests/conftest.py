@@ -13,7 +13,6 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, settings
 
 import pg_server
-
 from provisioning import ActivateDomain, Actor, AddDomain, Context, VerifyDomain, run
 from provisioning.adapters.memory import (
     FixedClock,

@@ -8,7 +8,6 @@ is thrown away), and is stopped and deleted at the end of the session.
 from __future__ import annotations
 
 import contextlib
-import glob
 import os
 import pwd
 import shutil
@@ -22,9 +21,9 @@ PORT = 54329
 
 
 def _bindir() -> Path | None:
-    for candidate in sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True):
-        if (Path(candidate) / "initdb").exists():
-            return Path(candidate)
+    for candidate in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
+        if (candidate / "initdb").exists():
+            return candidate
     found = shutil.which("initdb")
     return Path(found).resolve().parent if found else None
 
@@ -45,7 +44,7 @@ class Server:
         command = [str(self.bindir / args[0]), *args[1:]]
         if self.user is not None:
             command = ["runuser", "-u", self.user, "--", *command]
-        subprocess.run(command, check=True, capture_output=True, timeout=120)  # noqa: S603
+        subprocess.run(command, check=True, capture_output=True, timeout=120)
 
     def stop(self) -> None:
         with contextlib.suppress(subprocess.SubprocessError, OSError):
@@ -67,14 +66,14 @@ def start() -> Server | None:
     server = Server(folder=folder, bindir=bindir, user=user)
     data = str(folder / "data")
     try:
-        server._run(  # noqa: SLF001 - the server's own helper
+        server._run(
             "initdb", "-D", data, "-A", "trust", "-U", "provisioning", "--no-sync", "-E", "UTF8"
         )
         options = (
             f"-k {folder} -p {PORT} -c listen_addresses='' -c fsync=off"
             " -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
         )
-        server._run("pg_ctl", "-D", data, "-o", options, "-l", f"{folder}/log", "-w", "start")  # noqa: SLF001
+        server._run("pg_ctl", "-D", data, "-o", options, "-l", f"{folder}/log", "-w", "start")
     except (subprocess.SubprocessError, OSError, KeyError):
         server.stop()
         return None

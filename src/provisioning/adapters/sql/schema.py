@@ -30,6 +30,7 @@ from typing import Any, Final
 
 import attrs
 import sqlalchemy as sa
+from sqlalchemy import event
 from sqlalchemy.engine import Dialect
 
 from provisioning.adapters._tables import TABLES, Table
@@ -38,9 +39,10 @@ from provisioning.model import DomainName, EmailAddress, PhoneNumber, Username
 __all__ = [
     "ADDRESSES",
     "KEY_COLUMNS",
-    "METADATA",
     "META",
+    "METADATA",
     "SEARCH",
+    "SEARCH_DDL",
     "Flat",
     "flat_columns",
     "sql_table",
@@ -322,3 +324,46 @@ def derived_values(table: Table[Any]) -> Callable[[Any], dict[str, Any]]:
         return row
 
     return values
+
+
+SEARCH_DDL: Final[Mapping[str, tuple[str, ...]]] = {
+    "sqlite": (
+        (
+            "CREATE VIRTUAL TABLE users_search USING fts5("
+            "username_text, full_name, directory, content='users', content_rowid='rowid',"
+            " tokenize='trigram')"
+        ),
+        (
+            "CREATE TRIGGER users_search_insert AFTER INSERT ON users BEGIN"
+            " INSERT INTO users_search (rowid, username_text, full_name, directory)"
+            " VALUES (new.rowid, new.username_text, new.full_name, new.directory); END"
+        ),
+        (
+            "CREATE TRIGGER users_search_delete AFTER DELETE ON users BEGIN"
+            " INSERT INTO users_search (users_search, rowid, username_text, full_name, directory)"
+            " VALUES ('delete', old.rowid, old.username_text, old.full_name, old.directory); END"
+        ),
+        (
+            "CREATE TRIGGER users_search_update AFTER UPDATE ON users BEGIN"
+            " INSERT INTO users_search (users_search, rowid, username_text, full_name, directory)"
+            " VALUES ('delete', old.rowid, old.username_text, old.full_name, old.directory);"
+            " INSERT INTO users_search (rowid, username_text, full_name, directory)"
+            " VALUES (new.rowid, new.username_text, new.full_name, new.directory); END"
+        ),
+        "INSERT INTO users_search (users_search) VALUES ('rebuild')",
+    ),
+    "postgresql": (
+        "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+        "CREATE INDEX ix_users_username_text_trgm ON users USING gin (username_text gin_trgm_ops)",
+        "CREATE INDEX ix_users_full_name_trgm ON users USING gin (full_name gin_trgm_ops)",
+        "CREATE INDEX ix_users_directory_trgm ON users USING gin (directory gin_trgm_ops)",
+    ),
+}
+"""The search index of each database kind, which a new database gets with its tables."""
+
+
+@event.listens_for(_TABLES["users"], "after_create")
+def _search_index(target: sa.Table, connection: sa.Connection, **kw: Any) -> None:  # noqa: ANN401
+    del target, kw
+    for statement in SEARCH_DDL.get(connection.dialect.name, ()):
+        connection.exec_driver_sql(statement)

@@ -95,6 +95,8 @@ def _constraint(label: str, orig: BaseException, text: str) -> StoreError | Conf
     where = ""
     if "UNIQUE constraint failed:" in text:  # SQLite names the table and column
         where = text.rpartition(":")[2].strip().split(",")[0]
+    elif constraint == "pk_addresses":  # the address namespace's primary key
+        where = "addresses.address"
     elif constraint.startswith("pk_"):
         where = f"{constraint[3:]}.id"
     elif constraint.startswith("uq_"):
@@ -247,7 +249,12 @@ class _SqlRows(Generic[_E]):
             for user in users
         ]
         rows += [
-            {"address": alias.key, "user_id": user.id, "kind": "alias", "domain": alias.domain.ascii}
+            {
+                "address": alias.key,
+                "user_id": user.id,
+                "kind": "alias",
+                "domain": alias.domain.ascii,
+            }
             for user in users
             for alias in user.aliases
         ]
@@ -294,16 +301,37 @@ class _SqlRows(Generic[_E]):
 
     @_translated
     def size(self) -> int:
-        return int(self._read().execute(sa.select(sa.func.count()).select_from(self._sql)).scalar_one())
+        return int(
+            self._read().execute(sa.select(sa.func.count()).select_from(self._sql)).scalar_one()
+        )
+
+    def _contains(self, text: str, columns: Sequence[str]) -> sa.ColumnElement[bool]:
+        """Rows where `text` occurs in one of `columns` (folded text), or whose id it is."""
+        table = self._sql
+        same_id = sa.func.lower(table.c.id) == text
+        if (
+            self.table is TABLES.users
+            and self._uow.dialect == "sqlite"
+            and len(text) >= _FTS_SHORTEST
+        ):
+            # FTS5's trigram index finds substrings without reading every row.
+            phrase = '"' + text.replace('"', '""') + '"'
+            found = sa.text(
+                "SELECT rowid FROM users_search WHERE users_search MATCH :phrase"
+            ).bindparams(phrase=phrase)
+            return sa.or_(sa.literal_column("users.rowid").in_(found), same_id)
+        pattern = "%" + _escape_like(text) + "%"
+        tests = [table.c[name].like(pattern, escape="\\") for name in columns]
+        return sa.or_(*tests, same_id)
 
     @_translated
     def select(self, query: Select, /) -> tuple[list[str], int]:
         table = self._sql
-        where: list[sa.ColumnElement[bool]] = [table.c[name] == value for name, value in query.equals]
+        where: list[sa.ColumnElement[bool]] = [
+            table.c[name] == value for name, value in query.equals
+        ]
         if query.text is not None:
-            pattern = "%" + _escape_like(query.text) + "%"
-            tests = [table.c[name].like(pattern, escape="\\") for name in query.text_columns]
-            where.append(sa.or_(*tests, sa.func.lower(table.c.id) == query.text))
+            where.append(self._contains(query.text, query.text_columns))
         counted = sa.select(sa.func.count()).select_from(table).where(*where)
         total = self._read().execute(counted).scalar_one()
         if query.order_by is None:
@@ -324,6 +352,9 @@ class _SqlRows(Generic[_E]):
         if query.limit is not None:
             statement = statement.limit(query.limit)
         return list(self._read().scalars(statement)), int(total)
+
+
+_FTS_SHORTEST: Final = 3  # a trigram index answers texts of three characters or more
 
 
 def _escape_like(text: str) -> str:
@@ -455,6 +486,7 @@ class SqlUnitOfWork(Repositories):
         self._transaction: sa.RootTransaction | None = None
         self._dirty = False
         self.label = store.label
+        self.dialect = store.dialect
         self._attach(lambda table: _SqlRows(table, self, _mapping(table)))
 
     @_translated
@@ -531,9 +563,7 @@ class SqlUnitOfWork(Repositories):
         """Commit every change so far; the unit of work stays usable for more."""
         sql = self.connection()
         if self._dirty:
-            sql.execute(
-                META.update().where(META.c.key == "changes").values(value=META.c.value + 1)
-            )
+            sql.execute(META.update().where(META.c.key == "changes").values(value=META.c.value + 1))
         transaction, self._transaction = self._transaction, None
         assert transaction is not None  # noqa: S101 - connection() began one
         transaction.commit()

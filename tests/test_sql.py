@@ -1,0 +1,289 @@
+"""What only the SQL stores have: files that persist, migrations, constraints, other processes."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+import builders as b
+from conftest import OPERATOR, empty_postgres
+from provisioning import Conflict, Context, CreateAccount, queries, run
+from provisioning.adapters.sql import METADATA, PostgresStore, SqliteStore, SqlStore, migrations
+from provisioning.exceptions import StoreError
+
+
+def _is_ours(obj: object, name: str | None, kind: str, reflected: bool, other: object) -> bool:
+    del obj, reflected, other
+    # The search indexes are the migrations' own (FTS5 on SQLite, trigram GIN on PostgreSQL).
+    if kind == "table" and name is not None and name.startswith("users_search"):
+        return False
+    return not (kind == "index" and name is not None and name.endswith("_trgm"))
+
+
+def _migrated(engine: sa.Engine, revision: str = "head") -> None:
+    with engine.begin() as sql:
+        settings = migrations.config()
+        settings.attributes["connection"] = sql
+        command.upgrade(settings, revision)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def empty_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sa.Engine]:
+    """An engine on an empty database of each SQL kind."""
+    if request.param == "sqlite":
+        engine = sa.create_engine(f"sqlite:///{tmp_path / 'm.db'}")
+    else:
+        url = sa.engine.make_url(request.getfixturevalue("postgres_url"))
+        admin = sa.create_engine(url.set(drivername="postgresql+psycopg"))
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as sql:
+            sql.exec_driver_sql("DROP DATABASE IF EXISTS provisioning_migrations WITH (FORCE)")
+            sql.exec_driver_sql("CREATE DATABASE provisioning_migrations")
+        admin.dispose()
+        engine = sa.create_engine(
+            url.set(drivername="postgresql+psycopg", database="provisioning_migrations")
+        )
+    yield engine
+    engine.dispose()
+
+
+def test_the_migrations_build_exactly_the_schema_the_code_declares(empty_engine: sa.Engine) -> None:
+    _migrated(empty_engine)
+    with empty_engine.connect() as sql:
+        context = MigrationContext.configure(
+            sql, opts={"compare_type": True, "include_object": _is_ours}
+        )
+        assert compare_metadata(context, METADATA) == []
+        assert migrations.revision(sql) == migrations.head()
+
+
+def test_a_new_database_gets_the_same_schema_as_a_migrated_one(tmp_path: Path) -> None:
+    migrated = sa.create_engine(f"sqlite:///{tmp_path / 'migrated.db'}")
+    _migrated(migrated)
+    SqliteStore(tmp_path / "created.db").close()
+    created = sa.create_engine(f"sqlite:///{tmp_path / 'created.db'}")
+    query = "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"
+    with migrated.connect() as one, created.connect() as other:
+        left = sorted(_normalised(one.exec_driver_sql(query).all()))
+        right = sorted(_normalised(other.exec_driver_sql(query).all()))
+    assert left == right
+
+
+def _normalised(rows: Sequence[Any]) -> list[tuple[str, str, str, tuple[str, ...]]]:
+    """sqlite_master rows with each definition's clauses sorted (their order is cosmetic)."""
+    return [
+        (kind, name, table, tuple(sorted(p.strip().rstrip(",") for p in (sql or "").split("\n"))))
+        for kind, name, table, sql in rows
+    ]
+
+
+def test_a_database_at_the_first_revision_with_data_is_upgraded_and_read_back(
+    empty_engine: sa.Engine,
+) -> None:
+    _migrated(empty_engine, "0001")
+    with empty_engine.begin() as sql:
+        sql.exec_driver_sql(
+            "INSERT INTO accounts (id, name, created_at, personal_mailbox_on_create,"
+            " domain_policy_allowed_tlds, password_policy_min_length, password_policy_max_length,"
+            " password_policy_forbid_username, password_policy_forbid_common, version, name_key)"
+            " VALUES ('acme', 'Acme', '2026-01-05 09:00:00+00:00', false, '[]', 12, 128, true,"
+            " true, 1, 'acme')"
+        )
+    url = empty_engine.url.render_as_string(hide_password=False)
+    if empty_engine.dialect.name == "sqlite":
+        store: SqlStore = SqliteStore(empty_engine.url.database or "")
+    else:
+        store = PostgresStore(url)
+    try:
+        ctx = Context(store=store)
+        assert queries.get_account(ctx, OPERATOR, "acme").name == "Acme"
+        with empty_engine.connect() as sql:
+            assert migrations.revision(sql) == migrations.head()
+        run(ctx, OPERATOR, CreateAccount(name="Globex"))
+    finally:
+        store.close()
+
+
+def test_an_older_database_is_refused_without_upgrade_naming_both_revisions(
+    tmp_path: Path,
+) -> None:
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    _migrated(engine, "0001")
+    engine.dispose()
+    with pytest.raises(StoreError) as caught:
+        SqliteStore(tmp_path / "old.db", upgrade=False)
+    assert caught.value.code == "store.schema_older"
+    assert "0001" in caught.value.reason
+    assert migrations.head() in caught.value.reason
+
+
+def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "tenants.db"
+    SqliteStore(path).close()
+    raw = sqlite3.connect(path)
+    raw.execute("UPDATE alembic_version SET version_num = '9999'")
+    raw.commit()
+    raw.close()
+    with pytest.raises(StoreError) as caught:
+        SqliteStore(path)
+    assert caught.value.code == "store.schema_newer"
+
+
+def test_a_database_with_foreign_tables_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "tenants.db"
+    raw = sqlite3.connect(path)
+    raw.execute("CREATE TABLE unique_keys (namespace TEXT, value TEXT, owner TEXT)")
+    raw.close()
+    with pytest.raises(StoreError) as caught:
+        SqliteStore(path)
+    assert caught.value.code == "store.schema_unknown"
+
+
+def test_a_file_that_is_not_a_database_is_a_store_error(tmp_path: Path) -> None:
+    path = tmp_path / "tenants.db"
+    path.write_bytes(b"this is not a database, just some text " * 100)
+    with pytest.raises(StoreError) as caught:
+        SqliteStore(path)
+    assert caught.value.code == "store.corrupt"
+    assert isinstance(caught.value.__cause__, Exception)
+
+
+def test_data_survives_closing_and_reopening(tmp_path: Path) -> None:
+    path = tmp_path / "tenants.db"
+    ctx = Context.open(path)
+    account = run(ctx, OPERATOR, CreateAccount(name="Acme"))
+    ctx.store.close()  # type: ignore[attr-defined]
+    again = Context.open(path)
+    assert queries.get_account(again, OPERATOR, account.id) == account
+    assert queries.get_account(again, OPERATOR, account.id).created_at == account.created_at
+
+
+def test_the_file_is_in_wal_mode_and_at_the_head_revision(tmp_path: Path) -> None:
+    path = tmp_path / "tenants.db"
+    SqliteStore(path).close()
+    raw = sqlite3.connect(path)
+    try:
+        assert raw.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        assert raw.execute("SELECT version_num FROM alembic_version").fetchone() == (
+            migrations.head(),
+        )
+    finally:
+        raw.close()
+
+
+def test_the_database_itself_refuses_a_second_holder_of_an_address(store_engine: sa.Engine) -> None:
+    with store_engine.begin() as sql, pytest.raises(sa.exc.IntegrityError):
+        sql.exec_driver_sql(
+            "INSERT INTO addresses (address, user_id, kind, domain)"
+            " VALUES ('ann@acme.example', 'u-1', 'alias', 'acme.example')"
+        )
+
+
+def test_the_database_itself_refuses_a_dangling_reference(store_engine: sa.Engine) -> None:
+    with pytest.raises(sa.exc.IntegrityError), store_engine.begin() as sql:
+        sql.exec_driver_sql("DELETE FROM accounts WHERE id = 'a-1'")
+
+
+def test_the_database_itself_refuses_an_unknown_status(store_engine: sa.Engine) -> None:
+    with pytest.raises(sa.exc.IntegrityError), store_engine.begin() as sql:
+        sql.exec_driver_sql("UPDATE users SET status = 'sleeping'")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sa.Engine]:
+    """The engine of a SQL store holding one user, ann@acme.example of account a-1."""
+    if request.param == "sqlite":
+        store: SqlStore = SqliteStore(tmp_path / "e.db")
+    else:
+        store = empty_postgres(request.getfixturevalue("postgres_url"))
+    with store.unit_of_work() as uow:
+        b.store_with_parents(uow, b.user("u-1", "ann@acme.example"))
+        uow.commit()
+    yield store.engine
+    store.close()
+
+
+def test_a_database_locked_for_too_long_is_reported_not_crashed_on(tmp_path: Path) -> None:
+    path = tmp_path / "tenants.db"
+    first = SqliteStore(path)
+    second = SqliteStore(path, timeout=0.05)
+    try:
+        with first.unit_of_work() as holder:
+            holder.accounts.add(b.account())  # the write lock is held
+            with pytest.raises(StoreError) as caught, second.unit_of_work():
+                pass
+            assert caught.value.code == "store.unavailable"
+        with second.unit_of_work() as uow:  # usable once the lock is gone
+            assert uow.accounts.count() == 0
+    finally:
+        first.close()
+        second.close()
+
+
+def test_two_stores_on_one_file_keep_addresses_unique(tmp_path: Path) -> None:
+    path = tmp_path / "tenants.db"
+    with SqliteStore(path) as setup, setup.unit_of_work() as uow:
+        b.store_with_parents(uow, b.domain())
+        uow.commit()
+    stores = [SqliteStore(path), SqliteStore(path)]
+    barrier = threading.Barrier(len(stores))
+    results: list[str] = []
+
+    def claim(n: int) -> None:
+        barrier.wait()
+        try:
+            with stores[n].unit_of_work() as uow:
+                uow.users.add(b.user(f"u-{n}", "sales@acme.example"))
+                uow.commit()
+            results.append("won")
+        except Conflict as conflict:
+            results.append(conflict.code)
+
+    workers = [threading.Thread(target=claim, args=(n,)) for n in range(len(stores))]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    for store in stores:
+        store.close()
+    assert sorted(results) == ["address.taken", "won"]
+
+
+def test_an_in_memory_database_works_for_quick_experiments() -> None:
+    ctx = Context.open(":memory:")
+    account = run(ctx, OPERATOR, CreateAccount(name="Acme"))
+    assert queries.get_account(ctx, OPERATOR, account.id).name == "Acme"
+
+
+def test_a_postgresql_url_opens_a_postgresql_store(postgres_url: str) -> None:
+    ctx = Context.open(postgres_url)
+    try:
+        assert isinstance(ctx.store, PostgresStore)
+        assert "provisioning_test" in ctx.store.label
+    finally:
+        assert isinstance(ctx.store, PostgresStore)
+        ctx.store.close()
+
+
+def test_an_unreachable_server_is_a_store_error_without_the_password() -> None:
+    with pytest.raises(StoreError) as caught:
+        PostgresStore("postgresql://ann:hunter2@127.0.0.1:9/nowhere")
+    assert caught.value.code == "store.unavailable"
+    assert "hunter2" not in str(caught.value)
+
+
+def test_the_tables_read_well_with_plain_sql(store_engine: sa.Engine) -> None:
+    with store_engine.connect() as sql:
+        row = sql.exec_driver_sql(
+            "SELECT u.username, u.status, a.address, a.kind FROM users u"
+            " JOIN addresses a ON a.user_id = u.id WHERE u.id = 'u-1'"
+        ).one()
+    assert tuple(row) == ("ann@acme.example", "active", "ann@acme.example", "username")
