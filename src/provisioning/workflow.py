@@ -45,6 +45,7 @@ from provisioning.exceptions import (
     NotFound,
     PermissionDenied,
     ProvisioningError,
+    StoreError,
     ValidationFailed,
     summarize_issues,
 )
@@ -416,45 +417,39 @@ def _refuse(issues: Sequence[Issue], raised: dict[int, ProvisioningError], *, si
     raise ValidationFailed(issues=issues)
 
 
+_ATTEMPTS: Final = 3  # write transactions tried when the database gives one up in a conflict
+
+
+@attrs.frozen
+class _Written:
+    results: tuple[Any, ...]
+    events: tuple[AuditEvent, ...]
+    messages: tuple[Message, ...]
+    warnings: tuple[Issue, ...]
+    revalidated: bool = attrs.field(kw_only=True)
+
+
 def _apply(ctx: Environment, plan: Plan, *, single: bool, progress: Progress | None) -> Outcome:
     work = plan._work  # noqa: SLF001 - one module
     work.effects.prepare(ctx.hasher)
     now = ctx.clock.now()
     fresh = now - work.planned_at <= ctx.fresh_for
-    try:
-        with ctx.store.unit_of_work() as uow:
-            revalidated = not fresh or uow.change_count() != work.change_count
-            if not revalidated:
-                try:
-                    with uow.savepoint():
-                        _write(uow, work.effects, work.changes, progress)
-                except Conflict:
-                    revalidated = True  # taken meanwhile by a writer that has not counted yet
-            if revalidated:
-                batch, tx = _validate(
-                    ctx,
-                    plan.actor,
-                    plan.commands,
-                    uow,
-                    now=now if not fresh else work.planned_at,
-                    effects=work.effects,
-                    defer_hashing=False,
-                    progress=progress,
-                )
-                if not batch.ok:
-                    _refuse(batch.issues, batch.raised, single=single)
-                _write(uow, work.effects, tx.uow.changes(), progress)
-                results = tuple(batch.results)
-                events, messages = tuple(tx.events), tuple(tx.messages)
-                warnings = [issue for issue in batch.issues if not issue.blocking]
-            else:
-                results, events, messages = work.results, work.events, work.messages
-                warnings = list(plan.warnings)
-            uow.commit()
-    except ProvisioningError:
-        raise
-    except Exception as exc:
-        raise InternalError(where="apply", cause=exc) from exc
+    for attempt in range(1, _ATTEMPTS + 1):
+        try:
+            written = _write_batch(
+                ctx, plan, now=now, fresh=fresh and attempt == 1, single=single, progress=progress
+            )
+            break
+        except StoreError as failed:
+            if failed.code != "store.conflict" or attempt == _ATTEMPTS:
+                raise
+            logger.warning("apply: the database gave up a conflict, trying again (%d)", attempt)
+        except ProvisioningError:
+            raise
+        except Exception as exc:
+            raise InternalError(where="apply", cause=exc) from exc
+    results, events, messages = written.results, written.events, written.messages
+    warnings, revalidated = written.warnings, written.revalidated
     outcome = Outcome(
         results=tuple(work.effects.resolve(result) for result in results),
         events=tuple(events),
@@ -476,6 +471,49 @@ def _apply(ctx: Environment, plan: Plan, *, single: bool, progress: Progress | N
         except Exception as exc:
             raise NotificationFailed(outcome=outcome, reason=type(exc).__name__) from exc
     return outcome
+
+
+def _write_batch(
+    ctx: Environment,
+    plan: Plan,
+    *,
+    now: datetime,
+    fresh: bool,
+    single: bool,
+    progress: Progress | None,
+) -> _Written:
+    """One write transaction: the plan's changes as they are, or checked again first."""
+    work = plan._work  # noqa: SLF001 - one module
+    with ctx.store.unit_of_work() as uow:
+        if fresh and uow.change_count() == work.change_count:
+            try:
+                with uow.savepoint():
+                    _write(uow, work.effects, work.changes, progress)
+            except Conflict:
+                pass  # taken meanwhile by a writer that had not counted yet: check again
+            else:
+                uow.commit()
+                return _Written(
+                    work.results, work.events, work.messages, plan.warnings, revalidated=False
+                )
+        batch, tx = _validate(
+            ctx,
+            plan.actor,
+            plan.commands,
+            uow,
+            now=work.planned_at if fresh else now,
+            effects=work.effects,
+            defer_hashing=False,
+            progress=progress,
+        )
+        if not batch.ok:
+            _refuse(batch.issues, batch.raised, single=single)
+        _write(uow, work.effects, tx.uow.changes(), progress)
+        uow.commit()
+        warnings = tuple(issue for issue in batch.issues if not issue.blocking)
+        return _Written(
+            tuple(batch.results), tuple(tx.events), tuple(tx.messages), warnings, revalidated=True
+        )
 
 
 def _write(

@@ -515,6 +515,7 @@ class SqlUnitOfWork(Repositories):
                 sa.select(META.c.value).where(META.c.key == "changes").with_for_update()
             ).one()
 
+    @_translated
     def change_count(self) -> int:
         """How many write transactions have committed changes to the database so far."""
         query = sa.select(META.c.value).where(META.c.key == "changes")
@@ -548,12 +549,17 @@ class SqlUnitOfWork(Repositories):
         sql, self._connection = self._connection, None
         if sql is None:
             return
-        broken = False
+        # After a failure the connection's state is not to be trusted (a COMMIT that never
+        # ran leaves SQLite inside its transaction): it is rolled back and then discarded,
+        # never handed out again, so one failure cannot wedge the store.
+        broken = exc_type is not None
         try:
             if self._transaction is not None and self._transaction.is_active:
                 self._transaction.rollback()
+            elif broken:
+                sql.rollback()
         except (sa.exc.DBAPIError, sa.exc.SQLAlchemyError):
-            broken = True  # a connection that cannot roll back is not handed out again
+            broken = True
         finally:
             self._transaction = None
             self._store._release(sql, write=not self._read_only, broken=broken)  # noqa: SLF001
@@ -564,9 +570,10 @@ class SqlUnitOfWork(Repositories):
         sql = self.connection()
         if self._dirty:
             sql.execute(META.update().where(META.c.key == "changes").values(value=META.c.value + 1))
-        transaction, self._transaction = self._transaction, None
+        transaction = self._transaction
         assert transaction is not None  # noqa: S101 - connection() began one
         transaction.commit()
+        self._transaction = None
         self._dirty = False
 
     @_translated
