@@ -8,7 +8,6 @@ from typing import Any
 import attrs
 import pytest
 
-import builders as b
 from conftest import OPERATOR
 from provisioning import (
     UNCHANGED,
@@ -27,6 +26,7 @@ from provisioning import (
 )
 from provisioning.commands import Command
 from provisioning.model import UserStatus
+from provisioning.testing import builders as b
 
 ACCOUNT = "a-1"
 OTHER = "a-2"

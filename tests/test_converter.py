@@ -9,7 +9,6 @@ import attrs
 from hypothesis import given
 from hypothesis import strategies as st
 
-import builders as b
 from provisioning._converter import storage, to_export
 from provisioning.adapters.memory import MemoryStore
 from provisioning.adapters.sqlite import SqliteStore
@@ -25,6 +24,7 @@ from provisioning.model import (
     UserSource,
     UserStatus,
 )
+from provisioning.testing import builders as b
 
 _names = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=20)
 _locals = st.from_regex(r"[a-z][a-z0-9._-]{0,10}[a-z0-9]", fullmatch=True).filter(

@@ -548,7 +548,7 @@ def sqlite_store(tmp_path: Path) -> Iterator[SqliteStore]:
 
 
 def test_a_snapshot_refuses_writes(sqlite_store: SqliteStore) -> None:
-    from builders import account  # noqa: PLC0415 - the builders are a test helper module
+    from provisioning.testing.builders import account  # noqa: PLC0415 - the builders are a test helper module
 
     for store in (sqlite_store, MemoryStore()):
         with store.snapshot() as uow, pytest.raises(UsageError) as caught:
@@ -557,7 +557,7 @@ def test_a_snapshot_refuses_writes(sqlite_store: SqliteStore) -> None:
 
 
 def test_the_change_count_grows_with_each_committed_change(sqlite_store: SqliteStore) -> None:
-    from builders import account  # noqa: PLC0415
+    from provisioning.testing.builders import account  # noqa: PLC0415
 
     stores: list[Callable[[], Store]] = [lambda: sqlite_store, MemoryStore]
     for make in stores:

@@ -14,11 +14,11 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-import builders as b
 from conftest import OPERATOR, empty_postgres
 from provisioning import Conflict, Context, CreateAccount, queries, run
 from provisioning.adapters.sql import METADATA, PostgresStore, SqliteStore, SqlStore, migrations
 from provisioning.exceptions import StoreError
+from provisioning.testing import builders as b
 
 
 def _is_ours(obj: object, name: str | None, kind: str, reflected: bool, other: object) -> bool:

@@ -641,3 +641,44 @@ def test_password_policies_are_set_per_account_and_per_class_of_service(world: W
         UpdateClassOfService(cos_id="std", version=std.version, password_policy=PasswordPolicy()),
     )
     assert codes(world, create(world, cos_id="std")) == []  # the class of service's policy wins
+
+
+def test_pages_can_be_walked_by_cursor_as_well_as_by_offset(world: World) -> None:
+    for n in range(7):
+        run(world.ctx, OPERATOR, CreateUser(account_id="acme", username=f"walker{n}@acme.example"))
+    for descending in (False, True):
+        by_offset = [
+            s.username
+            for offset in range(0, 9, 3)
+            for s in queries.users(
+                world.ctx,
+                OPERATOR,
+                "acme",
+                search="walker",
+                offset=offset,
+                limit=3,
+                descending=descending,
+            ).items
+        ]
+        walked: list[str] = []
+        cursor = None
+        while True:
+            page = queries.users(
+                world.ctx,
+                OPERATOR,
+                "acme",
+                search="walker",
+                limit=3,
+                after=cursor,
+                descending=descending,
+            )
+            walked += [s.username for s in page.items]
+            assert page.total == 7
+            if page.next_cursor is None:
+                break
+            cursor = page.next_cursor
+        assert walked == by_offset
+        assert sorted(walked, reverse=descending) == walked
+    with pytest.raises(UsageError) as caught:
+        queries.users(world.ctx, OPERATOR, "acme", after="not-a-cursor")
+    assert caught.value.code == "query.cursor_invalid"

@@ -9,8 +9,10 @@ argument is checked against its annotation first (`UsageError`
 
 from __future__ import annotations
 
+import base64
 import functools
 import inspect
+import json
 from collections.abc import Callable
 from typing import Any, Final, TypeVar
 
@@ -121,11 +123,26 @@ def classes_of_service(
 
 
 @_query
-def audit_log(ctx: Environment, actor: Actor, account_id: str) -> list[AuditEvent]:
-    """The account's audit events, oldest first; needs `audit.read` in the account."""
+def audit_log(
+    ctx: Environment,
+    actor: Actor,
+    account_id: str,
+    *,
+    entity_id: str | None = None,
+    offset: int = 0,
+    limit: int | None = None,
+) -> list[AuditEvent]:
+    """The account's audit events, oldest first, optionally of one entity, a page at a time.
+
+    Needs `audit.read` in the account. The stores answer from an index on
+    the account (or entity) and the order events were recorded in.
+    """
+    _check_page(offset, MAX_PAGE if limit is None else limit)
     with ctx.store.snapshot() as uow:
         authorize(uow, actor, "audit.read", account_id)
-        return uow.audit.events(account_id=account_id)
+        return uow.audit.events(
+            account_id=account_id, entity_id=entity_id, offset=offset, limit=limit
+        )
 
 
 @attrs.frozen
@@ -162,6 +179,8 @@ class UserPage:
     total: int
     offset: int
     limit: int
+    next_cursor: str | None = None
+    """Pass as `after` for the next page; None on the last page."""
 
 
 @_query
@@ -175,18 +194,18 @@ def users(
     descending: bool = False,
     offset: int = 0,
     limit: int = 50,
+    after: str | None = None,
 ) -> UserPage:
     """Users of the account (or of one of its domains), sorted by username, one page at a time.
 
     `search` matches case-insensitively: "contains" over the username, the
     full name and the directory service, "equals" over the id. Needs
-    `users.read` in the account.
+    `users.read` in the account. Pages are reached by `offset`, or, faster
+    for deep pages, by passing the previous page's `next_cursor` as `after`
+    (keyset paging: the store reads from the index where the last page ended).
     """
-    if not 0 <= offset < 2**53 or not 1 <= limit <= MAX_PAGE:
-        raise UsageError(
-            code="query.page_invalid",
-            reason=f"offset must be 0 or more and limit from 1 to {MAX_PAGE}",
-        )
+    _check_page(offset, limit)
+    last = _cursor_of(after)
     with ctx.store.snapshot() as uow:
         authorize(uow, actor, "users.read", account_id)
         text = search.strip() if search is not None else None
@@ -197,10 +216,42 @@ def users(
             descending=descending,
             offset=offset,
             limit=limit,
+            after=last,
         )
+    cursor = _cursor(found[-1]) if len(found) == limit else None
     return UserPage(
-        items=tuple(UserSummary.of(u) for u in found), total=total, offset=offset, limit=limit
+        items=tuple(UserSummary.of(u) for u in found),
+        total=total,
+        offset=offset,
+        limit=limit,
+        next_cursor=cursor,
     )
+
+
+def _check_page(offset: int, limit: int) -> None:
+    if not 0 <= offset < 2**53 or not 1 <= limit <= MAX_PAGE:
+        raise UsageError(
+            code="query.page_invalid",
+            reason=f"offset must be 0 or more and limit from 1 to {MAX_PAGE}",
+        )
+
+
+def _cursor(user: User) -> str:
+    raw = json.dumps([user.username.key, user.id], ensure_ascii=False).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _cursor_of(cursor: str | None) -> tuple[str, str] | None:
+    if cursor is None:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        key, user_id = json.loads(raw)
+    except (ValueError, TypeError) as exc:
+        raise UsageError(code="query.cursor_invalid", reason="not a cursor of this query") from exc
+    if not isinstance(key, str) or not isinstance(user_id, str):
+        raise UsageError(code="query.cursor_invalid", reason="not a cursor of this query")
+    return key, user_id
 
 
 @_query
