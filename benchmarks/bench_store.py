@@ -1,114 +1,272 @@
-"""Throughput of the stores and the workflow; run with `nox -s bench`.
+"""The SQL stores beside raw SQL on the same tables, on SQLite and PostgreSQL.
 
-Prints one line per measurement. Numbers depend on the machine; compare runs
-on the same one.
+- writing users through the store (the set-based write `apply` uses) against a
+  raw driver `executemany` of exactly the same rows into the same tables;
+- the file size per user (SQLite);
+- searching: "contains", by id, the first and the last page, against the best
+  raw SQL query for the same answer (the page and its total);
+- several processes creating different users at once: throughput, and
+  whether every write landed.
+
+Run with `nox -s bench -- --users 100000`; PostgreSQL runs on
+`--postgres URL`, or on a throwaway server when PostgreSQL is installed.
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
+import multiprocessing
+import sys
 import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from provisioning import Actor, Context, CreateClassOfService, apply, plan
-from provisioning.adapters.memory import MemoryStore
-from provisioning.adapters.sqlite import SqliteStore
-from provisioning.model import User, Username
-from provisioning.ports import Store
+import sqlalchemy as sa
+from common import best, clock, raw_insert, raw_rows
+
+from provisioning import Actor, Context, CreateUser, queries, run
+from provisioning.adapters._tables import TABLES, Change, TableChanges
+from provisioning.adapters.sql import METADATA, PostgresStore, SqliteStore, SqlStore
+from provisioning.model import Account, Domain, DomainName, DomainStatus, Profile, User, Username
+from provisioning.security import Argon2Hasher
 
 WHEN = datetime(2026, 1, 1, tzinfo=UTC)
+OPERATOR = Actor.platform("bench")
+FIRST = ["Ann", "Bob", "Cleo", "Dan", "Eva", "Finn", "Gia", "Hal", "Ida", "Jon"]
+LAST = ["Lee", "Muster", "Rossi", "Novak", "Silva", "Kim", "Weber", "Dubois"]
 
 
-def _users(count: int) -> list[User]:
+def _users(count: int, prefix: str = "") -> list[User]:
     return [
         User(
-            id=f"u-{n}",
-            account_id="a-1",
-            domain_id="d-1",
-            username=Username.parse(f"user{n}@acme.example"),
+            id=f"{prefix}u-{n:06d}",
+            username=Username.parse(f"{prefix}{FIRST[n % 10].lower()}.{n}@acme.example"),
             created_at=WHEN,
             updated_at=WHEN,
+            account_id="acme",
+            domain_id="d-1",
+            profile=Profile(first_name=FIRST[n % 10], last_name=LAST[n % 8]),
         )
         for n in range(count)
     ]
 
 
-def _timed(label: str, count: int, work: Callable[[], object], repeat: int = 3) -> None:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - start)
-    best = min(times)
-    print(
-        f"{label:<48} {count:>7} items  best {best * 1000:9.1f} ms"
-        f"  median {statistics.median(times) * 1000:9.1f} ms  {count / best:>10.0f}/s"
-    )
+def _tenant(store: SqlStore) -> None:
+    with store.unit_of_work() as uow:
+        uow.accounts.add(Account(id="acme", name="Acme", created_at=WHEN))
+        uow.domains.add(
+            Domain(
+                id="d-1",
+                account_id="acme",
+                name=DomainName.parse("acme.example"),
+                created_at=WHEN,
+                verification_token="t",
+                status=DomainStatus.ACTIVE,
+            )
+        )
+        uow.commit()
 
 
-def bench_store(name: str, make: Callable[[], Store], users: list[User]) -> None:
-    def insert() -> Store:
-        store = make()
+def _empty(kind: str, where: str) -> SqlStore:
+    if kind == "sqlite":
+        Path(where).unlink(missing_ok=True)
+        return SqliteStore(where)
+    store = PostgresStore(where)
+    with store.engine.begin() as sql:
+        names = ", ".join(t.name for t in METADATA.sorted_tables if t.name != "provisioning_meta")
+        sql.exec_driver_sql(f"TRUNCATE {names}")
+    return store
+
+
+def _driver(store: SqlStore) -> Any:  # noqa: ANN401 - a driver connection
+    return store.engine.raw_connection()
+
+
+def writes(kind: str, where: str, users: list[User]) -> SqlStore:
+    """Users written through the store against a raw executemany; leaves them stored."""
+    store = _empty(kind, where)
+    _tenant(store)
+    rows = raw_rows(TABLES.users, users, store.engine.dialect)
+    marker = "?" if kind == "sqlite" else "%s"
+    driver = _driver(store)
+    raw, _ = clock(lambda: raw_insert(driver, rows, marker))
+    driver.close()
+    store.close()
+    store = _empty(kind, where)
+    _tenant(store)
+    changes = (TableChanges(TABLES.users, tuple(Change(None, u) for u in users)),)
+
+    def through_store() -> None:
         with store.unit_of_work() as uow:
-            for user in users:
-                uow.users.add(user)
+            uow.write(changes)
             uow.commit()
-        return store
 
-    _timed(f"{name}: add users in one unit of work", len(users), insert)
-    store = insert()
-    keys = [user.username.key for user in users]
-
-    def batched() -> None:
-        with store.unit_of_work() as uow:
-            uow.users.holders(keys)
-
-    def one_by_one() -> None:
-        with store.unit_of_work() as uow:
-            for key in keys:
-                uow.users.by_address(key)
-
-    def fetch_many() -> None:
-        with store.unit_of_work() as uow:
-            uow.users.get_many(user.id for user in users)
-
-    _timed(f"{name}: address look-up, batched", len(keys), batched)
-    _timed(f"{name}: address look-up, one by one", len(keys), one_by_one)
-    _timed(f"{name}: get_many", len(users), fetch_many)
+    ours, _ = clock(through_store)
+    size = ""
+    if kind == "sqlite":
+        with store.engine.connect() as sql:
+            sql.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        size = f", file {Path(where).stat().st_size / 2**20:.0f} MB"
+    print(
+        f"{kind}: write {len(users)} users: store {ours:.2f} s, raw executemany {raw:.2f} s"
+        f" = {ours / raw:.2f}x{size}"
+    )
+    return store
 
 
-def bench_workflow(name: str, make: Callable[[], Context], count: int) -> None:
-    commands = [
-        CreateClassOfService(name=f"cos-{n}", description="bench", quota_mb=n) for n in range(count)
+def searches(kind: str, store: SqlStore, count: int) -> None:
+    """Each query through `queries.users` against the best raw SQL for the same page."""
+    ctx = Context(store=store)
+    driver = _driver(store)
+    marker = "?" if kind == "sqlite" else "%s"
+    last_id = f"u-{count - 1:06d}"
+    contains_raw = (
+        f"SELECT count(*) FROM users WHERE rowid IN (SELECT rowid FROM users_search"  # noqa: S608
+        f" WHERE users_search MATCH {marker})"
+        if kind == "sqlite"
+        else f"SELECT count(*) FROM users WHERE full_name LIKE {marker}"
+    )
+    contains_arg = '"muster"' if kind == "sqlite" else "%muster%"
+    page = "SELECT * FROM users WHERE account_id = {m} ORDER BY username_key {d}, id {d} LIMIT 50"
+
+    def raw(statement: str, *args: Any) -> Callable[[], Any]:  # noqa: ANN401
+        def go() -> Any:  # noqa: ANN401
+            cursor = driver.cursor()
+            cursor.execute(statement, args)
+            found = cursor.fetchall()
+            cursor.close()
+            return found
+
+        return go
+
+    def count_and(statement: str, *args: Any) -> Callable[[], Any]:  # noqa: ANN401
+        counted = raw(f"SELECT count(*) FROM users WHERE account_id = {marker}", "acme")
+        listed = raw(statement, *args)
+        return lambda: (counted(), listed())
+
+    cases = {
+        "contains 'muster'": (
+            lambda: queries.users(ctx, OPERATOR, "acme", search="muster", limit=50),
+            lambda: (
+                raw(contains_raw, contains_arg)(),
+                raw(
+                    f"SELECT * FROM users WHERE full_name LIKE {marker}"  # noqa: S608
+                    " ORDER BY username_key LIMIT 50",
+                    "%muster%",
+                )(),
+            ),
+        ),
+        "by id": (
+            lambda: queries.users(ctx, OPERATOR, "acme", search=last_id, limit=50),
+            raw(f"SELECT * FROM users WHERE id = {marker}", last_id),  # noqa: S608
+        ),
+        "first page": (
+            lambda: queries.users(ctx, OPERATOR, "acme", limit=50),
+            count_and(page.format(m=marker, d="ASC"), "acme"),
+        ),
+        "last page": (
+            lambda: queries.users(ctx, OPERATOR, "acme", limit=50, descending=True),
+            count_and(page.format(m=marker, d="DESC"), "acme"),
+        ),
+        "last page by offset": (
+            lambda: queries.users(ctx, OPERATOR, "acme", limit=50, offset=count - 50),
+            count_and(page.format(m=marker, d="DESC"), "acme"),
+        ),
+    }
+    for label, (ours, theirs) in cases.items():
+        mine, raw_time = best(ours), best(theirs)
+        print(
+            f"{kind}: {label:<20} store {mine * 1000:8.2f} ms, raw SQL {raw_time * 1000:8.2f} ms"
+            f" = {mine / raw_time:5.2f}x"
+        )
+    driver.close()
+
+
+def _create(kind: str, where: str, prefix: str, count: int, go: Any, done: Any) -> None:  # noqa: ANN401
+    store = SqliteStore(where) if kind == "sqlite" else PostgresStore(where)
+    ctx = Context(store=store, hasher=Argon2Hasher(time_cost=1, memory_cost=8, parallelism=1))
+    run(ctx, OPERATOR, CreateUser(account_id="acme", username=f"{prefix}warm@acme.example"))
+    done.put(("ready", 0))
+    go.wait()
+    landed = 0
+    for n in range(count):
+        run(ctx, OPERATOR, CreateUser(account_id="acme", username=f"{prefix}{n}@acme.example"))
+        landed += 1
+    done.put(("landed", landed))
+
+
+def processes(kind: str, where: str, workers: int, each: int) -> None:
+    """`workers` processes creating `each` users apiece, at once."""
+    store = _empty(kind, where)
+    _tenant(store)
+    spawn = multiprocessing.get_context("spawn")
+    done, go = spawn.Queue(), spawn.Event()
+    jobs = [
+        spawn.Process(target=_create, args=(kind, where, f"p{p}-", each, go, done))
+        for p in range(workers)
     ]
-
-    def plan_and_apply() -> None:
-        ctx = make()
-        apply(ctx, plan(ctx, Actor.platform(), commands))
-
-    _timed(f"{name}: plan + apply classes of service", count, plan_and_apply)
+    for job in jobs:
+        job.start()
+    for _ in jobs:  # every process is up and has written once
+        done.get(timeout=600)
+    start = time.perf_counter()
+    go.set()
+    landed = sum(done.get(timeout=600)[1] for _ in jobs)
+    elapsed = time.perf_counter() - start
+    for job in jobs:
+        job.join()
+    with store.snapshot() as uow:
+        stored = uow.users.count() - workers  # less the warm-up users
+    print(
+        f"{kind}: {workers} processes x {each} CreateUser: {landed / elapsed:.0f} users/s,"
+        f" {stored} of {workers * each} stored"
+    )
+    store.close()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--users", type=int, default=20_000)
-    parser.add_argument("--commands", type=int, default=2_000)
+    parser.add_argument("--each", type=int, default=50)
+    parser.add_argument("--postgres", default=None)
     args = parser.parse_args()
     users = _users(args.users)
-    with tempfile.TemporaryDirectory() as folder:
-        files = iter(range(1_000_000))
+    server = None
+    url = args.postgres
+    if url is None:
+        sys.path.insert(0, str(Path(__file__).parent.parent / "tests"))
+        import pg_server  # noqa: PLC0415 - the test-suite's throwaway server
 
-        def sqlite_file() -> SqliteStore:
-            return SqliteStore(Path(folder) / f"bench-{next(files)}.db")
-
-        bench_store("memory", MemoryStore, users)
-        bench_store("sqlite", sqlite_file, users)
-        bench_workflow("memory", Context.in_memory, args.commands)
-        bench_workflow("sqlite", lambda: Context(store=sqlite_file()), args.commands)
+        server = pg_server.start()
+        if server is not None:
+            admin = sa.create_engine(
+                sa.engine.make_url(server.url).set(drivername="postgresql+psycopg")
+            )
+            with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as sql:
+                sql.exec_driver_sql("CREATE DATABASE bench")
+            admin.dispose()
+            url = (
+                sa.engine.make_url(server.url)
+                .set(database="bench")
+                .render_as_string(hide_password=False)
+            )
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            places = [("sqlite", str(Path(folder) / "bench.db"))]
+            if url is not None:
+                places.append(("postgres", url))
+            for kind, where in places:
+                store = writes(kind, where, users)
+                searches(kind, store, args.users)
+                store.close()
+                for workers in (4, 16):
+                    processes(kind, where, workers, args.each)
+    finally:
+        if server is not None:
+            server.stop()
 
 
 if __name__ == "__main__":

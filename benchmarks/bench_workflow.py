@@ -14,16 +14,15 @@ queries while an apply runs, and the peak memory of the whole run.
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing
 import resource
 import sqlite3
 import tempfile
 import time
-from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from common import clock, raw_insert, raw_rows
 from email_validator import validate_email
 
 from provisioning import (
@@ -40,8 +39,7 @@ from provisioning import (
     queries,
     run,
 )
-from provisioning._converter import storage
-from provisioning.adapters._tables import TABLES, Table
+from provisioning.adapters._tables import TABLES
 from provisioning.adapters.memory import MemoryDns, MemoryStore
 from provisioning.adapters.sqlite import SqliteStore
 from provisioning.commands import Command
@@ -50,12 +48,6 @@ from provisioning.security import Argon2Hasher
 
 OPERATOR = Actor.platform("bench")
 FAST = Argon2Hasher(time_cost=1, memory_cost=8, parallelism=1)
-
-
-def _clock(work: Callable[[], object]) -> tuple[float, Any]:
-    start = time.perf_counter()
-    result = work()
-    return time.perf_counter() - start, result
 
 
 def _tenant(store: Store, *, hasher: Argon2Hasher = FAST) -> tuple[Context, Actor]:
@@ -95,45 +87,29 @@ def _commands(count: int) -> list[Command[Any]]:
     ]
 
 
-def _rows(table: Table[Any], entities: Sequence[Any]) -> dict[str, list[tuple[Any, ...]]]:
-    """The rows the SQLite store writes for `entities`, per SQL table."""
-    rows: dict[str, list[tuple[Any, ...]]] = {table.name: [], "unique_keys": [], "index_keys": []}
-    for entity in entities:
-        data = json.dumps(storage.unstructure(entity), ensure_ascii=False, separators=(",", ":"))
-        rows[table.name].append((entity.id, data, *(c.value(entity) for c in table.columns)))
-        for key in table.keys:
-            side = "unique_keys" if key.unique else "index_keys"
-            rows[side].extend((key.namespace, value, entity.id) for value in key.values(entity))
-    return rows
-
-
 def floor(count: int, folder: Path) -> float:
     """Validating the addresses plus a raw executemany of the rows the store writes."""
     addresses = [f"user{n:06d}@acme.example" for n in range(count)]
-    validating, _ = _clock(
+    validating, _ = clock(
         lambda: [
             validate_email(a, check_deliverability=False, allow_smtputf8=True) for a in addresses
         ]
     )
-    ctx, actor = _tenant(MemoryStore())
+    path = folder / "floor.db"
+    store = SqliteStore(path)
+    ctx, actor = _tenant(store)  # the parents the rows refer to
     planned = plan(ctx, actor, _commands(count))
     changes = {c.table.name: [row.new for row in c.rows] for c in planned._work.changes}  # noqa: SLF001
-    prepared: dict[str, list[tuple[Any, ...]]] = {}
+    with store.snapshot() as uow:
+        first_seq = uow.audit.count() + 1
+    prepared = {}
     for table in (TABLES.users, TABLES.audit):
-        for name, rows in _rows(table, changes[table.name]).items():
-            prepared.setdefault(name, []).extend(rows)
-    store = SqliteStore(folder / "floor.db")
+        rows = raw_rows(table, changes[table.name], store.engine.dialect, first_seq=first_seq)
+        prepared.update(rows)
     store.close()
-    sql = sqlite3.connect(folder / "floor.db", isolation_level=None)
-
-    def write() -> None:
-        sql.execute("BEGIN IMMEDIATE")
-        for name, rows in prepared.items():
-            marks = ", ".join("?" * len(rows[0]))
-            sql.executemany(f"INSERT INTO {name} VALUES ({marks})", rows)  # noqa: S608
-        sql.execute("COMMIT")
-
-    writing, _ = _clock(write)
+    sql = sqlite3.connect(path)
+    sql.execute("PRAGMA foreign_keys = ON")
+    writing, _ = clock(lambda: raw_insert(sql, prepared, "?"))
     sql.close()
     return validating + writing
 
@@ -142,9 +118,9 @@ def road(label: str, store: Store, count: int, *, as_admin: bool, base: float) -
     ctx, admin = _tenant(store)
     actor = admin if as_admin else OPERATOR
     commands = _commands(count)
-    planning, planned = _clock(lambda: plan(ctx, actor, commands))
+    planning, planned = clock(lambda: plan(ctx, actor, commands))
     planned.raise_for_issues()
-    applying, outcome = _clock(lambda: apply(ctx, planned))
+    applying, outcome = clock(lambda: apply(ctx, planned))
     if outcome.revalidated:
         print("  (the plan was validated again: the figures include a second check)")
     total = planning + applying
@@ -157,7 +133,7 @@ def road(label: str, store: Store, count: int, *, as_admin: bool, base: float) -
 def hashing(count: int) -> None:
     hasher = Argon2Hasher()
     passwords = [f"correct horse {n} battery staple" for n in range(count)]
-    serial, _ = _clock(lambda: [hasher.hash(p) for p in passwords])
+    serial, _ = clock(lambda: [hasher.hash(p) for p in passwords])
     ctx, admin = _tenant(MemoryStore(), hasher=hasher)
     commands = [
         CreateUser(
@@ -168,7 +144,7 @@ def hashing(count: int) -> None:
         )
         for n, p in enumerate(passwords)
     ]
-    total, _ = _clock(lambda: apply(ctx, plan(ctx, admin, commands)))
+    total, _ = clock(lambda: apply(ctx, plan(ctx, admin, commands)))
     print(
         f"{count} users with passwords (argon2id defaults): {total:6.2f} s;"
         f" hashing them one by one {serial:6.2f} s = {total / serial:4.2f}x"
@@ -198,7 +174,7 @@ def concurrent_reader(count: int, folder: Path) -> None:
     reader = multiprocessing.Process(target=_reader, args=(path, stop, report))
     reader.start()
     time.sleep(0.5)
-    applying, _ = _clock(lambda: apply(ctx, planned))
+    applying, _ = clock(lambda: apply(ctx, planned))
     stop.set()
     queries_run, refused, slowest = report.get(timeout=60)
     reader.join()

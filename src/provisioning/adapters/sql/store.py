@@ -24,6 +24,7 @@ One `SqlStore` serves both databases; they differ only where a dialect must
 from __future__ import annotations
 
 import functools
+import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -55,6 +56,9 @@ _E = TypeVar("_E", bound=Identified)
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
 
+logger = logging.getLogger("provisioning")
+
+_ANALYZE_AFTER: Final = 1000  # rows inserted into a table before its statistics are refreshed
 _BATCH: Final = 500  # values per `IN (...)`, well under every database's parameter limit
 _CODES: Final[Mapping[str, str]] = {
     f"{table.name}.{KEY_COLUMNS[key.namespace].column}": key.code
@@ -194,9 +198,10 @@ class _SqlRows(Generic[_E]):
                 top = sql.execute(highest).scalar_one()
                 for offset, row in enumerate(rows, start=1):
                     row["seq"] = top + offset
-            sql.execute(self._sql.insert(), rows)
+            _bulk_insert(sql, self._sql, rows)
             if self.table is TABLES.users:
                 self._write_addresses(sql, entities)
+        self._uow.inserted(self._sql.name, len(rows))
 
     @_translated
     def replace_many(self, pairs: Sequence[tuple[_E, _E]], /) -> None:
@@ -259,7 +264,7 @@ class _SqlRows(Generic[_E]):
             for alias in user.aliases
         ]
         if rows:
-            sql.execute(ADDRESSES.insert(), rows)
+            _bulk_insert(sql, ADDRESSES, rows)
 
     @_translated
     def lookup(self, namespace: str, values: Sequence[str], /) -> dict[str, list[str]]:
@@ -306,9 +311,14 @@ class _SqlRows(Generic[_E]):
         )
 
     def _contains(self, text: str, columns: Sequence[str]) -> sa.ColumnElement[bool]:
-        """Rows where `text` occurs in one of `columns` (folded text), or whose id it is."""
+        """Rows where `text` occurs in one of `columns` (folded text), or whose id it is.
+
+        Written as `id IN (... UNION ...)`, so the database starts from the
+        search's own indexes (trigrams, the folded id) rather than from the
+        other conditions of the query.
+        """
         table = self._sql
-        same_id = sa.func.lower(table.c.id) == text
+        same_id = sa.select(table.c.id).where(sa.func.lower(table.c.id) == text)
         if (
             self.table is TABLES.users
             and self._uow.dialect == "sqlite"
@@ -319,10 +329,14 @@ class _SqlRows(Generic[_E]):
             found = sa.text(
                 "SELECT rowid FROM users_search WHERE users_search MATCH :phrase"
             ).bindparams(phrase=phrase)
-            return sa.or_(sa.literal_column("users.rowid").in_(found), same_id)
-        pattern = "%" + _escape_like(text) + "%"
-        tests = [table.c[name].like(pattern, escape="\\") for name in columns]
-        return sa.or_(*tests, same_id)
+            matching = [sa.select(table.c.id).where(sa.literal_column("users.rowid").in_(found))]
+        else:
+            pattern = "%" + _escape_like(text) + "%"
+            matching = [
+                sa.select(table.c.id).where(table.c[name].like(pattern, escape="\\"))
+                for name in columns
+            ]
+        return table.c.id.in_(sa.union(*matching, same_id))
 
     @_translated
     def select(self, query: Select, /) -> tuple[list[str], int]:
@@ -355,6 +369,49 @@ class _SqlRows(Generic[_E]):
 
 
 _FTS_SHORTEST: Final = 3  # a trigram index answers texts of three characters or more
+
+
+@functools.cache
+def _insert_of(table: sa.Table, dialect: sa.Dialect) -> tuple[str, Callable[[dict[str, Any]], Any]]:
+    """The INSERT of every column of `table` in `dialect`, and what turns a row into its parameters.
+
+    SQLAlchemy compiles the statement and supplies each column type's
+    conversion; the rows then go to the driver's executemany as they are,
+    which is what a bulk insert costs and no more.
+    """
+    compiled = table.insert().compile(dialect=dialect)
+    names = list(compiled.positiontup or []) if compiled.positional else list(compiled.params)
+    processors = [(name, _processor(table.c[name], dialect)) for name in names]
+    if compiled.positional:
+
+        def positional(row: dict[str, Any]) -> Any:  # noqa: ANN401 - the driver's parameters
+            return tuple(
+                row.get(name) if convert is None else convert(row.get(name))
+                for name, convert in processors
+            )
+
+        return str(compiled), positional
+
+    def named(row: dict[str, Any]) -> Any:  # noqa: ANN401
+        return {
+            name: row.get(name) if convert is None else convert(row.get(name))
+            for name, convert in processors
+        }
+
+    return str(compiled), named
+
+
+def _processor(column: sa.Column[Any], dialect: sa.Dialect) -> Callable[[Any], Any] | None:
+    """How `dialect` converts a value of `column` for its driver (None: as it is)."""
+    processor: Callable[[Any], Any] | None = column.type.dialect_impl(dialect).bind_processor(
+        dialect
+    )
+    return processor
+
+
+def _bulk_insert(sql: Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
+    statement, parameters = _insert_of(table, sql.dialect)
+    sql.exec_driver_sql(statement, [parameters(row) for row in rows])
 
 
 def _escape_like(text: str) -> str:
@@ -485,6 +542,7 @@ class SqlUnitOfWork(Repositories):
         self._connection: Connection | None = None
         self._transaction: sa.RootTransaction | None = None
         self._dirty = False
+        self._inserted: dict[str, int] = {}
         self.label = store.label
         self.dialect = store.dialect
         self._attach(lambda table: _SqlRows(table, self, _mapping(table)))
@@ -575,6 +633,27 @@ class SqlUnitOfWork(Repositories):
         transaction.commit()
         self._transaction = None
         self._dirty = False
+        self._refresh_statistics(sql)
+
+    def inserted(self, table: str, count: int) -> None:
+        """Note that `count` rows went into `table` (for the planner's statistics)."""
+        self._inserted[table] = self._inserted.get(table, 0) + count
+
+    def _refresh_statistics(self, sql: Connection) -> None:
+        """After a large import, let the query planner know the tables' new sizes.
+
+        Without fresh statistics both databases plan searches over the new
+        rows badly (a scan of a whole account instead of a trigram look-up).
+        The change is committed already: a failure here is only logged.
+        """
+        grown = sorted(name for name, count in self._inserted.items() if count >= _ANALYZE_AFTER)
+        self._inserted.clear()
+        for name in grown:
+            try:
+                with sql.begin():
+                    sql.exec_driver_sql(f"ANALYZE {name}")
+            except (sa.exc.DBAPIError, sa.exc.SQLAlchemyError) as exc:
+                logger.warning("could not refresh the statistics of %s: %s", name, exc)
 
     @_translated
     def rollback(self) -> None:

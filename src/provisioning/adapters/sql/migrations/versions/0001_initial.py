@@ -374,6 +374,7 @@ def upgrade() -> None:
         unique=False,
     )
     op.create_index(op.f("ix_users_username_domain"), "users", ["username_domain"], unique=False)
+    op.create_index("ix_users_id_folded", "users", [sa.text("lower(id)")], unique=False)
     op.create_table(
         "addresses",
         sa.Column("address", sa.Text(), nullable=False),
@@ -498,6 +499,7 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_addresses_user_id"), table_name="addresses")
     op.drop_index(op.f("ix_addresses_domain_kind"), table_name="addresses")
     op.drop_table("addresses")
+    op.drop_index("ix_users_id_folded", table_name="users")
     op.drop_index(op.f("ix_users_username_domain"), table_name="users")
     op.drop_index(op.f("ix_users_domain_id_username_key"), table_name="users")
     op.drop_index(op.f("ix_users_cos_id"), table_name="users")
