@@ -124,7 +124,7 @@ def searches(kind: str, store: SqlStore, count: int) -> None:
     marker = "?" if kind == "sqlite" else "%s"
     last_id = f"u-{count - 1:06d}"
     contains_raw = (
-        f"SELECT count(*) FROM users WHERE rowid IN (SELECT rowid FROM users_search"  # noqa: S608
+        f"SELECT count(*) FROM users WHERE rowid IN (SELECT rowid FROM users_search"
         f" WHERE users_search MATCH {marker})"
         if kind == "sqlite"
         else f"SELECT count(*) FROM users WHERE full_name LIKE {marker}"
@@ -153,7 +153,7 @@ def searches(kind: str, store: SqlStore, count: int) -> None:
             lambda: (
                 raw(contains_raw, contains_arg)(),
                 raw(
-                    f"SELECT * FROM users WHERE full_name LIKE {marker}"  # noqa: S608
+                    f"SELECT * FROM users WHERE full_name LIKE {marker}"
                     " ORDER BY username_key LIMIT 50",
                     "%muster%",
                 )(),
@@ -161,7 +161,7 @@ def searches(kind: str, store: SqlStore, count: int) -> None:
         ),
         "by id": (
             lambda: queries.users(ctx, OPERATOR, "acme", search=last_id, limit=50),
-            raw(f"SELECT * FROM users WHERE id = {marker}", last_id),  # noqa: S608
+            raw(f"SELECT * FROM users WHERE id = {marker}", last_id),
         ),
         "first page": (
             lambda: queries.users(ctx, OPERATOR, "acme", limit=50),

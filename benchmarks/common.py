@@ -73,5 +73,5 @@ def raw_insert(dbapi: Any, rows: dict[sa.Table, list[tuple[Any, ...]]], marker: 
     for table, values in rows.items():
         names = ", ".join(f'"{column.name}"' for column in table.columns)
         marks = ", ".join([marker] * len(table.columns))
-        cursor.executemany(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", values)  # noqa: S608
+        cursor.executemany(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", values)
     dbapi.commit()
