@@ -26,10 +26,13 @@ from provisioning.adapters._tables import (
     Backend,
     Change,
     Identified,
+    KeyIndex,
     Repositories,
+    RowByRow,
     Select,
     Table,
     TableChanges,
+    reindex,
 )
 from provisioning.exceptions import Conflict, UsageError
 
@@ -40,7 +43,7 @@ _ABSENT: Final[Any] = object()  # "not cached yet", distinct from a cached None
 
 
 @attrs.define
-class _OverlayRows(Generic[_E]):
+class _OverlayRows(RowByRow, Generic[_E]):
     """One table seen through the overlay: the store's rows, then the batch's writes."""
 
     table: Table[Any]
@@ -49,8 +52,7 @@ class _OverlayRows(Generic[_E]):
     _written: dict[str, _E | None] = attrs.Factory(dict)
     # id -> the row as the store had it when the batch first touched it
     _original: dict[str, _E | None] = attrs.Factory(dict)
-    # namespace -> value -> ids of written rows holding it
-    _keys: dict[str, dict[str, dict[str, None]]] = attrs.Factory(dict)
+    _keys: KeyIndex = attrs.Factory(dict)  # the look-up keys of the written rows
     _fetched: dict[str, _E | None] = attrs.Factory(dict)
     _looked_up: dict[str, dict[str, list[str]]] = attrs.Factory(dict)
     _journal: list[tuple[str, Any]] = attrs.Factory(list)
@@ -174,18 +176,6 @@ class _OverlayRows(Generic[_E]):
     def delete(self, entity: _E, /) -> None:
         self._write(entity.id, None)
 
-    def insert_many(self, entities: Sequence[_E], /) -> None:
-        for entity in entities:
-            self.insert(entity)
-
-    def replace_many(self, pairs: Sequence[tuple[_E, _E]], /) -> None:
-        for old, new in pairs:
-            self.replace(old, new)
-
-    def delete_many(self, entities: Sequence[_E], /) -> None:
-        for entity in entities:
-            self.delete(entity)
-
     def _check_unique(self, entity: _E, previous: _E | None) -> None:
         for key in self.table.keys:
             if key.code is None:
@@ -210,23 +200,9 @@ class _OverlayRows(Generic[_E]):
         self.generation += 1
         self._stamps[entity_id] = self.generation
         previous = self._written.pop(entity_id, None)
-        if previous is not None:
-            for key in self.table.keys:
-                index = self._keys.setdefault(key.namespace, {})
-                for value in key.values(previous):
-                    holders = index.get(value)
-                    if holders is not None:
-                        holders.pop(entity_id, None)
-                        if not holders:
-                            del index[value]
-        if entity is _ABSENT:
-            return
-        self._written[entity_id] = entity
-        if entity is not None:
-            for key in self.table.keys:
-                index = self._keys.setdefault(key.namespace, {})
-                for value in key.values(entity):
-                    index.setdefault(value, {})[entity_id] = None
+        reindex(self._keys, self.table, entity_id, previous, None if entity is _ABSENT else entity)
+        if entity is not _ABSENT:
+            self._written[entity_id] = entity
 
     def mark(self) -> int:
         return len(self._journal)

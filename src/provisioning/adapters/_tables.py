@@ -38,11 +38,14 @@ __all__ = [
     "Column",
     "Identified",
     "Key",
+    "KeyIndex",
     "Repositories",
+    "RowByRow",
     "Select",
     "Table",
     "TableChanges",
     "Versioned",
+    "reindex",
 ]
 
 
@@ -189,6 +192,63 @@ class Backend(Protocol[_T]):
     def delete_many(self, entities: Sequence[_T], /) -> None:
         """`delete` each entity, in sets where the store can."""
         ...
+
+
+class RowByRow:
+    """The `*_many` writes of a backend, as one `insert`, `replace` or `delete` per row.
+
+    For backends where a set costs what its rows cost (memory, an overlay).
+    """
+
+    def insert(self, entity: Any, /) -> None:  # noqa: ANN401 - a row of the backend's table
+        raise NotImplementedError
+
+    def replace(self, old: Any, new: Any, /) -> None:  # noqa: ANN401
+        raise NotImplementedError
+
+    def delete(self, entity: Any, /) -> None:  # noqa: ANN401
+        raise NotImplementedError
+
+    def insert_many(self, entities: Sequence[Any], /) -> None:
+        """`insert` each entity."""
+        for entity in entities:
+            self.insert(entity)
+
+    def replace_many(self, pairs: Sequence[tuple[Any, Any]], /) -> None:
+        """`replace` each (old, new) pair."""
+        for old, new in pairs:
+            self.replace(old, new)
+
+    def delete_many(self, entities: Sequence[Any], /) -> None:
+        """`delete` each entity."""
+        for entity in entities:
+            self.delete(entity)
+
+
+KeyIndex = dict[str, dict[str, dict[str, None]]]
+"""namespace -> value -> the ids holding it (a dict used as an insertion-ordered set)."""
+
+
+def reindex(index: KeyIndex, table: Table[Any], entity_id: str, old: Any, new: Any) -> None:  # noqa: ANN401
+    """Move the row `entity_id` in `index` from the key values of `old` to those of `new`.
+
+    Either may be None (an insert, a delete). Used by the stores that keep
+    their look-up keys in memory: the memory store and a batch's overlay.
+    """
+    if old is not None:
+        for key in table.keys:
+            values = index.setdefault(key.namespace, {})
+            for value in key.values(old):
+                holders = values.get(value)
+                if holders is not None:
+                    holders.pop(entity_id, None)
+                    if not holders:
+                        del values[value]
+    if new is not None:
+        for key in table.keys:
+            values = index.setdefault(key.namespace, {})
+            for value in key.values(new):
+                values.setdefault(value, {})[entity_id] = None
 
 
 def _fold(text: str) -> str:

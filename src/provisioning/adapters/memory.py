@@ -32,9 +32,12 @@ from provisioning.adapters._gate import Gate, closed_unit_of_work, read_only_uni
 from provisioning.adapters._tables import (
     TABLES,
     Identified,
+    KeyIndex,
     Repositories,
+    RowByRow,
     Select,
     Table,
+    reindex,
 )
 from provisioning.exceptions import Conflict, DnsUnavailable
 from provisioning.model import DomainName
@@ -59,8 +62,7 @@ class _Rows(Generic[_E]):
 
     table: Table[Any]
     rows: dict[str, _E] = attrs.Factory(dict)
-    # namespace -> value -> ids holding it (a dict used as an insertion-ordered set)
-    keys: dict[str, dict[str, dict[str, None]]] = attrs.Factory(dict)
+    keys: KeyIndex = attrs.Factory(dict)
     # id -> the table's column values, computed once per write for `select`
     columns: dict[str, dict[str, str | None]] = attrs.Factory(dict)
 
@@ -68,23 +70,11 @@ class _Rows(Generic[_E]):
         """Set (or, with None, delete) one row and its keys, unconditionally; return the old row."""
         old = self.rows.pop(entity_id, None)
         self.columns.pop(entity_id, None)
-        if old is not None:
-            for key in self.table.keys:
-                index = self.keys.setdefault(key.namespace, {})
-                for value in key.values(old):
-                    holders = index.get(value)
-                    if holders is not None:
-                        holders.pop(entity_id, None)
-                        if not holders:
-                            del index[value]
+        reindex(self.keys, self.table, entity_id, old, entity)
         if entity is not None:
             self.rows[entity_id] = entity
             if self.table.columns:
                 self.columns[entity_id] = {c.name: c.value(entity) for c in self.table.columns}
-            for key in self.table.keys:
-                index = self.keys.setdefault(key.namespace, {})
-                for value in key.values(entity):
-                    index.setdefault(value, {})[entity_id] = None
         return old
 
     def taken(self, entity: object, entity_id: str) -> Conflict | None:
@@ -110,7 +100,7 @@ def _contains(
 
 
 @attrs.define
-class _Journalled(Generic[_E]):
+class _Journalled(RowByRow, Generic[_E]):
     """One unit of work's view of a table: every write is journalled for rollback."""
 
     table: Table[Any]
@@ -134,18 +124,6 @@ class _Journalled(Generic[_E]):
         self._uow.ensure_writable()
         entity_id = entity.id
         self._uow.journal.append((self._rows, entity_id, self._rows.put(entity_id, None)))
-
-    def insert_many(self, entities: Sequence[_E], /) -> None:
-        for entity in entities:
-            self.insert(entity)
-
-    def replace_many(self, pairs: Sequence[tuple[_E, _E]], /) -> None:
-        for old, new in pairs:
-            self.replace(old, new)
-
-    def delete_many(self, entities: Sequence[_E], /) -> None:
-        for entity in entities:
-            self.delete(entity)
 
     def lookup(self, namespace: str, values: Sequence[str], /) -> dict[str, list[str]]:
         with self._uow.reading():
