@@ -17,6 +17,7 @@ import argparse
 import multiprocessing
 import resource
 import sqlite3
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -130,6 +131,23 @@ def road(label: str, store: Store, count: int, *, as_admin: bool, base: float) -
     )
 
 
+def _apply_alone(path: str, count: int, report: Any) -> None:  # noqa: ANN401 - a queue
+    ctx, admin = _tenant(SqliteStore(path))
+    apply(ctx, plan(ctx, admin, _commands(count)))
+    report.put(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+
+def peak_memory(count: int, folder: Path) -> None:
+    """The peak RSS of a process that plans and applies `count` users into SQLite, alone."""
+    spawn = multiprocessing.get_context("spawn")
+    report: multiprocessing.Queue[float] = spawn.Queue()
+    job = spawn.Process(target=_apply_alone, args=(str(folder / "alone.db"), count, report))
+    job.start()
+    peak = report.get(timeout=1800)
+    job.join()
+    print(f"peak RSS of a process planning and applying {count} users into SQLite: {peak:.0f} MB")
+
+
 def hashing(count: int) -> None:
     hasher = Argon2Hasher()
     passwords = [f"correct horse {n} battery staple" for n in range(count)]
@@ -185,6 +203,7 @@ def concurrent_reader(count: int, folder: Path) -> None:
 
 
 def main() -> None:
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--users", type=int, default=20_000)
     parser.add_argument("--hashed", type=int, default=200)
@@ -203,9 +222,8 @@ def main() -> None:
             )
             road(f"memory, as {who}", MemoryStore(), args.users, as_admin=as_admin, base=base)
         concurrent_reader(args.users, Path(folder))
+        peak_memory(args.users, Path(folder))
     hashing(args.hashed)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak RSS of this process: {peak:.0f} MB")
 
 
 if __name__ == "__main__":

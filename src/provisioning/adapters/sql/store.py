@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import operator
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -381,24 +382,22 @@ def _insert_of(table: sa.Table, dialect: sa.Dialect) -> tuple[str, Callable[[dic
     """
     compiled = table.insert().compile(dialect=dialect)
     names = list(compiled.positiontup or []) if compiled.positional else list(compiled.params)
-    processors = [(name, _processor(table.c[name], dialect)) for name in names]
+    values = operator.itemgetter(*names)  # every row holds every column of its table
+    converts = [
+        (place, convert)
+        for place, name in enumerate(names)
+        if (convert := _processor(table.c[name], dialect)) is not None
+    ]
+
+    def positional(row: dict[str, Any]) -> Any:  # noqa: ANN401 - the driver's parameters
+        found = list(values(row))
+        for place, convert in converts:
+            found[place] = convert(found[place])
+        return tuple(found)
+
     if compiled.positional:
-
-        def positional(row: dict[str, Any]) -> Any:  # noqa: ANN401 - the driver's parameters
-            return tuple(
-                row.get(name) if convert is None else convert(row.get(name))
-                for name, convert in processors
-            )
-
         return str(compiled), positional
-
-    def named(row: dict[str, Any]) -> Any:  # noqa: ANN401
-        return {
-            name: row.get(name) if convert is None else convert(row.get(name))
-            for name, convert in processors
-        }
-
-    return str(compiled), named
+    return str(compiled), lambda row: dict(zip(names, positional(row), strict=True))
 
 
 def _processor(column: sa.Column[Any], dialect: sa.Dialect) -> Callable[[Any], Any] | None:
