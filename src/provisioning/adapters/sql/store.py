@@ -354,15 +354,16 @@ class _SqlRows(Generic[_E]):
             keys = [order.desc() if query.descending else order.asc()]
         else:
             column = table.c[query.order_by]
+            ordered = sa.func.coalesce(column, "") if column.nullable else column  # keeps the index
             if query.after is not None:
                 value, last = query.after
-                pair = sa.tuple_(sa.func.coalesce(column, ""), table.c.id)
+                pair = sa.tuple_(ordered, table.c.id)
                 bound = sa.tuple_(sa.literal(value), sa.literal(last))
                 where.append(pair < bound if query.descending else pair > bound)
             if query.descending:
-                keys = [sa.func.coalesce(column, "").desc(), table.c.id.desc()]
+                keys = [ordered.desc(), table.c.id.desc()]
             else:
-                keys = [sa.func.coalesce(column, "").asc(), table.c.id.asc()]
+                keys = [ordered.asc(), table.c.id.asc()]
         statement = sa.select(table.c.id).where(*where).order_by(*keys).offset(query.offset)
         if query.limit is not None:
             statement = statement.limit(query.limit)
