@@ -443,6 +443,7 @@ class SqlStore:
         self._shared = self.dialect == "sqlite" and isinstance(engine.pool, StaticPool)
         self._gate = Gate()
         self._writing = threading.local()
+        self._closed = False
         try:
             migrations.prepare(engine, label=label, upgrade=upgrade)
         except (sa.exc.DBAPIError, sa.exc.SQLAlchemyError) as exc:
@@ -477,7 +478,7 @@ class SqlStore:
         return self._engine
 
     def _connect(self, *, write: bool) -> Connection:
-        if getattr(self, "_closed", False):
+        if self._closed:
             raise closed_unit_of_work()
         nested = getattr(self._writing, "active", False) or self._gate.held()
         if (write or self._shared) and nested:
