@@ -40,6 +40,7 @@ __all__ = ["Overlay"]
 
 _E = TypeVar("_E", bound=Identified)
 _ABSENT: Final[Any] = object()  # "not cached yet", distinct from a cached None
+_NONE: Final[Sequence[str]] = ()  # no holder: one shared empty answer
 
 
 @attrs.define
@@ -52,27 +53,30 @@ class _OverlayRows(RowByRow, Generic[_E]):
     _written: dict[str, _E | None] = attrs.Factory(dict)
     # id -> the row as the store had it when the batch first touched it
     _original: dict[str, _E | None] = attrs.Factory(dict)
-    _keys: KeyIndex = attrs.Factory(dict)  # the look-up keys of the written rows
+    # The look-up keys of the written rows, for the namespaces looked up so far only:
+    # a namespace is indexed when first asked for, so a large batch does not keep
+    # indexes nobody reads (the audit log's, say).
+    _keys: KeyIndex = attrs.Factory(dict)
     _fetched: dict[str, _E | None] = attrs.Factory(dict)
-    _looked_up: dict[str, dict[str, list[str]]] = attrs.Factory(dict)
+    _looked_up: dict[str, dict[str, Sequence[str]]] = attrs.Factory(dict)
     _journal: list[tuple[str, Any]] = attrs.Factory(list)
-    # id -> the generation at its latest write
-    _stamps: dict[str, int] = attrs.Factory(dict)
+    # Ids the id source made for this batch: no store holds them (shared by every table).
+    _fresh: set[str] = attrs.field(factory=set, alias="fresh")
+    # Rows whose writes someone counts (the actor's own, for its permissions): id -> writes.
+    _watched: dict[str, int] = attrs.Factory(dict)
     generation: int = 0
 
     def stamp(self, entity_id: str) -> int:
-        """A number that changes whenever the batch writes the row `entity_id` (0: never)."""
-        return self._stamps.get(entity_id, 0)
-
-    def assume_absent(self, entity_id: str) -> None:
-        """Take it that the store has no row `entity_id` (a fresh id) without asking it."""
-        self._fetched.setdefault(entity_id, None)
+        """A number that grows whenever the batch writes the row `entity_id` from now on."""
+        return self._watched.setdefault(entity_id, 0)
 
     # -- reads -------------------------------------------------------------
 
     def fetch(self, entity_id: str, /) -> _E | None:
         if entity_id in self._written:
             return self._written[entity_id]
+        if entity_id in self._fresh:
+            return None
         cached = self._fetched.get(entity_id, _ABSENT)
         if cached is _ABSENT:
             cached = self._base.fetch(entity_id)
@@ -93,7 +97,7 @@ class _OverlayRows(RowByRow, Generic[_E]):
         missing = [
             i
             for i in dict.fromkeys(entity_ids)
-            if i not in self._fetched and i not in self._written
+            if i not in self._fetched and i not in self._written and i not in self._fresh
         ]
         if missing:
             found = self._base.fetch_many(missing)
@@ -103,7 +107,14 @@ class _OverlayRows(RowByRow, Generic[_E]):
     def lookup(self, namespace: str, values: Sequence[str], /) -> dict[str, list[str]]:
         cache = self.prefetch_keys(namespace, values)
         written = self._written
-        index = self._keys.get(namespace, {})
+        index = self._keys.get(namespace)
+        if index is None:  # first asked for: index what the batch wrote so far
+            index = self._keys[namespace] = {}
+            key = self.table.key(namespace)
+            for entity_id, entity in written.items():
+                if entity is not None:
+                    for value in key.values(entity):
+                        index.setdefault(value, {})[entity_id] = None
         result: dict[str, list[str]] = {}
         for value in values:
             ids = [i for i in cache[value] if i not in written]
@@ -112,14 +123,14 @@ class _OverlayRows(RowByRow, Generic[_E]):
                 result[value] = ids
         return result
 
-    def prefetch_keys(self, namespace: str, values: Iterable[str]) -> dict[str, list[str]]:
+    def prefetch_keys(self, namespace: str, values: Iterable[str]) -> dict[str, Sequence[str]]:
         """Look up the values of `namespace` not looked up yet, in one look-up; the cache."""
         cache = self._looked_up.setdefault(namespace, {})
         missing = [value for value in dict.fromkeys(values) if value not in cache]
         if missing:
             found = self._base.lookup(namespace, missing)
             for value in missing:
-                cache[value] = found.get(value, [])
+                cache[value] = found.get(value, _NONE)
         return cache
 
     def ids(self) -> list[str]:
@@ -198,11 +209,17 @@ class _OverlayRows(RowByRow, Generic[_E]):
 
     def _put(self, entity_id: str, entity: Any) -> None:  # noqa: ANN401 - a row, None or _ABSENT
         self.generation += 1
-        self._stamps[entity_id] = self.generation
+        if entity_id in self._watched:
+            self._watched[entity_id] += 1
         previous = self._written.pop(entity_id, None)
-        reindex(self._keys, self.table, entity_id, previous, None if entity is _ABSENT else entity)
+        new = None if entity is _ABSENT else entity
+        reindex(self._keys, self.table, entity_id, previous, new, only=self._keys)
         if entity is not _ABSENT:
             self._written[entity_id] = entity
+
+    def release(self) -> None:
+        """Forget how to undo the writes so far (no savepoint is open any more)."""
+        self._journal.clear()
 
     def mark(self) -> int:
         return len(self._journal)
@@ -247,8 +264,11 @@ class Overlay(Repositories):
         self._base = base
         self._rows: dict[str, _OverlayRows[Any]] = {}
 
+        self._fresh: set[str] = set()
+        self._depth = 0
+
         def backend(table: Table[Any]) -> _OverlayRows[Any]:
-            rows: _OverlayRows[Any] = _OverlayRows(table, base.backend(table))
+            rows: _OverlayRows[Any] = _OverlayRows(table, base.backend(table), fresh=self._fresh)
             self._rows[table.name] = rows
             return rows
 
@@ -268,8 +288,7 @@ class Overlay(Repositories):
         The store's primary keys still refuse a duplicate when the batch is
         written (an id source that repeats itself gets `Conflict` `id.taken`).
         """
-        for rows in self._rows.values():
-            rows.assume_absent(entity_id)
+        self._fresh.add(entity_id)
 
     def generation(self, *tables: Table[Any]) -> int:
         """A number that grows with every write to any of `tables`."""
@@ -303,9 +322,15 @@ class Overlay(Repositories):
     def savepoint(self) -> Iterator[None]:
         """Forget the block's writes if it raises, then let the exception propagate."""
         marks = {name: rows.mark() for name, rows in self._rows.items()}
+        self._depth += 1
         try:
             yield
         except BaseException:
             for name, rows in self._rows.items():
                 rows.undo_to(marks[name])
             raise
+        finally:
+            self._depth -= 1
+        if self._depth == 0:  # nothing can ask to undo these writes any more
+            for rows in self._rows.values():
+                rows.release()

@@ -10,7 +10,7 @@ drift apart in behaviour; only in how they keep rows.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import Any, Final, Generic, Protocol, TypeVar
 
 import attrs
@@ -229,14 +229,24 @@ KeyIndex = dict[str, dict[str, dict[str, None]]]
 """namespace -> value -> the ids holding it (a dict used as an insertion-ordered set)."""
 
 
-def reindex(index: KeyIndex, table: Table[Any], entity_id: str, old: Any, new: Any) -> None:  # noqa: ANN401
+def reindex(
+    index: KeyIndex,
+    table: Table[Any],
+    entity_id: str,
+    old: Any,  # noqa: ANN401 - a row of the table, or None
+    new: Any,  # noqa: ANN401
+    *,
+    only: Collection[str] | None = None,
+) -> None:
     """Move the row `entity_id` in `index` from the key values of `old` to those of `new`.
 
-    Either may be None (an insert, a delete). Used by the stores that keep
-    their look-up keys in memory: the memory store and a batch's overlay.
+    Either may be None (an insert, a delete); `only` limits the namespaces
+    kept. Used by the stores that keep their look-up keys in memory: the
+    memory store and a batch's overlay.
     """
+    keys = table.keys if only is None else [k for k in table.keys if k.namespace in only]
     if old is not None:
-        for key in table.keys:
+        for key in keys:
             values = index.setdefault(key.namespace, {})
             for value in key.values(old):
                 holders = values.get(value)
@@ -245,7 +255,7 @@ def reindex(index: KeyIndex, table: Table[Any], entity_id: str, old: Any, new: A
                     if not holders:
                         del values[value]
     if new is not None:
-        for key in table.keys:
+        for key in keys:
             values = index.setdefault(key.namespace, {})
             for value in key.values(new):
                 values.setdefault(value, {})[entity_id] = None

@@ -81,6 +81,12 @@ def _domain_of(domain: str) -> tuple[str, str] | None:
     return result.domain, result.ascii_domain
 
 
+@functools.lru_cache(maxsize=4096)
+def _shared_domain(ascii_: str, unicode: str) -> DomainName:
+    """The domain of a parsed address: one (immutable) value per domain, shared by its addresses."""
+    return DomainName(ascii=ascii_.lower(), unicode=unicode.lower())
+
+
 def _validated_fully(text: str, *, field: str, code: str) -> tuple[str, str, str]:
     try:
         result = validate_email(
@@ -164,7 +170,7 @@ class EmailAddress:
         """Normalise `text` or raise `InvalidValue` with code `email.invalid`."""
         _require_text(text, code="email.invalid", field=field)
         local, unicode, ascii_ = _validated(text.strip(), field=field, code="email.invalid")
-        return cls(local=local, domain=DomainName(ascii=ascii_.lower(), unicode=unicode.lower()))
+        return cls(local=local, domain=_shared_domain(ascii_, unicode))
 
     @property
     def key(self) -> str:
@@ -203,7 +209,7 @@ class Username:
                 reason="a username is fully qualified: local part, '@', domain",
             )
         local, unicode, ascii_ = _validated(text.strip(), field=field, code="username.invalid")
-        return cls(local=local, domain=DomainName(ascii=ascii_.lower(), unicode=unicode.lower()))
+        return cls(local=local, domain=_shared_domain(ascii_, unicode))
 
     @classmethod
     def of(cls, local: str, domain: DomainName, *, field: str = "username") -> Self:

@@ -10,6 +10,7 @@ behind.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import secrets
@@ -258,6 +259,10 @@ class Tx:
         attrs.Factory(dict)
     )
 
+    @functools.cached_property
+    def _actor_text(self) -> str:
+        return str(self.actor)  # one string for every event of the batch
+
     def at(self, command: int) -> None:
         """Work on behalf of the command at position `command` from now on."""
         self.command = command
@@ -336,11 +341,11 @@ class Tx:
     ) -> None:
         """Write one audit event for a change made by the current command."""
         event_id = self.effects.once(self._next("event"), self.ids.new_id)
-        self.uow.rows(TABLES.audit).assume_absent(event_id)
+        self.uow.fresh_id(event_id)
         event = AuditEvent(
             id=event_id,
             occurred_at=self.now,
-            actor=str(self.actor),
+            actor=self._actor_text,
             action=action,
             entity=entity,
             entity_id=entity_id,

@@ -60,6 +60,7 @@ _T = TypeVar("_T")
 logger = logging.getLogger("provisioning")
 
 _ANALYZE_AFTER: Final = 1000  # rows inserted into a table before its statistics are refreshed
+_SLICE: Final = 5000  # rows converted and sent to the driver at a time
 _BATCH: Final = 500  # values per `IN (...)`, well under every database's parameter limit
 _CODES: Final[Mapping[str, str]] = {
     f"{table.name}.{KEY_COLUMNS[key.namespace].column}": key.code
@@ -192,17 +193,23 @@ class _SqlRows(Generic[_E]):
     def insert_many(self, entities: Sequence[_E], /) -> None:
         if not entities:
             return
-        rows = [self._rows.to_row(entity) for entity in entities]
         with self._atomic() as sql:
+            seq = 0
             if self.table is TABLES.audit:
                 highest = sa.select(sa.func.coalesce(sa.func.max(self._sql.c.seq), 0))
-                top = sql.execute(highest).scalar_one()
-                for offset, row in enumerate(rows, start=1):
-                    row["seq"] = top + offset
-            _bulk_insert(sql, self._sql, rows)
-            if self.table is TABLES.users:
-                self._write_addresses(sql, entities)
-        self._uow.inserted(self._sql.name, len(rows))
+                seq = sql.execute(highest).scalar_one()
+            # In slices, so a 100,000-row import never holds all its rows as parameters at once.
+            for start in range(0, len(entities), _SLICE):
+                part = entities[start : start + _SLICE]
+                rows = [self._rows.to_row(entity) for entity in part]
+                if self.table is TABLES.audit:
+                    for row in rows:
+                        seq += 1
+                        row["seq"] = seq
+                _bulk_insert(sql, self._sql, rows)
+                if self.table is TABLES.users:
+                    self._write_addresses(sql, part)
+        self._uow.inserted(self._sql.name, len(entities))
 
     @_translated
     def replace_many(self, pairs: Sequence[tuple[_E, _E]], /) -> None:
