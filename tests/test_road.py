@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import attrs
 import pytest
@@ -571,3 +571,34 @@ def test_the_change_count_grows_with_each_committed_change(sqlite_store: SqliteS
             uow.commit()
         with store.snapshot() as uow:
             assert uow.change_count() == before + 1
+
+
+def test_a_store_without_the_primitives_is_a_usage_error() -> None:
+    odd = Context(store=_Wrapped(MemoryStore()))
+    with pytest.raises(UsageError) as caught:
+        plan(odd, OPERATOR, [CreateAccount(name="Acme")])
+    assert caught.value.code == "store.unsupported"
+
+
+@attrs.define
+class _Wrapped:
+    """A store whose snapshots are not the library's units of work."""
+
+    inner: MemoryStore
+
+    def snapshot(self) -> Any:
+        return _Plain()
+
+    def unit_of_work(self) -> Any:
+        return _Plain()
+
+
+class _Plain:
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def change_count(self) -> int:
+        return 0

@@ -46,6 +46,7 @@ from provisioning.exceptions import (
     PermissionDenied,
     ProvisioningError,
     StoreError,
+    UsageError,
     ValidationFailed,
     summarize_issues,
 )
@@ -261,7 +262,10 @@ def _validate(
 ) -> tuple[_Batch, Tx]:
     """Check every command against `base` and the batch's own earlier commands."""
     if not isinstance(base, Repositories):
-        raise TypeError("a store's units of work derive from provisioning's Repositories")
+        raise UsageError(
+            code="store.unsupported",
+            reason="a store's units of work derive from provisioning's Repositories",
+        )
     overlay = Overlay(base)
     tx = Tx(
         uow=overlay,
