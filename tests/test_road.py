@@ -35,6 +35,7 @@ from provisioning import (
     queries,
     run,
 )
+from provisioning.adapters._tables import Repositories
 from provisioning.adapters.memory import (
     FixedClock,
     MemoryDns,
@@ -602,3 +603,18 @@ class _Plain:
 
     def change_count(self) -> int:
         return 0
+
+
+def test_an_overlay_rolled_back_forgets_even_released_writes(ctx: Context) -> None:
+    from provisioning._overlay import Overlay  # noqa: PLC0415 - the workflow's own machinery
+    from provisioning.testing.builders import account  # noqa: PLC0415
+
+    with ctx.store.snapshot() as base:
+        assert isinstance(base, Repositories)
+        overlay = Overlay(base)
+        with overlay.savepoint():
+            overlay.accounts.add(account("a-1", "One"))
+        assert overlay.accounts.find("a-1") is not None  # its undo record is released
+        overlay.rollback()
+        assert overlay.accounts.find("a-1") is None
+        assert [c for c in overlay.changes() if c.rows] == []

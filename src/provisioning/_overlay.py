@@ -221,6 +221,16 @@ class _OverlayRows(RowByRow, Generic[_E]):
         """Forget how to undo the writes so far (no savepoint is open any more)."""
         self._journal.clear()
 
+    def forget(self) -> None:
+        """Drop every write of the batch (what was read stays cached)."""
+        self.generation += 1
+        for entity_id in self._watched:
+            self._watched[entity_id] += 1
+        self._written.clear()
+        self._original.clear()
+        self._keys.clear()
+        self._journal.clear()
+
     def mark(self) -> int:
         return len(self._journal)
 
@@ -314,9 +324,9 @@ class Overlay(Repositories):
         raise UsageError(code="store.overlay_commit", reason="a planned batch is never committed")
 
     def rollback(self) -> None:
-        """Forget every write."""
+        """Forget every write (also those of commands whose undo records were released)."""
         for rows in self._rows.values():
-            rows.undo_to(0)
+            rows.forget()
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:

@@ -41,7 +41,6 @@ __all__ = [
     "KEY_COLUMNS",
     "META",
     "METADATA",
-    "SEARCH",
     "SEARCH_DDL",
     "Flat",
     "flat_columns",
@@ -215,9 +214,6 @@ _REFERENCES: Final[Mapping[tuple[str, str], str]] = {
     ("mailboxes", "owner_id"): "users.id",
     ("invitations", "account_id"): "accounts.id",
 }
-
-SEARCH: Final = ("username_text", "full_name", "directory")
-"""The users' columns a "contains" search looks in (folded text)."""
 
 _EXTRA_INDEXES: Final[Mapping[str, tuple[tuple[str, ...], ...]]] = {
     "audit_events": (("account_id", "seq"), ("entity_id", "seq"), ("account_id", "occurred_at")),
