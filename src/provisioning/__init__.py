@@ -74,6 +74,7 @@ from provisioning.exceptions import (
     ProvisioningError,
     Severity,
     StoreError,
+    TargetOutranks,
     UsageError,
     ValidationFailed,
 )
@@ -144,6 +145,7 @@ __all__ = [
     "Severity",
     "StoreError",
     "SyncDirectory",
+    "TargetOutranks",
     "UnverifyDomain",
     "UpdateAccount",
     "UpdateAdmin",

@@ -30,6 +30,7 @@ __all__ = [
     "ProvisioningError",
     "Severity",
     "StoreError",
+    "TargetOutranks",
     "UsageError",
     "ValidationFailed",
     "summarize_issues",
@@ -260,6 +261,25 @@ class PermissionDenied(ProvisioningError):
         self.actor = actor
         self.permission = permission
         self.account_id = account_id
+
+
+class TargetOutranks(PermissionDenied):
+    """The target holds something the actor does not, so the actor may not act on it.
+
+    Code `permission.target_outranks`. Acting on another principal's
+    credentials, second factor, profile, name, status, grants or existence
+    needs every permission the target holds in its account; the super admin
+    answers only to the platform operator and to itself.
+    """
+
+    def __init__(self, *, actor: str, permission: str, account_id: str | None) -> None:
+        super().__init__(actor=actor, permission=permission, account_id=account_id)
+        message = (
+            f"permission.target_outranks: {actor} may not {permission} a principal that holds"
+            " more than it does"
+        )
+        self.args = (message,)
+        self.code = "permission.target_outranks"
 
 
 class NotFound(ProvisioningError):

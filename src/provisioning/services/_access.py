@@ -9,7 +9,7 @@ from provisioning.model import PERMISSIONS, SYSTEM_ROLES, Role, UserStatus
 from provisioning.ports import UnitOfWork
 from provisioning.principals import Actor
 
-__all__ = ["authorize", "permissions_of", "roles"]
+__all__ = ["authorize", "held_by", "permissions_of", "roles"]
 
 
 def permissions_of(
@@ -29,7 +29,18 @@ def permissions_of(
     user = uow.users.find(actor.user_id)
     if user is None or user.status is not UserStatus.ACTIVE:
         return frozenset()
-    grant = uow.grants.for_scope(user.id, account_id, mailbox_id)
+    return held_by(uow, user.id, account_id, mailbox_id)
+
+
+def held_by(
+    uow: UnitOfWork, user_id: str, account_id: str, mailbox_id: str | None = None
+) -> frozenset[str]:
+    """What the user's grant in that scope holds, whatever the user's status.
+
+    This is the user's rank, which counts when someone acts on it: a disabled
+    owner still outranks an administrator, who must not enable it again.
+    """
+    grant = uow.grants.for_scope(user_id, account_id, mailbox_id)
     if grant is None:
         return frozenset()
     held = set(grant.permissions)

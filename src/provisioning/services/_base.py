@@ -28,11 +28,13 @@ from provisioning.adapters._tables import TABLES
 from provisioning.exceptions import (
     InvalidValue,
     Issue,
+    NotFound,
     PermissionDenied,
     ProvisioningError,
     Severity,
+    TargetOutranks,
 )
-from provisioning.model import PERMISSIONS, AuditEvent, DomainName
+from provisioning.model import PERMISSIONS, AuditEvent, DomainName, User
 from provisioning.ports import (
     DnsResolver,
     IdSource,
@@ -41,7 +43,7 @@ from provisioning.ports import (
     TokenSource,
 )
 from provisioning.principals import Actor
-from provisioning.services._access import permissions_of
+from provisioning.services._access import held_by, permissions_of
 
 __all__ = ["Effects", "Step", "Tx", "error", "parse_into", "requested_id_issues", "warning"]
 
@@ -334,6 +336,56 @@ class Tx:
         if permission not in self.permissions(account_id, mailbox_id):
             raise PermissionDenied(
                 actor=str(self.actor), permission=permission, account_id=account_id
+            )
+
+    def member_of(self, account_id: str | None) -> bool:
+        """Whether the acting user belongs to the account or holds a grant there.
+
+        The operator belongs everywhere.
+        """
+        if self.actor.is_platform:
+            return True
+        if account_id is None or self.actor.user_id is None:
+            return False
+        if self.uow.grants.for_scope(self.actor.user_id, account_id, None) is not None:
+            return True
+        me = self.uow.users.find(self.actor.user_id)
+        return me is not None and me.account_id == account_id
+
+    def user(self, user_id: str) -> User:
+        """The user `user_id`, if the actor may know it exists; else `NotFound`.
+
+        Users are known to the operator, to themselves and to the members of
+        their own account. To anyone else a user of another account is as
+        absent as an id nobody holds, so no answer tells the two apart.
+        """
+        user = self.uow.users.find(user_id)
+        if user is None or not (self.actor.user_id == user.id or self.member_of(user.account_id)):
+            raise NotFound(entity="user", key=user_id)
+        return user
+
+    def outranks(self, target: User, account_id: str | None = None) -> bool:
+        """Whether the actor holds every permission `target` holds in the account.
+
+        `account_id` defaults to the target's own account. The operator and
+        the target itself always may; nobody else acts on a super admin.
+        """
+        if self.actor.is_platform or self.actor.user_id == target.id:
+            return True
+        account_id = target.account_id if account_id is None else account_id
+        if target.super_admin and account_id == target.account_id:
+            return False
+        if account_id is None:
+            return True  # a user of no account: only the operator is authorized for it at all
+        return held_by(self.uow, target.id, account_id) <= self.permissions(account_id)
+
+    def require_rank(self, permission: str, target: User, account_id: str | None = None) -> None:
+        """Raise `TargetOutranks` unless the actor `outranks` the target."""
+        if not self.outranks(target, account_id):
+            raise TargetOutranks(
+                actor=self._actor_text,
+                permission=permission,
+                account_id=target.account_id if account_id is None else account_id,
             )
 
     def record(

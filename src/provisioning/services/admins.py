@@ -52,7 +52,7 @@ def create_admin(tx: Tx, command: CreateAdmin) -> Step[User]:
 
 
 def _load_admin(tx: Tx, user_id: str) -> tuple[User, list[Issue]]:
-    user = tx.uow.users.get(user_id)
+    user = tx.user(user_id)
     if user.account_id is None:
         # An administrator always belongs to an account; anyone else is nobody's to manage here.
         tx.authorize("admins.manage", None)
@@ -60,6 +60,7 @@ def _load_admin(tx: Tx, user_id: str) -> tuple[User, list[Issue]]:
     tx.authorize("admins.manage", user.account_id)
     if not user.admin:
         return user, [error("admin.not_admin", f"{user.username} is not an administrator")]
+    tx.require_rank("admins.manage", user)
     return user, []
 
 

@@ -143,6 +143,28 @@ def create_class_of_service(tx: Tx, command: CreateClassOfService) -> Step[Class
     return Step.proceed(run, issues)
 
 
+def _panel_issues(tx: Tx, cos: ClassOfService, *, admin_panel: bool) -> list[Issue]:
+    """Opening the admin panel to a class of service in use makes administrators of its users.
+
+    Only those who may create administrators may do that, as only they may
+    assign such a class of service (`cos.admin_panel_forbidden`).
+    """
+    if not admin_panel or cos.admin_panel or cos.account_id is None:
+        return []
+    if "admins.manage" in tx.permissions(cos.account_id):
+        return []
+    if not (tx.uow.users.using_cos(cos.id) or tx.uow.domains.using_cos(cos.id)):
+        return []
+    return [
+        error(
+            "cos.admin_panel_forbidden",
+            f"users hold {cos.name!r}: only those who may create administrators may open the"
+            " admin panel to them",
+            field="admin_panel",
+        )
+    ]
+
+
 def update_class_of_service(tx: Tx, command: UpdateClassOfService) -> Step[ClassOfService]:
     """Change a class of service's description, panel access, quota or features."""
     cos = tx.uow.classes_of_service.get(command.cos_id)
@@ -152,6 +174,7 @@ def update_class_of_service(tx: Tx, command: UpdateClassOfService) -> Step[Class
     if command.description is not UNCHANGED:
         changes["description"] = command.description
     if command.admin_panel is not UNCHANGED:
+        issues += _panel_issues(tx, cos, admin_panel=command.admin_panel)
         changes["admin_panel"] = command.admin_panel
     if command.quota_mb is not UNCHANGED:
         issues += _quota_issues(command.quota_mb)

@@ -68,7 +68,7 @@ def set_password(tx: Tx, command: SetPassword) -> Step[User]:
     Users change their own, giving the current one; a password an
     administrator sets must be changed at the next sign-in.
     """
-    user = tx.uow.users.get(command.user_id)
+    user = tx.user(command.user_id)
     own = is_self(tx, user)
     _self_or(tx, user, "users.manage")
     issues = _not_directory(user)
@@ -104,7 +104,7 @@ def set_password(tx: Tx, command: SetPassword) -> Step[User]:
 
 def reset_password(tx: Tx, command: ResetPassword) -> Step[PasswordReset]:
     """Replace the password by a generated one that satisfies the policy; returned once."""
-    user = tx.uow.users.get(command.user_id)
+    user = tx.user(command.user_id)
     authorize_for(tx, user, "users.manage")
     issues = _not_directory(user)
 
@@ -136,7 +136,7 @@ def _enrolment(tx: Tx, user: User, action: str) -> MfaEnrollment:
 
 def enroll_mfa(tx: Tx, command: EnrollMfa) -> Step[MfaEnrollment]:
     """Start TOTP set-up: a new secret, MFA pending until a code finalises it."""
-    user = tx.uow.users.get(command.user_id)
+    user = tx.user(command.user_id)
     _self_or(tx, user, "users.manage")
     issues = []
     if user.mfa.status is MfaStatus.ACTIVE:
@@ -152,7 +152,7 @@ def enroll_mfa(tx: Tx, command: EnrollMfa) -> Step[MfaEnrollment]:
 
 def finalize_mfa(tx: Tx, command: FinalizeMfa) -> Step[User]:
     """Finish TOTP set-up with a valid code from the user's authenticator."""
-    user = tx.uow.users.get(command.user_id)
+    user = tx.user(command.user_id)
     _self_or(tx, user, "users.manage")
     if user.mfa.status is not MfaStatus.PENDING or user.mfa.secret is None:
         return Step.refuse(
@@ -173,7 +173,7 @@ def finalize_mfa(tx: Tx, command: FinalizeMfa) -> Step[User]:
 
 def reinitialize_mfa(tx: Tx, command: ReinitializeMfa) -> Step[MfaEnrollment]:
     """Reset an active, finalised TOTP set-up: a new secret, pending again."""
-    user = tx.uow.users.get(command.user_id)
+    user = tx.user(command.user_id)
     _self_or(tx, user, "users.manage")
     issues = []
     if user.mfa.status is not MfaStatus.ACTIVE:

@@ -364,10 +364,27 @@ def delete_domain(tx: Tx, command: DeleteDomain) -> Step[None]:
             )
         )
 
+    if command.remove_dependents:
+        issues += _dependent_rank_issues(tx, domain.account_id, [*users, *aliased])
+
     def run() -> None:
         _remove_with_dependents(tx, domain, users, aliased, mailboxes)
 
     return Step.proceed(run, issues)
+
+
+def _dependent_rank_issues(tx: Tx, account_id: str, users: list[User]) -> list[Issue]:
+    """Removing a domain's users or their aliases acts on each: the actor must outrank them."""
+    managers = "admins.manage" in tx.permissions(account_id)
+    return [
+        error(
+            "permission.target_outranks",
+            f"{user.username} holds more than you do: you cannot remove it with the domain",
+            field="remove_dependents",
+        )
+        for user in users
+        if (user.admin and not managers) or not tx.outranks(user)
+    ]
 
 
 def _remove_with_dependents(

@@ -8,9 +8,9 @@ from typing import Any
 import attrs
 
 from provisioning.commands import UNCHANGED, CreateRole, DeleteRole, SetGrant, UpdateRole
-from provisioning.exceptions import Issue, PermissionDenied
+from provisioning.exceptions import Issue, NotFound, PermissionDenied, TargetOutranks
 from provisioning.model import PERMISSIONS, SYSTEM_ROLES, Grant, Role, Scope, User, valid_name
-from provisioning.services._access import roles
+from provisioning.services._access import held_by, roles
 from provisioning.services._base import Step, Tx, error, requested_id_issues
 
 __all__ = [
@@ -302,6 +302,36 @@ def _ownership_issues(tx: Tx, user: User, current: Grant | None, command: SetGra
     return []
 
 
+def _grantee(tx: Tx, user_id: str, account_id: str) -> User:
+    """The user a grant of the account is set for: one of its own, or a member already.
+
+    Anyone else is brought in by an invitation, which the person accepts;
+    to the account, such a user is as unknown as an id nobody holds.
+    """
+    user = tx.uow.users.find(user_id)
+    if user is not None and (
+        tx.actor.is_platform
+        or user.account_id == account_id
+        or tx.uow.grants.for_scope(user.id, account_id, None) is not None
+    ):
+        return user
+    raise NotFound(entity="user", key=user_id)
+
+
+def _require_rank_in_scope(tx: Tx, user: User, account_id: str, mailbox_id: str | None) -> None:
+    """Changing someone else's grant needs all it holds: in the account, or in the mailbox."""
+    if mailbox_id is None or "grants.manage" in tx.permissions(account_id):
+        tx.require_rank("grants.manage", user, account_id)
+        return
+    if tx.actor.user_id == user.id or tx.actor.is_platform:
+        return
+    theirs = held_by(tx.uow, user.id, account_id, mailbox_id)
+    if user.super_admin or not theirs <= tx.permissions(account_id, mailbox_id):
+        raise TargetOutranks(
+            actor=str(tx.actor), permission="mailbox.manage", account_id=account_id
+        )
+
+
 def set_grant(tx: Tx, command: SetGrant) -> Step[Grant | None]:
     """Set exactly what a user holds in the account or one of its mailboxes."""
     account_id, mailbox_id = command.account_id, command.mailbox_id
@@ -310,7 +340,8 @@ def set_grant(tx: Tx, command: SetGrant) -> Step[Grant | None]:
     elif "grants.manage" not in tx.permissions(account_id):
         tx.authorize("mailbox.manage", account_id, mailbox_id)
     tx.uow.accounts.get(account_id)
-    user = tx.uow.users.get(command.user_id)
+    user = _grantee(tx, command.user_id, account_id)
+    _require_rank_in_scope(tx, user, account_id, mailbox_id)
     issues = []
     if mailbox_id is not None and tx.uow.mailboxes.get(mailbox_id).account_id != account_id:
         issues.append(

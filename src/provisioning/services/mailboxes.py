@@ -202,7 +202,7 @@ def new_personal_mailbox(tx: Tx, user: User, account_id: str, action: str) -> Ma
 
 def create_personal_mailbox(tx: Tx, command: CreatePersonalMailbox) -> Step[Mailbox]:
     """Give a user of an account its personal mailbox, at its username."""
-    user = tx.uow.users.get(command.user_id)
+    user = tx.user(command.user_id)
     tx.authorize("users.manage", user.account_id)
     account_id = user.account_id
     if account_id is None:

@@ -61,8 +61,13 @@ def is_self(tx: Tx, user: User) -> bool:
 
 
 def authorize_for(tx: Tx, user: User, permission: str) -> None:
-    """Authorize `permission` in the user's account (the operator only, for users of none)."""
+    """Authorize acting on another user: `permission` in its account, and rank over it.
+
+    For users of no account only the operator is authorized. The actor must
+    also hold everything the user holds there (`permission.target_outranks`).
+    """
     tx.authorize(permission, user.account_id)
+    tx.require_rank(permission, user)
 
 
 def _timezone(name: str | None, issues: list[Issue]) -> str | None:
@@ -332,7 +337,7 @@ _SELF_SERVICE = frozenset(
 
 def update_user(tx: Tx, command: UpdateUser) -> Step[User]:
     """Change a user's profile (a user may change its own), aliases, COS, MFA or status."""
-    user = tx.uow.users.get(command.user_id)
+    user = tx.user(command.user_id)
     asked = {
         f.name
         for f in attrs.fields(UpdateUser)
@@ -411,7 +416,7 @@ def _updated_membership(
 
 def rename_user(tx: Tx, command: RenameUser) -> Step[User]:
     """Give a user a new username, on an active domain of its account; nothing else changes."""
-    user = tx.uow.users.get(command.user_id)
+    user = tx.user(command.user_id)
     authorize_for(tx, user, "users.manage")
     issues = _directory_managed(user)
     try:
@@ -460,7 +465,7 @@ def rename_user(tx: Tx, command: RenameUser) -> Step[User]:
 
 def delete_user(tx: Tx, command: DeleteUser) -> Step[None]:
     """Delete a user, its grants and its personal mailboxes."""
-    user = tx.uow.users.get(command.user_id)
+    user = tx.user(command.user_id)
     issues: list[Issue] = []
     if is_self(tx, user):
         if user.corporate:
