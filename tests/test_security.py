@@ -9,15 +9,26 @@ import pytest
 
 from conftest import OPERATOR
 from provisioning import (
+    AcceptInvitation,
+    Actor,
     Context,
+    CreateAdmin,
     CreateClassOfService,
+    CreateMailbox,
+    CreateRole,
+    CreateUser,
     DeleteAdmin,
     DeleteDomain,
+    DeleteMailbox,
+    DeleteRole,
     DeleteUser,
     EnrollMfa,
     FinalizeMfa,
+    InviteUser,
+    RegisterWithInvitation,
     ReinitializeMfa,
     RenameUser,
+    ResendInvitation,
     ResetPassword,
     SetGrant,
     SetPassword,
@@ -25,13 +36,17 @@ from provisioning import (
     UpdateAdmin,
     UpdateClassOfService,
     UpdateUser,
+    ValidationFailed,
     plan,
     run,
 )
 from provisioning.adapters.memory import MemoryDns
 from provisioning.commands import Command
-from provisioning.model import User
-from security_world import Tenant, build_tenant
+from provisioning.model import MailboxOffer, User
+from provisioning.results import InvitationIssued
+from security_world import PASSWORD, Tenant, build_tenant
+
+OWNER = "system:owner"
 
 NEW = "Amber-Orchard-Rivers-31"
 
@@ -149,3 +164,206 @@ def test_opening_the_admin_panel_of_a_class_of_service_in_use_needs_admins_manag
         tenant.actor("owner"),
         UpdateClassOfService(cos_id=cos.id, version=1, admin_panel=True),
     )
+
+
+# --- invitations: what they grant stays within what their senders may grant (item 2) ---
+
+
+def _invite(tenant: Tenant, sender: str, email: str, **offer: Any) -> InvitationIssued:
+    issued: InvitationIssued = run(
+        tenant.ctx, tenant.actor(sender), InviteUser(account_id="acme", email=email, **offer)
+    )
+    return issued
+
+
+def test_re_sending_an_owner_invitation_needs_the_right_to_make_owners(tenant: Tenant) -> None:
+    issued = _invite(tenant, "platform", "new@else.example", role_ids=frozenset({OWNER}))
+    run(
+        tenant.ctx,
+        OPERATOR,
+        SetGrant(
+            user_id=tenant.users["member2"].id,
+            account_id="acme",
+            permissions=frozenset({"invitations.send"}),
+        ),
+    )
+    planned = plan(
+        tenant.ctx,
+        tenant.actor("member2"),
+        [ResendInvitation(invitation_id=issued.invitation.id)],
+    )
+    assert [i.code for i in planned.errors] == ["grant.escalation"]
+    assert planned.ok is False
+
+
+def _invitee(tenant: Tenant, username: str) -> Actor:
+    user = run(
+        tenant.ctx,
+        OPERATOR,
+        CreateUser(
+            account_id="acme",
+            username=username,
+            password=PASSWORD,
+            password_repeat=PASSWORD,
+            alternate_email="someone@home.example",
+        ),
+    )
+    return Actor.user(user.id)
+
+
+def test_an_invitation_dies_with_its_inviters_right_to_grant_it(tenant: Tenant) -> None:
+    invitee = _invitee(tenant, "newbie@acme.example")
+    issued = _invite(
+        tenant, "owner", "newbie@acme.example", role_ids=frozenset({"system:administrator"})
+    )
+    run(
+        tenant.ctx,
+        OPERATOR,
+        SetGrant(
+            user_id=tenant.users["owner"].id,
+            account_id="acme",
+            role_ids=frozenset({"system:member"}),
+        ),
+    )
+    planned = plan(tenant.ctx, invitee, [AcceptInvitation(invitation_id=issued.invitation.id)])
+    assert [i.code for i in planned.errors] == ["invitation.grants_changed"]
+
+
+def test_an_invitation_never_grants_a_later_role_under_a_reused_id(tenant: Tenant) -> None:
+    invitee = _invitee(tenant, "newbie@acme.example")
+    run(
+        tenant.ctx,
+        OPERATOR,
+        CreateRole(account_id="acme", name="Readers", role_id="r-1", permissions={"users.read"}),
+    )
+    issued = _invite(tenant, "platform", "newbie@acme.example", role_ids=frozenset({"r-1"}))
+    run(tenant.ctx, OPERATOR, DeleteRole(role_id="r-1"))
+    run(
+        tenant.ctx,
+        OPERATOR,
+        CreateRole(account_id="acme", name="Managers", role_id="r-1", permissions={"users.manage"}),
+    )
+    planned = plan(tenant.ctx, invitee, [AcceptInvitation(invitation_id=issued.invitation.id)])
+    assert [i.code for i in planned.errors] == ["invitation.grants_changed"]
+    with pytest.raises(ValidationFailed):
+        run(tenant.ctx, OPERATOR, ResendInvitation(invitation_id=issued.invitation.id))
+
+
+def test_an_invitation_never_grants_a_later_mailbox_under_a_reused_id(tenant: Tenant) -> None:
+    run(
+        tenant.ctx,
+        OPERATOR,
+        CreateMailbox(account_id="acme", address="sales@acme.example", mailbox_id="m-1"),
+    )
+    offer = MailboxOffer(mailbox_id="m-1", role_ids=frozenset({"system:viewer"}))
+    issued = _invite(tenant, "platform", "someone@else.example", mailboxes=(offer,))
+    run(tenant.ctx, OPERATOR, DeleteMailbox(mailbox_id="m-1", version=1))
+    run(
+        tenant.ctx,
+        OPERATOR,
+        CreateMailbox(account_id="acme", address="board@acme.example", mailbox_id="m-1"),
+    )
+    register = RegisterWithInvitation(
+        token=issued.token,
+        password=NEW,
+        password_repeat=NEW,
+        first_name="Some",
+        last_name="One",
+    )
+    planned = plan(tenant.ctx, Actor.anonymous(), [register])
+    assert [i.code for i in planned.errors] == ["invitation.grants_changed"]
+
+
+# --- addresses on another account's domain (item 3) ---
+
+
+def test_another_account_cannot_register_someone_on_this_accounts_domain(tenant: Tenant) -> None:
+    issued: InvitationIssued = run(
+        tenant.ctx,
+        tenant.actor("stranger"),
+        InviteUser(account_id="globex", email="billing@acme.example"),
+    )
+    register = RegisterWithInvitation(
+        token=issued.token, password=NEW, password_repeat=NEW, first_name="B", last_name="Ill"
+    )
+    planned = plan(tenant.ctx, Actor.anonymous(), [register])
+    assert [i.code for i in planned.errors] == ["invitation.foreign_domain"]
+    # The address stays Acme's to give.
+    run(tenant.ctx, OPERATOR, CreateMailbox(account_id="acme", address="billing@acme.example"))
+
+
+# --- nothing tells another account what this one holds (item 4) ---
+
+PROBES: dict[str, Callable[[str, int], Command[Any]]] = {
+    "CreateUser": lambda address, _: CreateUser(
+        account_id="globex", username=address, password=NEW, password_repeat=NEW
+    ),
+    "CreateUser aliases": lambda address, _: CreateUser(
+        account_id="globex",
+        username="fresh@globex.example",
+        password=NEW,
+        password_repeat=NEW,
+        aliases=(address,),
+    ),
+    "UpdateUser aliases": lambda address, version: UpdateUser(
+        user_id="gx-user", version=version, aliases=(address,)
+    ),
+    "RenameUser": lambda address, version: RenameUser(
+        user_id="gx-user", version=version, username=address
+    ),
+    "CreateMailbox": lambda address, _: CreateMailbox(account_id="globex", address=address),
+    "CreateAdmin": lambda address, _: CreateAdmin(
+        account_id="globex",
+        address=address,
+        primary_email="x@home.example",
+        role_ids=frozenset({"system:administrator"}),
+    ),
+}
+
+
+def _answer(tenant: Tenant, command: Command[Any]) -> list[tuple[str, str, str | None]]:
+    planned = plan(tenant.ctx, tenant.actor("stranger"), [command])
+    return [(i.code, i.message, i.field) for i in planned.issues]
+
+
+@pytest.mark.parametrize("probe", list(PROBES))
+def test_no_issue_tells_whether_another_account_holds_an_address(
+    tenant: Tenant, probe: str
+) -> None:
+    gx_user = run(
+        tenant.ctx,
+        OPERATOR,
+        CreateUser(
+            account_id="globex",
+            username="worker@globex.example",
+            password=NEW,
+            password_repeat=NEW,
+            user_id="gx-user",
+        ),
+    )
+    make = PROBES[probe]
+    held = _answer(tenant, make("member@acme.example", gx_user.version))
+    free = _answer(tenant, make("nobody@acme.example", gx_user.version))
+    assert held == [(c, m.replace("nobody", "member"), f) for c, m, f in free]
+    assert held  # refused all the same: not the account's domain
+
+
+def test_an_invitation_does_not_tell_whether_the_address_is_registered_elsewhere(
+    tenant: Tenant,
+) -> None:
+    held: InvitationIssued = run(
+        tenant.ctx,
+        tenant.actor("stranger"),
+        InviteUser(account_id="globex", email="member@acme.example"),
+    )
+    free: InvitationIssued = run(
+        tenant.ctx,
+        tenant.actor("stranger"),
+        InviteUser(account_id="globex", email="nobody@acme.example"),
+    )
+    assert held.registered is free.registered is False
+    _invitee(tenant, "unseen@acme.example")
+    mine: InvitationIssued = run(
+        tenant.ctx, OPERATOR, InviteUser(account_id="acme", email="unseen@acme.example")
+    )
+    assert mine.registered is True

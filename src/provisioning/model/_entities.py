@@ -371,7 +371,13 @@ class MailboxOffer:
 class Invitation:
     """An offer of access to an account, sent to an email address.
 
-    Only the hash of the invitation token is kept.
+    Only the hash of the invitation token is kept. `inviter` names who
+    invited (`user:<id>` or `platform:<name>`; "" for invitations stored
+    before it was kept, whose `inviter_id` is a user's id).
+    `offer_digest` fingerprints the roles and mailboxes the offer refers to
+    as they were when it was issued, so that an invitation never grants what
+    a later role or mailbox under a reused id holds ("" for invitations
+    stored before the digest existed).
     """
 
     id: str
@@ -385,6 +391,8 @@ class Invitation:
     role_ids: frozenset[str] = frozenset()
     permissions: frozenset[str] = frozenset()
     mailboxes: tuple[MailboxOffer, ...] = ()
+    inviter: str = ""
+    offer_digest: str = ""
     version: int = attrs.field(default=1, validator=_positive)
 
 

@@ -27,8 +27,8 @@ def create_admin(tx: Tx, command: CreateAdmin) -> Step[User]:
     except InvalidValue as invalid:
         return Step.refuse([*issues, invalid.issue()])
     domain = tx.uow.domains.by_name(username.domain)
-    issues += require_active(domain, command.account_id, field="address")
-    issues += address_taken(tx, username, None, field="address")
+    on_domain = require_active(domain, command.account_id, field="address")
+    issues += on_domain or address_taken(tx, username, None, field="address")
     problems, email = primary_email_issues(command.primary_email, username)
     issues += problems
     issues += role_issues(tx, command.account_id, command.role_ids)

@@ -24,13 +24,16 @@ from provisioning.model import (
     EmailAddress,
     Invitation,
     InvitationStatus,
+    MailboxOffer,
     MfaState,
     Profile,
     User,
     Username,
 )
 from provisioning.ports import Message
+from provisioning.principals import Actor, ActorKind
 from provisioning.results import InvitationIssued
+from provisioning.services._access import permissions_of, roles
 from provisioning.services._base import Step, Tx, error, requested_id_issues
 from provisioning.services.grants import grant_issues, merge_grant
 from provisioning.services.mailboxes import new_personal_mailbox, personal_mailbox_issues
@@ -104,6 +107,75 @@ def _offer_issues(tx: Tx, command: InviteUser, invitee: User | None) -> list[Iss
     return issues
 
 
+def _offer_digest(tx: Tx, role_ids: frozenset[str], mailboxes: tuple[MailboxOffer, ...]) -> str:
+    """A fingerprint of the roles and mailboxes an offer refers to, as they are now.
+
+    A role counts with its account, scope and permissions, a mailbox with its
+    account and address: a role or mailbox created later under a reused id,
+    or one whose permissions changed, gives another digest.
+    """
+    parts = []
+    found = roles(tx.uow, role_ids)
+    for role_id in sorted(role_ids):
+        role = found.get(role_id)
+        held = "missing" if role is None else f"{role.account_id}|{role.scope}|"
+        held += "" if role is None else ",".join(sorted(role.permissions))
+        parts.append(f"role {role_id}: {held}")
+    for offer in sorted(mailboxes, key=lambda offer: offer.mailbox_id):
+        mailbox = tx.uow.mailboxes.find(offer.mailbox_id)
+        where = "missing" if mailbox is None else f"{mailbox.account_id}|{mailbox.address.key}"
+        parts.append(f"mailbox {offer.mailbox_id}: {where}")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def _grants_changed(tx: Tx, invitation: Invitation) -> Issue | None:
+    """`invitation.grants_changed` if what the invitation refers to is not what it was."""
+    if not invitation.offer_digest:
+        return None  # stored before invitations kept a digest
+    now = _offer_digest(tx, invitation.role_ids, invitation.mailboxes)
+    if hmac.compare_digest(now, invitation.offer_digest):
+        return None
+    return error(
+        "invitation.grants_changed",
+        "the roles or mailboxes this invitation offers have changed since it was sent;"
+        " ask for a new invitation",
+        field="invitation_id",
+    )
+
+
+def _inviter_may_still_grant(tx: Tx, invitation: Invitation) -> Issue | None:
+    """`invitation.grants_changed` if the inviter may no longer grant what it offered.
+
+    The inviter's permissions are read as they are now: an inviter since
+    demoted, disabled or deleted no longer vouches for what it offered.
+    """
+    if invitation.inviter.startswith(f"{ActorKind.PLATFORM}:"):
+        return None
+    account_id = invitation.account_id
+    inviter = Actor.user(invitation.inviter_id)
+    held = permissions_of(tx.uow, inviter, account_id)
+    offered = set(invitation.permissions)
+    for role in roles(tx.uow, invitation.role_ids).values():
+        offered.update(role.permissions)
+    within = offered <= held
+    for offer in invitation.mailboxes:
+        if not within:
+            break
+        if "grants.manage" in held:
+            continue
+        wanted = set(offer.permissions)
+        for role in roles(tx.uow, offer.role_ids).values():
+            wanted.update(role.permissions)
+        within = wanted <= permissions_of(tx.uow, inviter, account_id, offer.mailbox_id)
+    if within:
+        return None
+    return error(
+        "invitation.grants_changed",
+        "whoever sent this invitation may no longer grant what it offers; ask for a new one",
+        field="invitation_id",
+    )
+
+
 def _expired(tx: Tx, invitation: Invitation) -> bool:
     return invitation.expires_at <= tx.now
 
@@ -132,6 +204,8 @@ def invite_user(tx: Tx, command: InviteUser) -> Step[InvitationIssued]:
     except InvalidValue as invalid:
         return Step.refuse([*issues, invalid.issue()])
     invitee = tx.uow.users.by_address(email)
+    if invitee is not None and not _known_to(tx, invitee, command.account_id):
+        invitee = None  # a user of another account is none of this account's business
     issues += _offer_issues(tx, command, invitee)
     pending = [
         i
@@ -162,6 +236,8 @@ def invite_user(tx: Tx, command: InviteUser) -> Step[InvitationIssued]:
             role_ids=command.role_ids,
             permissions=command.permissions,
             mailboxes=command.mailboxes,
+            inviter=str(tx.actor),
+            offer_digest=_offer_digest(tx, command.role_ids, command.mailboxes),
         )
         tx.uow.invitations.add(invitation)
         tx.record(
@@ -171,10 +247,19 @@ def invite_user(tx: Tx, command: InviteUser) -> Step[InvitationIssued]:
             account_id=command.account_id,
             detail=str(email),
         )
-        _notify_invitee(tx, invitation, token, registered=invitee is not None)
+        registered = tx.uow.users.by_address(email) is not None  # picks the invitee's link
+        _notify_invitee(tx, invitation, token, registered=registered)
         return InvitationIssued(invitation=invitation, token=token, registered=invitee is not None)
 
     return Step.proceed(run, issues)
+
+
+def _known_to(tx: Tx, user: User, account_id: str) -> bool:
+    """Whether the account may know of `user`: one of its own, or a member already."""
+    return (
+        user.account_id == account_id
+        or tx.uow.grants.for_scope(user.id, account_id, None) is not None
+    )
 
 
 def _state_issue(tx: Tx, invitation: Invitation) -> Issue | None:
@@ -217,6 +302,22 @@ def resend_invitation(tx: Tx, command: ResendInvitation) -> Step[InvitationIssue
     problem = _state_issue(tx, invitation)
     if problem is not None and problem.code != "invitation.expired":
         issues.append(problem)
+    # Re-sending hands out a working link: only to what the re-sender may grant itself.
+    issues += grant_issues(
+        tx, invitation.account_id, None, invitation.role_ids, invitation.permissions
+    )
+    for offer in invitation.mailboxes:
+        issues += grant_issues(
+            tx,
+            invitation.account_id,
+            offer.mailbox_id,
+            offer.role_ids,
+            offer.permissions,
+            field="mailboxes",
+        )
+    changed = _grants_changed(tx, invitation)
+    if changed is not None:
+        issues.append(changed)
 
     def run() -> InvitationIssued:
         token = tx.token()
@@ -226,12 +327,15 @@ def resend_invitation(tx: Tx, command: ResendInvitation) -> Step[InvitationIssue
                 status=InvitationStatus.PENDING,
                 token_hash=hash_token(token),
                 expires_at=tx.now + timedelta(days=command.valid_for_days),
+                inviter_id=tx.actor.id,
+                inviter=str(tx.actor),
             )
         )
         tx.record("ResendInvitation", "invitation", invitation.id, account_id=invitation.account_id)
-        registered = tx.uow.users.by_address(invitation.email) is not None
-        _notify_invitee(tx, stored, token, registered=registered)
-        return InvitationIssued(invitation=stored, token=token, registered=registered)
+        invitee = tx.uow.users.by_address(invitation.email)
+        _notify_invitee(tx, stored, token, registered=invitee is not None)
+        known = invitee is not None and _known_to(tx, invitee, invitation.account_id)
+        return InvitationIssued(invitation=stored, token=token, registered=known)
 
     return Step.proceed(run, issues)
 
@@ -289,11 +393,16 @@ def _answer(tx: Tx, invitation: Invitation, user: User, status: InvitationStatus
     return stored
 
 
+def _still_valid_offer(tx: Tx, invitation: Invitation) -> Issue | None:
+    """The offer must refer to what it did and be within what the inviter may grant now."""
+    return _grants_changed(tx, invitation) or _inviter_may_still_grant(tx, invitation)
+
+
 def accept_invitation(tx: Tx, command: AcceptInvitation) -> Step[Invitation]:
     """The invited user accepts: it receives exactly what was offered; the inviter is told."""
     invitation = tx.uow.invitations.get(command.invitation_id)
     user = _addressed_to_actor(tx, invitation, "invitations.accept")
-    problem = _state_issue(tx, invitation)
+    problem = _state_issue(tx, invitation) or _still_valid_offer(tx, invitation)
     if problem is not None:
         return Step.refuse([problem])
 
@@ -333,10 +442,23 @@ def register_with_invitation(tx: Tx, command: RegisterWithInvitation) -> Step[Us
         return Step.refuse(
             [error("invitation.unknown", "this invitation link is not valid", field="token")]
         )
-    problem = _state_issue(tx, invitation)
+    problem = _state_issue(tx, invitation) or _still_valid_offer(tx, invitation)
     if problem is not None:
         return Step.refuse([problem])
     username = Username(local=invitation.email.local, domain=invitation.email.domain)
+    domain = tx.uow.domains.by_name(username.domain)
+    if domain is not None and domain.account_id != invitation.account_id:
+        # Only the account that owns a domain creates users at its addresses.
+        return Step.refuse(
+            [
+                error(
+                    "invitation.foreign_domain",
+                    f"{username.domain} belongs to another organisation: its administrators"
+                    " create its addresses; sign in there and accept the invitation",
+                    field="token",
+                )
+            ]
+        )
     issues: list[Issue] = []
     if tx.uow.users.by_address(username.key) is not None:
         issues.append(
@@ -346,7 +468,6 @@ def register_with_invitation(tx: Tx, command: RegisterWithInvitation) -> Step[Us
                 field="token",
             )
         )
-    domain = tx.uow.domains.by_name(username.domain)
     if domain is not None and domain.status is not DomainStatus.ACTIVE:
         issues.append(
             error(
@@ -362,7 +483,7 @@ def register_with_invitation(tx: Tx, command: RegisterWithInvitation) -> Step[Us
     )
     first, last = command.first_name.strip(), command.last_name.strip()
     user = User(
-        id=tx.ids.new_id(),
+        id=tx.new_id(),
         username=username,
         created_at=tx.now,
         updated_at=tx.now,
@@ -386,7 +507,6 @@ def register_with_invitation(tx: Tx, command: RegisterWithInvitation) -> Step[Us
                 password_hash=tx.hash_password(command.password), changed_at=tx.now
             ),
         )
-        tx.created[stored.id] = tx.command
         tx.uow.users.add(stored)
         tx.record(
             "RegisterWithInvitation", "user", stored.id, account_id=home, detail=str(username)

@@ -56,6 +56,8 @@ def _address_issues(
     except InvalidValue as invalid:
         return [invalid.issue()], None
     issues = require_active(tx.uow.domains.by_name(address.domain), account_id, field="address")
+    if issues:  # not the account's domain: whoever holds the address is not its business
+        return issues, address
     issues += mailbox_address_taken(tx, address, own_id, field="address")
     user = tx.uow.users.by_address(address)
     if user is not None:

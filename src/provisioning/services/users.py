@@ -160,6 +160,7 @@ def alias_issues(
     """Parse aliases: each on an active domain of the account, and held by nobody else."""
     issues: list[Issue] = []
     parsed: list[EmailAddress] = []
+    owned: list[EmailAddress] = []
     if not aliases:
         return issues, ()
     seen = {owner.key}
@@ -171,10 +172,16 @@ def alias_issues(
             issues.append(error("alias.duplicate", f"{alias} is given twice", field="aliases"))
             continue
         seen.add(alias.key)
-        issues += require_active(tx.uow.domains.by_name(alias.domain), account_id, field="aliases")
         parsed.append(alias)
-    holders = tx.uow.users.holders(alias.key for alias in parsed)
-    for alias in parsed:
+        on_domain = require_active(
+            tx.uow.domains.by_name(alias.domain), account_id, field="aliases"
+        )
+        if on_domain:  # who holds an address off the account's domains is not its business
+            issues += on_domain
+        else:
+            owned.append(alias)
+    holders = tx.uow.users.holders(alias.key for alias in owned)
+    for alias in owned:
         holder = holders.get(alias.key)
         if holder is not None and holder != own_id:
             issues.append(
@@ -243,8 +250,8 @@ def create_user(tx: Tx, command: CreateUser) -> Step[User]:
     except InvalidValue as invalid:
         return Step.refuse([*issues, invalid.issue()])
     domain = tx.uow.domains.by_name(username.domain)
-    issues += require_active(domain, account.id, field="username")
-    issues += address_taken(tx, username, None)
+    on_domain = require_active(domain, account.id, field="username")
+    issues += on_domain or address_taken(tx, username, None)
     cos_id = command.cos_id
     if cos_id is None and domain is not None:
         cos_id = domain.default_cos_id
@@ -277,7 +284,7 @@ def create_user(tx: Tx, command: CreateUser) -> Step[User]:
         if command.personal_mailbox is None
         else command.personal_mailbox
     )
-    if personal:
+    if personal and not on_domain:
         issues += mailbox_address_taken(tx, username.address, None, field="personal_mailbox")
 
     password = command.password
@@ -429,8 +436,8 @@ def rename_user(tx: Tx, command: RenameUser) -> Step[User]:
             error("user.no_account", "only users of an account are renamed here", field="user_id")
         )
     else:
-        issues += require_active(domain, user.account_id, field="username")
-    issues += address_taken(tx, username, user.id)
+        on_domain = require_active(domain, user.account_id, field="username")
+        issues += on_domain or address_taken(tx, username, user.id)
     if any(alias.key == username.key for alias in user.aliases):
         issues.append(
             error(
