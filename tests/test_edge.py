@@ -35,7 +35,7 @@ from provisioning import (
 from provisioning.adapters.memory import MemoryDns
 from provisioning.bootstrap import Context
 from provisioning.commands import Command
-from provisioning.model import PasswordPolicy
+from provisioning.model import MIN_LENGTH_FLOOR, PasswordPolicy
 from provisioning.model._values import _plain_ascii, _validated_fully
 from provisioning.security import Argon2Hasher
 from provisioning.services import HANDLERS
@@ -48,7 +48,7 @@ st.register_type_strategy(
     PasswordPolicy,
     st.builds(
         PasswordPolicy,
-        min_length=st.integers(1, 64),
+        min_length=st.integers(MIN_LENGTH_FLOOR, 64),
         max_length=st.integers(64, 1024),
         forbid_username=st.booleans(),
         forbid_common=st.booleans(),

@@ -145,7 +145,7 @@ def test_a_registration_with_a_bad_password_changes_nothing(world: World) -> Non
     codes = refused(
         world,
         Actor.anonymous(),
-        RegisterWithInvitation(token=issued.token, password="short", password_repeat="shorts"),
+        RegisterWithInvitation(token=issued.token, password="k9#Tz", password_repeat="k9#Tzz"),
     )
     assert codes == ["password.too_short", "password.mismatch"]
     with world.ctx.store.unit_of_work() as uow:

@@ -24,6 +24,7 @@ from provisioning import (
     DeleteUser,
     EnrollMfa,
     FinalizeMfa,
+    InvalidValue,
     InviteUser,
     RegisterWithInvitation,
     ReinitializeMfa,
@@ -33,6 +34,7 @@ from provisioning import (
     SetGrant,
     SetPassword,
     TargetOutranks,
+    UpdateAccount,
     UpdateAdmin,
     UpdateClassOfService,
     UpdateUser,
@@ -42,7 +44,7 @@ from provisioning import (
 )
 from provisioning.adapters.memory import MemoryDns
 from provisioning.commands import Command
-from provisioning.model import MailboxOffer, User
+from provisioning.model import MIN_LENGTH_FLOOR, MailboxOffer, PasswordPolicy, User
 from provisioning.results import InvitationIssued
 from security_world import PASSWORD, Tenant, build_tenant
 
@@ -367,3 +369,98 @@ def test_an_invitation_does_not_tell_whether_the_address_is_registered_elsewhere
         tenant.ctx, OPERATOR, InviteUser(account_id="acme", email="unseen@acme.example")
     )
     assert mine.registered is True
+
+
+# --- passwords (item 9) ---
+
+WELL_KNOWN_WEAK = (
+    "Password123!",
+    "Password2024!",
+    "P@ssw0rd2024",
+    "Welcome2024!",
+    "welcome123456",
+    "iloveyou1234",
+    "Summer2023!!",
+    "Winter2024!!",
+    "qwertyuiop12",
+    "qwerty123456",
+    "1q2w3e4r5t6y",
+    "1qaz2wsx3edc",
+    "abc123456789",
+    "123456789012",
+    "111111111111",
+    "aaaaaaaaaaaa",
+    "abcdefghijkl",
+    "letmein12345",
+    "Letmein2024!",
+    "Football2024",
+    "baseball1234",
+    "Dragon123456",
+    "monkey123456",
+    "Sunshine2024",
+    "Princess1234",
+    "Superman1234",
+    "Batman123456",
+    "starwars1234",
+    "Pokemon12345",
+    "Michael1985!",
+    "Jennifer1990",
+    "Jordan232323",
+    "trustno1trustno1",
+    "Whatever1234",
+    "Freedom12345",
+    "Shadow123456",
+    "Master123456",
+    "Admin1234567",
+    "administrator1",
+    "changeme1234",
+    "Changeme2024",
+    "Secret123456",
+    "mypassword12",
+    "Password1111",
+    "passwordpassword",
+    "qwertyqwerty",
+    "asdfghjkl123",
+    "zxcvbnm12345",
+    "iloveyouiloveyou",
+    "Christmas2024",
+    "Computer1234",
+    "Internet1234",
+    "Company12345",
+    "Microsoft2024",
+    "Google123456",
+    "Office365!!!",
+    "Charlie12345",
+    "Thomas123456",
+    "Hello1234567",
+    "Soccer123456",
+    "Hockey123456",
+    "Killer123456",
+    "Ashley123456",
+    "Bailey123456",
+)
+
+
+def test_well_known_weak_passwords_are_refused() -> None:
+    assert len(WELL_KNOWN_WEAK) == 64
+    policy = PasswordPolicy()
+    passing = [p for p in WELL_KNOWN_WEAK if not policy.check(p, local_part="zoe")]
+    assert passing == []
+    strong = ["Amber-Orchard-Rivers-31", "vT9#qL2!mZ8w", "correct-staple-ravine-otter"]
+    assert [p for p in strong if policy.check(p, local_part="zoe")] == []
+
+
+@pytest.mark.parametrize(("shortest", "longest"), [(1, 128), (7, 128), (8, 2)])
+def test_no_policy_goes_below_the_floor(shortest: int, longest: int) -> None:
+    with pytest.raises(InvalidValue) as caught:
+        PasswordPolicy(min_length=shortest, max_length=longest)
+    assert caught.value.code == "password_policy.invalid"
+    assert PasswordPolicy().min_length == 12
+
+
+def test_a_reset_password_passes_the_tightest_policy(tenant: Tenant) -> None:
+    tight = PasswordPolicy(min_length=MIN_LENGTH_FLOOR, max_length=MIN_LENGTH_FLOOR)
+    run(tenant.ctx, OPERATOR, UpdateAccount(account_id="acme", version=1, password_policy=tight))
+    reset = run(tenant.ctx, OPERATOR, ResetPassword(user_id=tenant.users["member"].id))
+    assert len(reset.password) == MIN_LENGTH_FLOOR
+    assert tight.check(reset.password, local_part="member") == []

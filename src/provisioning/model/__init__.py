@@ -26,12 +26,13 @@ from provisioning.model._entities import (
     UserStatus,
     valid_name,
 )
-from provisioning.model._passwords import COMMON_PASSWORDS, PasswordPolicy
+from provisioning.model._passwords import COMMON_PASSWORDS, MIN_LENGTH_FLOOR, PasswordPolicy
 from provisioning.model._permissions import PERMISSIONS, SYSTEM_ROLES
 from provisioning.model._values import DomainName, EmailAddress, PhoneNumber, Username
 
 __all__ = [
     "COMMON_PASSWORDS",
+    "MIN_LENGTH_FLOOR",
     "PERMISSIONS",
     "SECRET",
     "SYSTEM_ROLES",

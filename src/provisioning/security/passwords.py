@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from provisioning.exceptions import InvalidValue
 from provisioning.model import PasswordPolicy
 from provisioning.ports import TokenSource
 
@@ -9,7 +10,12 @@ __all__ = ["generate_password"]
 
 
 def generate_password(policy: PasswordPolicy, tokens: TokenSource, *, local_part: str) -> str:
-    """A random password that satisfies `policy`, built from the token source's randomness."""
+    """A random password that satisfies `policy`, built from the token source's randomness.
+
+    Every policy admits such a password (its minimum is at least 8); if the
+    token source keeps yielding refused ones, `InvalidValue` with the code
+    `password_policy.unsatisfiable` says so.
+    """
     length = min(max(policy.min_length, 20), policy.max_length)
     for _ in range(100):
         text = ""
@@ -18,5 +24,9 @@ def generate_password(policy: PasswordPolicy, tokens: TokenSource, *, local_part
         candidate = text[:length]
         if not policy.check(candidate, local_part=local_part):
             return candidate
-    msg = "the token source does not yield passwords this policy accepts"
-    raise RuntimeError(msg)
+    raise InvalidValue(
+        code="password_policy.unsatisfiable",
+        field="password_policy",
+        value=repr(policy),
+        reason="no generated password passes it (the token source may not be random)",
+    )

@@ -1,4 +1,4 @@
-"""Security: what an invitation offered and who offered it.
+"""Security: what an invitation offered and who offered it; password policies' floor.
 
 Revision ID: 0003
 Revises: 0002
@@ -24,10 +24,17 @@ COLUMNS = (
 )
 
 
+FLOOR = 8  # the shortest minimum length a password policy may set from now on
+
+
 def upgrade() -> None:
-    """Add the columns."""
+    """Add the columns; raise password policies below the floor to it."""
     for table, column in COLUMNS:
         op.add_column(table, column)
+    for table in ("accounts", "classes_of_service"):
+        for bound in ("min_length", "max_length"):
+            name = f"password_policy_{bound}"
+            op.execute(f"UPDATE {table} SET {name} = {FLOOR} WHERE {name} < {FLOOR}")  # noqa: S608
 
 
 def downgrade() -> None:
