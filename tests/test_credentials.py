@@ -233,7 +233,8 @@ def test_reinitialise_only_an_active_mfa(ctx: Context, clock: FixedClock, ann: U
     again = run(ctx, OPERATOR, ReinitializeMfa(user_id=ann.id))
     assert again.user.mfa.status is MfaStatus.PENDING
     assert again.secret != totp.secret
-    assert sign_in(ctx).mfa_setup_required is False  # not required, so not prompted
+    assert again.user.mfa.required is True  # re-initialised, the second factor stays required
+    assert sign_in(ctx).mfa_setup_required is True  # and the user must enrol again
 
 
 def test_required_mfa_prompts_for_set_up(ctx: Context, ann: User) -> None:

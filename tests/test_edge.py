@@ -35,7 +35,7 @@ from provisioning import (
 from provisioning.adapters.memory import MemoryDns
 from provisioning.bootstrap import Context
 from provisioning.commands import Command
-from provisioning.model import MIN_LENGTH_FLOOR, PasswordPolicy
+from provisioning.model import MIN_LENGTH_FLOOR, PasswordPolicy, SignInPolicy
 from provisioning.model._values import _plain_ascii, _validated_fully
 from provisioning.security import Argon2Hasher
 from provisioning.services import HANDLERS
@@ -52,6 +52,18 @@ st.register_type_strategy(
         max_length=st.integers(64, 1024),
         forbid_username=st.booleans(),
         forbid_common=st.booleans(),
+    ),
+)
+
+st.register_type_strategy(
+    SignInPolicy,
+    st.builds(
+        SignInPolicy,
+        max_failures=st.integers(1, 100),
+        wait_increment_s=st.integers(1, 600),
+        max_wait_s=st.integers(600, 86_400),
+        reset_after_s=st.integers(60, 2_592_000),
+        captcha_after=st.integers(0, 100),
     ),
 )
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -11,6 +13,7 @@ from conftest import OPERATOR
 from provisioning import (
     AcceptInvitation,
     Actor,
+    Authenticate,
     Context,
     CreateAdmin,
     CreateClassOfService,
@@ -37,15 +40,25 @@ from provisioning import (
     UpdateAccount,
     UpdateAdmin,
     UpdateClassOfService,
+    UpdateDomain,
     UpdateUser,
     ValidationFailed,
+    apply,
     plan,
     run,
 )
-from provisioning.adapters.memory import MemoryDns
+from provisioning.adapters.memory import FixedClock, MemoryDns
 from provisioning.commands import Command
-from provisioning.model import MIN_LENGTH_FLOOR, MailboxOffer, PasswordPolicy, User
+from provisioning.model import (
+    MIN_LENGTH_FLOOR,
+    MailboxOffer,
+    PasswordPolicy,
+    SignInPolicy,
+    SignInState,
+    User,
+)
 from provisioning.results import InvitationIssued
+from provisioning.security import Argon2Hasher, Totp
 from security_world import PASSWORD, Tenant, build_tenant
 
 OWNER = "system:owner"
@@ -464,3 +477,136 @@ def test_a_reset_password_passes_the_tightest_policy(tenant: Tenant) -> None:
     reset = run(tenant.ctx, OPERATOR, ResetPassword(user_id=tenant.users["member"].id))
     assert len(reset.password) == MIN_LENGTH_FLOOR
     assert tight.check(reset.password, local_part="member") == []
+
+
+# --- brute force (item 6), MFA re-initialisation (item 5), rehashing (item 11) ---
+
+
+def _sign_in(tenant: Tenant, password: str, **more: Any) -> list[str]:
+    """The codes of a refused sign-in of member@ ([] when it succeeds)."""
+    command = Authenticate(username="member@acme.example", password=password, **more)
+    try:
+        run(tenant.ctx, Actor.anonymous(), command)
+    except ValidationFailed as refused:
+        return refused.codes
+    return []
+
+
+def test_failed_sign_ins_lock_the_user_out_for_a_growing_wait(
+    tenant: Tenant, clock: FixedClock
+) -> None:
+    policy = SignInPolicy(max_failures=5, wait_increment_s=60, max_wait_s=300)
+    run(tenant.ctx, OPERATOR, UpdateAccount(account_id="acme", version=1, sign_in_policy=policy))
+    for _ in range(5):
+        assert _sign_in(tenant, "wrong-guess-0000") == ["auth.failed"]
+    state = tenant.fresh("member").sign_in
+    assert state.failures == 5
+    assert state.locked_until == clock.now() + timedelta(seconds=60)
+    assert _sign_in(tenant, PASSWORD) == ["auth.locked"]  # the right password waits too
+    clock.advance(seconds=61)
+    assert _sign_in(tenant, "wrong-guess-0000") == ["auth.failed"]
+    assert tenant.fresh("member").sign_in.locked_until == clock.now() + timedelta(seconds=120)
+    clock.advance(seconds=121)
+    assert _sign_in(tenant, PASSWORD) == []
+    assert tenant.fresh("member").sign_in == SignInState()  # success forgets the failures
+    assert policy.lockout(4) is None
+    assert policy.lockout(100) == timedelta(seconds=300)  # never more than the maximum
+
+
+def test_failures_are_forgotten_after_the_reset_time(tenant: Tenant, clock: FixedClock) -> None:
+    for _ in range(9):
+        _sign_in(tenant, "wrong-guess-0000")
+    clock.advance(seconds=SignInPolicy().reset_after_s)
+    assert _sign_in(tenant, "wrong-guess-0000") == ["auth.failed"]
+    assert tenant.fresh("member").sign_in.failures == 1
+
+
+def test_one_time_codes_count_as_failures(tenant: Tenant, clock: FixedClock) -> None:
+    member = tenant.users["member"]
+    enrollment = run(tenant.ctx, Actor.user(member.id), EnrollMfa(user_id=member.id))
+    totp = Totp(enrollment.secret)
+    code = totp.code(clock.now())
+    run(tenant.ctx, Actor.user(member.id), FinalizeMfa(user_id=member.id, code=code))
+    clock.advance(seconds=60)
+    right = totp.code(clock.now())
+    wrong = f"{(int(right) + 1) % 1_000_000:06d}"
+    for _ in range(SignInPolicy().max_failures):
+        assert _sign_in(tenant, PASSWORD, code=wrong) == ["mfa.code_invalid"]
+    assert _sign_in(tenant, PASSWORD, code=right) == ["auth.locked"]
+
+
+def test_every_failure_is_audited_and_logged_without_the_password(
+    tenant: Tenant, caplog: pytest.LogCaptureFixture
+) -> None:
+    secret = "Sunflower-Guess-1977"
+    with caplog.at_level(logging.INFO, logger="provisioning"):
+        _sign_in(tenant, secret)
+        with pytest.raises(ValidationFailed):
+            run(
+                tenant.ctx,
+                Actor.anonymous(),
+                Authenticate(username="ghost@acme.example", password=secret),
+            )
+    with tenant.ctx.store.snapshot() as snapshot:
+        events = [e for e in snapshot.audit.events() if e.action == "Authenticate"]
+    assert [(e.entity_id, e.detail) for e in events] == [
+        (tenant.users["member"].id, "failed: wrong password or not active (1 in a row)"),
+        ("", "failed: unknown user"),
+    ]
+    failures = [r for r in caplog.records if getattr(r, "event", None) == "auth.failed"]
+    assert len(failures) == 2
+    assert failures[0].__dict__["user_id"] == tenant.users["member"].id
+    logged = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
+    assert secret not in logged
+    assert "ghost" not in logged  # an unknown name may be a password typed in the wrong field
+
+
+def test_planning_a_sign_in_records_nothing_applying_it_does(tenant: Tenant) -> None:
+    command = Authenticate(username="member@acme.example", password="wrong-guess-0000")
+    planned = plan(tenant.ctx, Actor.anonymous(), [command])
+    assert tenant.fresh("member").sign_in.failures == 0
+    with pytest.raises(ValidationFailed):
+        apply(tenant.ctx, planned)
+    assert tenant.fresh("member").sign_in.failures == 1
+
+
+def test_a_captcha_is_asked_for_after_the_first_failures_where_the_domain_wants_one(
+    tenant: Tenant,
+) -> None:
+    with tenant.ctx.store.snapshot() as snapshot:
+        domain = snapshot.domains.get(tenant.domain_id)
+    run(
+        tenant.ctx,
+        OPERATOR,
+        UpdateDomain(domain_id=domain.id, version=domain.version, captcha_on_login=True),
+    )
+    assert _sign_in(tenant, "wrong-guess-0000") == ["auth.failed"]
+    assert _sign_in(tenant, "wrong-guess-0000") == ["auth.failed"]
+    assert _sign_in(tenant, "wrong-guess-0000") == ["auth.failed", "auth.captcha_required"]
+    assert _sign_in(tenant, PASSWORD) == ["auth.captcha_required"]
+    assert tenant.fresh("member").sign_in.failures == 3  # asking for a CAPTCHA counts nothing
+    assert _sign_in(tenant, PASSWORD, captcha_passed=True) == []
+
+
+def test_a_re_initialised_second_factor_stays_required(tenant: Tenant, clock: FixedClock) -> None:
+    member = tenant.users["member"]
+    enrollment = run(tenant.ctx, Actor.user(member.id), EnrollMfa(user_id=member.id))
+    code = Totp(enrollment.secret).code(clock.now())
+    run(tenant.ctx, Actor.user(member.id), FinalizeMfa(user_id=member.id, code=code))
+    run(tenant.ctx, OPERATOR, ReinitializeMfa(user_id=member.id))
+    signed_in = run(
+        tenant.ctx,
+        Actor.anonymous(),
+        Authenticate(username="member@acme.example", password=PASSWORD),
+    )
+    assert signed_in.mfa_setup_required is True
+
+
+def test_a_lighter_hasher_never_rewrites_a_stronger_hash() -> None:
+    light = Argon2Hasher(time_cost=1, memory_cost=8, parallelism=1)
+    strong = Argon2Hasher(time_cost=2, memory_cost=16, parallelism=1)
+    stored = strong.hash("Amber-Orchard-Rivers-31")
+    assert light.needs_rehash(stored) is False
+    assert strong.needs_rehash(light.hash("Amber-Orchard-Rivers-31")) is True
+    assert strong.needs_rehash(stored) is False
+    assert light.needs_rehash("not a hash") is True

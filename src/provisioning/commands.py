@@ -15,6 +15,7 @@ from typing import Any, Final, Generic, TypeVar
 import attrs
 
 from provisioning.model import (
+    SECRET,
     Account,
     ClassOfService,
     Domain,
@@ -25,6 +26,7 @@ from provisioning.model import (
     PasswordPolicy,
     Role,
     Scope,
+    SignInPolicy,
     User,
 )
 from provisioning.results import (
@@ -169,6 +171,7 @@ class UpdateAccount(Command[Account]):
     name: str | Unchanged = UNCHANGED
     personal_mailbox_on_create: bool | Unchanged = UNCHANGED
     password_policy: PasswordPolicy | Unchanged = UNCHANGED
+    sign_in_policy: SignInPolicy | Unchanged = UNCHANGED
 
 
 @attrs.frozen(kw_only=True)
@@ -451,11 +454,18 @@ class ReinitializeMfa(Command[MfaEnrollment]):
 
 @attrs.frozen(kw_only=True)
 class Authenticate(Command[Authentication]):
-    """Check a username, a password and (when MFA is active) a one-time code."""
+    """Check a username, a password and (when MFA is active) a one-time code.
+
+    Set `captcha_passed` once the application has checked a CAPTCHA the
+    previous attempt asked for (`auth.captcha_required`). Failed attempts
+    are counted and audited even though the sign-in is refused, so this
+    command goes through `run` or `apply`, never `plan` alone.
+    """
 
     username: str
-    password: str = attrs.field(repr=False)
-    code: str | None = attrs.field(default=None, repr=False)
+    password: str = attrs.field(repr=False, metadata={SECRET: True})
+    code: str | None = attrs.field(default=None, repr=False, metadata={SECRET: True})
+    captcha_passed: bool = False
 
 
 @attrs.frozen(kw_only=True)

@@ -87,6 +87,7 @@ class _Work:
     effects: Effects
     change_count: int
     planned_at: datetime
+    recorded: tuple[int, ...] = ()  # refused commands whose refusal is counted and audited
 
 
 @attrs.frozen(eq=False, repr=False)
@@ -234,6 +235,9 @@ class _Batch:
     results: list[Any] = attrs.Factory(list)
     # The error behind a command's blocking issue, when a handler or the store raised one.
     raised: dict[int, ProvisioningError] = attrs.Factory(dict)
+    # Refused commands that leave a trace (a failed sign-in), and whether to leave it now.
+    recorded: list[int] = attrs.Factory(list)
+    recording: bool = False
 
     @property
     def ok(self) -> bool:
@@ -259,8 +263,13 @@ def _validate(
     effects: Effects,
     defer_hashing: bool,
     progress: Progress | None,
+    only: Sequence[int] | None = None,
 ) -> tuple[_Batch, Tx]:
-    """Check every command against `base` and the batch's own earlier commands."""
+    """Check every command against `base` and the batch's own earlier commands.
+
+    With `only`, just the refused commands at those positions are checked
+    again, and the trace each refusal leaves is recorded (nothing else runs).
+    """
     if not isinstance(base, Repositories):
         raise UsageError(
             code="store.unsupported",
@@ -278,11 +287,13 @@ def _validate(
         effects=effects,
         defer_hashing=defer_hashing,
     )
-    typed = [command_issues(command) for command in commands]
-    _prefetch(ctx, overlay, [c for c, issues in zip(commands, typed, strict=True) if not issues])
-    batch = _Batch()
-    total = len(commands)
-    for index, command in enumerate(commands):
+    positions = range(len(commands)) if only is None else only
+    typed = {index: command_issues(commands[index]) for index in positions}
+    _prefetch(ctx, overlay, [commands[index] for index in positions if not typed[index]])
+    batch = _Batch(recording=only is not None)
+    total = len(positions)
+    for done, index in enumerate(positions):
+        command = commands[index]
         tx.at(index)
         if typed[index]:
             batch.issues.extend(issue.at(index) for issue in typed[index])
@@ -290,7 +301,7 @@ def _validate(
         else:
             _check(ctx, tx, batch, index, command)
         if progress is not None:
-            progress(index + 1, total)
+            progress(done + 1, total)
     return batch, tx
 
 
@@ -325,8 +336,13 @@ def _check(ctx: Environment, tx: Tx, batch: _Batch, index: int, command: object)
         batch.fail(index, invalid, invalid.issue())
         return
     batch.issues.extend(issue.at(index) for issue in step.issues)
-    if step.run is None:
+    if step.run is None or batch.recording:
         batch.results.append(None)
+        if step.record is not None:
+            batch.recorded.append(index)
+            if batch.recording:
+                with tx.uow.savepoint():
+                    step.record()
         return
     events, messages = len(tx.events), len(tx.messages)
     try:
@@ -380,8 +396,24 @@ def plan(
         effects=effects,
         change_count=change_count,
         planned_at=now,
+        recorded=tuple(batch.recorded),
     )
+    if not batch.ok:
+        _log_refusal(actor, batch.issues)
     return Plan(actor=actor, commands=commands, issues=tuple(batch.issues), work=work)
+
+
+def _log_refusal(actor: Actor, issues: Sequence[Issue]) -> None:
+    """One log record per refused batch: who, and the codes of what blocked it (no values)."""
+    codes = Counter(issue.code for issue in issues if issue.blocking)
+    denied = sum(n for code, n in codes.items() if code.startswith("permission."))
+    logger.log(
+        logging.WARNING if denied else logging.INFO,
+        "refused a batch of %s: %s",
+        actor,
+        ", ".join(f"{code} x{n}" for code, n in codes.most_common()),
+        extra={"actor": str(actor), "codes": dict(codes), "denied": denied},
+    )
 
 
 def apply(ctx: Environment, plan: Plan, *, progress: Progress | None = None) -> Outcome:
@@ -394,6 +426,8 @@ def apply(ctx: Environment, plan: Plan, *, progress: Progress | None = None) -> 
     nothing is written. `progress` is called with (done, total) as rows are
     written (and as commands are checked again, if they are).
     """
+    if not plan.ok:
+        _record_refusals(ctx, plan)
     plan.raise_for_issues()
     return _apply(ctx, plan, single=False, progress=progress)
 
@@ -408,6 +442,7 @@ def run(ctx: Environment, actor: Actor, command: Command[_R]) -> _R:
     """
     planned = plan(ctx, actor, (command,))
     if not planned.ok:
+        _record_refusals(ctx, planned)
         _refuse(planned.issues, planned._work.raised, single=True)  # noqa: SLF001 - one module
     result: _R = _apply(ctx, planned, single=True, progress=None).results[0]
     return result
@@ -422,6 +457,43 @@ def _refuse(issues: Sequence[Issue], raised: dict[int, ProvisioningError], *, si
 
 
 _ATTEMPTS: Final = 3  # write transactions tried when the database gives one up in a conflict
+
+
+def _record_refusals(ctx: Environment, plan: Plan) -> None:
+    """Leave the trace of each refusal that asks for one (a failed sign-in's count, its audit).
+
+    The refused commands are checked again in a write transaction of their
+    own, on the store as it is now (so two failures at once both count),
+    and what their refusals record is committed; nothing else of the batch.
+    """
+    work = plan._work  # noqa: SLF001 - one module
+    if not work.recorded:
+        return
+    for attempt in range(1, _ATTEMPTS + 1):
+        try:
+            with ctx.store.unit_of_work() as uow:
+                _batch, tx = _validate(
+                    ctx,
+                    plan.actor,
+                    plan.commands,
+                    uow,
+                    now=work.planned_at,
+                    effects=work.effects,
+                    defer_hashing=False,
+                    progress=None,
+                    only=work.recorded,
+                )
+                _write(uow, work.effects, tx.uow.changes(), None)
+                uow.commit()
+        except StoreError as failed:
+            if failed.code != "store.conflict" or attempt == _ATTEMPTS:
+                raise
+        except ProvisioningError:
+            raise
+        except Exception as exc:
+            raise InternalError(where="apply", cause=exc) from exc
+        else:
+            return
 
 
 @attrs.frozen

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import enum
 import re
-from datetime import datetime
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 import attrs
 
+from provisioning.exceptions import InvalidValue
 from provisioning.model._passwords import PasswordPolicy
 from provisioning.model._values import DomainName, EmailAddress, PhoneNumber, Username
 
@@ -42,6 +44,8 @@ __all__ = [
     "Profile",
     "Role",
     "Scope",
+    "SignInPolicy",
+    "SignInState",
     "User",
     "UserSource",
     "UserStatus",
@@ -165,6 +169,64 @@ class DomainPolicy:
         return name.ascii.rsplit(".", 1)[-1] in self.allowed_tlds
 
 
+def _sign_in_bound(low: int, high: int) -> Callable[[object, attrs.Attribute[int], object], None]:
+    def check(instance: object, attribute: attrs.Attribute[int], value: object) -> None:
+        del instance
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise InvalidValue(
+                code="sign_in_policy.invalid",
+                field=f"sign_in_policy.{attribute.name}",
+                value=repr(value),
+                reason=f"expected a whole number from {low:,} to {high:,}",
+            )
+
+    return check
+
+
+@attrs.frozen
+class SignInPolicy:
+    """How an account meets repeated failed sign-ins (Keycloak's brute-force detection).
+
+    Failed passwords and one-time codes count per user. From `max_failures`
+    consecutive failures on, each further failure locks the user out for a
+    wait that grows by `wait_increment_s` seconds a failure, up to
+    `max_wait_s`. Failures are forgotten after `reset_after_s` seconds
+    without one, and on a successful sign-in. On a domain whose policy asks
+    for a CAPTCHA on login, one is asked for after `captcha_after` failures.
+    """
+
+    max_failures: int = attrs.field(default=10, validator=_sign_in_bound(1, 100))
+    wait_increment_s: int = attrs.field(default=60, validator=_sign_in_bound(1, 86_400))
+    max_wait_s: int = attrs.field(default=900, validator=_sign_in_bound(1, 86_400))
+    reset_after_s: int = attrs.field(default=43_200, validator=_sign_in_bound(60, 2_592_000))
+    captcha_after: int = attrs.field(default=3, validator=_sign_in_bound(0, 100))
+
+    def __attrs_post_init__(self) -> None:
+        if self.max_wait_s < self.wait_increment_s:
+            raise InvalidValue(
+                code="sign_in_policy.invalid",
+                field="sign_in_policy.max_wait_s",
+                value=repr(self.max_wait_s),
+                reason="expected at least wait_increment_s",
+            )
+
+    def lockout(self, failures: int) -> timedelta | None:
+        """How long a user with `failures` consecutive failures is locked out (None: not)."""
+        if failures < self.max_failures:
+            return None
+        steps = failures - self.max_failures + 1
+        return timedelta(seconds=min(self.max_wait_s, self.wait_increment_s * steps))
+
+
+@attrs.frozen
+class SignInState:
+    """A user's recent failed sign-ins: how many in a row, the last, and any lockout."""
+
+    failures: int = 0
+    last_failure_at: datetime | None = None
+    locked_until: datetime | None = None
+
+
 @attrs.frozen(field_transformer=_by_id)
 class Account:
     """A tenant: an organisation or customer, optionally under a parent account.
@@ -180,6 +242,7 @@ class Account:
     personal_mailbox_on_create: bool = False
     domain_policy: DomainPolicy = DomainPolicy()
     password_policy: PasswordPolicy = attrs.field(factory=PasswordPolicy)
+    sign_in_policy: SignInPolicy = attrs.field(factory=SignInPolicy)
     version: int = attrs.field(default=1, validator=_positive)
 
 
@@ -302,6 +365,7 @@ class User:
     primary_email: EmailAddress | None = None
     credentials: Credentials = Credentials()
     mfa: MfaState = MfaState()
+    sign_in: SignInState = SignInState()
     version: int = attrs.field(default=1, validator=_positive)
 
     @property

@@ -58,8 +58,19 @@ class Argon2Hasher:
             return False
 
     def needs_rehash(self, password_hash: str) -> bool:
-        """Whether the hash was made with other parameters than this hasher's."""
+        """Whether to replace the hash: it is weaker than this hasher's, never stronger.
+
+        A hash of another argon2 variant, or one whose time or memory cost
+        is below this hasher's (and neither above), is replaced; a stronger
+        hash is kept, so a lighter hasher never weakens what is stored.
+        """
         try:
-            return self._hasher.check_needs_rehash(password_hash)
+            stored = argon2.extract_parameters(password_hash)
         except InvalidHashError:
             return True
+        mine = self._hasher
+        if stored.type is not argon2.Type.ID:
+            return True
+        if stored.time_cost > mine.time_cost or stored.memory_cost > mine.memory_cost:
+            return False
+        return stored.time_cost < mine.time_cost or stored.memory_cost < mine.memory_cost

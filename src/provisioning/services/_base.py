@@ -103,11 +103,23 @@ class Step(Generic[_R]):
 
     issues: tuple[Issue, ...] = ()
     run: Callable[[], _R] | None = None
+    record: Callable[[], None] | None = None
 
     @classmethod
     def refuse(cls, issues: Iterable[Issue]) -> Step[Any]:
         """A step that changes nothing because of `issues`."""
         return Step(issues=tuple(issues))
+
+    @classmethod
+    def refuse_recording(cls, issues: Iterable[Issue], record: Callable[[], None]) -> Step[Any]:
+        """A refusal that still leaves a trace: `record` counts and audits it.
+
+        A failed sign-in is one: the batch is refused, yet the failure must
+        count towards a lockout. `apply` and `run` call `record` in a write
+        transaction of its own, on the store as it is then, and commit what
+        it wrote even though the batch is refused. `plan` never calls it.
+        """
+        return Step(issues=tuple(issues), record=record)
 
     @classmethod
     def proceed(cls, run: Callable[[], _R], issues: Iterable[Issue] = ()) -> Step[_R]:

@@ -87,6 +87,8 @@ def update_account(tx: Tx, command: UpdateAccount) -> Step[Account]:
         changes["personal_mailbox_on_create"] = command.personal_mailbox_on_create
     if command.password_policy is not UNCHANGED:
         changes["password_policy"] = command.password_policy
+    if command.sign_in_policy is not UNCHANGED:
+        changes["sign_in_policy"] = command.sign_in_policy
 
     def run() -> Account:
         updated = tx.uow.accounts.update(attrs.evolve(account, version=command.version, **changes))

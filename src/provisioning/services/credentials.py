@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from datetime import timedelta
 from typing import Any
 
 import attrs
@@ -20,6 +22,8 @@ from provisioning.model import (
     MfaState,
     MfaStatus,
     PasswordPolicy,
+    SignInPolicy,
+    SignInState,
     User,
     Username,
     UserStatus,
@@ -120,11 +124,11 @@ def reset_password(tx: Tx, command: ResetPassword) -> Step[PasswordReset]:
     return Step.proceed(run, issues)
 
 
-def _enrolment(tx: Tx, user: User, action: str) -> MfaEnrollment:
+def _enrolment(tx: Tx, user: User, action: str, *, required: bool) -> MfaEnrollment:
     totp = Totp.from_seed(tx.token())
     account = tx.uow.accounts.find(user.account_id) if user.account_id else None
     issuer = account.name if account is not None else "provisioning"
-    mfa = MfaState(required=user.mfa.required, status=MfaStatus.PENDING, secret=totp.secret)
+    mfa = MfaState(required=required, status=MfaStatus.PENDING, secret=totp.secret)
     stored = tx.uow.users.update(attrs.evolve(user, mfa=mfa, updated_at=tx.now))
     tx.record(action, "user", user.id, account_id=user.account_id)
     return MfaEnrollment(
@@ -147,7 +151,9 @@ def enroll_mfa(tx: Tx, command: EnrollMfa) -> Step[MfaEnrollment]:
                 field="user_id",
             )
         )
-    return Step.proceed(lambda: _enrolment(tx, user, "EnrollMfa"), issues)
+    return Step.proceed(
+        lambda: _enrolment(tx, user, "EnrollMfa", required=user.mfa.required), issues
+    )
 
 
 def finalize_mfa(tx: Tx, command: FinalizeMfa) -> Step[User]:
@@ -172,7 +178,11 @@ def finalize_mfa(tx: Tx, command: FinalizeMfa) -> Step[User]:
 
 
 def reinitialize_mfa(tx: Tx, command: ReinitializeMfa) -> Step[MfaEnrollment]:
-    """Reset an active, finalised TOTP set-up: a new secret, pending again."""
+    """Reset an active, finalised TOTP set-up: a new secret, pending again.
+
+    MFA stays required afterwards: a sign-in with the password alone tells
+    the caller to have the user enrol again (`mfa_setup_required`).
+    """
     user = tx.user(command.user_id)
     _self_or(tx, user, "users.manage")
     issues = []
@@ -184,42 +194,124 @@ def reinitialize_mfa(tx: Tx, command: ReinitializeMfa) -> Step[MfaEnrollment]:
                 field="user_id",
             )
         )
-    return Step.proceed(lambda: _enrolment(tx, user, "ReinitializeMfa"), issues)
+    # The second factor stays required: the user enrols again before it signs in without one.
+    return Step.proceed(lambda: _enrolment(tx, user, "ReinitializeMfa", required=True), issues)
 
 
 _FAILED = "the username or the password is wrong"
+logger = logging.getLogger("provisioning.security")
+
+
+def _sign_in_policy(tx: Tx, user: User | None) -> SignInPolicy:
+    account = tx.uow.accounts.find(user.account_id) if user and user.account_id else None
+    return account.sign_in_policy if account is not None else SignInPolicy()
+
+
+def _recent_failures(tx: Tx, user: User, policy: SignInPolicy) -> int:
+    """The user's consecutive failures, forgotten once `reset_after_s` passed without one."""
+    state = user.sign_in
+    if state.last_failure_at is None:
+        return 0
+    if tx.now - state.last_failure_at >= timedelta(seconds=policy.reset_after_s):
+        return 0
+    return state.failures
+
+
+def _asks_for_captcha(tx: Tx, user: User, policy: SignInPolicy, failures: int) -> bool:
+    """Whether the user's domain asks for a CAPTCHA on login, and enough attempts failed."""
+    domain = tx.uow.domains.find(user.domain_id) if user.domain_id else None
+    return domain is not None and domain.captcha_on_login and failures >= policy.captcha_after
+
+
+def _captcha_issue() -> Issue:
+    return error(
+        "auth.captcha_required",
+        "solve a CAPTCHA, then sign in again with captcha_passed set",
+        field="captcha_passed",
+    )
+
+
+def _refused(tx: Tx, user: User | None, reason: str, issues: list[Issue]) -> Step[Any]:
+    """A failed sign-in: refused, yet counted against the user and audited.
+
+    `reason` says what failed ("wrong password" ...), never with what. An
+    unknown username is audited without the name, which may be a password
+    typed into the wrong field.
+    """
+
+    def record() -> None:
+        if user is None:
+            tx.record("Authenticate", "user", "", account_id=None, detail="failed: unknown user")
+            logger.warning(
+                "sign-in failed: unknown user", extra={"event": "auth.failed", "reason": reason}
+            )
+            return
+        current = tx.uow.users.get(user.id)  # as stored now: concurrent failures all count
+        policy = _sign_in_policy(tx, current)
+        failures = _recent_failures(tx, current, policy) + 1
+        wait = policy.lockout(failures)
+        locked_until = tx.now + wait if wait is not None else current.sign_in.locked_until
+        state = SignInState(failures=failures, last_failure_at=tx.now, locked_until=locked_until)
+        tx.uow.users.update(attrs.evolve(current, sign_in=state))
+        detail = f"failed: {reason} ({failures} in a row)"
+        if wait is not None:
+            detail += f", locked out for {int(wait.total_seconds())} s"
+        tx.record("Authenticate", "user", user.id, account_id=user.account_id, detail=detail)
+        logger.warning(
+            "sign-in failed for %s: %s",
+            user.id,
+            reason,
+            extra={
+                "event": "auth.locked" if wait is not None else "auth.failed",
+                "user_id": user.id,
+                "account_id": user.account_id,
+                "reason": reason,
+                "failures": failures,
+                "locked_until": locked_until.isoformat() if locked_until else None,
+            },
+        )
+
+    return Step.refuse_recording(issues, record)
 
 
 def authenticate(tx: Tx, command: Authenticate) -> Step[Authentication]:
     """Check a sign-in.
 
     Unknown users, wrong passwords and disabled users get the same answer,
-    `auth.failed`, after the same amount of hashing work. A hash made with
-    old parameters is replaced on success; a one-time code is accepted once.
+    `auth.failed`, after the same amount of hashing work. Every failure
+    (password or one-time code) is counted against the user and audited;
+    after the account's `SignInPolicy.max_failures` the user is locked out
+    (`auth.locked`) for a growing wait. A domain with a CAPTCHA on login
+    asks for one after a few failures (`auth.captcha_required`). A hash made
+    with weaker parameters is replaced on success; a one-time code is
+    accepted once.
     """
     try:
         user = tx.uow.users.by_username(Username.parse(command.username))
     except InvalidValue:
         user = None
+    policy = _sign_in_policy(tx, user)
+    failures = _recent_failures(tx, user, policy) if user is not None else 0
+    gate = _gate(tx, user, policy, failures, captcha_passed=command.captcha_passed)
+    if gate is not None:
+        return gate
     stored_hash = user.credentials.password_hash if user is not None else None
     # Unknown users are checked against a decoy, so every refusal costs the same.
     matches = tx.verify_password(stored_hash, command.password)
     if user is None or stored_hash is None or not matches or user.status is not UserStatus.ACTIVE:
-        return Step.refuse([error("auth.failed", _FAILED)])
+        return _wrong_password(tx, user, policy, failures)
     changes: dict[str, Any] = {}
     if tx.hasher.needs_rehash(stored_hash):
         changes["credentials"] = attrs.evolve(
             user.credentials, password_hash=tx.hash_password(command.password)
         )
-    if user.mfa.status is MfaStatus.ACTIVE and user.mfa.secret is not None:
-        if command.code is None:
-            return Step.refuse(
-                [error("mfa.code_required", "a one-time code is required", field="code")]
-            )
-        step = Totp(user.mfa.secret).verify(command.code, at=tx.now, last_step=user.mfa.last_step)
-        if step is None:
-            return Step.refuse([error("mfa.code_invalid", "the code is not valid", field="code")])
-        changes["mfa"] = attrs.evolve(user.mfa, last_step=step)
+    refusal, mfa = _second_factor(tx, user, command.code)
+    if refusal is not None:
+        return refusal
+    if mfa is not None:
+        changes["mfa"] = mfa
+    if user.sign_in != SignInState():
+        changes["sign_in"] = SignInState()
 
     def run() -> Authentication:
         if changes:
@@ -238,3 +330,54 @@ def authenticate(tx: Tx, command: Authenticate) -> Step[Authentication]:
         )
 
     return Step.proceed(run)
+
+
+def _wrong_password(tx: Tx, user: User | None, policy: SignInPolicy, failures: int) -> Step[Any]:
+    """`auth.failed`, counted; with `auth.captcha_required` when the next try needs one."""
+    issues = [error("auth.failed", _FAILED)]
+    if user is not None and _asks_for_captcha(tx, user, policy, failures + 1):
+        issues.append(_captcha_issue())
+    reason = "unknown user" if user is None else "wrong password or not active"
+    return _refused(tx, user, reason, issues)
+
+
+def _second_factor(
+    tx: Tx, user: User, code: str | None
+) -> tuple[Step[Any] | None, MfaState | None]:
+    """Check the one-time code of a user with active MFA: a refusal, or the state to store."""
+    if user.mfa.status is not MfaStatus.ACTIVE or user.mfa.secret is None:
+        return None, None
+    if code is None:
+        issue = error("mfa.code_required", "a one-time code is required", field="code")
+        return Step.refuse([issue]), None
+    step = Totp(user.mfa.secret).verify(code, at=tx.now, last_step=user.mfa.last_step)
+    if step is None:
+        issue = error("mfa.code_invalid", "the code is not valid", field="code")
+        return _refused(tx, user, "wrong one-time code", [issue]), None
+    return None, attrs.evolve(user.mfa, last_step=step)
+
+
+def _gate(
+    tx: Tx, user: User | None, policy: SignInPolicy, failures: int, *, captcha_passed: bool
+) -> Step[Any] | None:
+    """A refusal before any password is checked: a lockout, or a CAPTCHA still to solve."""
+    if user is None:
+        return None
+    locked = user.sign_in.locked_until
+    if locked is not None and locked > tx.now:
+        until = locked.isoformat(timespec="seconds")
+        issue = error("auth.locked", f"too many failed sign-ins: try again after {until}")
+
+        def record() -> None:
+            detail = "refused: locked out"
+            tx.record("Authenticate", "user", user.id, account_id=user.account_id, detail=detail)
+            logger.warning(
+                "sign-in refused for %s: locked out",
+                user.id,
+                extra={"event": "auth.locked", "user_id": user.id, "account_id": user.account_id},
+            )
+
+        return Step.refuse_recording([issue], record)
+    if not captcha_passed and _asks_for_captcha(tx, user, policy, failures):
+        return Step.refuse([_captcha_issue()])
+    return None

@@ -1,4 +1,4 @@
-"""Security: what an invitation offered and who offered it; password policies' floor.
+"""Security: invitations' offers and senders, failed sign-ins, password policies' floor.
 
 Revision ID: 0003
 Revises: 0002
@@ -18,9 +18,25 @@ down_revision = "0002"
 branch_labels = None
 depends_on = None
 
+def _number(name: str, default: int) -> sa.Column[int]:
+    return sa.Column(name, sa.BigInteger(), nullable=False, server_default=str(default))
+
+
+def _time(name: str) -> sa.Column[object]:
+    return sa.Column(name, sa.DateTime(timezone=True), nullable=True)
+
+
 COLUMNS = (
     ("invitations", sa.Column("inviter", sa.Text(), nullable=False, server_default="")),
     ("invitations", sa.Column("offer_digest", sa.Text(), nullable=False, server_default="")),
+    ("accounts", _number("sign_in_policy_max_failures", 10)),
+    ("accounts", _number("sign_in_policy_wait_increment_s", 60)),
+    ("accounts", _number("sign_in_policy_max_wait_s", 900)),
+    ("accounts", _number("sign_in_policy_reset_after_s", 43_200)),
+    ("accounts", _number("sign_in_policy_captcha_after", 3)),
+    ("users", _number("sign_in_failures", 0)),
+    ("users", _time("sign_in_last_failure_at")),
+    ("users", _time("sign_in_locked_until")),
 )
 
 
