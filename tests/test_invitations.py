@@ -86,7 +86,7 @@ def test_the_raw_token_is_returned_once_and_only_its_hash_is_kept(
     assert issued.token not in repr(stored)
     assert stored.expires_at == world.ctx.clock.now().replace(day=world.ctx.clock.now().day + 7)
     (message,) = outbox.messages
-    assert (message.template, message.to, message.data["token"]) == (
+    assert (message.template, message.to, message.secrets["token"]) == (
         "invitation.unregistered",
         "newcomer@else.example",
         issued.token,

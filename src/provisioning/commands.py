@@ -358,8 +358,8 @@ class CreateUser(Command[User]):
 
     account_id: str
     username: str
-    password: str | None = attrs.field(default=None, repr=False)
-    password_repeat: str | None = attrs.field(default=None, repr=False)
+    password: str | None = attrs.field(default=None, repr=False, metadata={SECRET: True})
+    password_repeat: str | None = attrs.field(default=None, repr=False, metadata={SECRET: True})
     cos_id: str | None = None
     mfa_required: bool = False
     first_name: str = ""
@@ -418,9 +418,9 @@ class SetPassword(Command[User]):
     """Set a user's password. A user changing its own gives `current_password` too."""
 
     user_id: str
-    password: str = attrs.field(repr=False)
-    password_repeat: str = attrs.field(repr=False)
-    current_password: str | None = attrs.field(default=None, repr=False)
+    password: str = attrs.field(repr=False, metadata={SECRET: True})
+    password_repeat: str = attrs.field(repr=False, metadata={SECRET: True})
+    current_password: str | None = attrs.field(default=None, repr=False, metadata={SECRET: True})
 
 
 @attrs.frozen(kw_only=True)
@@ -442,7 +442,7 @@ class FinalizeMfa(Command[User]):
     """Finish multi-factor set-up with a code from the authenticator: MFA is active."""
 
     user_id: str
-    code: str = attrs.field(repr=False)
+    code: str = attrs.field(repr=False, metadata={SECRET: True})
 
 
 @attrs.frozen(kw_only=True)
@@ -633,8 +633,8 @@ class RegisterWithInvitation(Command[User]):
     and grants what was offered, in one transaction.
     """
 
-    token: str = attrs.field(repr=False)
-    password: str = attrs.field(repr=False)
-    password_repeat: str = attrs.field(repr=False)
+    token: str = attrs.field(repr=False, metadata={SECRET: True})
+    password: str = attrs.field(repr=False, metadata={SECRET: True})
+    password_repeat: str = attrs.field(repr=False, metadata={SECRET: True})
     first_name: str = ""
     last_name: str = ""

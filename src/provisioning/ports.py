@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol, Self, TypeVar
 import attrs
 
 from provisioning.model import (
+    SECRET,
     Account,
     AuditEvent,
     ClassOfService,
@@ -441,13 +442,17 @@ class Message:
     """A notification to deliver after a change has committed.
 
     `template` names what happened (`invitation.accepted` ...); `data` holds
-    the values a template needs. Secrets never travel in `data`, except a
-    one-time token meant for the recipient (an invitation link).
+    the values a template needs. A one-time token meant for the recipient
+    (an invitation or set-password link) travels in `secrets`, which `repr`
+    and `to_export` leave out: only the notifier that delivers it reads it.
     """
 
     template: str
     to: str
     data: Mapping[str, str] = attrs.field(factory=dict, hash=False)
+    secrets: Mapping[str, str] = attrs.field(
+        factory=dict, hash=False, repr=False, metadata={SECRET: True}
+    )
 
 
 class Notifier(Protocol):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import attrs
 
-from provisioning.model import Invitation, User
+from provisioning.model import SECRET, Invitation, User
 
 __all__ = [
     "Authentication",
@@ -21,19 +21,27 @@ __all__ = [
 
 @attrs.frozen
 class PasswordReset:
-    """A generated password, returned this once; the user must change it at next sign-in."""
+    """A generated password, returned this once; the user must change it at next sign-in.
+
+    `password` is a one-time secret for the caller to hand to the user: it is
+    left out of `repr` and of `to_export`, so read the attribute itself.
+    """
 
     user: User
-    password: str = attrs.field(repr=False)
+    password: str = attrs.field(repr=False, metadata={SECRET: True})
 
 
 @attrs.frozen
 class MfaEnrollment:
-    """A new TOTP secret and the `otpauth://` URI an authenticator app reads."""
+    """A new TOTP secret and the `otpauth://` URI an authenticator app reads.
+
+    Both are secrets handed to the caller once, through these attributes:
+    they are left out of `repr` and of `to_export`.
+    """
 
     user: User
-    secret: str = attrs.field(repr=False)
-    uri: str = attrs.field(repr=False)
+    secret: str = attrs.field(repr=False, metadata={SECRET: True})
+    uri: str = attrs.field(repr=False, metadata={SECRET: True})
 
 
 @attrs.frozen
@@ -57,8 +65,14 @@ class DirectorySyncReport:
 
 @attrs.frozen
 class InvitationIssued:
-    """An invitation and its raw token, for the link in the email; returned this once."""
+    """An invitation and its raw token, for the link in the email; returned this once.
+
+    `token` is a one-time secret, read through the attribute: it is left out
+    of `repr` and of `to_export`. `registered` says whether the address is a
+    user this account knows already (one of its own or a member); a user of
+    another account counts as not registered, so the answer reveals nothing.
+    """
 
     invitation: Invitation
-    token: str = attrs.field(repr=False)
+    token: str = attrs.field(repr=False, metadata={SECRET: True})
     registered: bool

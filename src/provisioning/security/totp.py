@@ -11,6 +11,8 @@ from typing import Final
 import attrs
 import pyotp
 
+from provisioning.model import SECRET
+
 __all__ = ["Totp"]
 
 _DIGITS: Final = 6
@@ -33,7 +35,7 @@ class Totp:
         True
     """
 
-    secret: str = attrs.field(repr=False)
+    secret: str = attrs.field(repr=False, metadata={SECRET: True})
 
     @classmethod
     def from_seed(cls, seed: str) -> Totp:

@@ -186,7 +186,8 @@ def _notify_invitee(tx: Tx, invitation: Invitation, token: str, *, registered: b
         Message(
             template="invitation.registered" if registered else "invitation.unregistered",
             to=str(invitation.email),
-            data={"account": account.name, "invitation_id": invitation.id, "token": token},
+            data={"account": account.name, "invitation_id": invitation.id},
+            secrets={"token": token},
         )
     )
 

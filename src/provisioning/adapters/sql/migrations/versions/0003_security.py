@@ -18,6 +18,7 @@ down_revision = "0002"
 branch_labels = None
 depends_on = None
 
+
 def _number(name: str, default: int) -> sa.Column[int]:
     return sa.Column(name, sa.BigInteger(), nullable=False, server_default=str(default))
 
