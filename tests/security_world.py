@@ -42,8 +42,11 @@ class Tenant:
 
     def fresh(self, name: str) -> User:
         """The user as it is stored now."""
+        return self.fresh_by_id(self.users[name].id)
+
+    def fresh_by_id(self, user_id: str) -> User:
         with self.ctx.store.snapshot() as snapshot:
-            return snapshot.users.get(self.users[name].id)
+            return snapshot.users.get(user_id)
 
 
 def _admin(ctx: Context, account: str, address: str, role: str) -> User:

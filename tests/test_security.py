@@ -14,6 +14,7 @@ from provisioning import (
     AcceptInvitation,
     Actor,
     Authenticate,
+    CompletePasswordSetup,
     Context,
     CreateAdmin,
     CreateClassOfService,
@@ -47,7 +48,7 @@ from provisioning import (
     plan,
     run,
 )
-from provisioning.adapters.memory import FixedClock, MemoryDns
+from provisioning.adapters.memory import FixedClock, MemoryDns, Outbox
 from provisioning.commands import Command
 from provisioning.model import (
     MIN_LENGTH_FLOOR,
@@ -57,6 +58,7 @@ from provisioning.model import (
     SignInState,
     User,
 )
+from provisioning.ports import Message
 from provisioning.results import InvitationIssued
 from provisioning.security import Argon2Hasher, Totp
 from security_world import PASSWORD, Tenant, build_tenant
@@ -610,3 +612,73 @@ def test_a_lighter_hasher_never_rewrites_a_stronger_hash() -> None:
     assert strong.needs_rehash(light.hash("Amber-Orchard-Rivers-31")) is True
     assert strong.needs_rehash(stored) is False
     assert light.needs_rehash("not a hash") is True
+
+
+# --- administrators and password-less users get in through a one-time link (item 12) ---
+
+
+def _welcome(outbox: Outbox, template: str) -> Message:
+    (message,) = [m for m in outbox.messages if m.template == template][-1:]
+    return message
+
+
+def test_a_new_administrator_sets_its_password_through_the_link_in_its_welcome(
+    tenant: Tenant, outbox: Outbox
+) -> None:
+    admin = run(
+        tenant.ctx,
+        OPERATOR,
+        CreateAdmin(
+            account_id="acme",
+            address="desk@acme.example",
+            primary_email="desk.owner@home.example",
+            role_ids=frozenset({"system:administrator"}),
+        ),
+    )
+    welcome = _welcome(outbox, "admin.created")
+    assert welcome.to == "desk.owner@home.example"  # the primary email gets the codes and links
+    token = welcome.secrets["token"]
+    assert token not in repr(welcome)
+    assert token not in repr(admin)
+    assert tenant.fresh_by_id(admin.id).credentials.setup_token_hash != token  # only its hash
+    setup = CompletePasswordSetup(user_id=admin.id, token=token, password=NEW, password_repeat=NEW)
+    run(tenant.ctx, Actor.anonymous(), setup)
+    signed_in = run(
+        tenant.ctx, Actor.anonymous(), Authenticate(username="desk@acme.example", password=NEW)
+    )
+    assert signed_in.user_id == admin.id
+    with pytest.raises(ValidationFailed) as used:
+        run(tenant.ctx, Actor.anonymous(), setup)  # once only
+    assert used.value.codes == ["password_setup.invalid"]
+
+
+def test_a_set_password_link_expires_and_a_wrong_one_says_nothing_more(
+    tenant: Tenant, outbox: Outbox, clock: FixedClock
+) -> None:
+    user = run(
+        tenant.ctx,
+        OPERATOR,
+        CreateUser(
+            account_id="acme", username="nopass@acme.example", alternate_email="np@home.example"
+        ),
+    )
+    welcome = _welcome(outbox, "user.created")
+    assert welcome.to == "np@home.example"
+    token = welcome.secrets["token"]
+    attempts = {
+        "wrong token": CompletePasswordSetup(
+            user_id=user.id, token="x" * 32, password=NEW, password_repeat=NEW
+        ),
+        "unknown user": CompletePasswordSetup(
+            user_id="nobody", token=token, password=NEW, password_repeat=NEW
+        ),
+    }
+    for command in attempts.values():
+        assert plan(tenant.ctx, Actor.anonymous(), [command]).issues[0].code == (
+            "password_setup.invalid"
+        )
+    clock.advance(hours=73)
+    late = CompletePasswordSetup(user_id=user.id, token=token, password=NEW, password_repeat=NEW)
+    assert [i.code for i in plan(tenant.ctx, Actor.anonymous(), [late]).errors] == [
+        "password_setup.invalid"
+    ]

@@ -44,6 +44,7 @@ __all__ = [
     "AddDomain",
     "Authenticate",
     "Command",
+    "CompletePasswordSetup",
     "CreateAccount",
     "CreateAdmin",
     "CreateClassOfService",
@@ -428,6 +429,20 @@ class ResetPassword(Command[PasswordReset]):
     """Replace a user's password by a generated one, returned once; it must be changed."""
 
     user_id: str
+
+
+@attrs.frozen(kw_only=True)
+class CompletePasswordSetup(Command[User]):
+    """Set the first password through the one-time link sent when the user was created.
+
+    Anyone holding the link may issue it (as `Actor.anonymous()`): the
+    token is the proof. The link works once, until it expires.
+    """
+
+    user_id: str
+    token: str = attrs.field(repr=False, metadata={SECRET: True})
+    password: str = attrs.field(repr=False, metadata={SECRET: True})
+    password_repeat: str = attrs.field(repr=False, metadata={SECRET: True})
 
 
 @attrs.frozen(kw_only=True)

@@ -315,11 +315,17 @@ class Profile:
 
 @attrs.frozen
 class Credentials:
-    """A user's password state; the hash is a secret."""
+    """A user's password state; the hash is a secret.
+
+    A user created without a password gets a one-time set-password link:
+    only the hash of its token is kept, until `setup_expires_at`.
+    """
 
     password_hash: str | None = attrs.field(default=None, repr=False, metadata={SECRET: True})
     must_change: bool = False
     changed_at: datetime | None = None
+    setup_token_hash: str | None = attrs.field(default=None, repr=False, metadata={SECRET: True})
+    setup_expires_at: datetime | None = None
 
 
 @attrs.frozen

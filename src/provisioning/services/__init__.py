@@ -24,6 +24,7 @@ from provisioning.services.classes_of_service import (
 )
 from provisioning.services.credentials import (
     authenticate,
+    complete_password_setup,
     enroll_mfa,
     finalize_mfa,
     reinitialize_mfa,
@@ -106,6 +107,7 @@ HANDLERS: Final[Mapping[type, Handler]] = MappingProxyType(
         commands.DeleteUser: delete_user,
         commands.SetPassword: set_password,
         commands.ResetPassword: reset_password,
+        commands.CompletePasswordSetup: complete_password_setup,
         commands.EnrollMfa: enroll_mfa,
         commands.FinalizeMfa: finalize_mfa,
         commands.ReinitializeMfa: reinitialize_mfa,

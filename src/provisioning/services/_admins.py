@@ -73,6 +73,8 @@ def new_admin(
         primary_email=primary_email,
         mfa=MfaState(required=domain.require_2fa),
     )
+    # An administrator has no password yet: its welcome, at its primary email, links to one.
+    user, link, secrets = tx.setup_link(user)
     tx.uow.users.add(user)
     kind = "super admin" if super_admin else "admin"
     tx.record(action, "user", user.id, account_id=account_id, detail=f"{kind} {username}")
@@ -83,7 +85,8 @@ def new_admin(
         Message(
             template="admin.created",
             to=str(primary_email),
-            data={"username": str(username), "role": kind},
+            data={"username": str(username), "role": kind, **link},
+            secrets=secrets,
         )
     )
     return user

@@ -11,6 +11,7 @@ behind.
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import re
 import secrets
@@ -18,7 +19,7 @@ import threading
 import weakref
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Final, Generic, TypeVar, cast
 
 import attrs
@@ -45,11 +46,30 @@ from provisioning.ports import (
 from provisioning.principals import Actor
 from provisioning.services._access import held_by, permissions_of
 
-__all__ = ["Effects", "Step", "Tx", "error", "parse_into", "requested_id_issues", "warning"]
+__all__ = [
+    "SETUP_LINK_VALIDITY",
+    "Effects",
+    "Step",
+    "Tx",
+    "error",
+    "hash_token",
+    "parse_into",
+    "requested_id_issues",
+    "warning",
+]
 
 _R = TypeVar("_R")
 _V = TypeVar("_V")
 _ID: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}")
+
+
+def hash_token(token: str) -> str:
+    """The stored form of a one-time token (tokens are long and random, so SHA-256 suffices)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+SETUP_LINK_VALIDITY: Final = timedelta(hours=72)
+"""How long the set-password link of a user created without a password works."""
 
 
 def error(code: str, message: str, *, field: str | None = None) -> Issue:
@@ -418,6 +438,21 @@ class Tx:
         )
         self.uow.audit.append(event)
         self.events.append(event)
+
+    def setup_link(self, user: User) -> tuple[User, dict[str, str], dict[str, str]]:
+        """`user` with a one-time set-password link, and what its welcome message carries.
+
+        Only the token's hash is stored. The message's `data` gets the user's
+        id and the link's expiry, its `secrets` the token itself. The link
+        works once, for `SETUP_LINK_VALIDITY`.
+        """
+        token = self.token()
+        expires = self.now + SETUP_LINK_VALIDITY
+        credentials = attrs.evolve(
+            user.credentials, setup_token_hash=hash_token(token), setup_expires_at=expires
+        )
+        data = {"user_id": user.id, "link_expires_at": expires.isoformat(timespec="minutes")}
+        return attrs.evolve(user, credentials=credentials), data, {"token": token}
 
     def notify(self, message: Message) -> None:
         """Queue a message for delivery after commit."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 from datetime import timedelta
 from typing import Any
@@ -10,6 +11,7 @@ import attrs
 
 from provisioning.commands import (
     Authenticate,
+    CompletePasswordSetup,
     EnrollMfa,
     FinalizeMfa,
     ReinitializeMfa,
@@ -30,11 +32,12 @@ from provisioning.model import (
 )
 from provisioning.results import Authentication, MfaEnrollment, PasswordReset
 from provisioning.security import Totp, generate_password
-from provisioning.services._base import Step, Tx, error
+from provisioning.services._base import Step, Tx, error, hash_token
 from provisioning.services.users import authorize_for, is_self, password_issues, password_policy
 
 __all__ = [
     "authenticate",
+    "complete_password_setup",
     "enroll_mfa",
     "finalize_mfa",
     "reinitialize_mfa",
@@ -120,6 +123,46 @@ def reset_password(tx: Tx, command: ResetPassword) -> Step[PasswordReset]:
         stored = tx.uow.users.update(attrs.evolve(user, credentials=credentials, updated_at=tx.now))
         tx.record("ResetPassword", "user", user.id, account_id=user.account_id)
         return PasswordReset(user=stored, password=password)
+
+    return Step.proceed(run, issues)
+
+
+def complete_password_setup(tx: Tx, command: CompletePasswordSetup) -> Step[User]:
+    """Set the first password through the one-time link; the link stops working.
+
+    An unknown user, a wrong token, a used or an expired link all get the
+    same answer, `password_setup.invalid`.
+    """
+    user = tx.uow.users.find(command.user_id)
+    credentials = user.credentials if user is not None else None
+    if (
+        user is None
+        or credentials is None
+        or credentials.setup_token_hash is None
+        or credentials.setup_expires_at is None
+        or credentials.setup_expires_at <= tx.now
+        or not hmac.compare_digest(credentials.setup_token_hash, hash_token(command.token))
+    ):
+        return Step.refuse(
+            [
+                error(
+                    "password_setup.invalid",
+                    "this set-password link is not valid, was used, or has expired;"
+                    " ask an administrator for a new one",
+                    field="token",
+                )
+            ]
+        )
+    issues = _not_directory(user)
+    issues += password_issues(
+        _policy_for(tx, user), command.password, command.password_repeat, user.username
+    )
+
+    def run() -> User:
+        chosen = Credentials(password_hash=tx.hash_password(command.password), changed_at=tx.now)
+        stored = tx.uow.users.update(attrs.evolve(user, credentials=chosen, updated_at=tx.now))
+        tx.record("CompletePasswordSetup", "user", user.id, account_id=user.account_id)
+        return stored
 
     return Step.proceed(run, issues)
 

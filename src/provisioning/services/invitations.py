@@ -34,7 +34,7 @@ from provisioning.ports import Message
 from provisioning.principals import Actor, ActorKind
 from provisioning.results import InvitationIssued
 from provisioning.services._access import permissions_of, roles
-from provisioning.services._base import Step, Tx, error, requested_id_issues
+from provisioning.services._base import Step, Tx, error, hash_token, requested_id_issues
 from provisioning.services.grants import grant_issues, merge_grant
 from provisioning.services.mailboxes import new_personal_mailbox, personal_mailbox_issues
 from provisioning.services.users import display_name, password_issues, password_policy
@@ -50,11 +50,6 @@ __all__ = [
 ]
 
 _LONGEST_VALIDITY: Final = 90
-
-
-def hash_token(token: str) -> str:
-    """The stored form of an invitation token (tokens are long and random, so SHA-256 suffices)."""
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _validity_issues(days: object) -> list[Issue]:

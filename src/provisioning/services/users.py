@@ -308,6 +308,12 @@ def create_user(tx: Tx, command: CreateUser) -> Step[User]:
             ),
             mfa=MfaState(required=command.mfa_required or domain.require_2fa),
         )
+        link: dict[str, str] = {}
+        secrets: dict[str, str] = {}
+        to: EmailAddress | Username = username
+        if password is None:  # the welcome links to setting a first password, where it is read
+            user, link, secrets = tx.setup_link(user)
+            to = profile.alternate_email or username
         tx.uow.users.add(user)
         tx.record("CreateUser", "user", user.id, account_id=account.id, detail=str(username))
         if personal:
@@ -315,8 +321,9 @@ def create_user(tx: Tx, command: CreateUser) -> Step[User]:
         tx.notify(
             Message(
                 template="user.created",
-                to=str(username),
-                data={"username": str(username), "account": account.name},
+                to=str(to),
+                data={"username": str(username), "account": account.name, **link},
+                secrets=secrets,
             )
         )
         return user

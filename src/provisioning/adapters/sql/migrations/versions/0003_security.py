@@ -1,4 +1,4 @@
-"""Security: invitations' offers and senders, failed sign-ins, password policies' floor.
+"""Security: invitations' offers, failed sign-ins, set-password links, policies' floor.
 
 Revision ID: 0003
 Revises: 0002
@@ -38,6 +38,8 @@ COLUMNS = (
     ("users", _number("sign_in_failures", 0)),
     ("users", _time("sign_in_last_failure_at")),
     ("users", _time("sign_in_locked_until")),
+    ("users", sa.Column("credentials_setup_token_hash", sa.Text(), nullable=True)),
+    ("users", _time("credentials_setup_expires_at")),
 )
 
 
