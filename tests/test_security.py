@@ -13,6 +13,7 @@ from conftest import OPERATOR
 from provisioning import (
     AcceptInvitation,
     Actor,
+    AddDomain,
     Authenticate,
     CompletePasswordSetup,
     Context,
@@ -682,3 +683,69 @@ def test_a_set_password_link_expires_and_a_wrong_one_says_nothing_more(
     assert [i.code for i in plan(tenant.ctx, Actor.anonymous(), [late]).errors] == [
         "password_setup.invalid"
     ]
+
+
+# --- look-alike addresses (item 10) ---
+
+LOOKALIKES = {
+    "Cyrillic letters": ("app", "\u0430\u0440\u0440", {"address.confusable"}),
+    "a Cyrillic letter among Latin ones": ("anna", "\u0430nna", {"address.mixed_script"}),
+    "a Greek letter among Latin ones": ("olga", "\u03bflga", {"address.mixed_script"}),
+    "full-width letters": ("anna", "\uff41nna", {"address.confusable"}),
+    "mathematical letters": ("anna", "\U0001d41anna", {"address.disallowed"}),
+    "a Turkish dotted capital I": ("inan", "\u0130nan", {"address.confusable"}),
+    "a Turkish dotless i": ("pinar", "p\u0131nar", {"address.confusable"}),
+    "a combining dot": ("anna", "a\u0307nna", {"address.confusable"}),
+}
+
+
+def _create(tenant: Tenant, local: str, **more: Any) -> list[str]:
+    command = CreateUser(
+        account_id="acme",
+        username=f"{local}@acme.example",
+        password=NEW,
+        password_repeat=NEW,
+        alternate_email="x@home.example",
+        **more,
+    )
+    return [issue.code for issue in plan(tenant.ctx, OPERATOR, [command]).errors]
+
+
+@pytest.mark.parametrize("pair", list(LOOKALIKES))
+def test_a_look_alike_address_cannot_sit_beside_the_plain_one(tenant: Tenant, pair: str) -> None:
+    plain, lookalike, codes = LOOKALIKES[pair]
+    assert _create(tenant, plain) == []
+    run(tenant.ctx, OPERATOR, CreateUser(account_id="acme", username=f"{plain}@acme.example"))
+    assert set(_create(tenant, lookalike)) == codes
+    # As an alias, or a shared mailbox, the look-alike is refused all the same.
+    aliased = _create(tenant, "fresh", aliases=(f"{lookalike}@acme.example",))
+    assert set(aliased) == codes
+    mailbox = CreateMailbox(account_id="acme", address=f"{lookalike}@acme.example")
+    assert {i.code for i in plan(tenant.ctx, OPERATOR, [mailbox]).errors} == codes
+
+
+@pytest.mark.parametrize("order", ["plain first", "look-alike first"])
+def test_whichever_comes_first_keeps_the_name(tenant: Tenant, order: str) -> None:
+    first, second = ("pinar", "p\u0131nar") if order == "plain first" else ("p\u0131nar", "pinar")
+    run(tenant.ctx, OPERATOR, CreateUser(account_id="acme", username=f"{first}@acme.example"))
+    assert _create(tenant, second) == ["address.confusable"]
+    assert _create(tenant, "pinara") == []  # a different name is no look-alike
+
+
+def test_a_look_alike_in_the_same_batch_is_caught(tenant: Tenant) -> None:
+    commands = [
+        CreateUser(account_id="acme", username=f"{local}@acme.example")
+        for local in ("pinar", "p\u0131nar")
+    ]
+    planned = plan(tenant.ctx, OPERATOR, commands)
+    assert [(i.code, i.command) for i in planned.errors] == [("address.confusable", 1)]
+
+
+def test_a_homoglyph_domain_is_refused(tenant: Tenant) -> None:
+    planned = plan(tenant.ctx, OPERATOR, [AddDomain(account_id="globex", name="\u0430cme.example")])
+    assert [i.code for i in planned.errors] == ["domain.confusable"]
+
+
+def test_scripts_that_belong_together_are_welcome(tenant: Tenant) -> None:
+    assert _create(tenant, "\u5c71\u7530taro") == []  # Han with Latin
+    assert _create(tenant, "\u0438\u0432\u0430\u043d") == []  # all Cyrillic

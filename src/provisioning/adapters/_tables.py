@@ -29,6 +29,7 @@ from provisioning.model import (
     Role,
     User,
     Username,
+    skeleton,
 )
 
 __all__ = [
@@ -288,6 +289,9 @@ def _domain_keys() -> tuple[Key, ...]:
     def name(e: Domain) -> Sequence[str]:
         return (e.name.ascii,)
 
+    def name_skeleton(e: Domain) -> Sequence[str]:
+        return (skeleton(e.name.unicode),)
+
     def account(e: Domain) -> Sequence[str]:
         return (e.account_id,)
 
@@ -296,6 +300,7 @@ def _domain_keys() -> tuple[Key, ...]:
 
     return (
         Key("domain.name", name, "domain.taken"),
+        Key("domain.skeleton", name_skeleton),
         Key("domain.account", account),
         Key("domain.cos", cos),
     )
@@ -330,8 +335,12 @@ def _user_keys() -> tuple[Key, ...]:
     def alias_domains(e: User) -> Sequence[str]:
         return tuple(dict.fromkeys(alias.domain.ascii for alias in e.aliases))
 
+    def skeletons(e: User) -> Sequence[str]:
+        return tuple(dict.fromkeys(skeleton(address) for address in e.addresses))
+
     return (
         Key("user.address", addresses, "address.taken"),
+        Key("user.skeleton", skeletons),
         Key("user.domain", domain),
         Key("user.account", account),
         Key("user.cos", cos),
@@ -384,8 +393,12 @@ def _mailbox_keys() -> tuple[Key, ...]:
     def domain_name(e: Mailbox) -> Sequence[str]:
         return (e.address.domain.ascii,)
 
+    def address_skeleton(e: Mailbox) -> Sequence[str]:
+        return (skeleton(e.address.key),)
+
     return (
         Key("mailbox.address", address, "mailbox.address_taken"),
+        Key("mailbox.skeleton", address_skeleton),
         Key("mailbox.account", account),
         Key("mailbox.owner", owner),
         Key("mailbox.domain_name", domain_name),
@@ -560,6 +573,10 @@ class DomainRepo(_Repository[Domain]):
     def by_name(self, name: DomainName, /) -> Domain | None:
         return self._first("domain.name", name.ascii)
 
+    def lookalike(self, name: DomainName, /) -> Domain | None:
+        """A domain whose name looks like `name` (the same skeleton), `name` itself included."""
+        return self._first("domain.skeleton", skeleton(name.unicode))
+
     def of_account(self, account_id: str, /) -> list[Domain]:
         return self._all("domain.account", account_id, _by_domain_name)
 
@@ -599,6 +616,13 @@ class UserRepo(_Repository[User]):
     def holders(self, addresses: Iterable[str], /) -> dict[str, str]:
         found = self._holders("user.address", list(dict.fromkeys(addresses)))
         return {key: ids[0] for key, ids in found.items() if ids}
+
+    def lookalikes(self, addresses: Iterable[str], /) -> dict[str, list[str]]:
+        """For each address key, the ids of the users holding one that looks the same."""
+        wanted = list(dict.fromkeys(addresses))
+        by_skeleton = {key: skeleton(key) for key in wanted}
+        found = self._holders("user.skeleton", list(dict.fromkeys(by_skeleton.values())))
+        return {key: found[skel] for key, skel in by_skeleton.items() if found.get(skel)}
 
     def of_domain(self, domain_id: str, /) -> list[User]:
         return self._all("user.domain", domain_id, _by_username)
@@ -681,6 +705,10 @@ class MailboxRepo(_Repository[Mailbox]):
 
     def by_address(self, address: EmailAddress, /) -> Mailbox | None:
         return self._first("mailbox.address", address.key)
+
+    def lookalikes(self, address: EmailAddress, /) -> list[Mailbox]:
+        """The mailboxes whose addresses look like `address` (the same skeleton), it included."""
+        return self._all("mailbox.skeleton", skeleton(address.key), lambda m: m.address.key)
 
     def of_account(self, account_id: str, /) -> list[Mailbox]:
         return self._all("mailbox.account", account_id, lambda m: m.address.key)

@@ -28,6 +28,7 @@ from provisioning.model._entities import (
     UserStatus,
     valid_name,
 )
+from provisioning.model._lookalikes import local_part_problem, skeleton
 from provisioning.model._passwords import COMMON_PASSWORDS, MIN_LENGTH_FLOOR, PasswordPolicy
 from provisioning.model._permissions import PERMISSIONS, SYSTEM_ROLES
 from provisioning.model._values import DomainName, EmailAddress, PhoneNumber, Username
@@ -67,5 +68,7 @@ __all__ = [
     "UserSource",
     "UserStatus",
     "Username",
+    "local_part_problem",
+    "skeleton",
     "valid_name",
 ]

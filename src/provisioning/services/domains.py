@@ -97,6 +97,20 @@ def _policy_issues(tx: Tx, account: Account, name: DomainName) -> list[Issue]:
     return issues
 
 
+def _lookalike_domain(tx: Tx, name: DomainName) -> list[Issue]:
+    """`domain.confusable` when a domain that looks like `name` (UTS #39) is on the platform."""
+    if tx.uow.domains.lookalike(name) is None:
+        return []
+    return [
+        error(
+            "domain.confusable",
+            f"{name} looks like a domain that is on the platform already (look-alike letters"
+            " from another script): it cannot be added",
+            field="name",
+        )
+    ]
+
+
 def add_domain(tx: Tx, command: AddDomain) -> Step[Domain]:
     """Add a pending domain with a fresh verification token.
 
@@ -118,6 +132,8 @@ def add_domain(tx: Tx, command: AddDomain) -> Step[Domain]:
         if holder is not None:
             whose = "this account" if holder.account_id == account.id else "another account"
             issues.append(error("domain.taken", f"{name} already belongs to {whose}", field="name"))
+        else:
+            issues += _lookalike_domain(tx, name)
         issues += _policy_issues(tx, account, name)
         if first and holder is None:
             postmaster = Username.of("postmaster", name)

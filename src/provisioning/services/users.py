@@ -27,6 +27,7 @@ from provisioning.model import (
     UserStatus,
 )
 from provisioning.ports import Message
+from provisioning.services._addresses import lookalike_issues
 from provisioning.services._base import (
     Step,
     Tx,
@@ -191,16 +192,22 @@ def alias_issues(
                     field="aliases",
                 )
             )
+        elif alias.key != owner.key:
+            issues += lookalike_issues(tx, alias, own_user=own_id, field="aliases")
     return issues, tuple(parsed)
 
 
 def address_taken(
     tx: Tx, username: Username, own_id: str | None, *, field: str = "username"
 ) -> list[Issue]:
-    """`address.taken` unless nobody but the user `own_id` holds the address."""
+    """`address.taken` unless nobody but the user `own_id` holds the address.
+
+    An address that is free must also be a valid one that looks like no
+    other (`address.mixed_script`, `address.confusable` ...).
+    """
     holder = tx.uow.users.by_address(username.key)
     if holder is None or holder.id == own_id:
-        return []
+        return lookalike_issues(tx, username, own_user=own_id, field=field)
     return [
         error("address.taken", tx.taken_message("address", str(username), holder.id), field=field)
     ]

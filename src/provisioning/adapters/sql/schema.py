@@ -169,6 +169,7 @@ KEY_COLUMNS: Final[Mapping[str, KeyColumn]] = {
     "account.name": KeyColumn("name_key", derived=True),
     "account.parent": KeyColumn("parent_id"),
     "domain.name": KeyColumn("name_ascii", derived=True),
+    "domain.skeleton": KeyColumn("name_skeleton", derived=True),
     "domain.account": KeyColumn("account_id"),
     "domain.cos": KeyColumn("default_cos_id"),
     "cos.name": KeyColumn("name_key", derived=True),
@@ -184,6 +185,7 @@ KEY_COLUMNS: Final[Mapping[str, KeyColumn]] = {
     "grant.account": KeyColumn("account_id"),
     "grant.mailbox": KeyColumn("mailbox_id"),
     "mailbox.address": KeyColumn("address_key", derived=True),
+    "mailbox.skeleton": KeyColumn("address_skeleton", derived=True),
     "mailbox.account": KeyColumn("account_id"),
     "mailbox.owner": KeyColumn("owner_id"),
     "mailbox.domain_name": KeyColumn("address_domain", derived=True),
@@ -195,7 +197,7 @@ KEY_COLUMNS: Final[Mapping[str, KeyColumn]] = {
 }
 """The column each single-valued look-up key of the tables is kept in."""
 
-ADDRESS_KEYS: Final = frozenset({"user.address", "user.alias_domain"})
+ADDRESS_KEYS: Final = frozenset({"user.address", "user.alias_domain", "user.skeleton"})
 """The multi-valued user keys, answered by the `addresses` table."""
 
 _REFERENCES: Final[Mapping[tuple[str, str], str]] = {
@@ -288,10 +290,15 @@ ADDRESSES: Final = sa.Table(
         nullable=False,
     ),
     sa.Column("domain", sa.Text(), nullable=False),
+    sa.Column("skeleton", sa.Text(), nullable=False),
     sa.Index(None, "user_id"),
     sa.Index(None, "domain", "kind"),
+    sa.Index(None, "skeleton"),
 )
-"""Every address a user holds, its username and its aliases: one platform-wide namespace."""
+"""Every address a user holds, its username and its aliases: one platform-wide namespace.
+
+`skeleton` is the address's look-alike key (`provisioning.model.skeleton`).
+"""
 
 META: Final = sa.Table(
     "provisioning_meta",

@@ -50,6 +50,7 @@ from provisioning.adapters.sql.schema import (
     sql_table,
 )
 from provisioning.exceptions import Conflict, StoreError, UsageError
+from provisioning.model import skeleton
 
 __all__ = ["PostgresStore", "SqlStore", "SqlUnitOfWork", "SqliteStore"]
 
@@ -258,6 +259,7 @@ class _SqlRows(Generic[_E]):
                 "user_id": user.id,
                 "kind": "username",
                 "domain": user.username.domain.ascii,
+                "skeleton": skeleton(user.username.key),
             }
             for user in users
         ]
@@ -267,6 +269,7 @@ class _SqlRows(Generic[_E]):
                 "user_id": user.id,
                 "kind": "alias",
                 "domain": alias.domain.ascii,
+                "skeleton": skeleton(alias.key),
             }
             for user in users
             for alias in user.aliases
@@ -297,12 +300,18 @@ class _SqlRows(Generic[_E]):
         return found
 
     def _lookup_addresses(self, namespace: str, values: Sequence[str]) -> dict[str, list[str]]:
-        by = ADDRESSES.c.address if namespace == "user.address" else ADDRESSES.c.domain
+        by = {
+            "user.address": ADDRESSES.c.address,
+            "user.alias_domain": ADDRESSES.c.domain,
+            "user.skeleton": ADDRESSES.c.skeleton,
+        }[namespace]
         found: dict[str, list[str]] = {}
         for chunk in _chunks(list(dict.fromkeys(values))):
             query = sa.select(by, ADDRESSES.c.user_id).where(by.in_(chunk))
             if namespace == "user.alias_domain":
-                query = query.where(ADDRESSES.c.kind == "alias").distinct()
+                query = query.where(ADDRESSES.c.kind == "alias")
+            if namespace != "user.address":  # one user may hold several values of these
+                query = query.distinct()
             for value, user_id in self._read().execute(query.order_by(ADDRESSES.c.user_id)):
                 found.setdefault(value, []).append(user_id)
         return found

@@ -1,4 +1,4 @@
-"""Security: invitations' offers, failed sign-ins, set-password links, policies' floor.
+"""Security: invitations' offers, failed sign-ins, set-password links, look-alike keys.
 
 Revision ID: 0003
 Revises: 0002
@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+
+from provisioning.model import skeleton
 
 revision = "0003"
 down_revision = "0002"
@@ -40,6 +42,20 @@ COLUMNS = (
     ("users", _time("sign_in_locked_until")),
     ("users", sa.Column("credentials_setup_token_hash", sa.Text(), nullable=True)),
     ("users", _time("credentials_setup_expires_at")),
+    ("addresses", sa.Column("skeleton", sa.Text(), nullable=False, server_default="")),
+    ("domains", sa.Column("name_skeleton", sa.Text(), nullable=False, server_default="")),
+    ("mailboxes", sa.Column("address_skeleton", sa.Text(), nullable=False, server_default="")),
+)
+INDEXES = (
+    ("ix_addresses_skeleton", "addresses", "skeleton"),
+    ("ix_domains_name_skeleton", "domains", "name_skeleton"),
+    ("ix_mailboxes_address_skeleton", "mailboxes", "address_skeleton"),
+)
+# The look-alike keys of what is stored, filled in by the library's own skeleton function.
+SKELETONS = (
+    ("addresses", "address", "skeleton"),
+    ("domains", "name", "name_skeleton"),
+    ("mailboxes", "address_key", "address_skeleton"),
 )
 
 
@@ -50,6 +66,16 @@ def upgrade() -> None:
     """Add the columns; raise password policies below the floor to it."""
     for table, column in COLUMNS:
         op.add_column(table, column)
+    for index, table, column_name in INDEXES:
+        op.create_index(index, table, [column_name])
+    connection = op.get_bind()
+    for table, source, target in SKELETONS:
+        rows = connection.execute(sa.text(f"SELECT {source} FROM {table}")).all()  # noqa: S608
+        for (value,) in rows:
+            connection.execute(
+                sa.text(f"UPDATE {table} SET {target} = :skeleton WHERE {source} = :value"),  # noqa: S608
+                {"skeleton": skeleton(value), "value": value},
+            )
     for table in ("accounts", "classes_of_service"):
         for bound in ("min_length", "max_length"):
             name = f"password_policy_{bound}"
@@ -57,7 +83,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Drop the columns."""
+    """Drop the indexes and the columns."""
+    for index, table, _ in INDEXES:
+        op.drop_index(index, table_name=table)
     for table, column in reversed(COLUMNS):
         with op.batch_alter_table(table) as batch:
             batch.drop_column(column.name)

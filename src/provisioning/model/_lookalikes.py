@@ -1,0 +1,89 @@
+"""Look-alike addresses: what a local part may hold, and when two addresses look the same.
+
+Three rules keep one address from passing for another:
+
+- A local part follows the PRECIS UsernameCaseMapped profile (RFC 8265):
+  letters and digits of any script, ASCII punctuation, no compatibility
+  characters (full-width or mathematical letters), no spaces or controls.
+- A local part is written in one script, or in one of the combinations
+  Unicode calls highly restrictive (Latin with Han, Hiragana and Katakana;
+  Latin with Han and Bopomofo; Latin with Han and Hangul).
+- Two addresses whose skeletons are equal look alike. The skeleton is
+  Unicode's (UTS #39: each character replaced by its prototype in
+  `confusables.txt`), of the case-folded text, with combining marks left
+  out, so "anna" written with a Cyrillic a (U+0430), a dotless i (U+0131)
+  or a combining dot (U+0307) looks like the Latin "anna".
+"""
+
+from __future__ import annotations
+
+import functools
+import unicodedata
+from importlib import resources
+from typing import Final
+
+__all__ = ["local_part_problem", "skeleton"]
+
+_HIGHLY_RESTRICTIVE: Final = (
+    frozenset({"LATIN", "HAN", "HIRAGANA", "KATAKANA"}),
+    frozenset({"LATIN", "HAN", "BOPOMOFO"}),
+    frozenset({"LATIN", "HAN", "HANGUL"}),
+)
+# Words that open a character's name but are not its script.
+_NOT_A_SCRIPT: Final = {"CJK": "HAN", "FULLWIDTH": "", "HALFWIDTH": "", "MATHEMATICAL": ""}
+
+
+@functools.cache
+def _prototypes() -> dict[int, str]:
+    """Each confusable code point's prototype, read from the bundled table once."""
+    table: dict[int, str] = {}
+    text = resources.files("provisioning.model").joinpath("confusables.txt").read_text("utf-8")
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        source, _, target = line.partition("\t")
+        table[int(source, 16)] = "".join(chr(int(point, 16)) for point in target.split(","))
+    return table
+
+
+@functools.cache
+def _precis() -> object:
+    import precis_i18n  # noqa: PLC0415 - only for local parts beyond ASCII
+
+    return precis_i18n.get_profile("UsernameCaseMapped")
+
+
+def skeleton(text: str) -> str:
+    """The UTS #39 skeleton of `text`, case-folded and without combining marks."""
+    folded = text.casefold()
+    if folded.isascii():
+        return folded.translate(_prototypes())
+    mapped = unicodedata.normalize("NFD", folded).translate(_prototypes())
+    return "".join(
+        char for char in unicodedata.normalize("NFD", mapped) if not unicodedata.combining(char)
+    )
+
+
+def _script(char: str) -> str:
+    """The script of a letter, from the first word of its Unicode name ("" if none)."""
+    word = unicodedata.name(char, "").partition(" ")[0]
+    return _NOT_A_SCRIPT.get(word, word)
+
+
+def local_part_problem(local: str) -> str | None:
+    """Why `local` cannot be the local part of an address here (None: it can)."""
+    if local.isascii():
+        return None  # ASCII letters, digits and punctuation are all PRECIS-valid
+    try:
+        _precis().enforce(local)  # type: ignore[attr-defined]
+    except UnicodeEncodeError:
+        return (
+            "it holds characters a username may not (RFC 8265): full-width or"
+            " mathematical letters, symbols, spaces or controls"
+        )
+    scripts = {_script(char) for char in unicodedata.normalize("NFC", local) if char.isalpha()} - {
+        ""
+    }
+    if len(scripts) > 1 and not any(scripts <= allowed for allowed in _HIGHLY_RESTRICTIVE):
+        return f"it mixes scripts ({', '.join(sorted(scripts)).lower()})"
+    return None
