@@ -22,6 +22,7 @@ from provisioning.ports import (
     IdSource,
     Notifier,
     PasswordHasher,
+    Sealer,
     Store,
     TokenSource,
 )
@@ -82,15 +83,20 @@ class Context:
         return cls(store=MemoryStore(), **ports)
 
     @classmethod
-    def open(cls, where: str | Path, **ports: Unpack[Ports]) -> Context:
+    def open(
+        cls, where: str | Path, *, sealer: Sealer | None = None, **ports: Unpack[Ports]
+    ) -> Context:
         """A context over a SQL store, created and migrated if need be.
 
         `where` is a SQLite file (created if missing) or a `postgresql://`
-        URL (with `provisioning[postgres]` installed).
+        URL (with `provisioning[postgres]` installed). `sealer` (an
+        `AesGcmSealer` with the application's key) seals the secrets the
+        store keeps; without it they are stored unsealed, which the library
+        says once through `logging`.
         """
         if isinstance(where, str) and where.startswith(("postgresql://", "postgres://")):
-            return cls(store=PostgresStore(where), **ports)
-        return cls(store=SqliteStore(where), **ports)
+            return cls(store=PostgresStore(where, sealer=sealer), **ports)
+        return cls(store=SqliteStore(where, sealer=sealer), **ports)
 
     def __repr__(self) -> str:
         names: dict[str, Any] = {"store": self.store, "clock": self.clock, "hasher": self.hasher}

@@ -52,6 +52,7 @@ __all__ = [
     "PasswordHasher",
     "Repository",
     "RoleRepository",
+    "Sealer",
     "Store",
     "TokenSource",
     "UnitOfWork",
@@ -453,6 +454,29 @@ class Message:
     secrets: Mapping[str, str] = attrs.field(
         factory=dict, hash=False, repr=False, metadata={SECRET: True}
     )
+
+
+class Sealer(Protocol):
+    """Seals the secrets a store keeps (TOTP secrets, password hashes), with a key of its own.
+
+    `context` names the column and row a value belongs to; a value sealed
+    for one context must not open in another. `unseal` raises
+    `provisioning.security.SealingError` when no key it has opens the value.
+    `provisioning.security.AesGcmSealer` is the implementation.
+    """
+
+    @property
+    def key_id(self) -> str:
+        """The id of the key new values are sealed with."""
+        ...
+
+    def seal(self, plaintext: str, /, *, context: str) -> str:
+        """`plaintext` sealed with the current key."""
+        ...
+
+    def unseal(self, sealed: str, /, *, context: str) -> str:
+        """The plaintext of a value sealed with the current or an earlier key."""
+        ...
 
 
 class Notifier(Protocol):

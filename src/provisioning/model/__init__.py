@@ -1,6 +1,7 @@
 """The domain model: value objects and entities, with no I/O."""
 
 from provisioning.model._entities import (
+    SEALED,
     SECRET,
     Account,
     AuditEvent,
@@ -37,6 +38,7 @@ __all__ = [
     "COMMON_PASSWORDS",
     "MIN_LENGTH_FLOOR",
     "PERMISSIONS",
+    "SEALED",
     "SECRET",
     "SYSTEM_ROLES",
     "Account",

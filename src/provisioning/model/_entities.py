@@ -24,6 +24,7 @@ from provisioning.model._passwords import PasswordPolicy
 from provisioning.model._values import DomainName, EmailAddress, PhoneNumber, Username
 
 __all__ = [
+    "SEALED",
     "SECRET",
     "Account",
     "AuditEvent",
@@ -54,6 +55,9 @@ __all__ = [
 
 SECRET: Final = "provisioning.secret"  # noqa: S105 - a metadata key, not a password
 """Field metadata key marking a secret: hidden from repr, never exported."""
+
+SEALED: Final = "provisioning.sealed"
+"""Field metadata key marking a stored secret that a store with a `Sealer` keeps sealed."""
 
 _NAME = re.compile(r"\w[\w.&' \-]{0,63}")
 
@@ -321,10 +325,14 @@ class Credentials:
     only the hash of its token is kept, until `setup_expires_at`.
     """
 
-    password_hash: str | None = attrs.field(default=None, repr=False, metadata={SECRET: True})
+    password_hash: str | None = attrs.field(
+        default=None, repr=False, metadata={SECRET: True, SEALED: True}
+    )
     must_change: bool = False
     changed_at: datetime | None = None
-    setup_token_hash: str | None = attrs.field(default=None, repr=False, metadata={SECRET: True})
+    setup_token_hash: str | None = attrs.field(
+        default=None, repr=False, metadata={SECRET: True, SEALED: True}
+    )
     setup_expires_at: datetime | None = None
 
 
@@ -334,7 +342,9 @@ class MfaState:
 
     required: bool = False
     status: MfaStatus = MfaStatus.NONE
-    secret: str | None = attrs.field(default=None, repr=False, metadata={SECRET: True})
+    secret: str | None = attrs.field(
+        default=None, repr=False, metadata={SECRET: True, SEALED: True}
+    )
     last_step: int | None = None
 
 

@@ -34,7 +34,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Dialect
 
 from provisioning.adapters._tables import TABLES, Table
-from provisioning.model import DomainName, EmailAddress, PhoneNumber, Username
+from provisioning.model import SEALED, DomainName, EmailAddress, PhoneNumber, Username
 
 __all__ = [
     "ADDRESSES",
@@ -84,7 +84,8 @@ class Flat:
     """One column of an entity's table that holds one of its fields (perhaps nested).
 
     `path` is the field's place in the entity (`("profile", "first_name")`),
-    `optional` the path of the nested value that may be None as a whole.
+    `optional` the path of the nested value that may be None as a whole;
+    `sealed` columns hold a secret a store with a `Sealer` keeps sealed.
     """
 
     name: str
@@ -92,6 +93,7 @@ class Flat:
     kind: Any
     nullable: bool
     optional: tuple[str, ...] | None = None
+    sealed: bool = False
 
 
 def _members(kind: Any) -> tuple[Any, ...]:  # noqa: ANN401 - a type expression
@@ -122,7 +124,8 @@ def _flatten(
                 optional=optional or (path if may_be_none else None),
             )
         else:
-            yield Flat("_".join(path), path, kind, nullable or may_be_none, optional)
+            sealed = bool(field.metadata.get(SEALED))
+            yield Flat("_".join(path), path, kind, nullable or may_be_none, optional, sealed)
 
 
 def _sql_type(table: str, flat: Flat) -> sa.types.TypeEngine[Any]:

@@ -33,6 +33,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Final, Generic, ParamSpec, Self, TypeVar
 
+import attrs
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
@@ -47,10 +48,13 @@ from provisioning.adapters.sql.schema import (
     ADDRESSES,
     KEY_COLUMNS,
     META,
+    flat_columns,
     sql_table,
 )
 from provisioning.exceptions import Conflict, StoreError, UsageError
 from provisioning.model import skeleton
+from provisioning.ports import Sealer
+from provisioning.security.sealing import SEALED_PREFIX, SealingError
 
 __all__ = ["PostgresStore", "SqlStore", "SqlUnitOfWork", "SqliteStore"]
 
@@ -444,16 +448,104 @@ def _mapping(table: Table[Any]) -> RowMapping:
     return found
 
 
+_UNSEALED_SAID = threading.Event()
+
+
+def _warn_unsealed() -> None:
+    if not _UNSEALED_SAID.is_set():
+        _UNSEALED_SAID.set()
+        logger.warning(
+            "stored secrets are not sealed: give the SQL store a sealer"
+            " (provisioning.security.AesGcmSealer) to seal TOTP secrets and password hashes",
+            extra={"event": "store.unsealed"},
+        )
+
+
+def _sealed_columns(table: Table[Any]) -> tuple[str, ...]:
+    return tuple(flat.name for flat in flat_columns(table.entity) if flat.sealed)
+
+
+def _sealing(table: Table[Any], rows: RowMapping, sealer: Sealer | None, label: str) -> RowMapping:
+    """`rows` with the table's sealed columns sealed on the way in and opened on the way out.
+
+    Without a sealer, values go in as they are; a sealed value read back
+    then is `store.key_missing`. A value stored before sealing was set up
+    is read as it is, and sealed when next written (or by `reseal`).
+    """
+    columns = _sealed_columns(table)
+    if not columns:
+        return rows
+    to_row, from_row = rows.to_row, rows.from_row
+
+    def sealed_row(entity: Any) -> dict[str, Any]:  # noqa: ANN401 - an entity of the table
+        row = to_row(entity)
+        if sealer is not None:
+            for column in columns:
+                value = row[column]
+                if value is not None:
+                    context = f"{table.name}.{column}:{row['id']}"
+                    row[column] = sealer.seal(value, context=context)
+        return row
+
+    def opened(row: Any) -> Any:  # noqa: ANN401 - a row mapping in, an entity out
+        if not any(_is_sealed(row[column]) for column in columns):
+            return from_row(row)
+        plain = dict(row)
+        for column in columns:
+            if _is_sealed(plain[column]):
+                plain[column] = _unseal(
+                    sealer, plain[column], f"{table.name}.{column}:{row['id']}", label
+                )
+        return from_row(plain)
+
+    return attrs.evolve(rows, to_row=sealed_row, from_row=opened)
+
+
+def _is_sealed(value: object) -> bool:
+    return isinstance(value, str) and value.startswith(SEALED_PREFIX)
+
+
+def _unseal(sealer: Sealer | None, value: str, context: str, label: str) -> str:
+    if sealer is None:
+        raise StoreError(
+            code="store.key_missing",
+            path=label,
+            reason="the database holds sealed secrets: open it with the sealer that sealed them",
+        )
+    try:
+        return sealer.unseal(value, context=context)
+    except SealingError as failed:
+        if failed.reason == "key_unknown":
+            raise StoreError(
+                code="store.key_missing",
+                path=label,
+                reason="a secret is sealed with a key the sealer does not have",
+            ) from None
+        raise StoreError(
+            code="store.secret_corrupt",
+            path=label,
+            reason="a sealed secret does not open: it was altered or moved to another row",
+        ) from None
+
+
 class SqlStore:
     """A store in a SQL database: a SQLite file (or `":memory:"`) or a PostgreSQL server.
 
     Build one as `SqliteStore(path)` or `PostgresStore(url)`, or through
     `Context.open`. `upgrade=False` refuses a database whose schema is older
-    than this library's instead of migrating it.
+    than this library's instead of migrating it. With a `sealer`, stored
+    secrets (TOTP secrets, password hashes) are sealed with the
+    application's key; without one they are stored as they are, and the
+    library says so once through `logging`.
     """
 
-    def __init__(self, engine: Engine, *, label: str, upgrade: bool = True) -> None:
+    def __init__(
+        self, engine: Engine, *, label: str, upgrade: bool = True, sealer: Sealer | None = None
+    ) -> None:
         self._engine = engine
+        self.sealer = sealer
+        if sealer is None:
+            _warn_unsealed()
         self.label = label
         self.dialect = engine.dialect.name
         self._shared = self.dialect == "sqlite" and isinstance(engine.pool, StaticPool)
@@ -472,6 +564,43 @@ class SqlStore:
     def unit_of_work(self) -> SqlUnitOfWork:
         """A new unit of work: one write transaction."""
         return SqlUnitOfWork(self)
+
+    @_translated
+    def reseal(self) -> int:
+        """Seal every stored secret with the sealer's current key; how many rows changed.
+
+        Run it after rotating the key (the old one among the sealer's
+        `previous` keys), or after giving a store a sealer for the first time;
+        the old key is no longer needed afterwards. One write transaction;
+        the entities themselves do not change, so their versions stay.
+        """
+        if self.sealer is None:
+            raise UsageError(code="store.no_sealer", reason="reseal needs a store with a sealer")
+        current = f"{SEALED_PREFIX}{self.sealer.key_id}:"
+        changed = 0
+        with self.unit_of_work() as uow:
+            sql = uow.connection(write=True)
+            for table in TABLES.all():
+                columns = _sealed_columns(table)
+                if not columns:
+                    continue
+                target = sql_table(table)
+                query = sa.select(target.c.id, *(target.c[c] for c in columns))
+                for row in sql.execute(query).all():
+                    values = {}
+                    for column in columns:
+                        value = row._mapping[column]  # noqa: SLF001 - SQLAlchemy's API
+                        if value is None or value.startswith(current):
+                            continue
+                        context = f"{table.name}.{column}:{row.id}"
+                        if _is_sealed(value):
+                            value = _unseal(self.sealer, value, context, self.label)
+                        values[column] = self.sealer.seal(value, context=context)
+                    if values:
+                        sql.execute(target.update().where(target.c.id == row.id).values(values))
+                        changed += 1
+            uow.commit()
+        return changed
 
     def snapshot(self) -> SqlUnitOfWork:
         """A unit of work for reading only: one read transaction that waits for no writer."""
@@ -562,7 +691,11 @@ class SqlUnitOfWork(Repositories):
         self._inserted: dict[str, int] = {}
         self.label = store.label
         self.dialect = store.dialect
-        self._attach(lambda table: _SqlRows(table, self, _mapping(table)))
+        self._attach(
+            lambda table: _SqlRows(
+                table, self, _sealing(table, _mapping(table), store.sealer, store.label)
+            )
+        )
 
     @_translated
     def connection(self, *, write: bool = False) -> Connection:
@@ -719,7 +852,14 @@ class SqliteStore(SqlStore):
         >>> store.close()
     """
 
-    def __init__(self, path: str | Path, *, timeout: float = 30.0, upgrade: bool = True) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        timeout: float = 30.0,
+        upgrade: bool = True,
+        sealer: Sealer | None = None,
+    ) -> None:
         self.path = str(path)
         if self.path == ":memory:":
             engine = sa.create_engine(
@@ -733,7 +873,7 @@ class SqliteStore(SqlStore):
                 max_overflow=56,
             )
         _sqlite_transactions(engine, wal=self.path != ":memory:", timeout=timeout)
-        super().__init__(engine, label=self.path, upgrade=upgrade)
+        super().__init__(engine, label=self.path, upgrade=upgrade, sealer=sealer)
 
 
 class PostgresStore(SqlStore):
@@ -745,7 +885,14 @@ class PostgresStore(SqlStore):
     for the few milliseconds a batch takes to write.
     """
 
-    def __init__(self, url: str, *, upgrade: bool = True, pool_size: int = 5) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        upgrade: bool = True,
+        pool_size: int = 5,
+        sealer: Sealer | None = None,
+    ) -> None:
         label = _redacted(url)
         try:
             import psycopg  # noqa: F401, PLC0415 - the optional driver, imported on use
@@ -759,4 +906,4 @@ class PostgresStore(SqlStore):
         engine = sa.create_engine(
             driver_url, pool_size=pool_size, max_overflow=2 * pool_size, pool_pre_ping=True
         )
-        super().__init__(engine, label=label, upgrade=upgrade)
+        super().__init__(engine, label=label, upgrade=upgrade, sealer=sealer)
