@@ -89,6 +89,7 @@ def build_tenant(ctx: Context, dns: MemoryDns) -> Tenant:
     users = {
         "super": found,
         "owner": _admin(ctx, "acme", "owner2@acme.example", "system:owner"),
+        "owner2": _admin(ctx, "acme", "owner3@acme.example", "system:owner"),
         "admin": _admin(ctx, "acme", "admin@acme.example", "system:administrator"),
         "admin2": _admin(ctx, "acme", "admin2@acme.example", "system:administrator"),
         "granter": _user(ctx, "granter@acme.example"),

@@ -19,7 +19,13 @@ from typing import Any, Final, TypeVar
 import attrs
 
 from provisioning._checks import argument_checker
-from provisioning.exceptions import InternalError, PermissionDenied, ProvisioningError, UsageError
+from provisioning.exceptions import (
+    InternalError,
+    NotFound,
+    PermissionDenied,
+    ProvisioningError,
+    UsageError,
+)
 from provisioning.model import (
     Account,
     AuditEvent,
@@ -256,10 +262,16 @@ def _cursor_of(cursor: str | None) -> tuple[str, str] | None:
 
 @_query
 def get_user(ctx: Environment, actor: Actor, user_id: str) -> User:
-    """One user: for the user itself, or anyone holding `users.read` in its account."""
+    """One user: for the user itself, or anyone holding `users.read` in its account.
+
+    To an actor that holds nothing in the user's account, the user is as
+    absent as an id nobody holds (`user.not_found`).
+    """
     with ctx.store.snapshot() as uow:
         user = uow.users.get(user_id)
         if actor.user_id != user.id:
+            if not actor.is_platform and not permissions_of(uow, actor, user.account_id):
+                raise NotFound(entity="user", key=user_id)
             authorize(uow, actor, "users.read", user.account_id)
         return user
 

@@ -209,6 +209,7 @@ def create_personal_mailbox(tx: Tx, command: CreatePersonalMailbox) -> Step[Mail
     """Give a user of an account its personal mailbox, at its username."""
     user = tx.user(command.user_id)
     tx.authorize("users.manage", user.account_id)
+    tx.require_rank("users.manage", user)
     account_id = user.account_id
     if account_id is None:
         return Step.refuse(
