@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import attrs
 import pytest
 
-from conftest import OPERATOR
+from conftest import FAST_HASHER, OPERATOR, START
 from provisioning import (
     AcceptInvitation,
     Actor,
@@ -51,6 +53,7 @@ from provisioning import (
     run,
 )
 from provisioning.adapters.memory import FixedClock, MemoryDns, Outbox
+from provisioning.adapters.sqlite import SqliteStore
 from provisioning.adapters.system import SystemTokens
 from provisioning.commands import Command
 from provisioning.model import (
@@ -752,3 +755,24 @@ def test_a_homoglyph_domain_is_refused(tenant: Tenant) -> None:
 def test_scripts_that_belong_together_are_welcome(tenant: Tenant) -> None:
     assert _create(tenant, "\u5c71\u7530taro") == []  # Han with Latin
     assert _create(tenant, "\u0438\u0432\u0430\u043d") == []  # all Cyrillic
+
+
+def test_failures_at_the_same_time_all_count(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "race.db")
+    dns = MemoryDns()
+    ctx = Context(store=store, dns=dns, clock=FixedClock(START), hasher=FAST_HASHER)
+    tenant = build_tenant(ctx, dns)
+    guess = Authenticate(username="member@acme.example", password="wrong-guess-0000")
+
+    def fail_five() -> None:
+        for _ in range(5):
+            with pytest.raises(ValidationFailed):
+                run(ctx, Actor.anonymous(), guess)
+
+    workers = [threading.Thread(target=fail_five) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert tenant.fresh("member").sign_in.failures == 10
+    store.close()
