@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from provisioning.adapters._tables import TABLES, Table
 from provisioning.adapters.sql.rows import mapping
 from provisioning.adapters.sql.schema import ADDRESSES, sql_table
+from provisioning.model import skeleton
 
 
 def clock(work: Callable[[], Any]) -> tuple[float, Any]:
@@ -42,6 +43,7 @@ def raw_rows(
                 "user_id": u.id,
                 "kind": "username",
                 "domain": u.username.domain.ascii,
+                "skeleton": skeleton(u.username.key),
             }
             for u in entities
         ]

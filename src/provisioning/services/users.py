@@ -25,6 +25,7 @@ from provisioning.model import (
     Username,
     UserSource,
     UserStatus,
+    skeleton,
 )
 from provisioning.ports import Message
 from provisioning.services._addresses import lookalike_issues
@@ -240,6 +241,9 @@ def prefetch_create_user(overlay: Overlay, commands: Sequence[CreateUser]) -> No
     ]
     overlay.rows(TABLES.users).prefetch_keys("user.address", addresses)
     overlay.rows(TABLES.mailboxes).prefetch_keys("mailbox.address", addresses)
+    skeletons = list(dict.fromkeys(map(skeleton, addresses)))
+    overlay.rows(TABLES.users).prefetch_keys("user.skeleton", skeletons)
+    overlay.rows(TABLES.mailboxes).prefetch_keys("mailbox.skeleton", skeletons)
     domains = {key.rpartition("@")[2] for key in addresses}
     found = overlay.rows(TABLES.domains).prefetch_keys("domain.name", domains)
     overlay.rows(TABLES.domains).prefetch(i for ids in found.values() for i in ids)
