@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from conftest import FAST_HASHER, OPERATOR, active_domain
+from conftest import FAST_HASHER, OPERATOR, active_domain, empty_postgres
 from provisioning import (
     Actor,
     Authenticate,
@@ -22,6 +22,7 @@ from provisioning import (
     run,
 )
 from provisioning.adapters.memory import FixedClock, MemoryDns
+from provisioning.adapters.postgres import PostgresStore
 from provisioning.adapters.sql import store as sql_store
 from provisioning.adapters.sqlite import SqliteStore
 from provisioning.security import AesGcmSealer, Totp
@@ -155,3 +156,20 @@ def test_an_unsealed_store_says_so_once(tmp_path: Path, caplog: pytest.LogCaptur
         SqliteStore(tmp_path / "two.db").close()
     said = [r for r in caplog.records if getattr(r, "event", None) == "store.unsealed"]
     assert len(said) == 1
+
+
+def test_postgresql_seals_and_opens_the_same_way(
+    postgres_url: str, clock: FixedClock, dns: MemoryDns
+) -> None:
+    empty_postgres(postgres_url).close()
+    store = PostgresStore(postgres_url, sealer=AesGcmSealer(OLD_KEY))
+    ctx = Context(store=store, clock=clock, dns=dns, hasher=FAST_HASHER)
+    user_id, totp = _tenant(ctx, dns, clock)
+    with store.engine.connect() as sql:
+        stored = sql.execute(
+            sa.text("SELECT mfa_secret FROM users WHERE id = :id"), {"id": user_id}
+        ).scalar_one()
+    assert stored.startswith("sealed:v1:")
+    assert totp.secret not in stored
+    assert _sign_in(ctx, totp, clock) == user_id
+    store.close()
