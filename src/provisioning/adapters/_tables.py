@@ -617,12 +617,9 @@ class UserRepo(_Repository[User]):
         found = self._holders("user.address", list(dict.fromkeys(addresses)))
         return {key: ids[0] for key, ids in found.items() if ids}
 
-    def lookalikes(self, addresses: Iterable[str], /) -> dict[str, list[str]]:
-        """For each address key, the ids of the users holding one that looks the same."""
-        wanted = list(dict.fromkeys(addresses))
-        by_skeleton = {key: skeleton(key) for key in wanted}
-        found = self._holders("user.skeleton", list(dict.fromkeys(by_skeleton.values())))
-        return {key: found[skel] for key, skel in by_skeleton.items() if found.get(skel)}
+    def with_skeleton(self, address_skeleton: str, /) -> Sequence[str]:
+        """The ids of the users holding an address with this skeleton (`model.skeleton`)."""
+        return self._holders("user.skeleton", (address_skeleton,)).get(address_skeleton, ())
 
     def of_domain(self, domain_id: str, /) -> list[User]:
         return self._all("user.domain", domain_id, _by_username)
@@ -706,9 +703,10 @@ class MailboxRepo(_Repository[Mailbox]):
     def by_address(self, address: EmailAddress, /) -> Mailbox | None:
         return self._first("mailbox.address", address.key)
 
-    def lookalikes(self, address: EmailAddress, /) -> list[Mailbox]:
-        """The mailboxes whose addresses look like `address` (the same skeleton), it included."""
-        return self._all("mailbox.skeleton", skeleton(address.key), lambda m: m.address.key)
+    def with_skeleton(self, address_skeleton: str, /) -> list[Mailbox]:
+        """The mailboxes whose address has this skeleton (`model.skeleton`)."""
+        ids = self._holders("mailbox.skeleton", (address_skeleton,)).get(address_skeleton, ())
+        return list(self._rows.fetch_many(ids).values()) if ids else []
 
     def of_account(self, account_id: str, /) -> list[Mailbox]:
         return self._all("mailbox.account", account_id, lambda m: m.address.key)

@@ -9,7 +9,7 @@ user or mailbox may hold an address that looks the same
 from __future__ import annotations
 
 from provisioning.exceptions import Issue
-from provisioning.model import EmailAddress, Username, local_part_problem
+from provisioning.model import EmailAddress, Username, local_part_problem, skeleton
 from provisioning.services._base import Tx, error
 
 __all__ = ["lookalike_issues"]
@@ -35,20 +35,15 @@ def lookalike_issues(
         code = "address.mixed_script" if "mixes scripts" in problem else "address.disallowed"
         return [error(code, f"{address} cannot be used: {problem}", field=field)]
     key = address.key
-    users = [
-        user_id for user_id in tx.uow.users.lookalikes((key,)).get(key, []) if user_id != own_user
-    ]
-    holders = tx.uow.users.get_many(users)
-    if any(key not in holder.addresses for holder in holders.values()):
+    shape = skeleton(key)
+    others = [user_id for user_id in tx.uow.users.with_skeleton(shape) if user_id != own_user]
+    if others and any(key not in u.addresses for u in tx.uow.users.get_many(others).values()):
         return [_confusable(address, field)]
-    mailboxes = tx.uow.mailboxes.lookalikes(
-        EmailAddress(local=address.local, domain=address.domain)
-    )
     if any(
         mailbox.address.key != key
         and mailbox.id != own_mailbox
         and (own_user is None or mailbox.owner_id != own_user)
-        for mailbox in mailboxes
+        for mailbox in tx.uow.mailboxes.with_skeleton(shape)
     ):
         return [_confusable(address, field)]
     return []

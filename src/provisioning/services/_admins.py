@@ -59,8 +59,11 @@ def new_admin(
     user_id: str | None = None,
 ) -> User:
     """Store an administrator and its grant, audit both, and welcome it by email."""
+    new_id = tx.new_id(user_id)
+    # An administrator has no password yet: its welcome, at its primary email, links to one.
+    link = tx.setup_link(new_id)
     user = User(
-        id=tx.new_id(user_id),
+        id=new_id,
         username=username,
         created_at=tx.now,
         updated_at=tx.now,
@@ -72,9 +75,8 @@ def new_admin(
         super_admin=super_admin,
         primary_email=primary_email,
         mfa=MfaState(required=domain.require_2fa),
+        credentials=link.credentials,
     )
-    # An administrator has no password yet: its welcome, at its primary email, links to one.
-    user, link, secrets = tx.setup_link(user)
     tx.uow.users.add(user)
     kind = "super admin" if super_admin else "admin"
     tx.record(action, "user", user.id, account_id=account_id, detail=f"{kind} {username}")
@@ -85,8 +87,8 @@ def new_admin(
         Message(
             template="admin.created",
             to=str(primary_email),
-            data={"username": str(username), "role": kind, **link},
-            secrets=secrets,
+            data={"username": str(username), "role": kind, **link.data},
+            secrets=link.secrets,
         )
     )
     return user

@@ -35,7 +35,7 @@ from provisioning.exceptions import (
     Severity,
     TargetOutranks,
 )
-from provisioning.model import PERMISSIONS, AuditEvent, DomainName, User
+from provisioning.model import PERMISSIONS, SECRET, AuditEvent, Credentials, DomainName, User
 from provisioning.ports import (
     DnsResolver,
     IdSource,
@@ -49,6 +49,7 @@ from provisioning.services._access import held_by, permissions_of
 __all__ = [
     "SETUP_LINK_VALIDITY",
     "Effects",
+    "SetupLink",
     "Step",
     "Tx",
     "error",
@@ -148,6 +149,15 @@ class Step(Generic[_R]):
         if any(issue.blocking for issue in issues):
             return Step(issues=issues)
         return Step(issues=issues, run=run)
+
+
+@attrs.frozen
+class SetupLink:
+    """A set-password link: the credentials that keep its hash, and its message's fields."""
+
+    credentials: Credentials
+    data: dict[str, str]
+    secrets: dict[str, str] = attrs.field(repr=False, metadata={SECRET: True})
 
 
 @attrs.define
@@ -439,20 +449,20 @@ class Tx:
         self.uow.audit.append(event)
         self.events.append(event)
 
-    def setup_link(self, user: User) -> tuple[User, dict[str, str], dict[str, str]]:
-        """`user` with a one-time set-password link, and what its welcome message carries.
+    def setup_link(self, user_id: str) -> SetupLink:
+        """A one-time set-password link for the user `user_id`: what to store, what to mail.
 
-        Only the token's hash is stored. The message's `data` gets the user's
-        id and the link's expiry, its `secrets` the token itself. The link
-        works once, for `SETUP_LINK_VALIDITY`.
+        Only the token's hash is stored (`credentials`). The welcome message's
+        `data` gets the user's id and the link's expiry, its `secrets` the
+        token itself. The link works once, for `SETUP_LINK_VALIDITY`.
         """
         token = self.token()
         expires = self.now + SETUP_LINK_VALIDITY
-        credentials = attrs.evolve(
-            user.credentials, setup_token_hash=hash_token(token), setup_expires_at=expires
+        return SetupLink(
+            credentials=Credentials(setup_token_hash=hash_token(token), setup_expires_at=expires),
+            data={"user_id": user_id, "link_expires_at": expires.isoformat(timespec="minutes")},
+            secrets={"token": token},
         )
-        data = {"user_id": user.id, "link_expires_at": expires.isoformat(timespec="minutes")}
-        return attrs.evolve(user, credentials=credentials), data, {"token": token}
 
     def notify(self, message: Message) -> None:
         """Queue a message for delivery after commit."""

@@ -30,6 +30,7 @@ from provisioning.model import (
 from provisioning.ports import Message
 from provisioning.services._addresses import lookalike_issues
 from provisioning.services._base import (
+    SetupLink,
     Step,
     Tx,
     error,
@@ -302,8 +303,15 @@ def create_user(tx: Tx, command: CreateUser) -> Step[User]:
 
     def run() -> User:
         assert domain is not None  # noqa: S101 - run() exists only when no issue blocked
+        user_id = tx.new_id(command.user_id)
+        link: SetupLink | None = None
+        if password is None:  # the welcome links to setting one, where it is read
+            link = tx.setup_link(user_id)
+            credentials = link.credentials
+        else:
+            credentials = Credentials(password_hash=tx.hash_password(password), changed_at=tx.now)
         user = User(
-            id=tx.new_id(command.user_id),
+            id=user_id,
             username=username,
             created_at=tx.now,
             updated_at=tx.now,
@@ -313,18 +321,9 @@ def create_user(tx: Tx, command: CreateUser) -> Step[User]:
             profile=profile,
             aliases=aliases,
             corporate=True,
-            credentials=Credentials(
-                password_hash=None if password is None else tx.hash_password(password),
-                changed_at=None if password is None else tx.now,
-            ),
+            credentials=credentials,
             mfa=MfaState(required=command.mfa_required or domain.require_2fa),
         )
-        link: dict[str, str] = {}
-        secrets: dict[str, str] = {}
-        to: EmailAddress | Username = username
-        if password is None:  # the welcome links to setting a first password, where it is read
-            user, link, secrets = tx.setup_link(user)
-            to = profile.alternate_email or username
         tx.uow.users.add(user)
         tx.record("CreateUser", "user", user.id, account_id=account.id, detail=str(username))
         if personal:
@@ -332,9 +331,13 @@ def create_user(tx: Tx, command: CreateUser) -> Step[User]:
         tx.notify(
             Message(
                 template="user.created",
-                to=str(to),
-                data={"username": str(username), "account": account.name, **link},
-                secrets=secrets,
+                to=str(username if link is None else profile.alternate_email or username),
+                data={
+                    "username": str(username),
+                    "account": account.name,
+                    **(link.data if link is not None else {}),
+                },
+                secrets=link.secrets if link is not None else {},
             )
         )
         return user
