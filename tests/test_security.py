@@ -86,7 +86,7 @@ ON_TARGET: dict[str, Callable[[User], Command[Any]]] = {
     "FinalizeMfa": lambda target: FinalizeMfa(user_id=target.id, code="123456"),
     "ReinitializeMfa": lambda target: ReinitializeMfa(user_id=target.id),
     "UpdateUser": lambda target: UpdateUser(
-        user_id=target.id, version=target.version, enabled=False
+        user_id=target.id, version=target.version, mfa_required=True
     ),
     "RenameUser": lambda target: RenameUser(
         user_id=target.id, version=target.version, username=f"renamed-{target.id}@acme.example"
@@ -110,7 +110,7 @@ def test_an_administrator_cannot_act_on_an_owner(tenant: Tenant, name: str, targ
     assert tenant.fresh(target).version == tenant.users[target].version
 
 
-@pytest.mark.parametrize("name", ["ResetPassword", "UpdateUser", "RenameUser", "EnrollMfa"])
+@pytest.mark.parametrize("name", ["ResetPassword", "UpdateUser", "EnrollMfa"])
 def test_only_the_operator_acts_on_the_super_admin_even_among_owners(
     tenant: Tenant, name: str
 ) -> None:
@@ -776,3 +776,23 @@ def test_failures_at_the_same_time_all_count(tmp_path: Path) -> None:
         worker.join()
     assert tenant.fresh("member").sign_in.failures == 10
     store.close()
+
+
+@pytest.mark.parametrize("change", ["rename", "disable"])
+def test_the_super_admin_stays_postmaster_and_enabled(tenant: Tenant, change: str) -> None:
+    boss = tenant.users["super"]
+    command: Command[Any] = (
+        RenameUser(user_id=boss.id, version=boss.version, username="boss@acme.example")
+        if change == "rename"
+        else UpdateUser(user_id=boss.id, version=boss.version, enabled=False)
+    )
+    planned = plan(tenant.ctx, OPERATOR, [command])  # not even the operator
+    assert [i.code for i in planned.errors] == ["admin.super_admin_fixed"]
+
+
+def test_an_alias_that_is_the_username_says_so(tenant: Tenant) -> None:
+    member = tenant.users["member"]
+    command = UpdateUser(
+        user_id=member.id, version=member.version, aliases=("MEMBER@acme.example",)
+    )
+    assert [i.code for i in plan(tenant.ctx, OPERATOR, [command]).errors] == ["alias.is_username"]

@@ -171,6 +171,15 @@ def alias_issues(
         alias = parse_into(EmailAddress.parse, text, "aliases", issues)
         if alias is None:
             continue
+        if alias.key == owner.key:
+            issues.append(
+                error(
+                    "alias.is_username",
+                    f"{alias} is the user's own username: an alias is another address",
+                    field="aliases",
+                )
+            )
+            continue
         if alias.key in seen:
             issues.append(error("alias.duplicate", f"{alias} is given twice", field="aliases"))
             continue
@@ -438,15 +447,30 @@ def _updated_membership(
     if command.mfa_required is not UNCHANGED:
         changes["mfa"] = attrs.evolve(user.mfa, required=command.mfa_required)
     if command.enabled is not UNCHANGED:
+        if not command.enabled:
+            issues += _super_admin_fixed(user, "disabled")
         changes["status"] = UserStatus.ACTIVE if command.enabled else UserStatus.DISABLED
     return changes
+
+
+def _super_admin_fixed(user: User, what: str) -> list[Issue]:
+    """`admin.super_admin_fixed`: the super admin stays `postmaster@` its domain, enabled."""
+    if not user.super_admin:
+        return []
+    return [
+        error(
+            "admin.super_admin_fixed",
+            f"{user.username} is the account's super admin: it cannot be {what}",
+            field="user_id",
+        )
+    ]
 
 
 def rename_user(tx: Tx, command: RenameUser) -> Step[User]:
     """Give a user a new username, on an active domain of its account; nothing else changes."""
     user = tx.user(command.user_id)
     authorize_for(tx, user, "users.manage")
-    issues = _directory_managed(user)
+    issues = _directory_managed(user) + _super_admin_fixed(user, "renamed")
     try:
         username = Username.parse(command.username)
     except InvalidValue as invalid:
