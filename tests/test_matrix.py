@@ -6,7 +6,7 @@ pass its other checks:
     A  authorized (the command may still be refused for other reasons)
     D  `permission.denied`: the actor lacks the permission
     O  `permission.target_outranks`: the target holds more than the actor
-    H  hidden: the target is `user.not_found` to this actor
+    H  hidden: the target is `<entity>.not_found` to this actor
     -  no such cell (no target of that rank for that actor)
 
 Principals: the platform operator, Acme's super admin, a second owner, an
@@ -158,24 +158,24 @@ OTHERS: dict[str, tuple[Callable[[dict[str, str]], Command[Any]], str]] = {
     ),
     "UpdateClassOfService": (
         lambda ids: UpdateClassOfService(cos_id=ids["cos"], version=1, quota_mb=5),
-        "AAAADDD",
+        "AAAADHH",
     ),
     "DeleteClassOfService": (
         lambda ids: DeleteClassOfService(cos_id=ids["cos"], version=1),
-        "AAAADDD",
+        "AAAADHH",
     ),
     "AddDomain": (lambda _: AddDomain(account_id="acme", name="more.example"), "AAAADDD"),
     "UpdateDomain": (
         lambda ids: UpdateDomain(domain_id=ids["domain"], version=int(ids["domain_version"])),
-        "AAAADDD",
+        "AAAADHH",
     ),
-    "VerifyDomain": (lambda ids: VerifyDomain(domain_id=ids["pending"]), "AAAADDD"),
-    "ActivateDomain": (lambda ids: ActivateDomain(domain_id=ids["pending"]), "AAAADDD"),
-    "DeactivateDomain": (lambda ids: DeactivateDomain(domain_id=ids["domain"]), "AAAADDD"),
-    "UnverifyDomain": (lambda ids: UnverifyDomain(domain_id=ids["pending"]), "AAAADDD"),
+    "VerifyDomain": (lambda ids: VerifyDomain(domain_id=ids["pending"]), "AAAADHH"),
+    "ActivateDomain": (lambda ids: ActivateDomain(domain_id=ids["pending"]), "AAAADHH"),
+    "DeactivateDomain": (lambda ids: DeactivateDomain(domain_id=ids["domain"]), "AAAADHH"),
+    "UnverifyDomain": (lambda ids: UnverifyDomain(domain_id=ids["pending"]), "AAAADHH"),
     "DeleteDomain": (
         lambda ids: DeleteDomain(domain_id=ids["pending"], confirm_name="later.example"),
-        "AAAADDD",
+        "AAAADHH",
     ),
     "CreateAdmin": (
         lambda _: CreateAdmin(
@@ -195,25 +195,25 @@ OTHERS: dict[str, tuple[Callable[[dict[str, str]], Command[Any]], str]] = {
         "AAAADDD",
     ),
     "CreateRole": (lambda _: CreateRole(account_id="acme", name="Readers"), "AAADDDD"),
-    "UpdateRole": (lambda ids: UpdateRole(role_id=ids["role"], version=1), "AAADDDD"),
-    "DeleteRole": (lambda ids: DeleteRole(role_id=ids["role"]), "AAADDDD"),
+    "UpdateRole": (lambda ids: UpdateRole(role_id=ids["role"], version=1), "AAADDHH"),
+    "DeleteRole": (lambda ids: DeleteRole(role_id=ids["role"]), "AAADDHH"),
     "CreateMailbox": (
         lambda _: CreateMailbox(account_id="acme", address="team@acme.example"),
         "AAAADDD",
     ),
     "RenameMailbox": (
         lambda ids: RenameMailbox(mailbox_id=ids["mailbox"], version=1, display_name="Sales"),
-        "AAAADDD",
+        "AAAADHH",
     ),
-    "DeleteMailbox": (lambda ids: DeleteMailbox(mailbox_id=ids["mailbox"], version=1), "AAAADDD"),
+    "DeleteMailbox": (lambda ids: DeleteMailbox(mailbox_id=ids["mailbox"], version=1), "AAAADHH"),
     "InviteUser": (lambda _: InviteUser(account_id="acme", email="x@else.example"), "AAAADDD"),
     "RevokeInvitation": (
         lambda ids: RevokeInvitation(invitation_id=ids["invitation"]),
-        "AAAADDD",
+        "AAAADHH",
     ),
     "ResendInvitation": (
         lambda ids: ResendInvitation(invitation_id=ids["invitation"]),
-        "AAAADDD",
+        "AAAADHH",
     ),
     "AcceptInvitation": (
         lambda ids: AcceptInvitation(invitation_id=ids["invitation"]),
@@ -297,7 +297,7 @@ def _outcome(tenant: Tenant, actor_name: str, command: Command[Any]) -> str:
         return "O"
     if "permission.denied" in codes:
         return "D"
-    if "user.not_found" in codes:
+    if any(code.endswith(".not_found") for code in codes):
         return "H"
     return "A"
 

@@ -168,6 +168,7 @@ def _panel_issues(tx: Tx, cos: ClassOfService, *, admin_panel: bool) -> list[Iss
 def update_class_of_service(tx: Tx, command: UpdateClassOfService) -> Step[ClassOfService]:
     """Change a class of service's description, panel access, quota or features."""
     cos = tx.uow.classes_of_service.get(command.cos_id)
+    tx.reveal("cos", command.cos_id, cos.account_id)
     tx.authorize("cos.manage", cos.account_id)
     changes: dict[str, Any] = {}
     issues: list[Issue] = []
@@ -205,6 +206,7 @@ def update_class_of_service(tx: Tx, command: UpdateClassOfService) -> Step[Class
 def delete_class_of_service(tx: Tx, command: DeleteClassOfService) -> Step[None]:
     """Delete a class of service no user and no domain default refers to."""
     cos = tx.uow.classes_of_service.get(command.cos_id)
+    tx.reveal("cos", command.cos_id, cos.account_id)
     tx.authorize("cos.manage", cos.account_id)
     issues: list[Issue] = []
     users = tx.uow.users.using_cos(cos.id)

@@ -194,6 +194,7 @@ def _admin_email(
 
 def _load(tx: Tx, domain_id: str) -> Domain:
     domain = tx.uow.domains.get(domain_id)
+    tx.reveal("domain", domain_id, domain.account_id)
     tx.authorize("domains.manage", domain.account_id)
     return domain
 

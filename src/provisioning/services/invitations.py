@@ -270,6 +270,7 @@ def _state_issue(tx: Tx, invitation: Invitation) -> Issue | None:
 
 def _managed(tx: Tx, invitation_id: str) -> Invitation:
     invitation = tx.uow.invitations.get(invitation_id)
+    tx.reveal("invitation", invitation_id, invitation.account_id)
     tx.authorize("invitations.send", invitation.account_id)
     return invitation
 
