@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from provisioning.exceptions import PermissionDenied
-from provisioning.model import PERMISSIONS, SYSTEM_ROLES, Role, UserStatus
+from provisioning.model import PERMISSIONS, SYSTEM_ROLES, Role, User, UserStatus
 from provisioning.ports import UnitOfWork
 from provisioning.principals import Actor
 
-__all__ = ["authorize", "held_by", "permissions_of", "roles"]
+__all__ = ["authorize", "belongs_to", "held_by", "permissions_of", "roles"]
 
 
 def permissions_of(
@@ -30,6 +30,16 @@ def permissions_of(
     if user is None or user.status is not UserStatus.ACTIVE:
         return frozenset()
     return held_by(uow, user.id, account_id, mailbox_id)
+
+
+def belongs_to(uow: UnitOfWork, user: User, account_id: str) -> bool:
+    """Whether `user` is one of the account's own users or holds a grant there.
+
+    Such a user is known to the account: its members may learn it exists.
+    """
+    return (
+        user.account_id == account_id or uow.grants.for_scope(user.id, account_id, None) is not None
+    )
 
 
 def held_by(

@@ -44,7 +44,7 @@ from provisioning.ports import (
     TokenSource,
 )
 from provisioning.principals import Actor
-from provisioning.services._access import held_by, permissions_of
+from provisioning.services._access import belongs_to, held_by, permissions_of
 
 __all__ = [
     "SETUP_LINK_VALIDITY",
@@ -389,10 +389,8 @@ class Tx:
             return True
         if account_id is None or self.actor.user_id is None:
             return False
-        if self.uow.grants.for_scope(self.actor.user_id, account_id, None) is not None:
-            return True
         me = self.uow.users.find(self.actor.user_id)
-        return me is not None and me.account_id == account_id
+        return me is not None and belongs_to(self.uow, me, account_id)
 
     def user(self, user_id: str) -> User:
         """The user `user_id`, if the actor may know it exists; else `NotFound`.

@@ -10,7 +10,8 @@ import attrs
 from provisioning.commands import UNCHANGED, CreateRole, DeleteRole, SetGrant, UpdateRole
 from provisioning.exceptions import Issue, NotFound, PermissionDenied, TargetOutranks
 from provisioning.model import PERMISSIONS, SYSTEM_ROLES, Grant, Role, Scope, User, valid_name
-from provisioning.services._access import held_by, roles
+from provisioning.ports import UnitOfWork
+from provisioning.services._access import belongs_to, held_by, roles
 from provisioning.services._base import Step, Tx, error, requested_id_issues
 
 __all__ = [
@@ -18,6 +19,8 @@ __all__ = [
     "create_role",
     "delete_role",
     "grant_issues",
+    "grantable",
+    "granted",
     "merge_grant",
     "permission_issues",
     "set_grant",
@@ -45,14 +48,34 @@ def permission_issues(permissions: frozenset[str], scope: Scope, *, field: str) 
     return issues
 
 
-def _may_grant(tx: Tx, account_id: str, mailbox_id: str | None) -> frozenset[str] | None:
-    """What the actor may hand out in that scope; None means anything of the scope."""
-    account_held = tx.permissions(account_id)
+def grantable(
+    held_in: Callable[[str | None], frozenset[str]],
+    mailbox_id: str | None,
+    *,
+    everything: bool = False,
+) -> frozenset[str] | None:
+    """What a principal may hand out in the account, or one of its mailboxes; None: anything.
+
+    `held_in(None)` is what the principal holds in the account, `held_in(m)`
+    what it holds in mailbox `m`. Nobody hands out what it does not hold,
+    but the account's grant managers hand out access to any of its mailboxes;
+    `everything` is the operator's case.
+    """
+    if everything:
+        return None
+    account_held = held_in(None)
     if mailbox_id is None:
-        return None if tx.actor.is_platform else account_held
-    if tx.actor.is_platform or "grants.manage" in account_held:
-        return None  # the account's grant managers hand out mailbox access
-    return tx.permissions(account_id, mailbox_id)
+        return account_held
+    if "grants.manage" in account_held:
+        return None
+    return held_in(mailbox_id)
+
+
+def granted(
+    uow: UnitOfWork, role_ids: frozenset[str], permissions: frozenset[str]
+) -> frozenset[str]:
+    """Every permission these roles (those that exist) and individual permissions give."""
+    return permissions.union(*(role.permissions for role in roles(uow, role_ids).values()))
 
 
 def grant_issues(
@@ -84,7 +107,11 @@ def grant_issues(
                     "role.wrong_scope", f"{role.name!r} is a {role.scope}-scope role", field=field
                 )
             )
-    allowed = _may_grant(tx, account_id, mailbox_id)
+    allowed = grantable(
+        lambda mailbox: tx.permissions(account_id, mailbox),
+        mailbox_id,
+        everything=tx.actor.is_platform,
+    )
     if allowed is not None:
         wanted = permissions.union(*(role.permissions for role in found.values()))
         beyond = sorted(wanted - allowed)
@@ -310,11 +337,7 @@ def _grantee(tx: Tx, user_id: str, account_id: str) -> User:
     to the account, such a user is as unknown as an id nobody holds.
     """
     user = tx.uow.users.find(user_id)
-    if user is not None and (
-        tx.actor.is_platform
-        or user.account_id == account_id
-        or tx.uow.grants.for_scope(user.id, account_id, None) is not None
-    ):
+    if user is not None and (tx.actor.is_platform or belongs_to(tx.uow, user, account_id)):
         return user
     raise NotFound(entity="user", key=user_id)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 from datetime import timedelta
@@ -33,9 +34,9 @@ from provisioning.model import (
 from provisioning.ports import Message
 from provisioning.principals import Actor, ActorKind
 from provisioning.results import InvitationIssued
-from provisioning.services._access import permissions_of, roles
+from provisioning.services._access import belongs_to, permissions_of, roles
 from provisioning.services._base import Step, Tx, error, hash_token, requested_id_issues
-from provisioning.services.grants import grant_issues, merge_grant
+from provisioning.services.grants import grant_issues, grantable, granted, merge_grant
 from provisioning.services.mailboxes import new_personal_mailbox, personal_mailbox_issues
 from provisioning.services.users import display_name, password_issues, password_policy
 
@@ -146,23 +147,21 @@ def _inviter_may_still_grant(tx: Tx, invitation: Invitation) -> Issue | None:
     """
     if invitation.inviter.startswith(f"{ActorKind.PLATFORM}:"):
         return None
-    account_id = invitation.account_id
     inviter = Actor.user(invitation.inviter_id)
-    held = permissions_of(tx.uow, inviter, account_id)
-    offered = set(invitation.permissions)
-    for role in roles(tx.uow, invitation.role_ids).values():
-        offered.update(role.permissions)
-    within = offered <= held
-    for offer in invitation.mailboxes:
-        if not within:
-            break
-        if "grants.manage" in held:
-            continue
-        wanted = set(offer.permissions)
-        for role in roles(tx.uow, offer.role_ids).values():
-            wanted.update(role.permissions)
-        within = wanted <= permissions_of(tx.uow, inviter, account_id, offer.mailbox_id)
-    if within:
+
+    @functools.cache
+    def held_in(mailbox_id: str | None) -> frozenset[str]:
+        return permissions_of(tx.uow, inviter, invitation.account_id, mailbox_id)
+
+    scopes = [
+        (None, invitation.role_ids, invitation.permissions),
+        *((o.mailbox_id, o.role_ids, o.permissions) for o in invitation.mailboxes),
+    ]
+    if all(
+        (allowed := grantable(held_in, mailbox_id)) is None
+        or granted(tx.uow, role_ids, permissions) <= allowed
+        for mailbox_id, role_ids, permissions in scopes
+    ):
         return None
     return error(
         "invitation.grants_changed",
@@ -200,7 +199,7 @@ def invite_user(tx: Tx, command: InviteUser) -> Step[InvitationIssued]:
     except InvalidValue as invalid:
         return Step.refuse([*issues, invalid.issue()])
     invitee = tx.uow.users.by_address(email)
-    if invitee is not None and not _known_to(tx, invitee, command.account_id):
+    if invitee is not None and not belongs_to(tx.uow, invitee, command.account_id):
         invitee = None  # a user of another account is none of this account's business
     issues += _offer_issues(tx, command, invitee)
     pending = [
@@ -248,14 +247,6 @@ def invite_user(tx: Tx, command: InviteUser) -> Step[InvitationIssued]:
         return InvitationIssued(invitation=invitation, token=token, registered=invitee is not None)
 
     return Step.proceed(run, issues)
-
-
-def _known_to(tx: Tx, user: User, account_id: str) -> bool:
-    """Whether the account may know of `user`: one of its own, or a member already."""
-    return (
-        user.account_id == account_id
-        or tx.uow.grants.for_scope(user.id, account_id, None) is not None
-    )
 
 
 def _state_issue(tx: Tx, invitation: Invitation) -> Issue | None:
@@ -331,7 +322,7 @@ def resend_invitation(tx: Tx, command: ResendInvitation) -> Step[InvitationIssue
         tx.record("ResendInvitation", "invitation", invitation.id, account_id=invitation.account_id)
         invitee = tx.uow.users.by_address(invitation.email)
         _notify_invitee(tx, stored, token, registered=invitee is not None)
-        known = invitee is not None and _known_to(tx, invitee, invitation.account_id)
+        known = invitee is not None and belongs_to(tx.uow, invitee, invitation.account_id)
         return InvitationIssued(invitation=stored, token=token, registered=known)
 
     return Step.proceed(run, issues)
