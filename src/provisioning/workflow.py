@@ -69,6 +69,7 @@ __all__ = [
 logger = logging.getLogger("provisioning")
 
 _R = TypeVar("_R")
+_T = TypeVar("_T")
 Progress = Callable[[int, int], None]
 """A progress callback: `(done, total)`, called as a batch is validated and written."""
 
@@ -469,31 +470,45 @@ def _record_refusals(ctx: Environment, plan: Plan) -> None:
     work = plan._work  # noqa: SLF001 - one module
     if not work.recorded:
         return
-    for attempt in range(1, _ATTEMPTS + 1):
+
+    def record(attempt: int) -> None:
+        del attempt
+        with ctx.store.unit_of_work() as uow:
+            _batch, tx = _validate(
+                ctx,
+                plan.actor,
+                plan.commands,
+                uow,
+                now=work.planned_at,
+                effects=work.effects,
+                defer_hashing=False,
+                progress=None,
+                only=work.recorded,
+            )
+            _write(uow, work.effects, tx.uow.changes(), None)
+            uow.commit()
+
+    _retrying(record)
+
+
+def _retrying(write: Callable[[int], _T]) -> _T:
+    """`write(attempt)`, tried again when the database gives a transaction up in a conflict.
+
+    Other provisioning errors pass through; anything else is an `InternalError`.
+    """
+    attempt = 1
+    while True:
         try:
-            with ctx.store.unit_of_work() as uow:
-                _batch, tx = _validate(
-                    ctx,
-                    plan.actor,
-                    plan.commands,
-                    uow,
-                    now=work.planned_at,
-                    effects=work.effects,
-                    defer_hashing=False,
-                    progress=None,
-                    only=work.recorded,
-                )
-                _write(uow, work.effects, tx.uow.changes(), None)
-                uow.commit()
+            return write(attempt)
         except StoreError as failed:
             if failed.code != "store.conflict" or attempt == _ATTEMPTS:
                 raise
+            logger.warning("apply: the database gave up a conflict, trying again (%d)", attempt)
         except ProvisioningError:
             raise
         except Exception as exc:
             raise InternalError(where="apply", cause=exc) from exc
-        else:
-            return
+        attempt += 1
 
 
 @attrs.frozen
@@ -510,20 +525,11 @@ def _apply(ctx: Environment, plan: Plan, *, single: bool, progress: Progress | N
     work.effects.prepare(ctx.hasher)
     now = ctx.clock.now()
     fresh = now - work.planned_at <= ctx.fresh_for
-    for attempt in range(1, _ATTEMPTS + 1):
-        try:
-            written = _write_batch(
-                ctx, plan, now=now, fresh=fresh and attempt == 1, single=single, progress=progress
-            )
-            break
-        except StoreError as failed:
-            if failed.code != "store.conflict" or attempt == _ATTEMPTS:
-                raise
-            logger.warning("apply: the database gave up a conflict, trying again (%d)", attempt)
-        except ProvisioningError:
-            raise
-        except Exception as exc:
-            raise InternalError(where="apply", cause=exc) from exc
+    written = _retrying(
+        lambda attempt: _write_batch(
+            ctx, plan, now=now, fresh=fresh and attempt == 1, single=single, progress=progress
+        )
+    )
     results, events, messages = written.results, written.events, written.messages
     warnings, revalidated = written.warnings, written.revalidated
     outcome = Outcome(
