@@ -461,8 +461,14 @@ def _warn_unsealed() -> None:
         )
 
 
+@functools.cache
 def _sealed_columns(table: Table[Any]) -> tuple[str, ...]:
     return tuple(flat.name for flat in flat_columns(table.entity) if flat.sealed)
+
+
+def _seal_context(table: Table[Any], column: str, row_id: str) -> str:
+    """What a sealed value is bound to: its column and its row."""
+    return f"{table.name}.{column}:{row_id}"
 
 
 def _sealing(table: Table[Any], rows: RowMapping, sealer: Sealer | None, label: str) -> RowMapping:
@@ -483,7 +489,7 @@ def _sealing(table: Table[Any], rows: RowMapping, sealer: Sealer | None, label: 
             for column in columns:
                 value = row[column]
                 if value is not None:
-                    context = f"{table.name}.{column}:{row['id']}"
+                    context = _seal_context(table, column, row["id"])
                     row[column] = sealer.seal(value, context=context)
         return row
 
@@ -493,9 +499,8 @@ def _sealing(table: Table[Any], rows: RowMapping, sealer: Sealer | None, label: 
         plain = dict(row)
         for column in columns:
             if _is_sealed(plain[column]):
-                plain[column] = _unseal(
-                    sealer, plain[column], f"{table.name}.{column}:{row['id']}", label
-                )
+                context = _seal_context(table, column, row["id"])
+                plain[column] = _unseal(sealer, plain[column], context, label)
         return from_row(plain)
 
     return attrs.evolve(rows, to_row=sealed_row, from_row=opened)
@@ -544,6 +549,7 @@ class SqlStore:
     ) -> None:
         self._engine = engine
         self.sealer = sealer
+        self._mappings: dict[str, RowMapping] = {}
         if sealer is None:
             _warn_unsealed()
         self.label = label
@@ -564,6 +570,14 @@ class SqlStore:
     def unit_of_work(self) -> SqlUnitOfWork:
         """A new unit of work: one write transaction."""
         return SqlUnitOfWork(self)
+
+    def row_mapping(self, table: Table[Any]) -> RowMapping:
+        """How this store turns the table's entities into rows: sealing where it seals."""
+        found = self._mappings.get(table.name)
+        if found is None:
+            found = _sealing(table, _mapping(table), self.sealer, self.label)
+            self._mappings[table.name] = found
+        return found
 
     @_translated
     def reseal(self) -> int:
@@ -592,7 +606,7 @@ class SqlStore:
                         value = row._mapping[column]  # noqa: SLF001 - SQLAlchemy's API
                         if value is None or value.startswith(current):
                             continue
-                        context = f"{table.name}.{column}:{row.id}"
+                        context = _seal_context(table, column, row.id)
                         if _is_sealed(value):
                             value = _unseal(self.sealer, value, context, self.label)
                         values[column] = self.sealer.seal(value, context=context)
@@ -691,11 +705,7 @@ class SqlUnitOfWork(Repositories):
         self._inserted: dict[str, int] = {}
         self.label = store.label
         self.dialect = store.dialect
-        self._attach(
-            lambda table: _SqlRows(
-                table, self, _sealing(table, _mapping(table), store.sealer, store.label)
-            )
-        )
+        self._attach(lambda table: _SqlRows(table, self, store.row_mapping(table)))
 
     @_translated
     def connection(self, *, write: bool = False) -> Connection:
