@@ -70,20 +70,24 @@ def _script(char: str) -> str:
     return _NOT_A_SCRIPT.get(word, word)
 
 
-def local_part_problem(local: str) -> str | None:
-    """Why `local` cannot be the local part of an address here (None: it can)."""
+def local_part_problem(local: str) -> tuple[str, str] | None:
+    """The code and the reason why `local` cannot be a local part here (None: it can).
+
+    The codes are `address.disallowed` (PRECIS) and `address.mixed_script`.
+    """
     if local.isascii():
         return None  # ASCII letters, digits and punctuation are all PRECIS-valid
     try:
         _precis().enforce(local)  # type: ignore[attr-defined]
     except UnicodeEncodeError:
-        return (
+        reason = (
             "it holds characters a username may not (RFC 8265): full-width or"
             " mathematical letters, symbols, spaces or controls"
         )
+        return "address.disallowed", reason
     scripts = {_script(char) for char in unicodedata.normalize("NFC", local) if char.isalpha()} - {
         ""
     }
     if len(scripts) > 1 and not any(scripts <= allowed for allowed in _HIGHLY_RESTRICTIVE):
-        return f"it mixes scripts ({', '.join(sorted(scripts)).lower()})"
+        return "address.mixed_script", f"it mixes scripts ({', '.join(sorted(scripts)).lower()})"
     return None

@@ -32,8 +32,8 @@ def lookalike_issues(
     """
     problem = local_part_problem(address.local)
     if problem is not None:
-        code = "address.mixed_script" if "mixes scripts" in problem else "address.disallowed"
-        return [error(code, f"{address} cannot be used: {problem}", field=field)]
+        code, reason = problem
+        return [error(code, f"{address} cannot be used: {reason}", field=field)]
     key = address.key
     shape = skeleton(key)
     others = [user_id for user_id in tx.uow.users.with_skeleton(shape) if user_id != own_user]
