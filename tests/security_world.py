@@ -10,20 +10,18 @@ from __future__ import annotations
 
 import attrs
 
+from access_world import user as _user
 from conftest import OPERATOR, active_domain
 from provisioning import (
     Actor,
     Context,
     CreateAccount,
     CreateAdmin,
-    CreateUser,
     SetGrant,
     run,
 )
 from provisioning.adapters.memory import MemoryDns
 from provisioning.model import User, Username
-
-PASSWORD = "Quiet-Harbour-Lights-72"
 
 
 @attrs.frozen
@@ -58,21 +56,6 @@ def _admin(ctx: Context, account: str, address: str, role: str) -> User:
             address=address,
             primary_email=f"{address.partition('@')[0]}@home.example",
             role_ids=frozenset({role}),
-        ),
-    )
-    return created
-
-
-def _user(ctx: Context, username: str, account: str = "acme") -> User:
-    created: User = run(
-        ctx,
-        OPERATOR,
-        CreateUser(
-            account_id=account,
-            username=username,
-            password=PASSWORD,
-            password_repeat=PASSWORD,
-            alternate_email="someone@home.example",
         ),
     )
     return created

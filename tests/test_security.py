@@ -12,6 +12,7 @@ from typing import Any
 import attrs
 import pytest
 
+from access_world import PASSWORD
 from conftest import FAST_HASHER, OPERATOR, START
 from provisioning import (
     AcceptInvitation,
@@ -67,7 +68,7 @@ from provisioning.model import (
 from provisioning.ports import Message
 from provisioning.results import InvitationIssued
 from provisioning.security import Argon2Hasher, Totp
-from security_world import PASSWORD, Tenant, build_tenant
+from security_world import Tenant, build_tenant
 
 OWNER = "system:owner"
 
