@@ -106,8 +106,8 @@ def test_authorization_matrix(world: Context, command_name: str, principal: str)
     if principal in allowed:
         run(world, actor(principal), make())
         with world.store.unit_of_work() as uow:
-            (event,) = [e for e in uow.audit.events() if e.actor == str(actor(principal))]
-        assert event.action == type(make()).__name__
+            actions = {e.action for e in uow.audit.events() if e.actor == str(actor(principal))}
+        assert actions == {type(make()).__name__}
     else:
         # To another account's actor, this account's classes of service do not exist.
         hidden = principal == "foreign" and command_name in {"update cos", "delete cos"}

@@ -99,6 +99,8 @@ def test_the_first_domain_brings_the_super_admin(acme: Context, outbox: Outbox) 
     assert grant.role_ids == {"system:owner"}
     assert events == [
         ("CreateAccount", "account"),
+        ("CreateAccount", "cos"),
+        ("CreateAccount", "cos"),
         ("AddDomain", "domain"),
         ("AddDomain", "user"),
         ("AddDomain", "grant"),

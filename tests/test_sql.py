@@ -140,7 +140,12 @@ def test_a_database_at_the_first_revision_with_data_is_upgraded_and_read_back(
         store = PostgresStore(url)
     try:
         ctx = Context(store=store)
-        assert queries.get_account(ctx, OPERATOR, "acme").name == "Acme"
+        account = queries.get_account(ctx, OPERATOR, "acme")
+        assert account.name == "Acme"
+        # An account stored before accounts had classes of service of their own gets both.
+        own = {c.id: c for c in queries.classes_of_service(ctx, OPERATOR, "acme")}
+        assert own[account.default_cos_id or ""].name == "Users"
+        assert own[account.admin_cos_id or ""].admin_panel
         with empty_engine.connect() as sql:
             assert migrations.revision(sql) == migrations.head()
         run(ctx, OPERATOR, CreateAccount(name="Globex"))
@@ -323,3 +328,27 @@ def test_the_tables_read_well_with_plain_sql(store_engine: sa.Engine) -> None:
             " JOIN addresses a ON a.user_id = u.id WHERE u.id = 'u-1'"
         ).one()
     assert tuple(row) == ("ann@acme.example", "active", "ann@acme.example", "username")
+
+
+def test_a_sqlite_database_made_after_a_postgresql_one_keeps_every_reference(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """Creating PostgreSQL's tables adds the account's cyclic references by ALTER TABLE."""
+    url = sa.engine.make_url(postgres_url)
+    admin = sa.create_engine(url.set(drivername="postgresql+psycopg"))
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as sql:
+        sql.exec_driver_sql("DROP DATABASE IF EXISTS provisioning_cycles WITH (FORCE)")
+        sql.exec_driver_sql("CREATE DATABASE provisioning_cycles")
+    admin.dispose()
+    PostgresStore(
+        url.set(database="provisioning_cycles").render_as_string(hide_password=False)
+    ).close()
+    store = SqliteStore(tmp_path / "after.db")
+    try:
+        references = {
+            fk["constrained_columns"][0]
+            for fk in sa.inspect(store.engine).get_foreign_keys("accounts")
+        }
+    finally:
+        store.close()
+    assert references == {"parent_id", "default_cos_id", "admin_cos_id"}

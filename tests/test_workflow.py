@@ -42,7 +42,11 @@ def test_plan_validates_against_the_store_and_writes_nothing(ctx: Context) -> No
     assert [(i.code, i.command) for i in result.issues] == [("account.name_taken", 1)]
     assert _accounts(ctx) == ["Acme"]
     with ctx.store.unit_of_work() as uow:
-        assert [e.action for e in uow.audit.events()] == ["CreateAccount"]
+        assert [(e.action, e.entity) for e in uow.audit.events()] == [
+            ("CreateAccount", "account"),
+            ("CreateAccount", "cos"),
+            ("CreateAccount", "cos"),
+        ]
 
 
 def test_plan_checks_the_commands_of_a_batch_against_each_other(ctx: Context) -> None:
@@ -82,8 +86,9 @@ def test_apply_executes_a_clean_plan_in_one_unit_of_work(ctx: Context) -> None:
     assert [a.name for a in outcome.results] == ["Acme", "Globex"]
     assert _accounts(ctx) == ["Acme", "Globex"]
     assert [(e.action, e.entity, e.actor, e.occurred_at) for e in outcome.events] == [
-        ("CreateAccount", "account", "platform:ops", START),
-        ("CreateAccount", "account", "platform:ops", START),
+        ("CreateAccount", entity, "platform:ops", START)
+        for _ in ("Acme", "Globex")
+        for entity in ("account", "cos", "cos")
     ]
 
 
@@ -221,7 +226,11 @@ def test_a_failure_mid_apply_rolls_back_everything_and_sends_nothing(greeting_ct
     assert _accounts(greeting_ctx) == ["Initech"]
     assert [m.template for m in outbox.messages] == []  # type: ignore[attr-defined]
     with greeting_ctx.store.unit_of_work() as uow:
-        assert [e.action for e in uow.audit.events()] == ["CreateAccount"]
+        assert [(e.action, e.entity) for e in uow.audit.events()] == [
+            ("CreateAccount", "account"),
+            ("CreateAccount", "cos"),
+            ("CreateAccount", "cos"),
+        ]
 
 
 class BrokenNotifier:

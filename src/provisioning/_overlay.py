@@ -177,6 +177,8 @@ class _OverlayRows(RowByRow, Generic[_E]):
     # -- writes ------------------------------------------------------------
 
     def insert(self, entity: _E, /) -> None:
+        if self._written.get(entity.id) is not None:  # the batch made this id already
+            raise Conflict(code="id.taken", entity=self.table.label, key=entity.id)
         self._check_unique(entity, previous=None)
         self._write(entity.id, entity)
 

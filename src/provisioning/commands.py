@@ -165,7 +165,11 @@ class CreateAccount(Command[Account]):
 
 @attrs.frozen(kw_only=True)
 class UpdateAccount(Command[Account]):
-    """Rename an account or change its settings."""
+    """Rename an account or change its settings.
+
+    `default_cos_id` is the class of service new users get when their domain
+    names none: one of the account's own, not one that opens the admin panel.
+    """
 
     account_id: str
     version: int
@@ -173,6 +177,7 @@ class UpdateAccount(Command[Account]):
     personal_mailbox_on_create: bool | Unchanged = UNCHANGED
     password_policy: PasswordPolicy | Unchanged = UNCHANGED
     sign_in_policy: SignInPolicy | Unchanged = UNCHANGED
+    default_cos_id: str | Unchanged = UNCHANGED
 
 
 @attrs.frozen(kw_only=True)

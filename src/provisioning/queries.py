@@ -14,7 +14,7 @@ import functools
 import inspect
 import json
 from collections.abc import Callable
-from typing import Any, Final, TypeVar
+from typing import Any, Final, Generic, TypeVar
 
 import attrs
 
@@ -27,30 +27,47 @@ from provisioning.exceptions import (
     UsageError,
 )
 from provisioning.model import (
+    SYSTEM_ROLES,
     Account,
     AuditEvent,
     ClassOfService,
+    Domain,
+    Grant,
     Invitation,
     InvitationStatus,
+    Mailbox,
     MfaStatus,
+    Role,
     User,
     UserStatus,
 )
 from provisioning.ports import Environment, UnitOfWork
 from provisioning.principals import Actor
-from provisioning.services import authorize, permissions_of
+from provisioning.services import authorize, belongs_to, permissions_of
 
 __all__ = [
     "MAX_PAGE",
+    "Page",
     "UserPage",
     "UserSummary",
+    "admins",
     "audit_log",
     "classes_of_service",
+    "domains",
     "get_account",
+    "get_class_of_service",
+    "get_domain",
+    "get_grant",
+    "get_invitation",
+    "get_mailbox",
+    "get_role",
     "get_user",
+    "grants",
     "invitations",
+    "mailboxes",
     "pending_invitations",
     "permissions",
+    "roles",
     "users",
 ]
 
@@ -59,6 +76,7 @@ MAX_PAGE: Final = 10_000
 """The largest `limit` a paged query takes."""
 
 _F = TypeVar("_F", bound=Callable[..., Any])
+_T = TypeVar("_T")
 
 
 def _query(function: _F) -> _F:
@@ -300,3 +318,176 @@ def invitations(ctx: Environment, actor: Actor, account_id: str) -> list[Invitat
     with ctx.store.snapshot() as uow:
         authorize(uow, actor, "invitations.send", account_id)
         return uow.invitations.of_account(account_id)
+
+
+# -- look-ups of every other entity -------------------------------------------------------------
+
+
+@attrs.frozen
+class Page(Generic[_T]):
+    """One page of a list, and how many items the list holds in all."""
+
+    items: tuple[_T, ...]
+    total: int
+    offset: int
+    limit: int
+
+
+def _page(items: list[_T], offset: int, limit: int) -> Page[_T]:
+    _check_page(offset, limit)
+    return Page(
+        items=tuple(items[offset : offset + limit]), total=len(items), offset=offset, limit=limit
+    )
+
+
+def _known(
+    uow: UnitOfWork, actor: Actor, entity: str, entity_id: str, account_id: str | None
+) -> None:
+    """`NotFound` unless the actor belongs to the account (platform-wide entities are no secret)."""
+    if account_id is None or actor.is_platform:
+        return
+    user = uow.users.find(actor.user_id) if actor.user_id is not None else None
+    if user is None or not belongs_to(uow, user, account_id):
+        raise NotFound(entity=entity, key=entity_id)
+
+
+def _reading(uow: UnitOfWork, actor: Actor, account_id: str) -> None:
+    """Reading what an account holds: members of it only; to anyone else it does not exist."""
+    _known(uow, actor, "account", account_id, account_id)
+    _member(uow, actor, account_id)
+    uow.accounts.get(account_id)
+
+
+@_query
+def domains(ctx: Environment, actor: Actor, account_id: str) -> list[Domain]:
+    """The account's domains, sorted by name, for anyone holding a permission in it."""
+    with ctx.store.snapshot() as uow:
+        _reading(uow, actor, account_id)
+        return sorted(uow.domains.of_account(account_id), key=lambda d: d.name.ascii)
+
+
+@_query
+def get_domain(ctx: Environment, actor: Actor, domain_id: str) -> Domain:
+    """One domain (with its version), for anyone holding a permission in its account."""
+    with ctx.store.snapshot() as uow:
+        domain = uow.domains.get(domain_id)
+        _known(uow, actor, "domain", domain_id, domain.account_id)
+        _member(uow, actor, domain.account_id)
+        return domain
+
+
+@_query
+def get_class_of_service(ctx: Environment, actor: Actor, cos_id: str) -> ClassOfService:
+    """One class of service: a platform-wide one for anyone, an account's for its members."""
+    with ctx.store.snapshot() as uow:
+        cos = uow.classes_of_service.get(cos_id)
+        if cos.account_id is not None:
+            _known(uow, actor, "cos", cos_id, cos.account_id)
+            _member(uow, actor, cos.account_id)
+        return cos
+
+
+@_query
+def roles(ctx: Environment, actor: Actor, account_id: str) -> list[Role]:
+    """The roles usable in the account: the system roles, then the account's own, by name."""
+    with ctx.store.snapshot() as uow:
+        _reading(uow, actor, account_id)
+        own = sorted(uow.roles.of_account(account_id), key=lambda r: (r.name.casefold(), r.id))
+        return [*SYSTEM_ROLES.values(), *own]
+
+
+@_query
+def get_role(ctx: Environment, actor: Actor, role_id: str) -> Role:
+    """One role: a system role for anyone, an account's custom role for its members."""
+    if role_id in SYSTEM_ROLES:
+        return SYSTEM_ROLES[role_id]
+    with ctx.store.snapshot() as uow:
+        role = uow.roles.get(role_id)
+        _known(uow, actor, "role", role_id, role.account_id)
+        if role.account_id is not None:
+            _member(uow, actor, role.account_id)
+        return role
+
+
+@_query
+def mailboxes(
+    ctx: Environment, actor: Actor, account_id: str, *, offset: int = 0, limit: int = 50
+) -> Page[Mailbox]:
+    """The account's mailboxes, shared and personal, sorted by address; needs `mailboxes.manage`."""
+    with ctx.store.snapshot() as uow:
+        _known(uow, actor, "account", account_id, account_id)
+        authorize(uow, actor, "mailboxes.manage", account_id)
+        found = sorted(uow.mailboxes.of_account(account_id), key=lambda m: (m.address.key, m.id))
+    return _page(found, offset, limit)
+
+
+@_query
+def get_mailbox(ctx: Environment, actor: Actor, mailbox_id: str) -> Mailbox:
+    """One mailbox: for whoever holds `mailboxes.manage` in its account or a grant in it."""
+    with ctx.store.snapshot() as uow:
+        mailbox = uow.mailboxes.get(mailbox_id)
+        _known(uow, actor, "mailbox", mailbox_id, mailbox.account_id)
+        if not permissions_of(uow, actor, mailbox.account_id, mailbox.id):
+            authorize(uow, actor, "mailboxes.manage", mailbox.account_id)
+        return mailbox
+
+
+@_query
+def grants(
+    ctx: Environment,
+    actor: Actor,
+    account_id: str,
+    *,
+    user_id: str | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> Page[Grant]:
+    """The grants in the account (or of one user there), account scope first; needs `grants.manage`.
+
+    A user may always list its own grants in an account.
+    """
+    with ctx.store.snapshot() as uow:
+        _known(uow, actor, "account", account_id, account_id)
+        if user_id is None or user_id != actor.user_id:
+            authorize(uow, actor, "grants.manage", account_id)
+        found = (
+            uow.grants.of_account(account_id)
+            if user_id is None
+            else [g for g in uow.grants.of_user(user_id) if g.account_id == account_id]
+        )
+    found.sort(key=lambda g: (g.mailbox_id is not None, g.mailbox_id or "", g.user_id, g.id))
+    return _page(found, offset, limit)
+
+
+@_query
+def get_grant(ctx: Environment, actor: Actor, grant_id: str) -> Grant:
+    """One grant: for the user holding it, or whoever holds `grants.manage` in its account."""
+    with ctx.store.snapshot() as uow:
+        grant = uow.grants.get(grant_id)
+        _known(uow, actor, "grant", grant_id, grant.account_id)
+        if grant.user_id != actor.user_id:
+            authorize(uow, actor, "grants.manage", grant.account_id)
+        return grant
+
+
+@_query
+def admins(
+    ctx: Environment, actor: Actor, account_id: str, *, offset: int = 0, limit: int = 50
+) -> Page[User]:
+    """The account's administrators, the super admin first, then by username; needs `users.read`."""
+    with ctx.store.snapshot() as uow:
+        _known(uow, actor, "account", account_id, account_id)
+        authorize(uow, actor, "users.read", account_id)
+        found = [u for u in uow.users.of_account(account_id) if u.admin]
+    found.sort(key=lambda u: (not u.super_admin, u.username.key, u.id))
+    return _page(found, offset, limit)
+
+
+@_query
+def get_invitation(ctx: Environment, actor: Actor, invitation_id: str) -> Invitation:
+    """One invitation: for whoever holds `invitations.send` in its account."""
+    with ctx.store.snapshot() as uow:
+        invitation = uow.invitations.get(invitation_id)
+        _known(uow, actor, "invitation", invitation_id, invitation.account_id)
+        authorize(uow, actor, "invitations.send", invitation.account_id)
+        return invitation

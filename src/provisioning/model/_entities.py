@@ -237,6 +237,12 @@ class Account:
 
     A parent account (a reseller, say) reaches into its customers only through
     an explicit support-access grant, never by being the parent.
+
+    Every account starts with two classes of service of its own:
+    `default_cos_id`, which a new user gets unless its domain names another,
+    and `admin_cos_id`, which opens the admin panel and makes its holders
+    administrators of the account (None only for accounts stored before
+    accounts had them).
     """
 
     id: str
@@ -244,6 +250,8 @@ class Account:
     created_at: datetime
     parent_id: str | None = None
     personal_mailbox_on_create: bool = False
+    default_cos_id: str | None = None
+    admin_cos_id: str | None = None
     domain_policy: DomainPolicy = DomainPolicy()
     password_policy: PasswordPolicy = attrs.field(factory=PasswordPolicy)
     sign_in_policy: SignInPolicy = attrs.field(factory=SignInPolicy)
@@ -353,14 +361,17 @@ class User:
     """A person's login, identified by a fully-qualified username.
 
     A user an administrator creates belongs to an account (`account_id`) and
-    lives on one of its domains (`domain_id`): a corporate user. Someone who
+    lives on one of its domains (`domain_id`): a corporate user. Every user
+    of an account has a class of service (`cos_id`). Someone who
     registered on their own may use an address on a domain no account has
     activated; both ids are then None until one does. `corporate` stays set
     once set, even if the account is later deleted.
 
-    Administrators are users with `admin` set and a `primary_email` that
-    receives their one-time codes (second factor, password reset). The
-    account's `super_admin` is `postmaster@` its first domain.
+    Administrators are users with `admin` set: those created as
+    administrators, who have a `primary_email` that receives their one-time
+    codes (second factor, password reset), and those whose class of service
+    opens the admin panel. The account's `super_admin` is `postmaster@` its
+    first domain.
     """
 
     id: str

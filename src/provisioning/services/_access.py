@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Final
 
 from provisioning.exceptions import PermissionDenied
 from provisioning.model import PERMISSIONS, SYSTEM_ROLES, Role, User, UserStatus
 from provisioning.ports import UnitOfWork
 from provisioning.principals import Actor
 
-__all__ = ["authorize", "belongs_to", "held_by", "permissions_of", "roles"]
+__all__ = [
+    "ADMIN_PANEL_PERMISSIONS",
+    "authorize",
+    "belongs_to",
+    "held_by",
+    "opens_panel",
+    "permissions_of",
+    "roles",
+]
 
 
 def permissions_of(
@@ -19,7 +28,8 @@ def permissions_of(
 
     The platform operator holds every catalogued permission everywhere. A user
     holds the union of its grant's roles and individually granted permissions
-    in that exact scope; a disabled or unknown user holds nothing, and nobody
+    in that exact scope, and what its class of service gives in its own
+    account (see `held_by`); a disabled or unknown user holds nothing, and nobody
     but the operator holds anything at platform level (`account_id` None).
     """
     if actor.is_platform:
@@ -42,22 +52,39 @@ def belongs_to(uow: UnitOfWork, user: User, account_id: str) -> bool:
     )
 
 
+ADMIN_PANEL_PERMISSIONS: Final = SYSTEM_ROLES["system:administrator"].permissions
+"""What a class of service that opens the admin panel gives its holders in their account."""
+
+
 def held_by(
     uow: UnitOfWork, user_id: str, account_id: str, mailbox_id: str | None = None
 ) -> frozenset[str]:
-    """What the user's grant in that scope holds, whatever the user's status.
+    """What the user holds in that scope, whatever the user's status.
 
-    This is the user's rank, which counts when someone acts on it: a disabled
-    owner still outranks an administrator, who must not enable it again.
+    That is its grant there (roles and individual permissions) and, in its
+    own account, what its class of service gives: `system:administrator`'s
+    permissions when the class opens the admin panel. This is also the
+    user's rank, which counts when someone acts on it: a disabled owner
+    still outranks an administrator, who must not enable it again.
     """
     grant = uow.grants.for_scope(user_id, account_id, mailbox_id)
-    if grant is None:
-        return frozenset()
-    held = set(grant.permissions)
-    for role in roles(uow, grant.role_ids).values():
-        if role.account_id in (None, account_id):
-            held.update(role.permissions)
+    held: set[str] = set()
+    if grant is not None:
+        held.update(grant.permissions)
+        for role in roles(uow, grant.role_ids).values():
+            if role.account_id in (None, account_id):
+                held.update(role.permissions)
+    if mailbox_id is None and opens_panel(uow, uow.users.find(user_id), account_id):
+        held.update(ADMIN_PANEL_PERMISSIONS)
     return frozenset(held)
+
+
+def opens_panel(uow: UnitOfWork, user: User | None, account_id: str) -> bool:
+    """Whether `user` is a user of the account whose class of service opens the admin panel."""
+    if user is None or user.account_id != account_id or user.cos_id is None:
+        return False
+    cos = uow.classes_of_service.find(user.cos_id)
+    return cos is not None and cos.admin_panel and not cos.system
 
 
 def roles(uow: UnitOfWork, role_ids: Iterable[str]) -> dict[str, Role]:

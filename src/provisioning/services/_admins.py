@@ -56,6 +56,7 @@ def new_admin(
     role_ids: frozenset[str],
     super_admin: bool,
     action: str,
+    cos_id: str | None,
     user_id: str | None = None,
 ) -> User:
     """Store an administrator and its grant, audit both, and welcome it by email."""
@@ -69,7 +70,7 @@ def new_admin(
         updated_at=tx.now,
         account_id=account_id,
         domain_id=domain.id,
-        cos_id=domain.default_cos_id,
+        cos_id=cos_id,
         corporate=True,
         admin=True,
         super_admin=super_admin,

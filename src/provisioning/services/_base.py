@@ -360,7 +360,10 @@ class Tx:
     def permissions(self, account_id: str | None, mailbox_id: str | None = None) -> frozenset[str]:
         """What the actor holds in the account (or mailbox); read again only after a change."""
         actor_row = self.uow.rows(TABLES.users).stamp(self.actor.user_id or "")
-        generation = (self.uow.generation(TABLES.grants, TABLES.roles), actor_row)
+        generation = (
+            self.uow.generation(TABLES.grants, TABLES.roles, TABLES.classes_of_service),
+            actor_row,
+        )
         cached = self._permissions.get((account_id, mailbox_id))
         if cached is not None and cached[0] == generation:
             return cached[1]

@@ -15,7 +15,7 @@ from provisioning.commands import (
     UpdateAccount,
 )
 from provisioning.exceptions import Issue
-from provisioning.model import Account, DomainPolicy, valid_name
+from provisioning.model import Account, ClassOfService, DomainPolicy, valid_name
 from provisioning.services._base import Step, Tx, error, requested_id_issues
 
 __all__ = ["create_account", "delete_account", "set_domain_policy", "update_account"]
@@ -45,8 +45,15 @@ def _name_issues(tx: Tx, name: str, *, own_id: str | None = None) -> list[Issue]
     return []
 
 
+USER_COS_NAME: Final = "Users"
+"""The name of the class of service a new account gives its users by default."""
+
+ADMIN_COS_NAME: Final = "Administrators"
+"""The name of a new account's class of service that makes administrators."""
+
+
 def create_account(tx: Tx, command: CreateAccount) -> Step[Account]:
-    """Create an account.
+    """Create an account, with its default class of service and its admin class of service.
 
     A top-level account only the platform operator may create; a customer
     account under a parent, anyone holding `accounts.create` in the parent.
@@ -59,15 +66,38 @@ def create_account(tx: Tx, command: CreateAccount) -> Step[Account]:
     issues += _name_issues(tx, name)
 
     def run() -> Account:
+        account_id = tx.new_id(command.account_id)
+        users, admins = (
+            ClassOfService(
+                id=tx.new_id(),
+                name=cos_name,
+                account_id=account_id,
+                description=description,
+                admin_panel=admin_panel,
+            )
+            for cos_name, description, admin_panel in (
+                (USER_COS_NAME, "What the account's users get unless told otherwise.", False),
+                (
+                    ADMIN_COS_NAME,
+                    "Opens the admin panel: its holders administer the account.",
+                    True,
+                ),
+            )
+        )
         account = Account(
-            id=tx.new_id(command.account_id),
+            id=account_id,
             name=name,
             created_at=tx.now,
             parent_id=command.parent_id,
             personal_mailbox_on_create=command.personal_mailbox_on_create,
+            default_cos_id=users.id,
+            admin_cos_id=admins.id,
         )
         tx.uow.accounts.add(account)
         tx.record("CreateAccount", "account", account.id, account_id=account.id)
+        for cos in (users, admins):
+            tx.uow.classes_of_service.add(cos)
+            tx.record("CreateAccount", "cos", cos.id, account_id=account.id, detail=cos.name)
         return account
 
     return Step.proceed(run, issues)
@@ -89,6 +119,9 @@ def update_account(tx: Tx, command: UpdateAccount) -> Step[Account]:
         changes["password_policy"] = command.password_policy
     if command.sign_in_policy is not UNCHANGED:
         changes["sign_in_policy"] = command.sign_in_policy
+    if command.default_cos_id is not UNCHANGED:
+        issues += _default_cos_issues(tx, account, command.default_cos_id)
+        changes["default_cos_id"] = command.default_cos_id
 
     def run() -> Account:
         updated = tx.uow.accounts.update(attrs.evolve(account, version=command.version, **changes))
@@ -102,6 +135,28 @@ def update_account(tx: Tx, command: UpdateAccount) -> Step[Account]:
         return updated
 
     return Step.proceed(run, issues)
+
+
+def _default_cos_issues(tx: Tx, account: Account, cos_id: object) -> list[Issue]:
+    """The account's default class of service: one of its own, assignable, no admin one."""
+    cos = tx.uow.classes_of_service.find(cos_id) if isinstance(cos_id, str) else None
+    if cos is None or cos.account_id != account.id:
+        return [
+            error(
+                "cos.required" if cos_id is None else "cos.not_found",
+                "an account's default class of service is one of its own classes of service",
+                field="default_cos_id",
+            )
+        ]
+    if cos.admin_panel:
+        return [
+            error(
+                "cos.admin_panel_default",
+                f"{cos.name!r} opens the admin panel: it cannot be what every new user gets",
+                field="default_cos_id",
+            )
+        ]
+    return []
 
 
 def set_domain_policy(tx: Tx, command: SetDomainPolicy) -> Step[Account]:

@@ -20,7 +20,7 @@ __all__ = ["create_admin", "delete_admin", "update_admin"]
 def create_admin(tx: Tx, command: CreateAdmin) -> Step[User]:
     """Create `<admin-id>@<domain>` on an active domain of the account, with its roles."""
     tx.authorize("admins.manage", command.account_id)
-    tx.uow.accounts.get(command.account_id)
+    account = tx.uow.accounts.get(command.account_id)
     issues = requested_id_issues(command.user_id, tx.uow.users.find, field="user_id")
     try:
         username = Username.parse(command.address, field="address")
@@ -32,6 +32,16 @@ def create_admin(tx: Tx, command: CreateAdmin) -> Step[User]:
     problems, email = primary_email_issues(command.primary_email, username)
     issues += problems
     issues += role_issues(tx, command.account_id, command.role_ids)
+    # An administrator's rights are its roles': it gets the users' class of service.
+    cos_id = (domain.default_cos_id if domain is not None else None) or account.default_cos_id
+    if cos_id is None:
+        issues.append(
+            error(
+                "cos.required",
+                "every user has a class of service: give the domain or the account a default",
+                field="address",
+            )
+        )
 
     def run() -> User:
         assert domain is not None  # noqa: S101 - run() exists only when no issue blocked
@@ -45,6 +55,7 @@ def create_admin(tx: Tx, command: CreateAdmin) -> Step[User]:
             role_ids=command.role_ids,
             super_admin=False,
             action="CreateAdmin",
+            cos_id=cos_id,
             user_id=command.user_id,
         )
 

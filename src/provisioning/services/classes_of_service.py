@@ -15,13 +15,16 @@ from provisioning.commands import (
     UpdateClassOfService,
 )
 from provisioning.exceptions import Issue
-from provisioning.model import ClassOfService, valid_name
+from provisioning.model import ClassOfService, User, valid_name
+from provisioning.services._access import ADMIN_PANEL_PERMISSIONS
 from provisioning.services._base import Step, Tx, error, requested_id_issues
 
 __all__ = [
+    "admin_after",
     "assignable_cos",
     "create_class_of_service",
     "delete_class_of_service",
+    "panel_issues",
     "update_class_of_service",
 ]
 
@@ -49,6 +52,38 @@ def assignable_cos(
             )
         ], cos
     return [], cos
+
+
+def panel_issues(tx: Tx, account_id: str | None, what: str, *, field: str) -> list[Issue]:
+    """Whether the actor may make or unmake administrators of the account by class of service.
+
+    A class of service that opens the admin panel gives its holders
+    `system:administrator`'s permissions. Assigning one, taking one away, or
+    opening or closing the panel of one in use needs `admins.manage` and
+    every permission it gives (`cos.admin_panel_forbidden`).
+    """
+    missing = {"admins.manage", *ADMIN_PANEL_PERMISSIONS} - tx.permissions(account_id)
+    if not missing:
+        return []
+    return [
+        error(
+            "cos.admin_panel_forbidden",
+            f"{what}: only those who may create administrators, and hold what an"
+            f" administrator holds, may do that (missing {', '.join(sorted(missing))})",
+            field=field,
+        )
+    ]
+
+
+def admin_after(user: User, cos: ClassOfService | None) -> bool:
+    """Whether `user` is an administrator once it holds `cos`.
+
+    Those created as administrators (they have a primary email) stay ones;
+    anyone else is one exactly while its class of service opens the panel.
+    """
+    return user.primary_email is not None or (
+        cos is not None and cos.admin_panel and not cos.system
+    )
 
 
 def _quota_issues(quota_mb: object) -> list[Issue]:
@@ -144,25 +179,63 @@ def create_class_of_service(tx: Tx, command: CreateClassOfService) -> Step[Class
 
 
 def _panel_issues(tx: Tx, cos: ClassOfService, *, admin_panel: bool) -> list[Issue]:
-    """Opening the admin panel to a class of service in use makes administrators of its users.
+    """Opening or closing the admin panel of a class of service in use (un)makes administrators.
 
-    Only those who may create administrators may do that, as only they may
-    assign such a class of service (`cos.admin_panel_forbidden`).
+    That is for those who may assign such a class of service (`panel_issues`).
+    An account's admin class of service always opens the panel.
     """
-    if not admin_panel or cos.admin_panel or cos.account_id is None:
+    if admin_panel == cos.admin_panel:
         return []
-    if "admins.manage" in tx.permissions(cos.account_id):
+    if not admin_panel and _account_default(tx, cos) == "admin":
+        return [
+            error(
+                "cos.account_default",
+                f"{cos.name!r} is the account's admin class of service: it opens the admin panel",
+                field="admin_panel",
+            )
+        ]
+    if admin_panel and _account_default(tx, cos) == "default":
+        return [
+            error(
+                "cos.admin_panel_default",
+                f"{cos.name!r} is what the account's new users get: it cannot open the admin panel",
+                field="admin_panel",
+            )
+        ]
+    if cos.account_id is None or not (
+        tx.uow.users.using_cos(cos.id) or tx.uow.domains.using_cos(cos.id)
+    ):
         return []
-    if not (tx.uow.users.using_cos(cos.id) or tx.uow.domains.using_cos(cos.id)):
-        return []
-    return [
-        error(
-            "cos.admin_panel_forbidden",
-            f"users hold {cos.name!r}: only those who may create administrators may open the"
-            " admin panel to them",
-            field="admin_panel",
-        )
-    ]
+    return panel_issues(tx, cos.account_id, f"users hold {cos.name!r}", field="admin_panel")
+
+
+def _account_default(tx: Tx, cos: ClassOfService) -> str | None:
+    """Which of its account's own two classes of service `cos` is: "default", "admin" or None."""
+    if cos.account_id is None:
+        return None
+    account = tx.uow.accounts.find(cos.account_id)
+    if account is None:
+        return None
+    if account.default_cos_id == cos.id:
+        return "default"
+    if account.admin_cos_id == cos.id:
+        return "admin"
+    return None
+
+
+def _sync_admins(tx: Tx, cos: ClassOfService) -> None:
+    """After a class of service's panel changed: its holders are administrators, or not."""
+    for user in tx.uow.users.using_cos(cos.id):
+        admin = admin_after(user, cos)
+        if admin != user.admin:
+            tx.uow.users.update(attrs.evolve(user, admin=admin, updated_at=tx.now))
+            tx.record(
+                "UpdateClassOfService",
+                "user",
+                user.id,
+                account_id=user.account_id,
+                detail=f"{'became' if admin else 'is no longer'} an administrator ({cos.name})",
+            )
 
 
 def update_class_of_service(tx: Tx, command: UpdateClassOfService) -> Step[ClassOfService]:
@@ -198,17 +271,31 @@ def update_class_of_service(tx: Tx, command: UpdateClassOfService) -> Step[Class
             account_id=cos.account_id,
             detail=", ".join(sorted(changes)),
         )
+        if updated.admin_panel != cos.admin_panel:
+            _sync_admins(tx, updated)
         return updated
 
     return Step.proceed(run, issues)
 
 
 def delete_class_of_service(tx: Tx, command: DeleteClassOfService) -> Step[None]:
-    """Delete a class of service no user and no domain default refers to."""
+    """Delete a class of service no user, no domain default and no account default refers to."""
     cos = tx.uow.classes_of_service.get(command.cos_id)
     tx.reveal("cos", command.cos_id, cos.account_id)
     tx.authorize("cos.manage", cos.account_id)
     issues: list[Issue] = []
+    role = _account_default(tx, cos)
+    if role is not None:
+        issues.append(
+            error(
+                "cos.account_default",
+                f"{cos.name!r} is the account's {role} class of service: it goes with the account"
+                if role == "admin"
+                else f"{cos.name!r} is the account's default class of service: make another"
+                " one the default first",
+                field="cos_id",
+            )
+        )
     users = tx.uow.users.using_cos(cos.id)
     domains = tx.uow.domains.using_cos(cos.id)
     if users or domains:

@@ -57,7 +57,16 @@ VERIFICATION_PREFIX: Final = "provisioning-verification="
 
 
 def _cos_issues(tx: Tx, account_id: str, cos_id: str | None) -> list[Issue]:
-    return assignable_cos(tx, account_id, cos_id, field="default_cos_id")[0]
+    issues, cos = assignable_cos(tx, account_id, cos_id, field="default_cos_id")
+    if cos is not None and cos.admin_panel:
+        issues.append(
+            error(
+                "cos.admin_panel_default",
+                f"{cos.name!r} opens the admin panel: it cannot be what every new user gets",
+                field="default_cos_id",
+            )
+        )
+    return issues
 
 
 def _security_warning(require_2fa: bool, captcha_on_login: bool) -> list[Issue]:  # noqa: FBT001
@@ -164,6 +173,7 @@ def add_domain(tx: Tx, command: AddDomain) -> Step[Domain]:
                 role_ids=frozenset({"system:owner"}),
                 super_admin=True,
                 action="AddDomain",
+                cos_id=account.admin_cos_id or domain.default_cos_id or account.default_cos_id,
             )
         return domain
 

@@ -38,7 +38,7 @@ from provisioning.services._base import (
     requested_id_issues,
     warning,
 )
-from provisioning.services.classes_of_service import assignable_cos
+from provisioning.services.classes_of_service import admin_after, assignable_cos, panel_issues
 from provisioning.services.domains import require_active
 from provisioning.services.mailboxes import mailbox_address_taken, new_personal_mailbox
 
@@ -112,25 +112,30 @@ def recovery_warning(profile: Profile) -> list[Issue]:
 
 
 def cos_issues(
-    tx: Tx, account_id: str, cos_id: str | None
+    tx: Tx, account: Account, cos_id: str | None
 ) -> tuple[list[Issue], ClassOfService | None]:
     """Whether the actor may give a user of the account this class of service.
 
-    Besides what `assignable_cos` checks, a class of service that opens the
-    admin panel is only for actors who may create administrators.
+    Every user of an account has one (`cos.required`). Besides what
+    `assignable_cos` checks, one that opens the admin panel makes an
+    administrator, which is guarded by `panel_issues`.
     """
-    issues, cos = assignable_cos(tx, account_id, cos_id, field="cos_id")
-    if issues or cos is None:
-        return issues, cos
-    if cos.admin_panel and "admins.manage" not in tx.permissions(account_id):
+    if cos_id is None:
         return [
             error(
-                "cos.admin_panel_forbidden",
-                f"{cos.name!r} opens the admin panel: only those who may create"
-                " administrators may assign it",
+                "cos.required",
+                "every user has a class of service: name one, or give the domain or the"
+                " account a default",
                 field="cos_id",
             )
-        ], cos
+        ], None
+    issues, cos = assignable_cos(tx, account.id, cos_id, field="cos_id")
+    if issues or cos is None:
+        return issues, cos
+    if cos.admin_panel:
+        return panel_issues(
+            tx, account.id, f"{cos.name!r} opens the admin panel", field="cos_id"
+        ), cos
     return [], cos
 
 
@@ -274,9 +279,9 @@ def create_user(tx: Tx, command: CreateUser) -> Step[User]:
     on_domain = require_active(domain, account.id, field="username")
     issues += on_domain or address_taken(tx, username, None)
     cos_id = command.cos_id
-    if cos_id is None and domain is not None:
-        cos_id = domain.default_cos_id
-    problems, cos = cos_issues(tx, account.id, cos_id)
+    if cos_id is None:
+        cos_id = (domain.default_cos_id if domain is not None else None) or account.default_cos_id
+    problems, cos = cos_issues(tx, account, cos_id)
     issues += problems
     if command.password is not None or command.password_repeat is not None:
         issues += password_issues(
@@ -330,11 +335,14 @@ def create_user(tx: Tx, command: CreateUser) -> Step[User]:
             profile=profile,
             aliases=aliases,
             corporate=True,
+            admin=cos is not None and cos.admin_panel,
             credentials=credentials,
             mfa=MfaState(required=command.mfa_required or domain.require_2fa),
         )
         tx.uow.users.add(user)
         tx.record("CreateUser", "user", user.id, account_id=account.id, detail=str(username))
+        if user.admin and cos is not None:
+            _record_admin_change(tx, user, cos, "CreateUser")
         if personal:
             new_personal_mailbox(tx, user, account.id, "CreateUser")
         tx.notify(
@@ -400,6 +408,9 @@ def update_user(tx: Tx, command: UpdateUser) -> Step[User]:
             account_id=user.account_id,
             detail=", ".join(sorted(asked)),
         )
+        if stored.admin != user.admin:
+            cos = tx.uow.classes_of_service.find(stored.cos_id) if stored.cos_id else None
+            _record_admin_change(tx, stored, cos, "UpdateUser")
         return stored
 
     return Step.proceed(run, issues)
@@ -440,10 +451,8 @@ def _updated_membership(
             )
             issues += problems
             changes["aliases"] = aliases
-    if command.cos_id is not UNCHANGED:
-        if command.cos_id is not None and user.account_id is not None:
-            issues += cos_issues(tx, user.account_id, command.cos_id)[0]
-        changes["cos_id"] = command.cos_id
+    if command.cos_id is not UNCHANGED and command.cos_id != user.cos_id:
+        changes.update(_cos_change(tx, user, command.cos_id, issues))
     if command.mfa_required is not UNCHANGED:
         changes["mfa"] = attrs.evolve(user.mfa, required=command.mfa_required)
     if command.enabled is not UNCHANGED:
@@ -451,6 +460,37 @@ def _updated_membership(
             issues += _super_admin_fixed(user, "disabled")
         changes["status"] = UserStatus.ACTIVE if command.enabled else UserStatus.DISABLED
     return changes
+
+
+def _cos_change(tx: Tx, user: User, cos_id: str | None, issues: list[Issue]) -> dict[str, Any]:
+    """The changes of giving `user` the class of service `cos_id`; its issues into `issues`.
+
+    Taking away a class of service that opens the admin panel is guarded as
+    giving one is, and the user's administrator status follows.
+    """
+    account = tx.uow.accounts.find(user.account_id) if user.account_id is not None else None
+    if account is None:  # a user of no account keeps what it had, or nothing
+        return {"cos_id": cos_id}
+    problems, cos = cos_issues(tx, account, cos_id)
+    issues += problems
+    current = tx.uow.classes_of_service.find(user.cos_id) if user.cos_id is not None else None
+    if not problems and current is not None and current.admin_panel:
+        issues += panel_issues(
+            tx, account.id, f"{current.name!r} opens the admin panel", field="cos_id"
+        )
+    return {"cos_id": cos_id, "admin": admin_after(user, cos)}
+
+
+def _record_admin_change(tx: Tx, user: User, cos: ClassOfService | None, action: str) -> None:
+    """Audit a user becoming, or ceasing to be, an administrator by its class of service."""
+    name = "no class of service" if cos is None else cos.name
+    tx.record(
+        action,
+        "user",
+        user.id,
+        account_id=user.account_id,
+        detail=f"{'became' if user.admin else 'is no longer'} an administrator ({name})",
+    )
 
 
 def _super_admin_fixed(user: User, what: str) -> list[Issue]:

@@ -205,6 +205,8 @@ ADDRESS_KEYS: Final = frozenset({"user.address", "user.alias_domain", "user.skel
 
 _REFERENCES: Final[Mapping[tuple[str, str], str]] = {
     ("accounts", "parent_id"): "accounts.id",
+    ("accounts", "default_cos_id"): "classes_of_service.id",
+    ("accounts", "admin_cos_id"): "classes_of_service.id",
     ("domains", "account_id"): "accounts.id",
     ("domains", "default_cos_id"): "classes_of_service.id",
     ("classes_of_service", "account_id"): "accounts.id",
@@ -225,11 +227,27 @@ _EXTRA_INDEXES: Final[Mapping[str, tuple[tuple[str, ...], ...]]] = {
 }
 
 
+_CYCLES: Final = frozenset({("accounts", "default_cos_id"), ("accounts", "admin_cos_id")})
+"""References that close a cycle (an account names its classes of service, which name it).
+
+PostgreSQL adds them after both tables exist; SQLite keeps them in the table.
+"""
+
+
 def _fk(table: str, column: str) -> list[sa.ForeignKey]:
     target = _REFERENCES.get((table, column))
     if target is None:
         return []
-    return [sa.ForeignKey(target, deferrable=True, initially="DEFERRED")]
+    cycle = (table, column) in _CYCLES
+    return [
+        sa.ForeignKey(
+            target,
+            deferrable=True,
+            initially="DEFERRED",
+            use_alter=cycle,
+            name=f"fk_{table}_{column}" if cycle else None,
+        )
+    ]
 
 
 def _build(table: Table[Any]) -> sa.Table:  # noqa: C901 - one step per kind of column

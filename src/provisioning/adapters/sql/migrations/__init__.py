@@ -86,8 +86,29 @@ def prepare(engine: sa.Engine, *, label: str, upgrade: bool = True) -> None:
         if current is None:
             # A new database: the schema the migrations build (a test holds them equal),
             # created at once and stamped with the head revision.
-            METADATA.create_all(connection)
+            _create(connection)
             connection.execute(META.insert().values(key="changes", value=0))
             command.stamp(settings, target)
         else:
             command.upgrade(settings, target)
+
+
+def _create(connection: sa.Connection) -> None:
+    """Create every table of `METADATA`, leaving the metadata as it found it.
+
+    The references that close a cycle (`use_alter`) are added after the
+    tables on databases that can alter tables, and SQLAlchemy marks them not
+    to be rendered inline from then on; a SQLite database created later in
+    the same process must still get them in its tables.
+    """
+    cycles = [
+        constraint
+        for table in METADATA.tables.values()
+        for constraint in table.foreign_key_constraints
+        if constraint.use_alter
+    ]
+    try:
+        METADATA.create_all(connection)
+    finally:
+        for constraint in cycles:
+            constraint._create_rule = None  # noqa: SLF001 - undo CREATE's marking, see above
