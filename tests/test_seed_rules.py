@@ -6,24 +6,33 @@ from typing import Any
 
 import pytest
 
-from conftest import OPERATOR
+from conftest import OPERATOR, active_domain
 from provisioning import (
     Actor,
+    AddDomain,
     Context,
+    CreateAdmin,
     CreateClassOfService,
+    CreateMailbox,
+    CreateRole,
     CreateUser,
     DeleteClassOfService,
+    InviteUser,
+    NotFound,
+    PermissionDenied,
+    RenameUser,
     UpdateAccount,
     UpdateClassOfService,
     UpdateDomain,
     UpdateUser,
+    UsageError,
     plan,
     queries,
     run,
 )
 from provisioning.adapters.memory import MemoryDns
 from provisioning.commands import Command
-from provisioning.model import SYSTEM_ROLES, Account, User
+from provisioning.model import SYSTEM_ROLES, Account, Mailbox, MailboxKind, User
 from security_world import Tenant, build_tenant
 
 PASSWORD = "Blue-Lantern-Walks-42"
@@ -181,3 +190,180 @@ def test_opening_the_panel_of_a_class_in_use_makes_its_holders_administrators(
     run(tenant.ctx, OPERATOR, UpdateClassOfService(cos_id=gold.id, version=2, admin_panel=False))
     assert not tenant.fresh_by_id(ann.id).admin
     assert queries.permissions(tenant.ctx, Actor.user(ann.id), "acme") == frozenset()
+
+
+# -- renames move everything ------------------------------------------------------------------
+
+
+def _personal(tenant: Tenant, user_id: str) -> list[Mailbox]:
+    with tenant.ctx.store.snapshot() as uow:
+        return [m for m in uow.mailboxes.of_owner(user_id) if m.kind is MailboxKind.PERSONAL]
+
+
+def _rename(tenant: Tenant, user: User, username: str, **options: Any) -> User:
+    renamed: User = run(
+        tenant.ctx,
+        OPERATOR,
+        RenameUser(user_id=user.id, version=user.version, username=username, **options),
+    )
+    return renamed
+
+
+def test_a_rename_moves_the_personal_mailbox_and_frees_the_old_address(tenant: Tenant) -> None:
+    ren = new_user(tenant, "ren@acme.example", personal_mailbox=True, aliases=["r@acme.example"])
+    (mailbox,) = _personal(tenant, ren.id)
+    renata = _rename(tenant, ren, "renata@acme.example")
+    assert [str(a) for a in renata.aliases] == ["r@acme.example"]
+    (moved,) = _personal(tenant, ren.id)
+    assert (moved.id, str(moved.address)) == (mailbox.id, "renata@acme.example")
+    held = queries.permissions(tenant.ctx, Actor.user(ren.id), "acme", moved.id)
+    assert "mailbox.manage" in held  # its grants stay
+
+    newcomer = new_user(tenant, "ren@acme.example", personal_mailbox=True)
+    (own,) = _personal(tenant, newcomer.id)
+    assert own.id != mailbox.id
+    assert str(own.address) == "ren@acme.example"
+
+
+def test_a_rename_can_keep_the_old_address_as_an_alias(tenant: Tenant) -> None:
+    ren = new_user(tenant, "ren@acme.example")
+    renata = _rename(tenant, ren, "renata@acme.example", keep_old_as_alias=True)
+    assert [str(a) for a in renata.aliases] == ["ren@acme.example"]
+    command = CreateUser(
+        account_id="acme",
+        username="REN@acme.example",
+        password=PASSWORD,
+        password_repeat=PASSWORD,
+        alternate_email="someone@home.example",
+    )
+    assert codes(tenant, command) == ["address.taken"]
+
+
+# -- one address namespace ----------------------------------------------------------------
+
+
+def test_usernames_aliases_admins_and_mailboxes_share_one_namespace(tenant: Tenant) -> None:
+    run(tenant.ctx, OPERATOR, CreateMailbox(account_id="acme", address="sales@acme.example"))
+    member = tenant.fresh("member")
+    claims: list[Command[Any]] = [
+        CreateUser(
+            account_id="acme",
+            username="Sales@ACME.example",
+            password=PASSWORD,
+            password_repeat=PASSWORD,
+            alternate_email="someone@home.example",
+        ),
+        UpdateUser(user_id=member.id, version=member.version, aliases=("sales@acme.example",)),
+        RenameUser(user_id=member.id, version=member.version, username="sales@acme.example"),
+        CreateAdmin(
+            account_id="acme",
+            address="sales@acme.example",
+            primary_email="boss@home.example",
+            role_ids=frozenset({"system:administrator"}),
+        ),
+    ]
+    for command in claims:
+        assert codes(tenant, command) == ["address.taken"], command
+    shared = CreateMailbox(account_id="acme", address="MEMBER@acme.example")
+    assert codes(tenant, shared) == ["address.taken"]
+
+
+# -- a query for everything -----------------------------------------------------------------
+
+
+def test_every_entity_has_a_look_up_that_returns_it_with_its_version(tenant: Tenant) -> None:
+    ctx, boss = tenant.ctx, tenant.actor("super")
+    mailbox = run(ctx, OPERATOR, CreateMailbox(account_id="acme", address="sales@acme.example"))
+    role = run(
+        ctx,
+        OPERATOR,
+        CreateRole(account_id="acme", name="Helpdesk", permissions=frozenset({"users.read"})),
+    )
+    invitation = run(
+        ctx, OPERATOR, InviteUser(account_id="acme", email="new@partner.example")
+    ).invitation
+
+    assert [str(d.name) for d in queries.domains(ctx, boss, "acme")] == ["acme.example"]
+    domain = queries.get_domain(ctx, boss, tenant.domain_id)
+    assert (str(domain.name), domain.version) == ("acme.example", 3)  # verified, activated
+    assert queries.get_mailbox(ctx, boss, mailbox.id) == mailbox
+    assert [m.address.key for m in queries.mailboxes(ctx, boss, "acme").items] == [
+        "sales@acme.example"
+    ]
+    assert queries.get_role(ctx, boss, role.id).version == 1
+    assert queries.get_role(ctx, boss, "system:owner").system
+    assert [r.id for r in queries.roles(ctx, boss, "acme")][-1] == role.id
+    account = acme(tenant)
+    cos = queries.get_class_of_service(ctx, boss, account.default_cos_id or "")
+    assert cos.name == "Users"
+    assert queries.get_invitation(ctx, boss, invitation.id).email.key == "new@partner.example"
+    admins = queries.admins(ctx, boss, "acme", limit=2)
+    assert admins.total == 5  # the super admin, two owners, two administrators
+    assert [str(u.username) for u in admins.items] == [
+        "postmaster@acme.example",
+        "admin2@acme.example",  # by address: "2" sorts before "@"
+    ]
+    member = tenant.fresh("member")
+    (grant,) = queries.grants(ctx, boss, "acme", user_id=member.id).items
+    assert grant.role_ids == {"system:member"}
+    assert queries.get_grant(ctx, Actor.user(member.id), grant.id) == grant
+    assert queries.grants(ctx, boss, "acme").total >= 8
+
+
+def test_another_accounts_entities_are_not_found_by_its_look_ups(tenant: Tenant) -> None:
+    ctx, stranger = tenant.ctx, tenant.actor("stranger")
+    mailbox = run(ctx, OPERATOR, CreateMailbox(account_id="acme", address="sales@acme.example"))
+    account = acme(tenant)
+    looks: list[tuple[Any, str]] = [
+        (lambda: queries.get_domain(ctx, stranger, tenant.domain_id), "domain.not_found"),
+        (lambda: queries.get_mailbox(ctx, stranger, mailbox.id), "mailbox.not_found"),
+        (
+            lambda: queries.get_class_of_service(ctx, stranger, account.admin_cos_id or ""),
+            "cos.not_found",
+        ),
+        (lambda: queries.domains(ctx, stranger, "acme"), "account.not_found"),
+        (lambda: queries.mailboxes(ctx, stranger, "acme"), "account.not_found"),
+        (lambda: queries.admins(ctx, stranger, "acme"), "account.not_found"),
+    ]
+    for look, code in looks:
+        with pytest.raises(NotFound) as caught:
+            look()
+        assert caught.value.code == code
+    member = tenant.actor("member")  # in the account, but without the permission
+    with pytest.raises(PermissionDenied):
+        queries.mailboxes(ctx, member, "acme")
+    with pytest.raises(UsageError) as paging:
+        queries.mailboxes(ctx, OPERATOR, "acme", limit=0)
+    assert paging.value.code == "query.page_invalid"
+
+
+# -- primary domains ------------------------------------------------------------------------
+
+
+def test_registered_senders_of_the_primary_domain_may_send_through_the_domain(
+    tenant: Tenant,
+) -> None:
+    ctx = tenant.ctx
+    relay = active_domain(
+        ctx, tenant.dns, "acme", "relay.example", primary_domain="acme.example", require_2fa=True
+    )
+    run(ctx, OPERATOR, CreateMailbox(account_id="acme", address="sales@acme.example"))
+    verdicts = {
+        sender: queries.may_send(ctx, OPERATOR, sender, relay.id).reason
+        for sender in (
+            "member@acme.example",
+            "sales@acme.example",
+            "nobody@acme.example",
+            "admin@globex.example",
+            "not an address",
+        )
+    }
+    assert verdicts == {
+        "member@acme.example": "sender.allowed",
+        "sales@acme.example": "sender.allowed",
+        "nobody@acme.example": "sender.unregistered",
+        "admin@globex.example": "sender.foreign_domain",
+        "not an address": "sender.invalid",
+    }
+    bad = AddDomain(account_id="acme", name="b.example", primary_domain="postmaster@not a domain")
+    assert "domain.invalid" in codes(tenant, bad)

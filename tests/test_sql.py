@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 import sqlalchemy as sa
 from alembic import command
@@ -18,6 +19,7 @@ from conftest import OPERATOR, empty_postgres
 from provisioning import Conflict, Context, CreateAccount, queries, run
 from provisioning.adapters.sql import METADATA, PostgresStore, SqliteStore, SqlStore, migrations
 from provisioning.exceptions import StoreError
+from provisioning.model import EmailAddress
 from provisioning.testing import builders as b
 
 
@@ -239,8 +241,8 @@ def test_the_database_itself_refuses_an_unknown_status(store_engine: sa.Engine) 
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def store_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sa.Engine]:
-    """The engine of a SQL store holding one user, ann@acme.example of account a-1."""
+def sql_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
+    """A SQL store of each kind holding one user, ann@acme.example of account a-1."""
     if request.param == "sqlite":
         store: SqlStore = SqliteStore(tmp_path / "e.db")
     else:
@@ -248,8 +250,38 @@ def store_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sa.
     with store.unit_of_work() as uow:
         b.store_with_parents(uow, b.user("u-1", "ann@acme.example"))
         uow.commit()
-    yield store.engine
+    yield store
     store.close()
+
+
+@pytest.fixture
+def store_engine(sql_store: SqlStore) -> sa.Engine:
+    """The engine of `sql_store`."""
+    return sql_store.engine
+
+
+def test_the_database_itself_keeps_shared_mailboxes_in_the_address_namespace(
+    sql_store: SqlStore,
+) -> None:
+    """Past validation (two workers at once, say), the database refuses a second holder."""
+    with sql_store.unit_of_work() as uow, pytest.raises(Conflict) as caught:
+        uow.mailboxes.add(b.mailbox("m-1", "ANN@acme.example"))
+        uow.commit()
+    assert caught.value.code == "address.taken"
+    with sql_store.unit_of_work() as uow:
+        uow.mailboxes.add(b.mailbox("m-2", "sales@acme.example"))
+        uow.commit()
+    with sql_store.unit_of_work() as uow, pytest.raises(Conflict) as caught:
+        user = uow.users.get("u-1")
+        uow.users.update(attrs.evolve(user, aliases=(EmailAddress.parse("sales@acme.example"),)))
+        uow.commit()
+    assert caught.value.code == "address.taken"
+    with sql_store.unit_of_work() as uow:  # a deleted mailbox frees its address
+        uow.mailboxes.remove("m-2")
+        uow.commit()
+    with sql_store.unit_of_work() as uow:
+        uow.mailboxes.add(b.mailbox("m-3", "sales@acme.example"))
+        uow.commit()
 
 
 def test_a_database_locked_for_too_long_is_reported_not_crashed_on(tmp_path: Path) -> None:

@@ -404,11 +404,17 @@ class UpdateUser(Command[User]):
 
 @attrs.frozen(kw_only=True)
 class RenameUser(Command[User]):
-    """Change a user's username (local part and/or domain); id, aliases and grants stay."""
+    """Change a user's username (local part and/or domain); id, aliases and grants stay.
+
+    The user's personal mailbox moves to the new address with it. The old
+    address is freed, or, with `keep_old_as_alias`, kept as one of the
+    user's aliases (on an active domain of the account, like any alias).
+    """
 
     user_id: str
     version: int
     username: str
+    keep_old_as_alias: bool = False
 
 
 @attrs.frozen(kw_only=True)

@@ -21,6 +21,7 @@ import attrs
 from provisioning._checks import argument_checker
 from provisioning.exceptions import (
     InternalError,
+    InvalidValue,
     NotFound,
     PermissionDenied,
     ProvisioningError,
@@ -32,6 +33,8 @@ from provisioning.model import (
     AuditEvent,
     ClassOfService,
     Domain,
+    DomainStatus,
+    EmailAddress,
     Grant,
     Invitation,
     InvitationStatus,
@@ -48,6 +51,7 @@ from provisioning.services import authorize, belongs_to, permissions_of
 __all__ = [
     "MAX_PAGE",
     "Page",
+    "SendDecision",
     "UserPage",
     "UserSummary",
     "admins",
@@ -65,6 +69,7 @@ __all__ = [
     "grants",
     "invitations",
     "mailboxes",
+    "may_send",
     "pending_invitations",
     "permissions",
     "roles",
@@ -491,3 +496,45 @@ def get_invitation(ctx: Environment, actor: Actor, invitation_id: str) -> Invita
         _known(uow, actor, "invitation", invitation_id, invitation.account_id)
         authorize(uow, actor, "invitations.send", invitation.account_id)
         return invitation
+
+
+@attrs.frozen
+class SendDecision:
+    """Whether an address may send through a domain, and why (a stable `reason` code)."""
+
+    allowed: bool
+    reason: str
+
+
+@_query
+def may_send(ctx: Environment, actor: Actor, sender: str, domain_id: str) -> SendDecision:
+    """Whether `sender` may send mail through the domain (seed 003's relay rule).
+
+    The domain must be active. Its own addresses may send, and so may those
+    of its primary domain: in both cases only a registered sender, an address
+    a user (username or alias) or a shared mailbox of the domain's account
+    holds. Reasons: `sender.allowed`, `sender.invalid`, `domain.not_active`,
+    `sender.foreign_domain` (neither the domain nor its primary domain),
+    `sender.unregistered`. For anyone holding a permission in the domain's
+    account.
+    """
+    with ctx.store.snapshot() as uow:
+        domain = uow.domains.get(domain_id)
+        _known(uow, actor, "domain", domain_id, domain.account_id)
+        _member(uow, actor, domain.account_id)
+        try:
+            address = EmailAddress.parse(sender, field="sender")
+        except InvalidValue:
+            return SendDecision(allowed=False, reason="sender.invalid")
+        if domain.status is not DomainStatus.ACTIVE:
+            return SendDecision(allowed=False, reason="domain.not_active")
+        if address.domain not in {domain.name, domain.primary_domain}:
+            return SendDecision(allowed=False, reason="sender.foreign_domain")
+        holder = uow.users.by_address(address.key)
+        mailbox = uow.mailboxes.by_address(address)
+        registered = (holder is not None and holder.account_id == domain.account_id) or (
+            mailbox is not None and mailbox.account_id == domain.account_id
+        )
+        if not registered:
+            return SendDecision(allowed=False, reason="sender.unregistered")
+        return SendDecision(allowed=True, reason="sender.allowed")

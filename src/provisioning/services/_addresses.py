@@ -1,9 +1,11 @@
-"""The checks every address claimed on the platform's domains passes besides being free.
+"""The platform's one address namespace, and the checks every claimed address passes.
 
-Its local part must be valid under PRECIS and of one script, and no other
-user or mailbox may hold an address that looks the same
-(`provisioning.model.skeleton`). The address itself being taken is
-`address.taken` or `mailbox.address_taken`, checked where it is claimed.
+Usernames, aliases, administrators, shared and personal mailboxes share one
+platform-wide namespace, case- and form-insensitive: an address has one
+holder (a user's personal mailbox lives at the user's own username).
+`claim_issues` decides whether an address is free for a claimant. Its local
+part must also be valid under PRECIS and of one script, and no other user or
+mailbox may hold an address that looks the same (`provisioning.model.skeleton`).
 """
 
 from __future__ import annotations
@@ -12,7 +14,42 @@ from provisioning.exceptions import Issue
 from provisioning.model import EmailAddress, Username, local_part_problem, skeleton
 from provisioning.services._base import Tx, error
 
-__all__ = ["lookalike_issues"]
+__all__ = ["claim_issues", "lookalike_issues"]
+
+
+def claim_issues(
+    tx: Tx,
+    address: EmailAddress | Username,
+    *,
+    own_user: str | None = None,
+    own_mailbox: str | None = None,
+    field: str,
+) -> list[Issue]:
+    """`address.taken` unless the address is free for the claimant, then `lookalike_issues`.
+
+    `own_user` is the user claiming the address (for itself, or for its
+    personal mailbox), `own_mailbox` a mailbox being renamed.
+    """
+    key = address.key
+    user_id = tx.uow.users.holders((key,)).get(key)
+    if user_id is not None and user_id != own_user:
+        return [_taken(tx, address, user_id, "", field)]
+    mailbox = tx.uow.mailboxes.by_address(
+        address if isinstance(address, EmailAddress) else address.address
+    )
+    if (
+        mailbox is not None
+        and mailbox.id != own_mailbox
+        and (own_user is None or mailbox.owner_id != own_user)
+    ):
+        return [_taken(tx, address, mailbox.id, " by a mailbox", field)]
+    return lookalike_issues(tx, address, own_user=own_user, own_mailbox=own_mailbox, field=field)
+
+
+def _taken(tx: Tx, address: EmailAddress | Username, holder: str, by: str, field: str) -> Issue:
+    return error(
+        "address.taken", tx.taken_message("address", str(address), holder) + by, field=field
+    )
 
 
 def lookalike_issues(

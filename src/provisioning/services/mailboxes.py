@@ -15,7 +15,7 @@ from provisioning.commands import (
 )
 from provisioning.exceptions import InvalidValue, Issue
 from provisioning.model import EmailAddress, Mailbox, MailboxKind, User
-from provisioning.services._addresses import lookalike_issues
+from provisioning.services._addresses import claim_issues
 from provisioning.services._base import Step, Tx, error, requested_id_issues
 from provisioning.services.domains import require_active
 from provisioning.services.grants import merge_grant
@@ -60,17 +60,8 @@ def _address_issues(
     if issues:  # not the account's domain: whoever holds the address is not its business
         return issues, address
     issues += mailbox_address_taken(tx, address, own_id, field="address")
-    if not issues:
-        issues += lookalike_issues(tx, address, own_mailbox=own_id, field="address")
-    user = tx.uow.users.by_address(address)
-    if user is not None:
-        issues.append(
-            error(
-                "address.taken",
-                tx.taken_message("address", str(address), user.id) + " by a user",
-                field="address",
-            )
-        )
+    if not issues:  # one namespace: no user holds it either, nor anything like it
+        issues += claim_issues(tx, address, own_mailbox=own_id, field="address")
     return issues, address
 
 

@@ -17,6 +17,7 @@ from provisioning.model import (
     ClassOfService,
     Credentials,
     EmailAddress,
+    MailboxKind,
     MfaState,
     PasswordPolicy,
     PhoneNumber,
@@ -28,7 +29,7 @@ from provisioning.model import (
     skeleton,
 )
 from provisioning.ports import Message
-from provisioning.services._addresses import lookalike_issues
+from provisioning.services._addresses import claim_issues
 from provisioning.services._base import (
     SetupLink,
     Step,
@@ -40,7 +41,7 @@ from provisioning.services._base import (
 )
 from provisioning.services.classes_of_service import admin_after, assignable_cos, panel_issues
 from provisioning.services.domains import require_active
-from provisioning.services.mailboxes import mailbox_address_taken, new_personal_mailbox
+from provisioning.services.mailboxes import new_personal_mailbox
 
 __all__ = [
     "address_taken",
@@ -197,19 +198,9 @@ def alias_issues(
             issues += on_domain
         else:
             owned.append(alias)
-    holders = tx.uow.users.holders(alias.key for alias in owned)
+    tx.uow.users.holders(alias.key for alias in owned)  # one look-up for them all
     for alias in owned:
-        holder = holders.get(alias.key)
-        if holder is not None and holder != own_id:
-            issues.append(
-                error(
-                    "address.taken",
-                    tx.taken_message("address", str(alias), holder),
-                    field="aliases",
-                )
-            )
-        elif alias.key != owner.key:
-            issues += lookalike_issues(tx, alias, own_user=own_id, field="aliases")
+        issues += claim_issues(tx, alias, own_user=own_id, field="aliases")
     return issues, tuple(parsed)
 
 
@@ -218,15 +209,11 @@ def address_taken(
 ) -> list[Issue]:
     """`address.taken` unless nobody but the user `own_id` holds the address.
 
-    An address that is free must also be a valid one that looks like no
-    other (`address.mixed_script`, `address.confusable` ...).
+    Nobody: no other user, and no mailbox but the user's own personal one
+    (see `claim_issues`). An address that is free must also be a valid one
+    that looks like no other (`address.mixed_script`, `address.confusable` ...).
     """
-    holder = tx.uow.users.by_address(username.key)
-    if holder is None or holder.id == own_id:
-        return lookalike_issues(tx, username, own_user=own_id, field=field)
-    return [
-        error("address.taken", tx.taken_message("address", str(username), holder.id), field=field)
-    ]
+    return claim_issues(tx, username, own_user=own_id, field=field)
 
 
 def _address_key(text: object) -> str | None:
@@ -310,8 +297,6 @@ def create_user(tx: Tx, command: CreateUser) -> Step[User]:
         if command.personal_mailbox is None
         else command.personal_mailbox
     )
-    if personal and not on_domain:
-        issues += mailbox_address_taken(tx, username.address, None, field="personal_mailbox")
 
     password = command.password
 
@@ -507,7 +492,11 @@ def _super_admin_fixed(user: User, what: str) -> list[Issue]:
 
 
 def rename_user(tx: Tx, command: RenameUser) -> Step[User]:
-    """Give a user a new username, on an active domain of its account; nothing else changes."""
+    """Give a user a new username on an active domain of its account.
+
+    Its personal mailboxes move with it; the old address is freed or, when
+    asked, kept as an alias. Id, aliases and grants stay.
+    """
     user = tx.user(command.user_id)
     authorize_for(tx, user, "users.manage")
     issues = _directory_managed(user) + _super_admin_fixed(user, "renamed")
@@ -516,6 +505,7 @@ def rename_user(tx: Tx, command: RenameUser) -> Step[User]:
     except InvalidValue as invalid:
         return Step.refuse([*issues, invalid.issue()])
     domain = tx.uow.domains.by_name(username.domain)
+    aliases = user.aliases
     if user.account_id is None:
         issues.append(
             error("user.no_account", "only users of an account are renamed here", field="user_id")
@@ -523,6 +513,13 @@ def rename_user(tx: Tx, command: RenameUser) -> Step[User]:
     else:
         on_domain = require_active(domain, user.account_id, field="username")
         issues += on_domain or address_taken(tx, username, user.id)
+        if command.keep_old_as_alias and username.key != user.username.key:
+            issues += require_active(
+                tx.uow.domains.by_name(user.username.domain),
+                user.account_id,
+                field="keep_old_as_alias",
+            )
+            aliases = (*aliases, user.username.address)
     if any(alias.key == username.key for alias in user.aliases):
         issues.append(
             error(
@@ -531,6 +528,11 @@ def rename_user(tx: Tx, command: RenameUser) -> Step[User]:
                 field="username",
             )
         )
+    moving = [
+        mailbox
+        for mailbox in tx.uow.mailboxes.of_owner(user.id)
+        if mailbox.kind is MailboxKind.PERSONAL and mailbox.address.key == user.username.key
+    ]
 
     def run() -> User:
         assert domain is not None  # noqa: S101 - run() exists only when no issue blocked
@@ -540,6 +542,7 @@ def rename_user(tx: Tx, command: RenameUser) -> Step[User]:
                 version=command.version,
                 username=username,
                 domain_id=domain.id,
+                aliases=aliases,
                 updated_at=tx.now,
             )
         )
@@ -548,8 +551,18 @@ def rename_user(tx: Tx, command: RenameUser) -> Step[User]:
             "user",
             user.id,
             account_id=user.account_id,
-            detail=f"{user.username} -> {username}",
+            detail=f"{user.username} -> {username}"
+            + (" (old address kept as an alias)" if aliases != user.aliases else ""),
         )
+        for mailbox in moving:
+            tx.uow.mailboxes.update(attrs.evolve(mailbox, address=username.address))
+            tx.record(
+                "RenameUser",
+                "mailbox",
+                mailbox.id,
+                account_id=mailbox.account_id,
+                detail=f"{mailbox.address} -> {username.address}",
+            )
         return stored
 
     return Step.proceed(run, issues)

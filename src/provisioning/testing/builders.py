@@ -18,6 +18,7 @@ from provisioning.model import (
     Grant,
     Invitation,
     Mailbox,
+    MailboxKind,
     MfaState,
     Role,
     User,
@@ -95,8 +96,13 @@ def grant(
 def mailbox(
     mailbox_id: str = "m-1", address: str = "sales@acme.example", owner_id: str | None = None
 ) -> Mailbox:
+    """A shared mailbox, or with `owner_id` the owner's personal one (at its username)."""
     return Mailbox(
-        id=mailbox_id, account_id="a-1", address=EmailAddress.parse(address), owner_id=owner_id
+        id=mailbox_id,
+        account_id="a-1",
+        address=EmailAddress.parse(address),
+        kind=MailboxKind.SHARED if owner_id is None else MailboxKind.PERSONAL,
+        owner_id=owner_id,
     )
 
 

@@ -7,8 +7,8 @@ lists become JSON arrays, enumerations become text with a CHECK constraint,
 times are timestamps with a time zone. Besides the fields, each table keeps
 the normalised look-up keys its repositories search by (`name_key`,
 `address_key` ...) as indexed columns, unique where the model says a value
-has one holder. Usernames and aliases share the `addresses` table, whose
-primary key is the platform-wide address namespace.
+has one holder. Usernames, aliases and shared mailboxes share the
+`addresses` table, whose primary key is the platform-wide address namespace.
 
 Foreign keys are deferred to commit and never cascade, except a user's
 addresses, which belong to it: the services remove what depends on an
@@ -303,21 +303,33 @@ ADDRESSES: Final = sa.Table(
         "user_id",
         sa.Text(),
         sa.ForeignKey("users.id", ondelete="CASCADE", deferrable=True, initially="DEFERRED"),
-        nullable=False,
+        nullable=True,
     ),
     sa.Column(
         "kind",
-        sa.Enum("username", "alias", native_enum=False, create_constraint=True, name="kind"),
+        sa.Enum(
+            "username", "alias", "mailbox", native_enum=False, create_constraint=True, name="kind"
+        ),
         nullable=False,
     ),
     sa.Column("domain", sa.Text(), nullable=False),
     sa.Column("skeleton", sa.Text(), nullable=False),
+    sa.Column(
+        "mailbox_id",
+        sa.Text(),
+        sa.ForeignKey("mailboxes.id", ondelete="CASCADE", deferrable=True, initially="DEFERRED"),
+        nullable=True,
+    ),
+    sa.CheckConstraint("(user_id IS NULL) <> (mailbox_id IS NULL)", name="holder"),
     sa.Index(None, "user_id"),
     sa.Index(None, "domain", "kind"),
     sa.Index(None, "skeleton"),
+    sa.Index(None, "mailbox_id"),
 )
-"""Every address a user holds, its username and its aliases: one platform-wide namespace.
+"""Every address held on the platform: one platform-wide namespace.
 
+A user's username and aliases (`user_id`), and the address of each shared
+mailbox (`mailbox_id`); a personal mailbox lives at its owner's username.
 `skeleton` is the address's look-alike key (`provisioning.model.skeleton`).
 """
 

@@ -52,7 +52,7 @@ from provisioning.adapters.sql.schema import (
     sql_table,
 )
 from provisioning.exceptions import Conflict, StoreError, UsageError
-from provisioning.model import skeleton
+from provisioning.model import MailboxKind, skeleton
 from provisioning.ports import Sealer
 from provisioning.security.sealing import SEALED_PREFIX, SealingError
 
@@ -212,8 +212,7 @@ class _SqlRows(Generic[_E]):
                         seq += 1
                         row["seq"] = seq
                 _bulk_insert(sql, self._sql, rows)
-                if self.table is TABLES.users:
-                    self._write_addresses(sql, part)
+                self._write_addresses(sql, part)
         self._uow.inserted(self._sql.name, len(entities))
 
     @_translated
@@ -239,10 +238,11 @@ class _SqlRows(Generic[_E]):
         result = sql.execute(statement, rows)
         if 0 <= result.rowcount < len(rows):
             raise Conflict(code="version.stale", entity=self.table.label, key=pairs[0][0].id)
-        if self.table is TABLES.users:
+        holder = self._holder_column
+        if holder is not None:
             ids = [new.id for _, new in pairs]
             for chunk in _chunks(ids):
-                sql.execute(ADDRESSES.delete().where(ADDRESSES.c.user_id.in_(chunk)))
+                sql.execute(ADDRESSES.delete().where(holder.in_(chunk)))
             self._write_addresses(sql, [new for _, new in pairs])
 
     @_translated
@@ -252,15 +252,48 @@ class _SqlRows(Generic[_E]):
         ids = [entity.id for entity in entities]
         with self._atomic() as sql:
             for chunk in _chunks(ids):
-                if self.table is TABLES.users:
-                    sql.execute(ADDRESSES.delete().where(ADDRESSES.c.user_id.in_(chunk)))
+                if self._holder_column is not None:
+                    sql.execute(ADDRESSES.delete().where(self._holder_column.in_(chunk)))
                 sql.execute(self._sql.delete().where(self._sql.c.id.in_(chunk)))
 
-    def _write_addresses(self, sql: Connection, users: Sequence[Any]) -> None:
+    @property
+    def _holder_column(self) -> sa.Column[Any] | None:
+        """The column of `addresses` naming this table's rows, for the tables that hold some."""
+        if self.table is TABLES.users:
+            return ADDRESSES.c.user_id
+        if self.table is TABLES.mailboxes:
+            return ADDRESSES.c.mailbox_id
+        return None
+
+    def _write_addresses(self, sql: Connection, entities: Sequence[Any]) -> None:
+        """Claim the addresses the entities hold in the platform's one namespace."""
+        if self.table is TABLES.users:
+            rows = self._user_addresses(entities)
+        elif self.table is TABLES.mailboxes:
+            rows = [
+                {
+                    "address": mailbox.address.key,
+                    "user_id": None,
+                    "mailbox_id": mailbox.id,
+                    "kind": "mailbox",
+                    "domain": mailbox.address.domain.ascii,
+                    "skeleton": skeleton(mailbox.address.key),
+                }
+                for mailbox in entities
+                if mailbox.kind is MailboxKind.SHARED  # a personal one is at its owner's address
+            ]
+        else:
+            return
+        if rows:
+            _bulk_insert(sql, ADDRESSES, rows)
+
+    @staticmethod
+    def _user_addresses(users: Sequence[Any]) -> list[dict[str, Any]]:
         rows = [
             {
                 "address": user.username.key,
                 "user_id": user.id,
+                "mailbox_id": None,
                 "kind": "username",
                 "domain": user.username.domain.ascii,
                 "skeleton": skeleton(user.username.key),
@@ -271,6 +304,7 @@ class _SqlRows(Generic[_E]):
             {
                 "address": alias.key,
                 "user_id": user.id,
+                "mailbox_id": None,
                 "kind": "alias",
                 "domain": alias.domain.ascii,
                 "skeleton": skeleton(alias.key),
@@ -278,8 +312,7 @@ class _SqlRows(Generic[_E]):
             for user in users
             for alias in user.aliases
         ]
-        if rows:
-            _bulk_insert(sql, ADDRESSES, rows)
+        return rows
 
     @_translated
     def lookup(self, namespace: str, values: Sequence[str], /) -> dict[str, list[str]]:
@@ -311,7 +344,11 @@ class _SqlRows(Generic[_E]):
         }[namespace]
         found: dict[str, list[str]] = {}
         for chunk in _chunks(list(dict.fromkeys(values))):
-            query = sa.select(by, ADDRESSES.c.user_id).where(by.in_(chunk))
+            query = (
+                sa.select(by, ADDRESSES.c.user_id)
+                .where(by.in_(chunk))
+                .where(ADDRESSES.c.user_id.is_not(None))
+            )
             if namespace == "user.alias_domain":
                 query = query.where(ADDRESSES.c.kind == "alias")
             if namespace != "user.address":  # one user may hold several values of these

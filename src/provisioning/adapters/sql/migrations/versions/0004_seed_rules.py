@@ -1,4 +1,4 @@
-"""The seeds' rules: every account has a users' and an admins' class of service.
+"""The seeds' rules: accounts' own classes of service, and one address namespace.
 
 Revision ID: 0004
 Revises: 0003
@@ -7,13 +7,16 @@ Create Date: 2026-12-01
 Each account stored before gets the two classes of service a new account
 starts with ("Users" and "Administrators", numbered when the account already
 has one of that name), and each of its users without a class of service gets
-the users' one.
+the users' one. Shared mailboxes claim their addresses in the `addresses`
+table, beside usernames and aliases (a mailbox whose address a user holds
+already, which older versions allowed, keeps it unclaimed).
 """
 
 from __future__ import annotations
 
 import json
 import uuid
+import warnings
 
 import sqlalchemy as sa
 from alembic import op
@@ -48,11 +51,56 @@ def _reference(name: str) -> sa.Column[str]:
     )
 
 
+OLD_KINDS = sa.Enum("username", "alias", native_enum=False, create_constraint=True, name="kind")
+NEW_KINDS = sa.Enum(
+    "username", "alias", "mailbox", native_enum=False, create_constraint=True, name="kind"
+)
+
+
 def upgrade() -> None:
-    """Add the two columns, and the classes of service they name for every account."""
-    with op.batch_alter_table("accounts") as batch:
-        for column, *_ in CLASSES:
-            batch.add_column(_reference(column))
+    """Add the columns, the classes of service they name, and the mailboxes' addresses."""
+    with warnings.catch_warnings():
+        # SQLite's batch mode reflects the tables it rebuilds, and cannot reflect the
+        # expression index on users (which it leaves as it is).
+        warnings.filterwarnings("ignore", "Skipped unsupported reflection", sa.exc.SAWarning)
+        with op.batch_alter_table("accounts") as batch:
+            for column, *_ in CLASSES:
+                batch.add_column(_reference(column))
+        _claim_mailbox_addresses()
+    _account_classes()
+
+
+def _claim_mailbox_addresses() -> None:
+    with op.batch_alter_table("addresses") as batch:
+        batch.alter_column("user_id", existing_type=sa.Text(), nullable=True)
+        batch.alter_column(
+            "kind", existing_type=OLD_KINDS, type_=NEW_KINDS, existing_nullable=False
+        )
+        batch.add_column(
+            sa.Column(
+                "mailbox_id",
+                sa.Text(),
+                sa.ForeignKey(
+                    "mailboxes.id",
+                    name="fk_addresses_mailbox_id",
+                    ondelete="CASCADE",
+                    deferrable=True,
+                    initially="DEFERRED",
+                ),
+                nullable=True,
+            )
+        )
+        batch.create_check_constraint("holder", "(user_id IS NULL) <> (mailbox_id IS NULL)")
+        batch.create_index("ix_addresses_mailbox_id", ["mailbox_id"])
+    op.execute(
+        "INSERT INTO addresses (address, mailbox_id, kind, domain, skeleton)"
+        " SELECT address_key, id, 'mailbox', address_domain, address_skeleton FROM mailboxes"
+        " WHERE kind = 'shared'"
+        " AND NOT EXISTS (SELECT 1 FROM addresses WHERE address = mailboxes.address_key)"
+    )
+
+
+def _account_classes() -> None:
     connection = op.get_bind()
     taken = {
         key for (key,) in connection.execute(sa.text("SELECT name_key FROM classes_of_service"))
@@ -97,7 +145,16 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Drop the two columns (the classes of service stay, as ordinary ones)."""
+    """Drop the columns (the classes of service stay, as ordinary ones)."""
+    op.execute("DELETE FROM addresses WHERE mailbox_id IS NOT NULL")
+    with op.batch_alter_table("addresses") as batch:
+        batch.drop_index("ix_addresses_mailbox_id")
+        batch.drop_constraint("ck_addresses_holder", type_="check")
+        batch.drop_column("mailbox_id")
+        batch.alter_column(
+            "kind", existing_type=NEW_KINDS, type_=OLD_KINDS, existing_nullable=False
+        )
+        batch.alter_column("user_id", existing_type=sa.Text(), nullable=False)
     with op.batch_alter_table("accounts") as batch:
         for column, *_ in reversed(CLASSES):
             batch.drop_column(column)
