@@ -233,14 +233,18 @@ def test_declining_grants_nothing_and_tells_the_inviter(world: World, outbox: Ou
 
 
 def test_only_the_invitee_answers(world: World) -> None:
+    """Answering is a rule, not a permission: nobody answers someone else's invitation."""
     issued = invite(world, "ann@acme.example", **OFFER)
-    for other in ["without", "holder", "outsider"]:
-        with pytest.raises(PermissionDenied):
-            run(
-                world.ctx, world.actors[other], AcceptInvitation(invitation_id=issued.invitation.id)
-            )
-    with pytest.raises(PermissionDenied):
-        run(world.ctx, Actor.anonymous(), DeclineInvitation(invitation_id=issued.invitation.id))
+    invitation_id = issued.invitation.id
+    for other in ["without", "holder"]:  # members of the account are told why
+        for answer in (AcceptInvitation, DeclineInvitation):
+            with pytest.raises(ValidationFailed) as caught:
+                run(world.ctx, world.actors[other], answer(invitation_id=invitation_id))
+            assert caught.value.codes == ["invitation.not_addressee"]
+    for stranger in (world.actors["outsider"], Actor.anonymous()):  # to others it does not exist
+        with pytest.raises(NotFound) as hidden:
+            run(world.ctx, stranger, DeclineInvitation(invitation_id=invitation_id))
+        assert hidden.value.code == "invitation.not_found"
 
 
 def test_an_alias_counts_as_the_invitees_address(world: World) -> None:

@@ -18,7 +18,7 @@ from provisioning.commands import (
     ResendInvitation,
     RevokeInvitation,
 )
-from provisioning.exceptions import InvalidValue, Issue, PermissionDenied
+from provisioning.exceptions import InvalidValue, Issue
 from provisioning.model import (
     Credentials,
     DomainStatus,
@@ -328,13 +328,24 @@ def resend_invitation(tx: Tx, command: ResendInvitation) -> Step[InvitationIssue
     return Step.proceed(run, issues)
 
 
-def _addressed_to_actor(tx: Tx, invitation: Invitation, permission: str) -> User:
+def _addressee(tx: Tx, invitation: Invitation) -> tuple[User | None, list[Issue]]:
+    """The acting user, when the invitation is addressed to one of its addresses.
+
+    That is the rule for answering an invitation: no permission gives the
+    right to answer someone else's. To an actor outside the inviting account
+    another's invitation is not found; to its members it is an issue.
+    """
     user = tx.uow.users.find(tx.actor.user_id) if tx.actor.user_id else None
-    if user is None or invitation.email.key not in user.addresses:
-        raise PermissionDenied(
-            actor=str(tx.actor), permission=permission, account_id=invitation.account_id
+    if user is not None and invitation.email.key in user.addresses:
+        return user, []
+    tx.reveal("invitation", invitation.id, invitation.account_id)
+    return None, [
+        error(
+            "invitation.not_addressee",
+            "only the person the invitation is addressed to answers it",
+            field="invitation_id",
         )
-    return user
+    ]
 
 
 def _grant_offer(tx: Tx, invitation: Invitation, user: User, action: str) -> None:
@@ -389,12 +400,15 @@ def _still_valid_offer(tx: Tx, invitation: Invitation) -> Issue | None:
 def accept_invitation(tx: Tx, command: AcceptInvitation) -> Step[Invitation]:
     """The invited user accepts: it receives exactly what was offered; the inviter is told."""
     invitation = tx.uow.invitations.get(command.invitation_id)
-    user = _addressed_to_actor(tx, invitation, "invitations.accept")
+    user, issues = _addressee(tx, invitation)
+    if user is None:
+        return Step.refuse(issues)
     problem = _state_issue(tx, invitation) or _still_valid_offer(tx, invitation)
     if problem is not None:
         return Step.refuse([problem])
 
     def run() -> Invitation:
+        assert user is not None  # noqa: S101 - refused above otherwise
         _grant_offer(tx, invitation, user, "AcceptInvitation")
         return _answer(tx, invitation, user, InvitationStatus.ACCEPTED)
 
@@ -404,11 +418,14 @@ def accept_invitation(tx: Tx, command: AcceptInvitation) -> Step[Invitation]:
 def decline_invitation(tx: Tx, command: DeclineInvitation) -> Step[Invitation]:
     """The invited user declines: nothing is granted; the inviter is told."""
     invitation = tx.uow.invitations.get(command.invitation_id)
-    user = _addressed_to_actor(tx, invitation, "invitations.decline")
+    user, issues = _addressee(tx, invitation)
+    if user is None:
+        return Step.refuse(issues)
     problem = _state_issue(tx, invitation)
     if problem is not None:
         return Step.refuse([problem])
-    return Step.proceed(lambda: _answer(tx, invitation, user, InvitationStatus.DECLINED))
+    answerer = user
+    return Step.proceed(lambda: _answer(tx, invitation, answerer, InvitationStatus.DECLINED))
 
 
 def _by_token(tx: Tx, token: str) -> Invitation | None:
