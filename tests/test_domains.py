@@ -363,7 +363,7 @@ def test_activation_makes_earlier_self_registered_users_corporate(
         assert kept is not None
         assert kept.permissions == {"audit.read"}
         assert [e.detail for e in uow.audit.events(entity_id="early")] == [
-            "became a corporate user"
+            "became a corporate user (class of service Users; second factor required)"
         ]
 
 

@@ -10,9 +10,11 @@ from access_world import PASSWORD, World, build
 from conftest import OPERATOR
 from provisioning import (
     AcceptInvitation,
+    ActivateDomain,
     Actor,
     Authenticate,
     Context,
+    DeactivateDomain,
     DeclineInvitation,
     InviteUser,
     NotFound,
@@ -23,6 +25,7 @@ from provisioning import (
     SetGrant,
     UpdateUser,
     ValidationFailed,
+    VerifyDomain,
     plan,
     queries,
     run,
@@ -132,8 +135,30 @@ def test_an_invitee_on_an_active_domain_of_the_account_becomes_corporate(world: 
     )
 
 
-def test_nobody_registers_on_a_domain_that_is_not_active(world: World) -> None:
+def test_a_registrant_on_a_domain_not_active_yet_is_adopted_when_it_is(
+    world: World, dns: MemoryDns
+) -> None:
     issued = invite(world, "early@soon.example")
+    early = register(world, issued.token)
+    assert (early.account_id, early.domain_id, early.corporate) == (None, None, False)
+    domain = queries.get_domain(world.ctx, OPERATOR, world.pending_domain_id)
+    dns.publish("soon.example", domain.verification_token)
+    run(world.ctx, OPERATOR, VerifyDomain(domain_id=domain.id))
+    run(world.ctx, OPERATOR, ActivateDomain(domain_id=domain.id))
+    adopted = queries.get_user(world.ctx, OPERATOR, early.id)
+    assert (adopted.account_id, adopted.domain_id, adopted.corporate) == (
+        "acme",
+        domain.id,
+        True,
+    )
+
+
+def test_nobody_registers_on_a_deactivated_domain(world: World, dns: MemoryDns) -> None:
+    domain = queries.get_domain(world.ctx, OPERATOR, world.pending_domain_id)
+    dns.publish("soon.example", domain.verification_token)
+    for step in (VerifyDomain, ActivateDomain, DeactivateDomain):
+        run(world.ctx, OPERATOR, step(domain_id=domain.id))
+    issued = invite(world, "late@soon.example")
     assert refused(
         world,
         Actor.anonymous(),

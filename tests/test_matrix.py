@@ -7,6 +7,7 @@ pass its other checks:
     D  `permission.denied`: the actor lacks the permission
     O  `permission.target_outranks`: the target holds more than the actor
     H  hidden: the target is `<entity>.not_found` to this actor
+    R  refused by a rule no permission lifts (only an invitee answers its invitation)
     -  no such cell (no target of that rank for that actor)
 
 Principals: the platform operator, Acme's super admin, a second owner, an
@@ -62,6 +63,7 @@ from provisioning import (
     SetDomainPolicy,
     SetGrant,
     SetPassword,
+    SettleFormerUsers,
     SyncDirectory,
     TargetOutranks,
     UnverifyDomain,
@@ -177,6 +179,7 @@ OTHERS: dict[str, tuple[Callable[[dict[str, str]], Command[Any]], str]] = {
         lambda ids: DeleteDomain(domain_id=ids["pending"], confirm_name="later.example"),
         "AAAADHH",
     ),
+    "SettleFormerUsers": (lambda ids: SettleFormerUsers(domain_id=ids["domain"]), "AAAADHH"),
     "CreateAdmin": (
         lambda _: CreateAdmin(
             account_id="acme",
@@ -217,11 +220,11 @@ OTHERS: dict[str, tuple[Callable[[dict[str, str]], Command[Any]], str]] = {
     ),
     "AcceptInvitation": (
         lambda ids: AcceptInvitation(invitation_id=ids["invitation"]),
-        "DDDDADD",
+        "RRRRAHH",
     ),
     "DeclineInvitation": (
         lambda ids: DeclineInvitation(invitation_id=ids["invitation"]),
-        "DDDDADD",
+        "RRRRAHH",
     ),
     "Authenticate": (
         lambda _: Authenticate(username="member@acme.example", password="wrong-guess-0000"),
@@ -299,6 +302,8 @@ def _outcome(tenant: Tenant, actor_name: str, command: Command[Any]) -> str:
         return "D"
     if any(code.endswith(".not_found") for code in codes):
         return "H"
+    if "invitation.not_addressee" in codes:
+        return "R"
     return "A"
 
 

@@ -8,31 +8,39 @@ import pytest
 
 from conftest import OPERATOR, active_domain
 from provisioning import (
+    ActivateDomain,
     Actor,
     AddDomain,
+    Authenticate,
     Context,
+    CreateAccount,
     CreateAdmin,
     CreateClassOfService,
     CreateMailbox,
     CreateRole,
     CreateUser,
+    DeleteAccount,
     DeleteClassOfService,
     InviteUser,
     NotFound,
     PermissionDenied,
+    RegisterWithInvitation,
     RenameUser,
+    SettleFormerUsers,
     UpdateAccount,
     UpdateClassOfService,
     UpdateDomain,
     UpdateUser,
     UsageError,
+    ValidationFailed,
+    VerifyDomain,
     plan,
     queries,
     run,
 )
-from provisioning.adapters.memory import MemoryDns
+from provisioning.adapters.memory import MemoryDns, Outbox
 from provisioning.commands import Command
-from provisioning.model import SYSTEM_ROLES, Account, Mailbox, MailboxKind, User
+from provisioning.model import SYSTEM_ROLES, Account, Mailbox, MailboxKind, User, UserStatus
 from security_world import Tenant, build_tenant
 
 PASSWORD = "Blue-Lantern-Walks-42"
@@ -367,3 +375,171 @@ def test_registered_senders_of_the_primary_domain_may_send_through_the_domain(
     }
     bad = AddDomain(account_id="acme", name="b.example", primary_domain="postmaster@not a domain")
     assert "domain.invalid" in codes(tenant, bad)
+
+
+# -- registration -----------------------------------------------------------------------------
+
+
+def _register(tenant: Tenant, email: str, **offer: Any) -> User:
+    issued = run(
+        tenant.ctx, tenant.actor("owner"), InviteUser(account_id="acme", email=email, **offer)
+    )
+    registered: User = run(
+        tenant.ctx,
+        Actor.anonymous("registration"),
+        RegisterWithInvitation(
+            token=issued.token,
+            password=PASSWORD,
+            password_repeat=PASSWORD,
+            first_name="New",
+            last_name="Comer",
+        ),
+    )
+    return registered
+
+
+def test_registration_creates_a_non_corporate_users_own_account(tenant: Tenant) -> None:
+    newcomer = _register(tenant, "new@partner.example", permissions=frozenset({"users.read"}))
+    assert (newcomer.account_id, newcomer.corporate) == (None, False)
+    with tenant.ctx.store.snapshot() as uow:
+        grants = {g.account_id: g for g in uow.grants.of_user(newcomer.id) if g.mailbox_id is None}
+        (own_id,) = set(grants) - {"acme"}
+        own = uow.accounts.get(own_id)
+        (mailbox,) = uow.mailboxes.of_owner(newcomer.id)
+    assert own.name == "New Comer"
+    assert grants[own_id].role_ids == {"system:owner"}
+    assert grants["acme"].permissions == {"users.read"}  # the invitation's access, on top
+    assert (mailbox.account_id, str(mailbox.address)) == (own_id, "new@partner.example")
+    second = _register(tenant, "other@partner.example")  # the same name: numbered
+    assert second.account_id is None
+    with tenant.ctx.store.snapshot() as uow:
+        assert uow.accounts.by_name("New Comer 2") is not None
+        assert uow.accounts.count() == 4
+
+
+@pytest.mark.parametrize("mailbox_on_create", [False, True])
+def test_a_corporate_registrant_follows_the_domain_accounts_settings(
+    tenant: Tenant, mailbox_on_create: bool
+) -> None:
+    account = acme(tenant)
+    run(
+        tenant.ctx,
+        OPERATOR,
+        UpdateAccount(
+            account_id="acme",
+            version=account.version,
+            personal_mailbox_on_create=mailbox_on_create,
+        ),
+    )
+    newcomer = _register(tenant, "newcomer@acme.example")
+    assert (newcomer.account_id, newcomer.corporate) == ("acme", True)
+    assert newcomer.cos_id == account.default_cos_id
+    with tenant.ctx.store.snapshot() as uow:
+        mailboxes = uow.mailboxes.of_owner(newcomer.id)
+        assert uow.accounts.count() == 2  # no account of its own
+    assert [m.account_id for m in mailboxes] == (["acme"] if mailbox_on_create else [])
+
+
+def test_an_early_registrant_is_adopted_with_the_domains_defaults(tenant: Tenant) -> None:
+    gold = run(tenant.ctx, OPERATOR, CreateClassOfService(name="Gold", account_id="acme"))
+    soon = run(
+        tenant.ctx,
+        OPERATOR,
+        AddDomain(account_id="acme", name="soon.example", require_2fa=True, default_cos_id=gold.id),
+    )
+    early = _register(tenant, "early@soon.example")
+    assert (early.corporate, early.cos_id, early.mfa.required) == (False, None, False)
+    tenant.dns.publish("soon.example", soon.verification_token)
+    run(tenant.ctx, OPERATOR, VerifyDomain(domain_id=soon.id))
+    run(tenant.ctx, OPERATOR, ActivateDomain(domain_id=soon.id))
+    adopted = tenant.fresh_by_id(early.id)
+    assert (adopted.account_id, adopted.domain_id, adopted.corporate) == ("acme", soon.id, True)
+    assert (adopted.cos_id, adopted.mfa.required) == (gold.id, True)
+    log = queries.audit_log(tenant.ctx, OPERATOR, "acme", entity_id=early.id)
+    assert [e.action for e in log] == ["ActivateDomain"]
+    assert log[0].detail.startswith("became a corporate user")
+
+
+# -- a deleted account's domain and users ---------------------------------------------------
+
+
+def _delete_globex(tenant: Tenant) -> User:
+    """Globex gets a user, then is deleted; the user is returned as it was."""
+    ctx = tenant.ctx
+    gina: User = run(
+        ctx,
+        OPERATOR,
+        CreateUser(
+            account_id="globex",
+            username="gina@globex.example",
+            password=PASSWORD,
+            password_repeat=PASSWORD,
+            alternate_email="gina@home.example",
+        ),
+    )
+    run(ctx, OPERATOR, DeleteAccount(account_id="globex", confirm_name="Globex"))
+    return gina
+
+
+def test_a_deleted_accounts_users_cannot_sign_in_and_its_postmaster_is_freed(
+    tenant: Tenant,
+) -> None:
+    gina = _delete_globex(tenant)
+    with pytest.raises(ValidationFailed) as caught:
+        run(tenant.ctx, OPERATOR, Authenticate(username=str(gina.username), password=PASSWORD))
+    assert caught.value.codes == ["auth.failed"]
+    former = tenant.fresh_by_id(gina.id)
+    assert (former.account_id, former.corporate) == (None, True)
+    with tenant.ctx.store.snapshot() as uow:
+        assert uow.users.by_address("postmaster@globex.example") is None
+    run(tenant.ctx, OPERATOR, CreateAccount(name="Initech", account_id="initech"))
+    domain = active_domain(
+        tenant.ctx, tenant.dns, "initech", "globex.example", admin_email="it@initech.example"
+    )
+    assert tenant.fresh_by_id(gina.id).account_id is None  # not adopted silently
+    listed = queries.former_users(tenant.ctx, OPERATOR, domain.id)
+    assert [str(u.username) for u in listed] == ["admin@globex.example", "gina@globex.example"]
+
+
+def test_the_account_that_holds_the_domain_next_adopts_or_removes_its_former_users(
+    tenant: Tenant, outbox: Outbox
+) -> None:
+    gina = _delete_globex(tenant)
+    run(tenant.ctx, OPERATOR, CreateAccount(name="Initech", account_id="initech"))
+    domain = active_domain(
+        tenant.ctx,
+        tenant.dns,
+        "initech",
+        "globex.example",
+        admin_email="it@initech.example",
+        require_2fa=True,
+    )
+    outbox.clear()
+    wrong = SettleFormerUsers(domain_id=domain.id, adopt=frozenset({tenant.users["member"].id}))
+    assert codes(tenant, wrong) == ["user.not_former"]
+    run(tenant.ctx, OPERATOR, SettleFormerUsers(domain_id=domain.id, adopt=frozenset({gina.id})))
+    adopted = tenant.fresh_by_id(gina.id)
+    assert (adopted.account_id, adopted.status, adopted.mfa.required) == (
+        "initech",
+        UserStatus.ACTIVE,
+        True,
+    )
+    assert adopted.credentials.password_hash is None  # the old password no longer works
+    (welcome,) = outbox.messages
+    assert (welcome.template, welcome.to) == ("user.adopted", "gina@home.example")
+    assert "token" in welcome.secrets
+    with pytest.raises(ValidationFailed):
+        run(tenant.ctx, OPERATOR, Authenticate(username="gina@globex.example", password=PASSWORD))
+
+
+def test_former_users_can_be_removed_instead(tenant: Tenant) -> None:
+    gina = _delete_globex(tenant)
+    run(tenant.ctx, OPERATOR, CreateAccount(name="Initech", account_id="initech"))
+    domain = active_domain(
+        tenant.ctx, tenant.dns, "initech", "globex.example", admin_email="it@initech.example"
+    )
+    run(tenant.ctx, OPERATOR, SettleFormerUsers(domain_id=domain.id, remove=frozenset({gina.id})))
+    with tenant.ctx.store.snapshot() as uow:
+        assert uow.users.find(gina.id) is None
+    left = queries.former_users(tenant.ctx, OPERATOR, domain.id)
+    assert [str(u.username) for u in left] == ["admin@globex.example"]

@@ -75,6 +75,7 @@ __all__ = [
     "SetDomainPolicy",
     "SetGrant",
     "SetPassword",
+    "SettleFormerUsers",
     "SyncDirectory",
     "Unchanged",
     "UnverifyDomain",
@@ -316,6 +317,21 @@ class DeleteDomain(Command[None]):
     domain_id: str
     confirm_name: str
     remove_dependents: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class SettleFormerUsers(Command[None]):
+    """Decide about the users a deleted account left on a domain this account now holds.
+
+    They kept their addresses and their corporate status, but cannot sign
+    in. `adopt` makes users of this account of them, with the domain's
+    defaults and a set-password link instead of their old password; `remove`
+    deletes them. `queries.former_users` lists them.
+    """
+
+    domain_id: str
+    adopt: frozenset[str] = attrs.field(default=frozenset(), converter=_names)
+    remove: frozenset[str] = attrs.field(default=frozenset(), converter=_names)
 
 
 @attrs.frozen(kw_only=True)

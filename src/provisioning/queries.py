@@ -47,6 +47,7 @@ from provisioning.model import (
 from provisioning.ports import Environment, UnitOfWork
 from provisioning.principals import Actor
 from provisioning.services import authorize, belongs_to, permissions_of
+from provisioning.services.domains import former_users as _former_users
 
 __all__ = [
     "MAX_PAGE",
@@ -58,6 +59,7 @@ __all__ = [
     "audit_log",
     "classes_of_service",
     "domains",
+    "former_users",
     "get_account",
     "get_class_of_service",
     "get_domain",
@@ -538,3 +540,17 @@ def may_send(ctx: Environment, actor: Actor, sender: str, domain_id: str) -> Sen
         if not registered:
             return SendDecision(allowed=False, reason="sender.unregistered")
         return SendDecision(allowed=True, reason="sender.allowed")
+
+
+@_query
+def former_users(ctx: Environment, actor: Actor, domain_id: str) -> list[User]:
+    """The users a deleted account left on the domain, by username; needs `users.manage`.
+
+    They are for the account that holds the domain now to adopt or remove
+    (`SettleFormerUsers`).
+    """
+    with ctx.store.snapshot() as uow:
+        domain = uow.domains.get(domain_id)
+        _known(uow, actor, "domain", domain_id, domain.account_id)
+        authorize(uow, actor, "users.manage", domain.account_id)
+        return sorted(_former_users(uow, domain), key=lambda u: (u.username.key, u.id))

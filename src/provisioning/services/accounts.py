@@ -15,10 +15,17 @@ from provisioning.commands import (
     UpdateAccount,
 )
 from provisioning.exceptions import Issue
-from provisioning.model import Account, ClassOfService, DomainPolicy, valid_name
+from provisioning.model import Account, ClassOfService, DomainPolicy, UserStatus, valid_name
 from provisioning.services._base import Step, Tx, error, requested_id_issues
 
-__all__ = ["create_account", "delete_account", "set_domain_policy", "update_account"]
+__all__ = [
+    "create_account",
+    "delete_account",
+    "free_account_name",
+    "new_account",
+    "set_domain_policy",
+    "update_account",
+]
 
 _TLD: Final = re.compile(r"[a-z]{2,63}|xn--[a-z0-9\-]{1,59}")
 
@@ -66,41 +73,69 @@ def create_account(tx: Tx, command: CreateAccount) -> Step[Account]:
     issues += _name_issues(tx, name)
 
     def run() -> Account:
-        account_id = tx.new_id(command.account_id)
-        users, admins = (
-            ClassOfService(
-                id=tx.new_id(),
-                name=cos_name,
-                account_id=account_id,
-                description=description,
-                admin_panel=admin_panel,
-            )
-            for cos_name, description, admin_panel in (
-                (USER_COS_NAME, "What the account's users get unless told otherwise.", False),
-                (
-                    ADMIN_COS_NAME,
-                    "Opens the admin panel: its holders administer the account.",
-                    True,
-                ),
-            )
-        )
-        account = Account(
-            id=account_id,
+        return new_account(
+            tx,
             name=name,
-            created_at=tx.now,
+            account_id=command.account_id,
             parent_id=command.parent_id,
             personal_mailbox_on_create=command.personal_mailbox_on_create,
-            default_cos_id=users.id,
-            admin_cos_id=admins.id,
+            action="CreateAccount",
         )
-        tx.uow.accounts.add(account)
-        tx.record("CreateAccount", "account", account.id, account_id=account.id)
-        for cos in (users, admins):
-            tx.uow.classes_of_service.add(cos)
-            tx.record("CreateAccount", "cos", cos.id, account_id=account.id, detail=cos.name)
-        return account
 
     return Step.proceed(run, issues)
+
+
+def new_account(
+    tx: Tx,
+    *,
+    name: str,
+    action: str,
+    account_id: str | None = None,
+    parent_id: str | None = None,
+    personal_mailbox_on_create: bool = False,
+) -> Account:
+    """Store an account with its two own classes of service, and audit all three."""
+    new_id = tx.new_id(account_id)
+    users, admins = (
+        ClassOfService(
+            id=tx.new_id(),
+            name=cos_name,
+            account_id=new_id,
+            description=description,
+            admin_panel=admin_panel,
+        )
+        for cos_name, description, admin_panel in (
+            (USER_COS_NAME, "What the account's users get unless told otherwise.", False),
+            (ADMIN_COS_NAME, "Opens the admin panel: its holders administer the account.", True),
+        )
+    )
+    account = Account(
+        id=new_id,
+        name=name,
+        created_at=tx.now,
+        parent_id=parent_id,
+        personal_mailbox_on_create=personal_mailbox_on_create,
+        default_cos_id=users.id,
+        admin_cos_id=admins.id,
+    )
+    tx.uow.accounts.add(account)
+    tx.record(action, "account", account.id, account_id=account.id, detail=name)
+    for cos in (users, admins):
+        tx.uow.classes_of_service.add(cos)
+        tx.record(action, "cos", cos.id, account_id=account.id, detail=cos.name)
+    return account
+
+
+def free_account_name(tx: Tx, wanted: str) -> str:
+    """`wanted` made a valid account name nobody holds yet ("Ann Lee", "Ann Lee 2" ...)."""
+    base = re.sub(r"[^\w.&' \-]", " ", wanted).strip()[:60].rstrip() or "Personal"
+    if not valid_name(base):
+        base = "Personal"
+    name, number = base, 1
+    while tx.uow.accounts.by_name(name) is not None:
+        number += 1
+        name = f"{base} {number}"
+    return name
 
 
 def update_account(tx: Tx, command: UpdateAccount) -> Step[Account]:
@@ -194,9 +229,11 @@ def set_domain_policy(tx: Tx, command: SetDomainPolicy) -> Step[Account]:
 def delete_account(tx: Tx, command: DeleteAccount) -> Step[None]:
     """Delete an account for good.
 
-    Its domains, mailboxes, classes of service, custom roles, invitations and
-    every grant in it go; its users stay, without access to it, and keep their
-    corporate status (so they cannot create accounts or delete themselves).
+    Its domains, mailboxes, classes of service, custom roles, invitations,
+    super admin and every grant in it go; its other users stay, disabled and
+    keeping their corporate status (so they cannot create accounts or delete
+    themselves), until an account that holds their domain next decides about
+    them (`SettleFormerUsers`).
     """
     tx.authorize("accounts.delete", command.account_id)
     account = tx.uow.accounts.get(command.account_id)
@@ -239,6 +276,12 @@ def _dissolve(tx: Tx, account: Account) -> None:
         tx.record("DeleteAccount", "invitation", invitation.id, account_id=aid)
     removed_cos = {cos.id for cos in uow.classes_of_service.of_account(aid)}
     for user in uow.users.of_account(aid):
+        if user.super_admin:  # postmaster@ exists for the account only: the address is freed
+            for grant in uow.grants.of_user(user.id):
+                uow.grants.remove(grant.id)
+            uow.users.remove(user.id)
+            tx.record("DeleteAccount", "user", user.id, account_id=aid, detail="removed")
+            continue
         uow.users.update(
             attrs.evolve(
                 user,
@@ -247,11 +290,12 @@ def _dissolve(tx: Tx, account: Account) -> None:
                 aliases=(),
                 admin=False,
                 super_admin=False,
+                status=UserStatus.DISABLED,
                 cos_id=None if user.cos_id in removed_cos else user.cos_id,
                 updated_at=tx.now,
             )
         )
-        tx.record("DeleteAccount", "user", user.id, account_id=aid, detail="lost access")
+        tx.record("DeleteAccount", "user", user.id, account_id=aid, detail="lost access, disabled")
     for domain in uow.domains.of_account(aid):
         uow.domains.remove(domain.id)
         tx.record("DeleteAccount", "domain", domain.id, account_id=aid, detail=str(domain.name))

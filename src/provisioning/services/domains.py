@@ -14,6 +14,7 @@ from provisioning.commands import (
     AddDomain,
     DeactivateDomain,
     DeleteDomain,
+    SettleFormerUsers,
     UnverifyDomain,
     UpdateDomain,
     VerifyDomain,
@@ -28,7 +29,9 @@ from provisioning.model import (
     Mailbox,
     User,
     Username,
+    UserStatus,
 )
+from provisioning.ports import Message
 from provisioning.services._admins import new_admin, primary_email_issues
 from provisioning.services._base import (
     Step,
@@ -46,7 +49,10 @@ __all__ = [
     "add_domain",
     "deactivate_domain",
     "delete_domain",
+    "former_users",
+    "remove_user",
     "require_active",
+    "settle_former_users",
     "unverify_domain",
     "update_domain",
     "verify_domain",
@@ -202,10 +208,10 @@ def _admin_email(
     return email
 
 
-def _load(tx: Tx, domain_id: str) -> Domain:
+def _load(tx: Tx, domain_id: str, permission: str = "domains.manage") -> Domain:
     domain = tx.uow.domains.get(domain_id)
     tx.reveal("domain", domain_id, domain.account_id)
-    tx.authorize("domains.manage", domain.account_id)
+    tx.authorize(permission, domain.account_id)
     return domain
 
 
@@ -302,8 +308,10 @@ def activate_domain(tx: Tx, command: ActivateDomain) -> Step[Domain]:
     """Put a verified or deactivated domain into service.
 
     Users who registered earlier with an address on it, outside any account,
-    become corporate users of the domain's account; what they hold elsewhere
-    is untouched.
+    become corporate users of the domain's account, with the domain's
+    defaults (`adoption_defaults`); what they hold elsewhere is untouched.
+    Corporate users of a deleted account are not adopted silently: the
+    account decides about them (`SettleFormerUsers`).
     """
     domain = _load(tx, command.domain_id)
     issues = []
@@ -313,26 +321,117 @@ def activate_domain(tx: Tx, command: ActivateDomain) -> Step[Domain]:
         issues.append(_status_issue(domain, "domain.already_active", "verified or inactive"))
 
     def adopt(active: Domain) -> None:
+        account = tx.uow.accounts.get(active.account_id)
         for user in tx.uow.users.named_on(active.name):
-            if user.domain_id is None:
-                tx.uow.users.update(
-                    attrs.evolve(
-                        user,
-                        account_id=active.account_id,
-                        domain_id=active.id,
-                        corporate=True,
-                        updated_at=tx.now,
-                    )
-                )
-                tx.record(
-                    "ActivateDomain",
-                    "user",
-                    user.id,
-                    account_id=active.account_id,
-                    detail="became a corporate user",
-                )
+            if user.domain_id is None and not user.corporate:
+                _adopt(tx, user, active, account, "ActivateDomain")
 
     return _transition(tx, domain, "ActivateDomain", DomainStatus.ACTIVE, issues, effect=adopt)
+
+
+def adoption_defaults(tx: Tx, user: User, domain: Domain, account: Account) -> dict[str, Any]:
+    """What a user gets from the domain that adopts it, never weakening what it had.
+
+    Its class of service, if the account may give it one, else the domain's
+    default, else the account's; a second factor if either required one.
+    """
+    cos_id = user.cos_id
+    if cos_id is None or assignable_cos(tx, account.id, cos_id, field="cos_id")[0]:
+        cos_id = domain.default_cos_id or account.default_cos_id
+    return {
+        "account_id": account.id,
+        "domain_id": domain.id,
+        "corporate": True,
+        "cos_id": cos_id,
+        "mfa": attrs.evolve(user.mfa, required=user.mfa.required or domain.require_2fa),
+    }
+
+
+def _adopt(tx: Tx, user: User, domain: Domain, account: Account, action: str) -> User:
+    changes = adoption_defaults(tx, user, domain, account)
+    adopted = tx.uow.users.update(attrs.evolve(user, updated_at=tx.now, **changes))
+    cos = tx.uow.classes_of_service.find(adopted.cos_id) if adopted.cos_id else None
+    settings = [f"class of service {cos.name if cos is not None else 'none'}"]
+    if adopted.mfa.required:
+        settings.append("second factor required")
+    tx.record(
+        action,
+        "user",
+        user.id,
+        account_id=account.id,
+        detail=f"became a corporate user ({'; '.join(settings)})",
+    )
+    return adopted
+
+
+def former_users(uow: Any, domain: Domain) -> list[User]:  # noqa: ANN401 - a unit of work
+    """The users a deleted account left on the domain: corporate, of no account."""
+    return [
+        user
+        for user in uow.users.named_on(domain.name)
+        if user.corporate and user.account_id is None
+    ]
+
+
+def settle_former_users(tx: Tx, command: SettleFormerUsers) -> Step[None]:
+    """Adopt or remove the users a deleted account left on an active domain of this one."""
+    domain = _load(tx, command.domain_id, "users.manage")
+    issues = []
+    if domain.status is not DomainStatus.ACTIVE:
+        issues.append(_status_issue(domain, "domain.not_active", "active"))
+    former = {user.id: user for user in former_users(tx.uow, domain)}
+    for user_id in sorted(command.adopt | command.remove):
+        if user_id not in former:
+            issues.append(
+                error(
+                    "user.not_former",
+                    f"{user_id!r} is not a user a deleted account left on {domain.name}",
+                    field="adopt" if user_id in command.adopt else "remove",
+                )
+            )
+        elif user_id in command.adopt and user_id in command.remove:
+            issues.append(
+                error(
+                    "user.settled_twice", f"{user_id!r} is both adopted and removed", field="adopt"
+                )
+            )
+    account = tx.uow.accounts.get(domain.account_id)
+
+    def run() -> None:
+        for user_id in sorted(command.adopt):
+            user = former[user_id]
+            link = tx.setup_link(user.id)
+            adopted = _adopt(
+                tx,
+                attrs.evolve(user, status=UserStatus.ACTIVE, credentials=link.credentials),
+                domain,
+                account,
+                "SettleFormerUsers",
+            )
+            tx.notify(
+                Message(
+                    template="user.adopted",
+                    to=str(adopted.profile.alternate_email or adopted.username),
+                    data={"username": str(adopted.username), "account": account.name, **link.data},
+                    secrets=link.secrets,
+                )
+            )
+        for user_id in sorted(command.remove):
+            remove_user(tx, former[user_id], "SettleFormerUsers")
+
+    return Step.proceed(run, issues)
+
+
+def remove_user(tx: Tx, user: User, action: str, *, version: int | None = None) -> None:
+    """Delete a user with its grants and personal mailboxes (and their grants), audited."""
+    for grant in tx.uow.grants.of_user(user.id):
+        tx.uow.grants.remove(grant.id)
+    for mailbox in tx.uow.mailboxes.of_owner(user.id):
+        for grant in tx.uow.grants.of_mailbox(mailbox.id):
+            tx.uow.grants.remove(grant.id)
+        tx.uow.mailboxes.remove(mailbox.id)
+    tx.uow.users.remove(user.id, version=version)
+    tx.record(action, "user", user.id, account_id=user.account_id, detail=str(user.username))
 
 
 def deactivate_domain(tx: Tx, command: DeactivateDomain) -> Step[Domain]:

@@ -21,6 +21,7 @@ from provisioning.commands import (
 from provisioning.exceptions import InvalidValue, Issue
 from provisioning.model import (
     Credentials,
+    Domain,
     DomainStatus,
     EmailAddress,
     Invitation,
@@ -36,6 +37,7 @@ from provisioning.principals import Actor, ActorKind
 from provisioning.results import InvitationIssued
 from provisioning.services._access import belongs_to, permissions_of, roles
 from provisioning.services._base import Step, Tx, error, hash_token, requested_id_issues
+from provisioning.services.accounts import free_account_name, new_account
 from provisioning.services.grants import grant_issues, grantable, granted, merge_grant
 from provisioning.services.mailboxes import new_personal_mailbox, personal_mailbox_issues
 from provisioning.services.users import display_name, password_issues, password_policy
@@ -436,11 +438,57 @@ def _by_token(tx: Tx, token: str) -> Invitation | None:
     return invitation
 
 
-def register_with_invitation(tx: Tx, command: RegisterWithInvitation) -> Step[User]:
-    """Someone new registers through an invitation: profile, personal mailbox and the offer.
+def _registration_issues(tx: Tx, username: Username, domain: Domain | None) -> list[Issue]:
+    issues = []
+    if tx.uow.users.by_address(username.key) is not None:
+        issues.append(
+            error(
+                "address.taken",
+                f"{username} is registered already: sign in and accept the invitation",
+                field="token",
+            )
+        )
+    if domain is not None and domain.status is DomainStatus.INACTIVE:
+        issues.append(
+            error(
+                "domain.not_active",
+                f"{domain.name} is deactivated: nobody registers on it now",
+                field="token",
+            )
+        )
+    return issues
 
-    On an address of an active domain the new user becomes a corporate user of
-    the domain's account; on a domain that is not active, registering is refused.
+
+def _own_account(tx: Tx, user: User) -> None:
+    """A non-corporate registrant's own account: it owns it, and its personal mailbox is there."""
+    own = new_account(
+        tx,
+        name=free_account_name(tx, user.profile.display_name or user.username.local),
+        action="RegisterWithInvitation",
+    )
+    merge_grant(
+        tx,
+        user_id=user.id,
+        account_id=own.id,
+        mailbox_id=None,
+        role_ids=frozenset({"system:owner"}),
+        permissions=frozenset(),
+        action="RegisterWithInvitation",
+    )
+    new_personal_mailbox(tx, user, own.id, "RegisterWithInvitation")
+
+
+def register_with_invitation(tx: Tx, command: RegisterWithInvitation) -> Step[User]:
+    """Someone new registers through an invitation: a profile, and the offer on top.
+
+    On an active domain of the inviting account the registrant becomes one of
+    its corporate users and follows its settings: its class of service, the
+    domain's second factor, a personal mailbox when the account creates them.
+    Anywhere else (a domain no account has, or one of the inviting account's
+    that is not active yet) it is a non-corporate user with an account of its
+    own, which holds its personal mailbox; an account that activates the
+    domain later adopts it. Nobody registers on a deactivated domain, nor on
+    another account's domain.
     """
     invitation = _by_token(tx, command.token)
     if invitation is None:
@@ -464,27 +512,18 @@ def register_with_invitation(tx: Tx, command: RegisterWithInvitation) -> Step[Us
                 )
             ]
         )
-    issues: list[Issue] = []
-    if tx.uow.users.by_address(username.key) is not None:
-        issues.append(
-            error(
-                "address.taken",
-                f"{username} is registered already: sign in and accept the invitation",
-                field="token",
-            )
-        )
-    if domain is not None and domain.status is not DomainStatus.ACTIVE:
-        issues.append(
-            error(
-                "domain.not_active",
-                f"{domain.name} is {domain.status}: nobody registers on it now",
-                field="token",
-            )
-        )
-    home = domain.account_id if domain is not None else None
+    issues = _registration_issues(tx, username, domain)
     account = tx.uow.accounts.get(invitation.account_id)
+    corporate = domain is not None and domain.status is DomainStatus.ACTIVE
+    cos_id = None
+    if corporate and domain is not None:
+        cos_id = domain.default_cos_id or account.default_cos_id
+    cos = tx.uow.classes_of_service.find(cos_id) if cos_id is not None else None
     issues += password_issues(
-        password_policy(account, None), command.password, command.password_repeat, username
+        password_policy(account if corporate else None, cos),
+        command.password,
+        command.password_repeat,
+        username,
     )
     first, last = command.first_name.strip(), command.last_name.strip()
     user = User(
@@ -492,18 +531,20 @@ def register_with_invitation(tx: Tx, command: RegisterWithInvitation) -> Step[Us
         username=username,
         created_at=tx.now,
         updated_at=tx.now,
-        account_id=home,
-        domain_id=domain.id if domain is not None else None,
-        cos_id=domain.default_cos_id if domain is not None else None,
+        account_id=account.id if corporate else None,
+        domain_id=domain.id if corporate and domain is not None else None,
+        cos_id=cos_id,
         profile=Profile(
             first_name=first,
             last_name=last,
             display_name=display_name(first, last)[0],
         ),
-        corporate=home is not None,
-        mfa=MfaState(required=domain.require_2fa if domain is not None else False),
+        corporate=corporate,
+        mfa=MfaState(required=corporate and domain is not None and domain.require_2fa),
     )
-    issues += personal_mailbox_issues(tx, user, invitation.account_id)
+    personal = account.personal_mailbox_on_create if corporate else True
+    if personal:
+        issues += personal_mailbox_issues(tx, user, account.id)
 
     def run() -> User:
         stored = attrs.evolve(
@@ -513,10 +554,18 @@ def register_with_invitation(tx: Tx, command: RegisterWithInvitation) -> Step[Us
             ),
         )
         tx.uow.users.add(stored)
+        kind = "corporate user" if corporate else "non-corporate user"
         tx.record(
-            "RegisterWithInvitation", "user", stored.id, account_id=home, detail=str(username)
+            "RegisterWithInvitation",
+            "user",
+            stored.id,
+            account_id=stored.account_id,
+            detail=f"{username} ({kind})",
         )
-        new_personal_mailbox(tx, stored, invitation.account_id, "RegisterWithInvitation")
+        if not corporate:
+            _own_account(tx, stored)
+        elif personal:
+            new_personal_mailbox(tx, stored, account.id, "RegisterWithInvitation")
         _grant_offer(tx, invitation, stored, "RegisterWithInvitation")
         _answer(tx, invitation, stored, InvitationStatus.ACCEPTED)
         return stored

@@ -40,7 +40,7 @@ from provisioning.services._base import (
     warning,
 )
 from provisioning.services.classes_of_service import admin_after, assignable_cos, panel_issues
-from provisioning.services.domains import require_active
+from provisioning.services.domains import remove_user, require_active
 from provisioning.services.mailboxes import new_personal_mailbox
 
 __all__ = [
@@ -597,15 +597,6 @@ def delete_user(tx: Tx, command: DeleteUser) -> Step[None]:
         )
 
     def run() -> None:
-        for grant in tx.uow.grants.of_user(user.id):
-            tx.uow.grants.remove(grant.id)
-        for mailbox in tx.uow.mailboxes.of_owner(user.id):
-            for grant in tx.uow.grants.of_mailbox(mailbox.id):
-                tx.uow.grants.remove(grant.id)
-            tx.uow.mailboxes.remove(mailbox.id)
-        tx.uow.users.remove(user.id, version=command.version)
-        tx.record(
-            "DeleteUser", "user", user.id, account_id=user.account_id, detail=str(user.username)
-        )
+        remove_user(tx, user, "DeleteUser", version=command.version)
 
     return Step.proceed(run, issues)
