@@ -490,7 +490,8 @@ def test_delete_with_dependents_removes_them_in_one_transaction(
             if e.action == "DeleteDomain"
         ]
     assert removed == [
-        ("mailbox", ""),
+        ("grant", ""),
+        ("mailbox", "sales@brand.example"),
         ("user", "aliases removed"),
         ("user", "removed"),
         ("domain", "brand.example"),

@@ -30,6 +30,7 @@ from provisioning import (
     ActivateDomain,
     AddDomain,
     Authenticate,
+    CompletePasswordRecovery,
     CompletePasswordSetup,
     Context,
     CreateAccount,
@@ -64,6 +65,7 @@ from provisioning import (
     SetGrant,
     SetPassword,
     SettleFormerUsers,
+    StartPasswordRecovery,
     SyncDirectory,
     TargetOutranks,
     UnverifyDomain,
@@ -228,6 +230,16 @@ OTHERS: dict[str, tuple[Callable[[dict[str, str]], Command[Any]], str]] = {
     ),
     "Authenticate": (
         lambda _: Authenticate(username="member@acme.example", password="wrong-guess-0000"),
+        "AAAAAAA",
+    ),
+    "StartPasswordRecovery": (
+        lambda _: StartPasswordRecovery(username="member@acme.example"),
+        "AAAAAAA",
+    ),
+    "CompletePasswordRecovery": (
+        lambda _: CompletePasswordRecovery(
+            username="member@acme.example", code="1", password=NEW, password_repeat=NEW
+        ),
         "AAAAAAA",
     ),
     "CompletePasswordSetup": (

@@ -12,6 +12,7 @@ from provisioning import (
     Actor,
     AddDomain,
     Authenticate,
+    CompletePasswordRecovery,
     Context,
     CreateAccount,
     CreateAdmin,
@@ -21,12 +22,15 @@ from provisioning import (
     CreateUser,
     DeleteAccount,
     DeleteClassOfService,
+    DeleteMailbox,
     InviteUser,
     NotFound,
     PermissionDenied,
     RegisterWithInvitation,
     RenameUser,
+    SetGrant,
     SettleFormerUsers,
+    StartPasswordRecovery,
     UpdateAccount,
     UpdateClassOfService,
     UpdateDomain,
@@ -38,7 +42,7 @@ from provisioning import (
     queries,
     run,
 )
-from provisioning.adapters.memory import MemoryDns, Outbox
+from provisioning.adapters.memory import FixedClock, MemoryDns, Outbox
 from provisioning.commands import Command
 from provisioning.model import SYSTEM_ROLES, Account, Mailbox, MailboxKind, User, UserStatus
 from security_world import Tenant, build_tenant
@@ -61,6 +65,7 @@ def acme(tenant: Tenant) -> Account:
 
 
 def new_user(tenant: Tenant, username: str, **options: Any) -> User:
+    fields: dict[str, Any] = {"alternate_email": "someone@home.example", **options}
     created: User = run(
         tenant.ctx,
         OPERATOR,
@@ -69,8 +74,7 @@ def new_user(tenant: Tenant, username: str, **options: Any) -> User:
             username=username,
             password=PASSWORD,
             password_repeat=PASSWORD,
-            alternate_email="someone@home.example",
-            **options,
+            **fields,
         ),
     )
     return created
@@ -543,3 +547,136 @@ def test_former_users_can_be_removed_instead(tenant: Tenant) -> None:
         assert uow.users.find(gina.id) is None
     left = queries.former_users(tenant.ctx, OPERATOR, domain.id)
     assert [str(u.username) for u in left] == ["admin@globex.example"]
+
+
+# -- password recovery ----------------------------------------------------------------------
+
+
+def _recover(tenant: Tenant, username: str) -> None:
+    run(tenant.ctx, Actor.anonymous(), StartPasswordRecovery(username=username))
+
+
+def _complete(
+    tenant: Tenant, username: str, code: str, password: str = "Fresh-Meadow-Sings-77"
+) -> None:
+    run(
+        tenant.ctx,
+        Actor.anonymous(),
+        CompletePasswordRecovery(
+            username=username, code=code, password=password, password_repeat=password
+        ),
+    )
+
+
+def test_a_forgotten_password_is_recovered_with_a_code_sent_to_the_alternate_email(
+    tenant: Tenant, outbox: Outbox
+) -> None:
+    outbox.clear()
+    _recover(tenant, "member@acme.example")
+    (message,) = outbox.messages
+    assert (message.template, message.channel, message.to) == (
+        "password.recovery",
+        "email",
+        "someone@home.example",
+    )
+    assert message.data["channel"] == "email"
+    code = message.secrets["code"]
+    member = tenant.fresh("member")
+    assert member.credentials.recovery_code_hash is not None
+    assert code not in member.credentials.recovery_code_hash  # kept hashed
+    _complete(tenant, "member@acme.example", code)
+    signed_in = run(
+        tenant.ctx,
+        Actor.anonymous(),
+        Authenticate(username="member@acme.example", password="Fresh-Meadow-Sings-77"),
+    )
+    assert signed_in.user_id == member.id
+    with pytest.raises(ValidationFailed) as caught:  # single use
+        _complete(tenant, "member@acme.example", code, "Another-Meadow-Sings-78")
+    assert caught.value.codes == ["recovery.invalid"]
+
+
+def test_without_an_email_the_code_goes_to_the_mobile_by_sms(
+    tenant: Tenant, outbox: Outbox
+) -> None:
+    mobile = new_user(tenant, "mo@acme.example", alternate_email=None, mobile="+41 79 123 45 67")
+    outbox.clear()
+    _recover(tenant, str(mobile.username))
+    (message,) = outbox.messages
+    assert (message.channel, message.to) == ("sms", "+41791234567")
+
+
+def test_recovery_tells_nobody_who_exists(tenant: Tenant, outbox: Outbox) -> None:
+    bare = new_user(tenant, "bare@acme.example", alternate_email=None)
+    outbox.clear()
+    for username in ("ghost@acme.example", "not an address", str(bare.username)):
+        assert run(tenant.ctx, Actor.anonymous(), StartPasswordRecovery(username=username)) is None
+    assert outbox.messages == []
+    for username in ("ghost@acme.example", str(bare.username)):
+        with pytest.raises(ValidationFailed) as caught:
+            _complete(tenant, username, "12345678")
+        assert caught.value.codes == ["recovery.invalid"]
+
+
+def test_recovery_codes_expire_allow_few_tries_and_few_requests(
+    tenant: Tenant, outbox: Outbox, clock: FixedClock
+) -> None:
+    outbox.clear()
+    for _ in range(5):
+        _recover(tenant, "member@acme.example")
+    assert len(outbox.messages) == 3  # three codes an hour, then nothing more is sent
+    code = outbox.messages[-1].secrets["code"]
+    for _ in range(5):
+        with pytest.raises(ValidationFailed):
+            _complete(tenant, "member@acme.example", "00000000" if code != "00000000" else "1")
+    with pytest.raises(ValidationFailed) as caught:  # five wrong tries: the right code is dead too
+        _complete(tenant, "member@acme.example", code)
+    assert caught.value.codes == ["recovery.invalid"]
+
+    clock.advance(hours=1)
+    outbox.clear()
+    _recover(tenant, "member@acme.example")
+    (fresh,) = outbox.messages
+    clock.advance(minutes=16)
+    with pytest.raises(ValidationFailed):
+        _complete(tenant, "member@acme.example", fresh.secrets["code"])
+
+
+# -- settings of corporate users, and the default mailbox ---------------------------------
+
+
+def test_a_user_picks_a_default_mailbox_it_may_use_and_loses_it_with_the_mailbox(
+    tenant: Tenant,
+) -> None:
+    ctx = tenant.ctx
+    sales = run(ctx, OPERATOR, CreateMailbox(account_id="acme", address="sales@acme.example"))
+    other = run(ctx, OPERATOR, CreateMailbox(account_id="acme", address="other@acme.example"))
+    member = tenant.fresh("member")
+    run(
+        ctx,
+        OPERATOR,
+        SetGrant(
+            user_id=member.id,
+            account_id="acme",
+            mailbox_id=sales.id,
+            role_ids=frozenset({"system:viewer"}),
+        ),
+    )
+    me = tenant.actor("member")
+    refused = UpdateUser(user_id=member.id, version=member.version, default_mailbox_id=other.id)
+    assert codes(tenant, refused, me) == ["user.default_mailbox_invalid"]
+    chosen = run(
+        ctx, me, UpdateUser(user_id=member.id, version=member.version, default_mailbox_id=sales.id)
+    )
+    assert chosen.default_mailbox_id == sales.id
+    run(ctx, OPERATOR, DeleteMailbox(mailbox_id=sales.id))
+    assert tenant.fresh("member").default_mailbox_id is None
+
+
+def test_administrators_change_the_settings_of_corporate_users_only(tenant: Tenant) -> None:
+    outsider = _register(tenant, "partner@partner.example", role_ids=frozenset({"system:member"}))
+    assert outsider.account_id is None
+    command = UpdateUser(user_id=outsider.id, version=outsider.version, timezone="Europe/Zurich")
+    assert codes(tenant, command, tenant.actor("owner")) == ["user.not_corporate"]
+    own = run(tenant.ctx, Actor.user(outsider.id), command)  # it changes its own
+    assert own.profile.timezone == "Europe/Zurich"

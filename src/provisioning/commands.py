@@ -44,6 +44,7 @@ __all__ = [
     "AddDomain",
     "Authenticate",
     "Command",
+    "CompletePasswordRecovery",
     "CompletePasswordSetup",
     "CreateAccount",
     "CreateAdmin",
@@ -76,6 +77,7 @@ __all__ = [
     "SetGrant",
     "SetPassword",
     "SettleFormerUsers",
+    "StartPasswordRecovery",
     "SyncDirectory",
     "Unchanged",
     "UnverifyDomain",
@@ -397,9 +399,12 @@ class CreateUser(Command[User]):
 
 @attrs.frozen(kw_only=True)
 class UpdateUser(Command[User]):
-    """Change a user's profile, aliases, class of service or MFA requirement.
+    """Change a user's profile, aliases, class of service, MFA requirement or default mailbox.
 
-    Setting `display_name` to None returns it to "first and last name".
+    Setting `display_name` to None returns it to "first and last name";
+    `default_mailbox_id` None, to the personal mailbox. Users change their
+    own profile and default mailbox; administrators change the settings of
+    their account's corporate users only.
     """
 
     user_id: str
@@ -416,6 +421,7 @@ class UpdateUser(Command[User]):
     cos_id: str | Unchanged | None = UNCHANGED
     mfa_required: bool | Unchanged = UNCHANGED
     enabled: bool | Unchanged = UNCHANGED
+    default_mailbox_id: str | Unchanged | None = UNCHANGED
 
 
 @attrs.frozen(kw_only=True)
@@ -468,6 +474,33 @@ class CompletePasswordSetup(Command[User]):
 
     user_id: str
     token: str = attrs.field(repr=False, metadata={SECRET: True})
+    password: str = attrs.field(repr=False, metadata={SECRET: True})
+    password_repeat: str = attrs.field(repr=False, metadata={SECRET: True})
+
+
+@attrs.frozen(kw_only=True)
+class StartPasswordRecovery(Command[None]):
+    """Forgot password: send a one-time recovery code to the alternate email or mobile.
+
+    Anyone may issue it (as `Actor.anonymous()`). The answer is the same
+    whether or not the username exists, can recover (an alternate email or a
+    mobile number) or is managed by a directory, and whether or not too many
+    codes were asked for lately: an application shows one message for all.
+    """
+
+    username: str
+
+
+@attrs.frozen(kw_only=True)
+class CompletePasswordRecovery(Command[None]):
+    """Set a new password with the recovery code `StartPasswordRecovery` sent.
+
+    Any problem with the username or the code is `recovery.invalid`; the
+    code works once, for a short while, and for a few tries only.
+    """
+
+    username: str
+    code: str = attrs.field(repr=False, metadata={SECRET: True})
     password: str = attrs.field(repr=False, metadata={SECRET: True})
     password_repeat: str = attrs.field(repr=False, metadata={SECRET: True})
 

@@ -454,6 +454,8 @@ class Message:
     secrets: Mapping[str, str] = attrs.field(
         factory=dict, hash=False, repr=False, metadata={SECRET: True}
     )
+    channel: str = "email"
+    """How it travels: `email` (`to` is an address) or `sms` (`to` is an E.164 number)."""
 
 
 class Sealer(Protocol):

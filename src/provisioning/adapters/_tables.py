@@ -338,6 +338,9 @@ def _user_keys() -> tuple[Key, ...]:
     def skeletons(e: User) -> Sequence[str]:
         return tuple(dict.fromkeys(skeleton(address) for address in e.addresses))
 
+    def default_mailbox(e: User) -> Sequence[str]:
+        return _one(e.default_mailbox_id)
+
     return (
         Key("user.address", addresses, "address.taken"),
         Key("user.skeleton", skeletons),
@@ -346,6 +349,7 @@ def _user_keys() -> tuple[Key, ...]:
         Key("user.cos", cos),
         Key("user.domain_name", domain_name),
         Key("user.alias_domain", alias_domains),
+        Key("user.default_mailbox", default_mailbox),
     )
 
 
@@ -629,6 +633,10 @@ class UserRepo(_Repository[User]):
 
     def using_cos(self, cos_id: str, /) -> list[User]:
         return self._all("user.cos", cos_id, _by_username)
+
+    def defaulting_to(self, mailbox_id: str, /) -> list[User]:
+        """The users whose default mailbox is `mailbox_id`."""
+        return self._all("user.default_mailbox", mailbox_id, _by_username)
 
     def named_on(self, domain: DomainName, /) -> list[User]:
         return self._all("user.domain_name", domain.ascii, _by_username)

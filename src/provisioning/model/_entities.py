@@ -330,7 +330,11 @@ class Credentials:
     """A user's password state; the hash is a secret.
 
     A user created without a password gets a one-time set-password link:
-    only the hash of its token is kept, until `setup_expires_at`.
+    only the hash of its token is kept, until `setup_expires_at`. A user who
+    forgot its password asks for a recovery code: only its hash is kept,
+    until `recovery_expires_at`, with the wrong tries made with it
+    (`recovery_attempts`) and the codes asked for since `recovery_window_at`
+    (`recovery_requests`).
     """
 
     password_hash: str | None = attrs.field(
@@ -342,6 +346,13 @@ class Credentials:
         default=None, repr=False, metadata={SECRET: True, SEALED: True}
     )
     setup_expires_at: datetime | None = None
+    recovery_code_hash: str | None = attrs.field(
+        default=None, repr=False, metadata={SECRET: True, SEALED: True}
+    )
+    recovery_expires_at: datetime | None = None
+    recovery_attempts: int = 0
+    recovery_requests: int = 0
+    recovery_window_at: datetime | None = None
 
 
 @attrs.frozen
@@ -371,7 +382,8 @@ class User:
     administrators, who have a `primary_email` that receives their one-time
     codes (second factor, password reset), and those whose class of service
     opens the admin panel. The account's `super_admin` is `postmaster@` its
-    first domain.
+    first domain. `default_mailbox_id` is the mailbox the user's mail opens
+    at (None: its personal mailbox).
     """
 
     id: str
@@ -393,6 +405,7 @@ class User:
     credentials: Credentials = Credentials()
     mfa: MfaState = MfaState()
     sign_in: SignInState = SignInState()
+    default_mailbox_id: str | None = None
     version: int = attrs.field(default=1, validator=_positive)
 
     @property

@@ -57,6 +57,7 @@ from provisioning.services.mailboxes import (
     delete_mailbox,
     rename_mailbox,
 )
+from provisioning.services.recovery import complete_password_recovery, start_password_recovery
 from provisioning.services.users import (
     create_user,
     delete_user,
@@ -111,6 +112,8 @@ HANDLERS: Final[Mapping[type, Handler]] = MappingProxyType(
         commands.SetPassword: set_password,
         commands.ResetPassword: reset_password,
         commands.CompletePasswordSetup: complete_password_setup,
+        commands.StartPasswordRecovery: start_password_recovery,
+        commands.CompletePasswordRecovery: complete_password_recovery,
         commands.EnrollMfa: enroll_mfa,
         commands.FinalizeMfa: finalize_mfa,
         commands.ReinitializeMfa: reinitialize_mfa,

@@ -17,6 +17,7 @@ from provisioning.commands import (
 from provisioning.exceptions import Issue
 from provisioning.model import Account, ClassOfService, DomainPolicy, UserStatus, valid_name
 from provisioning.services._base import Step, Tx, error, requested_id_issues
+from provisioning.services._removal import remove_mailbox, remove_user
 
 __all__ = [
     "create_account",
@@ -269,18 +270,14 @@ def _dissolve(tx: Tx, account: Account) -> None:
         uow.grants.remove(grant.id)
         tx.record("DeleteAccount", "grant", grant.id, account_id=aid)
     for mailbox in uow.mailboxes.of_account(aid):
-        uow.mailboxes.remove(mailbox.id)
-        tx.record("DeleteAccount", "mailbox", mailbox.id, account_id=aid)
+        remove_mailbox(tx, mailbox, "DeleteAccount")
     for invitation in uow.invitations.of_account(aid):
         uow.invitations.remove(invitation.id)
         tx.record("DeleteAccount", "invitation", invitation.id, account_id=aid)
     removed_cos = {cos.id for cos in uow.classes_of_service.of_account(aid)}
     for user in uow.users.of_account(aid):
         if user.super_admin:  # postmaster@ exists for the account only: the address is freed
-            for grant in uow.grants.of_user(user.id):
-                uow.grants.remove(grant.id)
-            uow.users.remove(user.id)
-            tx.record("DeleteAccount", "user", user.id, account_id=aid, detail="removed")
+            remove_user(tx, user, "DeleteAccount")
             continue
         uow.users.update(
             attrs.evolve(

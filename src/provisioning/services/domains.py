@@ -41,6 +41,7 @@ from provisioning.services._base import (
     requested_id_issues,
     warning,
 )
+from provisioning.services._removal import remove_mailbox, remove_user
 from provisioning.services.classes_of_service import assignable_cos
 
 __all__ = [
@@ -50,7 +51,6 @@ __all__ = [
     "deactivate_domain",
     "delete_domain",
     "former_users",
-    "remove_user",
     "require_active",
     "settle_former_users",
     "unverify_domain",
@@ -422,18 +422,6 @@ def settle_former_users(tx: Tx, command: SettleFormerUsers) -> Step[None]:
     return Step.proceed(run, issues)
 
 
-def remove_user(tx: Tx, user: User, action: str, *, version: int | None = None) -> None:
-    """Delete a user with its grants and personal mailboxes (and their grants), audited."""
-    for grant in tx.uow.grants.of_user(user.id):
-        tx.uow.grants.remove(grant.id)
-    for mailbox in tx.uow.mailboxes.of_owner(user.id):
-        for grant in tx.uow.grants.of_mailbox(mailbox.id):
-            tx.uow.grants.remove(grant.id)
-        tx.uow.mailboxes.remove(mailbox.id)
-    tx.uow.users.remove(user.id, version=version)
-    tx.record(action, "user", user.id, account_id=user.account_id, detail=str(user.username))
-
-
 def deactivate_domain(tx: Tx, command: DeactivateDomain) -> Step[Domain]:
     """Take an active domain out of service; its users keep everything they hold."""
     domain = _load(tx, command.domain_id)
@@ -518,10 +506,7 @@ def _remove_with_dependents(
 ) -> None:
     account_id = domain.account_id
     for mailbox in mailboxes:
-        for grant in tx.uow.grants.of_mailbox(mailbox.id):
-            tx.uow.grants.remove(grant.id)
-        tx.uow.mailboxes.remove(mailbox.id)
-        tx.record("DeleteDomain", "mailbox", mailbox.id, account_id=account_id)
+        remove_mailbox(tx, mailbox, "DeleteDomain")
     for user in aliased:
         kept = tuple(a for a in user.aliases if a.domain != domain.name)
         tx.uow.users.update(attrs.evolve(user, aliases=kept, updated_at=tx.now))

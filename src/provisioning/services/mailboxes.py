@@ -17,6 +17,7 @@ from provisioning.exceptions import InvalidValue, Issue
 from provisioning.model import EmailAddress, Mailbox, MailboxKind, User
 from provisioning.services._addresses import claim_issues
 from provisioning.services._base import Step, Tx, error, requested_id_issues
+from provisioning.services._removal import remove_mailbox
 from provisioning.services.domains import require_active
 from provisioning.services.grants import merge_grant
 
@@ -138,23 +139,12 @@ def rename_mailbox(tx: Tx, command: RenameMailbox) -> Step[Mailbox]:
 
 
 def delete_mailbox(tx: Tx, command: DeleteMailbox) -> Step[None]:
-    """Delete a mailbox and every grant in it."""
+    """Delete a mailbox, every grant in it, and its users' choice of it as their default."""
     mailbox = _load(tx, command.mailbox_id)
 
-    def run() -> None:
-        for grant in tx.uow.grants.of_mailbox(mailbox.id):
-            tx.uow.grants.remove(grant.id)
-            tx.record("DeleteMailbox", "grant", grant.id, account_id=mailbox.account_id)
-        tx.uow.mailboxes.remove(mailbox.id, version=command.version)
-        tx.record(
-            "DeleteMailbox",
-            "mailbox",
-            mailbox.id,
-            account_id=mailbox.account_id,
-            detail=str(mailbox.address),
-        )
-
-    return Step.proceed(run)
+    return Step.proceed(
+        lambda: remove_mailbox(tx, mailbox, "DeleteMailbox", version=command.version)
+    )
 
 
 def personal_mailbox_issues(tx: Tx, user: User, account_id: str) -> list[Issue]:

@@ -11,7 +11,7 @@ import attrs
 from provisioning._overlay import Overlay
 from provisioning.adapters._tables import TABLES
 from provisioning.commands import UNCHANGED, CreateUser, DeleteUser, RenameUser, UpdateUser
-from provisioning.exceptions import InvalidValue, Issue
+from provisioning.exceptions import InvalidValue, Issue, NotFound
 from provisioning.model import (
     Account,
     ClassOfService,
@@ -39,8 +39,9 @@ from provisioning.services._base import (
     requested_id_issues,
     warning,
 )
+from provisioning.services._removal import remove_user
 from provisioning.services.classes_of_service import admin_after, assignable_cos, panel_issues
-from provisioning.services.domains import remove_user, require_active
+from provisioning.services.domains import require_active
 from provisioning.services.mailboxes import new_personal_mailbox
 
 __all__ = [
@@ -361,23 +362,51 @@ def _directory_managed(user: User) -> list[Issue]:
 
 
 _SELF_SERVICE = frozenset(
-    {"first_name", "last_name", "display_name", "alternate_email", "mobile", "timezone"}
+    {
+        "first_name",
+        "last_name",
+        "display_name",
+        "alternate_email",
+        "mobile",
+        "timezone",
+        "default_mailbox_id",
+    }
 )
+
+
+def _known_member(tx: Tx, user_id: str) -> User | None:
+    """A non-corporate user who belongs to an account the actor belongs to, if `user_id` is one."""
+    user = tx.uow.users.find(user_id)
+    if user is None or user.account_id is not None:
+        return None
+    joined = {g.account_id for g in tx.uow.grants.of_user(user.id) if g.mailbox_id is None}
+    return user if any(tx.member_of(account_id) for account_id in joined) else None
 
 
 def update_user(tx: Tx, command: UpdateUser) -> Step[User]:
     """Change a user's profile (a user may change its own), aliases, COS, MFA or status."""
-    user = tx.user(command.user_id)
+    try:
+        user = tx.user(command.user_id)
+    except NotFound:
+        member = _known_member(tx, command.user_id)
+        if member is None:
+            raise
+        return Step.refuse([_not_corporate(member)])
     asked = {
         f.name
         for f in attrs.fields(UpdateUser)
         if f.name not in {"user_id", "version"} and getattr(command, f.name) is not UNCHANGED
     }
     if not (is_self(tx, user) and asked <= _SELF_SERVICE):
+        if user.account_id is None and not tx.actor.is_platform:
+            return Step.refuse([_not_corporate(user)])
         authorize_for(tx, user, "users.manage")
     issues = _directory_managed(user)
     profile = _updated_profile(user.profile, command, issues)
     changes = _updated_membership(tx, user, command, issues)
+    if command.default_mailbox_id is not UNCHANGED:
+        issues += _default_mailbox_issues(tx, user, command.default_mailbox_id)
+        changes["default_mailbox_id"] = command.default_mailbox_id
     issues += recovery_warning(profile)
 
     def run() -> User:
@@ -399,6 +428,35 @@ def update_user(tx: Tx, command: UpdateUser) -> Step[User]:
         return stored
 
     return Step.proceed(run, issues)
+
+
+def _not_corporate(user: User) -> Issue:
+    """`user.not_corporate`: administrators edit only their own account's corporate users."""
+    return error(
+        "user.not_corporate",
+        f"{user.username} is not a corporate user of an account: only it changes its settings",
+        field="user_id",
+    )
+
+
+def _default_mailbox_issues(tx: Tx, user: User, mailbox_id: str | None) -> list[Issue]:
+    """A default mailbox is one the user owns or holds a grant in (None: its personal one)."""
+    if mailbox_id is None:
+        return []
+    mailbox = tx.uow.mailboxes.find(mailbox_id)
+    if mailbox is not None and (
+        mailbox.owner_id == user.id
+        or tx.uow.grants.for_scope(user.id, mailbox.account_id, mailbox.id) is not None
+    ):
+        return []
+    return [
+        error(
+            "user.default_mailbox_invalid",
+            f"{user.username} holds nothing in a mailbox {mailbox_id!r}: a default mailbox is one"
+            " the user may use",
+            field="default_mailbox_id",
+        )
+    ]
 
 
 def _updated_profile(profile: Profile, command: UpdateUser, issues: list[Issue]) -> Profile:

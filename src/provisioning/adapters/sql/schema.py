@@ -181,6 +181,7 @@ KEY_COLUMNS: Final[Mapping[str, KeyColumn]] = {
     "user.account": KeyColumn("account_id"),
     "user.cos": KeyColumn("cos_id"),
     "user.domain_name": KeyColumn("username_domain", derived=True),
+    "user.default_mailbox": KeyColumn("default_mailbox_id"),
     "role.name": KeyColumn("name_key", derived=True),
     "role.account": KeyColumn("account_id", null="*"),
     "grant.scope": KeyColumn("scope_key", derived=True),
@@ -213,6 +214,7 @@ _REFERENCES: Final[Mapping[tuple[str, str], str]] = {
     ("users", "account_id"): "accounts.id",
     ("users", "domain_id"): "domains.id",
     ("users", "cos_id"): "classes_of_service.id",
+    ("users", "default_mailbox_id"): "mailboxes.id",
     ("roles", "account_id"): "accounts.id",
     ("grants", "user_id"): "users.id",
     ("grants", "account_id"): "accounts.id",
@@ -227,8 +229,15 @@ _EXTRA_INDEXES: Final[Mapping[str, tuple[tuple[str, ...], ...]]] = {
 }
 
 
-_CYCLES: Final = frozenset({("accounts", "default_cos_id"), ("accounts", "admin_cos_id")})
-"""References that close a cycle (an account names its classes of service, which name it).
+_CYCLES: Final = frozenset(
+    {
+        ("accounts", "default_cos_id"),
+        ("accounts", "admin_cos_id"),
+        ("users", "default_mailbox_id"),
+    }
+)
+"""References that close a cycle (an account names its classes of service, which name it;
+a user names its default mailbox, whose owner may be that user).
 
 PostgreSQL adds them after both tables exist; SQLite keeps them in the table.
 """

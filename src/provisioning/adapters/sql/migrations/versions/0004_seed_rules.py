@@ -1,4 +1,4 @@
-"""The seeds' rules: accounts' own classes of service, and one address namespace.
+"""The seeds' rules: accounts' own classes of service, one address namespace, recovery codes.
 
 Revision ID: 0004
 Revises: 0003
@@ -57,8 +57,38 @@ NEW_KINDS = sa.Enum(
 )
 
 
+RECOVERY = (
+    sa.Column("credentials_recovery_code_hash", sa.Text(), nullable=True),
+    sa.Column("credentials_recovery_expires_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("credentials_recovery_attempts", sa.BigInteger(), nullable=False, server_default="0"),
+    sa.Column("credentials_recovery_requests", sa.BigInteger(), nullable=False, server_default="0"),
+    sa.Column("credentials_recovery_window_at", sa.DateTime(timezone=True), nullable=True),
+)
+
+
 def upgrade() -> None:
     """Add the columns, the classes of service they name, and the mailboxes' addresses."""
+    for recovery in RECOVERY:
+        op.add_column("users", recovery)
+    if op.get_bind().dialect.name == "sqlite":
+        # SQLite adds a reference with the column (rebuilding users would lose its search triggers).
+        op.execute(
+            "ALTER TABLE users ADD COLUMN default_mailbox_id TEXT"
+            " CONSTRAINT fk_users_default_mailbox_id REFERENCES mailboxes (id)"
+            " DEFERRABLE INITIALLY DEFERRED"
+        )
+    else:
+        op.add_column("users", sa.Column("default_mailbox_id", sa.Text(), nullable=True))
+        op.create_foreign_key(
+            "fk_users_default_mailbox_id",
+            "users",
+            "mailboxes",
+            ["default_mailbox_id"],
+            ["id"],
+            deferrable=True,
+            initially="DEFERRED",
+        )
+    op.create_index("ix_users_default_mailbox_id", "users", ["default_mailbox_id"])
     with warnings.catch_warnings():
         # SQLite's batch mode reflects the tables it rebuilds, and cannot reflect the
         # expression index on users (which it leaves as it is).
@@ -146,6 +176,12 @@ def _account_classes() -> None:
 
 def downgrade() -> None:
     """Drop the columns (the classes of service stay, as ordinary ones)."""
+    op.drop_index("ix_users_default_mailbox_id", table_name="users")
+    with op.batch_alter_table("users") as batch:
+        batch.drop_column("default_mailbox_id")
+    for recovery in reversed(RECOVERY):
+        with op.batch_alter_table("users") as batch:
+            batch.drop_column(recovery.name)
     op.execute("DELETE FROM addresses WHERE mailbox_id IS NOT NULL")
     with op.batch_alter_table("addresses") as batch:
         batch.drop_index("ix_addresses_mailbox_id")

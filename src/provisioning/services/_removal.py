@@ -1,0 +1,49 @@
+"""Removing a user or a mailbox with everything that refers to it, in the order the store needs.
+
+Grants go before what they are in, and a user whose default mailbox goes
+falls back to its personal one; each removal is audited by its action.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from provisioning.model import Mailbox, User
+from provisioning.services._base import Tx
+
+__all__ = ["remove_mailbox", "remove_user"]
+
+
+def remove_mailbox(
+    tx: Tx,
+    mailbox: Mailbox,
+    action: str,
+    *,
+    version: int | None = None,
+    leaving: str | None = None,
+) -> None:
+    """Delete a mailbox, every grant in it, and every user's choice of it as default.
+
+    `leaving` is a user being removed along with it, which is left as it is.
+    """
+    for grant in tx.uow.grants.of_mailbox(mailbox.id):
+        tx.uow.grants.remove(grant.id)
+        tx.record(action, "grant", grant.id, account_id=mailbox.account_id)
+    for user in tx.uow.users.defaulting_to(mailbox.id):
+        if user.id == leaving:
+            continue
+        tx.uow.users.update(attrs.evolve(user, default_mailbox_id=None, updated_at=tx.now))
+    tx.uow.mailboxes.remove(mailbox.id, version=version)
+    tx.record(
+        action, "mailbox", mailbox.id, account_id=mailbox.account_id, detail=str(mailbox.address)
+    )
+
+
+def remove_user(tx: Tx, user: User, action: str, *, version: int | None = None) -> None:
+    """Delete a user with its grants and its personal mailboxes."""
+    for grant in tx.uow.grants.of_user(user.id):
+        tx.uow.grants.remove(grant.id)
+    for mailbox in tx.uow.mailboxes.of_owner(user.id):
+        remove_mailbox(tx, mailbox, action, leaving=user.id)
+    tx.uow.users.remove(user.id, version=version)
+    tx.record(action, "user", user.id, account_id=user.account_id, detail=str(user.username))
