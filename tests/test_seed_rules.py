@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from conftest import OPERATOR, active_domain
+from conftest import OPERATOR, START, active_domain
 from provisioning import (
     ActivateDomain,
     Actor,
@@ -44,7 +44,15 @@ from provisioning import (
 )
 from provisioning.adapters.memory import FixedClock, MemoryDns, Outbox
 from provisioning.commands import Command
-from provisioning.model import SYSTEM_ROLES, Account, Mailbox, MailboxKind, User, UserStatus
+from provisioning.model import (
+    SYSTEM_ROLES,
+    Account,
+    Mailbox,
+    MailboxKind,
+    User,
+    Username,
+    UserStatus,
+)
 from security_world import Tenant, build_tenant
 
 PASSWORD = "Blue-Lantern-Walks-42"
@@ -680,3 +688,29 @@ def test_administrators_change_the_settings_of_corporate_users_only(tenant: Tena
     assert codes(tenant, command, tenant.actor("owner")) == ["user.not_corporate"]
     own = run(tenant.ctx, Actor.user(outsider.id), command)  # it changes its own
     assert own.profile.timezone == "Europe/Zurich"
+
+
+def test_a_postmaster_an_older_deletion_left_behind_gives_way_to_the_new_super_admin(
+    tenant: Tenant,
+) -> None:
+    ctx = tenant.ctx
+    run(ctx, OPERATOR, DeleteAccount(account_id="globex", confirm_name="Globex"))
+    with ctx.store.unit_of_work() as uow:  # what deleting an account left before this version
+        uow.users.add(
+            User(
+                id="legacy-postmaster",
+                username=Username.parse("postmaster@globex.example"),
+                created_at=START,
+                updated_at=START,
+                corporate=True,
+                status=UserStatus.DISABLED,
+            )
+        )
+        uow.commit()
+    run(ctx, OPERATOR, CreateAccount(name="Initech", account_id="initech"))
+    active_domain(ctx, tenant.dns, "initech", "globex.example", admin_email="it@initech.example")
+    with ctx.store.snapshot() as uow:
+        postmaster = uow.users.by_address("postmaster@globex.example")
+        assert uow.users.find("legacy-postmaster") is None
+    assert postmaster is not None
+    assert (postmaster.account_id, postmaster.super_admin) == ("initech", True)

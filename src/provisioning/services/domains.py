@@ -141,7 +141,7 @@ def add_domain(tx: Tx, command: AddDomain) -> Step[Domain]:
     issues += _cos_issues(tx, account.id, command.default_cos_id)
     issues += _security_warning(command.require_2fa, command.captcha_on_login)
     first = not tx.uow.domains.of_account(account.id)
-    postmaster = admin_email = None
+    postmaster = admin_email = stale = None
     if name is not None:
         holder = tx.uow.domains.by_name(name)
         if holder is not None:
@@ -152,7 +152,8 @@ def add_domain(tx: Tx, command: AddDomain) -> Step[Domain]:
         issues += _policy_issues(tx, account, name)
         if first and holder is None:
             postmaster = Username.of("postmaster", name)
-            admin_email = _admin_email(tx, command, postmaster, issues)
+            stale = _stale_postmaster(tx, postmaster)
+            admin_email = _admin_email(tx, command, postmaster, issues, replacing=stale)
 
     def run() -> Domain:
         assert name is not None  # noqa: S101 - run() exists only when no issue blocked
@@ -169,6 +170,8 @@ def add_domain(tx: Tx, command: AddDomain) -> Step[Domain]:
         )
         tx.uow.domains.add(domain)
         tx.record("AddDomain", "domain", domain.id, account_id=account.id, detail=str(name))
+        if stale is not None:
+            remove_user(tx, stale, "AddDomain")
         if postmaster is not None and admin_email is not None:
             new_admin(
                 tx,
@@ -186,8 +189,25 @@ def add_domain(tx: Tx, command: AddDomain) -> Step[Domain]:
     return Step.proceed(run, issues)
 
 
+def _stale_postmaster(tx: Tx, postmaster: Username) -> User | None:
+    """A `postmaster@` a deleted account left behind (stored before deletions removed it).
+
+    It was that account's super admin and is nobody's now: the new super
+    admin replaces it.
+    """
+    holder = tx.uow.users.by_address(postmaster.key)
+    if holder is None or holder.account_id is not None or not holder.corporate:
+        return None
+    return holder if holder.username.key == postmaster.key else None
+
+
 def _admin_email(
-    tx: Tx, command: AddDomain, postmaster: Username, issues: list[Issue]
+    tx: Tx,
+    command: AddDomain,
+    postmaster: Username,
+    issues: list[Issue],
+    *,
+    replacing: User | None = None,
 ) -> EmailAddress | None:
     if command.admin_email is None:
         issues.append(
@@ -199,7 +219,7 @@ def _admin_email(
         )
         return None
     holder = tx.uow.users.by_address(postmaster.key)
-    if holder is not None:
+    if holder is not None and holder != replacing:
         issues.append(
             error("address.taken", tx.taken_message("address", str(postmaster), holder.id))
         )
