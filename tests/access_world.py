@@ -36,6 +36,8 @@ class World:
 
 
 def user(ctx: Context, username: str, account: str = "acme", **extra: Any) -> User:
+    """A user with a password and, unless `extra` says otherwise, an alternate email."""
+    fields: dict[str, Any] = {"alternate_email": "someone@home.example", **extra}
     created: User = run(
         ctx,
         OPERATOR,
@@ -44,8 +46,7 @@ def user(ctx: Context, username: str, account: str = "acme", **extra: Any) -> Us
             username=username,
             password=PASSWORD,
             password_repeat=PASSWORD,
-            alternate_email="someone@home.example",
-            **extra,
+            **fields,
         ),
     )
     return created

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from access_world import user as access_user
 from conftest import OPERATOR, START, active_domain
 from provisioning import (
     ActivateDomain,
@@ -73,19 +74,7 @@ def acme(tenant: Tenant) -> Account:
 
 
 def new_user(tenant: Tenant, username: str, **options: Any) -> User:
-    fields: dict[str, Any] = {"alternate_email": "someone@home.example", **options}
-    created: User = run(
-        tenant.ctx,
-        OPERATOR,
-        CreateUser(
-            account_id="acme",
-            username=username,
-            password=PASSWORD,
-            password_repeat=PASSWORD,
-            **fields,
-        ),
-    )
-    return created
+    return access_user(tenant.ctx, username, **options)
 
 
 # -- every user has a class of service ------------------------------------------------------

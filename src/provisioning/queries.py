@@ -358,6 +358,12 @@ def _known(
         raise NotFound(entity=entity, key=entity_id)
 
 
+def _listing(uow: UnitOfWork, actor: Actor, account_id: str, permission: str) -> None:
+    """Listing what an account holds: for holders of `permission`; to outsiders, no account."""
+    _known(uow, actor, "account", account_id, account_id)
+    authorize(uow, actor, permission, account_id)
+
+
 def _reading(uow: UnitOfWork, actor: Actor, account_id: str) -> None:
     """Reading what an account holds: members of it only; to anyone else it does not exist."""
     _known(uow, actor, "account", account_id, account_id)
@@ -422,8 +428,7 @@ def mailboxes(
 ) -> Page[Mailbox]:
     """The account's mailboxes, shared and personal, sorted by address; needs `mailboxes.manage`."""
     with ctx.store.snapshot() as uow:
-        _known(uow, actor, "account", account_id, account_id)
-        authorize(uow, actor, "mailboxes.manage", account_id)
+        _listing(uow, actor, account_id, "mailboxes.manage")
         found = sorted(uow.mailboxes.of_account(account_id), key=lambda m: (m.address.key, m.id))
     return _page(found, offset, limit)
 
@@ -454,9 +459,10 @@ def grants(
     A user may always list its own grants in an account.
     """
     with ctx.store.snapshot() as uow:
-        _known(uow, actor, "account", account_id, account_id)
         if user_id is None or user_id != actor.user_id:
-            authorize(uow, actor, "grants.manage", account_id)
+            _listing(uow, actor, account_id, "grants.manage")
+        else:
+            _known(uow, actor, "account", account_id, account_id)
         found = (
             uow.grants.of_account(account_id)
             if user_id is None
@@ -483,8 +489,7 @@ def admins(
 ) -> Page[User]:
     """The account's administrators, the super admin first, then by username; needs `users.read`."""
     with ctx.store.snapshot() as uow:
-        _known(uow, actor, "account", account_id, account_id)
-        authorize(uow, actor, "users.read", account_id)
+        _listing(uow, actor, account_id, "users.read")
         found = [u for u in uow.users.of_account(account_id) if u.admin]
     found.sort(key=lambda u: (not u.super_admin, u.username.key, u.id))
     return _page(found, offset, limit)
