@@ -29,6 +29,7 @@ __all__ = [
     "PermissionDenied",
     "ProvisioningError",
     "Severity",
+    "SpreadsheetError",
     "StoreError",
     "TargetOutranks",
     "UsageError",
@@ -228,6 +229,24 @@ class StoreError(ProvisioningError):
         super().__init__(f"{code}: {path}: {reason}", code=code, path=path, reason=reason)
         self.code = code
         self.path = path
+        self.reason = reason
+
+
+class SpreadsheetError(ProvisioningError):
+    """A file that is not a usable workbook: nothing in it was read as rows.
+
+    `code` is stable: `spreadsheet.unreadable` (not a spreadsheet, or a
+    broken one), `spreadsheet.encrypted`, `spreadsheet.too_large` (over the
+    size limit, packed or unpacked), `spreadsheet.too_many_rows`,
+    `spreadsheet.unsupported` (a format the chosen reader does not read).
+    `reason` says what is wrong in words for people; a reader's own error is
+    chained as `__cause__`. Problems within a usable workbook are `Issue`s
+    located to their cell instead.
+    """
+
+    def __init__(self, *, code: str, reason: str) -> None:
+        super().__init__(f"{code}: {reason}", code=code, reason=reason)
+        self.code = code
         self.reason = reason
 
 

@@ -1,0 +1,102 @@
+"""What a reader makes of a spreadsheet: sheets of rows of plain cell values.
+
+Every reader gives the same values for the same file, whatever wrote it:
+text as it was typed, whole numbers as `int`, other numbers as `float`,
+`bool`, dates as `date` (a date and time as `datetime`), times as `time`,
+durations as `timedelta`, and `None` for an empty cell (including one that
+holds only spaces, and a formula with no value kept). A formula gives the
+value its program last computed. Row and column positions are the
+spreadsheet's own: `rows[0]` is row 1 and `rows[r][0]` column A; trailing
+empty cells and rows are left out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, time, timedelta
+from typing import Final
+
+import attrs
+
+__all__ = ["Cell", "Sheet", "Workbook", "cell_value", "trimmed_rows"]
+
+Cell = str | int | float | bool | date | datetime | time | timedelta | None
+"""One cell's value, as every reader gives it."""
+
+_MIDNIGHT: Final = time(0, 0)
+
+
+@attrs.frozen
+class Sheet:
+    """One sheet: its name and its rows (`rows[0]` is the spreadsheet's row 1)."""
+
+    name: str
+    rows: tuple[tuple[Cell, ...], ...]
+
+    def cell(self, row: int, column: int) -> Cell:
+        """The value at a 1-based row and column (None beyond the sheet's end)."""
+        if not 1 <= row <= len(self.rows):
+            return None
+        values = self.rows[row - 1]
+        return values[column - 1] if 1 <= column <= len(values) else None
+
+
+@attrs.frozen
+class Workbook:
+    """A read workbook: the format recognised from its content, and its sheets in order."""
+
+    format: str
+    sheets: tuple[Sheet, ...]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The sheets' names, in the workbook's order."""
+        return tuple(sheet.name for sheet in self.sheets)
+
+    def sheet(self, name: str) -> Sheet | None:
+        """The sheet called `name`, compared case-insensitively, or None."""
+        wanted = name.strip().casefold()
+        for sheet in self.sheets:
+            if sheet.name.strip().casefold() == wanted:
+                return sheet
+        return None
+
+    def by_name(self) -> Mapping[str, Sheet]:
+        """The sheets by their names."""
+        return {sheet.name: sheet for sheet in self.sheets}
+
+
+def cell_value(value: object) -> Cell:
+    """A reader's raw value as the `Cell` every reader agrees on."""
+    result: Cell
+    if isinstance(value, str):
+        result = value if value.strip() else None
+    elif isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        result = int(value)
+    elif isinstance(value, datetime) and value.time() == _MIDNIGHT and value.tzinfo is None:
+        result = value.date()
+    elif value is None or isinstance(value, int | float | date | time | timedelta):
+        result = value  # bool is an int
+    else:
+        result = str(value)
+    return result
+
+
+def trimmed_rows(rows: Iterable[Iterable[object]], *, limit: int) -> tuple[tuple[Cell, ...], ...]:
+    """Rows of `Cell`s without trailing empty cells and rows; more than `limit` rows raise.
+
+    `limit` counts rows up to the last one holding a value; raising is the
+    caller's (`OverflowError`, turned into `spreadsheet.too_many_rows`).
+    """
+    kept: list[tuple[Cell, ...]] = []
+    filled = 0
+    for raw in rows:
+        values = [cell_value(value) for value in raw]
+        while values and values[-1] is None:
+            values.pop()
+        kept.append(tuple(values))
+        if values:
+            filled = len(kept)
+            if filled > limit:
+                raise OverflowError(filled)
+    return tuple(kept[:filled])

@@ -1,0 +1,314 @@
+"""Reading workbooks: the format from the content, safety checks, and two reader adapters.
+
+`read_workbook(source)` takes a path, bytes or a binary file. It recognises
+the format from the bytes, never from a file name: .xlsx, .xlsm, .xlsb,
+legacy .xls, .ods, or CSV text (UTF-8, with or without a byte-order mark,
+read as the `Users` sheet alone). Before any reader sees a zip-based file,
+the sizes its entries declare are checked against `ReadLimits`, so a zip
+bomb is refused unopened.
+
+Two adapters implement the `WorkbookReader` port and pass one contract
+suite: `CalamineReader` (python-calamine, the default: fast, and it refuses
+XML entity bombs) reads every format; `OpenpyxlReader` (openpyxl in
+read-only mode, parsing through defusedxml) reads .xlsx and .xlsm. Whatever
+makes a file unusable is a `SpreadsheetError`, never a reader's own error.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import zipfile
+from pathlib import Path
+from typing import IO, Final, Protocol
+
+import attrs
+
+from provisioning.bulk._workbook import Sheet, Workbook, trimmed_rows
+from provisioning.exceptions import SpreadsheetError
+
+__all__ = [
+    "CSV_SHEET",
+    "CalamineReader",
+    "OpenpyxlReader",
+    "ReadLimits",
+    "Source",
+    "WorkbookReader",
+    "read_workbook",
+    "recognise",
+]
+
+Source = str | os.PathLike[str] | bytes | IO[bytes]
+"""Where a workbook comes from: a path, its bytes, or a binary file open for reading."""
+
+CSV_SHEET: Final = "Users"
+"""The sheet a CSV file is read as."""
+
+_ZIP: Final = b"PK\x03\x04"
+_CFB: Final = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # OLE compound file: .xls, or encrypted OOXML
+_ENCRYPTED: Final = "EncryptionInfo".encode("utf-16-le")
+_ODS_MIME: Final = b"application/vnd.oasis.opendocument.spreadsheet"
+
+
+@attrs.frozen
+class ReadLimits:
+    """How much a workbook may hold before it is refused (`spreadsheet.too_large` ...).
+
+    `max_bytes` bounds the file itself, `max_unpacked_bytes` what a zip-based
+    file's entries declare they unpack to, and `max_ratio` how much any one
+    entry may unpack to per packed byte; `max_rows` bounds each sheet's rows.
+    """
+
+    max_bytes: int = 200 * 2**20
+    max_unpacked_bytes: int = 1 * 2**30
+    max_ratio: int = 200
+    max_rows: int = 200_000
+
+
+class WorkbookReader(Protocol):
+    """Reads the sheets of a workbook whose format `recognise` found.
+
+    `read` returns the sheets with `Cell` values (see `_workbook`), raises
+    `SpreadsheetError` for a file it cannot use, and never anything else.
+    """
+
+    @property
+    def name(self) -> str:
+        """What the reader is called in messages."""
+        ...
+
+    @property
+    def formats(self) -> frozenset[str]:
+        """The formats it reads (`xlsx`, `ods` ...)."""
+        ...
+
+    def read(self, data: bytes, format: str, limits: ReadLimits) -> Workbook:  # noqa: A002
+        """The workbook in `data`, of the given format."""
+        ...
+
+
+def _unreadable(reason: str) -> SpreadsheetError:
+    return SpreadsheetError(code="spreadsheet.unreadable", reason=reason)
+
+
+def _too_many_rows(sheet: str, limits: ReadLimits) -> SpreadsheetError:
+    return SpreadsheetError(
+        code="spreadsheet.too_many_rows",
+        reason=f"sheet {sheet!r} has more than {limits.max_rows:,} rows: split the file",
+    )
+
+
+def recognise(data: bytes, limits: ReadLimits = ReadLimits()) -> str:
+    """The format of a workbook's bytes: xlsx, xlsm, xlsb, xls, ods or csv.
+
+    A zip-based file's declared sizes are checked here, before anything is
+    unpacked.
+    """
+    if len(data) > limits.max_bytes:
+        raise SpreadsheetError(
+            code="spreadsheet.too_large",
+            reason=f"the file has {len(data):,} bytes, more than {limits.max_bytes:,}",
+        )
+    if data.startswith(_ZIP):
+        return _zip_format(data, limits)
+    if data.startswith(_CFB):
+        if _ENCRYPTED in data:
+            raise SpreadsheetError(
+                code="spreadsheet.encrypted",
+                reason="the workbook is protected by a password: save a copy without one",
+            )
+        return "xls"
+    if _looks_like_text(data):
+        return "csv"
+    raise _unreadable("this is not a spreadsheet (.xlsx, .xlsm, .xlsb, .xls, .ods or CSV)")
+
+
+_SAMPLE: Final = 65536
+
+
+def _looks_like_text(data: bytes) -> bool:
+    sample = data[:_SAMPLE]
+    if b"\x00" in sample:
+        return False
+    try:
+        sample.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return exc.start > _SAMPLE - 4  # a character cut off at the sample's end
+    return True
+
+
+def _zip_format(data: bytes, limits: ReadLimits) -> str:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        entries = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise _unreadable("the file is a broken zip archive, not a usable workbook") from exc
+    unpacked = sum(entry.file_size for entry in entries)
+    bomb = any(
+        entry.file_size > limits.max_ratio * max(entry.compress_size, 1024) for entry in entries
+    )
+    if unpacked > limits.max_unpacked_bytes or bomb:
+        raise SpreadsheetError(
+            code="spreadsheet.too_large",
+            reason=f"the workbook unpacks to {unpacked:,} bytes"
+            + (", far more than it holds packed" if bomb else "")
+            + f" (at most {limits.max_unpacked_bytes:,}): refused unopened",
+        )
+    names = {entry.filename for entry in entries}
+    if "xl/workbook.xml" in names:
+        macros = "xl/vbaProject.bin" in names
+        return "xlsm" if macros else "xlsx"
+    if "xl/workbook.bin" in names:
+        return "xlsb"
+    if "mimetype" in names:
+        with archive.open("mimetype") as mimetype:
+            if mimetype.read(len(_ODS_MIME) + 16).strip() == _ODS_MIME:
+                return "ods"
+    raise _unreadable("the zip archive is not a spreadsheet (no workbook inside)")
+
+
+@attrs.frozen
+class CalamineReader:
+    """python-calamine: .xlsx, .xlsm, .xlsb, .xls and .ods."""
+
+    name: str = "calamine"
+    formats: frozenset[str] = frozenset({"xlsx", "xlsm", "xlsb", "xls", "ods"})
+
+    def read(self, data: bytes, format: str, limits: ReadLimits) -> Workbook:  # noqa: A002
+        """The workbook in `data`, every sheet from its cell A1."""
+        import python_calamine  # noqa: PLC0415 - the reader's own dependency, loaded when used
+
+        try:
+            book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+            sheets = []
+            for name in book.sheet_names:
+                raw = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+                try:
+                    sheets.append(Sheet(name=name, rows=trimmed_rows(raw, limit=limits.max_rows)))
+                except OverflowError:
+                    raise _too_many_rows(name, limits) from None
+        except SpreadsheetError:
+            raise
+        except python_calamine.PasswordError as exc:
+            raise SpreadsheetError(
+                code="spreadsheet.encrypted",
+                reason="the workbook is protected by a password: save a copy without one",
+            ) from exc
+        except Exception as exc:
+            raise _unreadable(f"the {format} file could not be read: {_first_line(exc)}") from exc
+        return Workbook(format=format, sheets=tuple(sheets))
+
+
+@attrs.frozen
+class OpenpyxlReader:
+    """openpyxl in read-only mode, with defusedxml: .xlsx and .xlsm."""
+
+    name: str = "openpyxl"
+    formats: frozenset[str] = frozenset({"xlsx", "xlsm"})
+
+    def read(self, data: bytes, format: str, limits: ReadLimits) -> Workbook:  # noqa: A002
+        """The workbook in `data`; dimensions are recomputed, as some programs write none."""
+        import openpyxl  # noqa: PLC0415 - loaded when used
+
+        try:
+            book = openpyxl.load_workbook(
+                io.BytesIO(data), read_only=True, data_only=True, keep_links=False
+            )
+        except Exception as exc:
+            raise _unreadable(f"the {format} file could not be read: {_first_line(exc)}") from exc
+        try:
+            sheets = []
+            for worksheet in book.worksheets:
+                if not hasattr(worksheet, "reset_dimensions"):  # a chartsheet: no cells
+                    continue
+                worksheet.reset_dimensions()
+                rows = worksheet.iter_rows(values_only=True)
+                try:
+                    sheets.append(
+                        Sheet(name=worksheet.title, rows=trimmed_rows(rows, limit=limits.max_rows))
+                    )
+                except OverflowError:
+                    raise _too_many_rows(worksheet.title, limits) from None
+        except SpreadsheetError:
+            raise
+        except Exception as exc:
+            raise _unreadable(f"the {format} file could not be read: {_first_line(exc)}") from exc
+        finally:
+            book.close()
+        return Workbook(format=format, sheets=tuple(sheets))
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__
+
+
+def _read_csv(data: bytes, limits: ReadLimits) -> Workbook:
+    text = data.decode("utf-8-sig", errors="strict")
+    try:
+        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text[:8192], ",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    try:
+        rows = trimmed_rows(
+            csv.reader(io.StringIO(text, newline=""), dialect), limit=limits.max_rows
+        )
+    except OverflowError:
+        raise _too_many_rows(CSV_SHEET, limits) from None
+    except csv.Error as exc:
+        raise _unreadable(f"the CSV file could not be read: {exc}") from exc
+    return Workbook(format="csv", sheets=(Sheet(name=CSV_SHEET, rows=rows),))
+
+
+def _bytes_of(source: Source, limits: ReadLimits) -> bytes:
+    if isinstance(source, bytes):
+        return source
+    if isinstance(source, str | os.PathLike):
+        path = Path(source)
+        try:
+            size = path.stat().st_size
+            if size > limits.max_bytes:
+                raise SpreadsheetError(
+                    code="spreadsheet.too_large",
+                    reason=f"{path.name} has {size:,} bytes, more than {limits.max_bytes:,}",
+                )
+            return path.read_bytes()
+        except OSError as exc:
+            raise _unreadable(f"{path} cannot be read: {exc.strerror or exc}") from exc
+    try:
+        data = source.read(limits.max_bytes + 1)
+    except (OSError, ValueError) as exc:
+        raise _unreadable(f"the file cannot be read: {exc}") from exc
+    if not isinstance(data, bytes):
+        raise _unreadable("the file must be opened in binary mode")
+    return data
+
+
+def read_workbook(
+    source: Source,
+    *,
+    reader: WorkbookReader | None = None,
+    limits: ReadLimits = ReadLimits(),
+) -> Workbook:
+    r"""Read a workbook (or CSV) from a path, bytes or a binary file.
+
+    Raises `SpreadsheetError` for a file that is not a usable workbook; the
+    sheets' contents are checked by whoever maps them (see `bulk`).
+
+    Examples:
+        >>> book = read_workbook(b"email,first name\nann@acme.example,Ann\n")
+        >>> book.format, book.sheet("users").rows
+        ('csv', (('email', 'first name'), ('ann@acme.example', 'Ann')))
+    """
+    data = _bytes_of(source, limits)
+    found = recognise(data, limits)
+    if found == "csv":
+        return _read_csv(data, limits)
+    chosen = reader if reader is not None else CalamineReader()
+    if found not in chosen.formats:
+        raise SpreadsheetError(
+            code="spreadsheet.unsupported",
+            reason=f"the {chosen.name} reader does not read {found} files: use the default reader",
+        )
+    return chosen.read(data, found, limits)
