@@ -1,13 +1,24 @@
-"""Bulk provisioning from spreadsheets: reading workbooks into sheets of plain values.
+"""Bulk provisioning from spreadsheets.
 
 `read_workbook` reads a workbook or CSV file through a `WorkbookReader`
 (python-calamine by default, openpyxl on request); a file that cannot be
-used raises `SpreadsheetError`.
+used raises `SpreadsheetError`. `plan_users` makes a `CreateUser` of each
+row of its Users sheet and plans them, every issue located to its cell;
+`apply_users` writes the plan.
 """
 
 from provisioning.bulk._workbook import Cell, Sheet, Workbook
+from provisioning.bulk.importing import (
+    POLICIES,
+    BulkResult,
+    Policy,
+    UsersImport,
+    apply_users,
+    plan_users,
+)
 from provisioning.bulk.readers import (
     CSV_SHEET,
+    DEFAULT_LIMITS,
     CalamineReader,
     OpenpyxlReader,
     ReadLimits,
@@ -16,19 +27,33 @@ from provisioning.bulk.readers import (
     read_workbook,
     recognise,
 )
+from provisioning.bulk.users import COLUMNS, USERS_SHEET, Column, UserRow, UserRows, user_rows
 from provisioning.exceptions import SpreadsheetError
 
 __all__ = [
+    "COLUMNS",
     "CSV_SHEET",
+    "DEFAULT_LIMITS",
+    "POLICIES",
+    "USERS_SHEET",
+    "BulkResult",
     "CalamineReader",
     "Cell",
+    "Column",
     "OpenpyxlReader",
+    "Policy",
     "ReadLimits",
     "Sheet",
     "Source",
     "SpreadsheetError",
+    "UserRow",
+    "UserRows",
+    "UsersImport",
     "Workbook",
     "WorkbookReader",
+    "apply_users",
+    "plan_users",
     "read_workbook",
     "recognise",
+    "user_rows",
 ]

@@ -30,6 +30,7 @@ from provisioning.exceptions import SpreadsheetError
 
 __all__ = [
     "CSV_SHEET",
+    "DEFAULT_LIMITS",
     "CalamineReader",
     "OpenpyxlReader",
     "ReadLimits",
@@ -66,6 +67,10 @@ class ReadLimits:
     max_rows: int = 200_000
 
 
+DEFAULT_LIMITS: Final = ReadLimits()
+"""The limits a workbook is read with unless the caller gives others."""
+
+
 class WorkbookReader(Protocol):
     """Reads the sheets of a workbook whose format `recognise` found.
 
@@ -99,7 +104,7 @@ def _too_many_rows(sheet: str, limits: ReadLimits) -> SpreadsheetError:
     )
 
 
-def recognise(data: bytes, limits: ReadLimits = ReadLimits()) -> str:
+def recognise(data: bytes, limits: ReadLimits = DEFAULT_LIMITS) -> str:
     """The format of a workbook's bytes: xlsx, xlsm, xlsb, xls, ods or csv.
 
     A zip-based file's declared sizes are checked here, before anything is
@@ -289,7 +294,7 @@ def read_workbook(
     source: Source,
     *,
     reader: WorkbookReader | None = None,
-    limits: ReadLimits = ReadLimits(),
+    limits: ReadLimits = DEFAULT_LIMITS,
 ) -> Workbook:
     r"""Read a workbook (or CSV) from a path, bytes or a binary file.
 

@@ -1,0 +1,188 @@
+"""Importing users from a workbook: the rows become ordinary commands on the ordinary road.
+
+`plan_users` reads the file, makes a `CreateUser` of each row of its Users
+sheet and plans them as one batch, as `plan` does: nothing is written, and
+every problem comes back located to its cell. `apply_users` writes a clean
+plan in one transaction, as `apply` does; the welcome messages go out after
+commit. With the policy `all_or_nothing` (the default) a single blocking
+issue stops the whole file; with `skip_invalid` the valid rows proceed and
+the others are reported, up to `max_failures` of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Final, Literal
+
+import attrs
+
+from provisioning import queries
+from provisioning.bulk._workbook import Workbook
+from provisioning.bulk.readers import (
+    DEFAULT_LIMITS,
+    ReadLimits,
+    Source,
+    WorkbookReader,
+    read_workbook,
+)
+from provisioning.bulk.users import USERS_SHEET, UserRow, user_rows
+from provisioning.exceptions import Issue, Location, Severity, ValidationFailed
+from provisioning.model import User
+from provisioning.ports import Environment
+from provisioning.principals import Actor
+from provisioning.workflow import Outcome, Plan, apply, plan
+
+__all__ = ["POLICIES", "BulkResult", "Policy", "UsersImport", "apply_users", "plan_users"]
+
+Policy = Literal["all_or_nothing", "skip_invalid"]
+POLICIES: Final = ("all_or_nothing", "skip_invalid")
+
+
+@attrs.frozen
+class UsersImport:
+    """A planned import: the rows that will be created, the ones skipped, and every issue.
+
+    `issues` are located to their cells (`Users!C7`), the sheet's own and
+    the plan's alike. `ok` says whether `apply_users` may write it.
+    """
+
+    workbook: Workbook
+    policy: Policy
+    plan: Plan
+    rows: tuple[UserRow, ...]
+    """The rows whose commands are in `plan`, in the same order."""
+    skipped: tuple[int, ...]
+    """The sheet rows left out because of their blocking issues (`skip_invalid` only)."""
+    issues: tuple[Issue, ...]
+
+    @property
+    def errors(self) -> tuple[Issue, ...]:
+        """The blocking issues."""
+        return tuple(issue for issue in self.issues if issue.blocking)
+
+    @property
+    def warnings(self) -> tuple[Issue, ...]:
+        """The issues that do not block."""
+        return tuple(issue for issue in self.issues if not issue.blocking)
+
+    @property
+    def ok(self) -> bool:
+        """Whether the import can be applied: with `all_or_nothing`, no blocking issue at all."""
+        if self.policy == "all_or_nothing":
+            return not self.errors
+        return self.plan.ok and not any(i.code == "bulk.too_many_failures" for i in self.issues)
+
+
+@attrs.frozen
+class BulkResult:
+    """What an applied import did: the users created (by sheet row), the rows skipped, issues."""
+
+    created: tuple[tuple[int, User], ...]
+    skipped: tuple[int, ...]
+    issues: tuple[Issue, ...]
+    outcome: Outcome
+
+    def __repr__(self) -> str:
+        return (
+            f"<BulkResult {len(self.created)} created, {len(self.skipped)} skipped,"
+            f" {len(self.issues)} issue(s)>"
+        )
+
+
+def _located(issue: Issue, rows: Sequence[UserRow]) -> Issue:
+    """A plan issue moved from its command to the cell its field came from."""
+    if issue.command is None or not 0 <= issue.command < len(rows):
+        return (
+            issue
+            if issue.location is not None
+            else attrs.evolve(issue, location=Location(sheet=USERS_SHEET))
+        )
+    return attrs.evolve(issue, location=rows[issue.command].location(issue.field))
+
+
+def _classes(ctx: Environment, actor: Actor, account_id: str) -> dict[str, str]:
+    return {
+        cos.name.casefold(): cos.id
+        for cos in queries.classes_of_service(ctx, actor, account_id)
+        if not cos.system
+    }
+
+
+def plan_users(
+    ctx: Environment,
+    actor: Actor,
+    account_id: str,
+    source: Source | Workbook,
+    *,
+    policy: Policy = "all_or_nothing",
+    max_failures: int | None = None,
+    reader: WorkbookReader | None = None,
+    limits: ReadLimits = DEFAULT_LIMITS,
+) -> UsersImport:
+    """Read and plan an import of the workbook's Users sheet into the account; write nothing.
+
+    Raises `SpreadsheetError` for a file that is not a usable workbook. With
+    `skip_invalid`, more than `max_failures` failing rows make the import
+    not `ok` (`bulk.too_many_failures`).
+    """
+    if policy not in POLICIES:
+        msg = f"policy must be one of {', '.join(POLICIES)}, not {policy!r}"
+        raise ValueError(msg)
+    book = (
+        source
+        if isinstance(source, Workbook)
+        else read_workbook(source, reader=reader, limits=limits)
+    )
+    sheet = user_rows(book, account_id, classes=_classes(ctx, actor, account_id))
+    rows = list(sheet.rows)
+    planned = plan(ctx, actor, [row.command for row in rows])
+    issues = [*sheet.issues, *(_located(issue, rows) for issue in planned.issues)]
+    skipped: list[int] = []
+    if policy == "skip_invalid":
+        failing = {issue.location.row for issue in issues if issue.blocking and issue.location}
+        skipped = sorted(row for row in failing if row is not None)
+        kept = [row for row in rows if row.row not in failing]
+        if len(kept) != len(rows):
+            rows = kept
+            planned = plan(ctx, actor, [row.command for row in rows])
+            issues += [
+                _located(issue, rows) for issue in planned.issues if issue.blocking
+            ]  # what the rest still trips on (rare: a row that leaned on a skipped one)
+        if max_failures is not None and len(skipped) > max_failures:
+            issues.append(
+                Issue(
+                    code="bulk.too_many_failures",
+                    message=f"{len(skipped)} rows fail, more than the {max_failures} allowed",
+                    location=Location(sheet=USERS_SHEET),
+                    severity=Severity.ERROR,
+                )
+            )
+            planned = plan(ctx, actor, [])  # nothing to apply
+            rows = []
+    return UsersImport(
+        workbook=book,
+        policy=policy,
+        plan=planned,
+        rows=tuple(rows),
+        skipped=tuple(skipped),
+        issues=tuple(issues),
+    )
+
+
+def apply_users(ctx: Environment, planned: UsersImport) -> BulkResult:
+    """Write a planned import in one transaction; raise `ValidationFailed` if it is not ok.
+
+    As with `apply`, the store may have changed since planning: then the
+    batch is checked again, and either all of it is written or none.
+    """
+    if not planned.ok:
+        raise ValidationFailed(issues=planned.errors)
+    outcome = apply(ctx, planned.plan)
+    created = tuple(
+        (row.row, user)
+        for row, user in zip(planned.rows, outcome.results, strict=True)
+        if isinstance(user, User)
+    )
+    return BulkResult(
+        created=created, skipped=planned.skipped, issues=planned.issues, outcome=outcome
+    )

@@ -1,0 +1,419 @@
+"""The Users sheet: its columns, the realities of its cells, and the `CreateUser` of each row.
+
+Headers are found in any case, with or without a `[Required]`-style suffix
+or a trailing `*`, under a few common names (`E-mail`, `Email address` ...);
+an unknown column is a warning. Cells are trimmed (non-breaking spaces
+too); Y/N columns take Y, Yes, True, 1, X (yes) and N, No, False, 0 or an
+empty cell (no), and nothing else; a mobile saved as a number gets its lost
+`+` back when that makes a valid number, and an issue when it does not. A
+blank row is skipped. The same email twice (in any case) is an issue on
+both rows, each naming the other. Every issue is located to its cell
+(`email.invalid @ Users!C7`), the spreadsheet's own row and column.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime, time, timedelta
+from typing import Final
+
+import attrs
+
+from provisioning.bulk._workbook import Cell, Sheet, Workbook
+from provisioning.commands import CreateUser
+from provisioning.exceptions import InvalidValue, Issue, Location, Severity
+from provisioning.model import PhoneNumber
+
+__all__ = ["COLUMNS", "USERS_SHEET", "Column", "UserRow", "UserRows", "user_rows"]
+
+USERS_SHEET: Final = "Users"
+
+
+@attrs.frozen
+class Column:
+    """A column the Users sheet may have: its key, header names, and the fields it fills."""
+
+    key: str
+    header: str
+    names: frozenset[str]
+    fields: tuple[str, ...]
+    required: bool = False
+    help: str = ""
+
+
+def _column(
+    key: str,
+    header: str,
+    *aliases: str,
+    fields: tuple[str, ...] = (),
+    required: bool = False,
+    help: str = "",  # noqa: A002 - the column's help text
+) -> Column:
+    names = frozenset(_header_key(name) for name in (header, key, *aliases))
+    return Column(
+        key=key,
+        header=header,
+        names=names,
+        fields=fields or (key,),
+        required=required,
+        help=help,
+    )
+
+
+def _header_key(text: str) -> str:
+    """A header as compared: folded, without brackets, stars, colons or extra spaces."""
+    text = re.sub(r"\[[^\]]*\]|\([^)]*\)", " ", text).replace("*", " ").replace(":", " ")
+    return re.sub(r"[\s_\-]+", " ", text.replace("\u00a0", " ")).strip().casefold()
+
+
+COLUMNS: Final[tuple[Column, ...]] = (
+    _column(
+        "first_name",
+        "First name",
+        "firstname",
+        "given name",
+        required=True,
+        help="The user's first name; with the last name, it makes the display name.",
+    ),
+    _column(
+        "last_name",
+        "Last name",
+        "lastname",
+        "surname",
+        "family name",
+        required=True,
+        help="The user's last name.",
+    ),
+    _column(
+        "email",
+        "Email",
+        "e-mail",
+        "email address",
+        "e-mail address",
+        "username",
+        "user id",
+        "login",
+        fields=("username",),
+        required=True,
+        help="The user's address and username, on an active domain of the account.",
+    ),
+    _column(
+        "personal_mailbox",
+        "Personal mailbox",
+        "mailbox",
+        help="Y to create the user's personal mailbox, N or empty not to.",
+    ),
+    _column(
+        "cos",
+        "Class of service",
+        "cos",
+        fields=("cos_id",),
+        help="The name of a class of service of the account; empty: the default.",
+    ),
+    _column(
+        "alternate_email",
+        "Alternate email",
+        "alternate e-mail",
+        "private email",
+        help="Where password-recovery codes go.",
+    ),
+    _column(
+        "mobile",
+        "Mobile",
+        "mobile phone",
+        "phone",
+        "cell",
+        help="A mobile number with its country code (+41 ...); formatted as text.",
+    ),
+    _column("timezone", "Time zone", "timezone", "tz", help="An IANA zone, such as Europe/Zurich."),
+    _column(
+        "aliases",
+        "Aliases",
+        "alias",
+        help="Other addresses of the user, separated by commas, semicolons or new lines.",
+    ),
+    _column(
+        "password",
+        "Password",
+        fields=("password", "password_repeat"),
+        help="Leave empty: the user then gets a one-time link to set one.",
+    ),
+)
+"""The columns of the Users sheet, in the template's order."""
+
+_BY_NAME: Final = {name: column for column in COLUMNS for name in column.names}
+_YES: Final = frozenset({"y", "yes", "true", "1", "x"})
+_NO: Final = frozenset({"n", "no", "false", "0"})
+_LIST: Final = re.compile(r"[,;\n]+")
+_SHORTEST_INTERNATIONAL: Final = 10**9  # with its country code, a mobile has 10 digits or more
+
+
+@attrs.frozen
+class UserRow:
+    """One row of the Users sheet and the command made of it.
+
+    `cells` maps each command field to the cell (1-based column) it came from.
+    """
+
+    row: int
+    command: CreateUser
+    cells: Mapping[str, int]
+
+    def location(self, field: str | None) -> Location:
+        """The cell a command field came from (the row alone for other fields)."""
+        column = self.cells.get(field) if field is not None else None
+        return Location(sheet=USERS_SHEET, row=self.row, column=column)
+
+
+@attrs.frozen
+class UserRows:
+    """The Users sheet read: a command per usable row, and the issues found in the cells."""
+
+    rows: tuple[UserRow, ...]
+    issues: tuple[Issue, ...]
+    columns: Mapping[str, int]
+    """Each known column's key and its 1-based column."""
+
+
+def _issue(
+    code: str, message: str, row: int, column: int | None, *, warning: bool = False
+) -> Issue:
+    return Issue(
+        code=code,
+        message=message,
+        location=Location(sheet=USERS_SHEET, row=row, column=column),
+        severity=Severity.WARNING if warning else Severity.ERROR,
+    )
+
+
+def _header(sheet: Sheet, issues: list[Issue]) -> tuple[int, dict[str, int]]:
+    """The header row (the first one holding anything) and each known column's position."""
+    number = next(
+        (n for n, row in enumerate(sheet.rows, start=1) if any(v is not None for v in row)), 0
+    )
+    columns: dict[str, int] = {}
+    if number == 0:
+        return 0, columns
+    for position, value in enumerate(sheet.rows[number - 1], start=1):
+        if value is None:
+            continue
+        text = str(value)
+        column = _BY_NAME.get(_header_key(text))
+        if column is None:
+            issues.append(
+                _issue(
+                    "bulk.column_unknown",
+                    f"column {text!r} is not one the import knows: it is left out",
+                    number,
+                    position,
+                    warning=True,
+                )
+            )
+        elif column.key in columns:
+            issues.append(
+                _issue(
+                    "bulk.column_duplicate",
+                    f"column {text!r} is given twice: the first one is read",
+                    number,
+                    position,
+                )
+            )
+        else:
+            columns[column.key] = position
+    return number, columns
+
+
+def _text(value: Cell) -> str | None:
+    """A cell as text: trimmed; numbers as they read; None when empty."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, int | float):
+        return str(value)
+    return None  # a date, time or duration where text was wanted: reported by the caller
+
+
+def _when(value: Cell) -> bool:
+    return isinstance(value, date | datetime | time | timedelta)
+
+
+def _international(text: str) -> bool:
+    """Whether `text` is a number with its country code (too short for one: it lost a 0)."""
+    if len(text) <= len(str(_SHORTEST_INTERNATIONAL)):
+        return False
+    try:
+        PhoneNumber.parse(text, field="mobile")
+    except InvalidValue:
+        return False
+    return True
+
+
+class _RowReader:
+    """Reads one row's cells into a command's fields, collecting located issues."""
+
+    def __init__(self, values: Sequence[Cell], row: int, columns: Mapping[str, int]) -> None:
+        self.values = values
+        self.row = row
+        self.columns = columns
+        self.issues: list[Issue] = []
+
+    def raw(self, key: str) -> Cell:
+        position = self.columns.get(key)
+        if position is None or position > len(self.values):
+            return None
+        return self.values[position - 1]
+
+    def text(self, key: str) -> str | None:
+        value = self.raw(key)
+        if _when(value):
+            self.issues.append(
+                _issue(
+                    "bulk.cell_type",
+                    f"a date or time where text is expected: type it as text ({value})",
+                    self.row,
+                    self.columns[key],
+                )
+            )
+            return None
+        return _text(value)
+
+    def yes_no(self, key: str) -> bool | None:
+        value = self.raw(key)
+        if value is None:
+            return None
+        if isinstance(value, bool):
+            return value
+        text = (_text(value) or "").casefold()
+        if text in _YES:
+            return True
+        if text in _NO:
+            return False
+        self.issues.append(
+            _issue(
+                "bulk.yes_no_invalid",
+                f"{value!r} is neither Y nor N (nor empty)",
+                self.row,
+                self.columns[key],
+            )
+        )
+        return None
+
+    def mobile(self) -> str | None:
+        value = self.raw("mobile")
+        if not isinstance(value, int) or isinstance(value, bool):
+            return self.text("mobile")
+        recovered = f"+{value}"  # saved as a number, the number lost its leading "+"
+        if not _international(recovered):
+            self.issues.append(
+                _issue(
+                    "bulk.mobile_lost_digits",
+                    f"the mobile {value} was saved as a number and lost its leading 0 or +:"
+                    " format the column as text and type the number with its country code",
+                    self.row,
+                    self.columns["mobile"],
+                )
+            )
+            return None
+        self.issues.append(
+            _issue(
+                "bulk.mobile_recovered",
+                f"the mobile {value} was saved as a number: read as {recovered}",
+                self.row,
+                self.columns["mobile"],
+                warning=True,
+            )
+        )
+        return recovered
+
+
+def _command(reader: _RowReader, account_id: str, classes: Mapping[str, str]) -> CreateUser:
+    password = reader.text("password")
+    cos_name = reader.text("cos")
+    cos_id = None
+    if cos_name is not None:
+        cos_id = classes.get(cos_name.casefold(), cos_name)  # an unknown name: the plan says so
+    aliases = tuple(a.strip() for a in _LIST.split(reader.text("aliases") or "") if a.strip())
+    return CreateUser(
+        account_id=account_id,
+        username=reader.text("email") or "",
+        first_name=reader.text("first_name") or "",
+        last_name=reader.text("last_name") or "",
+        personal_mailbox=reader.yes_no("personal_mailbox"),
+        cos_id=cos_id,
+        alternate_email=reader.text("alternate_email"),
+        mobile=reader.mobile(),
+        timezone=reader.text("timezone"),
+        aliases=aliases,
+        password=password,
+        password_repeat=password,
+    )
+
+
+def user_rows(
+    book: Workbook, account_id: str, *, classes: Mapping[str, str] | None = None
+) -> UserRows:
+    """The `CreateUser` of each row of the workbook's Users sheet, with every cell issue.
+
+    `classes` maps the account's class-of-service names (folded) to their
+    ids, for the class-of-service column. A missing Users sheet, or a missing
+    required column, is an issue located to the sheet or the header row.
+    """
+    sheet = book.sheet(USERS_SHEET)
+    if sheet is None:
+        found = ", ".join(book.names) or "none"
+        return UserRows(
+            rows=(),
+            issues=(
+                Issue(
+                    code="bulk.sheet_missing",
+                    message=f"the workbook has no {USERS_SHEET} sheet (its sheets: {found})",
+                    location=Location(sheet=USERS_SHEET),
+                ),
+            ),
+            columns={},
+        )
+    issues: list[Issue] = []
+    header, columns = _header(sheet, issues)
+    missing = [c for c in COLUMNS if c.required and c.key not in columns]
+    issues.extend(
+        _issue(
+            "bulk.column_missing",
+            f"the {USERS_SHEET} sheet has no {column.header!r} column",
+            max(header, 1),
+            None,
+        )
+        for column in missing
+    )
+    if missing:
+        return UserRows(rows=(), issues=tuple(issues), columns=columns)
+    cells = {field: columns[c.key] for c in COLUMNS if c.key in columns for field in c.fields}
+    rows: list[UserRow] = []
+    seen: dict[str, int] = {}
+    for number in range(header + 1, len(sheet.rows) + 1):
+        values = sheet.rows[number - 1]
+        if all(value is None or (isinstance(value, str) and not value.strip()) for value in values):
+            continue  # a blank row in the middle
+        reader = _RowReader(values, number, columns)
+        command = _command(reader, account_id, classes or {})
+        issues += reader.issues
+        key = command.username.casefold()
+        if key and key in seen:
+            first = seen[key]
+            for here, other in ((number, first), (first, number)):
+                issues.append(
+                    _issue(
+                        "bulk.duplicate_row",
+                        f"{command.username} is on row {other} too",
+                        here,
+                        columns["email"],
+                    )
+                )
+            continue
+        if key:
+            seen[key] = number
+        rows.append(UserRow(row=number, command=command, cells=cells))
+    return UserRows(rows=tuple(rows), issues=tuple(issues), columns=columns)

@@ -1,0 +1,161 @@
+"""Importing users from a workbook: cells, located issues, policies, the whole batch."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import openpyxl
+import pytest
+
+from access_world import user as access_user
+from conftest import OPERATOR, active_domain
+from provisioning import Context, CreateAccount, CreateClassOfService, ValidationFailed, run
+from provisioning.adapters.memory import MemoryDns, Outbox
+from provisioning.bulk import apply_users, plan_users, read_workbook, user_rows
+from provisioning.model import MailboxKind
+
+HEADER = ["First name", "Last name", "Email [Required]", "Personal mailbox*", "Mobile"]
+
+
+def workbook(*rows: list[Any], header: list[str] | None = None, sheet: str = "Users") -> bytes:
+    book = openpyxl.Workbook()
+    users = book.create_sheet(sheet, 0)
+    book.remove(book.worksheets[1])
+    users.append(HEADER if header is None else header)
+    for row in rows:
+        users.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def acme(ctx: Context, dns: MemoryDns) -> Context:
+    run(ctx, OPERATOR, CreateAccount(name="Acme", account_id="acme"))
+    active_domain(ctx, dns, "acme", "acme.example", admin_email="it@holding.example")
+    return ctx
+
+
+def located(issues: Any) -> list[tuple[str, str]]:
+    return [(issue.code, str(issue.location)) for issue in issues]
+
+
+def test_a_clean_workbook_creates_every_user_in_one_batch(acme: Context, outbox: Outbox) -> None:
+    data = workbook(
+        ["Ann", "Lee", "ann@acme.example", "Y", "+41 79 123 45 67"],
+        ["Bob", "Ng", " BOB@acme.example\u00a0", "n", None],
+        [],
+        ["Cy", "Ode", "cy@acme.example", None, 41791234568],
+    )
+    planned = plan_users(acme, OPERATOR, "acme", data)
+    assert planned.ok
+    # Only warnings: nobody can recover a password alone, and the lost "+" was found again.
+    assert ("bulk.mobile_recovered", "Users!E5") in located(planned.issues)
+    outbox.clear()
+    result = apply_users(acme, planned)
+    assert [(row, str(user.username)) for row, user in result.created] == [
+        (2, "ann@acme.example"),
+        (3, "BOB@acme.example"),
+        (5, "cy@acme.example"),
+    ]
+    ann, bob, cy = (user for _, user in result.created)
+    assert ann.profile.display_name == "Ann Lee"
+    assert str(cy.profile.mobile) == "+41791234568"
+    with acme.store.snapshot() as uow:
+        assert [m.kind for m in uow.mailboxes.of_owner(ann.id)] == [MailboxKind.PERSONAL]
+        assert uow.mailboxes.of_owner(bob.id) == []
+    welcomes = [m for m in outbox.messages if m.template == "user.created"]
+    assert len(welcomes) == 3
+    assert all("token" in m.secrets for m in welcomes)  # no password: a set-password link
+    assert repr(result) == "<BulkResult 3 created, 0 skipped, 2 issue(s)>"  # the two warnings
+
+
+def test_every_problem_is_reported_at_once_located_to_its_cell(acme: Context) -> None:
+    access_user(acme, "taken@acme.example")
+    data = workbook(
+        ["Ann", "Lee", "ann@acme.example", "maybe", None],
+        ["Bob", "Ng", "bob@acme.example", "Y", 791234567],
+        ["Ann", "Again", "ANN@acme.example", "N", None],
+        ["Tia", "Ken", "taken@acme.example", None, None],
+        ["No", "Domain", "x@elsewhere.example", None, None],
+        ["Bad", "Address", "not an address", None, None],
+        header=[*HEADER, "Favourite colour"],
+    )
+    planned = plan_users(acme, OPERATOR, "acme", data)
+    assert not planned.ok
+    errors = located(planned.errors)
+    assert errors[:4] == [
+        ("bulk.yes_no_invalid", "Users!D2"),
+        ("bulk.mobile_lost_digits", "Users!E3"),
+        ("bulk.duplicate_row", "Users!C4"),
+        ("bulk.duplicate_row", "Users!C2"),
+    ]
+    assert ("address.taken", "Users!C5") in errors
+    assert ("domain.not_in_account", "Users!C6") in errors
+    assert ("username.invalid", "Users!C7") in errors
+    assert ("bulk.column_unknown", "Users!F1") in located(planned.warnings)
+    duplicate = next(i for i in planned.errors if i.code == "bulk.duplicate_row")
+    assert "row 2" in duplicate.message
+    assert str(next(i for i in planned.errors if i.code == "username.invalid")).startswith(
+        "username.invalid @ Users!C7"
+    )
+    with pytest.raises(ValidationFailed):
+        apply_users(acme, planned)
+
+
+def test_skip_invalid_applies_the_valid_rows_and_reports_the_rest(acme: Context) -> None:
+    data = workbook(
+        ["Ann", "Lee", "ann@acme.example", "Y", None],
+        ["Bad", "Address", "not an address", None, None],
+        ["Cy", "Ode", "cy@acme.example", "maybe", None],
+        ["Dee", "Fox", "dee@acme.example", "N", None],
+    )
+    planned = plan_users(acme, OPERATOR, "acme", data, policy="skip_invalid")
+    assert planned.ok
+    assert planned.skipped == (3, 4)
+    result = apply_users(acme, planned)
+    assert [row for row, _ in result.created] == [2, 5]
+    assert result.skipped == (3, 4)
+    strict = plan_users(acme, OPERATOR, "acme", data, policy="skip_invalid", max_failures=1)
+    assert not strict.ok
+    assert "bulk.too_many_failures" in [i.code for i in strict.errors]
+
+
+def test_the_class_of_service_column_takes_names(acme: Context) -> None:
+    gold = run(acme, OPERATOR, CreateClassOfService(name="Gold", account_id="acme"))
+    data = workbook(
+        ["Ann", "Lee", "ann@acme.example", gold.name.upper()],
+        ["Bob", "Ng", "bob@acme.example", "Platinum"],
+        header=["First name", "Last name", "Email", "Class of service"],
+    )
+    planned = plan_users(acme, OPERATOR, "acme", data)
+    assert located(planned.errors) == [("cos.not_found", "Users!D3")]
+    (first, _) = planned.rows
+    assert first.command.cos_id == gold.id
+
+
+def test_a_workbook_without_its_sheet_or_columns_says_so() -> None:
+    assert located(user_rows(read_workbook(workbook(sheet="People")), "acme").issues) == [
+        ("bulk.sheet_missing", "Users")
+    ]
+    headless = user_rows(read_workbook(workbook(header=["Email"])), "acme")
+    assert located(headless.issues) == [
+        ("bulk.column_missing", "Users!1"),
+        ("bulk.column_missing", "Users!1"),
+    ]
+    assert headless.rows == ()
+
+
+def test_header_names_in_any_case_and_a_csv_with_a_byte_order_mark() -> None:
+    text = (
+        "\ufeffFIRST NAME;last_name;E-Mail (required);ALIASES\n"
+        "Ann;Lee;ann@acme.example;a@acme.example, al@acme.example\n"
+    )
+    rows = user_rows(read_workbook(text.encode()), "acme")
+    assert rows.issues == ()
+    (ann,) = rows.rows
+    assert (ann.command.username, ann.command.aliases) == (
+        "ann@acme.example",
+        ("a@acme.example", "al@acme.example"),
+    )
