@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from typing import Any
 
 import openpyxl
@@ -10,9 +11,27 @@ import pytest
 
 from access_world import user as access_user
 from conftest import OPERATOR, active_domain
-from provisioning import Context, CreateAccount, CreateClassOfService, ValidationFailed, run
+from provisioning import (
+    Actor,
+    Context,
+    CreateAccount,
+    CreateClassOfService,
+    CreateMailbox,
+    PermissionDenied,
+    ValidationFailed,
+    run,
+)
 from provisioning.adapters.memory import MemoryDns, Outbox
-from provisioning.bulk import apply_users, plan_users, read_workbook, user_rows
+from provisioning.bulk import (
+    REPORT_COLUMNS,
+    apply_users,
+    plan_users,
+    read_workbook,
+    user_rows,
+    write_annotated,
+    write_template,
+    write_users_report,
+)
 from provisioning.model import MailboxKind
 
 HEADER = ["First name", "Last name", "Email [Required]", "Personal mailbox*", "Mobile"]
@@ -159,3 +178,79 @@ def test_header_names_in_any_case_and_a_csv_with_a_byte_order_mark() -> None:
         "ann@acme.example",
         ("a@acme.example", "al@acme.example"),
     )
+
+
+# -- the workbooks the library writes -------------------------------------------------------
+
+
+def test_the_template_lists_roles_permissions_columns_and_a_sheet_per_mailbox(
+    acme: Context, tmp_path: Path
+) -> None:
+    run(acme, OPERATOR, CreateMailbox(account_id="acme", address="sales@acme.example"))
+    path = tmp_path / "template.xlsx"
+    write_template(acme, OPERATOR, "acme", path)
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == [
+        "Roles",
+        "Permissions",
+        "Users",
+        "Account",
+        "Mailbox sales@acme.example",
+    ]
+    users = book["Users"]
+    headers = [cell.value for cell in users[1]]
+    assert headers[:3] == ["First name [Required]", "Last name [Required]", "Email [Required]"]
+    assert users["C1"].comment is not None
+    lists = [v.formula1 for v in users.data_validations.dataValidation]
+    assert '"Y,N"' in lists
+    assert any("Users" in formula for formula in lists)  # the account's classes of service
+    roles = [row[0].value for row in book["Roles"].iter_rows(min_row=2)]
+    assert "system:owner" in roles
+    # The template reads back as an import with nothing in it yet, and no issue.
+    planned = plan_users(acme, OPERATOR, "acme", path)
+    assert (planned.rows, planned.errors) == ((), ())
+
+
+def test_the_annotated_copy_marks_each_cell_and_lists_every_issue(
+    acme: Context, tmp_path: Path
+) -> None:
+    data = workbook(
+        ["Ann", "Lee", "ann@acme.example", "maybe", None],
+        ["Bad", "Address", "not an address", None, None],
+    )
+    planned = plan_users(acme, OPERATOR, "acme", data)
+    path = tmp_path / "annotated.xlsx"
+    write_annotated(data, planned.issues, path)
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == ["Issues", "Users"]
+    marked = book["Users"]["D2"]
+    assert marked.comment is not None
+    assert "bulk.yes_no_invalid" in marked.comment.text
+    assert marked.fill.start_color.rgb == "FFF4C7C3"
+    listed = [(row[0].value, row[2].value) for row in book["Issues"].iter_rows(min_row=2)]
+    assert ("Users!D2", "bulk.yes_no_invalid") in listed
+    assert ("Users!C3", "username.invalid") in listed
+    # a CSV upload is annotated in an .xlsx made from its values
+    write_annotated(b"email\n=1+1\n", [], tmp_path / "from-csv.xlsx")
+    copy = openpyxl.load_workbook(tmp_path / "from-csv.xlsx")
+    assert copy["Users"]["A2"].value == "'=1+1"
+
+
+def test_the_users_report_has_a_row_per_user_and_no_formulas(acme: Context, tmp_path: Path) -> None:
+    access_user(acme, "ann@acme.example", first_name='=HYPERLINK("http://evil")')
+    xlsx, text = tmp_path / "report.xlsx", tmp_path / "report.csv"
+    assert write_users_report(acme, OPERATOR, "acme", xlsx) == 2  # ann and postmaster@
+    assert write_users_report(acme, OPERATOR, "acme", text, format="csv") == 2
+    rows = list(openpyxl.load_workbook(xlsx)["Users"].iter_rows(values_only=True))
+    assert rows[0] == REPORT_COLUMNS
+    ann = next(row for row in rows if row[0] == "ann@acme.example")
+    assert str(ann[1]).startswith("'=HYPERLINK")  # neutralised, never run
+    assert ann[4] == "Users"
+    raw = text.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    lines = raw.decode("utf-8-sig").splitlines()
+    assert lines[0].split(",")[:2] == ["Email", "Full name"]
+    assert any(line.startswith("postmaster@acme.example") for line in lines)
+    stranger = Actor.user("nobody")
+    with pytest.raises(PermissionDenied):
+        write_users_report(acme, stranger, "acme", io.BytesIO())

@@ -4,10 +4,20 @@
 (python-calamine by default, openpyxl on request); a file that cannot be
 used raises `SpreadsheetError`. `plan_users` makes a `CreateUser` of each
 row of its Users sheet and plans them, every issue located to its cell;
-`apply_users` writes the plan.
+`apply_users` writes the plan. `write_template`, `write_annotated` and
+`write_users_report` write the workbooks an administrator fills, fixes and
+reads.
 """
 
 from provisioning.bulk._workbook import Cell, Sheet, Workbook
+from provisioning.bulk.files import (
+    REPORT_COLUMNS,
+    Destination,
+    neutralised,
+    write_annotated,
+    write_template,
+    write_users_report,
+)
 from provisioning.bulk.importing import (
     POLICIES,
     BulkResult,
@@ -35,11 +45,13 @@ __all__ = [
     "CSV_SHEET",
     "DEFAULT_LIMITS",
     "POLICIES",
+    "REPORT_COLUMNS",
     "USERS_SHEET",
     "BulkResult",
     "CalamineReader",
     "Cell",
     "Column",
+    "Destination",
     "OpenpyxlReader",
     "Policy",
     "ReadLimits",
@@ -52,8 +64,12 @@ __all__ = [
     "Workbook",
     "WorkbookReader",
     "apply_users",
+    "neutralised",
     "plan_users",
     "read_workbook",
     "recognise",
     "user_rows",
+    "write_annotated",
+    "write_template",
+    "write_users_report",
 ]

@@ -1,0 +1,385 @@
+"""Workbooks the library writes: the import template, an annotated copy, the users report.
+
+All three are .xlsx files written with openpyxl. The users report streams
+(openpyxl's write-only mode, the store read a page at a time), so 100,000
+users never sit in memory as a workbook, and it can be CSV instead. Text a
+spreadsheet would run as a formula (`=`, `+`, `-`, `@`, a tab or a carriage
+return first) is written with a leading apostrophe, as OWASP advises.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import IO, Any, Final, Literal
+
+import attrs
+import openpyxl
+from openpyxl.comments import Comment
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from provisioning import queries
+from provisioning.bulk._workbook import Workbook
+from provisioning.bulk.users import COLUMNS, USERS_SHEET
+from provisioning.exceptions import Issue, Severity, SpreadsheetError
+from provisioning.model import PERMISSIONS, MfaStatus, User, UserStatus
+from provisioning.ports import Environment
+from provisioning.principals import Actor
+from provisioning.services import authorize
+
+__all__ = [
+    "REPORT_COLUMNS",
+    "Destination",
+    "neutralised",
+    "write_annotated",
+    "write_template",
+    "write_users_report",
+]
+
+Destination = str | os.PathLike[str] | IO[bytes]
+"""Where a workbook goes: a path, or a binary file open for writing."""
+
+_FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
+_BOLD: Final = Font(bold=True)
+_ERROR_FILL: Final = PatternFill("solid", start_color="FFF4C7C3", end_color="FFF4C7C3")
+_WARNING_FILL: Final = PatternFill("solid", start_color="FFFFF2CC", end_color="FFFFF2CC")
+_PAGE: Final = 1000
+
+
+def neutralised(value: object) -> object:
+    """`value`, with text that a spreadsheet would run as a formula made plain text."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _save(book: openpyxl.Workbook, destination: Destination) -> None:
+    if isinstance(destination, str | os.PathLike):
+        book.save(Path(destination))
+    else:
+        book.save(destination)
+
+
+# -- the template ---------------------------------------------------------------------------
+
+
+def write_template(
+    ctx: Environment, actor: Actor, account_id: str, destination: Destination
+) -> None:
+    """Write the import template for the account: Roles, Permissions, Users, Account, Mailboxes.
+
+    Needs `users.create` in the account. Each header carries a comment saying
+    what goes in its column; Y/N and class-of-service columns get drop-down
+    lists. There is one Mailbox sheet per mailbox of the account.
+    """
+    with ctx.store.snapshot() as uow:
+        authorize(uow, actor, "users.create", account_id)
+    roles = queries.roles(ctx, actor, account_id)
+    classes = [c.name for c in queries.classes_of_service(ctx, actor, account_id) if not c.system]
+    mailboxes = _all_mailboxes(ctx, actor, account_id)
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None  # noqa: S101 - a new workbook has its first sheet
+    sheet.title = "Roles"
+    _header(
+        sheet,
+        [
+            ("Role", "The role's id, as the Account and Mailbox sheets name it."),
+            ("Name", ""),
+            ("Scope", "account or mailbox"),
+            ("Description", ""),
+        ],
+    )
+    for role in roles:
+        sheet.append([role.id, role.name, str(role.scope), role.description])
+    permissions = book.create_sheet("Permissions")
+    _header(
+        permissions,
+        [
+            ("Permission", "What the Account and Mailbox sheets name."),
+            ("Scope", "account or mailbox"),
+            ("Description", ""),
+        ],
+    )
+    for permission in PERMISSIONS.values():
+        permissions.append([permission.name, str(permission.scope), permission.description])
+    users = book.create_sheet(USERS_SHEET)
+    _header(users, [(c.header + (" [Required]" if c.required else ""), c.help) for c in COLUMNS])
+    _choices(users, [c.key for c in COLUMNS].index("personal_mailbox") + 1, ["Y", "N"])
+    if classes:
+        _choices(users, [c.key for c in COLUMNS].index("cos") + 1, classes)
+    account = book.create_sheet("Account")
+    _header(
+        account,
+        [
+            ("Email", "A user of the Users sheet."),
+            ("Roles", "Account roles (see Roles), separated by commas."),
+            ("Permissions", "Account permissions (see Permissions), separated by commas."),
+        ],
+    )
+    for mailbox in mailboxes:
+        tab = book.create_sheet(_sheet_name(f"Mailbox {mailbox.address}", book.sheetnames))
+        _header(
+            tab,
+            [
+                ("Email", f"A user of the Users sheet, given access to {mailbox.address}."),
+                ("Roles", "Mailbox roles, separated by commas."),
+                ("Permissions", "Mailbox permissions, separated by commas."),
+            ],
+        )
+        tab["E1"] = "Mailbox"
+        tab["F1"] = str(mailbox.address)
+    _save(book, destination)
+
+
+def _all_mailboxes(ctx: Environment, actor: Actor, account_id: str) -> list[Any]:
+    found: list[Any] = []
+    try:
+        while True:
+            page = queries.mailboxes(ctx, actor, account_id, offset=len(found), limit=_PAGE)
+            found += page.items
+            if len(found) >= page.total or not page.items:
+                return found
+    except Exception:  # noqa: BLE001 - without mailboxes.manage, the template has none
+        return found
+
+
+def _header(sheet: Any, columns: Sequence[tuple[str, str]]) -> None:  # noqa: ANN401 - a worksheet
+    sheet.append([name for name, _ in columns])
+    for position, (_, help_text) in enumerate(columns, start=1):
+        cell = sheet.cell(row=1, column=position)
+        cell.font = _BOLD
+        if help_text:
+            cell.comment = Comment(help_text, "provisioning")
+        sheet.column_dimensions[cell.column_letter].width = max(14, len(str(cell.value)) + 4)
+    sheet.freeze_panes = "A2"
+
+
+def _choices(sheet: Any, column: int, values: Sequence[str]) -> None:  # noqa: ANN401
+    letter = get_column_letter(column)
+    listed = ",".join(v.replace('"', "'") for v in values)
+    validation = DataValidation(type="list", formula1=f'"{listed}"', allow_blank=True)
+    validation.add(f"{letter}2:{letter}100000")
+    sheet.add_data_validation(validation)
+
+
+def _sheet_name(wanted: str, taken: Sequence[str]) -> str:
+    name = "".join("_" if c in "[]:*?/\\" else c for c in wanted)[:31]
+    number = 1
+    while name in taken:
+        number += 1
+        name = f"{name[:27]} {number}"
+    return name
+
+
+# -- the annotated copy -----------------------------------------------------------------------
+
+
+def write_annotated(
+    source: bytes | Workbook, issues: Iterable[Issue], destination: Destination
+) -> None:
+    """Write a copy of the uploaded workbook with every located issue on its cell.
+
+    Offending cells are filled (red for errors, yellow for warnings) and carry
+    the issues as a comment; a first sheet, `Issues`, lists them all. An
+    .xlsx or .xlsm upload is copied as it is; any other (CSV, .ods ...) is
+    written out from its values.
+    """
+    book = _editable(source)
+    listed = list(issues)
+    by_cell: dict[tuple[str, int, int], list[Issue]] = {}
+    for issue in listed:
+        where = issue.location
+        if where is not None and where.row is not None and where.column is not None:
+            by_cell.setdefault((where.sheet, where.row, where.column), []).append(issue)
+    for (sheet_name, row, column), found in by_cell.items():
+        if sheet_name not in book.sheetnames:
+            continue
+        cell = book[sheet_name].cell(row=row, column=column)
+        blocking = any(issue.blocking for issue in found)
+        cell.fill = _ERROR_FILL if blocking else _WARNING_FILL
+        text = "\n".join(f"{i.code}: {i.message}" for i in found)
+        cell.comment = Comment(text[:30000], "provisioning")
+    summary = book.create_sheet("Issues", 0)
+    _header(summary, [("Cell", ""), ("Severity", ""), ("Code", ""), ("Message", "")])
+    for issue in listed:
+        severity = "error" if issue.severity is Severity.ERROR else "warning"
+        summary.append(
+            [
+                neutralised(str(issue.location or "")),
+                severity,
+                issue.code,
+                neutralised(issue.message),
+            ]
+        )
+    book.active = 0
+    _save(book, destination)
+
+
+def _editable(source: bytes | Workbook) -> openpyxl.Workbook:
+    if isinstance(source, bytes):
+        try:
+            return openpyxl.load_workbook(io.BytesIO(source))
+        except Exception as exc:  # noqa: BLE001 - not an .xlsx openpyxl can edit
+            from provisioning.bulk.readers import read_workbook  # noqa: PLC0415
+
+            try:
+                return _editable(read_workbook(source))
+            except SpreadsheetError:
+                raise SpreadsheetError(
+                    code="spreadsheet.unreadable", reason="the upload cannot be copied"
+                ) from exc
+    book = openpyxl.Workbook()
+    book.remove(book.worksheets[0])
+    for sheet in source.sheets:
+        copy = book.create_sheet(_sheet_name(sheet.name, book.sheetnames))
+        for values in sheet.rows:
+            copy.append([neutralised(v) for v in values] or [None])
+    return book
+
+
+# -- the users report ------------------------------------------------------------------------
+
+REPORT_COLUMNS: Final = (
+    "Email",
+    "Full name",
+    "Status",
+    "Source",
+    "Class of service",
+    "MFA required",
+    "MFA initialised",
+    "Account roles",
+    "Mailbox access",
+    "Created",
+    "Changed",
+)
+"""The columns of the users report, in order."""
+
+
+@attrs.frozen
+class _Names:
+    """What the report names by id: classes of service, mailboxes, each user's grants."""
+
+    classes: dict[str, str]
+    mailboxes: dict[str, str]
+    account_roles: dict[str, str]
+    mailbox_access: dict[str, str]
+
+
+def _names(uow: Any, account_id: str) -> _Names:  # noqa: ANN401 - a unit of work
+    classes = {c.id: c.name for c in uow.classes_of_service.of_account(None)}
+    classes.update({c.id: c.name for c in uow.classes_of_service.of_account(account_id)})
+    mailboxes = {m.id: str(m.address) for m in uow.mailboxes.of_account(account_id)}
+    roles: dict[str, list[str]] = {}
+    access: dict[str, list[str]] = {}
+    for grant in uow.grants.of_account(account_id):
+        held = sorted(grant.role_ids | grant.permissions)
+        if grant.mailbox_id is None:
+            roles.setdefault(grant.user_id, []).extend(held)
+        else:
+            where = mailboxes.get(grant.mailbox_id, grant.mailbox_id)
+            access.setdefault(grant.user_id, []).append(f"{where}: {', '.join(held)}")
+    return _Names(
+        classes=classes,
+        mailboxes=mailboxes,
+        account_roles={k: ", ".join(v) for k, v in roles.items()},
+        mailbox_access={k: "; ".join(sorted(v)) for k, v in access.items()},
+    )
+
+
+def _report_rows(ctx: Environment, actor: Actor, account_id: str) -> Iterator[list[object]]:
+    with ctx.store.snapshot() as uow:
+        authorize(uow, actor, "users.read", account_id)
+        uow.accounts.get(account_id)
+        names = _names(uow, account_id)
+        after: tuple[str, str] | None = None
+        while True:
+            page, _ = uow.users.page(
+                account_id=account_id,
+                domain_id=None,
+                text=None,
+                descending=False,
+                offset=0,
+                limit=_PAGE,
+                after=after,
+            )
+            for user in page:
+                yield _report_row(user, names)
+            if len(page) < _PAGE:
+                return
+            after = (page[-1].username.key, page[-1].id)
+
+
+def _report_row(user: User, names: _Names) -> list[object]:
+    source = user.directory_service or str(user.source)
+    return [
+        neutralised(str(user.username)),
+        neutralised(user.profile.display_name or user.profile.full_name),
+        "enabled" if user.status is UserStatus.ACTIVE else "disabled",
+        neutralised(source),
+        neutralised(names.classes.get(user.cos_id or "", user.cos_id or "")),
+        "Y" if user.mfa.required else "N",
+        "Y" if user.mfa.status is MfaStatus.ACTIVE else "N",
+        neutralised(names.account_roles.get(user.id, "")),
+        neutralised(names.mailbox_access.get(user.id, "")),
+        user.created_at.replace(tzinfo=None),
+        user.updated_at.replace(tzinfo=None),
+    ]
+
+
+def _write_csv(rows: Iterable[list[object]], stream: IO[bytes]) -> int:
+    """The rows as CSV, UTF-8 with a byte-order mark (so Excel reads it as UTF-8), one at a time."""
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+    try:
+        writer = csv.writer(text)
+        writer.writerow(REPORT_COLUMNS)
+        count = 0
+        for row in rows:
+            writer.writerow(
+                v.isoformat(sep=" ", timespec="seconds") if hasattr(v, "isoformat") else v
+                for v in row
+            )
+            count += 1
+        text.flush()
+    finally:
+        text.detach()  # the caller's stream stays open
+    return count
+
+
+def write_users_report(
+    ctx: Environment,
+    actor: Actor,
+    account_id: str,
+    destination: Destination,
+    *,
+    format: Literal["xlsx", "csv"] = "xlsx",  # noqa: A002 - the file format
+) -> int:
+    """Write one row per user of the account (see `REPORT_COLUMNS`); return how many.
+
+    Needs `users.read`. Times are in UTC. The rows stream from the store a
+    page at a time into a write-only workbook (or CSV, UTF-8 with a
+    byte-order mark so that Excel reads it as such).
+    """
+    with ctx.store.snapshot() as uow:  # refuse before a file is begun
+        authorize(uow, actor, "users.read", account_id)
+        uow.accounts.get(account_id)
+    rows = _report_rows(ctx, actor, account_id)
+    count = 0
+    if format == "csv":
+        if isinstance(destination, str | os.PathLike):
+            with Path(destination).open("wb") as stream:
+                return _write_csv(rows, stream)
+        return _write_csv(rows, destination)
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet("Users")
+    sheet.append(list(REPORT_COLUMNS))
+    for row in rows:
+        sheet.append(row)
+        count += 1
+    _save(book, destination)
+    return count
