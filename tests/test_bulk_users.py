@@ -17,8 +17,10 @@ from provisioning import (
     CreateAccount,
     CreateClassOfService,
     CreateMailbox,
+    CreateUser,
     PermissionDenied,
     ValidationFailed,
+    queries,
     run,
 )
 from provisioning.adapters.memory import MemoryDns, Outbox
@@ -150,8 +152,9 @@ def test_the_class_of_service_column_takes_names(acme: Context) -> None:
     )
     planned = plan_users(acme, OPERATOR, "acme", data)
     assert located(planned.errors) == [("cos.not_found", "Users!D3")]
-    (first, _) = planned.rows
-    assert first.command.cos_id == gold.id
+    first = planned.rows[0].command
+    assert isinstance(first, CreateUser)
+    assert first.cos_id == gold.id
 
 
 def test_a_workbook_without_its_sheet_or_columns_says_so() -> None:
@@ -254,3 +257,77 @@ def test_the_users_report_has_a_row_per_user_and_no_formulas(acme: Context, tmp_
     stranger = Actor.user("nobody")
     with pytest.raises(PermissionDenied):
         write_users_report(acme, stranger, "acme", io.BytesIO())
+
+
+# -- the Account and Mailbox sheets ------------------------------------------------------------
+
+
+def _with_access(template: Path, *sheets: tuple[str, list[list[Any]]]) -> bytes:
+    """The template, with user rows and access rows filled in as an administrator would."""
+    book = openpyxl.load_workbook(template)
+    for name, rows in sheets:
+        for row in rows:
+            book[name].append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_the_account_and_mailbox_sheets_grant_access_to_the_new_users(
+    acme: Context, tmp_path: Path
+) -> None:
+    sales = run(acme, OPERATOR, CreateMailbox(account_id="acme", address="sales@acme.example"))
+    write_template(acme, OPERATOR, "acme", tmp_path / "template.xlsx")
+    data = _with_access(
+        tmp_path / "template.xlsx",
+        ("Users", [["Ann", "Lee", "ann@acme.example"], ["Bob", "Ng", "bob@acme.example"]]),
+        (
+            "Account",
+            [
+                ["ANN@acme.example", "administrator", "audit.read"],
+                ["bob@acme.example", "system:member", None],
+            ],
+        ),
+        ("Mailbox sales@acme.example", [["bob@acme.example", "agent", None]]),
+    )
+    planned = plan_users(acme, OPERATOR, "acme", data)
+    assert planned.ok, planned.errors
+    result = apply_users(acme, planned)
+    ann, bob = (user for _, user in result.created)
+    held = queries.permissions(acme, Actor.user(ann.id), "acme")
+    assert {"users.manage", "audit.read"} <= held
+    assert queries.permissions(acme, Actor.user(bob.id), "acme", sales.id) == {
+        "mailbox.read",
+        "mailbox.send",
+        "mailbox.organize",
+    }
+
+
+def test_access_rows_are_checked_cell_by_cell(acme: Context, tmp_path: Path) -> None:
+    run(acme, OPERATOR, CreateMailbox(account_id="acme", address="sales@acme.example"))
+    write_template(acme, OPERATOR, "acme", tmp_path / "template.xlsx")
+    data = _with_access(
+        tmp_path / "template.xlsx",
+        ("Users", [["Ann", "Lee", "ann@acme.example"], ["Bob", "Ng", "bob@acme.example", "maybe"]]),
+        (
+            "Account",
+            [
+                ["ghost@acme.example", "system:member", None],
+                ["ann@acme.example", "wizard", "mailbox.read"],
+                ["bob@acme.example", "system:member", None],
+            ],
+        ),
+        ("Mailbox sales@acme.example", [["ann@acme.example", "system:owner", None]]),
+    )
+    planned = plan_users(acme, OPERATOR, "acme", data)
+    assert located(planned.errors)[:4] == [
+        ("bulk.yes_no_invalid", "Users!D3"),
+        ("bulk.user_unknown", "Account!A2"),
+        ("bulk.role_unknown", "Account!B3"),
+        ("bulk.permission_unknown", "Account!C3"),
+    ]
+    assert ("bulk.role_unknown", "Mailbox sales@acme.example!B2") in located(planned.errors)
+    skipping = plan_users(acme, OPERATOR, "acme", data, policy="skip_invalid")
+    # Bob's row fails, and takes his Account row along; Ann's failing access rows are skipped.
+    assert skipping.skipped == (3,)
+    assert [type(row.command).__name__ for row in skipping.rows] == ["CreateUser"]

@@ -10,6 +10,7 @@ reads.
 """
 
 from provisioning.bulk._workbook import Cell, Sheet, Workbook
+from provisioning.bulk.access import ACCOUNT_SHEET, GrantRow, grant_rows
 from provisioning.bulk.files import (
     REPORT_COLUMNS,
     Destination,
@@ -41,6 +42,7 @@ from provisioning.bulk.users import COLUMNS, USERS_SHEET, Column, UserRow, UserR
 from provisioning.exceptions import SpreadsheetError
 
 __all__ = [
+    "ACCOUNT_SHEET",
     "COLUMNS",
     "CSV_SHEET",
     "DEFAULT_LIMITS",
@@ -52,6 +54,7 @@ __all__ = [
     "Cell",
     "Column",
     "Destination",
+    "GrantRow",
     "OpenpyxlReader",
     "Policy",
     "ReadLimits",
@@ -64,6 +67,7 @@ __all__ = [
     "Workbook",
     "WorkbookReader",
     "apply_users",
+    "grant_rows",
     "neutralised",
     "plan_users",
     "read_workbook",

@@ -18,6 +18,7 @@ import attrs
 
 from provisioning import queries
 from provisioning.bulk._workbook import Workbook
+from provisioning.bulk.access import GrantRow, grant_rows
 from provisioning.bulk.readers import (
     DEFAULT_LIMITS,
     ReadLimits,
@@ -26,10 +27,17 @@ from provisioning.bulk.readers import (
     read_workbook,
 )
 from provisioning.bulk.users import USERS_SHEET, UserRow, user_rows
-from provisioning.exceptions import Issue, Location, Severity, ValidationFailed
-from provisioning.model import User
+from provisioning.exceptions import (
+    Issue,
+    Location,
+    PermissionDenied,
+    Severity,
+    ValidationFailed,
+)
+from provisioning.model import Scope, User
 from provisioning.ports import Environment
 from provisioning.principals import Actor
+from provisioning.queries import MAX_PAGE
 from provisioning.workflow import Outcome, Plan, apply, plan
 
 __all__ = ["POLICIES", "BulkResult", "Policy", "UsersImport", "apply_users", "plan_users"]
@@ -49,8 +57,8 @@ class UsersImport:
     workbook: Workbook
     policy: Policy
     plan: Plan
-    rows: tuple[UserRow, ...]
-    """The rows whose commands are in `plan`, in the same order."""
+    rows: tuple[UserRow | GrantRow, ...]
+    """The rows whose commands are in `plan`, in the same order (users, then grants)."""
     skipped: tuple[int, ...]
     """The sheet rows left out because of their blocking issues (`skip_invalid` only)."""
     issues: tuple[Issue, ...]
@@ -89,7 +97,11 @@ class BulkResult:
         )
 
 
-def _located(issue: Issue, rows: Sequence[UserRow]) -> Issue:
+Origin = UserRow | GrantRow
+"""Where a planned command came from: a Users row, or an Account or Mailbox row."""
+
+
+def _located(issue: Issue, rows: Sequence[Origin]) -> Issue:
     """A plan issue moved from its command to the cell its field came from."""
     if issue.command is None or not 0 <= issue.command < len(rows):
         return (
@@ -119,11 +131,14 @@ def plan_users(
     reader: WorkbookReader | None = None,
     limits: ReadLimits = DEFAULT_LIMITS,
 ) -> UsersImport:
-    """Read and plan an import of the workbook's Users sheet into the account; write nothing.
+    """Read and plan an import of the workbook into the account; write nothing.
 
+    The Users sheet's rows become `CreateUser`s; the Account and Mailbox
+    sheets' rows become `SetGrant`s for those users (see `bulk.access`).
     Raises `SpreadsheetError` for a file that is not a usable workbook. With
-    `skip_invalid`, more than `max_failures` failing rows make the import
-    not `ok` (`bulk.too_many_failures`).
+    `skip_invalid`, a failing user row takes its grant rows along, and more
+    than `max_failures` failing users make the import not `ok`
+    (`bulk.too_many_failures`).
     """
     if policy not in POLICIES:
         msg = f"policy must be one of {', '.join(POLICIES)}, not {policy!r}"
@@ -134,14 +149,43 @@ def plan_users(
         else read_workbook(source, reader=reader, limits=limits)
     )
     sheet = user_rows(book, account_id, classes=_classes(ctx, actor, account_id))
-    rows = list(sheet.rows)
+    users = [_with_id(ctx, row) for row in sheet.rows]
+    grants, grant_issues = grant_rows(
+        book,
+        account_id,
+        users={
+            row.command.username.casefold(): (row.command.user_id or "", row.row) for row in users
+        },
+        roles=_roles(ctx, actor, account_id),
+        mailboxes=_mailboxes(ctx, actor, account_id),
+    )
+    rows: list[Origin] = [*users, *grants]
     planned = plan(ctx, actor, [row.command for row in rows])
-    issues = [*sheet.issues, *(_located(issue, rows) for issue in planned.issues)]
+    issues = [*sheet.issues, *grant_issues, *(_located(i, rows) for i in planned.issues)]
     skipped: list[int] = []
     if policy == "skip_invalid":
-        failing = {issue.location.row for issue in issues if issue.blocking and issue.location}
-        skipped = sorted(row for row in failing if row is not None)
-        kept = [row for row in rows if row.row not in failing]
+        failing = {
+            (issue.location.sheet, issue.location.row)
+            for issue in issues
+            if issue.blocking and issue.location is not None
+        }
+        skipped = sorted(
+            {
+                issue.location.row
+                for issue in issues
+                if issue.blocking
+                and issue.location is not None
+                and issue.location.sheet == USERS_SHEET
+                and issue.location.row is not None
+                and not issue.code.startswith("bulk.column_")  # the header's, not a user's
+            }
+        )
+        kept = [
+            row
+            for row in rows
+            if (row_sheet(row), row.row) not in failing
+            and (isinstance(row, UserRow) or row.user_row not in skipped)
+        ]
         if len(kept) != len(rows):
             rows = kept
             planned = plan(ctx, actor, [row.command for row in rows])
@@ -169,6 +213,40 @@ def plan_users(
     )
 
 
+def row_sheet(row: Origin) -> str:
+    """The sheet a command came from."""
+    return row.sheet if isinstance(row, GrantRow) else USERS_SHEET
+
+
+def _with_id(ctx: Environment, row: UserRow) -> UserRow:
+    """The row with an id chosen for its user, so that its grant rows can name it."""
+    if row.command.user_id is not None:
+        return row
+    return attrs.evolve(row, command=attrs.evolve(row.command, user_id=ctx.ids.new_id()))
+
+
+def _roles(ctx: Environment, actor: Actor, account_id: str) -> dict[str, tuple[str, Scope]]:
+    found: dict[str, tuple[str, Scope]] = {}
+    for role in queries.roles(ctx, actor, account_id):
+        found.setdefault(role.name.casefold(), (role.id, role.scope))
+        found[role.id.casefold()] = (role.id, role.scope)
+    return found
+
+
+def _mailboxes(ctx: Environment, actor: Actor, account_id: str) -> dict[str, str]:
+    found: dict[str, str] = {}
+    try:
+        offset = 0
+        while True:
+            page = queries.mailboxes(ctx, actor, account_id, offset=offset, limit=MAX_PAGE)
+            found.update((m.address.key, m.id) for m in page.items)
+            offset += len(page.items)
+            if offset >= page.total or not page.items:
+                return found
+    except PermissionDenied:  # without mailboxes.manage no Mailbox sheet can be read
+        return found
+
+
 def apply_users(ctx: Environment, planned: UsersImport) -> BulkResult:
     """Write a planned import in one transaction; raise `ValidationFailed` if it is not ok.
 
@@ -181,7 +259,7 @@ def apply_users(ctx: Environment, planned: UsersImport) -> BulkResult:
     created = tuple(
         (row.row, user)
         for row, user in zip(planned.rows, outcome.results, strict=True)
-        if isinstance(user, User)
+        if isinstance(row, UserRow) and isinstance(user, User)
     )
     return BulkResult(
         created=created, skipped=planned.skipped, issues=planned.issues, outcome=outcome

@@ -25,7 +25,16 @@ from provisioning.commands import CreateUser
 from provisioning.exceptions import InvalidValue, Issue, Location, Severity
 from provisioning.model import PhoneNumber
 
-__all__ = ["COLUMNS", "USERS_SHEET", "Column", "UserRow", "UserRows", "user_rows"]
+__all__ = [
+    "COLUMNS",
+    "USERS_SHEET",
+    "Column",
+    "UserRow",
+    "UserRows",
+    "cell_text",
+    "header_key",
+    "user_rows",
+]
 
 USERS_SHEET: Final = "Users"
 
@@ -50,7 +59,7 @@ def _column(
     required: bool = False,
     help: str = "",  # noqa: A002 - the column's help text
 ) -> Column:
-    names = frozenset(_header_key(name) for name in (header, key, *aliases))
+    names = frozenset(header_key(name) for name in (header, key, *aliases))
     return Column(
         key=key,
         header=header,
@@ -61,7 +70,7 @@ def _column(
     )
 
 
-def _header_key(text: str) -> str:
+def header_key(text: str) -> str:
     """A header as compared: folded, without brackets, stars, colons or extra spaces."""
     text = re.sub(r"\[[^\]]*\]|\([^)]*\)", " ", text).replace("*", " ").replace(":", " ")
     return re.sub(r"[\s_\-]+", " ", text.replace("\u00a0", " ")).strip().casefold()
@@ -199,7 +208,7 @@ def _header(sheet: Sheet, issues: list[Issue]) -> tuple[int, dict[str, int]]:
         if value is None:
             continue
         text = str(value)
-        column = _BY_NAME.get(_header_key(text))
+        column = _BY_NAME.get(header_key(text))
         if column is None:
             issues.append(
                 _issue(
@@ -224,7 +233,7 @@ def _header(sheet: Sheet, issues: list[Issue]) -> tuple[int, dict[str, int]]:
     return number, columns
 
 
-def _text(value: Cell) -> str | None:
+def cell_text(value: Cell) -> str | None:
     """A cell as text: trimmed; numbers as they read; None when empty."""
     if value is None:
         return None
@@ -279,7 +288,7 @@ class _RowReader:
                 )
             )
             return None
-        return _text(value)
+        return cell_text(value)
 
     def yes_no(self, key: str) -> bool | None:
         value = self.raw(key)
@@ -287,7 +296,7 @@ class _RowReader:
             return None
         if isinstance(value, bool):
             return value
-        text = (_text(value) or "").casefold()
+        text = (cell_text(value) or "").casefold()
         if text in _YES:
             return True
         if text in _NO:
