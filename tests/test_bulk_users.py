@@ -89,11 +89,13 @@ def test_a_clean_workbook_creates_every_user_in_one_batch(acme: Context, outbox:
     welcomes = [m for m in outbox.messages if m.template == "user.created"]
     assert len(welcomes) == 3
     assert all("token" in m.secrets for m in welcomes)  # no password: a set-password link
-    assert repr(result) == "<BulkResult 3 created, 0 skipped, 2 issue(s)>"  # the two warnings
+    assert repr(result) == (  # the two warnings
+        "<BulkResult 3 created, 0 updated, 0 unchanged, 0 skipped, 2 issue(s)>"
+    )
 
 
 def test_every_problem_is_reported_at_once_located_to_its_cell(acme: Context) -> None:
-    access_user(acme, "taken@acme.example")
+    access_user(acme, "owner@acme.example", aliases=("taken@acme.example",))
     data = workbook(
         ["Ann", "Lee", "ann@acme.example", "maybe", None],
         ["Bob", "Ng", "bob@acme.example", "Y", 791234567],
@@ -177,6 +179,7 @@ def test_header_names_in_any_case_and_a_csv_with_a_byte_order_mark() -> None:
     rows = user_rows(read_workbook(text.encode()), "acme")
     assert rows.issues == ()
     (ann,) = rows.rows
+    assert isinstance(ann.command, CreateUser)
     assert (ann.command.username, ann.command.aliases) == (
         "ann@acme.example",
         ("a@acme.example", "al@acme.example"),
@@ -331,3 +334,34 @@ def test_access_rows_are_checked_cell_by_cell(acme: Context, tmp_path: Path) -> 
     # Bob's row fails, and takes his Account row along; Ann's failing access rows are skipped.
     assert skipping.skipped == (3,)
     assert [type(row.command).__name__ for row in skipping.rows] == ["CreateUser"]
+
+
+def test_the_same_workbook_twice_creates_nothing_the_second_time(
+    acme: Context, tmp_path: Path
+) -> None:
+    run(acme, OPERATOR, CreateMailbox(account_id="acme", address="sales@acme.example"))
+    write_template(acme, OPERATOR, "acme", tmp_path / "template.xlsx")
+    first = _with_access(
+        tmp_path / "template.xlsx",
+        ("Users", [["Ann", "Lee", "ann@acme.example"], ["Bob", "Ng", "bob@acme.example"]]),
+        ("Account", [["ann@acme.example", "administrator", None]]),
+        ("Mailbox sales@acme.example", [["bob@acme.example", "agent", None]]),
+    )
+    apply_users(acme, plan_users(acme, OPERATOR, "acme", first))
+    again = plan_users(acme, OPERATOR, "acme", first)
+    assert again.ok
+    assert (again.rows, again.unchanged, again.changed) == ((), (2, 3), ())
+    assert repr(apply_users(acme, again)) == (
+        "<BulkResult 0 created, 0 updated, 2 unchanged, 0 skipped, 0 issue(s)>"
+    )
+
+    changed = _with_access(
+        tmp_path / "template.xlsx",
+        ("Users", [["Ann", "Leigh", "ann@acme.example"], ["Bob", "Ng", "bob@acme.example"]]),
+    )
+    reported = plan_users(acme, OPERATOR, "acme", changed)
+    assert (reported.rows, reported.changed) == ((), ((2, ("last_name",)),))
+    result = apply_users(acme, plan_users(acme, OPERATOR, "acme", changed, updates=True))
+    ((row, ann),) = result.updated
+    assert (row, ann.profile.last_name, ann.profile.display_name) == (2, "Leigh", "Ann Leigh")
+    assert result.unchanged == (3,)

@@ -17,6 +17,7 @@ from typing import Final, Literal
 import attrs
 
 from provisioning import queries
+from provisioning.bulk._existing import same_grant, settle
 from provisioning.bulk._workbook import Workbook
 from provisioning.bulk.access import GrantRow, grant_rows
 from provisioning.bulk.readers import (
@@ -27,6 +28,7 @@ from provisioning.bulk.readers import (
     read_workbook,
 )
 from provisioning.bulk.users import USERS_SHEET, UserRow, user_rows
+from provisioning.commands import CreateUser, UpdateUser
 from provisioning.exceptions import (
     Issue,
     Location,
@@ -62,6 +64,10 @@ class UsersImport:
     skipped: tuple[int, ...]
     """The sheet rows left out because of their blocking issues (`skip_invalid` only)."""
     issues: tuple[Issue, ...]
+    unchanged: tuple[int, ...] = ()
+    """The rows whose users exist already, as the row has them: nothing to do."""
+    changed: tuple[tuple[int, tuple[str, ...]], ...] = ()
+    """The rows whose users exist but differ, with the fields that differ (see `updates`)."""
 
     @property
     def errors(self) -> tuple[Issue, ...]:
@@ -83,16 +89,19 @@ class UsersImport:
 
 @attrs.frozen
 class BulkResult:
-    """What an applied import did: the users created (by sheet row), the rows skipped, issues."""
+    """What an applied import did, by sheet row: created, updated, unchanged, skipped; issues."""
 
     created: tuple[tuple[int, User], ...]
     skipped: tuple[int, ...]
     issues: tuple[Issue, ...]
     outcome: Outcome
+    updated: tuple[tuple[int, User], ...] = ()
+    unchanged: tuple[int, ...] = ()
 
     def __repr__(self) -> str:
         return (
-            f"<BulkResult {len(self.created)} created, {len(self.skipped)} skipped,"
+            f"<BulkResult {len(self.created)} created, {len(self.updated)} updated,"
+            f" {len(self.unchanged)} unchanged, {len(self.skipped)} skipped,"
             f" {len(self.issues)} issue(s)>"
         )
 
@@ -130,11 +139,16 @@ def plan_users(
     max_failures: int | None = None,
     reader: WorkbookReader | None = None,
     limits: ReadLimits = DEFAULT_LIMITS,
+    updates: bool = False,
 ) -> UsersImport:
     """Read and plan an import of the workbook into the account; write nothing.
 
     The Users sheet's rows become `CreateUser`s; the Account and Mailbox
     sheets' rows become `SetGrant`s for those users (see `bulk.access`).
+    A row whose user is already the account's is `unchanged` when it holds
+    the same values, and `changed` otherwise; with `updates` the change is
+    planned (an `UpdateUser`), without it only reported. Importing the same
+    workbook twice creates nothing the second time.
     Raises `SpreadsheetError` for a file that is not a usable workbook. With
     `skip_invalid`, a failing user row takes its grant rows along, and more
     than `max_failures` failing users make the import not `ok`
@@ -149,16 +163,32 @@ def plan_users(
         else read_workbook(source, reader=reader, limits=limits)
     )
     sheet = user_rows(book, account_id, classes=_classes(ctx, actor, account_id))
-    users = [_with_id(ctx, row) for row in sheet.rows]
-    grants, grant_issues = grant_rows(
-        book,
-        account_id,
-        users={
-            row.command.username.casefold(): (row.command.user_id or "", row.row) for row in users
-        },
-        roles=_roles(ctx, actor, account_id),
-        mailboxes=_mailboxes(ctx, actor, account_id),
-    )
+    with ctx.store.snapshot() as uow:
+        settled = settle(uow, account_id, sheet.rows, updates=updates)
+        new = [_with_id(ctx, row) for row in settled.create]
+        known = {
+            key: (settled.existing[key].id, row.row)
+            for row in sheet.rows
+            if (key := _key(row)) in settled.existing
+        }
+        grants, grant_issues = grant_rows(
+            book,
+            account_id,
+            users={_key(row): (_user_id(row), row.row) for row in new} | known,
+            roles=_roles(ctx, actor, account_id),
+            mailboxes=_mailboxes(ctx, actor, account_id),
+        )
+        existing_ids = {user_id for user_id, _ in known.values()}
+        grants = [
+            g
+            for g in grants
+            if g.command.user_id not in existing_ids
+            or not same_grant(
+                uow.grants.for_scope(g.command.user_id, account_id, g.command.mailbox_id),
+                g.command,
+            )
+        ]
+    users: list[UserRow] = [*new, *settled.update]
     rows: list[Origin] = [*users, *grants]
     planned = plan(ctx, actor, [row.command for row in rows])
     issues = [*sheet.issues, *grant_issues, *(_located(i, rows) for i in planned.issues)]
@@ -210,7 +240,18 @@ def plan_users(
         rows=tuple(rows),
         skipped=tuple(skipped),
         issues=tuple(issues),
+        unchanged=settled.unchanged,
+        changed=settled.changed,
     )
+
+
+def _key(row: UserRow) -> str:
+    command = row.command
+    return command.username.strip().casefold() if isinstance(command, CreateUser) else ""
+
+
+def _user_id(row: UserRow) -> str:
+    return row.command.user_id or ""
 
 
 def row_sheet(row: Origin) -> str:
@@ -220,9 +261,10 @@ def row_sheet(row: Origin) -> str:
 
 def _with_id(ctx: Environment, row: UserRow) -> UserRow:
     """The row with an id chosen for its user, so that its grant rows can name it."""
-    if row.command.user_id is not None:
+    command = row.command
+    if not isinstance(command, CreateUser) or command.user_id is not None:
         return row
-    return attrs.evolve(row, command=attrs.evolve(row.command, user_id=ctx.ids.new_id()))
+    return attrs.evolve(row, command=attrs.evolve(command, user_id=ctx.ids.new_id()))
 
 
 def _roles(ctx: Environment, actor: Actor, account_id: str) -> dict[str, tuple[str, Scope]]:
@@ -256,11 +298,16 @@ def apply_users(ctx: Environment, planned: UsersImport) -> BulkResult:
     if not planned.ok:
         raise ValidationFailed(issues=planned.errors)
     outcome = apply(ctx, planned.plan)
-    created = tuple(
-        (row.row, user)
+    done = [
+        (row, user)
         for row, user in zip(planned.rows, outcome.results, strict=True)
         if isinstance(row, UserRow) and isinstance(user, User)
-    )
+    ]
     return BulkResult(
-        created=created, skipped=planned.skipped, issues=planned.issues, outcome=outcome
+        created=tuple((r.row, u) for r, u in done if isinstance(r.command, CreateUser)),
+        updated=tuple((r.row, u) for r, u in done if isinstance(r.command, UpdateUser)),
+        unchanged=planned.unchanged,
+        skipped=planned.skipped,
+        issues=planned.issues,
+        outcome=outcome,
     )

@@ -21,7 +21,7 @@ from typing import Final
 import attrs
 
 from provisioning.bulk._workbook import Cell, Sheet, Workbook
-from provisioning.commands import CreateUser
+from provisioning.commands import CreateUser, UpdateUser
 from provisioning.exceptions import InvalidValue, Issue, Location, Severity
 from provisioning.model import PhoneNumber
 
@@ -166,7 +166,8 @@ class UserRow:
     """
 
     row: int
-    command: CreateUser
+    command: CreateUser | UpdateUser
+    """A `CreateUser`; an `UpdateUser` for a user that exists when updates are asked for."""
     cells: Mapping[str, int]
 
     def location(self, field: str | None) -> Location:
