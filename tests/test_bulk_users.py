@@ -125,6 +125,11 @@ def test_every_problem_is_reported_at_once_located_to_its_cell(acme: Context) ->
     )
     with pytest.raises(ValidationFailed):
         apply_users(acme, planned)
+    assert repr(planned).startswith(
+        "<UsersImport refused: 5 command(s)"
+    )  # the duplicate makes none
+    assert "bulk.duplicate_row" in repr(planned)
+    assert "Users!C7" in planned._repr_html_()
 
 
 def test_skip_invalid_applies_the_valid_rows_and_reports_the_rest(acme: Context) -> None:
@@ -351,6 +356,11 @@ def test_the_same_workbook_twice_creates_nothing_the_second_time(
     again = plan_users(acme, OPERATOR, "acme", first)
     assert again.ok
     assert (again.rows, again.unchanged, again.changed) == ((), (2, 3), ())
+    assert repr(again) == (
+        "<UsersImport ok: 0 command(s), 2 unchanged, 0 changed, 0 skipped; no issues>"
+    )
+    assert "<table>" not in again._repr_html_()  # no issues, no table
+    assert repr(again.workbook).startswith("<Workbook xlsx: Roles (")
     assert repr(apply_users(acme, again)) == (
         "<BulkResult 0 created, 0 updated, 2 unchanged, 0 skipped, 0 issue(s)>"
     )

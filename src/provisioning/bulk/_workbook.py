@@ -33,6 +33,9 @@ class Sheet:
     name: str
     rows: tuple[tuple[Cell, ...], ...]
 
+    def __repr__(self) -> str:
+        return f"<Sheet {self.name!r}: {len(self.rows):,} row(s)>"
+
     def cell(self, row: int, column: int) -> Cell:
         """The value at a 1-based row and column (None beyond the sheet's end)."""
         if not 1 <= row <= len(self.rows):
@@ -47,6 +50,10 @@ class Workbook:
 
     format: str
     sheets: tuple[Sheet, ...]
+
+    def __repr__(self) -> str:
+        listed = ", ".join(f"{s.name} ({len(s.rows):,} rows)" for s in self.sheets)
+        return f"<Workbook {self.format}: {listed or 'no sheets'}>"
 
     @property
     def names(self) -> tuple[str, ...]:

@@ -12,6 +12,7 @@ the others are reported, up to `max_failures` of them.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from html import escape
 from typing import Final, Literal
 
 import attrs
@@ -40,7 +41,7 @@ from provisioning.model import Scope, User
 from provisioning.ports import Environment
 from provisioning.principals import Actor
 from provisioning.queries import MAX_PAGE
-from provisioning.workflow import Outcome, Plan, apply, plan
+from provisioning.workflow import Outcome, Plan, apply, issues_table, plan
 
 __all__ = ["POLICIES", "BulkResult", "Policy", "UsersImport", "apply_users", "plan_users"]
 
@@ -74,6 +75,17 @@ class UsersImport:
         """The blocking issues."""
         return tuple(issue for issue in self.issues if issue.blocking)
 
+    def __repr__(self) -> str:
+        state = "ok" if self.ok else "refused"
+        codes = ", ".join(sorted({issue.code for issue in self.issues})) or "no issues"
+        return (
+            f"<UsersImport {state}: {len(self.rows)} command(s), {len(self.unchanged)} unchanged,"
+            f" {len(self.changed)} changed, {len(self.skipped)} skipped; {codes}>"
+        )
+
+    def _repr_html_(self) -> str:
+        return f"<p>{escape(repr(self))}</p>{issues_table(self.issues)}"
+
     @property
     def warnings(self) -> tuple[Issue, ...]:
         """The issues that do not block."""
@@ -97,6 +109,9 @@ class BulkResult:
     outcome: Outcome
     updated: tuple[tuple[int, User], ...] = ()
     unchanged: tuple[int, ...] = ()
+
+    def _repr_html_(self) -> str:
+        return f"<p>{escape(repr(self))}</p>{issues_table(self.issues)}"
 
     def __repr__(self) -> str:
         return (
