@@ -39,7 +39,7 @@ def permissions_of(
     user = uow.users.find(actor.user_id)
     if user is None or user.status is not UserStatus.ACTIVE:
         return frozenset()
-    return held_by(uow, user.id, account_id, mailbox_id)
+    return held_by(uow, user.id, account_id, mailbox_id, user=user)
 
 
 def belongs_to(uow: UnitOfWork, user: User, account_id: str) -> bool:
@@ -57,7 +57,12 @@ ADMIN_PANEL_PERMISSIONS: Final = SYSTEM_ROLES["system:administrator"].permission
 
 
 def held_by(
-    uow: UnitOfWork, user_id: str, account_id: str, mailbox_id: str | None = None
+    uow: UnitOfWork,
+    user_id: str,
+    account_id: str,
+    mailbox_id: str | None = None,
+    *,
+    user: User | None = None,
 ) -> frozenset[str]:
     """What the user holds in that scope, whatever the user's status.
 
@@ -65,7 +70,8 @@ def held_by(
     own account, what its class of service gives: `system:administrator`'s
     permissions when the class opens the admin panel. This is also the
     user's rank, which counts when someone acts on it: a disabled owner
-    still outranks an administrator, who must not enable it again.
+    still outranks an administrator, who must not enable it again. `user` is
+    the user itself when the caller has read it already.
     """
     grant = uow.grants.for_scope(user_id, account_id, mailbox_id)
     held: set[str] = set()
@@ -74,7 +80,9 @@ def held_by(
         for role in roles(uow, grant.role_ids).values():
             if role.account_id in (None, account_id):
                 held.update(role.permissions)
-    if mailbox_id is None and opens_panel(uow, uow.users.find(user_id), account_id):
+    if mailbox_id is None and opens_panel(
+        uow, user if user is not None else uow.users.find(user_id), account_id
+    ):
         held.update(ADMIN_PANEL_PERMISSIONS)
     return frozenset(held)
 

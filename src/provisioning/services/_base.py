@@ -430,7 +430,7 @@ class Tx:
             return False
         if account_id is None:
             return True  # a user of no account: only the operator is authorized for it at all
-        return held_by(self.uow, target.id, account_id) <= self.permissions(account_id)
+        return held_by(self.uow, target.id, account_id, user=target) <= self.permissions(account_id)
 
     def require_rank(self, permission: str, target: User, account_id: str | None = None) -> None:
         """Raise `TargetOutranks` unless the actor `outranks` the target."""

@@ -39,11 +39,19 @@ def remove_mailbox(
     )
 
 
-def remove_user(tx: Tx, user: User, action: str, *, version: int | None = None) -> None:
-    """Delete a user with its grants and its personal mailboxes."""
+def remove_user(
+    tx: Tx, user: User, action: str, *, version: int | None = None, detail: str | None = None
+) -> None:
+    """Delete a user with its grants and its personal mailboxes; `detail` audits it (its name)."""
     for grant in tx.uow.grants.of_user(user.id):
         tx.uow.grants.remove(grant.id)
     for mailbox in tx.uow.mailboxes.of_owner(user.id):
         remove_mailbox(tx, mailbox, action, leaving=user.id)
     tx.uow.users.remove(user.id, version=version)
-    tx.record(action, "user", user.id, account_id=user.account_id, detail=str(user.username))
+    tx.record(
+        action,
+        "user",
+        user.id,
+        account_id=user.account_id,
+        detail=str(user.username) if detail is None else detail,
+    )

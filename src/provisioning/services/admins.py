@@ -11,6 +11,7 @@ from provisioning.exceptions import InvalidValue, Issue
 from provisioning.model import Grant, User, Username
 from provisioning.services._admins import new_admin, primary_email_issues, role_issues
 from provisioning.services._base import Step, Tx, error, requested_id_issues
+from provisioning.services._removal import remove_user
 from provisioning.services.domains import require_active
 from provisioning.services.users import address_taken
 
@@ -141,12 +142,6 @@ def delete_admin(tx: Tx, command: DeleteAdmin) -> Step[None]:
     if user.super_admin:
         issues.append(_protected(user, "deleted"))
 
-    def run() -> None:
-        for grant in tx.uow.grants.of_user(user.id):
-            tx.uow.grants.remove(grant.id)
-        tx.uow.users.remove(user.id, version=command.version)
-        tx.record(
-            "DeleteAdmin", "user", user.id, account_id=user.account_id, detail=str(user.username)
-        )
-
-    return Step.proceed(run, issues)
+    return Step.proceed(
+        lambda: remove_user(tx, user, "DeleteAdmin", version=command.version), issues
+    )

@@ -532,10 +532,7 @@ def _remove_with_dependents(
         tx.uow.users.update(attrs.evolve(user, aliases=kept, updated_at=tx.now))
         tx.record("DeleteDomain", "user", user.id, account_id=account_id, detail="aliases removed")
     for user in users:
-        for grant in tx.uow.grants.of_user(user.id):
-            tx.uow.grants.remove(grant.id)
-        tx.uow.users.remove(user.id)
-        tx.record("DeleteDomain", "user", user.id, account_id=account_id, detail="removed")
+        remove_user(tx, user, "DeleteDomain", detail="removed")
     tx.uow.domains.remove(domain.id)
     tx.record("DeleteDomain", "domain", domain.id, account_id=account_id, detail=str(domain.name))
 

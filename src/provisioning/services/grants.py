@@ -349,7 +349,7 @@ def _require_rank_in_scope(tx: Tx, user: User, account_id: str, mailbox_id: str 
         return
     if tx.actor.user_id == user.id or tx.actor.is_platform:
         return
-    theirs = held_by(tx.uow, user.id, account_id, mailbox_id)
+    theirs = held_by(tx.uow, user.id, account_id, mailbox_id, user=user)
     if user.super_admin or not theirs <= tx.permissions(account_id, mailbox_id):
         raise TargetOutranks(
             actor=str(tx.actor), permission="mailbox.manage", account_id=account_id
