@@ -18,22 +18,26 @@ from provisioning.commands import (
     ResetPassword,
     SetPassword,
 )
-from provisioning.exceptions import InvalidValue, Issue
+from provisioning.exceptions import Issue
 from provisioning.model import (
     Credentials,
     MfaState,
     MfaStatus,
-    PasswordPolicy,
     SignInPolicy,
     SignInState,
     User,
-    Username,
     UserStatus,
 )
 from provisioning.results import Authentication, MfaEnrollment, PasswordReset
 from provisioning.security import Totp, generate_password
 from provisioning.services._base import Step, Tx, error, hash_token
-from provisioning.services.users import authorize_for, is_self, password_issues, password_policy
+from provisioning.services.users import (
+    authorize_for,
+    is_self,
+    password_issues,
+    policy_for,
+    user_named,
+)
 
 __all__ = [
     "authenticate",
@@ -44,12 +48,6 @@ __all__ = [
     "reset_password",
     "set_password",
 ]
-
-
-def _policy_for(tx: Tx, user: User) -> PasswordPolicy:
-    account = tx.uow.accounts.find(user.account_id) if user.account_id else None
-    cos = tx.uow.classes_of_service.find(user.cos_id) if user.cos_id else None
-    return password_policy(account, cos)
 
 
 def _not_directory(user: User) -> list[Issue]:
@@ -90,7 +88,7 @@ def set_password(tx: Tx, command: SetPassword) -> Step[User]:
                 )
             )
     issues += password_issues(
-        _policy_for(tx, user),
+        policy_for(tx, user),
         command.password,
         command.password_repeat,
         user.username,
@@ -116,7 +114,7 @@ def reset_password(tx: Tx, command: ResetPassword) -> Step[PasswordReset]:
     issues = _not_directory(user)
 
     def run() -> PasswordReset:
-        password = generate_password(_policy_for(tx, user), tx, local_part=user.username.local)
+        password = generate_password(policy_for(tx, user), tx, local_part=user.username.local)
         credentials = Credentials(
             password_hash=tx.hash_password(password), must_change=True, changed_at=tx.now
         )
@@ -155,7 +153,7 @@ def complete_password_setup(tx: Tx, command: CompletePasswordSetup) -> Step[User
         )
     issues = _not_directory(user)
     issues += password_issues(
-        _policy_for(tx, user), command.password, command.password_repeat, user.username
+        policy_for(tx, user), command.password, command.password_repeat, user.username
     )
 
     def run() -> User:
@@ -329,10 +327,7 @@ def authenticate(tx: Tx, command: Authenticate) -> Step[Authentication]:
     with weaker parameters is replaced on success; a one-time code is
     accepted once.
     """
-    try:
-        user = tx.uow.users.by_username(Username.parse(command.username))
-    except InvalidValue:
-        user = None
+    user = user_named(tx, command.username)
     policy = _sign_in_policy(tx, user)
     failures = _recent_failures(tx, user, policy) if user is not None else 0
     gate = _gate(tx, user, policy, failures, captcha_passed=command.captcha_passed)

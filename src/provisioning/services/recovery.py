@@ -19,11 +19,10 @@ from typing import Final
 import attrs
 
 from provisioning.commands import CompletePasswordRecovery, StartPasswordRecovery
-from provisioning.exceptions import InvalidValue
-from provisioning.model import Credentials, SignInState, User, Username, UserSource, UserStatus
+from provisioning.model import Credentials, SignInState, User, UserSource, UserStatus
 from provisioning.ports import Message
 from provisioning.services._base import Step, Tx, error
-from provisioning.services.users import password_issues, password_policy
+from provisioning.services.users import password_issues, policy_for, user_named
 
 __all__ = [
     "RECOVERY_ATTEMPTS",
@@ -47,13 +46,6 @@ RECOVERY_WINDOW: Final = timedelta(hours=1)
 logger = logging.getLogger("provisioning.security")
 
 
-def _user(tx: Tx, username: str) -> User | None:
-    try:
-        return tx.uow.users.by_username(Username.parse(username))
-    except InvalidValue:
-        return None
-
-
 def _recoverable(user: User | None) -> bool:
     return (
         user is not None
@@ -70,7 +62,7 @@ def _code(token: str) -> str:
 
 def start_password_recovery(tx: Tx, command: StartPasswordRecovery) -> Step[None]:
     """Send a recovery code to the user's alternate email, else to its mobile by SMS."""
-    user = _user(tx, command.username)
+    user = user_named(tx, command.username)
     if user is None or not _recoverable(user):
         return Step.proceed(lambda: None)  # the same answer: nothing tells the two apart
     credentials = user.credentials
@@ -126,7 +118,7 @@ _INVALID: Final = "this recovery code is not valid, was used, or has expired: as
 
 def complete_password_recovery(tx: Tx, command: CompletePasswordRecovery) -> Step[None]:
     """Check the code and set the new password under the user's password policy."""
-    user = _user(tx, command.username)
+    user = user_named(tx, command.username)
     credentials = user.credentials if user is not None else None
     live = (
         user is not None
@@ -162,10 +154,7 @@ def complete_password_recovery(tx: Tx, command: CompletePasswordRecovery) -> Ste
 
         return Step.refuse_recording(refusal, record)
     issues = password_issues(
-        password_policy(
-            tx.uow.accounts.find(user.account_id) if user.account_id else None,
-            tx.uow.classes_of_service.find(user.cos_id) if user.cos_id else None,
-        ),
+        policy_for(tx, user),
         command.password,
         command.password_repeat,
         user.username,

@@ -54,9 +54,11 @@ __all__ = [
     "is_self",
     "password_issues",
     "password_policy",
+    "policy_for",
     "recovery_warning",
     "rename_user",
     "update_user",
+    "user_named",
 ]
 
 
@@ -146,6 +148,21 @@ def password_policy(account: Account | None, cos: ClassOfService | None) -> Pass
     if cos is not None and cos.password_policy is not None:
         return cos.password_policy
     return account.password_policy if account is not None else PasswordPolicy()
+
+
+def policy_for(tx: Tx, user: User) -> PasswordPolicy:
+    """The policy the user's passwords follow, from its class of service and account."""
+    account = tx.uow.accounts.find(user.account_id) if user.account_id else None
+    cos = tx.uow.classes_of_service.find(user.cos_id) if user.cos_id else None
+    return password_policy(account, cos)
+
+
+def user_named(tx: Tx, username: str) -> User | None:
+    """The user with this username as someone typed it (None: nobody, or not a username)."""
+    try:
+        return tx.uow.users.by_username(Username.parse(username))
+    except InvalidValue:
+        return None
 
 
 def password_issues(
