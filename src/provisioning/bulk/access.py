@@ -12,14 +12,13 @@ one sheet.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Final
 
 import attrs
 
 from provisioning.bulk._workbook import Sheet, Workbook
-from provisioning.bulk.users import cell_text, header_key
+from provisioning.bulk.users import cell_issue, cell_text, header_key, split_list
 from provisioning.commands import SetGrant
 from provisioning.exceptions import Issue, Location
 from provisioning.model import PERMISSIONS, Scope
@@ -28,7 +27,6 @@ __all__ = ["ACCOUNT_SHEET", "GrantRow", "grant_rows"]
 
 ACCOUNT_SHEET: Final = "Account"
 _MAILBOX_PREFIX: Final = "mailbox"
-_LIST: Final = re.compile(r"[,;\n]+")
 _COLUMNS: Final = {
     "email": {"email", "e mail", "email address", "user", "username"},
     "roles": {"roles", "role"},
@@ -51,10 +49,6 @@ class GrantRow:
         """The cell a command field came from (the row alone for other fields)."""
         column = self.cells.get(field) if field is not None else None
         return Location(sheet=self.sheet, row=self.row, column=column)
-
-
-def _issue(code: str, message: str, sheet: str, row: int | None, column: int | None) -> Issue:
-    return Issue(code=code, message=message, location=Location(sheet=sheet, row=row, column=column))
 
 
 def _columns(sheet: Sheet) -> dict[str, int]:
@@ -102,7 +96,7 @@ def grant_rows(
             scope = Scope.MAILBOX
             if mailbox_id is None:
                 issues.append(
-                    _issue(
+                    cell_issue(
                         "bulk.mailbox_unknown",
                         f"the account has no mailbox {address!r} for sheet {sheet.name!r}",
                         sheet.name,
@@ -117,7 +111,7 @@ def grant_rows(
         if "email" not in columns:
             if any(sheet.rows[1:]):
                 issues.append(
-                    _issue(
+                    cell_issue(
                         "bulk.column_missing",
                         f"the {sheet.name} sheet has no Email column",
                         sheet.name,
@@ -159,7 +153,7 @@ def _sheet_grants(
         key = email.casefold()
         if key in seen:
             issues.append(
-                _issue(
+                cell_issue(
                     "bulk.duplicate_row",
                     f"{email} is on row {seen[key]} of this sheet too",
                     sheet.name,
@@ -172,7 +166,7 @@ def _sheet_grants(
         user = users.get(key)
         if user is None:
             issues.append(
-                _issue(
+                cell_issue(
                     "bulk.user_unknown",
                     f"{email} is not on the Users sheet",
                     sheet.name,
@@ -196,14 +190,8 @@ def _sheet_grants(
     return found, issues
 
 
-def _listed(sheet: Sheet, row: int, column: int | None) -> list[str]:
-    if column is None:
-        return []
-    return [
-        item.strip()
-        for item in _LIST.split(cell_text(sheet.cell(row, column)) or "")
-        if item.strip()
-    ]
+def _listed(sheet: Sheet, row: int, column: int | None) -> tuple[str, ...]:
+    return () if column is None else split_list(cell_text(sheet.cell(row, column)))
 
 
 def _names(
@@ -220,7 +208,7 @@ def _names(
         role = roles.get(name.casefold())
         if role is None or role[1] is not scope:
             issues.append(
-                _issue(
+                cell_issue(
                     "bulk.role_unknown",
                     f"the account has no {scope} role {name!r} (see the Roles sheet)",
                     sheet.name,
@@ -241,7 +229,7 @@ def _permissions(
         permission = PERMISSIONS.get(name.casefold())
         if permission is None or permission.scope is not scope:
             issues.append(
-                _issue(
+                cell_issue(
                     "bulk.permission_unknown",
                     f"{name!r} is no {scope} permission (see the Permissions sheet)",
                     sheet.name,

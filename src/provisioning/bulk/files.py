@@ -25,6 +25,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from provisioning import queries
 from provisioning.bulk._workbook import Workbook
+from provisioning.bulk.importing import account_mailboxes
 from provisioning.bulk.users import COLUMNS, USERS_SHEET
 from provisioning.exceptions import Issue, Severity, SpreadsheetError
 from provisioning.model import PERMISSIONS, MfaStatus, User, UserStatus
@@ -81,7 +82,7 @@ def write_template(
         authorize(uow, actor, "users.create", account_id)
     roles = queries.roles(ctx, actor, account_id)
     classes = [c.name for c in queries.classes_of_service(ctx, actor, account_id) if not c.system]
-    mailboxes = _all_mailboxes(ctx, actor, account_id)
+    mailboxes = account_mailboxes(ctx, actor, account_id)
     book = openpyxl.Workbook()
     sheet = book.active
     assert sheet is not None  # noqa: S101 - a new workbook has its first sheet
@@ -135,18 +136,6 @@ def write_template(
         tab["E1"] = "Mailbox"
         tab["F1"] = str(mailbox.address)
     _save(book, destination)
-
-
-def _all_mailboxes(ctx: Environment, actor: Actor, account_id: str) -> list[Any]:
-    found: list[Any] = []
-    try:
-        while True:
-            page = queries.mailboxes(ctx, actor, account_id, offset=len(found), limit=_PAGE)
-            found += page.items
-            if len(found) >= page.total or not page.items:
-                return found
-    except Exception:  # noqa: BLE001 - without mailboxes.manage, the template has none
-        return found
 
 
 def _header(sheet: Any, columns: Sequence[tuple[str, str]]) -> None:  # noqa: ANN401 - a worksheet

@@ -37,7 +37,7 @@ from provisioning.exceptions import (
     Severity,
     ValidationFailed,
 )
-from provisioning.model import Scope, User
+from provisioning.model import Mailbox, Scope, User
 from provisioning.ports import Environment
 from provisioning.principals import Actor
 from provisioning.queries import MAX_PAGE
@@ -191,7 +191,7 @@ def plan_users(
             account_id,
             users={_key(row): (_user_id(row), row.row) for row in new} | known,
             roles=_roles(ctx, actor, account_id),
-            mailboxes=_mailboxes(ctx, actor, account_id),
+            mailboxes={m.address.key: m.id for m in account_mailboxes(ctx, actor, account_id)},
         )
         existing_ids = {user_id for user_id, _ in known.values()}
         grants = [
@@ -290,17 +290,16 @@ def _roles(ctx: Environment, actor: Actor, account_id: str) -> dict[str, tuple[s
     return found
 
 
-def _mailboxes(ctx: Environment, actor: Actor, account_id: str) -> dict[str, str]:
-    found: dict[str, str] = {}
+def account_mailboxes(ctx: Environment, actor: Actor, account_id: str) -> list[Mailbox]:
+    """Every mailbox of the account, a page at a time; none without `mailboxes.manage`."""
+    found: list[Mailbox] = []
     try:
-        offset = 0
         while True:
-            page = queries.mailboxes(ctx, actor, account_id, offset=offset, limit=MAX_PAGE)
-            found.update((m.address.key, m.id) for m in page.items)
-            offset += len(page.items)
-            if offset >= page.total or not page.items:
+            page = queries.mailboxes(ctx, actor, account_id, offset=len(found), limit=MAX_PAGE)
+            found += page.items
+            if len(found) >= page.total or not page.items:
                 return found
-    except PermissionDenied:  # without mailboxes.manage no Mailbox sheet can be read
+    except PermissionDenied:
         return found
 
 

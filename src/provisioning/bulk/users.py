@@ -31,8 +31,10 @@ __all__ = [
     "Column",
     "UserRow",
     "UserRows",
+    "cell_issue",
     "cell_text",
     "header_key",
+    "split_list",
     "user_rows",
 ]
 
@@ -186,15 +188,33 @@ class UserRows:
     """Each known column's key and its 1-based column."""
 
 
-def _issue(
-    code: str, message: str, row: int, column: int | None, *, warning: bool = False
+def cell_issue(
+    code: str,
+    message: str,
+    sheet: str,
+    row: int | None,
+    column: int | None,
+    *,
+    warning: bool = False,
 ) -> Issue:
+    """An issue located to a cell (or a row, or a sheet)."""
     return Issue(
         code=code,
         message=message,
-        location=Location(sheet=USERS_SHEET, row=row, column=column),
+        location=Location(sheet=sheet, row=row, column=column),
         severity=Severity.WARNING if warning else Severity.ERROR,
     )
+
+
+def _issue(
+    code: str, message: str, row: int, column: int | None, *, warning: bool = False
+) -> Issue:
+    return cell_issue(code, message, USERS_SHEET, row, column, warning=warning)
+
+
+def split_list(text: str | None) -> tuple[str, ...]:
+    """The items of a list cell, separated by commas, semicolons or new lines."""
+    return tuple(item.strip() for item in _LIST.split(text or "") if item.strip())
 
 
 def _header(sheet: Sheet, issues: list[Issue]) -> tuple[int, dict[str, int]]:
@@ -346,7 +366,7 @@ def _command(reader: _RowReader, account_id: str, classes: Mapping[str, str]) ->
     cos_id = None
     if cos_name is not None:
         cos_id = classes.get(cos_name.casefold(), cos_name)  # an unknown name: the plan says so
-    aliases = tuple(a.strip() for a in _LIST.split(reader.text("aliases") or "") if a.strip())
+    aliases = split_list(reader.text("aliases"))
     return CreateUser(
         account_id=account_id,
         username=reader.text("email") or "",
