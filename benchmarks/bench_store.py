@@ -30,7 +30,16 @@ from common import best, clock, raw_insert, raw_rows
 from provisioning import Actor, Context, CreateUser, queries, run
 from provisioning.adapters._tables import TABLES, Change, TableChanges
 from provisioning.adapters.sql import METADATA, PostgresStore, SqliteStore, SqlStore
-from provisioning.model import Account, Domain, DomainName, DomainStatus, Profile, User, Username
+from provisioning.model import (
+    Account,
+    ClassOfService,
+    Domain,
+    DomainName,
+    DomainStatus,
+    Profile,
+    User,
+    Username,
+)
 from provisioning.security import Argon2Hasher
 
 WHEN = datetime(2026, 1, 1, tzinfo=UTC)
@@ -56,7 +65,8 @@ def _users(count: int, prefix: str = "") -> list[User]:
 
 def _tenant(store: SqlStore) -> None:
     with store.unit_of_work() as uow:
-        uow.accounts.add(Account(id="acme", name="Acme", created_at=WHEN))
+        uow.accounts.add(Account(id="acme", name="Acme", created_at=WHEN, default_cos_id="c-users"))
+        uow.classes_of_service.add(ClassOfService(id="c-users", name="Users", account_id="acme"))
         uow.domains.add(
             Domain(
                 id="d-1",

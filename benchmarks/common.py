@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from provisioning.adapters._tables import TABLES, Table
 from provisioning.adapters.sql.rows import mapping
 from provisioning.adapters.sql.schema import ADDRESSES, sql_table
-from provisioning.model import skeleton
+from provisioning.adapters.sql.store import address_rows
 
 
 def clock(work: Callable[[], Any]) -> tuple[float, Any]:
@@ -36,17 +36,8 @@ def raw_rows(
         for seq, row in enumerate(rows, start=first_seq):
             row["seq"] = seq
     found = {target: _driver_values(target, rows, dialect)}
-    if table is TABLES.users:
-        addresses = [
-            {
-                "address": u.username.key,
-                "user_id": u.id,
-                "kind": "username",
-                "domain": u.username.domain.ascii,
-                "skeleton": skeleton(u.username.key),
-            }
-            for u in entities
-        ]
+    addresses = address_rows(table, entities)
+    if addresses:
         found[ADDRESSES] = _driver_values(ADDRESSES, addresses, dialect)
     return found
 

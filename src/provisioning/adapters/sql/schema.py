@@ -302,18 +302,23 @@ def _build(table: Table[Any]) -> sa.Table:  # noqa: C901 - one step per kind of 
     return built
 
 
+def _holder(name: str, target: str) -> sa.Column[str]:
+    """A column of `addresses` naming what holds the address; the address goes with it."""
+    return sa.Column(
+        name,
+        sa.Text(),
+        sa.ForeignKey(target, ondelete="CASCADE", deferrable=True, initially="DEFERRED"),
+        nullable=True,
+    )
+
+
 _TABLES: Final[dict[str, sa.Table]] = {table.name: _build(table) for table in TABLES.all()}
 
 ADDRESSES: Final = sa.Table(
     "addresses",
     METADATA,
     sa.Column("address", sa.Text(), primary_key=True),
-    sa.Column(
-        "user_id",
-        sa.Text(),
-        sa.ForeignKey("users.id", ondelete="CASCADE", deferrable=True, initially="DEFERRED"),
-        nullable=True,
-    ),
+    _holder("user_id", "users.id"),
     sa.Column(
         "kind",
         sa.Enum(
@@ -323,12 +328,7 @@ ADDRESSES: Final = sa.Table(
     ),
     sa.Column("domain", sa.Text(), nullable=False),
     sa.Column("skeleton", sa.Text(), nullable=False),
-    sa.Column(
-        "mailbox_id",
-        sa.Text(),
-        sa.ForeignKey("mailboxes.id", ondelete="CASCADE", deferrable=True, initially="DEFERRED"),
-        nullable=True,
-    ),
+    _holder("mailbox_id", "mailboxes.id"),
     sa.CheckConstraint("(user_id IS NULL) <> (mailbox_id IS NULL)", name="holder"),
     sa.Index(None, "user_id"),
     sa.Index(None, "domain", "kind"),

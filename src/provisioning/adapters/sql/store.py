@@ -75,6 +75,41 @@ _CODES: Final[Mapping[str, str]] = {
 } | {"addresses.address": "address.taken"}
 
 
+def _address_row(
+    address: Any,  # noqa: ANN401 - an EmailAddress or a Username
+    kind: str,
+    *,
+    user_id: str | None = None,
+    mailbox_id: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "address": address.key,
+        "user_id": user_id,
+        "mailbox_id": mailbox_id,
+        "kind": kind,
+        "domain": address.domain.ascii,
+        "skeleton": skeleton(address.key),
+    }
+
+
+def address_rows(table: Table[Any], entities: Sequence[Any]) -> list[dict[str, Any]]:
+    """The rows of `addresses` that entities of `table` claim: usernames, aliases, shared mailboxes.
+
+    A personal mailbox claims nothing: it lives at its owner's username.
+    """
+    if table is TABLES.users:
+        rows = [_address_row(u.username, "username", user_id=u.id) for u in entities]
+        rows += [_address_row(a, "alias", user_id=u.id) for u in entities for a in u.aliases]
+        return rows
+    if table is TABLES.mailboxes:
+        return [
+            _address_row(m.address, "mailbox", mailbox_id=m.id)
+            for m in entities
+            if m.kind is MailboxKind.SHARED
+        ]
+    return []
+
+
 def _chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
     for start in range(0, len(values), _BATCH):
         yield values[start : start + _BATCH]
@@ -267,52 +302,9 @@ class _SqlRows(Generic[_E]):
 
     def _write_addresses(self, sql: Connection, entities: Sequence[Any]) -> None:
         """Claim the addresses the entities hold in the platform's one namespace."""
-        if self.table is TABLES.users:
-            rows = self._user_addresses(entities)
-        elif self.table is TABLES.mailboxes:
-            rows = [
-                {
-                    "address": mailbox.address.key,
-                    "user_id": None,
-                    "mailbox_id": mailbox.id,
-                    "kind": "mailbox",
-                    "domain": mailbox.address.domain.ascii,
-                    "skeleton": skeleton(mailbox.address.key),
-                }
-                for mailbox in entities
-                if mailbox.kind is MailboxKind.SHARED  # a personal one is at its owner's address
-            ]
-        else:
-            return
+        rows = address_rows(self.table, entities)
         if rows:
             _bulk_insert(sql, ADDRESSES, rows)
-
-    @staticmethod
-    def _user_addresses(users: Sequence[Any]) -> list[dict[str, Any]]:
-        rows = [
-            {
-                "address": user.username.key,
-                "user_id": user.id,
-                "mailbox_id": None,
-                "kind": "username",
-                "domain": user.username.domain.ascii,
-                "skeleton": skeleton(user.username.key),
-            }
-            for user in users
-        ]
-        rows += [
-            {
-                "address": alias.key,
-                "user_id": user.id,
-                "mailbox_id": None,
-                "kind": "alias",
-                "domain": alias.domain.ascii,
-                "skeleton": skeleton(alias.key),
-            }
-            for user in users
-            for alias in user.aliases
-        ]
-        return rows
 
     @_translated
     def lookup(self, namespace: str, values: Sequence[str], /) -> dict[str, list[str]]:
