@@ -13,6 +13,7 @@ from typing import Any, Self
 
 import attrs
 import pytest
+import sqlalchemy as sa
 
 from conftest import FAST_HASHER, OPERATOR, START, active_domain
 from provisioning import (
@@ -166,6 +167,28 @@ def test_plan_sees_the_batch_s_own_changes_without_writing_them(
     assert "command 0 of this batch" in planned.errors[0].message
     page = queries.users(ctx, OPERATOR, "acme")
     assert page.total == 1  # the super admin only
+
+
+def test_a_plan_reads_the_store_as_often_for_fifty_users_as_for_five(tmp_path: Path) -> None:
+    """The batch is read in sets: its own new users' grants and mailboxes are never looked up."""
+    store = SqliteStore(tmp_path / "read.db")
+    dns = MemoryDns()
+    ctx = _ctx(store, dns=dns)
+    _tenant(ctx, dns)
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(str(args[2]))
+
+    sa.event.listen(store._engine, "before_cursor_execute", count)
+    read = []
+    for size in (5, 50):
+        statements.clear()
+        users = [_user(n + size * 100, personal_mailbox=True) for n in range(size)]
+        planned = plan(ctx, OPERATOR, users)
+        assert planned.ok, planned.issues
+        read.append(len(statements))
+    assert read[0] == read[1], read
 
 
 # -- nothing waits for a plan, and a writer holds no reader up ------------------------------

@@ -41,6 +41,7 @@ __all__ = ["Overlay"]
 _E = TypeVar("_E", bound=Identified)
 _ABSENT: Final[Any] = object()  # "not cached yet", distinct from a cached None
 _NONE: Final[Sequence[str]] = ()  # no holder: one shared empty answer
+_NO_IDS: Final[frozenset[str]] = frozenset()
 
 
 @attrs.define
@@ -62,6 +63,9 @@ class _OverlayRows(RowByRow, Generic[_E]):
     _journal: list[tuple[str, Any]] = attrs.Factory(list)
     # Ids the id source made for this batch: no store holds them (shared by every table).
     _fresh: set[str] = attrs.field(factory=set, alias="fresh")
+    # table name -> the ids the batch inserted that the store did not hold (shared by every
+    # table, so that a key naming another table's rows can tell its new ones)
+    _born: dict[str, set[str]] = attrs.field(factory=dict, alias="born")
     # Rows whose writes someone counts (the actor's own, for its permissions): id -> writes.
     _watched: dict[str, int] = attrs.Factory(dict)
     generation: int = 0
@@ -127,6 +131,13 @@ class _OverlayRows(RowByRow, Generic[_E]):
         """Look up the values of `namespace` not looked up yet, in one look-up; the cache."""
         cache = self._looked_up.setdefault(namespace, {})
         missing = [value for value in dict.fromkeys(values) if value not in cache]
+        key = self.table.key(namespace)
+        if missing and key.owner is not None:  # values naming the batch's new rows: not stored
+            owner, born = key.owner, self._born.get(key.owner_table, _NO_IDS)
+            for value in missing:
+                if owner(value) in born:
+                    cache[value] = _NONE
+            missing = [value for value in missing if value not in cache]
         if missing:
             found = self._base.lookup(namespace, missing)
             for value in missing:
@@ -205,7 +216,9 @@ class _OverlayRows(RowByRow, Generic[_E]):
 
     def _write(self, entity_id: str, entity: _E | None) -> None:
         if entity_id not in self._original:
-            self._original[entity_id] = self.fetch(entity_id)
+            original = self._original[entity_id] = self.fetch(entity_id)
+            if original is None and entity is not None:
+                self._born.setdefault(self.table.name, set()).add(entity_id)
         self._journal.append((entity_id, self._written.get(entity_id, _ABSENT)))
         self._put(entity_id, entity)
 
@@ -277,10 +290,13 @@ class Overlay(Repositories):
         self._rows: dict[str, _OverlayRows[Any]] = {}
 
         self._fresh: set[str] = set()
+        self._born: dict[str, set[str]] = {}
         self._depth = 0
 
         def backend(table: Table[Any]) -> _OverlayRows[Any]:
-            rows: _OverlayRows[Any] = _OverlayRows(table, base.backend(table), fresh=self._fresh)
+            rows: _OverlayRows[Any] = _OverlayRows(
+                table, base.backend(table), fresh=self._fresh, born=self._born
+            )
             self._rows[table.name] = rows
             return rows
 

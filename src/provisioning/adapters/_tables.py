@@ -74,11 +74,17 @@ class Key:
 
     `values` returns the values one entity holds (none, one or many). A unique
     key has a `code`: the conflict code raised when a value is already held.
+    `owner`, for a key whose values name a row of `owner_table` (through a
+    foreign key), gives that row's id: a value whose owner the batch being
+    planned inserted, and the store did not hold, is held by no stored row,
+    so the overlay does not ask the store for it.
     """
 
     namespace: str
     values: Callable[[Any], Sequence[str]]
     code: str | None = None
+    owner: Callable[[str], str] | None = None
+    owner_table: str = ""
 
     @property
     def unique(self) -> bool:
@@ -349,7 +355,7 @@ def _user_keys() -> tuple[Key, ...]:
         Key("user.cos", cos),
         Key("user.domain_name", domain_name),
         Key("user.alias_domain", alias_domains),
-        Key("user.default_mailbox", default_mailbox),
+        Key("user.default_mailbox", default_mailbox, owner=_itself, owner_table="mailboxes"),
     )
 
 
@@ -377,8 +383,8 @@ def _grant_keys() -> tuple[Key, ...]:
         return _one(e.mailbox_id)
 
     return (
-        Key("grant.scope", scope, "grant.exists"),
-        Key("grant.user", user),
+        Key("grant.scope", scope, "grant.exists", owner=_first_part, owner_table="users"),
+        Key("grant.user", user, owner=_itself, owner_table="users"),
         Key("grant.account", account),
         Key("grant.mailbox", mailbox),
     )
@@ -404,7 +410,7 @@ def _mailbox_keys() -> tuple[Key, ...]:
         Key("mailbox.address", address, "mailbox.address_taken"),
         Key("mailbox.skeleton", address_skeleton),
         Key("mailbox.account", account),
-        Key("mailbox.owner", owner),
+        Key("mailbox.owner", owner, owner=_itself, owner_table="users"),
         Key("mailbox.domain_name", domain_name),
     )
 
@@ -434,6 +440,14 @@ def _audit_keys() -> tuple[Key, ...]:
         return (e.entity_id,)
 
     return (Key("audit.account", account), Key("audit.entity", entity))
+
+
+def _itself(value: str) -> str:
+    return value
+
+
+def _first_part(value: str) -> str:
+    return value.partition("/")[0]
 
 
 def _fold_or_none(text: str | None) -> str | None:
