@@ -18,7 +18,9 @@ from provisioning import (
     CreateClassOfService,
     CreateMailbox,
     CreateUser,
+    DeleteAccount,
     PermissionDenied,
+    SetGrant,
     ValidationFailed,
     queries,
     run,
@@ -130,6 +132,44 @@ def test_every_problem_is_reported_at_once_located_to_its_cell(acme: Context) ->
     )  # the duplicate makes none
     assert "bulk.duplicate_row" in repr(planned)
     assert "Users!C7" in planned._repr_html_()
+
+
+def test_a_conflict_names_its_reason_in_the_store_and_in_the_file(acme: Context) -> None:
+    access_user(acme, "bob@acme.example", aliases=("robert@acme.example",))
+    data = workbook(
+        ["Rob", "Ert", "robert@acme.example", None, None, None],
+        ["Cy", "Ode", "cy@acme.example", None, None, "sales@acme.example"],
+        ["Sal", "Es", "sales@acme.example", None, None, None],
+        header=[*HEADER, "Aliases"],
+    )
+    planned = plan_users(acme, OPERATOR, "acme", data)
+    taken = {str(i.location): i.message for i in planned.errors if i.code == "address.taken"}
+    assert taken == {
+        "Users!C2": "address 'robert@acme.example' is already taken,"
+        " as an alias of bob@acme.example",
+        "Users!C4": "address 'sales@acme.example' is already taken by row 3 of Users,"
+        " as an alias of cy@acme.example",
+    }
+
+
+def test_a_conflict_with_a_user_of_no_visible_account_names_nobody(
+    acme: Context, dns: MemoryDns
+) -> None:
+    run(acme, OPERATOR, CreateAccount(name="Globex", account_id="globex"))
+    active_domain(acme, dns, "globex", "globex.example", admin_email="it@holding.example")
+    access_user(acme, "gus@globex.example", account="globex")
+    run(acme, OPERATOR, DeleteAccount(account_id="globex", confirm_name="Globex"))
+    active_domain(acme, dns, "acme", "globex.example", admin_email="it@holding.example")
+    lead = access_user(acme, "lead@acme.example")
+    administrator = frozenset({"system:administrator"})
+    run(acme, OPERATOR, SetGrant(user_id=lead.id, account_id="acme", role_ids=administrator))
+    data = workbook(["Gus", "Two", "gus@globex.example", None, None])
+    planned = plan_users(acme, Actor.user(lead.id), "acme", data)
+    (issue,) = planned.errors
+    assert (issue.code, issue.message) == (
+        "address.taken",
+        "address 'gus@globex.example' is already taken",
+    )
 
 
 def test_skip_invalid_applies_the_valid_rows_and_reports_the_rest(acme: Context) -> None:

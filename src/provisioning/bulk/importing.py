@@ -11,6 +11,7 @@ the others are reported, up to `max_failures` of them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from html import escape
 from typing import Final, Literal
@@ -125,15 +126,31 @@ Origin = UserRow | GrantRow
 """Where a planned command came from: a Users row, or an Account or Mailbox row."""
 
 
+_EARLIER: Final = re.compile(r"by command (\d+) of this batch")
+
+
 def _located(issue: Issue, rows: Sequence[Origin]) -> Issue:
-    """A plan issue moved from its command to the cell its field came from."""
+    """A plan issue moved from its command to the cell its field came from.
+
+    A message naming another command of the batch ("taken by command 3 of
+    this batch") names that command's row instead.
+    """
     if issue.command is None or not 0 <= issue.command < len(rows):
         return (
             issue
             if issue.location is not None
             else attrs.evolve(issue, location=Location(sheet=USERS_SHEET))
         )
-    return attrs.evolve(issue, location=rows[issue.command].location(issue.field))
+    origin = rows[issue.command]
+
+    def row_of(found: re.Match[str]) -> str:
+        earlier = int(found.group(1))
+        if not 0 <= earlier < len(rows):
+            return found.group(0)
+        return f"by row {rows[earlier].row} of {row_sheet(rows[earlier])}"
+
+    message = _EARLIER.sub(row_of, issue.message)
+    return attrs.evolve(issue, location=origin.location(issue.field), message=message)
 
 
 def _classes(ctx: Environment, actor: Actor, account_id: str) -> dict[str, str]:

@@ -33,7 +33,7 @@ def claim_issues(
     key = address.key
     user_id = tx.uow.users.holders((key,)).get(key)
     if user_id is not None and user_id != own_user:
-        return [_taken(tx, address, user_id, "", field)]
+        return [_taken(tx, address, user_id, _held_by_user(tx, key, user_id), field)]
     mailbox = tx.uow.mailboxes.by_address(
         address if isinstance(address, EmailAddress) else address.address
     )
@@ -42,11 +42,23 @@ def claim_issues(
         and mailbox.id != own_mailbox
         and (own_user is None or mailbox.owner_id != own_user)
     ):
-        return [_taken(tx, address, mailbox.id, " by a mailbox", field)]
+        shared = tx.member_of(mailbox.account_id) and mailbox.owner_id is None
+        return [_taken(tx, address, mailbox.id, " by a shared mailbox" if shared else "", field)]
     return lookalike_issues(tx, address, own_user=own_user, own_mailbox=own_mailbox, field=field)
 
 
+def _held_by_user(tx: Tx, key: str, user_id: str) -> str:
+    """Who holds the address, in words, for an actor who may know (a member of its account)."""
+    user = tx.uow.users.find(user_id)
+    if user is None or user.account_id is None or not tx.member_of(user.account_id):
+        return ""
+    if user.username.key == key:
+        return " by a user"
+    return f", as an alias of {user.username}"
+
+
 def _taken(tx: Tx, address: EmailAddress | Username, holder: str, by: str, field: str) -> Issue:
+    """`address.taken`, naming the holder's kind to whoever may know it (`by`)."""
     return error(
         "address.taken", tx.taken_message("address", str(address), holder) + by, field=field
     )
