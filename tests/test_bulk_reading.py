@@ -31,7 +31,7 @@ USERS = (
     ("First name", "Last name", "Email [Required]", "Personal mailbox", "Mobile", "Joined", "Full"),
     ("Ann", "Lee", "ann@acme.example", "Y", "0791234567", date(2026, 1, 5), "Ann Lee"),
     (),  # a blank row in the middle stays, so rows keep their numbers
-    ("  Bob ", "Ng\u00a0", "BOB@acme.example", "n", 41791234567, datetime(2026, 1, 6, 9, 30)),  # noqa: DTZ001
+    ("Bob", "Ng\u00a0", "BOB@acme.example", "n", 41791234567, datetime(2026, 1, 6, 9, 30)),  # noqa: DTZ001
     ("Čedomir", "Šimić", "cedomir@acme.example", None, 12.5, True),
 )
 
@@ -46,7 +46,7 @@ def _users(book: Workbook) -> tuple[tuple[Any, ...], ...]:
 
 
 @pytest.mark.parametrize("reader", READERS, ids=lambda r: r.name)
-@pytest.mark.parametrize("name", ["libreoffice.xlsx", "openpyxl.xlsx"])
+@pytest.mark.parametrize("name", ["libreoffice.xlsx", "openpyxl.xlsx", "gnumeric.xlsx"])
 def test_every_reader_reads_what_real_programs_wrote_alike(
     reader: WorkbookReader, name: str
 ) -> None:
@@ -64,11 +64,37 @@ def test_every_reader_reads_what_real_programs_wrote_alike(
 
 def test_the_default_reader_reads_ods_and_legacy_xls_too() -> None:
     assert _users(read_workbook(CORPUS / "libreoffice.xls")) == USERS
+    assert _users(read_workbook(CORPUS / "gnumeric.xls")) == USERS
     ods = read_workbook(CORPUS / "libreoffice.ods")
     assert ods.format == "ods"
     *rows, last = _users(ods)
     assert tuple(rows) == USERS[:-1]
     assert last == (*USERS[-1][:-1], 1)  # ODS keeps TRUE as the number 1 with a boolean style
+
+
+@pytest.mark.parametrize(
+    ("reader", "name"),
+    [(reader, "merged-libreoffice.xlsx") for reader in READERS]
+    + [(CalamineReader(), "merged-libreoffice.xls")],
+    ids=lambda value: getattr(value, "name", value),
+)
+def test_a_merged_range_gives_its_value_to_each_of_its_rows(
+    reader: WorkbookReader, name: str
+) -> None:
+    users = read_workbook(CORPUS / name, reader=reader).sheet("Users")
+    assert users is not None
+    assert users.merged == ((2, 4, 5, 4),)
+    assert [row[3:4] for row in users.rows[1:]] == [("Y",), ("Y",), ("Y",), (), ("N",)]
+
+
+@pytest.mark.parametrize("reader", READERS, ids=lambda r: r.name)
+def test_a_formula_no_program_computed_is_known_as_such(reader: WorkbookReader) -> None:
+    computed = read_workbook(CORPUS / "libreoffice.xlsx", reader=reader).sheet("Users")
+    uncomputed = read_workbook(CORPUS / "openpyxl.xlsx", reader=reader).sheet("Users")
+    assert computed is not None
+    assert uncomputed is not None
+    assert computed.uncomputed == frozenset()
+    assert uncomputed.uncomputed == frozenset({(2, 7)})
 
 
 def test_the_format_comes_from_the_content_not_the_name(tmp_path: Path) -> None:

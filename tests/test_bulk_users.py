@@ -172,6 +172,32 @@ def test_a_conflict_with_a_user_of_no_visible_account_names_nobody(
     )
 
 
+def test_merged_cells_and_formulas_nobody_computed_are_reported(acme: Context) -> None:
+    book = openpyxl.load_workbook(
+        io.BytesIO(
+            workbook(
+                ["Ann", "Lee", "ann@acme.example", "Y", None],
+                ["Bob", "Ng", "bob@acme.example", None, None],
+                ["Cy", "Ode", '=LOWER("CY@ACME.EXAMPLE")', "N", None],
+            )
+        )
+    )
+    book["Users"].merge_cells("D2:D3")
+    buffer = io.BytesIO()
+    book.save(buffer)
+    planned = plan_users(acme, OPERATOR, "acme", buffer.getvalue())
+    assert ("bulk.formula_not_computed", "Users!C4") in located(planned.errors)
+    (merged,) = (i for i in planned.warnings if i.code == "bulk.cells_merged")
+    assert (str(merged.location), merged.message) == (
+        "Users!D2",
+        "D2:D3 are merged cells: each of rows 2 to 3 gets its value",
+    )
+    ann, bob = (row.command for row in planned.rows[:2])
+    assert isinstance(ann, CreateUser)
+    assert isinstance(bob, CreateUser)
+    assert (ann.personal_mailbox, bob.personal_mailbox) == (True, True)
+
+
 def test_skip_invalid_applies_the_valid_rows_and_reports_the_rest(acme: Context) -> None:
     data = workbook(
         ["Ann", "Lee", "ann@acme.example", "Y", None],

@@ -1,13 +1,19 @@
 """What a reader makes of a spreadsheet: sheets of rows of plain cell values.
 
 Every reader gives the same values for the same file, whatever wrote it:
-text as it was typed, whole numbers as `int`, other numbers as `float`,
+text as it was typed (less the spaces, tabs and line breaks around it, which
+some writers keep and others drop), whole numbers as `int`, other numbers as `float`,
 `bool`, dates as `date` (a date and time as `datetime`), times as `time`,
 durations as `timedelta`, and `None` for an empty cell (including one that
 holds only spaces, and a formula with no value kept). A formula gives the
 value its program last computed. Row and column positions are the
 spreadsheet's own: `rows[0]` is row 1 and `rows[r][0]` column A; trailing
 empty cells and rows are left out.
+
+A sheet also says which of its cells were merged (`merged`: the value of a
+merged range is its first cell's, which `spread_merged` repeats down the
+range's rows) and which hold a formula whose value no program computed
+(`uncomputed`: such a cell reads as empty, and the importer reports it).
 """
 
 from __future__ import annotations
@@ -18,12 +24,18 @@ from typing import Final
 
 import attrs
 
-__all__ = ["Cell", "Sheet", "Workbook", "cell_value", "trimmed_rows"]
+__all__ = ["Cell", "CellRange", "Sheet", "Workbook", "cell_value", "spread_merged", "trimmed_rows"]
 
 Cell = str | int | float | bool | date | datetime | time | timedelta | None
 """One cell's value, as every reader gives it."""
 
+CellRange = tuple[int, int, int, int]
+"""A block of cells: first row, first column, last row, last column (1-based, inclusive)."""
+
 _MIDNIGHT: Final = time(0, 0)
+# The spaces XML lets a writer drop around a text: some keep them and others do not, so
+# no reader keeps them (a non-breaking space stays, for whoever reads the cell to strip).
+_XML_SPACE: Final = " \t\r\n"
 
 
 @attrs.frozen
@@ -32,6 +44,10 @@ class Sheet:
 
     name: str
     rows: tuple[tuple[Cell, ...], ...]
+    merged: tuple[CellRange, ...] = ()
+    """The merged ranges of cells."""
+    uncomputed: frozenset[tuple[int, int]] = frozenset()
+    """The (row, column) of each cell holding a formula no program computed a value for."""
 
     def __repr__(self) -> str:
         return f"<Sheet {self.name!r}: {len(self.rows):,} row(s)>"
@@ -77,7 +93,8 @@ def cell_value(value: object) -> Cell:
     """A reader's raw value as the `Cell` every reader agrees on."""
     result: Cell
     if isinstance(value, str):
-        result = value if value.strip() else None
+        trimmed = value.strip(_XML_SPACE)
+        result = trimmed if trimmed.strip() else None
     elif isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
         result = int(value)
     elif isinstance(value, datetime) and value.time() == _MIDNIGHT and value.tzinfo is None:
@@ -107,3 +124,31 @@ def trimmed_rows(rows: Iterable[Iterable[object]], *, limit: int) -> tuple[tuple
             if filled > limit:
                 raise OverflowError(filled)
     return tuple(kept[:filled])
+
+
+def spread_merged(sheet: Sheet) -> Sheet:
+    """The sheet with each merged range's value repeated in its first column, on every row.
+
+    A range over several rows (a class of service for a team, say) holds its
+    value on each of them that holds anything else, as the spreadsheet shows
+    it (a blank row stays blank); a range over several columns counts as its
+    first column alone.
+    """
+    if not sheet.merged:
+        return sheet
+    rows = list(sheet.rows)
+    for first_row, first_column, last_row, _ in sheet.merged:
+        if first_row > len(rows) or last_row == first_row:
+            continue
+        source = rows[first_row - 1]
+        value = source[first_column - 1] if first_column <= len(source) else None
+        if value is None:
+            continue
+        for number in range(first_row + 1, min(last_row, len(rows)) + 1):
+            cells = list(rows[number - 1])
+            if all(cell is None for cell in cells):
+                continue
+            cells.extend([None] * (first_column - len(cells)))
+            cells[first_column - 1] = value
+            rows[number - 1] = tuple(cells)
+    return attrs.evolve(sheet, rows=tuple(rows))

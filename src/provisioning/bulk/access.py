@@ -18,7 +18,7 @@ from typing import Final
 import attrs
 
 from provisioning.bulk._workbook import Sheet, Workbook
-from provisioning.bulk.users import cell_issue, cell_text, header_key, split_list
+from provisioning.bulk.users import cell_issue, cell_text, header_key, sheet_issues, split_list
 from provisioning.commands import SetGrant
 from provisioning.exceptions import Issue, Location
 from provisioning.model import PERMISSIONS, Scope
@@ -120,6 +120,7 @@ def grant_rows(
                     )
                 )
             continue
+        issues += sheet_issues(sheet, set(columns.values()), 1)
         rows, problems = _sheet_grants(
             sheet, columns, account_id, mailbox_id, scope, users=users, roles=roles
         )

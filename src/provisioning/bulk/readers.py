@@ -19,13 +19,15 @@ from __future__ import annotations
 import csv
 import io
 import os
+import warnings
 import zipfile
 from pathlib import Path
 from typing import IO, Final, Protocol
 
 import attrs
 
-from provisioning.bulk._workbook import Sheet, Workbook, trimmed_rows
+from provisioning.bulk._workbook import CellRange, Sheet, Workbook, spread_merged, trimmed_rows
+from provisioning.bulk._xlsx import sheet_extras
 from provisioning.exceptions import SpreadsheetError
 
 __all__ = [
@@ -188,11 +190,14 @@ class CalamineReader:
             book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
             sheets = []
             for name in book.sheet_names:
-                raw = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+                sheet = book.get_sheet_by_name(name)
+                raw = sheet.to_python(skip_empty_area=False)
                 try:
-                    sheets.append(Sheet(name=name, rows=trimmed_rows(raw, limit=limits.max_rows)))
+                    rows = trimmed_rows(raw, limit=limits.max_rows)
                 except OverflowError:
                     raise _too_many_rows(name, limits) from None
+                merged = _calamine_merged(sheet) if format in ("xls", "xlsb") else ()
+                sheets.append(Sheet(name=name, rows=rows, merged=merged))
         except SpreadsheetError:
             raise
         except python_calamine.PasswordError as exc:
@@ -217,9 +222,11 @@ class OpenpyxlReader:
         import openpyxl  # noqa: PLC0415 - loaded when used
 
         try:
-            book = openpyxl.load_workbook(
-                io.BytesIO(data), read_only=True, data_only=True, keep_links=False
-            )
+            with warnings.catch_warnings():  # a writer's missing default style, say: not ours
+                warnings.simplefilter("ignore")
+                book = openpyxl.load_workbook(
+                    io.BytesIO(data), read_only=True, data_only=True, keep_links=False
+                )
         except Exception as exc:
             raise _unreadable(f"the {format} file could not be read: {_first_line(exc)}") from exc
         try:
@@ -242,6 +249,15 @@ class OpenpyxlReader:
         finally:
             book.close()
         return Workbook(format=format, sheets=tuple(sheets))
+
+
+def _calamine_merged(sheet: object) -> tuple[CellRange, ...]:
+    """A calamine sheet's merged ranges, 1-based (its .xlsx ones are read from the XML)."""
+    ranges = getattr(sheet, "merged_cell_ranges", None) or ()
+    return tuple(
+        (first_row + 1, first_column + 1, last_row + 1, last_column + 1)
+        for (first_row, first_column), (last_row, last_column) in ranges
+    )
 
 
 def _first_line(exc: BaseException) -> str:
@@ -316,4 +332,27 @@ def read_workbook(
             code="spreadsheet.unsupported",
             reason=f"the {chosen.name} reader does not read {found} files: use the default reader",
         )
-    return chosen.read(data, found, limits)
+    book = chosen.read(data, found, limits)
+    if found in ("xlsx", "xlsm"):
+        book = _with_extras(book, data)
+    return attrs.evolve(book, sheets=tuple(spread_merged(sheet) for sheet in book.sheets))
+
+
+def _with_extras(book: Workbook, data: bytes) -> Workbook:
+    """The sheets with their merged ranges and uncomputed formulas, read from the XML."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            extras = sheet_extras(archive)
+    except SpreadsheetError:
+        raise
+    except Exception as exc:  # a part the reader read but the scan cannot
+        raise _unreadable(f"the workbook's sheets could not be read: {_first_line(exc)}") from exc
+    if not extras:
+        return book
+    sheets = tuple(
+        sheet
+        if (found := extras.get(sheet.name)) is None
+        else attrs.evolve(sheet, merged=found.merged, uncomputed=found.uncomputed)
+        for sheet in book.sheets
+    )
+    return attrs.evolve(book, sheets=sheets)

@@ -14,7 +14,7 @@ both rows, each naming the other. Every issue is located to its cell
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Final
 
@@ -210,6 +210,51 @@ def _issue(
     code: str, message: str, row: int, column: int | None, *, warning: bool = False
 ) -> Issue:
     return cell_issue(code, message, USERS_SHEET, row, column, warning=warning)
+
+
+def sheet_issues(sheet: Sheet, columns: Collection[int], header: int) -> list[Issue]:
+    """What the values alone do not show, in the columns read below the header row.
+
+    A formula with no computed value is an error (the cell reads as empty);
+    a merged range is a warning saying which rows its value was given to.
+    """
+    issues = [
+        cell_issue(
+            "bulk.formula_not_computed",
+            "this cell holds a formula that no spreadsheet program computed: open and save"
+            " the file in one, or type the value",
+            sheet.name,
+            row,
+            column,
+        )
+        for row, column in sorted(sheet.uncomputed)
+        if row > header and column in columns
+    ]
+    for first_row, first_column, last_row, last_column in sheet.merged:
+        if last_row <= header or first_column not in columns:
+            continue
+        cells = f"{_reference(first_row, first_column)}:{_reference(last_row, last_column)}"
+        reading = (
+            f"each of rows {first_row} to {last_row} gets its value"
+            if last_row > first_row
+            else "its value is read in its first column alone"
+        )
+        issues.append(
+            cell_issue(
+                "bulk.cells_merged",
+                f"{cells} are merged cells: {reading}",
+                sheet.name,
+                first_row,
+                first_column,
+                warning=True,
+            )
+        )
+    return issues
+
+
+def _reference(row: int, column: int) -> str:
+    """A cell's reference, such as `C7`."""
+    return str(Location(sheet="", row=row, column=column)).partition("!")[2]
 
 
 def split_list(text: str | None) -> tuple[str, ...]:
@@ -421,6 +466,7 @@ def user_rows(
     if missing:
         return UserRows(rows=(), issues=tuple(issues), columns=columns)
     cells = {field: columns[c.key] for c in COLUMNS if c.key in columns for field in c.fields}
+    issues += sheet_issues(sheet, set(columns.values()), header)
     rows: list[UserRow] = []
     seen: dict[str, int] = {}
     for number in range(header + 1, len(sheet.rows) + 1):

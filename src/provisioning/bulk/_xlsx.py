@@ -1,0 +1,108 @@
+"""What the cell values of an .xlsx file do not say: merged ranges and uncomputed formulas.
+
+Neither reader reports them the same way (openpyxl's read-only mode knows
+no merged cells, and both read an uncomputed formula as an empty cell), so
+they are read here, once, from the worksheets' XML, through defusedxml. A
+worksheet that has neither (most of them) is only searched, not parsed.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import zipfile
+from collections.abc import Iterator
+from typing import IO, Final
+from xml.etree.ElementTree import Element
+
+import attrs
+from defusedxml import ElementTree
+
+from provisioning.bulk._workbook import CellRange
+
+__all__ = ["SheetExtras", "cell_position", "sheet_extras"]
+
+_MAIN: Final = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_RELATIONSHIPS: Final = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_PACKAGE: Final = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_WORTH_PARSING: Final = re.compile(rb"<(?:\w+:)?(?:f|mergeCell)[\s>/]")
+_REFERENCE: Final = re.compile(r"\$?([A-Za-z]{1,3})\$?(\d+)")
+
+
+@attrs.frozen
+class SheetExtras:
+    """One worksheet's merged ranges and cells holding a formula with no computed value."""
+
+    merged: tuple[CellRange, ...] = ()
+    uncomputed: frozenset[tuple[int, int]] = frozenset()
+
+
+def cell_position(reference: str) -> tuple[int, int] | None:
+    """The (row, column) of a reference such as `C7` (None if it is not one)."""
+    found = _REFERENCE.fullmatch(reference.strip())
+    if found is None:
+        return None
+    column = 0
+    for letter in found.group(1).upper():
+        column = column * 26 + ord(letter) - ord("A") + 1
+    return int(found.group(2)), column
+
+
+def sheet_extras(archive: zipfile.ZipFile) -> dict[str, SheetExtras]:
+    """Each sheet's extras, by sheet name; sheets with none are left out."""
+    found: dict[str, SheetExtras] = {}
+    for name, part in _worksheets(archive):
+        try:
+            data = archive.read(part)
+        except KeyError:
+            continue
+        if _WORTH_PARSING.search(data) is None:
+            continue
+        extras = _parse(archive.open(part))
+        if extras.merged or extras.uncomputed:
+            found[name] = extras
+    return found
+
+
+def _worksheets(archive: zipfile.ZipFile) -> Iterator[tuple[str, str]]:
+    """(sheet name, the worksheet's part in the archive), in the workbook's order."""
+    book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+    links = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    targets = {
+        link.get("Id"): link.get("Target", "") for link in links.iter(f"{_PACKAGE}Relationship")
+    }
+    for sheet in book.iter(f"{_MAIN}sheet"):
+        target = targets.get(sheet.get(f"{_RELATIONSHIPS}id"))
+        if not target:
+            continue
+        part = target.lstrip("/") if target.startswith("/") else posixpath.join("xl", target)
+        yield sheet.get("name", ""), posixpath.normpath(part)
+
+
+def _parse(stream: IO[bytes]) -> SheetExtras:
+    merged: list[CellRange] = []
+    uncomputed: set[tuple[int, int]] = set()
+    for _, element in ElementTree.iterparse(stream, events=("end",)):
+        tag = element.tag
+        if tag == f"{_MAIN}c":
+            if _uncomputed(element):
+                position = cell_position(element.get("r", ""))
+                if position is not None:
+                    uncomputed.add(position)
+            element.clear()
+        elif tag == f"{_MAIN}row":
+            element.clear()
+        elif tag == f"{_MAIN}mergeCell":
+            first, _, last = element.get("ref", "").partition(":")
+            start, end = cell_position(first), cell_position(last or first)
+            if start is not None and end is not None:
+                merged.append((start[0], start[1], end[0], end[1]))
+    return SheetExtras(merged=tuple(merged), uncomputed=frozenset(uncomputed))
+
+
+def _uncomputed(cell: Element) -> bool:
+    """A formula cell whose value was never computed (an empty text result is a value)."""
+    if cell.find(f"{_MAIN}f") is None:
+        return False
+    value = cell.find(f"{_MAIN}v")
+    return (value is None or not value.text) and cell.get("t") != "str"
