@@ -1,10 +1,13 @@
 """Reading a users workbook: the library's readers against a bare openpyxl read of the same file.
 
 The workbook is laid out as Excel writes one (shared strings, a dimension),
-with the Users sheet's columns. The baseline iterates openpyxl's read-only
-rows and does nothing with them; each reader's time is given as a ratio to it.
+with the Users sheet's columns; each row asks for a personal mailbox. The
+baseline iterates openpyxl's read-only rows and does nothing with them; each
+reader's time, and each import's (read + plan, read + plan + apply into
+SQLite and PostgreSQL), is given as a ratio to it. The peak memory of an
+import into SQLite is measured in a process of its own.
 
-    python benchmarks/bench_bulk.py --rows 10000 100000
+    python benchmarks/bench_bulk.py --rows 10000 100000 [--postgres URL]
 """
 
 from __future__ import annotations
@@ -13,13 +16,14 @@ import argparse
 import functools
 import io
 import resource
+import subprocess
 import sys
 import tempfile
 from datetime import date
 from pathlib import Path
 
 import openpyxl
-from common import best, clock
+from common import best, clock, empty_store, postgres
 
 from provisioning import (
     ActivateDomain,
@@ -31,6 +35,7 @@ from provisioning import (
     run,
 )
 from provisioning.adapters.memory import MemoryDns
+from provisioning.adapters.sql import SqlStore
 from provisioning.bulk import (
     CalamineReader,
     OpenpyxlReader,
@@ -72,9 +77,13 @@ def bare_openpyxl(data: bytes) -> int:
     return count
 
 
-def _tenant(path: Path | None) -> Context:
+def _tenant(where: str | None) -> Context:
     dns = MemoryDns()
-    ctx = Context.open(path, dns=dns) if path is not None else Context.in_memory(dns=dns)
+    if where is None:
+        ctx = Context.in_memory(dns=dns)
+    else:
+        kind = "postgres" if where.startswith("postgresql") else "sqlite"
+        ctx = Context(store=empty_store(kind, where), dns=dns)
     operator = Actor.platform()
     run(ctx, operator, CreateAccount(name="Acme", account_id="acme"))
     domain = run(
@@ -93,45 +102,79 @@ def _tenant(path: Path | None) -> Context:
     return ctx
 
 
-def _import(data: bytes, rows: int, floor: float) -> None:
-    """read + plan (memory store), and read + plan + apply into SQLite, against the bare read."""
+def _imported(ctx: Context, data: bytes, rows: int) -> int:
+    """read + plan + apply of the whole workbook: the users created."""
+    limits = ReadLimits(max_rows=rows + 10)
+    planned = plan_users(ctx, Actor.platform(), "acme", data, limits=limits)
+    created = len(apply_users(ctx, planned).created)
+    if isinstance(ctx.store, SqlStore):
+        ctx.store.close()
+    return created
+
+
+def _import(data: bytes, rows: int, floor: float, url: str | None) -> None:
+    """read + plan (memory store), and read + plan + apply into SQLite and PostgreSQL."""
     limits = ReadLimits(max_rows=rows + 10)
     operator = Actor.platform()
-    planned_in, _ = clock(lambda: plan_users(_tenant(None), operator, "acme", data, limits=limits))
+    ctx = _tenant(None)
+    planned_in, _ = clock(lambda: plan_users(ctx, operator, "acme", data, limits=limits))
     print(
         f"  read + plan, memory store {planned_in:6.2f} s = {planned_in / floor:.2f}x the bare read"
     )
     with tempfile.TemporaryDirectory() as folder:
-        ctx = _tenant(Path(folder) / "bench.db")
+        places = [("SQLite", str(Path(folder) / "bench.db"))]
+        if url is not None:
+            places.append(("PostgreSQL", url))
+        for name, where in places:
+            took, created = clock(functools.partial(_imported, _tenant(where), data, rows))
+            assert created == rows  # noqa: S101 - the benchmark measures a real import
+            ratio = took / floor
+            print(f"  read + plan + apply, {name:<10} {took:6.2f} s = {ratio:.2f}x the bare read")
 
-        def everything() -> int:
-            result = apply_users(ctx, plan_users(ctx, operator, "acme", data, limits=limits))
-            return len(result.created)
 
-        took, created = clock(everything)
-        assert created == rows  # noqa: S101 - the benchmark measures a real import
-        print(f"  read + plan + apply, SQLite {took:6.2f} s = {took / floor:.2f}x the bare read")
+def _peak(data: bytes, rows: int) -> None:
+    """The peak RSS of an import into SQLite, in a process that does nothing else."""
+    with tempfile.TemporaryDirectory() as folder:
+        book = Path(folder) / "users.xlsx"
+        book.write_bytes(data)
+        child = [sys.executable, __file__, "--peak-of", str(book), "--rows", str(rows)]
+        found = subprocess.run(child, capture_output=True, text=True, check=True)  # noqa: S603
+        print(f"  peak RSS of read + plan + apply into SQLite: {found.stdout.strip()} MB")
+
+
+def _peak_of(book: Path, rows: int) -> int:
+    with tempfile.TemporaryDirectory() as folder:
+        created = _imported(_tenant(str(Path(folder) / "peak.db")), book.read_bytes(), rows)
+    assert created == rows  # noqa: S101 - the benchmark measures a real import
+    print(f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}")
+    return 0
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, nargs="+", default=[10_000])
     parser.add_argument("--users", type=int, help="ignored: the workflow benchmark's option")
+    parser.add_argument("--postgres", default=None)
+    parser.add_argument("--peak-of", type=Path, help=argparse.SUPPRESS)
     options = parser.parse_args()
+    if options.peak_of is not None:
+        return _peak_of(options.peak_of, options.rows[0])
     limits = ReadLimits(max_rows=max(options.rows) + 10)
     readers: list[WorkbookReader] = [CalamineReader(), OpenpyxlReader()]
-    for rows in options.rows:
-        data = workbook(rows)
-        floor = best(functools.partial(bare_openpyxl, data), repeat=3)
-        print(f"{rows:,} rows ({len(data) / 2**20:.1f} MB): bare openpyxl read {floor:.2f} s")
-        for reader in readers:
-            read = functools.partial(read_workbook, data, reader=reader, limits=limits)
-            took = best(read, repeat=3)
-            ratio = took / floor
-            print(f"  read_workbook, {reader.name:<9} {took:6.2f} s = {ratio:.2f}x the bare read")
-        _import(data, rows, floor)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak RSS of this process: {peak:.0f} MB")
+    with postgres(options.postgres) as url:
+        for rows in options.rows:
+            data = workbook(rows)
+            floor = best(functools.partial(bare_openpyxl, data), repeat=3)
+            print(f"{rows:,} rows ({len(data) / 2**20:.1f} MB): bare openpyxl read {floor:.2f} s")
+            for reader in readers:
+                read = functools.partial(read_workbook, data, reader=reader, limits=limits)
+                took = best(read, repeat=3)
+                ratio = took / floor
+                print(
+                    f"  read_workbook, {reader.name:<9} {took:6.2f} s = {ratio:.2f}x the bare read"
+                )
+            _import(data, rows, floor, url)
+            _peak(data, rows)
     return 0
 
 

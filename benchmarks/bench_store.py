@@ -24,12 +24,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
-from common import best, clock, raw_insert, raw_rows
+from common import best, clock, empty_store, postgres, raw_insert, raw_rows
 
 from provisioning import Actor, Context, CreateUser, queries, run
 from provisioning.adapters._tables import TABLES, Change, TableChanges
-from provisioning.adapters.sql import METADATA, PostgresStore, SqliteStore, SqlStore
+from provisioning.adapters.sql import PostgresStore, SqliteStore, SqlStore
 from provisioning.model import (
     Account,
     ClassOfService,
@@ -80,24 +79,13 @@ def _tenant(store: SqlStore) -> None:
         uow.commit()
 
 
-def _empty(kind: str, where: str) -> SqlStore:
-    if kind == "sqlite":
-        Path(where).unlink(missing_ok=True)
-        return SqliteStore(where)
-    store = PostgresStore(where)
-    with store.engine.begin() as sql:
-        names = ", ".join(t.name for t in METADATA.sorted_tables if t.name != "provisioning_meta")
-        sql.exec_driver_sql(f"TRUNCATE {names}")
-    return store
-
-
 def _driver(store: SqlStore) -> Any:  # noqa: ANN401 - a driver connection
     return store.engine.raw_connection()
 
 
 def writes(kind: str, where: str, users: list[User]) -> SqlStore:
     """Users written through the store against a raw executemany; leaves them stored."""
-    store = _empty(kind, where)
+    store = empty_store(kind, where)
     _tenant(store)
     rows = raw_rows(TABLES.users, users, store.engine.dialect)
     marker = "?" if kind == "sqlite" else "%s"
@@ -105,7 +93,7 @@ def writes(kind: str, where: str, users: list[User]) -> SqlStore:
     raw, _ = clock(lambda: raw_insert(driver, rows, marker))
     driver.close()
     store.close()
-    store = _empty(kind, where)
+    store = empty_store(kind, where)
     _tenant(store)
     changes = (TableChanges(TABLES.users, tuple(Change(None, u) for u in users)),)
 
@@ -210,7 +198,7 @@ def _create(kind: str, where: str, prefix: str, count: int, go: Any, done: Any) 
 
 def processes(kind: str, where: str, workers: int, each: int) -> None:
     """`workers` processes creating `each` users apiece, at once."""
-    store = _empty(kind, where)
+    store = empty_store(kind, where)
     _tenant(store)
     spawn = multiprocessing.get_context("spawn")
     done, go = spawn.Queue(), spawn.Event()
@@ -245,39 +233,16 @@ def main() -> None:
     parser.add_argument("--postgres", default=None)
     args = parser.parse_args()
     users = _users(args.users)
-    server = None
-    url = args.postgres
-    if url is None:
-        sys.path.insert(0, str(Path(__file__).parent.parent / "tests"))
-        import pg_server  # noqa: PLC0415 - the test-suite's throwaway server
-
-        server = pg_server.start()
-        if server is not None:
-            admin = sa.create_engine(
-                sa.engine.make_url(server.url).set(drivername="postgresql+psycopg")
-            )
-            with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as sql:
-                sql.exec_driver_sql("CREATE DATABASE bench")
-            admin.dispose()
-            url = (
-                sa.engine.make_url(server.url)
-                .set(database="bench")
-                .render_as_string(hide_password=False)
-            )
-    try:
-        with tempfile.TemporaryDirectory() as folder:
-            places = [("sqlite", str(Path(folder) / "bench.db"))]
-            if url is not None:
-                places.append(("postgres", url))
-            for kind, where in places:
-                store = writes(kind, where, users)
-                searches(kind, store, args.users)
-                store.close()
-                for workers in (4, 16):
-                    processes(kind, where, workers, args.each)
-    finally:
-        if server is not None:
-            server.stop()
+    with postgres(args.postgres) as url, tempfile.TemporaryDirectory() as folder:
+        places = [("sqlite", str(Path(folder) / "bench.db"))]
+        if url is not None:
+            places.append(("postgres", url))
+        for kind, where in places:
+            store = writes(kind, where, users)
+            searches(kind, store, args.users)
+            store.close()
+            for workers in (4, 16):
+                processes(kind, where, workers, args.each)
 
 
 if __name__ == "__main__":

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
+import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
 from provisioning.adapters._tables import TABLES, Table
+from provisioning.adapters.postgres import PostgresStore
 from provisioning.adapters.sql.rows import mapping
-from provisioning.adapters.sql.schema import ADDRESSES, sql_table
-from provisioning.adapters.sql.store import address_rows
+from provisioning.adapters.sql.schema import ADDRESSES, METADATA, sql_table
+from provisioning.adapters.sql.store import SqlStore, address_rows
+from provisioning.adapters.sqlite import SqliteStore
 
 
 def clock(work: Callable[[], Any]) -> tuple[float, Any]:
@@ -68,3 +73,43 @@ def raw_insert(dbapi: Any, rows: dict[sa.Table, list[tuple[Any, ...]]], marker: 
         marks = ", ".join([marker] * len(table.columns))
         cursor.executemany(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", values)
     dbapi.commit()
+
+
+@contextlib.contextmanager
+def postgres(url: str | None) -> Iterator[str | None]:
+    """`url`, or a database on a throwaway server when PostgreSQL is installed (else None)."""
+    if url is not None:
+        yield url
+        return
+    sys.path.insert(0, str(Path(__file__).parent.parent / "tests"))
+    import pg_server  # noqa: PLC0415 - the test-suite's throwaway server
+
+    server = pg_server.start()
+    if server is None:
+        yield None
+        return
+    try:
+        driver = sa.engine.make_url(server.url).set(drivername="postgresql+psycopg")
+        admin = sa.create_engine(driver)
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as sql:
+            sql.exec_driver_sql("CREATE DATABASE bench")
+        admin.dispose()
+        yield (
+            sa.engine.make_url(server.url)
+            .set(database="bench")
+            .render_as_string(hide_password=False)
+        )
+    finally:
+        server.stop()
+
+
+def empty_store(kind: str, where: str) -> SqlStore:
+    """A store with no rows: a new SQLite file, or every PostgreSQL table truncated."""
+    if kind == "sqlite":
+        Path(where).unlink(missing_ok=True)
+        return SqliteStore(where)
+    store = PostgresStore(where)
+    with store.engine.begin() as sql:
+        names = ", ".join(t.name for t in METADATA.sorted_tables if t.name != "provisioning_meta")
+        sql.exec_driver_sql(f"TRUNCATE {names}")
+    return store

@@ -13,6 +13,7 @@ from access_world import user as access_user
 from conftest import OPERATOR, active_domain
 from provisioning import (
     Actor,
+    AddDomain,
     Context,
     CreateAccount,
     CreateClassOfService,
@@ -117,7 +118,7 @@ def test_every_problem_is_reported_at_once_located_to_its_cell(acme: Context) ->
         ("bulk.duplicate_row", "Users!C2"),
     ]
     assert ("address.taken", "Users!C5") in errors
-    assert ("domain.not_in_account", "Users!C6") in errors
+    assert ("bulk.domain_not_active", "Users!C6") in errors
     assert ("username.invalid", "Users!C7") in errors
     assert ("bulk.column_unknown", "Users!F1") in located(planned.warnings)
     duplicate = next(i for i in planned.errors if i.code == "bulk.duplicate_row")
@@ -128,7 +129,7 @@ def test_every_problem_is_reported_at_once_located_to_its_cell(acme: Context) ->
     with pytest.raises(ValidationFailed):
         apply_users(acme, planned)
     assert repr(planned).startswith(
-        "<UsersImport refused: 5 command(s)"
+        "<UsersImport refused: 4 command(s)"
     )  # the duplicate makes none
     assert "bulk.duplicate_row" in repr(planned)
     assert "Users!C7" in planned._repr_html_()
@@ -196,6 +197,27 @@ def test_merged_cells_and_formulas_nobody_computed_are_reported(acme: Context) -
     assert isinstance(ann, CreateUser)
     assert isinstance(bob, CreateUser)
     assert (ann.personal_mailbox, bob.personal_mailbox) == (True, True)
+
+
+def test_one_user_off_the_active_domains_fails_the_whole_file_whatever_the_policy(
+    acme: Context,
+) -> None:
+    run(acme, OPERATOR, AddDomain(account_id="acme", name="pending.example"))
+    data = workbook(
+        ["Ann", "Lee", "ann@acme.example", "Y", None],
+        ["Pia", "Ng", "pia@pending.example", None, None],
+        ["Oz", "Out", "oz@elsewhere.example", None, None],
+    )
+    for policy in ("all_or_nothing", "skip_invalid"):
+        planned = plan_users(acme, OPERATOR, "acme", data, policy=policy)
+        assert not planned.ok
+        assert located(i for i in planned.errors if i.code.startswith("bulk.domain")) == [
+            ("bulk.domain_not_active", "Users!C3"),
+            ("bulk.domain_not_active", "Users!C4"),
+        ]
+        with pytest.raises(ValidationFailed):
+            apply_users(acme, planned)
+    assert queries.users(acme, OPERATOR, "acme").total == 1  # the super admin alone
 
 
 def test_skip_invalid_applies_the_valid_rows_and_reports_the_rest(acme: Context) -> None:
@@ -402,9 +424,18 @@ def test_access_rows_are_checked_cell_by_cell(acme: Context, tmp_path: Path) -> 
     ]
     assert ("bulk.role_unknown", "Mailbox sales@acme.example!B2") in located(planned.errors)
     skipping = plan_users(acme, OPERATOR, "acme", data, policy="skip_invalid")
-    # Bob's row fails, and takes his Account row along; Ann's failing access rows are skipped.
-    assert skipping.skipped == (3,)
-    assert [type(row.command).__name__ for row in skipping.rows] == ["CreateUser"]
+    # Bob's row fails, and takes his Account row along; Ann's Account and Mailbox rows fail,
+    # so Ann is not created either (never without the access the file gives her).
+    assert skipping.skipped == (2, 3)
+    assert skipping.rows == ()
+    one_bad = _with_access(
+        tmp_path / "template.xlsx",
+        ("Users", [["Ann", "Lee", "ann@acme.example"], ["Bob", "Ng", "bob@acme.example"]]),
+        ("Account", [["ann@acme.example", "wizard", None], ["bob@acme.example", "member", None]]),
+    )
+    skipping = plan_users(acme, OPERATOR, "acme", one_bad, policy="skip_invalid")
+    assert skipping.skipped == (2,)
+    assert [row.row for row in skipping.rows] == [3, 3]  # Bob's Users row and his Account row
 
 
 def test_the_same_workbook_twice_creates_nothing_the_second_time(

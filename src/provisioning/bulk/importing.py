@@ -32,13 +32,14 @@ from provisioning.bulk.readers import (
 from provisioning.bulk.users import USERS_SHEET, UserRow, user_rows
 from provisioning.commands import CreateUser, UpdateUser
 from provisioning.exceptions import (
+    InvalidValue,
     Issue,
     Location,
     PermissionDenied,
     Severity,
     ValidationFailed,
 )
-from provisioning.model import Mailbox, Scope, User
+from provisioning.model import DomainName, DomainStatus, Mailbox, Scope, User
 from provisioning.ports import Environment
 from provisioning.principals import Actor
 from provisioning.queries import MAX_PAGE
@@ -48,6 +49,8 @@ __all__ = ["POLICIES", "BulkResult", "Policy", "UsersImport", "apply_users", "pl
 
 Policy = Literal["all_or_nothing", "skip_invalid"]
 POLICIES: Final = ("all_or_nothing", "skip_invalid")
+_WHOLE_FILE: Final = frozenset({"bulk.too_many_failures", "bulk.domain_not_active"})
+"""The issues that stop the whole file whatever the policy."""
 
 
 @attrs.frozen
@@ -97,7 +100,7 @@ class UsersImport:
         """Whether the import can be applied: with `all_or_nothing`, no blocking issue at all."""
         if self.policy == "all_or_nothing":
             return not self.errors
-        return self.plan.ok and not any(i.code == "bulk.too_many_failures" for i in self.issues)
+        return self.plan.ok and not any(i.code in _WHOLE_FILE for i in self.issues)
 
 
 @attrs.frozen
@@ -198,6 +201,7 @@ def plan_users(
     with ctx.store.snapshot() as uow:
         settled = settle(uow, account_id, sheet.rows, updates=updates)
         new = [_with_id(ctx, row) for row in settled.create]
+        outside = _outside_active_domains(ctx, actor, account_id, new)
         known = {
             key: (settled.existing[key].id, row.row)
             for row in sheet.rows
@@ -211,6 +215,7 @@ def plan_users(
             mailboxes={m.address.key: m.id for m in account_mailboxes(ctx, actor, account_id)},
         )
         existing_ids = {user_id for user_id, _ in known.values()}
+        owner_of = {(g.sheet, g.row): g.user_row for g in grants}
         grants = [
             g
             for g in grants
@@ -220,10 +225,19 @@ def plan_users(
                 g.command,
             )
         ]
+    if outside:  # the whole file fails: plan the rest only for what else it holds
+        left_out = {row.row for row, _ in outside}
+        new = [row for row in new if row.row not in left_out]
+        grants = [g for g in grants if g.user_row not in left_out]
     users: list[UserRow] = [*new, *settled.update]
     rows: list[Origin] = [*users, *grants]
     planned = plan(ctx, actor, [row.command for row in rows])
-    issues = [*sheet.issues, *grant_issues, *(_located(i, rows) for i in planned.issues)]
+    issues = [
+        *sheet.issues,
+        *(issue for _, issue in outside),
+        *grant_issues,
+        *(_located(i, rows) for i in planned.issues),
+    ]
     skipped: list[int] = []
     if policy == "skip_invalid":
         failing = {
@@ -231,6 +245,8 @@ def plan_users(
             for issue in issues
             if issue.blocking and issue.location is not None
         }
+        # A user row with a blocking issue, or whose Account or Mailbox row has one, is
+        # left out: no user is created without the access the file gives it.
         skipped = sorted(
             {
                 issue.location.row
@@ -241,12 +257,13 @@ def plan_users(
                 and issue.location.row is not None
                 and not issue.code.startswith("bulk.column_")  # the header's, not a user's
             }
+            | {owner_of[place] for place in failing if place in owner_of}
         )
         kept = [
             row
             for row in rows
             if (row_sheet(row), row.row) not in failing
-            and (isinstance(row, UserRow) or row.user_row not in skipped)
+            and (row.row if isinstance(row, UserRow) else row.user_row) not in skipped
         ]
         if len(kept) != len(rows):
             rows = kept
@@ -275,6 +292,42 @@ def plan_users(
         unchanged=settled.unchanged,
         changed=settled.changed,
     )
+
+
+def _outside_active_domains(
+    ctx: Environment, actor: Actor, account_id: str, rows: Sequence[UserRow]
+) -> list[tuple[UserRow, Issue]]:
+    """The new users whose address is on no active domain of the account, with their issue.
+
+    One such row fails the whole import, whatever the policy: the file is
+    meant for the account's domains. An address that does not parse is left
+    to the plan, which says what is wrong with it.
+    """
+    try:
+        domains = queries.domains(ctx, actor, account_id)
+    except PermissionDenied:
+        return []  # the plan refuses every row: that says it
+    active = {domain.name.ascii for domain in domains if domain.status is DomainStatus.ACTIVE}
+    found = []
+    for row in rows:
+        command = row.command
+        if not isinstance(command, CreateUser):
+            continue
+        local, at, text = command.username.strip().rpartition("@")
+        try:
+            domain = DomainName.parse(text) if local and at else None
+        except InvalidValue:
+            domain = None
+        if domain is not None and domain.ascii not in active:
+            issue = Issue(
+                code="bulk.domain_not_active",
+                message=f"{domain} is not an active domain of the account: no user of this"
+                " file is created until every row is on one",
+                location=row.location("username"),
+                severity=Severity.ERROR,
+            )
+            found.append((row, issue))
+    return found
 
 
 def _key(row: UserRow) -> str:
