@@ -26,6 +26,7 @@ from provisioning.adapters._tables import (
     Backend,
     Change,
     Identified,
+    Key,
     KeyIndex,
     Repositories,
     RowByRow,
@@ -69,6 +70,13 @@ class _OverlayRows(RowByRow, Generic[_E]):
     # Rows whose writes someone counts (the actor's own, for its permissions): id -> writes.
     _watched: dict[str, int] = attrs.Factory(dict)
     generation: int = 0
+    # The table's keys by namespace, and its unique ones: asked for on every write.
+    _by_namespace: dict[str, Key] = attrs.field(init=False)
+    _unique: tuple[Key, ...] = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        self._by_namespace = {key.namespace: key for key in self.table.keys}
+        self._unique = tuple(key for key in self.table.keys if key.unique)
 
     def stamp(self, entity_id: str) -> int:
         """A number that grows whenever the batch writes the row `entity_id` from now on."""
@@ -114,7 +122,7 @@ class _OverlayRows(RowByRow, Generic[_E]):
         index = self._keys.get(namespace)
         if index is None:  # first asked for: index what the batch wrote so far
             index = self._keys[namespace] = {}
-            key = self.table.key(namespace)
+            key = self._by_namespace[namespace]
             for entity_id, entity in written.items():
                 if entity is not None:
                     for value in key.values(entity):
@@ -131,7 +139,7 @@ class _OverlayRows(RowByRow, Generic[_E]):
         """Look up the values of `namespace` not looked up yet, in one look-up; the cache."""
         cache = self._looked_up.setdefault(namespace, {})
         missing = [value for value in dict.fromkeys(values) if value not in cache]
-        key = self.table.key(namespace)
+        key = self._by_namespace[namespace]
         if missing and key.owner is not None:  # values naming the batch's new rows: not stored
             owner, born = key.owner, self._born.get(key.owner_table, _NO_IDS)
             for value in missing:
@@ -201,9 +209,7 @@ class _OverlayRows(RowByRow, Generic[_E]):
         self._write(entity.id, None)
 
     def _check_unique(self, entity: _E, previous: _E | None) -> None:
-        for key in self.table.keys:
-            if key.code is None:
-                continue
+        for key in self._unique:
             values = list(dict.fromkeys(key.values(entity)))
             if previous is not None:
                 held = set(key.values(previous))
@@ -212,7 +218,7 @@ class _OverlayRows(RowByRow, Generic[_E]):
                 continue
             for value, holders in self.lookup(key.namespace, values).items():
                 if any(holder != entity.id for holder in holders):
-                    raise Conflict(code=key.code, entity=self.table.label, key=value)
+                    raise Conflict(code=key.code or "", entity=self.table.label, key=value)
 
     def _write(self, entity_id: str, entity: _E | None) -> None:
         if entity_id not in self._original:
