@@ -161,3 +161,39 @@ def test_parsed_addresses_round_trip_through_the_converter(local: str, domain: s
     assert storage.structure(storage.unstructure(address), EmailAddress) == address
     username = Username.parse(f"{local}@{domain}")
     assert storage.structure(storage.unstructure(username), Username) == username
+
+
+_LOCAL = st.text(alphabet="abcXYZ019.!#$%&'*+-/=?^_`{|}~ \"(),:;<>@[\\]ü", min_size=0, max_size=12)
+_DOMAINS = st.sampled_from(
+    [
+        "acme.example",
+        "ACME.Example",
+        "Bücher.Example",
+        "xn--bcher-kva.example",
+        "münchen.de",
+        "例え.テスト",
+        "bad_domain.example",
+        "-dash.example",
+        "localhost",
+        "a" * 64 + ".example",
+    ]
+)
+
+
+@given(local=_LOCAL, domain=_DOMAINS)
+def test_the_short_road_for_plain_local_parts_answers_as_email_validator_does(
+    local: str, domain: str
+) -> None:
+    """A plain ASCII local part skips email-validator; the answer must not change."""
+    from provisioning.model._values import _validated, _validated_fully  # noqa: PLC0415
+
+    text = f"{local}@{domain}"
+    try:
+        expected = _validated_fully(text, field="username", code="username.invalid")
+    except InvalidValue:
+        expected = None
+    try:
+        found = _validated(text, field="username", code="username.invalid")
+    except InvalidValue:
+        found = None
+    assert found == expected

@@ -34,7 +34,9 @@ def _validated(text: str, *, field: str, code: str) -> tuple[str, str, str]:
     which any importer may change, have no effect on us. A plain ASCII
     address (a dot-atom local part, no quotes, brackets or display name)
     takes a short road with the same answer: its domain is validated once
-    per domain (most of email-validator's work), its local part here.
+    per domain (most of email-validator's work, and more still for an
+    internationalised domain), its local part here. So does a plain ASCII
+    local part at an internationalised domain.
     """
     fast = _plain_ascii(text)
     if fast is not None:
@@ -43,11 +45,11 @@ def _validated(text: str, *, field: str, code: str) -> tuple[str, str, str]:
 
 
 def _plain_ascii(text: str) -> tuple[str, str, str] | None:
-    """The validation of a plain ASCII address, or None to take the full road."""
-    if not text.isascii() or len(text) > EMAIL_MAX_LENGTH:
+    """The validation of an address with a plain ASCII local part, or None for the full road."""
+    if len(text) > EMAIL_MAX_LENGTH:
         return None
     local, at, domain = text.partition("@")
-    if not at or "@" in domain or DOT_ATOM_TEXT.match(local) is None:
+    if not at or "@" in domain or not local.isascii() or DOT_ATOM_TEXT.match(local) is None:
         return None
     found = _domain_of(domain)
     if found is None:
