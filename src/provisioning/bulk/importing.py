@@ -232,11 +232,16 @@ def plan_users(
     users: list[UserRow] = [*new, *settled.update]
     rows: list[Origin] = [*users, *grants]
     planned = plan(ctx, actor, [row.command for row in rows])
+    twice = {i.location.row for i in sheet.issues if i.code == "bulk.address_twice" and i.location}
     issues = [
         *sheet.issues,
         *(issue for _, issue in outside),
         *grant_issues,
-        *(_located(i, rows) for i in planned.issues),
+        *(
+            issue
+            for issue in (_located(i, rows) for i in planned.issues)
+            if not _said_already(issue, twice)
+        ),
     ]
     skipped: list[int] = []
     if policy == "skip_invalid":
@@ -291,6 +296,17 @@ def plan_users(
         issues=tuple(issues),
         unchanged=settled.unchanged,
         changed=settled.changed,
+    )
+
+
+def _said_already(issue: Issue, twice: set[int | None]) -> bool:
+    """Whether the plan's issue is the clash the sheet found between two of its rows."""
+    where = issue.location
+    return (
+        issue.code == "address.taken"
+        and where is not None
+        and where.sheet == USERS_SHEET
+        and where.row in twice
     )
 
 

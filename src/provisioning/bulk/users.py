@@ -23,7 +23,7 @@ import attrs
 from provisioning.bulk._workbook import Cell, Sheet, Workbook
 from provisioning.commands import CreateUser, UpdateUser
 from provisioning.exceptions import InvalidValue, Issue, Location, Severity
-from provisioning.model import PhoneNumber
+from provisioning.model import EmailAddress, PhoneNumber
 
 __all__ = [
     "COLUMNS",
@@ -492,4 +492,44 @@ def user_rows(
         if key:
             seen[key] = number
         rows.append(UserRow(row=number, command=command, cells=cells))
+    issues += _claimed_twice(rows, columns)
     return UserRows(rows=tuple(rows), issues=tuple(issues), columns=columns)
+
+
+def _claimed_twice(rows: Sequence[UserRow], columns: Mapping[str, int]) -> list[Issue]:
+    """An address two rows claim (as email or alias), on each of them, naming the others.
+
+    The file is checked as a whole, so the answer does not depend on which
+    row comes first; an address that does not parse is left to the plan.
+    """
+    claims: dict[str, list[tuple[int, str, str]]] = {}
+    for row in rows:
+        command = row.command
+        if not isinstance(command, CreateUser):
+            continue
+        wanted = [("email", command.username)] + [("aliases", a) for a in command.aliases]
+        for kind, text in wanted:
+            key = _address_key(text)
+            if key is not None:
+                claims.setdefault(key, []).append((row.row, kind, text))
+    issues = []
+    for claimants in claims.values():
+        if len({number for number, _, _ in claimants}) < 2:  # noqa: PLR2004 - two make a clash
+            continue
+        for number, kind, text in claimants:
+            others = ", ".join(
+                f"{'the email' if their == 'email' else 'an alias'} of row {other}"
+                for other, their, _ in claimants
+                if other != number
+            )
+            issues.append(
+                _issue("bulk.address_twice", f"{text} is also {others}", number, columns.get(kind))
+            )
+    return issues
+
+
+def _address_key(text: str) -> str | None:
+    try:
+        return EmailAddress.parse(text.strip()).key
+    except InvalidValue:
+        return None
