@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import io
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from provisioning import (
     DeleteAccount,
     PermissionDenied,
     SetGrant,
+    SpreadsheetError,
     ValidationFailed,
     queries,
     run,
@@ -354,6 +356,43 @@ def test_the_users_report_has_a_row_per_user_and_no_formulas(acme: Context, tmp_
     stranger = Actor.user("nobody")
     with pytest.raises(PermissionDenied):
         write_users_report(acme, stranger, "acme", io.BytesIO())
+
+
+def test_a_full_disk_leaves_the_old_report_and_no_half_written_file(
+    acme: Context, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    report = folder / "report.xlsx"
+    report.write_bytes(b"last week's report")
+    report.chmod(0o640)
+
+    save = openpyxl.Workbook.save
+
+    def full(self: openpyxl.Workbook, destination: Any) -> None:
+        save(self, io.BytesIO())  # the whole workbook is made; the disk takes half of it
+        destination.write(b"PK\x03\x04 half a workbook")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(openpyxl.Workbook, "save", full)
+        with pytest.raises(SpreadsheetError) as caught:
+            write_users_report(acme, OPERATOR, "acme", report)
+    assert caught.value.code == "spreadsheet.unwritable"
+    assert str(caught.value) == (
+        f"spreadsheet.unwritable: {report} could not be written: No space left on device"
+    )
+    assert report.read_bytes() == b"last week's report"
+    assert [p.name for p in folder.iterdir()] == ["report.xlsx"]
+    assert write_users_report(acme, OPERATOR, "acme", report) == 1
+    assert report.stat().st_mode & 0o777 == 0o640  # replaced, with its permissions
+    with pytest.raises(SpreadsheetError) as caught:
+        write_template(acme, OPERATOR, "acme", tmp_path / "missing" / "template.xlsx")
+    assert caught.value.code == "spreadsheet.unwritable"
+    device = Path("/dev/full").open("wb", buffering=0)  # noqa: SIM115 - closed below
+    with device, pytest.raises(SpreadsheetError) as caught:
+        write_users_report(acme, OPERATOR, "acme", device, format="csv")
+    assert caught.value.code == "spreadsheet.unwritable"
 
 
 # -- the Account and Mailbox sheets ------------------------------------------------------------

@@ -238,7 +238,10 @@ class SpreadsheetError(ProvisioningError):
     `code` is stable: `spreadsheet.unreadable` (not a spreadsheet, or a
     broken one), `spreadsheet.encrypted`, `spreadsheet.too_large` (over the
     size limit, packed or unpacked), `spreadsheet.too_many_rows`,
-    `spreadsheet.unsupported` (a format the chosen reader does not read).
+    `spreadsheet.unsupported` (a format the chosen reader does not read);
+    and, for a workbook the library writes, `spreadsheet.unwritable` (a full
+    disk, a folder that is not there or not writable: no half-written file
+    is left at the path asked for).
     `reason` says what is wrong in words for people; a reader's own error is
     chained as `__cause__`. Problems within a usable workbook are `Issue`s
     located to their cell instead.

@@ -9,9 +9,11 @@ return first) is written with a leading apostrophe, as OWASP advises.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import os
+import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any, Final, Literal
@@ -60,10 +62,51 @@ def neutralised(value: object) -> object:
 
 
 def _save(book: openpyxl.Workbook, destination: Destination) -> None:
-    if isinstance(destination, str | os.PathLike):
-        book.save(Path(destination))
-    else:
-        book.save(destination)
+    with _written(destination) as stream:
+        book.save(stream)
+
+
+@contextlib.contextmanager
+def _written(destination: Destination) -> Iterator[IO[bytes]]:
+    """A stream to write `destination` through; a failed write is `spreadsheet.unwritable`.
+
+    A path is written to a file beside it that replaces it once complete, so
+    a full disk leaves no half-written workbook where one was asked for, and
+    an older file there untouched (a replaced file keeps its permissions).
+    """
+    if not isinstance(destination, str | os.PathLike):
+        try:
+            yield destination
+            destination.flush()  # so that a full disk is said here, not when the caller closes
+        except OSError as exc:
+            raise _unwritable("the file", exc) from exc
+        return
+    path = Path(destination)
+    try:
+        partial = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, or on failure
+            dir=path.parent, prefix=f".{path.name}.", suffix=".partial", delete=False
+        )
+    except OSError as exc:
+        raise _unwritable(str(path), exc) from exc
+    try:
+        with partial:
+            yield partial
+        if path.exists():  # a new file is its owner's alone (it may hold personal data)
+            Path(partial.name).chmod(path.stat().st_mode & 0o777)
+        Path(partial.name).replace(path)
+    except OSError as exc:
+        Path(partial.name).unlink(missing_ok=True)
+        raise _unwritable(str(path), exc) from exc
+    except BaseException:
+        Path(partial.name).unlink(missing_ok=True)
+        raise
+
+
+def _unwritable(where: str, exc: OSError) -> SpreadsheetError:
+    return SpreadsheetError(
+        code="spreadsheet.unwritable",
+        reason=f"{where} could not be written: {exc.strerror or type(exc).__name__}",
+    )
 
 
 # -- the template ---------------------------------------------------------------------------
@@ -359,16 +402,14 @@ def write_users_report(
         uow.accounts.get(account_id)
     rows = _report_rows(ctx, actor, account_id)
     count = 0
-    if format == "csv":
-        if isinstance(destination, str | os.PathLike):
-            with Path(destination).open("wb") as stream:
-                return _write_csv(rows, stream)
-        return _write_csv(rows, destination)
-    book = openpyxl.Workbook(write_only=True)
-    sheet = book.create_sheet("Users")
-    sheet.append(list(REPORT_COLUMNS))
-    for row in rows:
-        sheet.append(row)
-        count += 1
-    _save(book, destination)
+    with _written(destination) as stream:
+        if format == "csv":
+            return _write_csv(rows, stream)
+        book = openpyxl.Workbook(write_only=True)  # its rows go to a temporary file at once
+        sheet = book.create_sheet("Users")
+        sheet.append(list(REPORT_COLUMNS))
+        for row in rows:
+            sheet.append(row)
+            count += 1
+        book.save(stream)
     return count
