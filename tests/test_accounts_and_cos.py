@@ -319,3 +319,17 @@ def test_chosen_ids_must_be_well_formed_and_free(
     world: Context, command: Command[Any], codes: list[str]
 ) -> None:
     assert [i.code for i in plan(world, OPERATOR, [command]).issues] == codes
+
+
+def test_accounts_lists_what_the_actor_holds_a_permission_in(world: Context) -> None:
+    names = {
+        principal: [account.name for account in queries.accounts(world, actor(principal))]
+        for principal in ("platform", "holder", "foreign", "disabled")
+    }
+    assert names == {
+        "platform": ["Acme", "Globex"],
+        "holder": ["Acme"],
+        "foreign": ["Globex"],
+        "disabled": [],  # a disabled user holds nothing
+    }
+    assert queries.accounts(world, Actor.user("nobody")) == []

@@ -113,6 +113,10 @@ class AccountRepository(Repository[Account], Protocol):
         """Accounts whose parent is `parent_id`, sorted by name."""
         ...
 
+    def every(self) -> list[Account]:
+        """Every account, sorted by name."""
+        ...
+
 
 class DomainRepository(Repository[Domain], Protocol):
     """Domains; a name is held by at most one account on the whole platform."""

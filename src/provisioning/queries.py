@@ -55,6 +55,7 @@ __all__ = [
     "SendDecision",
     "UserPage",
     "UserSummary",
+    "accounts",
     "admins",
     "audit_log",
     "classes_of_service",
@@ -130,6 +131,13 @@ def get_account(ctx: Environment, actor: Actor, account_id: str) -> Account:
     with ctx.store.snapshot() as uow:
         _member(uow, actor, account_id)
         return uow.accounts.get(account_id)
+
+
+@_query
+def accounts(ctx: Environment, actor: Actor) -> list[Account]:
+    """The accounts the actor holds a permission in (every one, for the operator), by name."""
+    with ctx.store.snapshot() as uow:
+        return [a for a in uow.accounts.every() if permissions_of(uow, actor, a.id)]
 
 
 @_query

@@ -584,6 +584,10 @@ class AccountRepo(_Repository[Account]):
     def children(self, parent_id: str, /) -> list[Account]:
         return self._all("account.parent", parent_id, _by_name)
 
+    def every(self) -> list[Account]:
+        """Every account, by name."""
+        return sorted(self.get_many(self._rows.ids()).values(), key=_by_name)
+
 
 class DomainRepo(_Repository[Domain]):
     """Domains over a backend."""

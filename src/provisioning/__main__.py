@@ -1,0 +1,22 @@
+"""`python -m provisioning`: the command line (installed with `provisioning[cli]`)."""
+
+from __future__ import annotations
+
+import sys
+
+
+def _main() -> int:
+    try:
+        from provisioning.cli import main  # noqa: PLC0415 - the extra may be missing
+    except ImportError as missing:
+        print(  # noqa: T201 - the one line a missing extra gets
+            f"provisioning: the command line needs the extra `provisioning[cli]` ({missing.name})",
+            file=sys.stderr,
+        )
+        return 2
+    main(prog_name="provisioning")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main())

@@ -1,0 +1,589 @@
+"""The `provisioning` command: the library's workflow and queries from a shell.
+
+Installed with the extra `provisioning[cli]`, as the console script
+`provisioning` (or `python -m provisioning`). It has no rules of its own:
+each subcommand builds the library's commands or calls its queries, acting
+as the account's super admin (or `--as` another of its administrators), so
+every permission check is the library's.
+
+Exit codes: 0 done; 1 the request had blocking issues, or was refused, and
+nothing was changed; 2 the input or the usage was unusable (a file that is
+no workbook, bad flags, a store that cannot be opened). Errors are one line
+on stderr; `--debug` adds the traceback. `--format json` prints one JSON
+document built with the library's export converter, which leaves every
+secret out.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Final, NoReturn, TypeVar
+
+import attrs
+import click
+from rich.console import Console
+from rich.table import Table
+
+from provisioning import (
+    ActivateDomain,
+    Actor,
+    AddDomain,
+    Context,
+    CreateAccount,
+    Issue,
+    ProvisioningError,
+    SpreadsheetError,
+    StoreError,
+    UsageError,
+    ValidationFailed,
+    VerifyDomain,
+    apply,
+    bulk,
+    plan,
+    queries,
+    run,
+)
+from provisioning._converter import to_export
+from provisioning.adapters.memory import MemoryDns, Outbox
+from provisioning.model import Account, Domain, User
+
+__all__ = ["main"]
+
+DEFAULT_STORE: Final = "provisioning.db"
+_T = TypeVar("_T")
+
+_REFUSED: Final = 1  # blocking issues, or a refusal: nothing was changed
+_UNUSABLE: Final = 2  # unusable input or usage
+
+
+@attrs.frozen
+class _Options:
+    store: str
+    account: str | None
+    acting_as: str | None
+    json: bool
+    debug: bool
+
+
+class _Failure(Exception):
+    """A failure the command reports in one line and ends with `code`."""
+
+    def __init__(self, message: str, code: int, document: object = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.document = document
+
+
+# -- the store, the account and the actor --------------------------------------------------------
+
+
+def _open(options: _Options, **ports: Any) -> Context:  # noqa: ANN401 - the context's ports
+    """The context over `--store`, created and migrated on first use."""
+    try:
+        return Context.open(options.store, notifier=Outbox(), **ports)
+    except ProvisioningError as error:
+        raise _Failure(f"the store {options.store!r} cannot be used: {error}", _UNUSABLE) from error
+
+
+def _account(ctx: Context, options: _Options) -> Account:
+    """The account `--account` names (by id or name), or the store's only one."""
+    found = queries.accounts(ctx, Actor.platform())
+    if options.account is not None:
+        wanted = options.account.casefold()
+        for account in found:
+            if wanted in (account.id.casefold(), account.name.casefold()):
+                return account
+        raise _Failure(f"no account {options.account!r} in this store", _UNUSABLE)
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise _Failure("the store has no account yet: run `provisioning init` first", _UNUSABLE)
+    names = ", ".join(account.name for account in found)
+    raise _Failure(
+        f"the store has several accounts ({names}): choose one with --account", _UNUSABLE
+    )
+
+
+def _actor(ctx: Context, options: _Options, account: Account) -> Actor:
+    """The account's super admin, or the administrator `--as` names."""
+    admins = queries.admins(ctx, Actor.platform(), account.id, limit=queries.MAX_PAGE).items
+    if options.acting_as is None:
+        chosen = next((user for user in admins if user.super_admin), None)
+        if chosen is None:
+            raise _Failure(f"the account {account.name!r} has no super admin", _UNUSABLE)
+        return Actor.user(chosen.id)
+    wanted = options.acting_as.strip().casefold()
+    for user in admins:
+        if user.username.key == wanted or str(user.username).casefold() == wanted:
+            return Actor.user(user.id)
+    raise _Failure(f"{options.acting_as} is not an administrator of {account.name!r}", _UNUSABLE)
+
+
+# -- output -----------------------------------------------------------------------------------
+
+
+def _print_json(document: object) -> None:
+    click.echo(json.dumps(document, indent=2, ensure_ascii=False, default=str))
+
+
+def _table(title: str, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*("" if value is None else str(value) for value in row))
+    Console().print(table)
+
+
+def _issue_document(issue: Issue) -> dict[str, object]:
+    where = issue.location
+    return {
+        "code": issue.code,
+        "severity": str(issue.severity),
+        "message": issue.message,
+        "sheet": where.sheet if where is not None else None,
+        "row": where.row if where is not None else None,
+        "column": where.column if where is not None else None,
+        "cell": str(where) if where is not None else None,
+    }
+
+
+def _issues_table(issues: Sequence[Issue]) -> None:
+    _table(
+        "Issues",
+        ("where", "severity", "code", "message"),
+        [(i.location or i.field or "", i.severity, i.code, i.message) for i in issues],
+    )
+
+
+# -- running a subcommand -----------------------------------------------------------------------
+
+
+@contextmanager
+def _reported(options: _Options) -> Iterator[None]:
+    """Turn what the library raises into one line on stderr and an exit code."""
+    try:
+        yield
+    except _Failure as failure:
+        _fail(options, str(failure), failure.code, failure.document)
+    except ValidationFailed as failed:
+        document = {"error": failed.code, "issues": [_issue_document(i) for i in failed.issues]}
+        if not options.json:
+            _issues_table(failed.issues)
+        codes = sorted({issue.code for issue in failed.issues if issue.blocking})
+        _fail(options, f"refused, nothing was changed: {', '.join(codes)}", _REFUSED, document)
+    except (SpreadsheetError, UsageError, StoreError) as unusable:
+        _fail(options, str(unusable), _UNUSABLE, {"error": unusable.code})
+    except ProvisioningError as refused:
+        _fail(options, str(refused), _REFUSED, {"error": getattr(refused, "code", "error")})
+
+
+def _fail(options: _Options, message: str, code: int, document: object) -> NoReturn:
+    if options.debug:
+        traceback.print_exc(file=sys.stderr)
+    if options.json and document is not None:
+        _print_json(document)
+    click.echo(f"provisioning: {message}", err=True)
+    sys.exit(code)
+
+
+def _in_account(options: _Options, work: Callable[[Context, Account, Actor], _T]) -> _T:
+    """`work` in the chosen account, as the chosen administrator; the store closed after."""
+    ctx = _open(options)
+    try:
+        account = _account(ctx, options)
+        return work(ctx, account, _actor(ctx, options, account))
+    finally:
+        _close(ctx)
+
+
+# -- the commands -------------------------------------------------------------------------------
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--store",
+    default=DEFAULT_STORE,
+    show_default=True,
+    help="A SQLite file (created on first use) or a postgresql:// URL.",
+)
+@click.option("--account", help="The account to act in, by id or name (default: the only one).")
+@click.option("--as", "acting_as", metavar="ADDRESS", help="Act as this administrator.")
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Tables for people, or one JSON document.",
+)
+@click.option("--debug", is_flag=True, help="Show the traceback of an error.")
+@click.version_option(package_name="provisioning")
+@click.pass_context
+def main(
+    context: click.Context,
+    *,
+    store: str,
+    account: str | None,
+    acting_as: str | None,
+    output: str,
+    debug: bool,
+) -> None:
+    """Provision an email platform's tenants: domains, users, access, from a shell."""
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.ERROR,
+        format="provisioning: %(levelname)s: %(message)s",
+    )
+    context.obj = _Options(
+        store=store, account=account, acting_as=acting_as, json=output == "json", debug=debug
+    )
+
+
+@main.group()
+def db() -> None:
+    """The store's database."""
+
+
+@db.command()
+@click.pass_obj
+def upgrade(options: _Options) -> None:
+    """Create the database or migrate it to this version's schema."""
+    with _reported(options):
+        _close(_open(options))
+        _say(options, {"store": options.store, "upgraded": True}, f"{options.store}: up to date")
+
+
+@main.command()
+@click.option("--account", "name", required=True, help="The new account's name.")
+@click.option("--domain", required=True, help="Its first domain, e.g. acme.example.")
+@click.option(
+    "--admin-email",
+    required=True,
+    help="The super admin's primary email: its set-password link goes there.",
+)
+@click.option(
+    "--trust-domain",
+    is_flag=True,
+    help="Mark the domain verified and active without DNS (for local trials).",
+)
+@click.pass_obj
+def init(
+    options: _Options,
+    name: str,
+    domain: str,
+    admin_email: str,
+    trust_domain: bool,  # noqa: FBT001 - a click flag
+) -> None:
+    """Create an account and its first domain, with its super admin, in one batch."""
+    with _reported(options):
+        dns = MemoryDns()
+        ctx = _open(options, dns=dns)
+        try:
+            operator = Actor.platform()
+            account_id = ctx.ids.new_id()
+            planned = plan(
+                ctx,
+                operator,
+                [
+                    CreateAccount(name=name, account_id=account_id),
+                    AddDomain(account_id=account_id, name=domain, admin_email=admin_email),
+                ],
+            )
+            planned.raise_for_issues()
+            account, added = apply(ctx, planned).results
+            if trust_domain:
+                dns.publish(domain, added.verification_token)
+                run(ctx, operator, VerifyDomain(domain_id=added.id))
+                added = run(ctx, operator, ActivateDomain(domain_id=added.id))
+        finally:
+            _close(ctx)
+        _say(options, *_initialised(account, added, ctx, trusted=trust_domain))
+
+
+def _initialised(
+    account: Account, domain: Domain, ctx: Context, *, trusted: bool
+) -> tuple[dict[str, object], str]:
+    """What `init` made, as a JSON document and as lines for people."""
+    assert isinstance(ctx.notifier, Outbox)  # noqa: S101 - _open gives every context one
+    link = next((m for m in ctx.notifier.messages if "token" in m.secrets), None)
+    document: dict[str, object] = {
+        "account": to_export(account),
+        "domain": to_export(domain),
+        "dns_txt": domain.verification_token,
+        "super_admin_setup": None
+        if link is None
+        else {"user_id": link.data.get("user_id"), "sent_to": link.to},
+    }
+    lines = [f"account {account.name} ({account.id}), domain {domain.name}: {domain.status}"]
+    if not trusted:
+        lines.append(f"publish this TXT record at {domain.name}: {domain.verification_token}")
+    if link is not None:
+        lines.append(
+            f"the super admin's one-time set-password link went to {link.to}"
+            f" (until {link.data.get('link_expires_at')}): user {link.data.get('user_id')},"
+            f" token {link.secrets['token']}"
+        )
+    return document, "\n".join(lines)
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def template(options: _Options, file: Path) -> None:
+    """Write the account's import template (.xlsx)."""
+    with _reported(options):
+
+        def write(ctx: Context, account: Account, actor: Actor) -> None:
+            bulk.write_template(ctx, actor, account.id, file)
+
+        _in_account(options, write)
+        _say(options, {"template": str(file)}, f"wrote {file}")
+
+
+@main.command(name="import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Plan and report; change nothing.")
+@click.option(
+    "--policy",
+    type=click.Choice(["all-or-nothing", "skip-invalid"]),
+    default="all-or-nothing",
+    show_default=True,
+)
+@click.option(
+    "--annotate",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write a copy of the workbook with every issue on its cell.",
+)
+@click.pass_obj
+def import_(
+    options: _Options,
+    file: Path,
+    dry_run: bool,  # noqa: FBT001 - a click flag
+    policy: str,
+    annotate: Path | None,
+) -> None:
+    """Import users (and their access) from a workbook or CSV."""
+    with _reported(options):
+
+        def importing(ctx: Context, account: Account, actor: Actor) -> None:
+            chosen: bulk.Policy = "skip_invalid" if policy == "skip-invalid" else "all_or_nothing"
+            upload = _read(file)
+            planned = bulk.plan_users(ctx, actor, account.id, upload, policy=chosen)
+            if annotate is not None:
+                bulk.write_annotated(upload, planned.issues, annotate)
+            document: dict[str, object] = {
+                "file": str(file),
+                "ok": planned.ok,
+                "dry_run": dry_run,
+                "planned": len(planned.rows),
+                "unchanged": len(planned.unchanged),
+                "changed": len(planned.changed),
+                "skipped": len(planned.skipped),
+                "errors": len(planned.errors),
+                "warnings": len(planned.warnings),
+                "issues": [_issue_document(issue) for issue in planned.issues],
+            }
+            if not options.json and planned.issues:
+                _issues_table(planned.issues)
+            if not planned.ok:
+                message = f"{file}: {len(planned.errors)} blocking issue(s); nothing was changed"
+                raise _Failure(message, _REFUSED, document)
+            if dry_run:
+                _say(options, document, f"{file}: ready, {len(planned.rows)} change(s) planned")
+                return
+            result = bulk.apply_users(ctx, planned)
+            document |= {"created": len(result.created), "updated": len(result.updated)}
+            _say(
+                options,
+                document,
+                f"{file}: {len(result.created)} created, {len(result.updated)} updated,"
+                f" {len(result.unchanged)} unchanged, {len(result.skipped)} skipped",
+            )
+
+        _in_account(options, importing)
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def report(options: _Options, file: Path) -> None:
+    """Write the users report: .csv by its name, .xlsx otherwise."""
+    with _reported(options):
+        as_csv = file.suffix.casefold() == ".csv"
+
+        def write(ctx: Context, account: Account, actor: Actor) -> int:
+            if as_csv:
+                return bulk.write_users_report(ctx, actor, account.id, file, format="csv")
+            return bulk.write_users_report(ctx, actor, account.id, file)
+
+        count = _in_account(options, write)
+        _say(options, {"report": str(file), "users": count}, f"wrote {count} user(s) to {file}")
+
+
+@main.command()
+@click.argument("search", required=False)
+@click.option("--sort", type=click.Choice(["email", "-email"]), default="email", show_default=True)
+@click.option("--limit", type=click.IntRange(1, queries.MAX_PAGE), default=50, show_default=True)
+@click.pass_obj
+def users(options: _Options, search: str | None, sort: str, limit: int) -> None:
+    """List the account's users (searching usernames, names and directory services)."""
+    with _reported(options):
+
+        def listing(ctx: Context, account: Account, actor: Actor) -> queries.UserPage:
+            return queries.users(
+                ctx, actor, account.id, search=search, descending=sort == "-email", limit=limit
+            )
+
+        page = _in_account(options, listing)
+        if options.json:
+            _print_json({"total": page.total, "users": to_export(list(page.items))})
+            return
+        _table(
+            f"{page.total:,} user(s)",
+            ("email", "name", "enabled", "MFA required", "MFA set up"),
+            [
+                (
+                    u.username,
+                    u.full_name,
+                    _yes(u.enabled),
+                    _yes(u.mfa_required),
+                    _yes(u.mfa_initialised),
+                )
+                for u in page.items
+            ],
+        )
+
+
+@main.command()
+@click.pass_obj
+def domains(options: _Options) -> None:
+    """List the account's domains."""
+    with _reported(options):
+        found = _in_account(
+            options, lambda ctx, account, actor: queries.domains(ctx, actor, account.id)
+        )
+        if options.json:
+            _print_json({"domains": to_export(found)})
+            return
+        _table(
+            "Domains",
+            ("name", "status", "id"),
+            [(d.name, d.status, d.id) for d in found],
+        )
+
+
+@main.group()
+def show() -> None:
+    """Show one thing in full."""
+
+
+@show.command(name="user")
+@click.argument("address")
+@click.pass_obj
+def show_user(options: _Options, address: str) -> None:
+    """Show the user whose username is ADDRESS."""
+    with _reported(options):
+
+        def finding(ctx: Context, account: Account, actor: Actor) -> User:
+            page = queries.users(ctx, actor, account.id, search=address, limit=queries.MAX_PAGE)
+            wanted = address.strip().casefold()
+            for summary in page.items:
+                if summary.username.casefold() == wanted:
+                    return queries.get_user(ctx, actor, summary.id)
+            raise _Failure(
+                f"no user {address} in {account.name!r}", _REFUSED, {"error": "user.not_found"}
+            )
+
+        user = _in_account(options, finding)
+        document = to_export(user)
+        if options.json:
+            _print_json(document)
+            return
+        _table(str(user.username), ("field", "value"), list(_flat(document)))
+
+
+@main.command()
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]),
+    help="Only events from then on (UTC).",
+)
+@click.option("--limit", type=click.IntRange(1, queries.MAX_PAGE), default=100, show_default=True)
+@click.pass_obj
+def audit(options: _Options, since: datetime | None, limit: int) -> None:
+    """The account's latest audit events."""
+    with _reported(options):
+
+        def reading(ctx: Context, account: Account, actor: Actor) -> list[Any]:
+            events = []
+            offset = 0
+            while True:
+                page = queries.audit_log(
+                    ctx, actor, account.id, offset=offset, limit=queries.MAX_PAGE
+                )
+                events += page
+                if len(page) < queries.MAX_PAGE:
+                    break
+                offset += len(page)
+            if since is not None:
+                events = [e for e in events if e.occurred_at.replace(tzinfo=None) >= since]
+            return events[-limit:]
+
+        events = _in_account(options, reading)
+        if options.json:
+            _print_json({"events": to_export(events)})
+            return
+        _table(
+            "Audit",
+            ("when", "who", "action", "what", "detail"),
+            [
+                (
+                    e.occurred_at.isoformat(timespec="seconds"),
+                    e.actor,
+                    e.action,
+                    f"{e.entity} {e.entity_id}",
+                    e.detail,
+                )
+                for e in events
+            ],
+        )
+
+
+def _read(file: Path) -> bytes:
+    try:
+        return file.read_bytes()
+    except OSError as exc:
+        raise _Failure(f"{file} cannot be read: {exc.strerror or exc}", _UNUSABLE) from exc
+
+
+def _say(options: _Options, document: object, text: str) -> None:
+    if options.json:
+        _print_json(document)
+    else:
+        click.echo(text)
+
+
+def _yes(value: bool) -> str:  # noqa: FBT001 - a table cell
+    return "yes" if value else "no"
+
+
+def _flat(document: object, prefix: str = "") -> Iterator[tuple[str, object]]:
+    """(dotted field, value) of an exported entity, nested records spelled out."""
+    if isinstance(document, dict) and document:
+        for key, value in document.items():
+            yield from _flat(value, f"{prefix}.{key}" if prefix else str(key))
+    else:
+        yield prefix, document
+
+
+def _close(ctx: Context) -> None:
+    close = getattr(ctx.store, "close", None)
+    if close is not None:
+        close()

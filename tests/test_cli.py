@@ -1,0 +1,202 @@
+"""The `provisioning` command, run as a user runs it: the console script, in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from conftest import empty_postgres
+from provisioning.cli import main
+
+SCRIPT = Path(sys.executable).parent / "provisioning"
+
+
+def cli(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The console script with `args`, in `cwd`: its exit code, stdout and stderr."""
+    return subprocess.run(
+        [str(SCRIPT), *map(str, args)], cwd=cwd, capture_output=True, text=True, check=False
+    )
+
+
+def users_workbook(path: Path, *rows: list[Any]) -> Path:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "Users"
+    sheet.append(["First name", "Last name", "Email", "Personal mailbox", "Alternate email"])
+    for row in rows:
+        sheet.append(row)
+    book.save(path)
+    return path
+
+
+def initialised(folder: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    done = cli(
+        *extra,
+        "init",
+        "--account",
+        "Acme",
+        "--domain",
+        "acme.example",
+        "--admin-email",
+        "it@home.example",
+        "--trust-domain",
+        cwd=folder,
+    )
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+def test_init_import_and_report_from_the_console_script(tmp_path: Path) -> None:
+    done = initialised(tmp_path)
+    assert "domain acme.example: active" in done.stdout
+    assert "set-password link went to it@home.example" in done.stdout
+    assert (tmp_path / "provisioning.db").exists()  # the default store, made on first use
+    assert cli("template", "template.xlsx", cwd=tmp_path).returncode == 0
+    assert openpyxl.load_workbook(tmp_path / "template.xlsx").sheetnames[:3] == [
+        "Roles",
+        "Permissions",
+        "Users",
+    ]
+    upload = users_workbook(
+        tmp_path / "users.xlsx",
+        ["Ann", "Lee", "ann@acme.example", "Y", "ann@home.example"],
+        ["Bob", "Ng", "bob@acme.example", "maybe", None],
+        ["Cy", "Ode", "cy@acme.example", None, "cy@home.example"],
+    )
+    refused = cli("import", upload, "--annotate", "annotated.xlsx", cwd=tmp_path)
+    assert refused.returncode == 1
+    assert refused.stderr.count("\n") == 1  # one line, no traceback
+    assert "nothing was changed" in refused.stderr
+    assert "Users!D3" in refused.stdout  # the issues, located to their cells
+    assert "Issues" in openpyxl.load_workbook(tmp_path / "annotated.xlsx").sheetnames
+    applied = cli("--format", "json", "import", upload, "--policy", "skip-invalid", cwd=tmp_path)
+    assert applied.returncode == 0, applied.stderr
+    document = json.loads(applied.stdout)
+    assert (document["created"], document["skipped"]) == (2, 1)
+    assert ("Users!D3", "bulk.yes_no_invalid") in {
+        (i["cell"], i["code"]) for i in document["issues"]
+    }
+    again = cli("--format", "json", "import", upload, "--dry-run", cwd=tmp_path)
+    assert json.loads(again.stdout)["unchanged"] == 2  # idempotent
+    assert cli("report", "report.csv", cwd=tmp_path).returncode == 0
+    lines = (tmp_path / "report.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert len(lines) == 4  # the header, the super admin, Ann and Cy
+    listed = json.loads(cli("--format", "json", "users", "acme", cwd=tmp_path).stdout)
+    assert listed["total"] == 3
+    shown = json.loads(
+        cli("--format", "json", "show", "user", "ann@acme.example", cwd=tmp_path).stdout
+    )
+    assert shown["username"] == "ann@acme.example"
+    assert not any("hash" in key for key in shown["credentials"])  # no secret is exported
+
+
+def test_json_output_holds_no_secret(tmp_path: Path) -> None:
+    people, folder = tmp_path / "people", tmp_path / "programs"
+    people.mkdir()
+    folder.mkdir()
+    token = initialised(people).stdout.rsplit("token ", 1)[1].strip()
+    document = initialised(folder, "--format", "json").stdout
+    parsed = json.loads(document)
+    assert parsed["super_admin_setup"]["sent_to"] == "it@home.example"
+    assert "token" not in json.dumps(parsed["super_admin_setup"])
+    assert token not in document
+    assert token not in cli("--format", "json", "audit", cwd=people).stdout
+    for user in json.loads(cli("--format", "json", "users", cwd=folder).stdout)["users"]:
+        assert not any("hash" in key or "secret" in key for key in user)
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "says"),
+    [
+        (["import", "corrupt.xlsx"], 2, "spreadsheet.unreadable"),
+        (["import", "missing.xlsx"], 2, "cannot be read"),
+        (["import", "corrupt.xlsx", "--policy", "wrong"], 2, "Invalid value for '--policy'"),
+        (["--account", "Globex", "users"], 2, "no account 'Globex'"),
+        (["--as", "nobody@acme.example", "users"], 2, "is not an administrator"),
+        (["show", "user", "ghost@acme.example"], 1, "no user ghost@acme.example"),
+        (["--store", "/nonexistent/folder/x.db", "users"], 2, "cannot be used"),
+    ],
+)
+def test_unusable_input_and_refusals_end_in_one_line_and_their_exit_code(
+    tmp_path: Path, args: list[str], code: int, says: str
+) -> None:
+    initialised(tmp_path)
+    (tmp_path / "corrupt.xlsx").write_bytes(b"PK\x03\x04 not really a workbook")
+    done = cli(*args, cwd=tmp_path)
+    assert done.returncode == code, done.stderr
+    assert says in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+
+
+def test_debug_shows_the_traceback(tmp_path: Path) -> None:
+    initialised(tmp_path)
+    (tmp_path / "corrupt.xlsx").write_bytes(b"PK\x03\x04 not really a workbook")
+    done = cli("--debug", "import", "corrupt.xlsx", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "Traceback" in done.stderr
+
+
+def test_python_dash_m_is_the_same_command(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "provisioning", "--help"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0
+    assert "init" in done.stdout
+    assert "import" in done.stdout
+
+
+def test_a_postgresql_store(tmp_path: Path, postgres_url: str) -> None:
+    empty_postgres(postgres_url).close()
+    initialised(tmp_path, "--store", postgres_url)
+    listed = cli("--store", postgres_url, "--format", "json", "domains", cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    (domain,) = json.loads(listed.stdout)["domains"]
+    assert (domain["name"], domain["status"]) == ("acme.example", "active")
+    assert not (tmp_path / "provisioning.db").exists()
+
+
+def test_in_process_with_click_s_runner(tmp_path: Path) -> None:
+    """The same group, in process: what an application embedding it would test."""
+    runner = CliRunner()
+    store = str(tmp_path / "p.db")
+    init = ["--store", store, "init", "--account", "Acme", "--domain", "acme.example"]
+    done = runner.invoke(main, [*init, "--admin-email", "it@home.example", "--trust-domain"])
+    assert done.exit_code == 0, done.output
+    users_workbook(tmp_path / "u.xlsx", ["Ann", "Lee", "ann@acme.example", "N", None])
+    done = runner.invoke(main, ["--store", store, "import", str(tmp_path / "u.xlsx"), "--dry-run"])
+    assert done.exit_code == 0, done.output
+    assert "ready, 1 change(s) planned" in done.output
+    audit = runner.invoke(main, ["--store", store, "--format", "json", "audit", "--limit", "2"])
+    assert len(json.loads(audit.output)["events"]) == 2
+
+
+def _commands(group: click.Group, prefix: str = "provisioning") -> Iterator[tuple[str, str]]:
+    for name, command in sorted(group.commands.items()):
+        if isinstance(command, click.Group):
+            yield from _commands(command, f"{prefix} {name}")
+        else:
+            yield f"{prefix} {name}", command.get_short_help_str(limit=200)
+
+
+def test_the_cli_page_lists_every_command_with_its_own_help() -> None:
+    page = (Path(__file__).parent.parent / "docs" / "cli.md").read_text(encoding="utf-8")
+    listed = {
+        line.split("|")[1].strip().strip("`"): line.split("|")[2].strip()
+        for line in page.splitlines()
+        if line.startswith("| `provisioning ")
+    }
+    assert listed == dict(_commands(main))
