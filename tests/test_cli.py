@@ -15,7 +15,8 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import empty_postgres
-from provisioning.cli import main
+from provisioning import bulk
+from provisioning.cli import _demo, main
 
 SCRIPT = Path(sys.executable).parent / "provisioning"
 
@@ -200,3 +201,45 @@ def test_the_cli_page_lists_every_command_with_its_own_help() -> None:
         if line.startswith("| `provisioning ")
     }
     assert listed == dict(_commands(main))
+
+
+def test_the_demo_runs_the_whole_job_and_says_where_everything_went(tmp_path: Path) -> None:
+    done = cli("--format", "json", "demo", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)
+    folder = tmp_path / "provisioning-demo"
+    assert document["store"] == str(Path("provisioning-demo") / "demo.db")
+    assert (document["created"], document["skipped"]) == (
+        _demo.ROWS - 7,
+        7,
+    )  # clashes take both rows
+    located = {(issue["cell"], issue["code"]) for issue in document["issues"]}
+    assert {
+        ("Users!C12", "username.invalid"),
+        ("Users!D37", "bulk.yes_no_invalid"),
+        ("Users!E58", "bulk.mobile_lost_digits"),
+        ("Users!C81", "bulk.duplicate_row"),
+        ("Users!G120", "bulk.address_twice"),
+    } <= located
+    assert {path.name for path in folder.iterdir()} >= {
+        "demo.db",
+        "users.xlsx",
+        "users-annotated.xlsx",
+        "users-report.xlsx",
+    }
+    report = openpyxl.load_workbook(folder / "users-report.xlsx")["Users"]
+    assert (
+        report.max_row == 1 + _demo.ROWS - 7 + 1
+    )  # the header, the imported users, the super admin
+    again = cli("demo", cwd=tmp_path)  # a second demo starts afresh in the same folder
+    assert again.returncode == 0, again.stderr
+    assert "each issue on its cell" in again.stdout
+
+
+def test_the_example_workbook_is_the_demo_s() -> None:
+    shipped = bulk.read_workbook(Path(__file__).parent.parent / "examples" / "users.xlsx")
+    assert shipped.sheets == bulk.read_workbook(_demo.users_workbook()).sheets
+    rows = shipped.sheet("Users")
+    assert rows is not None
+    assert len(rows.rows) == _demo.ROWS + 1
+    assert set(_demo.MISTAKES) <= set(range(2, _demo.ROWS + 2))

@@ -28,6 +28,7 @@ from typing import Any, Final, NoReturn, TypeVar
 
 import attrs
 import click
+from click.core import ParameterSource
 from rich.console import Console
 from rich.table import Table
 
@@ -52,6 +53,7 @@ from provisioning import (
 )
 from provisioning._converter import to_export
 from provisioning.adapters.memory import MemoryDns, Outbox
+from provisioning.cli._demo import DOMAIN, MISTAKES, ROWS, users_workbook
 from provisioning.model import Account, Domain, User
 
 __all__ = ["main"]
@@ -111,19 +113,19 @@ def _account(ctx: Context, options: _Options) -> Account:
     )
 
 
-def _actor(ctx: Context, options: _Options, account: Account) -> Actor:
-    """The account's super admin, or the administrator `--as` names."""
+def _actor(ctx: Context, account: Account, acting_as: str | None) -> Actor:
+    """The account's super admin, or the administrator `acting_as` names (`--as`)."""
     admins = queries.admins(ctx, Actor.platform(), account.id, limit=queries.MAX_PAGE).items
-    if options.acting_as is None:
+    if acting_as is None:
         chosen = next((user for user in admins if user.super_admin), None)
         if chosen is None:
             raise _Failure(f"the account {account.name!r} has no super admin", _UNUSABLE)
         return Actor.user(chosen.id)
-    wanted = options.acting_as.strip().casefold()
+    wanted = acting_as.strip().casefold()
     for user in admins:
         if user.username.key == wanted or str(user.username).casefold() == wanted:
             return Actor.user(user.id)
-    raise _Failure(f"{options.acting_as} is not an administrator of {account.name!r}", _UNUSABLE)
+    raise _Failure(f"{acting_as} is not an administrator of {account.name!r}", _UNUSABLE)
 
 
 # -- output -----------------------------------------------------------------------------------
@@ -199,7 +201,7 @@ def _in_account(options: _Options, work: Callable[[Context, Account, Actor], _T]
     ctx = _open(options)
     try:
         account = _account(ctx, options)
-        return work(ctx, account, _actor(ctx, options, account))
+        return work(ctx, account, _actor(ctx, account, options.acting_as))
     finally:
         _close(ctx)
 
@@ -286,25 +288,33 @@ def init(
         dns = MemoryDns()
         ctx = _open(options, dns=dns)
         try:
-            operator = Actor.platform()
-            account_id = ctx.ids.new_id()
-            planned = plan(
-                ctx,
-                operator,
-                [
-                    CreateAccount(name=name, account_id=account_id),
-                    AddDomain(account_id=account_id, name=domain, admin_email=admin_email),
-                ],
-            )
-            planned.raise_for_issues()
-            account, added = apply(ctx, planned).results
-            if trust_domain:
-                dns.publish(domain, added.verification_token)
-                run(ctx, operator, VerifyDomain(domain_id=added.id))
-                added = run(ctx, operator, ActivateDomain(domain_id=added.id))
+            account, added = _tenant(ctx, dns, name, domain, admin_email, trusted=trust_domain)
         finally:
             _close(ctx)
         _say(options, *_initialised(account, added, ctx, trusted=trust_domain))
+
+
+def _tenant(
+    ctx: Context, dns: MemoryDns, name: str, domain: str, admin_email: str, *, trusted: bool
+) -> tuple[Account, Domain]:
+    """The account and its first domain (verified and active if `trusted`), as one batch."""
+    operator = Actor.platform()
+    account_id = ctx.ids.new_id()
+    planned = plan(
+        ctx,
+        operator,
+        [
+            CreateAccount(name=name, account_id=account_id),
+            AddDomain(account_id=account_id, name=domain, admin_email=admin_email),
+        ],
+    )
+    planned.raise_for_issues()
+    account, added = apply(ctx, planned).results
+    if trusted:
+        dns.publish(domain, added.verification_token)
+        run(ctx, operator, VerifyDomain(domain_id=added.id))
+        added = run(ctx, operator, ActivateDomain(domain_id=added.id))
+    return account, added
 
 
 def _initialised(
@@ -554,6 +564,93 @@ def audit(options: _Options, since: datetime | None, limit: int) -> None:
                 for e in events
             ],
         )
+
+
+@main.command()
+@click.option(
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    default="provisioning-demo",
+    show_default=True,
+    help="The folder the demo writes its store and workbooks to.",
+)
+@click.pass_context
+def demo(context: click.Context, output: Path) -> None:
+    """Try the whole job: a trial tenant, an import with mistakes, its fixes, the report."""
+    options: _Options = context.obj
+    with _reported(options):
+        named = context.find_root().get_parameter_source("store") is not ParameterSource.DEFAULT
+        folder = _demo_folder(output)
+        store = options.store if named else str(folder / "demo.db")
+        dns = MemoryDns()
+        ctx = _open(attrs.evolve(options, store=store), dns=dns)
+        try:
+            account, _ = _tenant(ctx, dns, "Acme Trial", DOMAIN, "it@home.example", trusted=True)
+            document = _demo_import(ctx, account, folder)
+        finally:
+            _close(ctx)
+        document["store"] = store
+        issues = document.pop("issue_list")
+        if options.json:
+            _print_json(document | {"issues": issues})
+            return
+        click.echo(f"1. a trial account {account.name!r}, its domain {DOMAIN} trusted")
+        click.echo(
+            f"2. {document['users_workbook']}: {ROWS} user rows, {len(MISTAKES)} of them wrong"
+            " on purpose; every issue, located to its cell:"
+        )
+        _issues_table([issue for issue in document.pop("issues_found") if issue.blocking])
+        click.echo(f"3. {document['annotated']}: the same workbook, each issue on its cell")
+        click.echo(
+            f"4. the {document['created']} valid rows applied in one transaction;"
+            f" {document['skipped']} rows left for you to fix (a clash holds back both its rows)"
+        )
+        click.echo(f"5. {document['report']}: the users report")
+        click.echo(f"the store: {store}; next, try: provisioning --store {store} users")
+
+
+def _demo_folder(output: Path) -> Path:
+    """The demo's folder, emptied of what an earlier demo left there."""
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+        for name in _DEMO_FILES:
+            (output / name).unlink(missing_ok=True)
+    except OSError as exc:
+        raise _Failure(f"{output} cannot be used: {exc.strerror or exc}", _UNUSABLE) from exc
+    return output
+
+
+_DEMO_FILES: Final = (
+    "demo.db",
+    "demo.db-wal",
+    "demo.db-shm",
+    "users.xlsx",
+    "users-annotated.xlsx",
+    "users-report.xlsx",
+)
+
+
+def _demo_import(ctx: Context, account: Account, folder: Path) -> dict[str, Any]:
+    """Import the demo workbook as the super admin, skipping the wrong rows; write it all out."""
+    actor = _actor(ctx, account, None)  # the trial account's super admin
+    upload = users_workbook()
+    workbook, annotated, report = (folder / name for name in _DEMO_FILES[3:])
+    workbook.write_bytes(upload)
+    planned = bulk.plan_users(ctx, actor, account.id, upload, policy="skip_invalid")
+    bulk.write_annotated(upload, planned.issues, annotated)
+    result = bulk.apply_users(ctx, planned)
+    reported = bulk.write_users_report(ctx, actor, account.id, report)
+    return {
+        "account": account.name,
+        "users_workbook": str(workbook),
+        "annotated": str(annotated),
+        "report": str(report),
+        "created": len(result.created),
+        "skipped": len(result.skipped),
+        "reported": reported,
+        "issues_found": planned.issues,
+        "issue_list": [_issue_document(issue) for issue in planned.issues],
+    }
 
 
 def _read(file: Path) -> bytes:
