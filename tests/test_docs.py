@@ -11,7 +11,7 @@ ROOT = Path(__file__).parent.parent
 _PATTERNS = [
     re.compile(r'\b(?:error|warning)\(\s*"([a-z_]+\.[a-z_]+)"'),
     re.compile(r'\bcode="([a-z_]+\.[a-z_]+)"'),
-    re.compile(r'Key\("[a-z_.]+", \w+, "([a-z_]+\.[a-z_]+)"\)'),
+    re.compile(r'Key\(\s*"[a-z_.]+", \w+, "([a-z_]+\.[a-z_]+)"[,)]'),
     re.compile(r'self\.code = "([a-z_]+\.[a-z_]+)"'),
 ]
 
@@ -36,3 +36,11 @@ def test_every_permission_is_in_the_catalogue_page() -> None:
     page = (ROOT / "docs" / "access.md").read_text()
     missing = [name for name in PERMISSIONS if f"`{name}`" not in page]
     assert missing == []
+
+
+def test_the_reference_names_public_paths_only() -> None:
+    """A heading such as `provisioning._checks` would send readers to a private module."""
+    page = (ROOT / "docs" / "reference.md").read_text()
+    directives = re.findall(r"^::: (\S+)", page, flags=re.MULTILINE)
+    assert len(directives) > 10
+    assert [d for d in directives if any(part.startswith("_") for part in d.split("."))] == []

@@ -643,3 +643,14 @@ def test_an_overlay_rolled_back_forgets_even_released_writes(ctx: Context) -> No
         overlay.rollback()
         assert overlay.accounts.find("a-1") is None
         assert [c for c in overlay.changes() if c.rows] == []
+
+
+def test_a_page_of_users_draws_as_an_escaped_html_table(ctx: Context, dns: MemoryDns) -> None:
+    _tenant(ctx, dns)
+    run(ctx, OPERATOR, _user(1, first_name="<b>Ann</b>", last_name="Lee"))
+    html = queries.users(ctx, OPERATOR, "acme", search="user1", limit=1)._repr_html_()
+    assert html.startswith("<p><b>Users</b> 1 to 1 of 1</p><table>")
+    assert "&lt;b&gt;Ann&lt;/b&gt; Lee" in html
+    assert "<b>Ann</b>" not in html
+    empty = queries.users(ctx, OPERATOR, "acme", search="nobody")._repr_html_()
+    assert "<b>Users</b> none of 0" in empty

@@ -14,6 +14,7 @@ import functools
 import inspect
 import json
 from collections.abc import Callable
+from html import escape
 from typing import Any, Final, Generic, TypeVar
 
 import attrs
@@ -220,6 +221,32 @@ class UserPage:
     limit: int
     next_cursor: str | None = None
     """Pass as `after` for the next page; None on the last page."""
+
+    def _repr_html_(self) -> str:
+        """The page as an HTML table, for notebooks."""
+        rows = "".join(
+            "<tr>"
+            + "".join(
+                f"<td>{escape(value)}</td>"
+                for value in (
+                    user.username,
+                    user.full_name,
+                    user.directory_service or "",
+                    "yes" if user.enabled else "no",
+                    "yes" if user.mfa_required else "no",
+                    "yes" if user.mfa_initialised else "no",
+                )
+            )
+            + "</tr>"
+            for user in self.items
+        )
+        last = self.offset + len(self.items)
+        shown = f"{self.offset + 1:,} to {last:,}" if self.items else "none"
+        return (
+            f"<p><b>Users</b> {shown} of {self.total:,}</p><table><thead><tr><th>username</th>"
+            "<th>name</th><th>directory</th><th>enabled</th><th>MFA required</th>"
+            f"<th>MFA set up</th></tr></thead><tbody>{rows}</tbody></table>"
+        )
 
 
 @_query
