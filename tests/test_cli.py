@@ -12,10 +12,13 @@ from typing import Any
 import click
 import openpyxl
 import pytest
+import sqlalchemy as sa
+from alembic import command as alembic
 from click.testing import CliRunner
 
 from conftest import empty_postgres
 from provisioning import bulk
+from provisioning.adapters.sql import migrations
 from provisioning.cli import _demo, main
 
 SCRIPT = Path(sys.executable).parent / "provisioning"
@@ -243,3 +246,19 @@ def test_the_example_workbook_is_the_demo_s() -> None:
     assert rows is not None
     assert len(rows.rows) == _demo.ROWS + 1
     assert set(_demo.MISTAKES) <= set(range(2, _demo.ROWS + 2))
+
+
+def test_only_db_upgrade_migrates_an_older_store(tmp_path: Path) -> None:
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'provisioning.db'}")
+    with engine.begin() as sql:
+        settings = migrations.config()
+        settings.attributes["connection"] = sql
+        alembic.upgrade(settings, "0003")
+    engine.dispose()
+    refused = cli("users", cwd=tmp_path)
+    assert refused.returncode == 2
+    assert "run `provisioning db upgrade` first" in refused.stderr
+    upgraded = cli("--format", "json", "db", "upgrade", cwd=tmp_path)
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert json.loads(upgraded.stdout)["upgraded"] is True
+    initialised(tmp_path)  # the store is current now

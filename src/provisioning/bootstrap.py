@@ -84,7 +84,12 @@ class Context:
 
     @classmethod
     def open(
-        cls, where: str | Path, *, sealer: Sealer | None = None, **ports: Unpack[Ports]
+        cls,
+        where: str | Path,
+        *,
+        sealer: Sealer | None = None,
+        upgrade: bool = True,
+        **ports: Unpack[Ports],
     ) -> Context:
         """A context over a SQL store, created and migrated if need be.
 
@@ -92,11 +97,13 @@ class Context:
         URL (with `provisioning[postgres]` installed). `sealer` (an
         `AesGcmSealer` with the application's key) seals the secrets the
         store keeps; without it they are stored unsealed, which the library
-        says once through `logging`.
+        says once through `logging`. With `upgrade=False` a database of an
+        older schema is refused (`StoreError` `store.schema_older`) instead
+        of migrated; a new one is still created.
         """
         if isinstance(where, str) and where.startswith(("postgresql://", "postgres://")):
-            return cls(store=PostgresStore(where, sealer=sealer), **ports)
-        return cls(store=SqliteStore(where, sealer=sealer), **ports)
+            return cls(store=PostgresStore(where, sealer=sealer, upgrade=upgrade), **ports)
+        return cls(store=SqliteStore(where, sealer=sealer, upgrade=upgrade), **ports)
 
     def __repr__(self) -> str:
         names: dict[str, Any] = {"store": self.store, "clock": self.clock, "hasher": self.hasher}

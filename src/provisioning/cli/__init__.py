@@ -86,12 +86,17 @@ class _Failure(Exception):
 # -- the store, the account and the actor --------------------------------------------------------
 
 
-def _open(options: _Options, **ports: Any) -> Context:  # noqa: ANN401 - the context's ports
-    """The context over `--store`, created and migrated on first use."""
+def _open(options: _Options, *, upgrade: bool = False, dns: MemoryDns | None = None) -> Context:
+    """The context over `--store`, created on first use; only `db upgrade` migrates one."""
+    ports: Any = {} if dns is None else {"dns": dns}
     try:
-        return Context.open(options.store, notifier=Outbox(), **ports)
+        return Context.open(options.store, notifier=Outbox(), upgrade=upgrade, **ports)
     except ProvisioningError as error:
-        raise _Failure(f"the store {options.store!r} cannot be used: {error}", _UNUSABLE) from error
+        older = getattr(error, "code", "") == "store.schema_older"
+        hint = "; run `provisioning db upgrade` first" if older else ""
+        raise _Failure(
+            f"the store {options.store!r} cannot be used: {error}{hint}", _UNUSABLE
+        ) from error
 
 
 def _account(ctx: Context, options: _Options) -> Account:
@@ -258,7 +263,7 @@ def db() -> None:
 def upgrade(options: _Options) -> None:
     """Create the database or migrate it to this version's schema."""
     with _reported(options):
-        _close(_open(options))
+        _close(_open(options, upgrade=True))
         _say(options, {"store": options.store, "upgraded": True}, f"{options.store}: up to date")
 
 
