@@ -185,7 +185,12 @@ def test_in_process_with_click_s_runner(tmp_path: Path) -> None:
     assert done.exit_code == 0, done.output
     assert "ready, 1 change(s) planned" in done.output
     audit = runner.invoke(main, ["--store", store, "--format", "json", "audit", "--limit", "2"])
-    assert len(json.loads(audit.output)["events"]) == 2
+    latest = [event["action"] for event in json.loads(audit.output)["events"]]
+    assert latest == ["VerifyDomain", "ActivateDomain"]  # the latest two, oldest first
+    later = runner.invoke(
+        main, ["--store", store, "--format", "json", "audit", "--since", "2999-01-01"]
+    )
+    assert json.loads(later.output)["events"] == []
 
 
 def _commands(group: click.Group, prefix: str = "provisioning") -> Iterator[tuple[str, str]]:

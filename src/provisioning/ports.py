@@ -287,8 +287,9 @@ class AuditLog(Protocol):
         entity_id: str | None = None,
         offset: int = 0,
         limit: int | None = None,
+        newest_first: bool = False,
     ) -> list[AuditEvent]:
-        """Recorded events, oldest first, optionally only one account's or one entity's, paged."""
+        """Recorded events, oldest first (or newest first), of one account or entity, paged."""
         ...
 
 

@@ -171,17 +171,23 @@ def audit_log(
     entity_id: str | None = None,
     offset: int = 0,
     limit: int | None = None,
+    newest_first: bool = False,
 ) -> list[AuditEvent]:
     """The account's audit events, oldest first, optionally of one entity, a page at a time.
 
     Needs `audit.read` in the account. The stores answer from an index on
-    the account (or entity) and the order events were recorded in.
+    the account (or entity) and the order events were recorded in, read
+    backwards with `newest_first` (the latest page first).
     """
     _check_page(offset, MAX_PAGE if limit is None else limit)
     with ctx.store.snapshot() as uow:
         authorize(uow, actor, "audit.read", account_id)
         return uow.audit.events(
-            account_id=account_id, entity_id=entity_id, offset=offset, limit=limit
+            account_id=account_id,
+            entity_id=entity_id,
+            offset=offset,
+            limit=limit,
+            newest_first=newest_first,
         )
 
 

@@ -777,13 +777,16 @@ class AuditRepo:
         entity_id: str | None = None,
         offset: int = 0,
         limit: int | None = None,
+        newest_first: bool = False,
     ) -> list[AuditEvent]:
         equals = tuple(
             (name, value)
             for name, value in (("account_id", account_id), ("entity_id", entity_id))
             if value is not None
         )
-        query = Select(order_by=None, equals=equals, offset=offset, limit=limit)
+        query = Select(
+            order_by=None, equals=equals, descending=newest_first, offset=offset, limit=limit
+        )
         ids, _ = self._rows.select(query)
         found = self._rows.fetch_many(ids)
         return [found[event_id] for event_id in ids]

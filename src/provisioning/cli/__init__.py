@@ -54,7 +54,7 @@ from provisioning import (
 from provisioning._converter import to_export
 from provisioning.adapters.memory import MemoryDns, Outbox
 from provisioning.cli._demo import DOMAIN, MISTAKES, ROWS, users_workbook
-from provisioning.model import Account, Domain, User
+from provisioning.model import Account, AuditEvent, Domain, User
 
 __all__ = ["main"]
 
@@ -536,20 +536,12 @@ def audit(options: _Options, since: datetime | None, limit: int) -> None:
     """The account's latest audit events."""
     with _reported(options):
 
-        def reading(ctx: Context, account: Account, actor: Actor) -> list[Any]:
-            events = []
-            offset = 0
-            while True:
-                page = queries.audit_log(
-                    ctx, actor, account.id, offset=offset, limit=queries.MAX_PAGE
-                )
-                events += page
-                if len(page) < queries.MAX_PAGE:
-                    break
-                offset += len(page)
+        def reading(ctx: Context, account: Account, actor: Actor) -> list[AuditEvent]:
+            """The latest `limit` events (since `since`), oldest first as a log reads."""
+            latest = queries.audit_log(ctx, actor, account.id, limit=limit, newest_first=True)
             if since is not None:
-                events = [e for e in events if e.occurred_at.replace(tzinfo=None) >= since]
-            return events[-limit:]
+                latest = [e for e in latest if e.occurred_at.replace(tzinfo=None) >= since]
+            return latest[::-1]
 
         events = _in_account(options, reading)
         if options.json:

@@ -328,6 +328,9 @@ class StoreContract:
             assert [e.id for e in uow.audit.events(account_id="a-1")] == ["e-9", "e-1"]
             assert [e.id for e in uow.audit.events(entity_id="u-1")] == ["e-9", "e-5"]
             assert [e.id for e in uow.audit.events(account_id="a-2", entity_id="u-1")] == ["e-5"]
+            newest = uow.audit.events(account_id="a-1", newest_first=True, limit=1)
+            assert [e.id for e in newest] == ["e-1"]
+            assert [e.id for e in uow.audit.events(newest_first=True, offset=1)] == ["e-1", "e-9"]
 
     def test_an_exception_mid_way_leaves_the_store_exactly_as_before(self, store: Store) -> None:
         seed(
