@@ -236,6 +236,10 @@ def test_skip_invalid_applies_the_valid_rows_and_reports_the_rest(acme: Context)
     result = apply_users(acme, planned)
     assert [row for row, _ in result.created] == [2, 5]
     assert result.skipped == (3, 4)
+    assert {row: [i.code for i in held] for row, held in result.failed.items()} == {
+        3: ["username.invalid"],
+        4: ["bulk.yes_no_invalid"],
+    }
     strict = plan_users(acme, OPERATOR, "acme", data, policy="skip_invalid", max_failures=1)
     assert not strict.ok
     assert "bulk.too_many_failures" in [i.code for i in strict.errors]
@@ -468,6 +472,14 @@ def test_access_rows_are_checked_cell_by_cell(acme: Context, tmp_path: Path) -> 
     # so Ann is not created either (never without the access the file gives her).
     assert skipping.skipped == (2, 3)
     assert skipping.rows == ()
+    assert {row: located(held) for row, held in skipping.failed.items()} == {
+        2: [
+            ("bulk.role_unknown", "Account!B3"),
+            ("bulk.permission_unknown", "Account!C3"),
+            ("bulk.role_unknown", "Mailbox sales@acme.example!B2"),
+        ],
+        3: [("bulk.yes_no_invalid", "Users!D3")],
+    }
     one_bad = _with_access(
         tmp_path / "template.xlsx",
         ("Users", [["Ann", "Lee", "ann@acme.example"], ["Bob", "Ng", "bob@acme.example"]]),

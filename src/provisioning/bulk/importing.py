@@ -12,7 +12,7 @@ the others are reported, up to `max_failures` of them.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Final, Literal
 
@@ -73,6 +73,9 @@ class UsersImport:
     """The rows whose users exist already, as the row has them: nothing to do."""
     changed: tuple[tuple[int, tuple[str, ...]], ...] = ()
     """The rows whose users exist but differ, with the fields that differ (see `updates`)."""
+    failed: Mapping[int, tuple[Issue, ...]] = attrs.field(factory=dict, hash=False)
+    """Each skipped Users row, with the blocking issues that held it back: its own cells'
+    and plan's, and those of its Account and Mailbox rows."""
 
     @property
     def errors(self) -> tuple[Issue, ...]:
@@ -113,6 +116,8 @@ class BulkResult:
     outcome: Outcome
     updated: tuple[tuple[int, User], ...] = ()
     unchanged: tuple[int, ...] = ()
+    failed: Mapping[int, tuple[Issue, ...]] = attrs.field(factory=dict, hash=False)
+    """Each skipped Users row, with the blocking issues that held it back."""
 
     def _repr_html_(self) -> str:
         return f"<p>{escape(repr(self))}</p>{issues_table(self.issues)}"
@@ -244,6 +249,7 @@ def plan_users(
         ),
     ]
     skipped: list[int] = []
+    failed: dict[int, tuple[Issue, ...]] = {}
     if policy == "skip_invalid":
         failing = {
             (issue.location.sheet, issue.location.row)
@@ -270,6 +276,7 @@ def plan_users(
             if (row_sheet(row), row.row) not in failing
             and (row.row if isinstance(row, UserRow) else row.user_row) not in skipped
         ]
+        failed = _failures(issues, set(skipped), owner_of)
         if len(kept) != len(rows):
             rows = kept
             planned = plan(ctx, actor, [row.command for row in rows])
@@ -296,7 +303,23 @@ def plan_users(
         issues=tuple(issues),
         unchanged=settled.unchanged,
         changed=settled.changed,
+        failed=failed,
     )
+
+
+def _failures(
+    issues: Sequence[Issue], skipped: set[int], owner_of: Mapping[tuple[str, int], int]
+) -> dict[int, tuple[Issue, ...]]:
+    """Each skipped Users row's blocking issues, its Account and Mailbox rows' included."""
+    found: dict[int, list[Issue]] = {row: [] for row in sorted(skipped)}
+    for issue in issues:
+        where = issue.location
+        if not issue.blocking or where is None or where.row is None:
+            continue
+        row = where.row if where.sheet == USERS_SHEET else owner_of.get((where.sheet, where.row))
+        if row in found:
+            found[row].append(issue)
+    return {row: tuple(held) for row, held in found.items()}
 
 
 def _said_already(issue: Issue, twice: set[int | None]) -> bool:
@@ -410,4 +433,5 @@ def apply_users(ctx: Environment, planned: UsersImport) -> BulkResult:
         skipped=planned.skipped,
         issues=planned.issues,
         outcome=outcome,
+        failed=planned.failed,
     )
