@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import select
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -267,3 +269,35 @@ def test_only_db_upgrade_migrates_an_older_store(tmp_path: Path) -> None:
     assert upgraded.returncode == 0, upgraded.stderr
     assert json.loads(upgraded.stdout)["upgraded"] is True
     initialised(tmp_path)  # the store is current now
+
+
+def test_a_terminal_gets_a_progress_bar_on_stderr_and_a_pipe_does_not(tmp_path: Path) -> None:
+    initialised(tmp_path)
+    upload = users_workbook(
+        tmp_path / "users.xlsx",
+        *([f"U{n}", "Lee", f"u{n}@acme.example", "N", None] for n in range(300)),
+    )
+    main_end, terminal = os.openpty()
+    done = subprocess.run(
+        [str(SCRIPT), "import", str(upload), "--dry-run"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=terminal,
+        text=True,
+        check=False,
+    )
+    os.close(terminal)
+    drawn = b""
+    while select.select([main_end], [], [], 0.2)[0]:
+        try:
+            chunk = os.read(main_end, 65536)
+        except OSError:  # the terminal's other end is closed
+            break
+        if not chunk:
+            break
+        drawn += chunk
+    os.close(main_end)
+    assert done.returncode == 0, drawn
+    assert b"checking" in drawn
+    piped = cli("import", upload, "--dry-run", cwd=tmp_path)
+    assert "checking" not in piped.stderr

@@ -43,7 +43,7 @@ from provisioning.model import DomainName, DomainStatus, Mailbox, Scope, User
 from provisioning.ports import Environment
 from provisioning.principals import Actor
 from provisioning.queries import MAX_PAGE
-from provisioning.workflow import Outcome, Plan, apply, issues_table, plan
+from provisioning.workflow import Outcome, Plan, Progress, apply, issues_table, plan
 
 __all__ = ["POLICIES", "BulkResult", "Policy", "UsersImport", "apply_users", "plan_users"]
 
@@ -180,6 +180,7 @@ def plan_users(
     reader: WorkbookReader | None = None,
     limits: ReadLimits = DEFAULT_LIMITS,
     updates: bool = False,
+    progress: Progress | None = None,
 ) -> UsersImport:
     """Read and plan an import of the workbook into the account; write nothing.
 
@@ -189,6 +190,8 @@ def plan_users(
     the same values, and `changed` otherwise; with `updates` the change is
     planned (an `UpdateUser`), without it only reported. Importing the same
     workbook twice creates nothing the second time.
+    `progress` is called with (done, total) as the rows' commands are
+    checked, as `plan` calls it.
     Raises `SpreadsheetError` for a file that is not a usable workbook. With
     `skip_invalid`, a failing user row takes its grant rows along, and more
     than `max_failures` failing users make the import not `ok`
@@ -236,7 +239,7 @@ def plan_users(
         grants = [g for g in grants if g.user_row not in left_out]
     users: list[UserRow] = [*new, *settled.update]
     rows: list[Origin] = [*users, *grants]
-    planned = plan(ctx, actor, [row.command for row in rows])
+    planned = plan(ctx, actor, [row.command for row in rows], progress=progress)
     twice = {i.location.row for i in sheet.issues if i.code == "bulk.address_twice" and i.location}
     issues = [
         *sheet.issues,
@@ -412,15 +415,18 @@ def account_mailboxes(ctx: Environment, actor: Actor, account_id: str) -> list[M
         return found
 
 
-def apply_users(ctx: Environment, planned: UsersImport) -> BulkResult:
+def apply_users(
+    ctx: Environment, planned: UsersImport, *, progress: Progress | None = None
+) -> BulkResult:
     """Write a planned import in one transaction; raise `ValidationFailed` if it is not ok.
 
     As with `apply`, the store may have changed since planning: then the
     batch is checked again, and either all of it is written or none.
+    `progress` is called as `apply` calls it.
     """
     if not planned.ok:
         raise ValidationFailed(issues=planned.errors)
-    outcome = apply(ctx, planned.plan)
+    outcome = apply(ctx, planned.plan, progress=progress)
     done = [
         (row, user)
         for row, user in zip(planned.rows, outcome.results, strict=True)

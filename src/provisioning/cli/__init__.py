@@ -30,6 +30,7 @@ import attrs
 import click
 from click.core import ParameterSource
 from rich.console import Console
+from rich.progress import Progress as RichProgress
 from rich.table import Table
 
 from provisioning import (
@@ -39,6 +40,7 @@ from provisioning import (
     Context,
     CreateAccount,
     Issue,
+    Progress,
     ProvisioningError,
     SpreadsheetError,
     StoreError,
@@ -390,7 +392,10 @@ def import_(
         def importing(ctx: Context, account: Account, actor: Actor) -> None:
             chosen: bulk.Policy = "skip_invalid" if policy == "skip-invalid" else "all_or_nothing"
             upload = _read(file)
-            planned = bulk.plan_users(ctx, actor, account.id, upload, policy=chosen)
+            with _progress("checking") as checking:
+                planned = bulk.plan_users(
+                    ctx, actor, account.id, upload, policy=chosen, progress=checking
+                )
             if annotate is not None:
                 bulk.write_annotated(upload, planned.issues, annotate)
             document: dict[str, object] = {
@@ -413,7 +418,8 @@ def import_(
             if dry_run:
                 _say(options, document, f"{file}: ready, {len(planned.rows)} change(s) planned")
                 return
-            result = bulk.apply_users(ctx, planned)
+            with _progress("writing") as writing:
+                result = bulk.apply_users(ctx, planned, progress=writing)
             document |= {"created": len(result.created), "updated": len(result.updated)}
             _say(
                 options,
@@ -648,6 +654,21 @@ def _demo_import(ctx: Context, account: Account, folder: Path) -> dict[str, Any]
         "issues_found": planned.issues,
         "issue_list": [_issue_document(issue) for issue in planned.issues],
     }
+
+
+@contextmanager
+def _progress(what: str) -> Iterator[Progress | None]:
+    """A progress bar on stderr when stderr is a terminal; no callback otherwise."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    with RichProgress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(what, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
 
 
 def _read(file: Path) -> bytes:
