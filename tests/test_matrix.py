@@ -29,6 +29,7 @@ from provisioning import (
     AcceptInvitation,
     ActivateDomain,
     AddDomain,
+    AddPhoneNumbers,
     Authenticate,
     CompletePasswordRecovery,
     CompletePasswordSetup,
@@ -56,6 +57,7 @@ from provisioning import (
     PermissionDenied,
     RegisterWithInvitation,
     ReinitializeMfa,
+    RemovePhoneNumber,
     RenameMailbox,
     RenameUser,
     ResendInvitation,
@@ -211,6 +213,11 @@ OTHERS: dict[str, tuple[Callable[[dict[str, str]], Command[Any]], str]] = {
         "AAAADHH",
     ),
     "DeleteMailbox": (lambda ids: DeleteMailbox(mailbox_id=ids["mailbox"], version=1), "AAAADHH"),
+    "AddPhoneNumbers": (
+        lambda _: AddPhoneNumbers(account_id="acme", numbers=("+41 44 668 18 00",)),
+        "AAAADDD",
+    ),
+    "RemovePhoneNumber": (lambda ids: RemovePhoneNumber(number_id=ids["number"]), "AAAADHH"),
     "InviteUser": (lambda _: InviteUser(account_id="acme", email="x@else.example"), "AAAADDD"),
     "RevokeInvitation": (
         lambda ids: RevokeInvitation(invitation_id=ids["invitation"]),
@@ -272,6 +279,10 @@ QUERIES: dict[str, tuple[Callable[[Context, Any, dict[str, str]], object], str]]
         "AAAAAAA",
     ),
     "invitations": (lambda ctx, actor, _: queries.invitations(ctx, actor, "acme"), "AAAADDD"),
+    "phone_numbers": (
+        lambda ctx, actor, _: queries.phone_numbers(ctx, actor, "acme"),
+        "AAAADDD",
+    ),
 }
 
 
@@ -284,6 +295,7 @@ def world() -> tuple[Tenant, dict[str, str]]:
     role = run(ctx, OPERATOR, CreateRole(account_id="acme", name="Helpers"))
     mailbox = run(ctx, OPERATOR, CreateMailbox(account_id="acme", address="sales@acme.example"))
     pending = run(ctx, OPERATOR, AddDomain(account_id="acme", name="later.example"))
+    (number,) = run(ctx, OPERATOR, AddPhoneNumbers(account_id="acme", numbers=("+41791234567",)))
     invitation = run(
         ctx,
         OPERATOR,
@@ -299,6 +311,7 @@ def world() -> tuple[Tenant, dict[str, str]]:
         "domain": domain.id,
         "domain_version": str(domain.version),
         "invitation": invitation.invitation.id,
+        "number": number.id,
         "member": tenant.users["member"].id,
         "member2": tenant.users["member2"].id,
     }

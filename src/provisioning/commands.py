@@ -18,6 +18,7 @@ from provisioning.model import (
     SECRET,
     Account,
     ClassOfService,
+    DirectNumber,
     Domain,
     Grant,
     Invitation,
@@ -42,6 +43,7 @@ __all__ = [
     "AcceptInvitation",
     "ActivateDomain",
     "AddDomain",
+    "AddPhoneNumbers",
     "Authenticate",
     "Command",
     "CompletePasswordRecovery",
@@ -68,6 +70,7 @@ __all__ = [
     "InviteUser",
     "RegisterWithInvitation",
     "ReinitializeMfa",
+    "RemovePhoneNumber",
     "RenameMailbox",
     "RenameUser",
     "ResendInvitation",
@@ -172,6 +175,8 @@ class UpdateAccount(Command[Account]):
 
     `default_cos_id` is the class of service new users get when their domain
     names none: one of the account's own, not one that opens the admin panel.
+    `phone_region` (ISO 3166, `CH`) is where its phone numbers typed without
+    their country code belong.
     """
 
     account_id: str
@@ -181,6 +186,7 @@ class UpdateAccount(Command[Account]):
     password_policy: PasswordPolicy | Unchanged = UNCHANGED
     sign_in_policy: SignInPolicy | Unchanged = UNCHANGED
     default_cos_id: str | Unchanged = UNCHANGED
+    phone_region: str | Unchanged | None = UNCHANGED
 
 
 @attrs.frozen(kw_only=True)
@@ -645,6 +651,26 @@ class DeleteMailbox(Command[None]):
     """Delete a mailbox and every grant in it."""
 
     mailbox_id: str
+    version: int | None = None
+
+
+@attrs.frozen(kw_only=True)
+class AddPhoneNumbers(Command[tuple[DirectNumber, ...]]):
+    """Add phone numbers to the account's inventory, free for its users.
+
+    A number typed without its country code belongs to the account's
+    `phone_region`; each is stored in E.164, and is one account's only.
+    """
+
+    account_id: str
+    numbers: tuple[str, ...] = attrs.field(converter=_texts)
+
+
+@attrs.frozen(kw_only=True)
+class RemovePhoneNumber(Command[None]):
+    """Take a number out of the account's inventory; it must be free (assigned to nobody)."""
+
+    number_id: str
     version: int | None = None
 
 

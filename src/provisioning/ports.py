@@ -21,12 +21,14 @@ from provisioning.model import (
     Account,
     AuditEvent,
     ClassOfService,
+    DirectNumber,
     Domain,
     DomainName,
     EmailAddress,
     Grant,
     Invitation,
     Mailbox,
+    PhoneNumber,
     Role,
     User,
     Username,
@@ -49,6 +51,7 @@ __all__ = [
     "MailboxRepository",
     "Message",
     "Notifier",
+    "NumberRepository",
     "PasswordHasher",
     "Repository",
     "RoleRepository",
@@ -293,6 +296,26 @@ class AuditLog(Protocol):
         ...
 
 
+class NumberRepository(Repository[DirectNumber], Protocol):
+    """The phone numbers accounts own."""
+
+    def by_number(self, number: PhoneNumber, /) -> DirectNumber | None:
+        """The row holding this number, whichever account owns it."""
+        ...
+
+    def holders(self, numbers: Iterable[PhoneNumber], /) -> dict[str, str]:
+        """For each of `numbers` some account holds: E.164 -> the holding row's id."""
+        ...
+
+    def of_account(self, account_id: str, /) -> list[DirectNumber]:
+        """The account's numbers, in E.164 order."""
+        ...
+
+    def of_user(self, user_id: str, /) -> list[DirectNumber]:
+        """The numbers assigned to the user."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over every repository: all of its changes commit, or none do.
 
@@ -338,6 +361,11 @@ class UnitOfWork(Protocol):
     @property
     def invitations(self) -> InvitationRepository:
         """Invitations."""
+        ...
+
+    @property
+    def numbers(self) -> NumberRepository:
+        """Phone numbers."""
         ...
 
     @property

@@ -33,6 +33,7 @@ from provisioning.model import (
     Account,
     AuditEvent,
     ClassOfService,
+    DirectNumber,
     Domain,
     DomainStatus,
     EmailAddress,
@@ -76,6 +77,7 @@ __all__ = [
     "may_send",
     "pending_invitations",
     "permissions",
+    "phone_numbers",
     "roles",
     "users",
 ]
@@ -139,6 +141,21 @@ def accounts(ctx: Environment, actor: Actor) -> list[Account]:
     """The accounts the actor holds a permission in (every one, for the operator), by name."""
     with ctx.store.snapshot() as uow:
         return [a for a in uow.accounts.every() if permissions_of(uow, actor, a.id)]
+
+
+@_query
+def phone_numbers(
+    ctx: Environment, actor: Actor, account_id: str, *, free_only: bool = False
+) -> list[DirectNumber]:
+    """The account's phone numbers in E.164 order (those assigned to nobody, with `free_only`).
+
+    Needs `phones.manage` in the account.
+    """
+    with ctx.store.snapshot() as uow:
+        authorize(uow, actor, "phones.manage", account_id)
+        uow.accounts.get(account_id)
+        found = uow.numbers.of_account(account_id)
+    return [n for n in found if n.user_id is None] if free_only else found
 
 
 @_query

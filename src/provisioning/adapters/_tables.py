@@ -20,12 +20,14 @@ from provisioning.model import (
     Account,
     AuditEvent,
     ClassOfService,
+    DirectNumber,
     Domain,
     DomainName,
     EmailAddress,
     Grant,
     Invitation,
     Mailbox,
+    PhoneNumber,
     Role,
     User,
     Username,
@@ -432,6 +434,23 @@ def _invitation_keys() -> tuple[Key, ...]:
     )
 
 
+def _number_keys() -> tuple[Key, ...]:
+    def number(e: DirectNumber) -> Sequence[str]:
+        return (e.number.e164,)
+
+    def account(e: DirectNumber) -> Sequence[str]:
+        return (e.account_id,)
+
+    def user(e: DirectNumber) -> Sequence[str]:
+        return _one(e.user_id)
+
+    return (
+        Key("number.e164", number, "number.taken"),
+        Key("number.account", account),
+        Key("number.user", user, owner=_itself, owner_table="users"),
+    )
+
+
 def _audit_keys() -> tuple[Key, ...]:
     def account(e: AuditEvent) -> Sequence[str]:
         return _one(e.account_id)
@@ -489,6 +508,7 @@ class _Tables:
     invitations: Table[Invitation] = Table(
         "invitations", Invitation, "invitation", _invitation_keys()
     )
+    numbers: Table[DirectNumber] = Table("direct_numbers", DirectNumber, "number", _number_keys())
     audit: Table[AuditEvent] = Table(
         "audit_events",
         AuditEvent,
@@ -761,6 +781,28 @@ class InvitationRepo(_Repository[Invitation]):
         return self._all("invitation.account", account_id, _by_creation)
 
 
+class NumberRepo(_Repository[DirectNumber]):
+    """An account's phone numbers over a backend."""
+
+    def by_number(self, number: PhoneNumber, /) -> DirectNumber | None:
+        return self._first("number.e164", number.e164)
+
+    def holders(self, numbers: Iterable[PhoneNumber], /) -> dict[str, str]:
+        """For each of `numbers` some account holds: E.164 -> the holding row's id."""
+        found = self._holders("number.e164", [n.e164 for n in numbers])
+        return {value: ids[0] for value, ids in found.items() if ids}
+
+    def of_account(self, account_id: str, /) -> list[DirectNumber]:
+        return self._all("number.account", account_id, _by_number)
+
+    def of_user(self, user_id: str, /) -> list[DirectNumber]:
+        return self._all("number.user", user_id, _by_number)
+
+
+def _by_number(entity: DirectNumber) -> str:
+    return entity.number.e164
+
+
 @attrs.define
 class AuditRepo:
     """The audit log over a backend; events keep the order they were appended in."""
@@ -829,6 +871,7 @@ class Repositories:
     grants: GrantRepo
     mailboxes: MailboxRepo
     invitations: InvitationRepo
+    numbers: NumberRepo
     audit: AuditRepo
 
     _backends: dict[str, Backend[Any]]
@@ -877,4 +920,5 @@ class Repositories:
         self.grants = GrantRepo(backend(TABLES.grants))
         self.mailboxes = MailboxRepo(backend(TABLES.mailboxes))
         self.invitations = InvitationRepo(backend(TABLES.invitations))
+        self.numbers = NumberRepo(backend(TABLES.numbers))
         self.audit = AuditRepo(backend(TABLES.audit))

@@ -30,6 +30,7 @@ __all__ = [
     "AuditEvent",
     "ClassOfService",
     "Credentials",
+    "DirectNumber",
     "Domain",
     "DomainPolicy",
     "DomainStatus",
@@ -255,6 +256,8 @@ class Account:
     domain_policy: DomainPolicy = DomainPolicy()
     password_policy: PasswordPolicy = attrs.field(factory=PasswordPolicy)
     sign_in_policy: SignInPolicy = attrs.field(factory=SignInPolicy)
+    phone_region: str | None = None
+    """Where a phone number typed without its country code belongs (ISO 3166, `CH`)."""
     version: int = attrs.field(default=1, validator=_positive)
 
 
@@ -497,6 +500,21 @@ class Invitation:
     mailboxes: tuple[MailboxOffer, ...] = ()
     inviter: str = ""
     offer_digest: str = ""
+    version: int = attrs.field(default=1, validator=_positive)
+
+
+@attrs.frozen(field_transformer=_by_id)
+class DirectNumber:
+    """A phone number an account owns, in E.164: one account's, platform-wide.
+
+    A number is assigned to at most one user (`user_id`, None while free).
+    """
+
+    id: str
+    account_id: str
+    number: PhoneNumber
+    added_at: datetime
+    user_id: str | None = None
     version: int = attrs.field(default=1, validator=_positive)
 
 

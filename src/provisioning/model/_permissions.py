@@ -39,6 +39,7 @@ _CATALOGUE = (
     _account("grants.manage", "Give users roles and permissions in the account and mailboxes."),
     _account("invitations.send", "Invite people to the account; revoke and re-send invitations."),
     _account("mailboxes.manage", "Create, rename and delete the account's shared mailboxes."),
+    _account("phones.manage", "Add and remove the account's phone numbers."),
     _mailbox("mailbox.read", "Read the mailbox's messages."),
     _mailbox("mailbox.send", "Send messages from the mailbox."),
     _mailbox("mailbox.organize", "File, flag and delete the mailbox's messages."),
@@ -75,6 +76,7 @@ _ADMINISTRATOR = frozenset(
         "users.read",
         "invitations.send",
         "mailboxes.manage",
+        "phones.manage",
     }
 )
 

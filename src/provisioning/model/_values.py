@@ -251,5 +251,46 @@ class PhoneNumber:
             )
         return cls(e164=compact)
 
+    @classmethod
+    def dialable(cls, text: str, *, region: str | None, field: str = "number") -> Self:
+        """A number that can be called, by the numbering plan of its country, as E.164.
+
+        `region` (ISO 3166, `CH`) is where a number typed without its country
+        code belongs; without one such a number is `phone.region_required`.
+        A number no plan assigns is `phone.invalid`.
+
+        Examples:
+            >>> str(PhoneNumber.dialable("079 123 45 67", region="CH"))
+            '+41791234567'
+        """
+        import phonenumbers  # noqa: PLC0415 - its metadata loads when a number is first parsed
+
+        _require_text(text, code="phone.invalid", field=field)
+        typed = text.strip()
+        if typed.startswith("00"):  # the international prefix most of the world dials
+            typed = "+" + typed[2:]
+        international = typed.startswith("+")
+        if not international and region is None:
+            raise InvalidValue(
+                code="phone.region_required",
+                field=field,
+                value=text,
+                reason="a number without its country code needs the account's phone region",
+            )
+        try:
+            parsed = phonenumbers.parse(typed, None if international else region)
+        except phonenumbers.NumberParseException as exc:
+            raise InvalidValue(
+                code="phone.invalid", field=field, value=text, reason=str(exc).partition(") ")[2]
+            ) from None
+        if not phonenumbers.is_valid_number(parsed):
+            raise InvalidValue(
+                code="phone.invalid",
+                field=field,
+                value=text,
+                reason="no numbering plan assigns this number",
+            )
+        return cls(e164=phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
+
     def __str__(self) -> str:
         return self.e164

@@ -47,6 +47,9 @@ def remove_user(
         tx.uow.grants.remove(grant.id)
     for mailbox in tx.uow.mailboxes.of_owner(user.id):
         remove_mailbox(tx, mailbox, action, leaving=user.id)
+    for number in tx.uow.numbers.of_user(user.id):  # free again, for the account's next user
+        tx.uow.numbers.update(attrs.evolve(number, user_id=None))
+        tx.record(action, "number", number.id, account_id=number.account_id, detail="released")
     tx.uow.users.remove(user.id, version=version)
     tx.record(
         action,

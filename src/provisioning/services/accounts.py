@@ -18,6 +18,7 @@ from provisioning.exceptions import Issue
 from provisioning.model import Account, ClassOfService, DomainPolicy, UserStatus, valid_name
 from provisioning.services._base import Step, Tx, error, requested_id_issues
 from provisioning.services._removal import remove_mailbox, remove_user
+from provisioning.services.phones import region_issues
 
 __all__ = [
     "create_account",
@@ -158,6 +159,10 @@ def update_account(tx: Tx, command: UpdateAccount) -> Step[Account]:
     if command.default_cos_id is not UNCHANGED:
         issues += _default_cos_issues(tx, account, command.default_cos_id)
         changes["default_cos_id"] = command.default_cos_id
+    if command.phone_region is not UNCHANGED:
+        region = command.phone_region.strip().upper() if command.phone_region else None
+        issues += region_issues(region)
+        changes["phone_region"] = region
 
     def run() -> Account:
         updated = tx.uow.accounts.update(attrs.evolve(account, version=command.version, **changes))
@@ -274,6 +279,9 @@ def _dissolve(tx: Tx, account: Account) -> None:
     for invitation in uow.invitations.of_account(aid):
         uow.invitations.remove(invitation.id)
         tx.record("DeleteAccount", "invitation", invitation.id, account_id=aid)
+    for number in uow.numbers.of_account(aid):
+        uow.numbers.remove(number.id)
+        tx.record("DeleteAccount", "number", number.id, account_id=aid, detail=str(number.number))
     removed_cos = {cos.id for cos in uow.classes_of_service.of_account(aid)}
     for user in uow.users.of_account(aid):
         if user.super_admin:  # postmaster@ exists for the account only: the address is freed

@@ -196,6 +196,9 @@ KEY_COLUMNS: Final[Mapping[str, KeyColumn]] = {
     "invitation.token": KeyColumn("token_hash"),
     "invitation.email": KeyColumn("email_key", derived=True),
     "invitation.account": KeyColumn("account_id"),
+    "number.e164": KeyColumn("number"),
+    "number.account": KeyColumn("account_id"),
+    "number.user": KeyColumn("user_id"),
     "audit.account": KeyColumn("account_id"),
     "audit.entity": KeyColumn("entity_id"),
 }
@@ -222,6 +225,8 @@ _REFERENCES: Final[Mapping[tuple[str, str], str]] = {
     ("mailboxes", "account_id"): "accounts.id",
     ("mailboxes", "owner_id"): "users.id",
     ("invitations", "account_id"): "accounts.id",
+    ("direct_numbers", "account_id"): "accounts.id",
+    ("direct_numbers", "user_id"): "users.id",
 }
 
 _EXTRA_INDEXES: Final[Mapping[str, tuple[tuple[str, ...], ...]]] = {
