@@ -131,6 +131,7 @@ def test_json_output_holds_no_secret(tmp_path: Path) -> None:
         (["--as", "nobody@acme.example", "users"], 2, "is not an administrator"),
         (["show", "user", "ghost@acme.example"], 1, "no user ghost@acme.example"),
         (["--store", "/nonexistent/folder/x.db", "users"], 2, "cannot be used"),
+        (["--store", "postgresql://ann:sekret@127.0.0.1:1/x", "users"], 2, "ann:***@127.0.0.1"),
     ],
 )
 def test_unusable_input_and_refusals_end_in_one_line_and_their_exit_code(
@@ -142,6 +143,7 @@ def test_unusable_input_and_refusals_end_in_one_line_and_their_exit_code(
     assert done.returncode == code, done.stderr
     assert says in done.stderr
     assert "Traceback" not in done.stderr + done.stdout
+    assert "sekret" not in done.stderr + done.stdout  # a URL's password is never shown
 
 
 def test_debug_shows_the_traceback(tmp_path: Path) -> None:

@@ -28,6 +28,7 @@ from typing import Any, Final, NoReturn, TypeVar
 
 import attrs
 import click
+import sqlalchemy.engine.url as sa_url
 from click.core import ParameterSource
 from rich.console import Console
 from rich.progress import Progress as RichProgress
@@ -97,7 +98,7 @@ def _open(options: _Options, *, upgrade: bool = False, dns: MemoryDns | None = N
         older = getattr(error, "code", "") == "store.schema_older"
         hint = "; run `provisioning db upgrade` first" if older else ""
         raise _Failure(
-            f"the store {options.store!r} cannot be used: {error}{hint}", _UNUSABLE
+            f"the store {_shown(options.store)!r} cannot be used: {error}{hint}", _UNUSABLE
         ) from error
 
 
@@ -266,7 +267,8 @@ def upgrade(options: _Options) -> None:
     """Create the database or migrate it to this version's schema."""
     with _reported(options):
         _close(_open(options, upgrade=True))
-        _say(options, {"store": options.store, "upgraded": True}, f"{options.store}: up to date")
+        shown = _shown(options.store)
+        _say(options, {"store": shown, "upgraded": True}, f"{shown}: up to date")
 
 
 @main.command()
@@ -592,7 +594,7 @@ def demo(context: click.Context, output: Path) -> None:
             document = _demo_import(ctx, account, folder)
         finally:
             _close(ctx)
-        document["store"] = store
+        document["store"] = _shown(store)
         issues = document.pop("issue_list")
         if options.json:
             _print_json(document | {"issues": issues})
@@ -609,7 +611,8 @@ def demo(context: click.Context, output: Path) -> None:
             f" {document['skipped']} rows left for you to fix (a clash holds back both its rows)"
         )
         click.echo(f"5. {document['report']}: the users report")
-        click.echo(f"the store: {store}; next, try: provisioning --store {store} users")
+        shown = _shown(store)
+        click.echo(f"the store: {shown}; next, try: provisioning --store {shown} users")
 
 
 def _demo_folder(output: Path) -> Path:
@@ -669,6 +672,16 @@ def _progress(what: str) -> Iterator[Progress | None]:
             bar.update(task, completed=done, total=total)
 
         yield update
+
+
+def _shown(store: str) -> str:
+    """The store as it may be shown: a URL's password left out."""
+    if "://" not in store:
+        return store
+    try:
+        return sa_url.make_url(store).render_as_string(hide_password=True)
+    except ValueError:
+        return "the store URL"
 
 
 def _read(file: Path) -> bytes:
