@@ -303,3 +303,18 @@ def test_a_terminal_gets_a_progress_bar_on_stderr_and_a_pipe_does_not(tmp_path: 
     assert b"checking" in drawn
     piped = cli("import", upload, "--dry-run", cwd=tmp_path)
     assert "checking" not in piped.stderr
+
+
+def test_a_long_list_of_issues_shows_the_errors_first_and_counts_the_rest(tmp_path: Path) -> None:
+    initialised(tmp_path)
+    upload = users_workbook(
+        tmp_path / "users.xlsx",
+        *([f"U{n}", "Lee", f"u{n}@acme.example", "N", None] for n in range(120)),
+        ["Bad", "Row", "not an address", "N", None],
+    )
+    done = cli("import", upload, "--dry-run", cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stdout.index("username.invalid") < done.stdout.index("user.no_recovery")
+    assert "... and 71 more (user.no_recovery x71)" in done.stdout  # 121 issues, 50 shown
+    everything = json.loads(cli("--format", "json", "import", upload, cwd=tmp_path).stdout)
+    assert len(everything["issues"]) == 121

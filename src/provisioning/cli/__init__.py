@@ -20,6 +20,7 @@ import json
 import logging
 import sys
 import traceback
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -64,6 +65,7 @@ __all__ = ["main"]
 DEFAULT_STORE: Final = "provisioning.db"
 _T = TypeVar("_T")
 
+_SHOWN_ISSUES: Final = 50  # rows of an issues table; the rest are counted by code
 _REFUSED: Final = 1  # blocking issues, or a refusal: nothing was changed
 _UNUSABLE: Final = 2  # unusable input or usage
 
@@ -166,11 +168,18 @@ def _issue_document(issue: Issue) -> dict[str, object]:
 
 
 def _issues_table(issues: Sequence[Issue]) -> None:
+    """The first issues, errors before warnings, and a count by code of the rest."""
+    ordered = sorted(issues, key=lambda issue: not issue.blocking)
+    shown, rest = ordered[:_SHOWN_ISSUES], ordered[_SHOWN_ISSUES:]
     _table(
         "Issues",
         ("where", "severity", "code", "message"),
-        [(i.location or i.field or "", i.severity, i.code, i.message) for i in issues],
+        [(i.location or i.field or "", i.severity, i.code, i.message) for i in shown],
     )
+    if rest:
+        counts = Counter(issue.code for issue in rest)
+        listed = ", ".join(f"{code} x{count:,}" for code, count in counts.most_common())
+        click.echo(f"... and {len(rest):,} more ({listed}): --annotate or --format json has all")
 
 
 # -- running a subcommand -----------------------------------------------------------------------
