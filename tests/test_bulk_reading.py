@@ -191,20 +191,39 @@ _VALUES = st.one_of(
 )
 
 
+_VALUES_OR_FORMULAS = st.one_of(_VALUES, st.sampled_from(["=1+1", '=UPPER("a")', "=A1"]))
+_RANGES = st.lists(
+    st.tuples(st.integers(1, 8), st.integers(1, 6), st.integers(0, 3), st.integers(0, 2)),
+    max_size=3,
+)
+
+
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    rows=st.lists(st.lists(_VALUES, max_size=6), max_size=8),
+    rows=st.lists(st.lists(_VALUES_OR_FORMULAS, max_size=6), max_size=8),
     title=st.text(alphabet=st.characters(whitelist_categories=("L", "N")), min_size=1, max_size=20),
+    ranges=_RANGES,
 )
 def test_both_readers_agree_on_any_cells_and_sheet_shape(
-    rows: list[list[object]], title: str
+    rows: list[list[object]], title: str, ranges: list[tuple[int, int, int, int]]
 ) -> None:
+    """Values, formulas no program computed, and merged ranges, in any shape."""
     book = openpyxl.Workbook()
     sheet = book.active
     assert sheet is not None
     sheet.title = title
     for values in rows:
         sheet.append(values)
+    taken: set[tuple[int, int]] = set()
+    for row, column, down, across in ranges:
+        cells = {
+            (r, c) for r in range(row, row + down + 1) for c in range(column, column + across + 1)
+        }
+        if len(cells) > 1 and not cells & taken:  # merged ranges may not overlap
+            taken |= cells
+            sheet.merge_cells(
+                start_row=row, start_column=column, end_row=row + down, end_column=column + across
+            )
     buffer = io.BytesIO()
     book.save(buffer)
     data = buffer.getvalue()
