@@ -66,7 +66,9 @@ from provisioning import (
     SetDomainPolicy,
     SetGrant,
     SetPassword,
+    SetStationPackage,
     SettleFormerUsers,
+    SetUpPhoneUser,
     StartPasswordRecovery,
     SyncDirectory,
     TargetOutranks,
@@ -218,6 +220,22 @@ OTHERS: dict[str, tuple[Callable[[dict[str, str]], Command[Any]], str]] = {
         "AAAADDD",
     ),
     "RemovePhoneNumber": (lambda ids: RemovePhoneNumber(number_id=ids["number"]), "AAAADHH"),
+    "SetStationPackage": (
+        lambda _: SetStationPackage(account_id="acme", name="Standard", owned=3),
+        "ADDDDDD",
+    ),
+    "SetUpPhoneUser": (
+        lambda _: SetUpPhoneUser(
+            account_id="acme",
+            first_name="Pat",
+            last_name="Lee",
+            email="pat@home.example",
+            username="pat@acme.example",
+            station="Standard",
+            extension="555",
+        ),
+        "AAAADDD",
+    ),
     "InviteUser": (lambda _: InviteUser(account_id="acme", email="x@else.example"), "AAAADDD"),
     "RevokeInvitation": (
         lambda ids: RevokeInvitation(invitation_id=ids["invitation"]),
@@ -283,6 +301,14 @@ QUERIES: dict[str, tuple[Callable[[Context, Any, dict[str, str]], object], str]]
         lambda ctx, actor, _: queries.phone_numbers(ctx, actor, "acme"),
         "AAAADDD",
     ),
+    "station_packages": (
+        lambda ctx, actor, _: queries.station_packages(ctx, actor, "acme"),
+        "AAAADDD",
+    ),
+    "phone_seat": (
+        lambda ctx, actor, ids: queries.phone_seat(ctx, actor, ids["member2"]),
+        "AAAADHH",
+    ),
 }
 
 
@@ -296,6 +322,7 @@ def world() -> tuple[Tenant, dict[str, str]]:
     mailbox = run(ctx, OPERATOR, CreateMailbox(account_id="acme", address="sales@acme.example"))
     pending = run(ctx, OPERATOR, AddDomain(account_id="acme", name="later.example"))
     (number,) = run(ctx, OPERATOR, AddPhoneNumbers(account_id="acme", numbers=("+41791234567",)))
+    run(ctx, OPERATOR, SetStationPackage(account_id="acme", name="Standard", owned=3))
     invitation = run(
         ctx,
         OPERATOR,

@@ -17,6 +17,8 @@ from provisioning import (
     NotFound,
     PermissionDenied,
     RemovePhoneNumber,
+    SetStationPackage,
+    SetUpPhoneUser,
     UpdateAccount,
     ValidationFailed,
     apply,
@@ -24,7 +26,7 @@ from provisioning import (
     queries,
     run,
 )
-from provisioning.adapters.memory import MemoryDns
+from provisioning.adapters.memory import MemoryDns, Outbox
 from provisioning.model import DirectNumber
 
 
@@ -152,3 +154,185 @@ def test_a_deleted_account_s_numbers_are_free_for_another(acme: Context) -> None
     run(acme, OPERATOR, DeleteAccount(account_id="acme", confirm_name="Acme"))
     again = run(acme, OPERATOR, AddPhoneNumbers(account_id="globex", numbers=("+41791234567",)))
     assert [n.account_id for n in again] == ["globex"]
+
+
+# -- station packages and the phone set-up --------------------------------------------------
+
+
+@pytest.fixture
+def stations(acme: Context) -> Context:
+    run(
+        acme,
+        OPERATOR,
+        SetStationPackage(
+            account_id="acme", name="Standard", owned=2, applications={"voicemail", "softphone"}
+        ),
+    )
+    run(acme, OPERATOR, SetStationPackage(account_id="acme", name="Basic", owned=1))
+    run(
+        acme,
+        OPERATOR,
+        AddPhoneNumbers(account_id="acme", numbers=("044 668 18 00", "044 668 18 01")),
+    )
+    return acme
+
+
+def _number(ctx: Context, e164: str) -> str:
+    return next(n.id for n in queries.phone_numbers(ctx, OPERATOR, "acme") if str(n.number) == e164)
+
+
+def set_up(username: str, **fields: object) -> SetUpPhoneUser:
+    defaults: dict[str, object] = {
+        "account_id": "acme",
+        "first_name": "Ann",
+        "last_name": "Lee",
+        "email": "ann@home.example",
+        "username": username,
+        "station": "standard",
+    }
+    return SetUpPhoneUser(**{**defaults, **fields})  # type: ignore[arg-type]
+
+
+def test_a_phone_user_is_set_up_in_one_request(stations: Context, outbox: Outbox) -> None:
+    outbox.clear()
+    seat = run(
+        stations,
+        OPERATOR,
+        set_up(
+            "ann@acme.example",
+            number_id=_number(stations, "+41446681800"),
+            extension="201",
+            applications={"voicemail"},
+        ),
+    )
+    user = queries.get_user(stations, OPERATOR, seat.user_id)
+    assert (
+        str(user.username),
+        user.profile.alternate_email and str(user.profile.alternate_email),
+    ) == (
+        "ann@acme.example",
+        "ann@home.example",
+    )
+    assert (seat.extension, seat.applications) == ("201", frozenset({"voicemail"}))
+    assert queries.phone_seat(stations, OPERATOR, user.id) == seat
+    standard = next(
+        p for p in queries.station_packages(stations, OPERATOR, "acme") if p.name == "Standard"
+    )
+    assert (standard.owned, standard.in_use, standard.free) == (2, 1, 1)
+    free = [
+        str(n.number) for n in queries.phone_numbers(stations, OPERATOR, "acme", free_only=True)
+    ]
+    assert free == ["+41446681801"]
+    (welcome,) = [m for m in outbox.messages if m.template == "user.created"]
+    assert welcome.to == "ann@home.example"  # the communication address, after commit
+
+
+def test_every_problem_of_a_set_up_is_reported_at_once(stations: Context) -> None:
+    run(stations, OPERATOR, set_up("ann@acme.example", extension="201"))
+    planned = plan(
+        stations,
+        OPERATOR,
+        [
+            set_up("bob@acme.example", station="Gold"),  # neither number nor extension, either
+            set_up("cy@acme.example", extension="2011", applications={"fax"}),
+            set_up("dee@acme.example", extension="201"),
+            set_up("eve@acme.example", extension="12a"),
+            set_up(
+                "fay@acme.example", station="basic", extension="301", applications={"voicemail"}
+            ),
+        ],
+    )
+    found = [(i.command, i.code) for i in planned.errors]
+    assert found == [
+        (0, "phone.number_or_extension"),
+        (0, "station.not_found"),
+        (1, "extension.prefix_clash"),
+        (1, "station.application_not_permitted"),
+        (2, "extension.taken"),
+        (3, "extension.invalid"),
+        (4, "station.application_not_permitted"),
+    ]
+    clash = next(i for i in planned.errors if i.code == "extension.prefix_clash")
+    assert "extension 2011 and extension 201 begin alike" in clash.message
+
+
+def test_the_last_station_goes_to_one_set_up_only(stations: Context) -> None:
+    run(stations, OPERATOR, set_up("ann@acme.example", station="basic", extension="101"))
+    planned = plan(
+        stations, OPERATOR, [set_up("bob@acme.example", station="basic", extension="102")]
+    )
+    (issue,) = planned.errors
+    assert issue.code == "station.none_left"
+    assert "(1 owned, 1 in use)" in issue.message
+
+
+def test_two_set_ups_racing_for_the_last_station_or_one_number_leave_one_winner(
+    stations: Context,
+) -> None:
+    number = _number(stations, "+41446681800")
+    run(stations, OPERATOR, SetStationPackage(account_id="acme", name="Standard", owned=5))
+    for first, second, refusal in (
+        (
+            set_up("ann@acme.example", station="basic", extension="101"),
+            set_up("bob@acme.example", station="basic", extension="102"),
+            "station.none_left",
+        ),
+        (
+            set_up("cy@acme.example", number_id=number),
+            set_up("dee@acme.example", number_id=number),
+            "number.assigned",
+        ),
+        (
+            set_up("eve@acme.example", extension="301"),
+            set_up("fay@acme.example", extension="301"),
+            "extension.taken",
+        ),
+    ):
+        one, other = plan(stations, OPERATOR, [first]), plan(stations, OPERATOR, [second])
+        assert one.ok
+        assert other.ok  # each planned before the other was written
+        apply(stations, one)
+        with pytest.raises(ValidationFailed) as caught:
+            apply(stations, other)
+        assert caught.value.codes == [refusal]
+    packages = {p.name: p for p in queries.station_packages(stations, OPERATOR, "acme")}
+    assert (packages["Basic"].in_use, packages["Standard"].in_use) == (1, 2)
+    users = queries.users(stations, OPERATOR, "acme").total
+    assert users == 4  # the super admin, Ann, Cy and Eve: the losers were not created
+
+
+def test_a_refused_batch_leaves_every_count_as_it_was(stations: Context) -> None:
+    batch = plan(
+        stations,
+        OPERATOR,
+        [set_up("ann@acme.example", extension="201"), set_up("bob@acme.example", extension="201")],
+    )
+    assert [i.code for i in batch.errors] == ["extension.taken"]  # the second sees the first
+    with pytest.raises(ValidationFailed):
+        apply(stations, batch)
+    assert [p.in_use for p in queries.station_packages(stations, OPERATOR, "acme")] == [0, 0]
+    assert queries.users(stations, OPERATOR, "acme").total == 1
+
+
+def test_deleting_a_phone_user_frees_its_station_and_number(stations: Context) -> None:
+    number = _number(stations, "+41446681800")
+    seat = run(stations, OPERATOR, set_up("ann@acme.example", number_id=number, station="basic"))
+    with pytest.raises(ValidationFailed) as caught:
+        run(stations, OPERATOR, SetStationPackage(account_id="acme", name="Basic", owned=0))
+    assert caught.value.codes == ["station.in_use"]
+    run(stations, OPERATOR, DeleteUser(user_id=seat.user_id))
+    basic = next(
+        p for p in queries.station_packages(stations, OPERATOR, "acme") if p.name == "Basic"
+    )
+    assert basic.in_use == 0
+    assert len(queries.phone_numbers(stations, OPERATOR, "acme", free_only=True)) == 2
+
+
+def test_only_the_operator_sells_stations_and_admins_set_up_users(stations: Context) -> None:
+    member = access_user(stations, "cy@acme.example")
+    with pytest.raises(PermissionDenied):
+        run(
+            stations, Actor.user(member.id), SetStationPackage(account_id="acme", name="X", owned=9)
+        )
+    with pytest.raises(PermissionDenied):
+        run(stations, Actor.user(member.id), set_up("bob@acme.example", extension="555"))

@@ -25,9 +25,11 @@ from provisioning.model import (
     Mailbox,
     MailboxOffer,
     PasswordPolicy,
+    PhoneSeat,
     Role,
     Scope,
     SignInPolicy,
+    StationPackage,
     User,
 )
 from provisioning.results import (
@@ -79,6 +81,8 @@ __all__ = [
     "SetDomainPolicy",
     "SetGrant",
     "SetPassword",
+    "SetStationPackage",
+    "SetUpPhoneUser",
     "SettleFormerUsers",
     "StartPasswordRecovery",
     "SyncDirectory",
@@ -672,6 +676,44 @@ class RemovePhoneNumber(Command[None]):
 
     number_id: str
     version: int | None = None
+
+
+@attrs.frozen(kw_only=True)
+class SetStationPackage(Command[StationPackage]):
+    """Set how many stations of a kind the account owns, and the applications they permit.
+
+    The platform operator (who sells them) creates a package by name or
+    changes it; `owned` never goes below the stations in use.
+    """
+
+    account_id: str
+    name: str
+    owned: int
+    applications: frozenset[str] = attrs.field(default=frozenset(), converter=_names)
+
+
+@attrs.frozen(kw_only=True)
+class SetUpPhoneUser(Command[PhoneSeat]):
+    """Create a user of the phone system, with its station, number or extension, applications.
+
+    `email` is where the user is written to (its welcome message goes
+    there); `username` is its user id, in the form of an email address.
+    One of `number_id` (a free number of the account) and `extension` (its
+    digits) is required, both may be given. `station` names a package of the
+    account (by name or id) with a station left; `applications` must be
+    ones that package permits.
+    """
+
+    account_id: str
+    first_name: str
+    last_name: str
+    email: str
+    username: str
+    station: str
+    number_id: str | None = None
+    extension: str | None = None
+    applications: frozenset[str] = attrs.field(default=frozenset(), converter=_names)
+    user_id: str | None = None
 
 
 @attrs.frozen(kw_only=True)

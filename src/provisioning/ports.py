@@ -29,7 +29,9 @@ from provisioning.model import (
     Invitation,
     Mailbox,
     PhoneNumber,
+    PhoneSeat,
     Role,
+    StationPackage,
     User,
     Username,
 )
@@ -56,6 +58,8 @@ __all__ = [
     "Repository",
     "RoleRepository",
     "Sealer",
+    "SeatRepository",
+    "StationRepository",
     "Store",
     "TokenSource",
     "UnitOfWork",
@@ -316,6 +320,34 @@ class NumberRepository(Repository[DirectNumber], Protocol):
         ...
 
 
+class StationRepository(Repository[StationPackage], Protocol):
+    """The station packages accounts own."""
+
+    def by_name(self, account_id: str, name: str, /) -> StationPackage | None:
+        """The account's package of this name, compared case-insensitively."""
+        ...
+
+    def of_account(self, account_id: str, /) -> list[StationPackage]:
+        """The account's packages, by name."""
+        ...
+
+
+class SeatRepository(Repository[PhoneSeat], Protocol):
+    """Users' phone seats."""
+
+    def of_user(self, user_id: str, /) -> PhoneSeat | None:
+        """The user's seat, if it has one."""
+        ...
+
+    def of_account(self, account_id: str, /) -> list[PhoneSeat]:
+        """The account's seats, by extension."""
+        ...
+
+    def of_station(self, station_id: str, /) -> list[PhoneSeat]:
+        """The seats holding a station of this package."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over every repository: all of its changes commit, or none do.
 
@@ -366,6 +398,16 @@ class UnitOfWork(Protocol):
     @property
     def numbers(self) -> NumberRepository:
         """Phone numbers."""
+        ...
+
+    @property
+    def stations(self) -> StationRepository:
+        """Station packages."""
+        ...
+
+    @property
+    def seats(self) -> SeatRepository:
+        """Phone seats."""
         ...
 
     @property

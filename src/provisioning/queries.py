@@ -42,7 +42,9 @@ from provisioning.model import (
     InvitationStatus,
     Mailbox,
     MfaStatus,
+    PhoneSeat,
     Role,
+    StationPackage,
     User,
     UserStatus,
 )
@@ -78,7 +80,9 @@ __all__ = [
     "pending_invitations",
     "permissions",
     "phone_numbers",
+    "phone_seat",
     "roles",
+    "station_packages",
     "users",
 ]
 
@@ -156,6 +160,29 @@ def phone_numbers(
         uow.accounts.get(account_id)
         found = uow.numbers.of_account(account_id)
     return [n for n in found if n.user_id is None] if free_only else found
+
+
+@_query
+def station_packages(ctx: Environment, actor: Actor, account_id: str) -> list[StationPackage]:
+    """The account's station packages by name, each with how many are owned, in use and free.
+
+    Needs `phones.manage` in the account.
+    """
+    with ctx.store.snapshot() as uow:
+        authorize(uow, actor, "phones.manage", account_id)
+        uow.accounts.get(account_id)
+        return uow.stations.of_account(account_id)
+
+
+@_query
+def phone_seat(ctx: Environment, actor: Actor, user_id: str) -> PhoneSeat | None:
+    """The user's phone seat (None without one), for whoever may read the account's users."""
+    with ctx.store.snapshot() as uow:
+        user = uow.users.get(user_id)
+        _known(uow, actor, "user", user_id, user.account_id)
+        if user.account_id is not None:
+            authorize(uow, actor, "users.read", user.account_id)
+        return uow.seats.of_user(user_id)
 
 
 @_query

@@ -28,7 +28,9 @@ from provisioning.model import (
     Invitation,
     Mailbox,
     PhoneNumber,
+    PhoneSeat,
     Role,
+    StationPackage,
     User,
     Username,
     skeleton,
@@ -451,6 +453,37 @@ def _number_keys() -> tuple[Key, ...]:
     )
 
 
+def _station_keys() -> tuple[Key, ...]:
+    def name(e: StationPackage) -> Sequence[str]:
+        return (_scoped(e.account_id, e.name),)
+
+    def account(e: StationPackage) -> Sequence[str]:
+        return (e.account_id,)
+
+    return (Key("station.name", name, "station.name_taken"), Key("station.account", account))
+
+
+def _seat_keys() -> tuple[Key, ...]:
+    def user(e: PhoneSeat) -> Sequence[str]:
+        return (e.user_id,)
+
+    def extension(e: PhoneSeat) -> Sequence[str]:
+        return () if e.extension is None else (f"{e.account_id}/{e.extension}",)
+
+    def account(e: PhoneSeat) -> Sequence[str]:
+        return (e.account_id,)
+
+    def station(e: PhoneSeat) -> Sequence[str]:
+        return (e.station_id,)
+
+    return (
+        Key("seat.user", user, "seat.exists", owner=_itself, owner_table="users"),
+        Key("seat.extension", extension, "extension.taken"),
+        Key("seat.account", account),
+        Key("seat.station", station),
+    )
+
+
 def _audit_keys() -> tuple[Key, ...]:
     def account(e: AuditEvent) -> Sequence[str]:
         return _one(e.account_id)
@@ -509,6 +542,10 @@ class _Tables:
         "invitations", Invitation, "invitation", _invitation_keys()
     )
     numbers: Table[DirectNumber] = Table("direct_numbers", DirectNumber, "number", _number_keys())
+    stations: Table[StationPackage] = Table(
+        "station_packages", StationPackage, "station", _station_keys()
+    )
+    seats: Table[PhoneSeat] = Table("phone_seats", PhoneSeat, "seat", _seat_keys())
     audit: Table[AuditEvent] = Table(
         "audit_events",
         AuditEvent,
@@ -803,6 +840,37 @@ def _by_number(entity: DirectNumber) -> str:
     return entity.number.e164
 
 
+class StationRepo(_Repository[StationPackage]):
+    """An account's station packages over a backend."""
+
+    def by_name(self, account_id: str, name: str, /) -> StationPackage | None:
+        return self._first("station.name", _scoped(account_id, name))
+
+    def of_account(self, account_id: str, /) -> list[StationPackage]:
+        return self._all("station.account", account_id, _station_name)
+
+
+class SeatRepo(_Repository[PhoneSeat]):
+    """Users' phone seats over a backend."""
+
+    def of_user(self, user_id: str, /) -> PhoneSeat | None:
+        return self._first("seat.user", user_id)
+
+    def of_account(self, account_id: str, /) -> list[PhoneSeat]:
+        return self._all("seat.account", account_id, _by_extension)
+
+    def of_station(self, station_id: str, /) -> list[PhoneSeat]:
+        return self._all("seat.station", station_id, _by_extension)
+
+
+def _station_name(entity: StationPackage) -> str:
+    return entity.name.casefold()
+
+
+def _by_extension(entity: PhoneSeat) -> str:
+    return entity.extension or ""
+
+
 @attrs.define
 class AuditRepo:
     """The audit log over a backend; events keep the order they were appended in."""
@@ -872,6 +940,8 @@ class Repositories:
     mailboxes: MailboxRepo
     invitations: InvitationRepo
     numbers: NumberRepo
+    stations: StationRepo
+    seats: SeatRepo
     audit: AuditRepo
 
     _backends: dict[str, Backend[Any]]
@@ -921,4 +991,6 @@ class Repositories:
         self.mailboxes = MailboxRepo(backend(TABLES.mailboxes))
         self.invitations = InvitationRepo(backend(TABLES.invitations))
         self.numbers = NumberRepo(backend(TABLES.numbers))
+        self.stations = StationRepo(backend(TABLES.stations))
+        self.seats = SeatRepo(backend(TABLES.seats))
         self.audit = AuditRepo(backend(TABLES.audit))

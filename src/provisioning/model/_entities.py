@@ -43,11 +43,13 @@ __all__ = [
     "MfaState",
     "MfaStatus",
     "Permission",
+    "PhoneSeat",
     "Profile",
     "Role",
     "Scope",
     "SignInPolicy",
     "SignInState",
+    "StationPackage",
     "User",
     "UserSource",
     "UserStatus",
@@ -258,6 +260,10 @@ class Account:
     sign_in_policy: SignInPolicy = attrs.field(factory=SignInPolicy)
     phone_region: str | None = None
     """Where a phone number typed without its country code belongs (ISO 3166, `CH`)."""
+    extension_min: int = 3
+    """The fewest digits a phone extension of the account has."""
+    extension_max: int = 6
+    """The most digits a phone extension of the account has."""
     version: int = attrs.field(default=1, validator=_positive)
 
 
@@ -515,6 +521,43 @@ class DirectNumber:
     number: PhoneNumber
     added_at: datetime
     user_id: str | None = None
+    version: int = attrs.field(default=1, validator=_positive)
+
+
+@attrs.frozen(field_transformer=_by_id)
+class StationPackage:
+    """A kind of phone station licence (basic, standard, executive) and how many the account owns.
+
+    Each phone user holds one station; `in_use` counts them, and never
+    exceeds `owned`. `applications` are those a station of this kind permits
+    (voicemail, softphone, mobile app ...).
+    """
+
+    id: str
+    account_id: str
+    name: str
+    owned: int
+    in_use: int = 0
+    applications: frozenset[str] = frozenset()
+    version: int = attrs.field(default=1, validator=_positive)
+
+    @property
+    def free(self) -> int:
+        """How many are left to give."""
+        return self.owned - self.in_use
+
+
+@attrs.frozen(field_transformer=_by_id)
+class PhoneSeat:
+    """A user's place on the phone system: its station, number or extension, applications."""
+
+    id: str
+    account_id: str
+    user_id: str
+    station_id: str
+    extension: str | None = None
+    number_id: str | None = None
+    applications: frozenset[str] = frozenset()
     version: int = attrs.field(default=1, validator=_positive)
 
 

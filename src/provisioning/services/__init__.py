@@ -57,7 +57,12 @@ from provisioning.services.mailboxes import (
     delete_mailbox,
     rename_mailbox,
 )
-from provisioning.services.phones import add_phone_numbers, remove_phone_number
+from provisioning.services.phones import (
+    add_phone_numbers,
+    remove_phone_number,
+    set_station_package,
+    set_up_phone_user,
+)
 from provisioning.services.recovery import complete_password_recovery, start_password_recovery
 from provisioning.services.users import (
     create_user,
@@ -91,6 +96,8 @@ HANDLERS: Final[Mapping[type, Handler]] = MappingProxyType(
         commands.CreateAccount: create_account,
         commands.AddPhoneNumbers: add_phone_numbers,
         commands.RemovePhoneNumber: remove_phone_number,
+        commands.SetStationPackage: set_station_package,
+        commands.SetUpPhoneUser: set_up_phone_user,
         commands.UpdateAccount: update_account,
         commands.CreateClassOfService: create_class_of_service,
         commands.UpdateClassOfService: update_class_of_service,

@@ -11,7 +11,7 @@ import attrs
 from provisioning.model import Mailbox, User
 from provisioning.services._base import Tx
 
-__all__ = ["remove_mailbox", "remove_user"]
+__all__ = ["release_seat", "remove_mailbox", "remove_phones", "remove_user"]
 
 
 def remove_mailbox(
@@ -47,6 +47,7 @@ def remove_user(
         tx.uow.grants.remove(grant.id)
     for mailbox in tx.uow.mailboxes.of_owner(user.id):
         remove_mailbox(tx, mailbox, action, leaving=user.id)
+    release_seat(tx, user.id, action)
     for number in tx.uow.numbers.of_user(user.id):  # free again, for the account's next user
         tx.uow.numbers.update(attrs.evolve(number, user_id=None))
         tx.record(action, "number", number.id, account_id=number.account_id, detail="released")
@@ -58,3 +59,29 @@ def remove_user(
         account_id=user.account_id,
         detail=str(user.username) if detail is None else detail,
     )
+
+
+def release_seat(tx: Tx, user_id: str, action: str) -> None:
+    """Remove the user's phone seat, if any: its station is free again."""
+    seat = tx.uow.seats.of_user(user_id)
+    if seat is None:
+        return
+    tx.uow.seats.remove(seat.id)
+    station = tx.uow.stations.find(seat.station_id)
+    if station is not None:
+        tx.uow.stations.update(attrs.evolve(station, in_use=max(0, station.in_use - 1)))
+    tx.record(action, "seat", seat.id, account_id=seat.account_id, detail="released")
+
+
+def remove_phones(tx: Tx, account_id: str, action: str) -> None:
+    """Remove the account's phone seats, numbers and station packages."""
+    uow = tx.uow
+    for seat in uow.seats.of_account(account_id):
+        uow.seats.remove(seat.id)
+        tx.record(action, "seat", seat.id, account_id=account_id)
+    for number in uow.numbers.of_account(account_id):
+        uow.numbers.remove(number.id)
+        tx.record(action, "number", number.id, account_id=account_id, detail=str(number.number))
+    for station in uow.stations.of_account(account_id):
+        uow.stations.remove(station.id)
+        tx.record(action, "station", station.id, account_id=account_id, detail=station.name)

@@ -17,7 +17,7 @@ from provisioning.commands import (
 from provisioning.exceptions import Issue
 from provisioning.model import Account, ClassOfService, DomainPolicy, UserStatus, valid_name
 from provisioning.services._base import Step, Tx, error, requested_id_issues
-from provisioning.services._removal import remove_mailbox, remove_user
+from provisioning.services._removal import remove_mailbox, remove_phones, remove_user
 from provisioning.services.phones import region_issues
 
 __all__ = [
@@ -279,9 +279,7 @@ def _dissolve(tx: Tx, account: Account) -> None:
     for invitation in uow.invitations.of_account(aid):
         uow.invitations.remove(invitation.id)
         tx.record("DeleteAccount", "invitation", invitation.id, account_id=aid)
-    for number in uow.numbers.of_account(aid):
-        uow.numbers.remove(number.id)
-        tx.record("DeleteAccount", "number", number.id, account_id=aid, detail=str(number.number))
+    remove_phones(tx, aid, "DeleteAccount")
     removed_cos = {cos.id for cos in uow.classes_of_service.of_account(aid)}
     for user in uow.users.of_account(aid):
         if user.super_admin:  # postmaster@ exists for the account only: the address is freed

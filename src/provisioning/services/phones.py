@@ -8,12 +8,28 @@ holds one that is taken is told only to members of the holder's account.
 
 from __future__ import annotations
 
-from provisioning.commands import AddPhoneNumbers, RemovePhoneNumber
-from provisioning.exceptions import InvalidValue, Issue
-from provisioning.model import DirectNumber, PhoneNumber
-from provisioning.services._base import Step, Tx, error
+import attrs
 
-__all__ = ["add_phone_numbers", "region_issues", "remove_phone_number"]
+from provisioning.commands import (
+    AddPhoneNumbers,
+    CreateUser,
+    RemovePhoneNumber,
+    SetStationPackage,
+    SetUpPhoneUser,
+)
+from provisioning.exceptions import InvalidValue, Issue, PermissionDenied
+from provisioning.model import Account, DirectNumber, PhoneNumber, PhoneSeat, StationPackage
+from provisioning.services._base import Step, Tx, error
+from provisioning.services.users import create_user
+
+__all__ = [
+    "add_phone_numbers",
+    "extension_issues",
+    "region_issues",
+    "remove_phone_number",
+    "set_station_package",
+    "set_up_phone_user",
+]
 
 
 def region_issues(region: object) -> list[Issue]:
@@ -102,3 +118,197 @@ def remove_phone_number(tx: Tx, command: RemovePhoneNumber) -> Step[None]:
         )
 
     return Step.proceed(run, issues)
+
+
+def set_station_package(tx: Tx, command: SetStationPackage) -> Step[StationPackage]:
+    """Create or change an account's station package; only the platform operator sells them."""
+    if not tx.actor.is_platform:
+        raise PermissionDenied(
+            actor=str(tx.actor), permission="stations.sell", account_id=command.account_id
+        )
+    account = tx.uow.accounts.get(command.account_id)
+    name = command.name.strip()
+    current = tx.uow.stations.by_name(account.id, name)
+    issues: list[Issue] = []
+    if not name:
+        issues.append(error("station.name_required", "a station package has a name", field="name"))
+    in_use = 0 if current is None else current.in_use
+    if command.owned < in_use:
+        issues.append(
+            error(
+                "station.in_use",
+                f"{in_use} stations of {name!r} are in use: the account cannot own fewer",
+                field="owned",
+            )
+        )
+
+    def run() -> StationPackage:
+        if current is None:
+            package = StationPackage(
+                id=tx.new_id(),
+                account_id=account.id,
+                name=name,
+                owned=command.owned,
+                applications=command.applications,
+            )
+            tx.uow.stations.add(package)
+        else:
+            package = tx.uow.stations.update(
+                attrs.evolve(current, owned=command.owned, applications=command.applications)
+            )
+        tx.record(
+            "SetStationPackage",
+            "station",
+            package.id,
+            account_id=account.id,
+            detail=f"{name}: {package.owned} owned",
+        )
+        return package
+
+    return Step.proceed(run, issues)
+
+
+def set_up_phone_user(tx: Tx, command: SetUpPhoneUser) -> Step[PhoneSeat]:
+    """The set-up wizard as one request: the user, its seat, number, station and applications."""
+    tx.authorize("phones.manage", command.account_id)
+    account = tx.uow.accounts.get(command.account_id)
+    user_step = create_user(
+        tx,
+        CreateUser(
+            account_id=account.id,
+            username=command.username,
+            first_name=command.first_name,
+            last_name=command.last_name,
+            alternate_email=command.email,
+            user_id=command.user_id,
+        ),
+    )
+    issues = list(user_step.issues)
+    if command.number_id is None and command.extension is None:
+        issues.append(
+            error(
+                "phone.number_or_extension",
+                "a phone user needs a number of the account or an extension",
+                field="number_id",
+            )
+        )
+    number = None if command.number_id is None else _number_issues(tx, account, command, issues)
+    extension = None
+    if command.extension is not None:
+        extension = command.extension.strip()
+        issues += extension_issues(tx, account, extension)
+    station = _station(tx, account, command, issues)
+
+    def run() -> PhoneSeat:
+        assert user_step.run is not None  # noqa: S101 - run() exists only when no issue blocked
+        assert station is not None  # noqa: S101
+        user = user_step.run()
+        seat = PhoneSeat(
+            id=tx.new_id(),
+            account_id=account.id,
+            user_id=user.id,
+            station_id=station.id,
+            extension=extension,
+            number_id=None if number is None else number.id,
+            applications=command.applications,
+        )
+        tx.uow.seats.add(seat)
+        tx.uow.stations.update(attrs.evolve(station, in_use=station.in_use + 1))
+        if number is not None:
+            tx.uow.numbers.update(attrs.evolve(number, user_id=user.id))
+        given = ", ".join(
+            part
+            for part in (
+                station.name,
+                str(number.number) if number is not None else "",
+                f"extension {extension}" if extension else "",
+            )
+            if part
+        )
+        tx.record("SetUpPhoneUser", "seat", seat.id, account_id=account.id, detail=given)
+        return seat
+
+    return Step.proceed(run, issues)
+
+
+def _number_issues(
+    tx: Tx, account: Account, command: SetUpPhoneUser, issues: list[Issue]
+) -> DirectNumber | None:
+    """The free number of the account the command names, or None with its issue."""
+    number = tx.uow.numbers.find(command.number_id or "")
+    if number is None or number.account_id != account.id:
+        issues.append(
+            error("number.not_found", "no such number in this account", field="number_id")
+        )
+        return None
+    if number.user_id is not None:
+        holder = tx.uow.users.find(number.user_id)
+        whom = f" to {holder.username}" if holder is not None else ""
+        issues.append(
+            error("number.assigned", f"{number.number} is assigned{whom}", field="number_id")
+        )
+    return number
+
+
+def extension_issues(tx: Tx, account: Account, extension: str) -> list[Issue]:
+    """Digits, as many as the account says, held by nobody, and no prefix of another (or so)."""
+    low, high = account.extension_min, account.extension_max
+    if not extension.isascii() or not extension.isdigit() or not low <= len(extension) <= high:
+        return [
+            error(
+                "extension.invalid",
+                f"an extension of this account has {low} to {high} digits, not {extension!r}",
+                field="extension",
+            )
+        ]
+    for seat in tx.uow.seats.of_account(account.id):
+        other = seat.extension
+        if other is None:
+            continue
+        if other == extension:
+            return [error("extension.taken", f"extension {extension} is taken", field="extension")]
+        if other.startswith(extension) or extension.startswith(other):
+            return [
+                error(
+                    "extension.prefix_clash",
+                    f"extension {extension} and extension {other} begin alike:"
+                    " a caller dialling the shorter one could never reach the longer",
+                    field="extension",
+                )
+            ]
+    return []
+
+
+def _station(
+    tx: Tx, account: Account, command: SetUpPhoneUser, issues: list[Issue]
+) -> StationPackage | None:
+    """The package the command names, with a station left and its applications permitted."""
+    wanted = command.station.strip()
+    station = tx.uow.stations.by_name(account.id, wanted)
+    if station is None:
+        by_id = tx.uow.stations.find(wanted)
+        station = by_id if by_id is not None and by_id.account_id == account.id else None
+    if station is None:
+        issues.append(
+            error("station.not_found", f"no station package {wanted!r} here", field="station")
+        )
+        return None
+    if station.free <= 0:
+        issues.append(
+            error(
+                "station.none_left",
+                f"every {station.name!r} station is in use ({station.owned} owned,"
+                f" {station.in_use} in use): order more",
+                field="station",
+            )
+        )
+    beyond = sorted(command.applications - station.applications)
+    if beyond:
+        issues.append(
+            error(
+                "station.application_not_permitted",
+                f"a {station.name!r} station does not permit {', '.join(beyond)}",
+                field="applications",
+            )
+        )
+    return station

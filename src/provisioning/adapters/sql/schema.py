@@ -160,12 +160,14 @@ class KeyColumn:
 
     `derived` columns exist only for the look-up (a folded name, an ASCII
     domain); the others are entity columns. For `null` keys the look-up value
-    `*` stands for NULL (a platform-wide class of service or role).
+    `*` stands for NULL (a platform-wide class of service or role). A derived
+    column is `optional` for a key an entity may hold no value of (NULL).
     """
 
     column: str
     derived: bool = False
     null: str | None = None
+    optional: bool = False
 
 
 KEY_COLUMNS: Final[Mapping[str, KeyColumn]] = {
@@ -199,6 +201,12 @@ KEY_COLUMNS: Final[Mapping[str, KeyColumn]] = {
     "number.e164": KeyColumn("number"),
     "number.account": KeyColumn("account_id"),
     "number.user": KeyColumn("user_id"),
+    "station.name": KeyColumn("name_key", derived=True),
+    "station.account": KeyColumn("account_id"),
+    "seat.user": KeyColumn("user_id"),
+    "seat.extension": KeyColumn("extension_key", derived=True, optional=True),
+    "seat.account": KeyColumn("account_id"),
+    "seat.station": KeyColumn("station_id"),
     "audit.account": KeyColumn("account_id"),
     "audit.entity": KeyColumn("entity_id"),
 }
@@ -227,6 +235,11 @@ _REFERENCES: Final[Mapping[tuple[str, str], str]] = {
     ("invitations", "account_id"): "accounts.id",
     ("direct_numbers", "account_id"): "accounts.id",
     ("direct_numbers", "user_id"): "users.id",
+    ("station_packages", "account_id"): "accounts.id",
+    ("phone_seats", "account_id"): "accounts.id",
+    ("phone_seats", "user_id"): "users.id",
+    ("phone_seats", "station_id"): "station_packages.id",
+    ("phone_seats", "number_id"): "direct_numbers.id",
 }
 
 _EXTRA_INDEXES: Final[Mapping[str, tuple[tuple[str, ...], ...]]] = {
@@ -287,7 +300,7 @@ def _build(table: Table[Any]) -> sa.Table:  # noqa: C901 - one step per kind of 
         if place is None:
             continue
         if place.derived and place.column not in names:
-            columns.append(sa.Column(place.column, sa.Text(), nullable=False))
+            columns.append(sa.Column(place.column, sa.Text(), nullable=place.optional))
             names.add(place.column)
         if key.unique:
             unique.append(sa.UniqueConstraint(place.column))
