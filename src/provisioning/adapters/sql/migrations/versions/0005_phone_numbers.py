@@ -40,20 +40,8 @@ def upgrade() -> None:
         sa.Column("added_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("user_id", sa.Text(), nullable=True),
         sa.Column("version", sa.BigInteger(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["account_id"],
-            ["accounts.id"],
-            name=op.f("fk_direct_numbers_account_id"),
-            initially="DEFERRED",
-            deferrable=True,
-        ),
-        sa.ForeignKeyConstraint(
-            ["user_id"],
-            ["users.id"],
-            name=op.f("fk_direct_numbers_user_id"),
-            initially="DEFERRED",
-            deferrable=True,
-        ),
+        _reference("direct_numbers", "account_id", "accounts.id"),
+        _reference("direct_numbers", "user_id", "users.id"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_direct_numbers")),
         sa.UniqueConstraint("number", name=op.f("uq_direct_numbers_number")),
     )
