@@ -336,3 +336,19 @@ def test_only_the_operator_sells_stations_and_admins_set_up_users(stations: Cont
         )
     with pytest.raises(PermissionDenied):
         run(stations, Actor.user(member.id), set_up("bob@acme.example", extension="555"))
+
+
+def test_the_extension_range_is_the_account_s_and_fits_those_in_use(stations: Context) -> None:
+    run(stations, OPERATOR, set_up("ann@acme.example", extension="2015"))
+    version = queries.get_account(stations, OPERATOR, "acme").version
+    narrower = UpdateAccount(account_id="acme", version=version, extension_max=3)
+    assert issues(stations, narrower) == [("extension.range_in_use", "extension_min")]
+    upside_down = UpdateAccount(
+        account_id="acme", version=version, extension_min=5, extension_max=4
+    )
+    assert issues(stations, upside_down) == [("extension.range_invalid", "extension_min")]
+    wider = run(
+        stations, OPERATOR, UpdateAccount(account_id="acme", version=version, extension_min=2)
+    )
+    assert (wider.extension_min, wider.extension_max) == (2, 6)
+    assert issues(stations, set_up("bob@acme.example", extension="30")) == []

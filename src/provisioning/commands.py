@@ -180,7 +180,8 @@ class UpdateAccount(Command[Account]):
     `default_cos_id` is the class of service new users get when their domain
     names none: one of the account's own, not one that opens the admin panel.
     `phone_region` (ISO 3166, `CH`) is where its phone numbers typed without
-    their country code belong.
+    their country code belong; `extension_min` and `extension_max` bound its
+    phone extensions' digits (1 to 15), and every extension in use must fit.
     """
 
     account_id: str
@@ -191,6 +192,8 @@ class UpdateAccount(Command[Account]):
     sign_in_policy: SignInPolicy | Unchanged = UNCHANGED
     default_cos_id: str | Unchanged = UNCHANGED
     phone_region: str | Unchanged | None = UNCHANGED
+    extension_min: int | Unchanged = UNCHANGED
+    extension_max: int | Unchanged = UNCHANGED
 
 
 @attrs.frozen(kw_only=True)

@@ -18,7 +18,7 @@ from provisioning.exceptions import Issue
 from provisioning.model import Account, ClassOfService, DomainPolicy, UserStatus, valid_name
 from provisioning.services._base import Step, Tx, error, requested_id_issues
 from provisioning.services._removal import remove_mailbox, remove_phones, remove_user
-from provisioning.services.phones import region_issues
+from provisioning.services.phones import extension_range_issues, region_issues
 
 __all__ = [
     "create_account",
@@ -163,6 +163,13 @@ def update_account(tx: Tx, command: UpdateAccount) -> Step[Account]:
         region = command.phone_region.strip().upper() if command.phone_region else None
         issues += region_issues(region)
         changes["phone_region"] = region
+    if command.extension_min is not UNCHANGED or command.extension_max is not UNCHANGED:
+        low = account.extension_min if command.extension_min is UNCHANGED else command.extension_min
+        high = (
+            account.extension_max if command.extension_max is UNCHANGED else command.extension_max
+        )
+        issues += extension_range_issues(tx, account.id, low, high)
+        changes |= {"extension_min": low, "extension_max": high}
 
     def run() -> Account:
         updated = tx.uow.accounts.update(attrs.evolve(account, version=command.version, **changes))

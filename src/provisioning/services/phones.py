@@ -25,6 +25,7 @@ from provisioning.services.users import create_user
 __all__ = [
     "add_phone_numbers",
     "extension_issues",
+    "extension_range_issues",
     "region_issues",
     "remove_phone_number",
     "set_station_package",
@@ -45,6 +46,36 @@ def region_issues(region: object) -> list[Issue]:
             field="phone_region",
         )
     ]
+
+
+_LONGEST_EXTENSION = 15  # digits: E.164's longest number, far beyond any dial plan's extensions
+
+
+def extension_range_issues(tx: Tx, account_id: str, low: int, high: int) -> list[Issue]:
+    """An account's extension lengths: 1 to 15 digits, lowest first, fitting those in use."""
+    if not 1 <= low <= high <= _LONGEST_EXTENSION:
+        return [
+            error(
+                "extension.range_invalid",
+                f"extensions have 1 to {_LONGEST_EXTENSION} digits, the fewest first,"
+                f" not {low} to {high}",
+                field="extension_min",
+            )
+        ]
+    outside = sorted(
+        seat.extension
+        for seat in tx.uow.seats.of_account(account_id)
+        if seat.extension is not None and not low <= len(seat.extension) <= high
+    )
+    if outside:
+        return [
+            error(
+                "extension.range_in_use",
+                f"{len(outside)} extension(s) in use would not fit, such as {outside[0]}",
+                field="extension_min",
+            )
+        ]
+    return []
 
 
 def add_phone_numbers(tx: Tx, command: AddPhoneNumbers) -> Step[tuple[DirectNumber, ...]]:
