@@ -132,6 +132,7 @@ def test_json_output_holds_no_secret(tmp_path: Path) -> None:
         (["show", "user", "ghost@acme.example"], 1, "no user ghost@acme.example"),
         (["--store", "/nonexistent/folder/x.db", "users"], 2, "cannot be used"),
         (["--store", "postgresql://ann:sekret@127.0.0.1:1/x", "users"], 2, "ann:***@127.0.0.1"),
+        (["--store", "postgresql://ann:sekret@db:port/x", "users"], 2, "store.url_invalid"),
     ],
 )
 def test_unusable_input_and_refusals_end_in_one_line_and_their_exit_code(

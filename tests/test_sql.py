@@ -17,7 +17,14 @@ from alembic.runtime.migration import MigrationContext
 
 from conftest import OPERATOR, empty_postgres
 from provisioning import Conflict, Context, CreateAccount, queries, run
-from provisioning.adapters.sql import METADATA, PostgresStore, SqliteStore, SqlStore, migrations
+from provisioning.adapters.sql import (
+    METADATA,
+    PostgresStore,
+    SqliteStore,
+    SqlStore,
+    migrations,
+    redacted,
+)
 from provisioning.exceptions import StoreError
 from provisioning.model import EmailAddress
 from provisioning.testing import builders as b
@@ -183,6 +190,18 @@ def test_an_older_database_is_refused_without_upgrade_naming_both_revisions(
     assert caught.value.code == "store.schema_older"
     assert "0001" in caught.value.reason
     assert migrations.head() in caught.value.reason
+
+
+@pytest.mark.parametrize(
+    "url", ["postgresql://ann:sekret@db:port/x", "postgresql://ann:sekret@[::1/x"]
+)
+def test_a_store_url_that_does_not_parse_is_a_store_error_without_its_password(url: str) -> None:
+    with pytest.raises(StoreError) as caught:
+        PostgresStore(url)
+    assert caught.value.code == "store.url_invalid"
+    assert "sekret" not in str(caught.value)
+    assert redacted("postgresql://ann:sekret@db:5432/x") == "postgresql://ann:***@db:5432/x"
+    assert redacted("tenants.db") == "tenants.db"
 
 
 def test_a_newer_schema_is_refused(tmp_path: Path) -> None:

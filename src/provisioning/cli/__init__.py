@@ -29,7 +29,6 @@ from typing import Any, Final, NoReturn, TypeVar
 
 import attrs
 import click
-import sqlalchemy.engine.url as sa_url
 from click.core import ParameterSource
 from rich.console import Console
 from rich.progress import Progress as RichProgress
@@ -57,6 +56,7 @@ from provisioning import (
 )
 from provisioning._converter import to_export
 from provisioning.adapters.memory import MemoryDns, Outbox
+from provisioning.adapters.sql import redacted
 from provisioning.cli._demo import DOMAIN, MISTAKES, ROWS, users_workbook
 from provisioning.model import Account, AuditEvent, Domain, User
 
@@ -100,7 +100,7 @@ def _open(options: _Options, *, upgrade: bool = False, dns: MemoryDns | None = N
         older = getattr(error, "code", "") == "store.schema_older"
         hint = "; run `provisioning db upgrade` first" if older else ""
         raise _Failure(
-            f"the store {_shown(options.store)!r} cannot be used: {error}{hint}", _UNUSABLE
+            f"the store {redacted(options.store)!r} cannot be used: {error}{hint}", _UNUSABLE
         ) from error
 
 
@@ -276,7 +276,7 @@ def upgrade(options: _Options) -> None:
     """Create the database or migrate it to this version's schema."""
     with _reported(options):
         _close(_open(options, upgrade=True))
-        shown = _shown(options.store)
+        shown = redacted(options.store)
         _say(options, {"store": shown, "upgraded": True}, f"{shown}: up to date")
 
 
@@ -603,7 +603,7 @@ def demo(context: click.Context, output: Path) -> None:
             document = _demo_import(ctx, account, folder)
         finally:
             _close(ctx)
-        document["store"] = _shown(store)
+        document["store"] = redacted(store)
         issues = document.pop("issue_list")
         if options.json:
             _print_json(document | {"issues": issues})
@@ -620,7 +620,7 @@ def demo(context: click.Context, output: Path) -> None:
             f" {document['skipped']} rows left for you to fix (a clash holds back both its rows)"
         )
         click.echo(f"5. {document['report']}: the users report")
-        shown = _shown(store)
+        shown = redacted(store)
         click.echo(f"the store: {shown}; next, try: provisioning --store {shown} users")
 
 
@@ -681,16 +681,6 @@ def _progress(what: str) -> Iterator[Progress | None]:
             bar.update(task, completed=done, total=total)
 
         yield update
-
-
-def _shown(store: str) -> str:
-    """The store as it may be shown: a URL's password left out."""
-    if "://" not in store:
-        return store
-    try:
-        return sa_url.make_url(store).render_as_string(hide_password=True)
-    except ValueError:
-        return "the store URL"
 
 
 def _read(file: Path) -> bytes:

@@ -56,7 +56,7 @@ from provisioning.model import MailboxKind, skeleton
 from provisioning.ports import Sealer
 from provisioning.security.sealing import SEALED_PREFIX, SealingError
 
-__all__ = ["PostgresStore", "SqlStore", "SqlUnitOfWork", "SqliteStore"]
+__all__ = ["PostgresStore", "SqlStore", "SqlUnitOfWork", "SqliteStore", "redacted"]
 
 _E = TypeVar("_E", bound=Identified)
 _P = ParamSpec("_P")
@@ -698,8 +698,18 @@ class SqlStore:
                 self._gate.release()
 
 
-def _redacted(url: str) -> str:
-    return sa.engine.make_url(url).render_as_string(hide_password=True)
+def redacted(where: str) -> str:
+    """A store's file or URL as it may be shown: a URL without its password.
+
+    A URL that does not parse is not shown at all: where its password ends
+    cannot be told.
+    """
+    if "://" not in where:
+        return where
+    try:
+        return sa.engine.make_url(where).render_as_string(hide_password=True)
+    except (sa.exc.ArgumentError, ValueError):
+        return "an unreadable store URL"
 
 
 def _sqlite_transactions(engine: Engine, *, wal: bool, timeout: float) -> None:
@@ -932,7 +942,15 @@ class PostgresStore(SqlStore):
         pool_size: int = 5,
         sealer: Sealer | None = None,
     ) -> None:
-        label = _redacted(url)
+        label = redacted(url)
+        try:
+            driver_url = sa.engine.make_url(url).set(drivername="postgresql+psycopg")
+        except (sa.exc.ArgumentError, ValueError):
+            raise StoreError(
+                code="store.url_invalid",
+                path=label,
+                reason="not a postgresql://user:password@host:port/database URL",
+            ) from None
         try:
             import psycopg  # noqa: F401, PLC0415 - the optional driver, imported on use
         except ImportError:
@@ -941,7 +959,6 @@ class PostgresStore(SqlStore):
                 path=label,
                 reason="install provisioning[postgres] to use PostgreSQL",
             ) from None
-        driver_url = sa.engine.make_url(url).set(drivername="postgresql+psycopg")
         engine = sa.create_engine(
             driver_url, pool_size=pool_size, max_overflow=2 * pool_size, pool_pre_ping=True
         )
