@@ -600,27 +600,26 @@ def demo(context: click.Context, output: Path) -> None:
         ctx = _open(attrs.evolve(options, store=store), dns=dns)
         try:
             account, _ = _tenant(ctx, dns, "Acme Trial", DOMAIN, "it@home.example", trusted=True)
-            document = _demo_import(ctx, account, folder)
+            document, issues = _demo_import(ctx, account, folder)
         finally:
             _close(ctx)
-        document["store"] = redacted(store)
-        issues = document.pop("issue_list")
+        shown = redacted(store)
+        document["store"] = shown
         if options.json:
-            _print_json(document | {"issues": issues})
+            _print_json(document | {"issues": [_issue_document(issue) for issue in issues]})
             return
         click.echo(f"1. a trial account {account.name!r}, its domain {DOMAIN} trusted")
         click.echo(
             f"2. {document['users_workbook']}: {ROWS} user rows, {len(MISTAKES)} of them wrong"
             " on purpose; every issue, located to its cell:"
         )
-        _issues_table([issue for issue in document.pop("issues_found") if issue.blocking])
+        _issues_table([issue for issue in issues if issue.blocking])
         click.echo(f"3. {document['annotated']}: the same workbook, each issue on its cell")
         click.echo(
             f"4. the {document['created']} valid rows applied in one transaction;"
             f" {document['skipped']} rows left for you to fix (a clash holds back both its rows)"
         )
         click.echo(f"5. {document['report']}: the users report")
-        shown = redacted(store)
         click.echo(f"the store: {shown}; next, try: provisioning --store {shown} users")
 
 
@@ -645,8 +644,13 @@ _DEMO_FILES: Final = (
 )
 
 
-def _demo_import(ctx: Context, account: Account, folder: Path) -> dict[str, Any]:
-    """Import the demo workbook as the super admin, skipping the wrong rows; write it all out."""
+def _demo_import(
+    ctx: Context, account: Account, folder: Path
+) -> tuple[dict[str, Any], tuple[Issue, ...]]:
+    """Import the demo workbook as the super admin, skipping the wrong rows; write it all out.
+
+    Returns what was done, as a JSON document, and the import's issues.
+    """
     actor = _actor(ctx, account, None)  # the trial account's super admin
     upload = users_workbook()
     workbook, annotated, report = (folder / name for name in _DEMO_FILES[3:])
@@ -663,9 +667,7 @@ def _demo_import(ctx: Context, account: Account, folder: Path) -> dict[str, Any]
         "created": len(result.created),
         "skipped": len(result.skipped),
         "reported": reported,
-        "issues_found": planned.issues,
-        "issue_list": [_issue_document(issue) for issue in planned.issues],
-    }
+    }, planned.issues
 
 
 @contextmanager
