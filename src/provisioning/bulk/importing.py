@@ -261,25 +261,14 @@ def plan_users(
         }
         # A user row with a blocking issue, or whose Account or Mailbox row has one, is
         # left out: no user is created without the access the file gives it.
-        skipped = sorted(
-            {
-                issue.location.row
-                for issue in issues
-                if issue.blocking
-                and issue.location is not None
-                and issue.location.sheet == USERS_SHEET
-                and issue.location.row is not None
-                and not issue.code.startswith("bulk.column_")  # the header's, not a user's
-            }
-            | {owner_of[place] for place in failing if place in owner_of}
-        )
+        failed = _failures(issues, owner_of)
+        skipped = list(failed)
         kept = [
             row
             for row in rows
             if (row_sheet(row), row.row) not in failing
-            and (row.row if isinstance(row, UserRow) else row.user_row) not in skipped
+            and (row.row if isinstance(row, UserRow) else row.user_row) not in failed
         ]
-        failed = _failures(issues, set(skipped), owner_of)
         if len(kept) != len(rows):
             rows = kept
             planned = plan(ctx, actor, [row.command for row in rows])
@@ -311,18 +300,25 @@ def plan_users(
 
 
 def _failures(
-    issues: Sequence[Issue], skipped: set[int], owner_of: Mapping[tuple[str, int], int]
+    issues: Sequence[Issue], owner_of: Mapping[tuple[str, int], int]
 ) -> dict[int, tuple[Issue, ...]]:
-    """Each skipped Users row's blocking issues, its Account and Mailbox rows' included."""
-    found: dict[int, list[Issue]] = {row: [] for row in sorted(skipped)}
+    """Each Users row a blocking issue holds back, by row, with those issues.
+
+    An issue holds back the row it is on, or, on an Account or Mailbox row,
+    the Users row of that row's user; the header's issues hold back nobody.
+    """
+    found: dict[int, list[Issue]] = {}
     for issue in issues:
         where = issue.location
         if not issue.blocking or where is None or where.row is None:
             continue
-        row = where.row if where.sheet == USERS_SHEET else owner_of.get((where.sheet, where.row))
-        if row in found:
-            found[row].append(issue)
-    return {row: tuple(held) for row, held in found.items()}
+        if where.sheet == USERS_SHEET:
+            row = None if issue.code.startswith("bulk.column_") else where.row
+        else:
+            row = owner_of.get((where.sheet, where.row))
+        if row is not None:
+            found.setdefault(row, []).append(issue)
+    return {row: tuple(found[row]) for row in sorted(found)}
 
 
 def _said_already(issue: Issue, twice: set[int | None]) -> bool:
