@@ -1,9 +1,11 @@
-"""Phone numbers: the inventory of numbers an account owns.
+"""Phones: the numbers and station packages an account owns, and setting up a phone user.
 
 Numbers are parsed by the numbering plan of their country (`phonenumbers`)
 and kept in E.164. A number typed without its country code belongs to the
-account's `phone_region`. A number is one account's, platform-wide: who
-holds one that is taken is told only to members of the holder's account.
+account's `phone_region`. A number is one account's, platform-wide: which
+account holds a taken one is never said. A phone user's seat holds one
+station of a package, a number or an extension, and applications the
+package permits.
 """
 
 from __future__ import annotations
@@ -282,7 +284,7 @@ def _number_issues(
 
 
 def extension_issues(tx: Tx, account: Account, extension: str) -> list[Issue]:
-    """Digits, as many as the account says, held by nobody, and no prefix of another (or so)."""
+    """Digits, as many as the account allows, held by nobody, and no prefix of another's."""
     low, high = account.extension_min, account.extension_max
     if not extension.isascii() or not extension.isdigit() or not low <= len(extension) <= high:
         return [
