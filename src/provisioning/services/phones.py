@@ -284,7 +284,10 @@ def _number_issues(
 
 
 def extension_issues(tx: Tx, account: Account, extension: str) -> list[Issue]:
-    """Digits, as many as the account allows, held by nobody, and no prefix of another's."""
+    """Digits, as many as the account allows, held by nobody, and no start of another.
+
+    Nor may another extension be the start of this one: `12` and `123` clash.
+    """
     low, high = account.extension_min, account.extension_max
     if not extension.isascii() or not extension.isdigit() or not low <= len(extension) <= high:
         return [
