@@ -34,6 +34,7 @@ from typing import Any, Final, TypeVar
 import attrs
 
 from provisioning._checks import command_issues
+from provisioning._collector import fewer_collections
 from provisioning._overlay import Overlay
 from provisioning.adapters._tables import Change, Repositories, TableChanges
 from provisioning.commands import Command
@@ -372,7 +373,7 @@ def plan(
     effects = Effects()
     now = ctx.clock.now()
     try:
-        with ctx.store.snapshot() as snapshot:
+        with fewer_collections(len(commands)), ctx.store.snapshot() as snapshot:
             change_count = snapshot.change_count()
             batch, tx = _validate(
                 ctx,
@@ -525,11 +526,12 @@ def _apply(ctx: Environment, plan: Plan, *, single: bool, progress: Progress | N
     work.effects.prepare(ctx.hasher)
     now = ctx.clock.now()
     fresh = now - work.planned_at <= ctx.fresh_for
-    written = _retrying(
-        lambda attempt: _write_batch(
-            ctx, plan, now=now, fresh=fresh and attempt == 1, single=single, progress=progress
+    with fewer_collections(len(plan.commands)):
+        written = _retrying(
+            lambda attempt: _write_batch(
+                ctx, plan, now=now, fresh=fresh and attempt == 1, single=single, progress=progress
+            )
         )
-    )
     results, events, messages = written.results, written.events, written.messages
     warnings, revalidated = written.warnings, written.revalidated
     outcome = Outcome(

@@ -11,7 +11,7 @@ drift apart in behaviour; only in how they keep rows.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Sequence
-from typing import Any, Final, Generic, Protocol, TypeVar
+from typing import Any, Final, Generic, NamedTuple, Protocol, TypeVar
 
 import attrs
 
@@ -905,11 +905,11 @@ class AuditRepo:
         return self._rows.size()
 
 
-@attrs.frozen
-class Change(Generic[_T]):
+class Change(NamedTuple, Generic[_T]):
     """One row of a batch's changes: as the store had it (`old`) and as it is to be (`new`).
 
     `old` None is an insert, `new` None a delete, both set a replacement.
+    A tuple: a large batch makes one per row it touches.
     """
 
     old: _T | None

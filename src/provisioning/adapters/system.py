@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 import threading
 import time
@@ -56,6 +57,7 @@ class TimeOrderedIds:
 
     def new_id(self) -> str:
         """A fresh id, greater than every id this source made before."""
+        random = int.from_bytes(os.urandom(10))  # 62 bits for the tail, 12 for a new counter
         with self._lock:
             millis = time.time_ns() // 1_000_000
             last_millis, last_counter = self._last
@@ -64,11 +66,11 @@ class TimeOrderedIds:
                 if counter > _COUNTER_MAX:  # 4,096 ids in one millisecond: borrow the next one
                     millis, counter = millis + 1, 0
             else:
-                counter = secrets.randbits(12)
+                counter = random >> 68
             self._last = (millis, counter)
         value = (millis & (1 << 48) - 1) << 80
         value |= 0x7 << 76 | counter << 64
-        value |= 0b10 << 62 | secrets.randbits(62)
+        value |= 0b10 << 62 | random & (1 << 62) - 1
         text = f"{value:032x}"
         return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 

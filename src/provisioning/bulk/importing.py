@@ -19,6 +19,7 @@ from typing import Final, Literal
 import attrs
 
 from provisioning import queries
+from provisioning._collector import fewer_collections
 from provisioning.bulk._existing import same_grant, settle
 from provisioning.bulk._workbook import Workbook
 from provisioning.bulk.access import GrantRow, grant_rows
@@ -205,6 +206,30 @@ def plan_users(
         if isinstance(source, Workbook)
         else read_workbook(source, reader=reader, limits=limits)
     )
+    with fewer_collections(sum(len(sheet.rows) for sheet in book.sheets)):
+        return _plan(
+            ctx,
+            actor,
+            account_id,
+            book,
+            policy=policy,
+            max_failures=max_failures,
+            updates=updates,
+            progress=progress,
+        )
+
+
+def _plan(
+    ctx: Environment,
+    actor: Actor,
+    account_id: str,
+    book: Workbook,
+    *,
+    policy: Policy,
+    max_failures: int | None,
+    updates: bool,
+    progress: Progress | None,
+) -> UsersImport:
     sheet = user_rows(book, account_id, classes=_classes(ctx, actor, account_id))
     with ctx.store.snapshot() as uow:
         settled = settle(uow, account_id, sheet.rows, updates=updates)
@@ -422,7 +447,8 @@ def apply_users(
     """
     if not planned.ok:
         raise ValidationFailed(issues=planned.errors)
-    outcome = apply(ctx, planned.plan, progress=progress)
+    with fewer_collections(len(planned.rows)):
+        outcome = apply(ctx, planned.plan, progress=progress)
     done = [
         (row, user)
         for row, user in zip(planned.rows, outcome.results, strict=True)
