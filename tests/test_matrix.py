@@ -28,9 +28,12 @@ from conftest import FAST_HASHER, OPERATOR, START
 from provisioning import (
     AcceptInvitation,
     ActivateDomain,
+    AddDevice,
     AddDomain,
     AddPhoneNumbers,
+    AssignDevice,
     Authenticate,
+    ChangeStation,
     CompletePasswordRecovery,
     CompletePasswordSetup,
     Context,
@@ -57,6 +60,8 @@ from provisioning import (
     PermissionDenied,
     RegisterWithInvitation,
     ReinitializeMfa,
+    ReleaseNumber,
+    RemoveDevice,
     RemovePhoneNumber,
     RenameMailbox,
     RenameUser,
@@ -72,6 +77,7 @@ from provisioning import (
     StartPasswordRecovery,
     SyncDirectory,
     TargetOutranks,
+    UnassignDevice,
     UnverifyDomain,
     UpdateAccount,
     UpdateAdmin,
@@ -144,6 +150,18 @@ ON_USERS: dict[str, tuple[Callable[[User], Command[Any]], str]] = {
         "A-- AA- AAO DDD -DD D-- HHH HHH",
     ),
     "DeleteAdmin": (lambda t: DeleteAdmin(user_id=t.id), "A-- AA- AAO DDD -DD D-- HHH HHH"),
+    "AssignDevice": (
+        lambda t: AssignDevice(user_id=t.id, device_id="any"),
+        "A-- AA- AAO AAO -DD D-- HHH HHH",
+    ),
+    "ChangeStation": (
+        lambda t: ChangeStation(user_id=t.id, station="Standard"),
+        "A-- AA- AAO AAO -DD D-- HHH HHH",
+    ),
+    "ReleaseNumber": (
+        lambda t: ReleaseNumber(user_id=t.id),
+        "A-- AA- AAO AAO -DD D-- HHH HHH",
+    ),
     "SetGrant": (
         lambda t: SetGrant(user_id=t.id, account_id="acme", role_ids={"system:member"}),
         "A-- AA- AAO DDD -DD D-- DDD DDD",
@@ -236,6 +254,12 @@ OTHERS: dict[str, tuple[Callable[[dict[str, str]], Command[Any]], str]] = {
         ),
         "AAAADDD",
     ),
+    "AddDevice": (
+        lambda _: AddDevice(account_id="acme", model="Desk 2", mac="00:1a:2b:00:00:09"),
+        "AAAADDD",
+    ),
+    "RemoveDevice": (lambda ids: RemoveDevice(device_id=ids["device"]), "AAAADHH"),
+    "UnassignDevice": (lambda ids: UnassignDevice(device_id=ids["device"]), "AAAADHH"),
     "InviteUser": (lambda _: InviteUser(account_id="acme", email="x@else.example"), "AAAADDD"),
     "RevokeInvitation": (
         lambda ids: RevokeInvitation(invitation_id=ids["invitation"]),
@@ -309,6 +333,11 @@ QUERIES: dict[str, tuple[Callable[[Context, Any, dict[str, str]], object], str]]
         lambda ctx, actor, ids: queries.phone_seat(ctx, actor, ids["member2"]),
         "AAAADHH",
     ),
+    "devices": (lambda ctx, actor, _: queries.devices(ctx, actor, "acme"), "AAAADDD"),
+    "user_devices": (
+        lambda ctx, actor, ids: queries.user_devices(ctx, actor, ids["member2"]),
+        "AAAADHH",
+    ),
 }
 
 
@@ -323,6 +352,9 @@ def world() -> tuple[Tenant, dict[str, str]]:
     pending = run(ctx, OPERATOR, AddDomain(account_id="acme", name="later.example"))
     (number,) = run(ctx, OPERATOR, AddPhoneNumbers(account_id="acme", numbers=("+41791234567",)))
     run(ctx, OPERATOR, SetStationPackage(account_id="acme", name="Standard", owned=3))
+    device = run(
+        ctx, OPERATOR, AddDevice(account_id="acme", model="Desk 2", mac="00:1a:2b:00:00:01")
+    )
     invitation = run(
         ctx,
         OPERATOR,
@@ -339,6 +371,7 @@ def world() -> tuple[Tenant, dict[str, str]]:
         "domain_version": str(domain.version),
         "invitation": invitation.invitation.id,
         "number": number.id,
+        "device": device.id,
         "member": tenant.users["member"].id,
         "member2": tenant.users["member2"].id,
     }

@@ -9,16 +9,22 @@ from access_world import user as access_user
 from conftest import OPERATOR, active_domain
 from provisioning import (
     Actor,
+    AddDevice,
     AddPhoneNumbers,
+    AssignDevice,
+    ChangeStation,
     Context,
     CreateAccount,
     DeleteAccount,
     DeleteUser,
     NotFound,
     PermissionDenied,
+    ReleaseNumber,
+    RemoveDevice,
     RemovePhoneNumber,
     SetStationPackage,
     SetUpPhoneUser,
+    UnassignDevice,
     UpdateAccount,
     ValidationFailed,
     apply,
@@ -27,7 +33,7 @@ from provisioning import (
     run,
 )
 from provisioning.adapters.memory import MemoryDns, Outbox
-from provisioning.model import DirectNumber
+from provisioning.model import Device, DirectNumber, StationPackage
 
 
 @pytest.fixture
@@ -352,3 +358,187 @@ def test_the_extension_range_is_the_account_s_and_fits_those_in_use(stations: Co
     )
     assert (wider.extension_min, wider.extension_max) == (2, 6)
     assert issues(stations, set_up("bob@acme.example", extension="30")) == []
+
+
+@pytest.fixture
+def desks(stations: Context) -> Context:
+    for mac in ("00-1A-2B-00-00-01", "001a.2b00.0002", "00:1a:2b:00:00:03"):
+        run(stations, OPERATOR, AddDevice(account_id="acme", model="Desk 4", mac=mac, ports=4))
+    return stations
+
+
+def _device(ctx: Context, mac: str) -> Device:
+    return next(d for d in queries.devices(ctx, OPERATOR, "acme") if str(d.mac) == mac)
+
+
+def test_devices_are_added_with_their_mac_address_normalised(desks: Context) -> None:
+    listed = queries.devices(desks, OPERATOR, "acme", free_only=True)
+    assert [(str(d.mac), d.model, d.ports) for d in listed] == [
+        ("00:1a:2b:00:00:01", "Desk 4", 4),
+        ("00:1a:2b:00:00:02", "Desk 4", 4),
+        ("00:1a:2b:00:00:03", "Desk 4", 4),
+    ]
+    assert queries.devices(desks, OPERATOR, "globex") == []
+
+
+def test_every_bad_device_is_an_issue(desks: Context) -> None:
+    assert issues(desks, AddDevice(account_id="acme", model=" ", mac="00:1a:2b:00:00:09")) == [
+        ("device.model_required", "model")
+    ]
+    for mac in ("00:1a:2b:00:00", "01:00:5e:00:00:01", "ff:ff:ff:ff:ff:ff", "000000000000"):
+        assert issues(desks, AddDevice(account_id="acme", model="Desk", mac=mac)) == [
+            ("device.mac_invalid", "mac")
+        ]
+    for ports in (0, 65):
+        wrong = AddDevice(account_id="acme", model="Desk", mac="00:1a:2b:00:00:09", ports=ports)
+        assert issues(desks, wrong) == [("device.ports_invalid", "ports")]
+    again = plan(desks, OPERATOR, [AddDevice(account_id="globex", model="X", mac="001A2B000001")])
+    (taken,) = again.errors
+    assert (taken.code, taken.message) == (
+        "device.taken",
+        "00:1a:2b:00:00:01 is already another account's",  # not whose
+    )
+
+
+def test_a_phone_user_gets_its_primary_device_with_its_set_up(desks: Context) -> None:
+    desk = _device(desks, "00:1a:2b:00:00:01")
+    seat = run(
+        desks,
+        OPERATOR,
+        set_up("ann@acme.example", extension="201", device_id=desk.id, device_ports=2),
+    )
+    (given,) = queries.user_devices(desks, OPERATOR, seat.user_id)
+    assert (given.id, given.primary, given.ports_used) == (desk.id, True, 2)
+    planned = plan(
+        desks,
+        OPERATOR,
+        [
+            set_up("bob@acme.example", extension="202", device_id=desk.id),
+            set_up("cy@acme.example", extension="203", device_id="nope"),
+            set_up(
+                "dee@acme.example",
+                extension="204",
+                device_id=_device(desks, "00:1a:2b:00:00:02").id,
+                device_ports=5,
+            ),
+        ],
+    )
+    assert [(i.command, i.code, i.field) for i in planned.errors] == [
+        (0, "device.assigned", "device_id"),
+        (1, "device.not_found", "device_id"),
+        (2, "device.ports_exceeded", "device_ports"),
+    ]
+    assigned = planned.errors[0].message
+    assert assigned == "device 00:1a:2b:00:00:01 is assigned to ann@acme.example"
+
+
+def test_a_user_has_one_primary_and_any_number_of_secondary_devices(desks: Context) -> None:
+    seat = run(desks, OPERATOR, set_up("ann@acme.example", extension="201"))
+    first, second, third = (_device(desks, f"00:1a:2b:00:00:0{n}") for n in (1, 2, 3))
+    refused = plan(
+        desks, OPERATOR, [AssignDevice(user_id=seat.user_id, device_id=first.id, primary=False)]
+    )
+    assert [i.code for i in refused.errors] == ["device.primary_required"]
+    assert run(desks, OPERATOR, AssignDevice(user_id=seat.user_id, device_id=first.id)).primary
+    assert not run(
+        desks, OPERATOR, AssignDevice(user_id=seat.user_id, device_id=second.id, ports=4)
+    ).primary
+    over = plan(desks, OPERATOR, [AssignDevice(user_id=seat.user_id, device_id=third.id, ports=5)])
+    assert [(i.code, i.field) for i in over.errors] == [("device.ports_exceeded", "ports")]
+    run(desks, OPERATOR, AssignDevice(user_id=seat.user_id, device_id=second.id, primary=True))
+    held = queries.user_devices(desks, OPERATOR, seat.user_id)
+    assert [(d.id, d.primary) for d in held] == [(second.id, True), (first.id, False)]
+    kept = plan(desks, OPERATOR, [UnassignDevice(device_id=second.id)])
+    assert [i.code for i in kept.errors] == ["device.secondaries_left"]
+    run(desks, OPERATOR, UnassignDevice(device_id=first.id))
+    freed = run(desks, OPERATOR, UnassignDevice(device_id=second.id))
+    assert (freed.user_id, freed.primary, freed.ports_used) == (None, False, 0)
+    assert len(queries.devices(desks, OPERATOR, "acme", free_only=True)) == 3
+    assert issues(desks, UnassignDevice(device_id=first.id)) == [
+        ("device.not_assigned", "device_id")
+    ]
+    assert issues(
+        desks, AssignDevice(user_id=access_user(desks, "bob@acme.example").id, device_id=first.id)
+    ) == [("phone.no_seat", "user_id")]
+
+
+def test_an_assigned_device_stays_in_the_inventory_until_its_user_goes(desks: Context) -> None:
+    desk = _device(desks, "00:1a:2b:00:00:01")
+    seat = run(desks, OPERATOR, set_up("ann@acme.example", extension="201", device_id=desk.id))
+    assert issues(desks, RemoveDevice(device_id=desk.id)) == [("device.assigned", "device_id")]
+    run(desks, OPERATOR, DeleteUser(user_id=seat.user_id))
+    assert _device(desks, "00:1a:2b:00:00:01").free
+    run(desks, OPERATOR, RemoveDevice(device_id=desk.id))
+    assert len(queries.devices(desks, OPERATOR, "acme")) == 2
+    run(desks, OPERATOR, DeleteAccount(account_id="acme", confirm_name="Acme"))
+    again = AddDevice(account_id="globex", model="Desk", mac="00:1a:2b:00:00:02")
+    assert run(desks, OPERATOR, again).account_id == "globex"  # the deleted account's are free
+
+
+def test_two_set_ups_racing_for_one_device_leave_one_winner(desks: Context) -> None:
+    desk = _device(desks, "00:1a:2b:00:00:01").id
+    one = plan(desks, OPERATOR, [set_up("ann@acme.example", extension="201", device_id=desk)])
+    other = plan(desks, OPERATOR, [set_up("bob@acme.example", extension="202", device_id=desk)])
+    assert one.ok
+    assert other.ok
+    apply(desks, one)
+    with pytest.raises(ValidationFailed) as caught:
+        apply(desks, other)
+    assert caught.value.codes == ["device.assigned"]
+    assert queries.users(desks, OPERATOR, "acme").total == 2
+
+
+def test_changing_a_station_moves_the_seat_s_licence(stations: Context) -> None:
+    seat = run(
+        stations,
+        OPERATOR,
+        set_up("ann@acme.example", extension="201", applications={"voicemail"}),
+    )
+    refused = plan(stations, OPERATOR, [ChangeStation(user_id=seat.user_id, station="basic")])
+    assert [i.code for i in refused.errors] == ["station.application_not_permitted"]
+    moved = run(
+        stations, OPERATOR, ChangeStation(user_id=seat.user_id, station="basic", applications=())
+    )
+    assert (moved.applications, moved.station_id) == (frozenset(), _package(stations, "Basic").id)
+    assert (_package(stations, "Basic").in_use, _package(stations, "Standard").in_use) == (1, 0)
+    bob = run(stations, OPERATOR, set_up("bob@acme.example", extension="202"))
+    full = plan(stations, OPERATOR, [ChangeStation(user_id=bob.user_id, station="basic")])
+    assert [i.code for i in full.errors] == ["station.none_left"]
+    same = run(stations, OPERATOR, ChangeStation(user_id=seat.user_id, station="Basic"))
+    assert same.station_id == moved.station_id  # its own station needs none left
+    assert _package(stations, "Basic").in_use == 1
+
+
+def _package(ctx: Context, name: str) -> StationPackage:
+    return next(p for p in queries.station_packages(ctx, OPERATOR, "acme") if p.name == name)
+
+
+def test_releasing_a_number_frees_it_and_keeps_the_extension(stations: Context) -> None:
+    number = _number(stations, "+41446681800")
+    only_number = run(stations, OPERATOR, set_up("ann@acme.example", number_id=number))
+    assert issues(stations, ReleaseNumber(user_id=only_number.user_id)) == [
+        ("phone.number_or_extension", "user_id")
+    ]
+    run(stations, OPERATOR, DeleteUser(user_id=only_number.user_id))
+    seat = run(stations, OPERATOR, set_up("bob@acme.example", number_id=number, extension="201"))
+    released = run(stations, OPERATOR, ReleaseNumber(user_id=seat.user_id))
+    assert (released.number_id, released.extension) == (None, "201")
+    assert len(queries.phone_numbers(stations, OPERATOR, "acme", free_only=True)) == 2
+    assert issues(stations, ReleaseNumber(user_id=seat.user_id)) == [
+        ("number.not_assigned", "user_id")
+    ]
+
+
+def test_free_stations_are_those_with_one_left(stations: Context) -> None:
+    run(stations, OPERATOR, set_up("ann@acme.example", station="basic", extension="101"))
+    free = queries.station_packages(stations, OPERATOR, "acme", free_only=True)
+    assert [p.name for p in free] == ["Standard"]
+
+
+def test_devices_are_the_account_s_business_alone(desks: Context) -> None:
+    desk = _device(desks, "00:1a:2b:00:00:01")
+    outsider = access_user(desks, "it@globex.example", account="globex")
+    with pytest.raises(NotFound):
+        run(desks, Actor.user(outsider.id), RemoveDevice(device_id=desk.id))
+    with pytest.raises(PermissionDenied):
+        queries.devices(desks, Actor.user(outsider.id), "acme")

@@ -18,7 +18,7 @@ import attrs
 import cattrs
 from cattrs.gen import make_dict_unstructure_fn, override
 
-from provisioning.model import SECRET, DomainName, EmailAddress, PhoneNumber, Username
+from provisioning.model import SECRET, DomainName, EmailAddress, MacAddress, PhoneNumber, Username
 
 __all__ = ["export", "storage", "to_export"]
 
@@ -62,6 +62,8 @@ def _make_storage() -> cattrs.Converter:
     converter.register_structure_hook(Username, lambda value, _: _username(value))
     converter.register_unstructure_hook(PhoneNumber, str)
     converter.register_structure_hook(PhoneNumber, lambda value, _: PhoneNumber(e164=value))
+    converter.register_unstructure_hook(MacAddress, str)
+    converter.register_structure_hook(MacAddress, lambda value, _: MacAddress(text=value))
     converter.register_unstructure_hook(datetime, datetime.isoformat)
     converter.register_structure_hook(datetime, lambda value, _: datetime.fromisoformat(value))
     converter.register_unstructure_hook_func(_is_frozenset, sorted)

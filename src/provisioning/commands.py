@@ -18,6 +18,7 @@ from provisioning.model import (
     SECRET,
     Account,
     ClassOfService,
+    Device,
     DirectNumber,
     Domain,
     Grant,
@@ -44,9 +45,12 @@ __all__ = [
     "UNCHANGED",
     "AcceptInvitation",
     "ActivateDomain",
+    "AddDevice",
     "AddDomain",
     "AddPhoneNumbers",
+    "AssignDevice",
     "Authenticate",
+    "ChangeStation",
     "Command",
     "CompletePasswordRecovery",
     "CompletePasswordSetup",
@@ -72,6 +76,8 @@ __all__ = [
     "InviteUser",
     "RegisterWithInvitation",
     "ReinitializeMfa",
+    "ReleaseNumber",
+    "RemoveDevice",
     "RemovePhoneNumber",
     "RenameMailbox",
     "RenameUser",
@@ -86,6 +92,7 @@ __all__ = [
     "SettleFormerUsers",
     "StartPasswordRecovery",
     "SyncDirectory",
+    "UnassignDevice",
     "Unchanged",
     "UnverifyDomain",
     "UpdateAccount",
@@ -704,7 +711,8 @@ class SetUpPhoneUser(Command[PhoneSeat]):
     One of `number_id` (a free number of the account) and `extension` (its
     digits) is required, both may be given. `station` names a package of the
     account (by name or id) with a station left; `applications` must be
-    ones that package permits.
+    ones that package permits. `device_id` names a free device of the
+    account to be the user's primary, using `device_ports` of its ports.
     """
 
     account_id: str
@@ -717,6 +725,84 @@ class SetUpPhoneUser(Command[PhoneSeat]):
     extension: str | None = None
     applications: frozenset[str] = attrs.field(default=frozenset(), converter=_names)
     user_id: str | None = None
+    device_id: str | None = None
+    device_ports: int = 1
+
+
+@attrs.frozen(kw_only=True)
+class AddDevice(Command[Device]):
+    """Add an IP phone to the account's inventory, free for its phone users.
+
+    `mac` is its hardware address in any usual spelling (`00:1A:2B:3C:4D:5E`,
+    `001a.2b3c.4d5e` ...), stored normalised; `ports` is how many lines
+    the model has.
+    """
+
+    account_id: str
+    model: str
+    mac: str
+    ports: int = 1
+
+
+@attrs.frozen(kw_only=True)
+class RemoveDevice(Command[None]):
+    """Take a device out of the account's inventory; it must be assigned to nobody."""
+
+    device_id: str
+    version: int | None = None
+
+
+@attrs.frozen(kw_only=True)
+class AssignDevice(Command[Device]):
+    """Give a phone user a free device of its account, using `ports` of the model's ports.
+
+    With `primary` None the device becomes the user's primary if it has
+    none, else a secondary one. `primary=True` makes it the primary (a
+    secondary device of the user's included: the old primary becomes a
+    secondary one); `primary=False` a secondary one, beside a primary.
+    """
+
+    user_id: str
+    device_id: str
+    ports: int = 1
+    primary: bool | None = None
+
+
+@attrs.frozen(kw_only=True)
+class UnassignDevice(Command[Device]):
+    """Take a device from its user: it is free again.
+
+    A primary device goes only when no secondary one is left, or after
+    another has been made the primary.
+    """
+
+    device_id: str
+
+
+@attrs.frozen(kw_only=True)
+class ChangeStation(Command[PhoneSeat]):
+    """Move a phone user to another station package (by name or id), freeing its old station.
+
+    `applications` replace the seat's (None keeps them); each must be one the
+    new package permits.
+    """
+
+    user_id: str
+    station: str
+    applications: frozenset[str] | None = attrs.field(
+        default=None, converter=attrs.converters.optional(_names)
+    )
+
+
+@attrs.frozen(kw_only=True)
+class ReleaseNumber(Command[PhoneSeat]):
+    """Take its number from a phone user's seat: the number is free for the account again.
+
+    The seat keeps its extension; a seat that would be left with neither a
+    number nor an extension keeps its number.
+    """
+
+    user_id: str
 
 
 @attrs.frozen(kw_only=True)

@@ -21,12 +21,14 @@ from provisioning.model import (
     Account,
     AuditEvent,
     ClassOfService,
+    Device,
     DirectNumber,
     Domain,
     DomainName,
     EmailAddress,
     Grant,
     Invitation,
+    MacAddress,
     Mailbox,
     PhoneNumber,
     PhoneSeat,
@@ -44,6 +46,7 @@ __all__ = [
     "AuditLog",
     "ClassOfServiceRepository",
     "Clock",
+    "DeviceRepository",
     "DnsResolver",
     "DomainRepository",
     "Environment",
@@ -348,6 +351,22 @@ class SeatRepository(Repository[PhoneSeat], Protocol):
         ...
 
 
+class DeviceRepository(Repository[Device], Protocol):
+    """The devices (IP phones) accounts own."""
+
+    def by_mac(self, mac: MacAddress, /) -> Device | None:
+        """The device of this MAC address, whichever account owns it."""
+        ...
+
+    def of_account(self, account_id: str, /) -> list[Device]:
+        """The account's devices, by MAC address."""
+        ...
+
+    def of_user(self, user_id: str, /) -> list[Device]:
+        """The user's devices, its primary first."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over every repository: all of its changes commit, or none do.
 
@@ -408,6 +427,11 @@ class UnitOfWork(Protocol):
     @property
     def seats(self) -> SeatRepository:
         """Phone seats."""
+        ...
+
+    @property
+    def devices(self) -> DeviceRepository:
+        """Devices (IP phones)."""
         ...
 
     @property

@@ -33,6 +33,7 @@ from provisioning.model import (
     Account,
     AuditEvent,
     ClassOfService,
+    Device,
     DirectNumber,
     Domain,
     DomainStatus,
@@ -63,6 +64,7 @@ __all__ = [
     "admins",
     "audit_log",
     "classes_of_service",
+    "devices",
     "domains",
     "former_users",
     "get_account",
@@ -83,6 +85,7 @@ __all__ = [
     "phone_seat",
     "roles",
     "station_packages",
+    "user_devices",
     "users",
 ]
 
@@ -163,15 +166,44 @@ def phone_numbers(
 
 
 @_query
-def station_packages(ctx: Environment, actor: Actor, account_id: str) -> list[StationPackage]:
-    """The account's station packages by name, each with how many are owned, in use and free.
+def devices(
+    ctx: Environment, actor: Actor, account_id: str, *, free_only: bool = False
+) -> list[Device]:
+    """The account's devices by MAC address (those assigned to nobody, with `free_only`).
 
     Needs `phones.manage` in the account.
     """
     with ctx.store.snapshot() as uow:
         authorize(uow, actor, "phones.manage", account_id)
         uow.accounts.get(account_id)
-        return uow.stations.of_account(account_id)
+        found = uow.devices.of_account(account_id)
+    return [d for d in found if d.user_id is None] if free_only else found
+
+
+@_query
+def user_devices(ctx: Environment, actor: Actor, user_id: str) -> list[Device]:
+    """The user's devices, its primary first, for whoever may read the account's users."""
+    with ctx.store.snapshot() as uow:
+        user = uow.users.get(user_id)
+        _known(uow, actor, "user", user_id, user.account_id)
+        if user.account_id is not None:
+            authorize(uow, actor, "users.read", user.account_id)
+        return uow.devices.of_user(user_id)
+
+
+@_query
+def station_packages(
+    ctx: Environment, actor: Actor, account_id: str, *, free_only: bool = False
+) -> list[StationPackage]:
+    """The account's station packages by name, each with how many are owned, in use and free.
+
+    With `free_only`, those with a station left. Needs `phones.manage` in the account.
+    """
+    with ctx.store.snapshot() as uow:
+        authorize(uow, actor, "phones.manage", account_id)
+        uow.accounts.get(account_id)
+        found = uow.stations.of_account(account_id)
+    return [s for s in found if s.free > 0] if free_only else found
 
 
 @_query

@@ -20,12 +20,14 @@ from provisioning.model import (
     Account,
     AuditEvent,
     ClassOfService,
+    Device,
     DirectNumber,
     Domain,
     DomainName,
     EmailAddress,
     Grant,
     Invitation,
+    MacAddress,
     Mailbox,
     PhoneNumber,
     PhoneSeat,
@@ -484,6 +486,27 @@ def _seat_keys() -> tuple[Key, ...]:
     )
 
 
+def _device_keys() -> tuple[Key, ...]:
+    def mac(e: Device) -> Sequence[str]:
+        return (e.mac.text,)
+
+    def account(e: Device) -> Sequence[str]:
+        return (e.account_id,)
+
+    def user(e: Device) -> Sequence[str]:
+        return _one(e.user_id)
+
+    def primary(e: Device) -> Sequence[str]:
+        return _one(e.user_id if e.primary else None)
+
+    return (
+        Key("device.mac", mac, "device.taken"),
+        Key("device.account", account),
+        Key("device.user", user, owner=_itself, owner_table="users"),
+        Key("device.primary", primary, "device.primary_exists", owner=_itself, owner_table="users"),
+    )
+
+
 def _audit_keys() -> tuple[Key, ...]:
     def account(e: AuditEvent) -> Sequence[str]:
         return _one(e.account_id)
@@ -546,6 +569,7 @@ class _Tables:
         "station_packages", StationPackage, "station", _station_keys()
     )
     seats: Table[PhoneSeat] = Table("phone_seats", PhoneSeat, "seat", _seat_keys())
+    devices: Table[Device] = Table("devices", Device, "device", _device_keys())
     audit: Table[AuditEvent] = Table(
         "audit_events",
         AuditEvent,
@@ -863,6 +887,24 @@ class SeatRepo(_Repository[PhoneSeat]):
         return self._all("seat.station", station_id, _by_extension)
 
 
+class DeviceRepo(_Repository[Device]):
+    """An account's IP phones over a backend."""
+
+    def by_mac(self, mac: MacAddress, /) -> Device | None:
+        return self._first("device.mac", mac.text)
+
+    def of_account(self, account_id: str, /) -> list[Device]:
+        return self._all("device.account", account_id, _by_mac)
+
+    def of_user(self, user_id: str, /) -> list[Device]:
+        """The user's devices, the primary first."""
+        return sorted(self._all("device.user", user_id, _by_mac), key=lambda d: not d.primary)
+
+
+def _by_mac(entity: Device) -> str:
+    return entity.mac.text
+
+
 def _station_name(entity: StationPackage) -> str:
     return entity.name.casefold()
 
@@ -942,6 +984,7 @@ class Repositories:
     numbers: NumberRepo
     stations: StationRepo
     seats: SeatRepo
+    devices: DeviceRepo
     audit: AuditRepo
 
     _backends: dict[str, Backend[Any]]
@@ -993,4 +1036,5 @@ class Repositories:
         self.numbers = NumberRepo(backend(TABLES.numbers))
         self.stations = StationRepo(backend(TABLES.stations))
         self.seats = SeatRepo(backend(TABLES.seats))
+        self.devices = DeviceRepo(backend(TABLES.devices))
         self.audit = AuditRepo(backend(TABLES.audit))

@@ -7,6 +7,7 @@ from provisioning.model._entities import (
     AuditEvent,
     ClassOfService,
     Credentials,
+    Device,
     DirectNumber,
     Domain,
     DomainPolicy,
@@ -35,7 +36,7 @@ from provisioning.model._entities import (
 from provisioning.model._lookalikes import local_part_problem, skeleton
 from provisioning.model._passwords import COMMON_PASSWORDS, MIN_LENGTH_FLOOR, PasswordPolicy
 from provisioning.model._permissions import PERMISSIONS, SYSTEM_ROLES
-from provisioning.model._values import DomainName, EmailAddress, PhoneNumber, Username
+from provisioning.model._values import DomainName, EmailAddress, MacAddress, PhoneNumber, Username
 
 __all__ = [
     "COMMON_PASSWORDS",
@@ -48,6 +49,7 @@ __all__ = [
     "AuditEvent",
     "ClassOfService",
     "Credentials",
+    "Device",
     "DirectNumber",
     "Domain",
     "DomainName",
@@ -57,6 +59,7 @@ __all__ = [
     "Grant",
     "Invitation",
     "InvitationStatus",
+    "MacAddress",
     "Mailbox",
     "MailboxKind",
     "MailboxOffer",

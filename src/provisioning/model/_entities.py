@@ -21,7 +21,7 @@ import attrs
 
 from provisioning.exceptions import InvalidValue
 from provisioning.model._passwords import PasswordPolicy
-from provisioning.model._values import DomainName, EmailAddress, PhoneNumber, Username
+from provisioning.model._values import DomainName, EmailAddress, MacAddress, PhoneNumber, Username
 
 __all__ = [
     "SEALED",
@@ -30,6 +30,7 @@ __all__ = [
     "AuditEvent",
     "ClassOfService",
     "Credentials",
+    "Device",
     "DirectNumber",
     "Domain",
     "DomainPolicy",
@@ -559,6 +560,32 @@ class PhoneSeat:
     number_id: str | None = None
     applications: frozenset[str] = frozenset()
     version: int = attrs.field(default=1, validator=_positive)
+
+
+@attrs.frozen(field_transformer=_by_id)
+class Device:
+    """An IP phone added to an account beforehand: its model, MAC address and ports.
+
+    A device is assigned to at most one user (`user_id`, None while free).
+    A user has one `primary` device and any number of secondary ones; the
+    assignment uses `ports_used` of the model's `ports` (0 while free).
+    """
+
+    id: str
+    account_id: str
+    model: str
+    mac: MacAddress
+    ports: int
+    added_at: datetime
+    user_id: str | None = None
+    primary: bool = False
+    ports_used: int = 0
+    version: int = attrs.field(default=1, validator=_positive)
+
+    @property
+    def free(self) -> bool:
+        """Whether the device is assigned to nobody."""
+        return self.user_id is None
 
 
 @attrs.frozen(field_transformer=_by_id)

@@ -39,7 +39,10 @@ _CATALOGUE = (
     _account("grants.manage", "Give users roles and permissions in the account and mailboxes."),
     _account("invitations.send", "Invite people to the account; revoke and re-send invitations."),
     _account("mailboxes.manage", "Create, rename and delete the account's shared mailboxes."),
-    _account("phones.manage", "Add and remove the account's phone numbers; set up phone users."),
+    _account(
+        "phones.manage",
+        "Add and remove the account's phone numbers and devices; set up phone users.",
+    ),
     _mailbox("mailbox.read", "Read the mailbox's messages."),
     _mailbox("mailbox.send", "Send messages from the mailbox."),
     _mailbox("mailbox.organize", "File, flag and delete the mailbox's messages."),

@@ -21,10 +21,12 @@ from email_validator.rfc_constants import (
 
 from provisioning.exceptions import InvalidValue
 
-__all__ = ["DomainName", "EmailAddress", "PhoneNumber", "Username"]
+__all__ = ["DomainName", "EmailAddress", "MacAddress", "PhoneNumber", "Username"]
 
 _MAX_DOMAIN_LENGTH: Final = 253
 _E164: Final = re.compile(r"\+[1-9][0-9]{6,14}")
+_MAC_SEPARATORS: Final = re.compile(r"[:\-.\s]")
+_HEX12: Final = re.compile(r"[0-9a-f]{12}")
 
 
 def _validated(text: str, *, field: str, code: str) -> tuple[str, str, str]:
@@ -294,3 +296,40 @@ class PhoneNumber:
 
     def __str__(self) -> str:
         return self.e164
+
+
+@attrs.frozen
+class MacAddress:
+    """A device's hardware (MAC-48) address, as six lowercase pairs joined by colons.
+
+    Examples:
+        >>> str(MacAddress.parse("00-1A-2B-3C-4D-5E"))
+        '00:1a:2b:3c:4d:5e'
+        >>> str(MacAddress.parse("001a.2b3c.4d5e"))
+        '00:1a:2b:3c:4d:5e'
+    """
+
+    text: str
+
+    @classmethod
+    def parse(cls, text: str, *, field: str = "mac") -> Self:
+        """Twelve hex digits, with or without `:`, `-` or `.`; raise `device.mac_invalid`.
+
+        A group address (the first octet's lowest bit set, broadcast
+        included) and the all-zero address name no single device.
+        """
+        _require_text(text, code="device.mac_invalid", field=field)
+        digits = _MAC_SEPARATORS.sub("", text).lower()
+        reason = None
+        if not _HEX12.fullmatch(digits):
+            reason = "expected twelve hexadecimal digits, such as 00:1a:2b:3c:4d:5e"
+        elif int(digits[:2], 16) & 1:
+            reason = "a group (multicast or broadcast) address names no single device"
+        elif digits == "0" * 12:
+            reason = "the all-zero address names no device"
+        if reason is not None:
+            raise InvalidValue(code="device.mac_invalid", field=field, value=text, reason=reason)
+        return cls(":".join(digits[n : n + 2] for n in range(0, 12, 2)))
+
+    def __str__(self) -> str:
+        return self.text

@@ -58,10 +58,16 @@ from provisioning.services.mailboxes import (
     rename_mailbox,
 )
 from provisioning.services.phones import (
+    add_device,
     add_phone_numbers,
+    assign_device,
+    change_station,
+    release_number,
+    remove_device,
     remove_phone_number,
     set_station_package,
     set_up_phone_user,
+    unassign_device,
 )
 from provisioning.services.recovery import complete_password_recovery, start_password_recovery
 from provisioning.services.users import (
@@ -98,6 +104,12 @@ HANDLERS: Final[Mapping[type, Handler]] = MappingProxyType(
         commands.RemovePhoneNumber: remove_phone_number,
         commands.SetStationPackage: set_station_package,
         commands.SetUpPhoneUser: set_up_phone_user,
+        commands.AddDevice: add_device,
+        commands.RemoveDevice: remove_device,
+        commands.AssignDevice: assign_device,
+        commands.UnassignDevice: unassign_device,
+        commands.ChangeStation: change_station,
+        commands.ReleaseNumber: release_number,
         commands.UpdateAccount: update_account,
         commands.CreateClassOfService: create_class_of_service,
         commands.UpdateClassOfService: update_class_of_service,

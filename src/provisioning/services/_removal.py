@@ -51,6 +51,9 @@ def remove_user(
     for number in tx.uow.numbers.of_user(user.id):  # free again, for the account's next user
         tx.uow.numbers.update(attrs.evolve(number, user_id=None))
         tx.record(action, "number", number.id, account_id=number.account_id, detail="released")
+    for device in tx.uow.devices.of_user(user.id):
+        tx.uow.devices.update(attrs.evolve(device, user_id=None, primary=False, ports_used=0))
+        tx.record(action, "device", device.id, account_id=device.account_id, detail="released")
     tx.uow.users.remove(user.id, version=version)
     tx.record(
         action,
@@ -74,8 +77,11 @@ def release_seat(tx: Tx, user_id: str, action: str) -> None:
 
 
 def remove_phones(tx: Tx, account_id: str, action: str) -> None:
-    """Remove the account's phone seats, numbers and station packages."""
+    """Remove the account's phone seats, devices, numbers and station packages."""
     uow = tx.uow
+    for device in uow.devices.of_account(account_id):
+        uow.devices.remove(device.id)
+        tx.record(action, "device", device.id, account_id=account_id, detail=str(device.mac))
     for seat in uow.seats.of_account(account_id):
         uow.seats.remove(seat.id)
         tx.record(action, "seat", seat.id, account_id=account_id)

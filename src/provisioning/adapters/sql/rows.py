@@ -19,11 +19,11 @@ import attrs
 from provisioning._converter import storage
 from provisioning.adapters._tables import Table
 from provisioning.adapters.sql.schema import Flat, derived_values, flat_columns
-from provisioning.model import DomainName, EmailAddress, PhoneNumber, Username
+from provisioning.model import DomainName, EmailAddress, MacAddress, PhoneNumber, Username
 
 __all__ = ["RowMapping", "mapping"]
 
-_TEXT_VALUES: Final = (DomainName, EmailAddress, Username, PhoneNumber)
+_TEXT_VALUES: Final = (DomainName, EmailAddress, Username, PhoneNumber, MacAddress)
 
 
 def _writer(flat: Flat) -> Callable[[Any], Any]:

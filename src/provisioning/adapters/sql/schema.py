@@ -34,7 +34,14 @@ from sqlalchemy import event
 from sqlalchemy.engine import Dialect
 
 from provisioning.adapters._tables import TABLES, Table
-from provisioning.model import SEALED, DomainName, EmailAddress, PhoneNumber, Username
+from provisioning.model import (
+    SEALED,
+    DomainName,
+    EmailAddress,
+    MacAddress,
+    PhoneNumber,
+    Username,
+)
 
 __all__ = [
     "ADDRESSES",
@@ -76,7 +83,7 @@ class UtcDateTime(sa.TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-_TEXT_VALUES: Final = (DomainName, EmailAddress, Username, PhoneNumber)
+_TEXT_VALUES: Final = (DomainName, EmailAddress, Username, PhoneNumber, MacAddress)
 
 
 @attrs.frozen
@@ -207,6 +214,10 @@ KEY_COLUMNS: Final[Mapping[str, KeyColumn]] = {
     "seat.extension": KeyColumn("extension_key", derived=True, optional=True),
     "seat.account": KeyColumn("account_id"),
     "seat.station": KeyColumn("station_id"),
+    "device.mac": KeyColumn("mac"),
+    "device.account": KeyColumn("account_id"),
+    "device.user": KeyColumn("user_id"),
+    "device.primary": KeyColumn("primary_of", derived=True, optional=True),
     "audit.account": KeyColumn("account_id"),
     "audit.entity": KeyColumn("entity_id"),
 }
@@ -240,6 +251,8 @@ _REFERENCES: Final[Mapping[tuple[str, str], str]] = {
     ("phone_seats", "user_id"): "users.id",
     ("phone_seats", "station_id"): "station_packages.id",
     ("phone_seats", "number_id"): "direct_numbers.id",
+    ("devices", "account_id"): "accounts.id",
+    ("devices", "user_id"): "users.id",
 }
 
 _EXTRA_INDEXES: Final[Mapping[str, tuple[tuple[str, ...], ...]]] = {
