@@ -58,6 +58,7 @@ def test_every_permission_has_a_scope_and_every_system_role_one_scope() -> None:
         "owner",
         "administrator",
         "member",
+        "support",
         "manager",
         "agent",
         "viewer",

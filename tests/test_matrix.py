@@ -31,9 +31,11 @@ from provisioning import (
     AddDevice,
     AddDomain,
     AddPhoneNumbers,
+    ApproveSupportAccess,
     AssignDevice,
     Authenticate,
     ChangeStation,
+    CloseSupportSession,
     CompletePasswordRecovery,
     CompletePasswordSetup,
     Context,
@@ -53,10 +55,12 @@ from provisioning import (
     DeleteMailbox,
     DeleteRole,
     DeleteUser,
+    EndSupportAccess,
     EnrollMfa,
     FinalizeMfa,
     InviteUser,
     NotFound,
+    OpenSupportSession,
     PermissionDenied,
     RegisterWithInvitation,
     ReinitializeMfa,
@@ -65,6 +69,7 @@ from provisioning import (
     RemovePhoneNumber,
     RenameMailbox,
     RenameUser,
+    RequestSupportAccess,
     ResendInvitation,
     ResetPassword,
     RevokeInvitation,
@@ -260,6 +265,28 @@ OTHERS: dict[str, tuple[Callable[[dict[str, str]], Command[Any]], str]] = {
     ),
     "RemoveDevice": (lambda ids: RemoveDevice(device_id=ids["device"]), "AAAADHH"),
     "UnassignDevice": (lambda ids: UnassignDevice(device_id=ids["device"]), "AAAADHH"),
+    "RequestSupportAccess": (
+        lambda _: RequestSupportAccess(
+            parent_id="acme", customer_id="acme-customer", role_ids={"system:administrator"}
+        ),
+        "AAADDDD",
+    ),
+    "ApproveSupportAccess": (
+        lambda ids: ApproveSupportAccess(relationship_id=ids["relationship"]),
+        "ADDDDHH",  # the customer's owner approves; the parent's people may not
+    ),
+    "EndSupportAccess": (
+        lambda ids: EndSupportAccess(relationship_id=ids["relationship"]),
+        "AAADDHH",
+    ),
+    "OpenSupportSession": (
+        lambda ids: OpenSupportSession(relationship_id=ids["relationship"]),
+        "DAADDHD",  # agents only: users holding support.act in the parent
+    ),
+    "CloseSupportSession": (
+        lambda ids: CloseSupportSession(session_id=ids["session"]),
+        "AAADDHH",
+    ),
     "InviteUser": (lambda _: InviteUser(account_id="acme", email="x@else.example"), "AAAADDD"),
     "RevokeInvitation": (
         lambda ids: RevokeInvitation(invitation_id=ids["invitation"]),
@@ -334,6 +361,15 @@ QUERIES: dict[str, tuple[Callable[[Context, Any, dict[str, str]], object], str]]
         "AAAADHH",
     ),
     "devices": (lambda ctx, actor, _: queries.devices(ctx, actor, "acme"), "AAAADDD"),
+    "customers": (lambda ctx, actor, _: queries.customers(ctx, actor, "acme"), "AAADDDD"),
+    "support_relationships": (
+        lambda ctx, actor, _: queries.support_relationships(ctx, actor, "acme"),
+        "AAADDDD",
+    ),
+    "support_sessions": (
+        lambda ctx, actor, _: queries.support_sessions(ctx, actor, "acme"),
+        "AAADDDD",
+    ),
     "user_devices": (
         lambda ctx, actor, ids: queries.user_devices(ctx, actor, ids["member2"]),
         "AAAADHH",
@@ -355,6 +391,22 @@ def world() -> tuple[Tenant, dict[str, str]]:
     device = run(
         ctx, OPERATOR, AddDevice(account_id="acme", model="Desk 2", mac="00:1a:2b:00:00:01")
     )
+    run(
+        ctx,
+        OPERATOR,
+        CreateAccount(name="Acme Customer", account_id="acme-customer", parent_id="acme"),
+    )
+    customer = queries.get_account(ctx, OPERATOR, "acme-customer")
+    consent = UpdateAccount(account_id=customer.id, version=customer.version, support_consent=True)
+    run(ctx, OPERATOR, consent)
+    relationship = run(
+        ctx,
+        OPERATOR,
+        RequestSupportAccess(
+            parent_id="acme", customer_id=customer.id, role_ids={"system:administrator"}
+        ),
+    )
+    session = run(ctx, tenant.actor("super"), OpenSupportSession(relationship_id=relationship.id))
     invitation = run(
         ctx,
         OPERATOR,
@@ -372,6 +424,8 @@ def world() -> tuple[Tenant, dict[str, str]]:
         "invitation": invitation.invitation.id,
         "number": number.id,
         "device": device.id,
+        "relationship": relationship.id,
+        "session": session.id,
         "member": tenant.users["member"].id,
         "member2": tenant.users["member2"].id,
     }

@@ -31,6 +31,8 @@ from provisioning.model import (
     Scope,
     SignInPolicy,
     StationPackage,
+    SupportRelationship,
+    SupportSession,
     User,
 )
 from provisioning.results import (
@@ -48,9 +50,11 @@ __all__ = [
     "AddDevice",
     "AddDomain",
     "AddPhoneNumbers",
+    "ApproveSupportAccess",
     "AssignDevice",
     "Authenticate",
     "ChangeStation",
+    "CloseSupportSession",
     "Command",
     "CompletePasswordRecovery",
     "CompletePasswordSetup",
@@ -71,9 +75,11 @@ __all__ = [
     "DeleteRole",
     "DeleteUser",
     "DirectoryEntry",
+    "EndSupportAccess",
     "EnrollMfa",
     "FinalizeMfa",
     "InviteUser",
+    "OpenSupportSession",
     "RegisterWithInvitation",
     "ReinitializeMfa",
     "ReleaseNumber",
@@ -81,6 +87,7 @@ __all__ = [
     "RemovePhoneNumber",
     "RenameMailbox",
     "RenameUser",
+    "RequestSupportAccess",
     "ResendInvitation",
     "ResetPassword",
     "RevokeInvitation",
@@ -189,6 +196,8 @@ class UpdateAccount(Command[Account]):
     `phone_region` (ISO 3166, `CH`) is where its phone numbers typed without
     their country code belong; `extension_min` and `extension_max` bound its
     phone extensions' digits (1 to 15), and every extension in use must fit.
+    `support_consent` lets the parent's requests for support access be active
+    at once, without asking; only the owner (`support.approve`) sets it.
     """
 
     account_id: str
@@ -201,6 +210,7 @@ class UpdateAccount(Command[Account]):
     phone_region: str | Unchanged | None = UNCHANGED
     extension_min: int | Unchanged = UNCHANGED
     extension_max: int | Unchanged = UNCHANGED
+    support_consent: bool | Unchanged = UNCHANGED
 
 
 @attrs.frozen(kw_only=True)
@@ -803,6 +813,59 @@ class ReleaseNumber(Command[PhoneSeat]):
     """
 
     user_id: str
+
+
+@attrs.frozen(kw_only=True)
+class RequestSupportAccess(Command[SupportRelationship]):
+    """Ask a customer account for support access: the roles the parent's agents may use there.
+
+    The relationship lasts `duration_days` (1 to 730) from its approval by the
+    customer's owner (`ApproveSupportAccess`), or from the request when the
+    customer gave its standing consent. Either side may end it at any time.
+    No role that gives the customer away (`system:owner`, or one holding a
+    `support.*` permission) may be asked for.
+    """
+
+    parent_id: str
+    customer_id: str
+    role_ids: frozenset[str] = attrs.field(converter=_names)
+    duration_days: int = 30
+
+
+@attrs.frozen(kw_only=True)
+class ApproveSupportAccess(Command[SupportRelationship]):
+    """The customer's owner approves a pending request: it is active for its duration from now."""
+
+    relationship_id: str
+
+
+@attrs.frozen(kw_only=True)
+class EndSupportAccess(Command[SupportRelationship]):
+    """End a support relationship, from either side; its open sessions end with it."""
+
+    relationship_id: str
+
+
+@attrs.frozen(kw_only=True)
+class OpenSupportSession(Command[SupportSession]):
+    """An agent of the parent opens a session in the customer, for `minutes` (1 to 480).
+
+    The agent holds `support.act` in the parent (the `system:support` role);
+    the relationship is active. The session ends by the clock, when it is
+    closed, or when the relationship ends or expires. Act in it as
+    `Actor.support(session.id)`.
+    """
+
+    relationship_id: str
+    minutes: int = 60
+    reason: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class CloseSupportSession(Command[SupportSession]):
+    """Close a support session: its agent, the parent's or the customer's managers may."""
+
+    session_id: str
 
 
 @attrs.frozen(kw_only=True)

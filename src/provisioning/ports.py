@@ -34,6 +34,8 @@ from provisioning.model import (
     PhoneSeat,
     Role,
     StationPackage,
+    SupportRelationship,
+    SupportSession,
     User,
     Username,
 )
@@ -58,10 +60,12 @@ __all__ = [
     "Notifier",
     "NumberRepository",
     "PasswordHasher",
+    "RelationshipRepository",
     "Repository",
     "RoleRepository",
     "Sealer",
     "SeatRepository",
+    "SessionRepository",
     "StationRepository",
     "Store",
     "TokenSource",
@@ -367,6 +371,38 @@ class DeviceRepository(Repository[Device], Protocol):
         ...
 
 
+class RelationshipRepository(Repository[SupportRelationship], Protocol):
+    """Parent accounts' support access to their customers."""
+
+    def of_parent(self, parent_id: str, /) -> list[SupportRelationship]:
+        """The parent's relationships, oldest request first."""
+        ...
+
+    def of_customer(self, customer_id: str, /) -> list[SupportRelationship]:
+        """The customer's relationships, oldest request first."""
+        ...
+
+    def live(self, parent_id: str, customer_id: str, /) -> SupportRelationship | None:
+        """The pending or active relationship between the two accounts, if any."""
+        ...
+
+
+class SessionRepository(Repository[SupportSession], Protocol):
+    """Support sessions agents opened in customer accounts."""
+
+    def of_relationship(self, relationship_id: str, /) -> list[SupportSession]:
+        """The sessions opened through the relationship, oldest first."""
+        ...
+
+    def of_parent(self, parent_id: str, /) -> list[SupportSession]:
+        """The sessions the parent's agents opened, oldest first."""
+        ...
+
+    def of_customer(self, customer_id: str, /) -> list[SupportSession]:
+        """The sessions opened in the customer, oldest first."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over every repository: all of its changes commit, or none do.
 
@@ -432,6 +468,16 @@ class UnitOfWork(Protocol):
     @property
     def devices(self) -> DeviceRepository:
         """Devices (IP phones)."""
+        ...
+
+    @property
+    def relationships(self) -> RelationshipRepository:
+        """Support relationships between parents and customers."""
+        ...
+
+    @property
+    def sessions(self) -> SessionRepository:
+        """Support sessions."""
         ...
 
     @property

@@ -1,8 +1,9 @@
-"""Who acts: the platform operator, or a user acting through the grants they hold."""
+"""Who acts: the platform operator, a user through the grants it holds, or a support agent."""
 
 from __future__ import annotations
 
 import enum
+from datetime import datetime
 from typing import Self
 
 import attrs
@@ -15,6 +16,7 @@ class ActorKind(enum.StrEnum):
 
     PLATFORM = "platform"
     USER = "user"
+    SUPPORT = "support"
     ANONYMOUS = "anonymous"
 
 
@@ -24,16 +26,21 @@ class Actor:
 
     The platform operator may do anything (it is the party that runs the
     platform, and its actions are audited like anyone's). A user may do what
-    the grants they hold in an account allow there, and nothing elsewhere. An
-    anonymous actor may only sign in (and, later, register).
+    the grants they hold in an account allow there, and nothing elsewhere. A
+    support actor is an agent of a parent account acting in a customer
+    through one support session: it may do what the session's relationship
+    allows in that customer while both are open, and nothing anywhere else.
+    An anonymous actor may only sign in (and, later, register).
 
     Examples:
-        >>> str(Actor.platform()), str(Actor.user("u-1"))
-        ('platform:operator', 'user:u-1')
+        >>> str(Actor.platform()), str(Actor.user("u-1")), str(Actor.support("s-1"))
+        ('platform:operator', 'user:u-1', 'support:s-1')
     """
 
     kind: ActorKind
     id: str
+    at: datetime | None = attrs.field(default=None, eq=False, repr=False)
+    """For a support actor, the instant its session is checked at (see `checked_at`)."""
 
     @classmethod
     def platform(cls, name: str = "operator") -> Self:
@@ -46,6 +53,11 @@ class Actor:
         return cls(ActorKind.USER, user_id)
 
     @classmethod
+    def support(cls, session_id: str) -> Self:
+        """An agent acting in a customer account through the support session `session_id`."""
+        return cls(ActorKind.SUPPORT, session_id)
+
+    @classmethod
     def anonymous(cls, label: str = "sign-in") -> Self:
         """Someone not yet known: signing in or registering. Holds no permission."""
         return cls(ActorKind.ANONYMOUS, label)
@@ -54,6 +66,20 @@ class Actor:
     def user_id(self) -> str | None:
         """The id of the user acting, or None for the operator and anonymous actors."""
         return self.id if self.kind is ActorKind.USER else None
+
+    @property
+    def session_id(self) -> str | None:
+        """The support session a support actor acts through, or None for the others."""
+        return self.id if self.kind is ActorKind.SUPPORT else None
+
+    def checked_at(self, now: datetime) -> Self:
+        """The actor as checked at `now`: a support session's validity depends on the clock.
+
+        The workflow and the queries stamp every actor with their clock's
+        reading before checking it; a support actor that was never stamped
+        holds nothing. Other actors are returned as they are.
+        """
+        return self if self.kind is not ActorKind.SUPPORT else attrs.evolve(self, at=now)
 
     @property
     def is_platform(self) -> bool:

@@ -46,6 +46,8 @@ from provisioning.model import (
     PhoneSeat,
     Role,
     StationPackage,
+    SupportRelationship,
+    SupportSession,
     User,
     UserStatus,
 )
@@ -64,6 +66,7 @@ __all__ = [
     "admins",
     "audit_log",
     "classes_of_service",
+    "customers",
     "devices",
     "domains",
     "former_users",
@@ -85,6 +88,8 @@ __all__ = [
     "phone_seat",
     "roles",
     "station_packages",
+    "support_relationships",
+    "support_sessions",
     "user_devices",
     "users",
 ]
@@ -105,6 +110,10 @@ def _query(function: _F) -> _F:
     @functools.wraps(function)
     def query(*args: Any, **kwargs: Any) -> Any:  # noqa: ANN401 - the query's own result
         bound = signature.bind(*args, **kwargs)
+        actor, ctx = bound.arguments.get("actor"), bound.arguments.get("ctx")
+        if isinstance(actor, Actor) and actor.session_id is not None and ctx is not None:
+            bound.arguments["actor"] = actor.checked_at(ctx.clock.now())  # sessions end by clock
+            args, kwargs = bound.args, bound.kwargs
         values = {k: v for k, v in bound.arguments.items() if k not in {"ctx", "actor"}}
         issues = check(values)
         if issues:
@@ -189,6 +198,68 @@ def user_devices(ctx: Environment, actor: Actor, user_id: str) -> list[Device]:
         if user.account_id is not None:
             authorize(uow, actor, "users.read", user.account_id)
         return uow.devices.of_user(user_id)
+
+
+@_query
+def customers(
+    ctx: Environment, actor: Actor, parent_id: str, search: str | None = None
+) -> list[Account]:
+    """The parent's customer accounts by name, those whose name holds `search` with one.
+
+    The customer service tool of a parent: for its support staff
+    (`support.act`) and those who manage its support access (`support.manage`).
+    """
+    with ctx.store.snapshot() as uow:
+        held = permissions_of(uow, actor, parent_id)
+        if not held & {"support.act", "support.manage"}:
+            raise PermissionDenied(actor=str(actor), permission="support.act", account_id=parent_id)
+        found = uow.accounts.children(parent_id)
+    wanted = (search or "").strip().casefold()
+    return [account for account in found if wanted in account.name.casefold()]
+
+
+def _support_sides(uow: UnitOfWork, actor: Actor, account_id: str) -> tuple[bool, bool]:
+    """Whether the actor sees the account's support as its parent, and as its customer."""
+    held = permissions_of(uow, actor, account_id)
+    as_parent, as_customer = "support.manage" in held, "support.approve" in held
+    if not (as_parent or as_customer):
+        raise PermissionDenied(
+            actor=str(actor), permission="support.approve", account_id=account_id
+        )
+    return as_parent, as_customer
+
+
+@_query
+def support_relationships(
+    ctx: Environment, actor: Actor, account_id: str
+) -> list[SupportRelationship]:
+    """The relationships the account is a side of, oldest request first.
+
+    As a parent for holders of `support.manage` there, as a customer for
+    holders of `support.approve` (its owners). Expired ones are `active`
+    with an `expires_at` in the past: see `SupportRelationship.active_at`.
+    """
+    with ctx.store.snapshot() as uow:
+        as_parent, as_customer = _support_sides(uow, actor, account_id)
+        found = {r.id: r for r in uow.relationships.of_parent(account_id)} if as_parent else {}
+        if as_customer:
+            found |= {r.id: r for r in uow.relationships.of_customer(account_id)}
+    return sorted(found.values(), key=lambda r: (r.requested_at, r.id))
+
+
+@_query
+def support_sessions(ctx: Environment, actor: Actor, account_id: str) -> list[SupportSession]:
+    """Who accessed the account as support, and when (or whom its agents accessed), oldest first.
+
+    A customer's owners see every session opened in it; a parent's support
+    managers every session its agents opened.
+    """
+    with ctx.store.snapshot() as uow:
+        as_parent, as_customer = _support_sides(uow, actor, account_id)
+        found = {s.id: s for s in uow.sessions.of_parent(account_id)} if as_parent else {}
+        if as_customer:
+            found |= {s.id: s for s in uow.sessions.of_customer(account_id)}
+    return sorted(found.values(), key=lambda s: (s.opened_at, s.id))
 
 
 @_query
@@ -469,6 +540,10 @@ def _known(
 ) -> None:
     """`NotFound` unless the actor belongs to the account (platform-wide entities are no secret)."""
     if account_id is None or actor.is_platform:
+        return
+    if actor.session_id is not None:  # a support actor knows its session's customer only
+        if not permissions_of(uow, actor, account_id):
+            raise NotFound(entity=entity, key=entity_id)
         return
     user = uow.users.find(actor.user_id) if actor.user_id is not None else None
     if user is None or not belongs_to(uow, user, account_id):

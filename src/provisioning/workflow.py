@@ -280,7 +280,7 @@ def _validate(
     overlay = Overlay(base)
     tx = Tx(
         uow=overlay,
-        actor=actor,
+        actor=actor.checked_at(now),  # a support session is open or closed by the clock
         ids=ctx.ids,
         now=now,
         tokens=ctx.tokens,

@@ -33,6 +33,9 @@ from provisioning.model import (
     PhoneSeat,
     Role,
     StationPackage,
+    SupportRelationship,
+    SupportSession,
+    SupportStatus,
     User,
     Username,
     skeleton,
@@ -507,6 +510,42 @@ def _device_keys() -> tuple[Key, ...]:
     )
 
 
+def _relationship_keys() -> tuple[Key, ...]:
+    def parent(e: SupportRelationship) -> Sequence[str]:
+        return (e.parent_id,)
+
+    def customer(e: SupportRelationship) -> Sequence[str]:
+        return (e.customer_id,)
+
+    def pair(e: SupportRelationship) -> Sequence[str]:
+        # One relationship between two accounts at a time; ended ones are history.
+        live = e.status is not SupportStatus.ENDED
+        return (f"{e.parent_id}/{e.customer_id}",) if live else ()
+
+    return (
+        Key("support.parent", parent),
+        Key("support.customer", customer),
+        Key("support.pair", pair, "support.relationship_exists"),
+    )
+
+
+def _session_keys() -> tuple[Key, ...]:
+    def relationship(e: SupportSession) -> Sequence[str]:
+        return (e.relationship_id,)
+
+    def parent(e: SupportSession) -> Sequence[str]:
+        return (e.parent_id,)
+
+    def customer(e: SupportSession) -> Sequence[str]:
+        return (e.customer_id,)
+
+    return (
+        Key("session.relationship", relationship),
+        Key("session.parent", parent),
+        Key("session.customer", customer),
+    )
+
+
 def _audit_keys() -> tuple[Key, ...]:
     def account(e: AuditEvent) -> Sequence[str]:
         return _one(e.account_id)
@@ -570,6 +609,12 @@ class _Tables:
     )
     seats: Table[PhoneSeat] = Table("phone_seats", PhoneSeat, "seat", _seat_keys())
     devices: Table[Device] = Table("devices", Device, "device", _device_keys())
+    relationships: Table[SupportRelationship] = Table(
+        "support_relationships", SupportRelationship, "support relationship", _relationship_keys()
+    )
+    sessions: Table[SupportSession] = Table(
+        "support_sessions", SupportSession, "support session", _session_keys()
+    )
     audit: Table[AuditEvent] = Table(
         "audit_events",
         AuditEvent,
@@ -901,6 +946,41 @@ class DeviceRepo(_Repository[Device]):
         return sorted(self._all("device.user", user_id, _by_mac), key=lambda d: not d.primary)
 
 
+class RelationshipRepo(_Repository[SupportRelationship]):
+    """Support relationships between parent accounts and their customers over a backend."""
+
+    def of_parent(self, parent_id: str, /) -> list[SupportRelationship]:
+        return self._all("support.parent", parent_id, _by_request)
+
+    def of_customer(self, customer_id: str, /) -> list[SupportRelationship]:
+        return self._all("support.customer", customer_id, _by_request)
+
+    def live(self, parent_id: str, customer_id: str, /) -> SupportRelationship | None:
+        """The pending or active relationship between the two accounts, if any."""
+        return self._first("support.pair", f"{parent_id}/{customer_id}")
+
+
+def _by_request(entity: SupportRelationship) -> str:
+    return entity.requested_at.isoformat()
+
+
+class SessionRepo(_Repository[SupportSession]):
+    """Support sessions over a backend."""
+
+    def of_relationship(self, relationship_id: str, /) -> list[SupportSession]:
+        return self._all("session.relationship", relationship_id, _by_opening)
+
+    def of_parent(self, parent_id: str, /) -> list[SupportSession]:
+        return self._all("session.parent", parent_id, _by_opening)
+
+    def of_customer(self, customer_id: str, /) -> list[SupportSession]:
+        return self._all("session.customer", customer_id, _by_opening)
+
+
+def _by_opening(entity: SupportSession) -> str:
+    return entity.opened_at.isoformat()
+
+
 def _by_mac(entity: Device) -> str:
     return entity.mac.text
 
@@ -985,6 +1065,8 @@ class Repositories:
     stations: StationRepo
     seats: SeatRepo
     devices: DeviceRepo
+    relationships: RelationshipRepo
+    sessions: SessionRepo
     audit: AuditRepo
 
     _backends: dict[str, Backend[Any]]
@@ -1037,4 +1119,6 @@ class Repositories:
         self.stations = StationRepo(backend(TABLES.stations))
         self.seats = SeatRepo(backend(TABLES.seats))
         self.devices = DeviceRepo(backend(TABLES.devices))
+        self.relationships = RelationshipRepo(backend(TABLES.relationships))
+        self.sessions = SessionRepo(backend(TABLES.sessions))
         self.audit = AuditRepo(backend(TABLES.audit))

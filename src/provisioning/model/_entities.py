@@ -51,6 +51,9 @@ __all__ = [
     "SignInPolicy",
     "SignInState",
     "StationPackage",
+    "SupportRelationship",
+    "SupportSession",
+    "SupportStatus",
     "User",
     "UserSource",
     "UserStatus",
@@ -265,6 +268,8 @@ class Account:
     """The fewest digits a phone extension of the account has."""
     extension_max: int = 6
     """The most digits a phone extension of the account has."""
+    support_consent: bool = False
+    """Whether its parent's requests for support access are approved without asking the owner."""
     version: int = attrs.field(default=1, validator=_positive)
 
 
@@ -586,6 +591,71 @@ class Device:
     def free(self) -> bool:
         """Whether the device is assigned to nobody."""
         return self.user_id is None
+
+
+class SupportStatus(enum.StrEnum):
+    """Lifecycle of a support relationship (its expiry is read off the clock)."""
+
+    PENDING = "pending"
+    ACTIVE = "active"
+    ENDED = "ended"
+
+
+@attrs.frozen(field_transformer=_by_id)
+class SupportRelationship:
+    """A parent account's support access to one of its customers: which roles, for how long.
+
+    The parent asks (`requested_at`); the customer's owner approves it, or a
+    standing consent of the customer does. It is active from `approved_at`
+    until `expires_at`, or until either side ends it (`ended_at`). Within
+    it, the parent's agents open support sessions and act in the customer
+    with the roles named here, never more.
+    """
+
+    id: str
+    parent_id: str
+    customer_id: str
+    role_ids: frozenset[str]
+    duration_days: int
+    requested_at: datetime
+    status: SupportStatus = SupportStatus.PENDING
+    approved_at: datetime | None = None
+    expires_at: datetime | None = None
+    ended_at: datetime | None = None
+    version: int = attrs.field(default=1, validator=_positive)
+
+    def active_at(self, now: datetime) -> bool:
+        """Whether agents may act through it at `now`: approved, not ended, not expired."""
+        return (
+            self.status is SupportStatus.ACTIVE
+            and self.expires_at is not None
+            and now < self.expires_at
+        )
+
+
+@attrs.frozen(field_transformer=_by_id)
+class SupportSession:
+    """An agent of a parent account acting in a customer account, for a limited time.
+
+    `agent` is the agent's username as it was when the session opened, so the
+    customer can tell who was there without reading the parent's users.
+    """
+
+    id: str
+    relationship_id: str
+    parent_id: str
+    customer_id: str
+    agent_id: str
+    agent: str
+    opened_at: datetime
+    expires_at: datetime
+    reason: str = ""
+    closed_at: datetime | None = None
+    version: int = attrs.field(default=1, validator=_positive)
+
+    def open_at(self, now: datetime) -> bool:
+        """Whether the session may still act at `now`: not closed, not expired."""
+        return self.closed_at is None and now < self.expires_at
 
 
 @attrs.frozen(field_transformer=_by_id)

@@ -43,6 +43,15 @@ _CATALOGUE = (
         "phones.manage",
         "Add and remove the account's phone numbers and devices; set up phone users.",
     ),
+    _account(
+        "support.manage",
+        "Ask customer accounts for support access, end it, and see its sessions.",
+    ),
+    _account("support.act", "Open support sessions in the customers that allow this account."),
+    _account(
+        "support.approve",
+        "Approve and end a parent's support access to this account; see who used it.",
+    ),
     _mailbox("mailbox.read", "Read the mailbox's messages."),
     _mailbox("mailbox.send", "Send messages from the mailbox."),
     _mailbox("mailbox.organize", "File, flag and delete the mailbox's messages."),
@@ -95,6 +104,12 @@ SYSTEM_ROLES: Final[Mapping[str, Role]] = MappingProxyType(
                 _ADMINISTRATOR,
             ),
             _system_role("member", Scope.ACCOUNT, "Belongs to the account.", frozenset()),
+            _system_role(
+                "support",
+                Scope.ACCOUNT,
+                "Support staff: opens support sessions in the customers that allow them.",
+                frozenset({"support.act"}),
+            ),
             _system_role(
                 "manager", Scope.MAILBOX, "Everything in the mailbox.", _all(Scope.MAILBOX)
             ),

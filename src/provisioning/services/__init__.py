@@ -70,6 +70,13 @@ from provisioning.services.phones import (
     unassign_device,
 )
 from provisioning.services.recovery import complete_password_recovery, start_password_recovery
+from provisioning.services.support import (
+    approve_support_access,
+    close_support_session,
+    end_support_access,
+    open_support_session,
+    request_support_access,
+)
 from provisioning.services.users import (
     create_user,
     delete_user,
@@ -110,6 +117,11 @@ HANDLERS: Final[Mapping[type, Handler]] = MappingProxyType(
         commands.UnassignDevice: unassign_device,
         commands.ChangeStation: change_station,
         commands.ReleaseNumber: release_number,
+        commands.RequestSupportAccess: request_support_access,
+        commands.ApproveSupportAccess: approve_support_access,
+        commands.EndSupportAccess: end_support_access,
+        commands.OpenSupportSession: open_support_session,
+        commands.CloseSupportSession: close_support_session,
         commands.UpdateAccount: update_account,
         commands.CreateClassOfService: create_class_of_service,
         commands.UpdateClassOfService: update_class_of_service,

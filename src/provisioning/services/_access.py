@@ -6,15 +6,24 @@ from collections.abc import Iterable
 from typing import Final
 
 from provisioning.exceptions import PermissionDenied
-from provisioning.model import PERMISSIONS, SYSTEM_ROLES, Role, User, UserStatus
+from provisioning.model import (
+    PERMISSIONS,
+    SYSTEM_ROLES,
+    Role,
+    Scope,
+    SupportSession,
+    User,
+    UserStatus,
+)
 from provisioning.ports import UnitOfWork
-from provisioning.principals import Actor
+from provisioning.principals import Actor, ActorKind
 
 __all__ = [
     "ADMIN_PANEL_PERMISSIONS",
     "authorize",
     "belongs_to",
     "held_by",
+    "open_session",
     "opens_panel",
     "permissions_of",
     "roles",
@@ -31,15 +40,50 @@ def permissions_of(
     in that exact scope, and what its class of service gives in its own
     account (see `held_by`); a disabled or unknown user holds nothing, and nobody
     but the operator holds anything at platform level (`account_id` None).
+    A support actor holds what its session's relationship allows, in the
+    customer account only (see `open_session`).
     """
     if actor.is_platform:
         return frozenset(PERMISSIONS)
+    if actor.kind is ActorKind.SUPPORT:
+        session = open_session(uow, actor)
+        if session is None or account_id != session.customer_id or mailbox_id is not None:
+            return frozenset()
+        relationship = uow.relationships.get(session.relationship_id)
+        return frozenset(
+            name
+            for role in roles(uow, relationship.role_ids).values()
+            if role.scope is Scope.ACCOUNT and role.account_id in (None, account_id)
+            for name in role.permissions
+        )
     if account_id is None or actor.user_id is None:
         return frozenset()
     user = uow.users.find(actor.user_id)
     if user is None or user.status is not UserStatus.ACTIVE:
         return frozenset()
     return held_by(uow, user.id, account_id, mailbox_id, user=user)
+
+
+def open_session(uow: UnitOfWork, actor: Actor) -> SupportSession | None:
+    """The support actor's session, if it may act at the instant the actor was checked at.
+
+    That is: the session is neither closed nor expired, its relationship is
+    active and unexpired, and its agent is still an active user who holds
+    `support.act` in the parent. Anything less, and the actor holds nothing.
+    """
+    now = actor.at
+    session = uow.sessions.find(actor.session_id or "")
+    if now is None or session is None or not session.open_at(now):
+        return None
+    relationship = uow.relationships.find(session.relationship_id)
+    if relationship is None or not relationship.active_at(now):
+        return None
+    agent = uow.users.find(session.agent_id)
+    if agent is None or agent.status is not UserStatus.ACTIVE:
+        return None
+    if "support.act" not in held_by(uow, agent.id, session.parent_id, user=agent):
+        return None
+    return session
 
 
 def belongs_to(uow: UnitOfWork, user: User, account_id: str) -> bool:

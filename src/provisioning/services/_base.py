@@ -305,7 +305,15 @@ class Tx:
 
     @functools.cached_property
     def _actor_text(self) -> str:
-        return str(self.actor)  # one string for every event of the batch
+        """Who the batch's events name: one string for all of them."""
+        session_id = self.actor.session_id
+        session = None if session_id is None else self.uow.sessions.find(session_id)
+        if session is None:
+            return str(self.actor)
+        return (
+            f"agent {session.agent} of parent {session.parent_id} acting in customer"
+            f" {session.customer_id} ({self.actor})"
+        )
 
     def at(self, command: int) -> None:
         """Work on behalf of the command at position `command` from now on."""
@@ -361,7 +369,13 @@ class Tx:
         """What the actor holds in the account (or mailbox); read again only after a change."""
         actor_row = self.uow.rows(TABLES.users).stamp(self.actor.user_id or "")
         generation = (
-            self.uow.generation(TABLES.grants, TABLES.roles, TABLES.classes_of_service),
+            self.uow.generation(
+                TABLES.grants,
+                TABLES.roles,
+                TABLES.classes_of_service,
+                TABLES.relationships,
+                TABLES.sessions,
+            ),
             actor_row,
         )
         cached = self._permissions.get((account_id, mailbox_id))
@@ -386,10 +400,13 @@ class Tx:
     def member_of(self, account_id: str | None) -> bool:
         """Whether the acting user belongs to the account or holds a grant there.
 
-        The operator belongs everywhere.
+        The operator belongs everywhere; a support actor, to the customer its
+        open session is in.
         """
         if self.actor.is_platform:
             return True
+        if self.actor.session_id is not None:
+            return bool(self.permissions(account_id))
         if account_id is None or self.actor.user_id is None:
             return False
         me = self.uow.users.find(self.actor.user_id)

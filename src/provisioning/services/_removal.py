@@ -11,7 +11,7 @@ import attrs
 from provisioning.model import Mailbox, User
 from provisioning.services._base import Tx
 
-__all__ = ["release_seat", "remove_mailbox", "remove_phones", "remove_user"]
+__all__ = ["release_seat", "remove_mailbox", "remove_phones", "remove_support", "remove_user"]
 
 
 def remove_mailbox(
@@ -91,3 +91,18 @@ def remove_phones(tx: Tx, account_id: str, action: str) -> None:
     for station in uow.stations.of_account(account_id):
         uow.stations.remove(station.id)
         tx.record(action, "station", station.id, account_id=account_id, detail=station.name)
+
+
+def remove_support(tx: Tx, account_id: str, action: str) -> None:
+    """Remove the support relationships and sessions the account is a side of."""
+    uow = tx.uow
+    sessions = {s.id: s for s in uow.sessions.of_customer(account_id)}
+    sessions |= {s.id: s for s in uow.sessions.of_parent(account_id)}
+    for session in sessions.values():
+        uow.sessions.remove(session.id)
+        tx.record(action, "support session", session.id, account_id=account_id)
+    relationships = {r.id: r for r in uow.relationships.of_customer(account_id)}
+    relationships |= {r.id: r for r in uow.relationships.of_parent(account_id)}
+    for relationship in relationships.values():
+        uow.relationships.remove(relationship.id)
+        tx.record(action, "support relationship", relationship.id, account_id=account_id)

@@ -17,7 +17,12 @@ from provisioning.commands import (
 from provisioning.exceptions import Issue
 from provisioning.model import Account, ClassOfService, DomainPolicy, UserStatus, valid_name
 from provisioning.services._base import Step, Tx, error, requested_id_issues
-from provisioning.services._removal import remove_mailbox, remove_phones, remove_user
+from provisioning.services._removal import (
+    remove_mailbox,
+    remove_phones,
+    remove_support,
+    remove_user,
+)
 from provisioning.services.phones import extension_range_issues, region_issues
 
 __all__ = [
@@ -170,6 +175,9 @@ def update_account(tx: Tx, command: UpdateAccount) -> Step[Account]:
         )
         issues += extension_range_issues(tx, account.id, low, high)
         changes |= {"extension_min": low, "extension_max": high}
+    if command.support_consent is not UNCHANGED:
+        tx.authorize("support.approve", account.id)  # the owner's to give, not an admin's
+        changes["support_consent"] = command.support_consent
 
     def run() -> Account:
         updated = tx.uow.accounts.update(attrs.evolve(account, version=command.version, **changes))
@@ -287,6 +295,7 @@ def _dissolve(tx: Tx, account: Account) -> None:
         uow.invitations.remove(invitation.id)
         tx.record("DeleteAccount", "invitation", invitation.id, account_id=aid)
     remove_phones(tx, aid, "DeleteAccount")
+    remove_support(tx, aid, "DeleteAccount")
     removed_cos = {cos.id for cos in uow.classes_of_service.of_account(aid)}
     for user in uow.users.of_account(aid):
         if user.super_admin:  # postmaster@ exists for the account only: the address is freed

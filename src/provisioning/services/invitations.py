@@ -149,7 +149,11 @@ def _inviter_may_still_grant(tx: Tx, invitation: Invitation) -> Issue | None:
     """
     if invitation.inviter.startswith(f"{ActorKind.PLATFORM}:"):
         return None
-    inviter = Actor.user(invitation.inviter_id)
+    inviter = (
+        Actor.support(invitation.inviter_id).checked_at(tx.now)  # while its session is open
+        if invitation.inviter.startswith(f"{ActorKind.SUPPORT}:")
+        else Actor.user(invitation.inviter_id)
+    )
 
     @functools.cache
     def held_in(mailbox_id: str | None) -> frozenset[str]:

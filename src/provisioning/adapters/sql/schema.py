@@ -218,6 +218,12 @@ KEY_COLUMNS: Final[Mapping[str, KeyColumn]] = {
     "device.account": KeyColumn("account_id"),
     "device.user": KeyColumn("user_id"),
     "device.primary": KeyColumn("primary_of", derived=True, optional=True),
+    "support.parent": KeyColumn("parent_id"),
+    "support.customer": KeyColumn("customer_id"),
+    "support.pair": KeyColumn("live_pair", derived=True, optional=True),
+    "session.relationship": KeyColumn("relationship_id"),
+    "session.parent": KeyColumn("parent_id"),
+    "session.customer": KeyColumn("customer_id"),
     "audit.account": KeyColumn("account_id"),
     "audit.entity": KeyColumn("entity_id"),
 }
@@ -253,6 +259,11 @@ _REFERENCES: Final[Mapping[tuple[str, str], str]] = {
     ("phone_seats", "number_id"): "direct_numbers.id",
     ("devices", "account_id"): "accounts.id",
     ("devices", "user_id"): "users.id",
+    ("support_relationships", "parent_id"): "accounts.id",
+    ("support_relationships", "customer_id"): "accounts.id",
+    ("support_sessions", "relationship_id"): "support_relationships.id",
+    ("support_sessions", "parent_id"): "accounts.id",
+    ("support_sessions", "customer_id"): "accounts.id",
 }
 
 _EXTRA_INDEXES: Final[Mapping[str, tuple[tuple[str, ...], ...]]] = {
