@@ -343,3 +343,43 @@ def test_deleting_the_customer_removes_its_relationships(desk: Desk) -> None:
     run(desk.ctx, OPERATOR, DeleteAccount(account_id="acme", confirm_name="Acme"))
     assert queries.support_relationships(desk.ctx, desk.actor("manager"), "reseller") == []
     assert queries.support_sessions(desk.ctx, desk.actor("manager"), "reseller") == []
+
+
+def test_a_role_that_later_gains_a_say_over_support_gives_the_agent_none(desk: Desk) -> None:
+    from provisioning import CreateRole, UpdateRole  # noqa: PLC0415 - this test's own commands
+
+    helpers = run(
+        desk.ctx,
+        OPERATOR,
+        CreateRole(account_id="acme", name="Helpers", permissions={"users.read"}),
+    )
+    agent = desk.session(desk.active(helpers.id))
+    run(
+        desk.ctx,
+        OPERATOR,
+        UpdateRole(
+            role_id=helpers.id,
+            version=helpers.version,
+            permissions={"users.read", "support.approve"},
+        ),
+    )
+    assert queries.permissions(desk.ctx, agent, "acme") == frozenset({"users.read"})
+    account = queries.get_account(desk.ctx, OPERATOR, "acme")
+    with pytest.raises(PermissionDenied):
+        run(
+            desk.ctx,
+            agent,
+            UpdateAccount(account_id="acme", version=account.version, support_consent=True),
+        )
+
+
+def test_an_agent_reads_the_users_report_within_its_session(desk: Desk, clock: FixedClock) -> None:
+    import io  # noqa: PLC0415
+
+    from provisioning.bulk import write_users_report  # noqa: PLC0415
+
+    agent = desk.session(desk.active(), minutes=5)
+    assert write_users_report(desk.ctx, agent, "acme", io.BytesIO(), format="csv") >= 3
+    clock.advance(minutes=6)
+    with pytest.raises(PermissionDenied):
+        write_users_report(desk.ctx, agent, "acme", io.BytesIO(), format="csv")

@@ -122,7 +122,7 @@ def write_template(
     lists. There is one Mailbox sheet per mailbox of the account.
     """
     with ctx.store.snapshot() as uow:
-        authorize(uow, actor, "users.create", account_id)
+        authorize(uow, actor.checked_at(ctx.clock.now()), "users.create", account_id)
     roles = queries.roles(ctx, actor, account_id)
     classes = [c.name for c in queries.classes_of_service(ctx, actor, account_id) if not c.system]
     mailboxes = account_mailboxes(ctx, actor, account_id)
@@ -326,7 +326,7 @@ def _names(uow: Any, account_id: str) -> _Names:  # noqa: ANN401 - a unit of wor
 
 def _report_rows(ctx: Environment, actor: Actor, account_id: str) -> Iterator[list[object]]:
     with ctx.store.snapshot() as uow:
-        authorize(uow, actor, "users.read", account_id)
+        authorize(uow, actor.checked_at(ctx.clock.now()), "users.read", account_id)
         uow.accounts.get(account_id)
         names = _names(uow, account_id)
         after: tuple[str, str] | None = None
@@ -398,7 +398,7 @@ def write_users_report(
     byte-order mark so that Excel reads it as such).
     """
     with ctx.store.snapshot() as uow:  # refuse before a file is begun
-        authorize(uow, actor, "users.read", account_id)
+        authorize(uow, actor.checked_at(ctx.clock.now()), "users.read", account_id)
         uow.accounts.get(account_id)
     rows = _report_rows(ctx, actor, account_id)
     count = 0

@@ -55,6 +55,7 @@ def permissions_of(
             for role in roles(uow, relationship.role_ids).values()
             if role.scope is Scope.ACCOUNT and role.account_id in (None, account_id)
             for name in role.permissions
+            if not name.startswith("support.")  # never the customer's say over its own access
         )
     if account_id is None or actor.user_id is None:
         return frozenset()
