@@ -159,6 +159,13 @@ def _relationship(tx: Tx, relationship_id: str) -> SupportRelationship:
     return relationship
 
 
+def _authorize_either_side(tx: Tx, parent_id: str, customer_id: str) -> None:
+    """Return if the actor manages the parent's support access or owns the customer's."""
+    if "support.manage" in tx.permissions(parent_id):
+        return
+    tx.authorize("support.approve", customer_id)
+
+
 def approve_support_access(tx: Tx, command: ApproveSupportAccess) -> Step[SupportRelationship]:
     """The customer's owner approves a pending request."""
     relationship = _relationship(tx, command.relationship_id)
@@ -191,13 +198,7 @@ def approve_support_access(tx: Tx, command: ApproveSupportAccess) -> Step[Suppor
 def end_support_access(tx: Tx, command: EndSupportAccess) -> Step[SupportRelationship]:
     """End a relationship from either side: the parent's managers or the customer's owner."""
     relationship = _relationship(tx, command.relationship_id)
-    if not (
-        "support.manage" in tx.permissions(relationship.parent_id)
-        or "support.approve" in tx.permissions(relationship.customer_id)
-    ):
-        raise PermissionDenied(
-            actor=str(tx.actor), permission="support.approve", account_id=relationship.customer_id
-        )
+    _authorize_either_side(tx, relationship.parent_id, relationship.customer_id)
     if relationship.status is SupportStatus.ENDED:
         return Step.refuse(
             [error("support.ended", "the relationship has ended already", field="relationship_id")]
@@ -288,13 +289,7 @@ def close_support_session(tx: Tx, command: CloseSupportSession) -> Step[SupportS
     if not own:
         if not (tx.member_of(session.parent_id) or tx.member_of(session.customer_id)):
             raise NotFound(entity="support session", key=session.id)
-        if not (
-            "support.manage" in tx.permissions(session.parent_id)
-            or "support.approve" in tx.permissions(session.customer_id)
-        ):
-            raise PermissionDenied(
-                actor=str(tx.actor), permission="support.manage", account_id=session.parent_id
-            )
+        _authorize_either_side(tx, session.parent_id, session.customer_id)
     if session.closed_at is not None:
         return Step.refuse(
             [error("support.session_closed", "the session is closed already", field="session_id")]
