@@ -210,6 +210,19 @@ def test_the_clock_ends_sessions_and_relationships(desk: Desk, clock: FixedClock
     assert expired.value.codes == ["support.not_active"]
 
 
+def test_a_batch_planned_in_a_session_is_checked_again_when_written(
+    desk: Desk, clock: FixedClock
+) -> None:
+    agent = desk.session(desk.active(), minutes=30)
+    clock.advance(minutes=29)
+    planned = plan(desk.ctx, agent, [_new_user("last-minute")])
+    assert planned.ok
+    clock.advance(minutes=2)  # a plan this young is written as it is, but not in a session
+    with pytest.raises(ValidationFailed) as late:
+        apply(desk.ctx, planned)
+    assert late.value.codes == ["permission.denied"]
+
+
 def test_a_session_never_outlasts_its_relationship(desk: Desk, clock: FixedClock) -> None:
     relationship = desk.active(days=1)
     clock.advance(hours=23)

@@ -525,7 +525,9 @@ def _apply(ctx: Environment, plan: Plan, *, single: bool, progress: Progress | N
     work = plan._work  # noqa: SLF001 - one module
     work.effects.prepare(ctx.hasher)
     now = ctx.clock.now()
-    fresh = now - work.planned_at <= ctx.fresh_for
+    # A support session may end by the clock between plan and apply: its batches are checked
+    # again, at the time they are written.
+    fresh = now - work.planned_at <= ctx.fresh_for and plan.actor.session_id is None
     with fewer_collections(len(plan.commands)):
         written = _retrying(
             lambda attempt: _write_batch(
