@@ -396,3 +396,21 @@ def test_an_agent_reads_the_users_report_within_its_session(desk: Desk, clock: F
     clock.advance(minutes=6)
     with pytest.raises(PermissionDenied):
         write_users_report(desk.ctx, agent, "acme", io.BytesIO(), format="csv")
+
+
+def test_an_invitation_sent_in_a_session_holds_while_the_session_is_open(desk: Desk) -> None:
+    from provisioning import AcceptInvitation, InviteUser  # noqa: PLC0415
+
+    agent = desk.session(desk.active())
+    issued = run(
+        desk.ctx,
+        agent,
+        InviteUser(account_id="acme", email="newbie@acme.example", permissions={"users.read"}),
+    )
+    invitee = Actor.user(user(desk.ctx, "newbie@acme.example").id)
+    accept = AcceptInvitation(invitation_id=issued.invitation.id)
+    assert plan(desk.ctx, invitee, [accept]).ok
+    assert agent.session_id is not None
+    run(desk.ctx, agent, CloseSupportSession(session_id=agent.session_id))
+    refused = plan(desk.ctx, invitee, [accept])
+    assert [i.code for i in refused.errors] == ["invitation.grants_changed"]
