@@ -28,7 +28,7 @@ from provisioning import (
     queries,
     run,
 )
-from provisioning.adapters.memory import FixedClock, MemoryDns
+from provisioning.adapters.memory import FixedClock, MemoryDns, Outbox
 from provisioning.model import SupportRelationship, SupportStatus, User
 
 
@@ -101,10 +101,15 @@ def _new_user(name: str) -> CreateUser:
 
 
 def test_an_approved_relationship_lets_an_agent_act_in_the_customer_and_is_audited(
-    desk: Desk,
+    desk: Desk, outbox: Outbox
 ) -> None:
+    outbox.clear()
     pending = desk.request()
     assert (pending.status, pending.expires_at) == (SupportStatus.PENDING, None)
+    told = [(m.to, m.data["parent"]) for m in outbox.messages if m.template == "support.requested"]
+    assert ("owner@acme.example", "Reseller") in told  # each owner of the customer
+    assert all(to.endswith("@acme.example") for to, _ in told)
+    assert ("admin@acme.example", "Reseller") not in told  # an administrator does not decide
     with pytest.raises(ValidationFailed) as early:
         desk.session(pending)
     assert early.value.codes == ["support.not_active"]

@@ -821,7 +821,9 @@ class RequestSupportAccess(Command[SupportRelationship]):
 
     The relationship lasts `duration_days` (1 to 730) from its approval by the
     customer's owner (`ApproveSupportAccess`), or from the request when the
-    customer gave its standing consent. Either side may end it at any time.
+    customer gave its standing consent; a pending request is told to each
+    owner of the customer (message `support.requested`). Either side may end
+    it at any time.
     No role that gives the customer away (`system:owner`, or one holding a
     `support.*` permission) may be asked for.
     """

@@ -25,8 +25,15 @@ from provisioning.commands import (
     RequestSupportAccess,
 )
 from provisioning.exceptions import Issue, NotFound, PermissionDenied
-from provisioning.model import Scope, SupportRelationship, SupportSession, SupportStatus
-from provisioning.services._access import roles
+from provisioning.model import (
+    Scope,
+    SupportRelationship,
+    SupportSession,
+    SupportStatus,
+    UserStatus,
+)
+from provisioning.ports import Message
+from provisioning.services._access import held_by, roles
 from provisioning.services._base import Step, Tx, error
 
 __all__ = [
@@ -94,6 +101,8 @@ def request_support_access(tx: Tx, command: RequestSupportAccess) -> Step[Suppor
         if customer.support_consent:
             relationship = _activated(tx, relationship)
         tx.uow.relationships.add(relationship)
+        if relationship.status is SupportStatus.PENDING:  # its owners decide: tell them
+            _tell_owners(tx, relationship, parent.name)
         tx.record(
             "RequestSupportAccess",
             "support relationship",
@@ -105,6 +114,30 @@ def request_support_access(tx: Tx, command: RequestSupportAccess) -> Step[Suppor
         return relationship
 
     return Step.proceed(run, issues)
+
+
+def _tell_owners(tx: Tx, relationship: SupportRelationship, parent: str) -> None:
+    """A `support.requested` message to each owner of the customer (who may approve it)."""
+    for grant in tx.uow.grants.of_account(relationship.customer_id):
+        if grant.mailbox_id is not None:
+            continue
+        if "support.approve" not in held_by(tx.uow, grant.user_id, relationship.customer_id):
+            continue
+        owner = tx.uow.users.find(grant.user_id)
+        if owner is None or owner.status is not UserStatus.ACTIVE:
+            continue
+        tx.notify(
+            Message(
+                template="support.requested",
+                to=str(owner.username),
+                data={
+                    "relationship_id": relationship.id,
+                    "parent": parent,
+                    "roles": ", ".join(sorted(relationship.role_ids)),
+                    "duration_days": str(relationship.duration_days),
+                },
+            )
+        )
 
 
 def _role_issues(tx: Tx, customer_id: str, role_ids: frozenset[str]) -> list[Issue]:
