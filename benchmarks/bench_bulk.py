@@ -181,8 +181,24 @@ def _peak_of(book: Path, rows: int) -> int:
         ctx = _tenant(str(Path(folder) / "peak.db"))
         created = _imported(ctx, book.read_bytes(), rows)
     assert created == rows  # noqa: S101 - the benchmark measures a real import
-    print(f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}")
+    print(f"{_peak_rss_mb():.0f}")
     return 0
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory since it started, in MB.
+
+    Linux's VmHWM is the peak of this program's own memory; `ru_maxrss`
+    keeps, across the exec that started it, the peak of the process it was
+    forked from (here, a benchmark holding two large imports), so it is the
+    fallback only where there is no /proc.
+    """
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def main() -> int:
