@@ -445,6 +445,8 @@ def test_a_user_has_one_primary_and_any_number_of_secondary_devices(desks: Conte
     ).primary
     over = plan(desks, OPERATOR, [AssignDevice(user_id=seat.user_id, device_id=third.id, ports=5)])
     assert [(i.code, i.field) for i in over.errors] == [("device.ports_exceeded", "ports")]
+    again = run(desks, OPERATOR, AssignDevice(user_id=seat.user_id, device_id=first.id, ports=3))
+    assert (again.primary, again.ports_used) == (True, 3)  # its own primary, with other ports
     run(desks, OPERATOR, AssignDevice(user_id=seat.user_id, device_id=second.id, primary=True))
     held = queries.user_devices(desks, OPERATOR, seat.user_id)
     assert [(d.id, d.primary) for d in held] == [(second.id, True), (first.id, False)]

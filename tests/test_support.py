@@ -419,3 +419,20 @@ def test_an_invitation_sent_in_a_session_holds_while_the_session_is_open(desk: D
     run(desk.ctx, agent, CloseSupportSession(session_id=agent.session_id))
     refused = plan(desk.ctx, invitee, [accept])
     assert [i.code for i in refused.errors] == ["invitation.grants_changed"]
+
+
+def test_a_request_is_told_to_whoever_may_approve_it(desk: Desk, outbox: Outbox) -> None:
+    from provisioning import CreateRole  # noqa: PLC0415 - this test's own command
+
+    deciders = run(
+        desk.ctx,
+        OPERATOR,
+        CreateRole(account_id="acme", name="Deciders", permissions={"support.approve"}),
+    )
+    mo = desk.users["member"]
+    run(desk.ctx, OPERATOR, SetGrant(user_id=mo.id, account_id="acme", role_ids={deciders.id}))
+    outbox.clear()
+    desk.request()
+    told = {m.to for m in outbox.messages if m.template == "support.requested"}
+    assert {"owner@acme.example", "mo@acme.example"} <= told
+    assert "admin@acme.example" not in told

@@ -548,7 +548,9 @@ def assign_device(tx: Tx, command: AssignDevice) -> Step[Device]:
         )
     issues += _port_issues(device, command.ports, field="ports")
     current = next((d for d in tx.uow.devices.of_user(user.id) if d.primary), None)
-    primary = current is None if command.primary is None else command.primary
+    primary = command.primary
+    if primary is None:  # the user's own device keeps its place; another is primary if first
+        primary = device.primary if device.user_id == user.id else current is None
     if not primary and (current is None or current.id == device.id):
         issues.append(
             error(

@@ -33,7 +33,7 @@ from provisioning.model import (
     UserStatus,
 )
 from provisioning.ports import Message
-from provisioning.services._access import held_by, roles
+from provisioning.services._access import roles
 from provisioning.services._base import Step, Tx, error
 
 __all__ = [
@@ -117,11 +117,21 @@ def request_support_access(tx: Tx, command: RequestSupportAccess) -> Step[Suppor
 
 
 def _tell_owners(tx: Tx, relationship: SupportRelationship, parent: str) -> None:
-    """A `support.requested` message to each owner of the customer (who may approve it)."""
-    for grant in tx.uow.grants.of_account(relationship.customer_id):
+    """A `support.requested` message to each owner of the customer (who may approve it).
+
+    Owners are those whose account grant holds `support.approve`: through
+    `system:owner`, a role of the customer's that holds it, or by itself.
+    """
+    customer_id = relationship.customer_id
+    deciding = {_OWNER} | {
+        role.id
+        for role in tx.uow.roles.of_account(customer_id)
+        if "support.approve" in role.permissions
+    }
+    for grant in tx.uow.grants.of_account(customer_id):
         if grant.mailbox_id is not None:
             continue
-        if "support.approve" not in held_by(tx.uow, grant.user_id, relationship.customer_id):
+        if not (grant.role_ids & deciding or "support.approve" in grant.permissions):
             continue
         owner = tx.uow.users.find(grant.user_id)
         if owner is None or owner.status is not UserStatus.ACTIVE:
