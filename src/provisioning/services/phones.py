@@ -310,10 +310,12 @@ def _number_issues(
         )
         return None
     if number.user_id is not None:
-        holder = tx.uow.users.find(number.user_id)
-        whom = f" to {holder.username}" if holder is not None else ""
         issues.append(
-            error("number.assigned", f"{number.number} is assigned{whom}", field="number_id")
+            error(
+                "number.assigned",
+                f"{number.number} is assigned{_whose(tx, number.user_id)}",
+                field="number_id",
+            )
         )
     return number
 
@@ -403,15 +405,20 @@ def _whose(tx: Tx, user_id: str) -> str:
     return f" to {holder.username}" if "users.read" in tx.permissions(holder.account_id) else ""
 
 
-def _free_device(tx: Tx, account_id: str, device_id: str, issues: list[Issue]) -> Device | None:
-    """The device of the account `device_id` names, with `device.assigned` if someone has it."""
+def _free_device(
+    tx: Tx, account_id: str, device_id: str, issues: list[Issue], *, user_id: str | None = None
+) -> Device | None:
+    """The device of the account `device_id` names, with `device.assigned` if someone has it.
+
+    Someone else than `user_id`, that is: a user's own device is free for it.
+    """
     device = tx.uow.devices.find(device_id)
     if device is None or device.account_id != account_id:
         issues.append(
             error("device.not_found", "no such device in this account", field="device_id")
         )
         return None
-    if device.user_id is not None:
+    if device.user_id not in {None, user_id}:
         issues.append(
             error(
                 "device.assigned",
@@ -422,9 +429,9 @@ def _free_device(tx: Tx, account_id: str, device_id: str, issues: list[Issue]) -
     return device
 
 
-def _port_issues(device: Device, ports: object, *, field: str) -> list[Issue]:
+def _port_issues(device: Device, ports: int, *, field: str) -> list[Issue]:
     """`device.ports_exceeded` unless 1 to as many ports as the device's model has are asked."""
-    if isinstance(ports, int) and not isinstance(ports, bool) and 1 <= ports <= device.ports:
+    if 1 <= ports <= device.ports:
         return []
     return [
         error(
@@ -533,19 +540,9 @@ def assign_device(tx: Tx, command: AssignDevice) -> Step[Device]:
     user, seat, issues = _phone_user(tx, command.user_id)
     if seat is None:
         return Step.refuse(issues)
-    device = tx.uow.devices.find(command.device_id)
-    if device is None or device.account_id != seat.account_id:
-        return Step.refuse(
-            [error("device.not_found", "no such device in this account", field="device_id")]
-        )
-    if device.user_id not in {None, user.id}:
-        issues.append(
-            error(
-                "device.assigned",
-                f"device {device.mac} is assigned{_whose(tx, device.user_id or '')}",
-                field="device_id",
-            )
-        )
+    device = _free_device(tx, seat.account_id, command.device_id, issues, user_id=user.id)
+    if device is None:
+        return Step.refuse(issues)
     issues += _port_issues(device, command.ports, field="ports")
     current = next((d for d in tx.uow.devices.of_user(user.id) if d.primary), None)
     primary = command.primary
