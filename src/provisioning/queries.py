@@ -15,7 +15,7 @@ import inspect
 import json
 from collections.abc import Callable
 from html import escape
-from typing import Any, Final, Generic, TypeVar
+from typing import Any, Final, Generic, Protocol, TypeVar
 
 import attrs
 
@@ -100,6 +100,7 @@ MAX_PAGE: Final = 10_000
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 _T = TypeVar("_T")
+_S = TypeVar("_S", SupportRelationship, SupportSession)
 
 
 def _query(function: _F) -> _F:
@@ -168,8 +169,7 @@ def phone_numbers(
     Needs `phones.manage` in the account.
     """
     with ctx.store.snapshot() as uow:
-        authorize(uow, actor, "phones.manage", account_id)
-        uow.accounts.get(account_id)
+        _phones(uow, actor, account_id)
         found = uow.numbers.of_account(account_id)
     return [n for n in found if n.user_id is None] if free_only else found
 
@@ -183,8 +183,7 @@ def devices(
     Needs `phones.manage` in the account.
     """
     with ctx.store.snapshot() as uow:
-        authorize(uow, actor, "phones.manage", account_id)
-        uow.accounts.get(account_id)
+        _phones(uow, actor, account_id)
         found = uow.devices.of_account(account_id)
     return [d for d in found if d.user_id is None] if free_only else found
 
@@ -193,11 +192,7 @@ def devices(
 def user_devices(ctx: Environment, actor: Actor, user_id: str) -> list[Device]:
     """The user's devices, its primary first, for whoever may read the account's users."""
     with ctx.store.snapshot() as uow:
-        user = uow.users.get(user_id)
-        _known(uow, actor, "user", user_id, user.account_id)
-        if user.account_id is not None:
-            authorize(uow, actor, "users.read", user.account_id)
-        return uow.devices.of_user(user_id)
+        return uow.devices.of_user(_readable_user(uow, actor, user_id).id)
 
 
 @_query
@@ -218,15 +213,32 @@ def customers(
     return [account for account in found if wanted in account.name.casefold()]
 
 
-def _support_sides(uow: UnitOfWork, actor: Actor, account_id: str) -> tuple[bool, bool]:
-    """Whether the actor sees the account's support as its parent, and as its customer."""
+class _BothSides(Protocol[_S]):
+    """A repository of what a parent and a customer share: relationships, sessions."""
+
+    def of_parent(self, parent_id: str, /) -> list[_S]: ...
+
+    def of_customer(self, customer_id: str, /) -> list[_S]: ...
+
+
+def _support_rows(
+    uow: UnitOfWork, actor: Actor, account_id: str, rows: _BothSides[_S]
+) -> dict[str, _S]:
+    """The rows of `rows` the account is a side of, by id, as the actor may see them.
+
+    As the parent for holders of `support.manage` there, as the customer for
+    holders of `support.approve`; for anyone else, `PermissionDenied`.
+    """
     held = permissions_of(uow, actor, account_id)
     as_parent, as_customer = "support.manage" in held, "support.approve" in held
     if not (as_parent or as_customer):
         raise PermissionDenied(
             actor=str(actor), permission="support.approve", account_id=account_id
         )
-    return as_parent, as_customer
+    found = {row.id: row for row in rows.of_parent(account_id)} if as_parent else {}
+    if as_customer:
+        found |= {row.id: row for row in rows.of_customer(account_id)}
+    return found
 
 
 @_query
@@ -240,10 +252,7 @@ def support_relationships(
     with an `expires_at` in the past: see `SupportRelationship.active_at`.
     """
     with ctx.store.snapshot() as uow:
-        as_parent, as_customer = _support_sides(uow, actor, account_id)
-        found = {r.id: r for r in uow.relationships.of_parent(account_id)} if as_parent else {}
-        if as_customer:
-            found |= {r.id: r for r in uow.relationships.of_customer(account_id)}
+        found = _support_rows(uow, actor, account_id, uow.relationships)
     return sorted(found.values(), key=lambda r: (r.requested_at, r.id))
 
 
@@ -255,10 +264,7 @@ def support_sessions(ctx: Environment, actor: Actor, account_id: str) -> list[Su
     managers every session its agents opened.
     """
     with ctx.store.snapshot() as uow:
-        as_parent, as_customer = _support_sides(uow, actor, account_id)
-        found = {s.id: s for s in uow.sessions.of_parent(account_id)} if as_parent else {}
-        if as_customer:
-            found |= {s.id: s for s in uow.sessions.of_customer(account_id)}
+        found = _support_rows(uow, actor, account_id, uow.sessions)
     return sorted(found.values(), key=lambda s: (s.opened_at, s.id))
 
 
@@ -271,8 +277,7 @@ def station_packages(
     With `free_only`, those with a station left. Needs `phones.manage` in the account.
     """
     with ctx.store.snapshot() as uow:
-        authorize(uow, actor, "phones.manage", account_id)
-        uow.accounts.get(account_id)
+        _phones(uow, actor, account_id)
         found = uow.stations.of_account(account_id)
     return [s for s in found if s.free > 0] if free_only else found
 
@@ -281,11 +286,7 @@ def station_packages(
 def phone_seat(ctx: Environment, actor: Actor, user_id: str) -> PhoneSeat | None:
     """The user's phone seat (None without one), for whoever may read the account's users."""
     with ctx.store.snapshot() as uow:
-        user = uow.users.get(user_id)
-        _known(uow, actor, "user", user_id, user.account_id)
-        if user.account_id is not None:
-            authorize(uow, actor, "users.read", user.account_id)
-        return uow.seats.of_user(user_id)
+        return uow.seats.of_user(_readable_user(uow, actor, user_id).id)
 
 
 @_query
@@ -548,6 +549,21 @@ def _known(
     user = uow.users.find(actor.user_id) if actor.user_id is not None else None
     if user is None or not belongs_to(uow, user, account_id):
         raise NotFound(entity=entity, key=entity_id)
+
+
+def _readable_user(uow: UnitOfWork, actor: Actor, user_id: str) -> User:
+    """The user, for whoever may read its account's users; to outsiders, no such user."""
+    user = uow.users.get(user_id)
+    _known(uow, actor, "user", user_id, user.account_id)
+    if user.account_id is not None:
+        authorize(uow, actor, "users.read", user.account_id)
+    return user
+
+
+def _phones(uow: UnitOfWork, actor: Actor, account_id: str) -> None:
+    """Reading an account's phone inventories: for holders of `phones.manage` in it."""
+    authorize(uow, actor, "phones.manage", account_id)
+    uow.accounts.get(account_id)
 
 
 def _listing(uow: UnitOfWork, actor: Actor, account_id: str, permission: str) -> None:
