@@ -53,7 +53,7 @@ from provisioning.model import (
 )
 from provisioning.ports import Environment, UnitOfWork
 from provisioning.principals import Actor
-from provisioning.services import authorize, belongs_to, permissions_of
+from provisioning.services import authorize, member_of, permissions_of
 from provisioning.services.domains import former_users as _former_users
 
 __all__ = [
@@ -540,14 +540,7 @@ def _known(
     uow: UnitOfWork, actor: Actor, entity: str, entity_id: str, account_id: str | None
 ) -> None:
     """`NotFound` unless the actor belongs to the account (platform-wide entities are no secret)."""
-    if account_id is None or actor.is_platform:
-        return
-    if actor.session_id is not None:  # a support actor knows its session's customer only
-        if not permissions_of(uow, actor, account_id):
-            raise NotFound(entity=entity, key=entity_id)
-        return
-    user = uow.users.find(actor.user_id) if actor.user_id is not None else None
-    if user is None or not belongs_to(uow, user, account_id):
+    if account_id is not None and not member_of(uow, actor, account_id):
         raise NotFound(entity=entity, key=entity_id)
 
 

@@ -8,7 +8,7 @@ from typing import Any, Final
 
 from provisioning import commands
 from provisioning._overlay import Overlay
-from provisioning.services._access import authorize, belongs_to, permissions_of
+from provisioning.services._access import authorize, belongs_to, member_of, permissions_of
 from provisioning.services._base import Effects, Step, Tx
 from provisioning.services.accounts import (
     create_account,
@@ -95,6 +95,7 @@ __all__ = [
     "Tx",
     "authorize",
     "belongs_to",
+    "member_of",
     "permissions_of",
 ]
 

@@ -11,7 +11,7 @@ from provisioning.model import (
     SYSTEM_ROLES,
     Role,
     Scope,
-    SupportSession,
+    SupportRelationship,
     User,
     UserStatus,
 )
@@ -23,7 +23,8 @@ __all__ = [
     "authorize",
     "belongs_to",
     "held_by",
-    "open_session",
+    "member_of",
+    "open_relationship",
     "opens_panel",
     "permissions_of",
     "roles",
@@ -41,15 +42,14 @@ def permissions_of(
     account (see `held_by`); a disabled or unknown user holds nothing, and nobody
     but the operator holds anything at platform level (`account_id` None).
     A support actor holds what its session's relationship allows, in the
-    customer account only (see `open_session`).
+    customer account only (see `open_relationship`).
     """
     if actor.is_platform:
         return frozenset(PERMISSIONS)
     if actor.kind is ActorKind.SUPPORT:
-        session = open_session(uow, actor)
-        if session is None or account_id != session.customer_id or mailbox_id is not None:
+        relationship = open_relationship(uow, actor)
+        if relationship is None or account_id != relationship.customer_id or mailbox_id is not None:
             return frozenset()
-        relationship = uow.relationships.get(session.relationship_id)
         return frozenset(
             name
             for role in roles(uow, relationship.role_ids).values()
@@ -65,11 +65,11 @@ def permissions_of(
     return held_by(uow, user.id, account_id, mailbox_id, user=user)
 
 
-def open_session(uow: UnitOfWork, actor: Actor) -> SupportSession | None:
-    """The support actor's session, if it may act at the instant the actor was checked at.
+def open_relationship(uow: UnitOfWork, actor: Actor) -> SupportRelationship | None:
+    """The relationship a support actor acts through, if it may act at the instant it was checked.
 
-    That is: the session is neither closed nor expired, its relationship is
-    active and unexpired, and its agent is still an active user who holds
+    That is: its session is neither closed nor expired, the relationship is
+    active and unexpired, and the agent is still an active user who holds
     `support.act` in the parent. Anything less, and the actor holds nothing.
     """
     now = actor.at
@@ -84,7 +84,24 @@ def open_session(uow: UnitOfWork, actor: Actor) -> SupportSession | None:
         return None
     if "support.act" not in held_by(uow, agent.id, session.parent_id, user=agent):
         return None
-    return session
+    return relationship
+
+
+def member_of(uow: UnitOfWork, actor: Actor, account_id: str | None) -> bool:
+    """Whether the actor may know what the account holds: whether it belongs there.
+
+    The operator belongs everywhere; a user to the account it is one of, or
+    holds a grant in (`belongs_to`); a support actor to the customer its open
+    session is in; nobody to the platform level (`account_id` None).
+    """
+    if actor.is_platform:
+        return True
+    if account_id is None:
+        return False
+    if actor.session_id is not None:
+        return bool(permissions_of(uow, actor, account_id))
+    me = None if actor.user_id is None else uow.users.find(actor.user_id)
+    return me is not None and belongs_to(uow, me, account_id)
 
 
 def belongs_to(uow: UnitOfWork, user: User, account_id: str) -> bool:

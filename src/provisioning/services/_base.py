@@ -44,7 +44,7 @@ from provisioning.ports import (
     TokenSource,
 )
 from provisioning.principals import Actor
-from provisioning.services._access import belongs_to, held_by, permissions_of
+from provisioning.services._access import held_by, member_of, permissions_of
 
 __all__ = [
     "SETUP_LINK_VALIDITY",
@@ -401,16 +401,9 @@ class Tx:
         """Whether the acting user belongs to the account or holds a grant there.
 
         The operator belongs everywhere; a support actor, to the customer its
-        open session is in.
+        open session is in (see `member_of` in `_access`).
         """
-        if self.actor.is_platform:
-            return True
-        if self.actor.session_id is not None:
-            return bool(self.permissions(account_id))
-        if account_id is None or self.actor.user_id is None:
-            return False
-        me = self.uow.users.find(self.actor.user_id)
-        return me is not None and belongs_to(self.uow, me, account_id)
+        return member_of(self.uow, self.actor, account_id)
 
     def user(self, user_id: str) -> User:
         """The user `user_id`, if the actor may know it exists; else `NotFound`.
