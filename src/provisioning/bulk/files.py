@@ -326,7 +326,7 @@ def _names(uow: Any, account_id: str) -> _Names:  # noqa: ANN401 - a unit of wor
 
 def _report_rows(ctx: Environment, actor: Actor, account_id: str) -> Iterator[list[object]]:
     with ctx.store.snapshot() as uow:
-        authorize(uow, actor.checked_at(ctx.clock.now()), "users.read", account_id)
+        authorize(uow, actor, "users.read", account_id)
         uow.accounts.get(account_id)
         names = _names(uow, account_id)
         after: tuple[str, str] | None = None
@@ -397,8 +397,9 @@ def write_users_report(
     page at a time into a write-only workbook (or CSV, UTF-8 with a
     byte-order mark so that Excel reads it as such).
     """
+    actor = actor.checked_at(ctx.clock.now())  # a support session is open or closed by the clock
     with ctx.store.snapshot() as uow:  # refuse before a file is begun
-        authorize(uow, actor.checked_at(ctx.clock.now()), "users.read", account_id)
+        authorize(uow, actor, "users.read", account_id)
         uow.accounts.get(account_id)
     rows = _report_rows(ctx, actor, account_id)
     count = 0
