@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import io
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from provisioning import (
     CreateMailbox,
     CreateUser,
     DeleteAccount,
+    NotFound,
     PermissionDenied,
     SetGrant,
     SpreadsheetError,
@@ -32,6 +34,7 @@ from provisioning.adapters.memory import MemoryDns, Outbox
 from provisioning.bulk import (
     REPORT_COLUMNS,
     apply_users,
+    importing,
     plan_users,
     read_workbook,
     user_rows,
@@ -54,6 +57,19 @@ def workbook(*rows: list[Any], header: list[str] | None = None, sheet: str = "Us
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+@pytest.fixture(autouse=True, params=["at once", "in parts"])
+def road(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test runs twice: each file planned at once, and planned two users at a time.
+
+    A large file is planned and applied in parts; what it does and reports
+    must not depend on that.
+    """
+    if request.param == "in parts":
+        monkeypatch.setattr(importing, "LARGE", 0)
+        monkeypatch.setattr(importing, "PART", 2)
+    return str(request.param)
 
 
 @pytest.fixture
@@ -80,12 +96,13 @@ def test_a_clean_workbook_creates_every_user_in_one_batch(acme: Context, outbox:
     assert ("bulk.mobile_recovered", "Users!E5") in located(planned.issues)
     outbox.clear()
     result = apply_users(acme, planned)
-    assert [(row, str(user.username)) for row, user in result.created] == [
-        (2, "ann@acme.example"),
-        (3, "BOB@acme.example"),
-        (5, "cy@acme.example"),
+    assert [row for row, _ in result.created] == [2, 3, 5]
+    ann, bob, cy = (queries.get_user(acme, OPERATOR, user_id) for _, user_id in result.created)
+    assert [str(user.username) for user in (ann, bob, cy)] == [
+        "ann@acme.example",
+        "BOB@acme.example",
+        "cy@acme.example",
     ]
-    ann, bob, cy = (user for _, user in result.created)
     assert ann.profile.display_name == "Ann Lee"
     assert str(cy.profile.mobile) == "+41791234568"
     with acme.store.snapshot() as uow:
@@ -433,7 +450,7 @@ def test_the_account_and_mailbox_sheets_grant_access_to_the_new_users(
     planned = plan_users(acme, OPERATOR, "acme", data)
     assert planned.ok, planned.errors
     result = apply_users(acme, planned)
-    ann, bob = (user for _, user in result.created)
+    ann, bob = (queries.get_user(acme, OPERATOR, user_id) for _, user_id in result.created)
     held = queries.permissions(acme, Actor.user(ann.id), "acme")
     assert {"users.manage", "audit.read"} <= held
     assert queries.permissions(acme, Actor.user(bob.id), "acme", sales.id) == {
@@ -521,6 +538,79 @@ def test_the_same_workbook_twice_creates_nothing_the_second_time(
     reported = plan_users(acme, OPERATOR, "acme", changed)
     assert (reported.rows, reported.changed) == ((), ((2, ("last_name",)),))
     result = apply_users(acme, plan_users(acme, OPERATOR, "acme", changed, updates=True))
-    ((row, ann),) = result.updated
+    ((row, ann_id),) = result.updated
+    ann = queries.get_user(acme, OPERATOR, ann_id)
     assert (row, ann.profile.last_name, ann.profile.display_name) == (2, "Leigh", "Ann Leigh")
     assert result.unchanged == (3,)
+
+
+NAMES = ("ann", "bob", "cy", "dee", "eve")
+
+
+def _into(seen: list[tuple[int, int]]) -> Callable[[int, int], None]:
+    return lambda done, total: seen.append((done, total))
+
+
+def _users(*names: str) -> bytes:
+    return workbook(*([name.title(), "Lee", f"{name}@acme.example", "Y", None] for name in names))
+
+
+def test_a_large_file_is_planned_in_parts_and_applied_in_one_transaction(
+    acme: Context, outbox: Outbox, tmp_path: Path
+) -> None:
+    write_template(acme, OPERATOR, "acme", tmp_path / "template.xlsx")
+    data = _with_access(
+        tmp_path / "template.xlsx",
+        ("Users", [[name.title(), "Lee", f"{name}@acme.example", "Y"] for name in NAMES]),
+        ("Account", [["eve@acme.example", "administrator", None]]),
+    )
+    at_once = plan_users(acme, OPERATOR, "acme", data)
+    seen: list[tuple[int, int]] = []
+    planned = plan_users(acme, OPERATOR, "acme", data, part_size=2, progress=_into(seen))
+    assert planned.ok
+    assert planned.issues == at_once.issues
+    assert planned.plan.change_count == at_once.plan.change_count
+    # Each user goes with its Account row: Eve's grant is in her part, the last one.
+    assert [row.row for row in planned.rows] == [2, 3, 4, 5, 6, 2]
+    assert seen[-1] == (6, 6)
+    outbox.clear()
+    result = apply_users(acme, planned)
+    assert [row for row, _ in result.created] == [2, 3, 4, 5, 6]
+    eve = queries.get_user(acme, OPERATOR, result.created[-1][1])
+    assert "users.manage" in queries.permissions(acme, Actor.user(eve.id), "acme")
+    assert result.outcome.actions == {"CreateUser": 15, "SetGrant": 1}  # user, mailbox, grant
+    assert result.outcome.events == ()  # in the audit log: the result does not hold them
+    assert len([m for m in outbox.messages if m.template == "user.created"]) == 5
+
+
+def test_a_part_that_no_longer_holds_at_apply_writes_none_of_the_parts(acme: Context) -> None:
+    planned = plan_users(acme, OPERATOR, "acme", _users(*NAMES), part_size=2)
+    assert planned.ok
+    access_user(acme, "eve@acme.example")  # taken meanwhile, in the last part
+    with pytest.raises(ValidationFailed) as caught:
+        apply_users(acme, planned)
+    blocking = [issue for issue in caught.value.issues if issue.blocking]
+    assert located(blocking) == [("address.taken", "Users!C6")]
+    for row in planned.rows[:4]:  # the parts before it were written, then rolled back
+        with pytest.raises(NotFound):
+            queries.get_user(acme, OPERATOR, row.command.user_id or "")
+
+
+def test_rows_that_look_alike_are_both_refused_in_whichever_part(acme: Context) -> None:
+    data = _users("kim", "bob", "cy", "kirn")
+    for part_size in (None, 1, 2):
+        planned = plan_users(acme, OPERATOR, "acme", data, part_size=part_size)
+        assert located(planned.errors) == [
+            ("bulk.address_lookalike", "Users!C2"),
+            ("bulk.address_lookalike", "Users!C5"),
+        ], part_size
+    (kim, _) = plan_users(acme, OPERATOR, "acme", data).errors
+    assert kim.message.startswith(
+        "kim@acme.example looks like the email of row 5 (kirn@acme.example)"
+    )
+
+
+def test_a_part_size_is_a_positive_number_of_users(acme: Context) -> None:
+    for wrong in (0, -1, True):
+        with pytest.raises(ValueError, match="part_size must be a positive number"):
+            plan_users(acme, OPERATOR, "acme", _users("ann"), part_size=wrong)

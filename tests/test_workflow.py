@@ -26,6 +26,7 @@ from provisioning import (
 from provisioning.model import Account
 from provisioning.ports import Message
 from provisioning.services import HANDLERS, Step, Tx
+from provisioning.workflow import apply_lean, plan_parts
 
 
 def _accounts(ctx: Context) -> list[str]:
@@ -255,3 +256,45 @@ def test_context_defaults_suit_a_notebook() -> None:
     account = run(ctx, OPERATOR, CreateAccount(name="Acme"))
     assert len(account.id) == 36  # a UUID
     assert account.created_at.tzinfo is not None
+
+
+def test_a_batch_planned_in_parts_sees_the_earlier_parts_only_when_it_is_applied(
+    ctx: Context,
+) -> None:
+    names = ["Acme", "Globex", "ACME", "Initech"]
+    parts = [range(2), range(2, 4)]
+    planned = plan_parts(ctx, OPERATOR, [CreateAccount(name=n) for n in names], parts)
+    # Each part is checked on its own: the clash across parts is the caller's to find ...
+    assert planned.ok
+    assert planned.change_count == 4 * 6  # an account, two classes of service, an event each
+    assert "24 change(s)" in repr(planned)
+    # ... and apply, which checks each part against the parts written before it, refuses it.
+    with pytest.raises(ValidationFailed) as caught:
+        apply(ctx, planned)
+    assert [(i.code, i.command) for i in caught.value.issues] == [("account.name_taken", 2)]
+    assert _accounts(ctx) == []
+
+    clean = plan_parts(
+        ctx, OPERATOR, [CreateAccount(name=n) for n in ["A", "B", "C"]], [range(1), range(1, 3)]
+    )
+    outcome = apply(ctx, clean)
+    assert [account.name for account in outcome.results] == ["A", "B", "C"]
+    assert outcome.actions == {"CreateAccount": 9}
+    assert len(outcome.events) == 9
+    assert outcome.revalidated
+    lean = apply_lean(
+        ctx,
+        plan_parts(ctx, OPERATOR, [CreateAccount(name="D")], [range(1)]),
+        keep=lambda account: account.name,
+    )
+    assert lean.events == ()
+    assert lean.actions == {"CreateAccount": 3}
+    assert "3 change(s) (CreateAccount 3)" in repr(lean)
+    assert lean.results == ("D",)
+
+
+def test_the_parts_of_a_batch_cover_it_in_order(ctx: Context) -> None:
+    commands = [CreateAccount(name=n) for n in ["A", "B", "C"]]
+    for parts in ([range(2)], [range(1, 3), range(1)], [range(2), range(1, 3)]):
+        with pytest.raises(ValueError, match="consecutive ranges covering every command"):
+            plan_parts(ctx, OPERATOR, commands, parts)

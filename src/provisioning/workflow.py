@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from html import escape
 from typing import Any, Final, TypeVar
@@ -62,8 +62,10 @@ __all__ = [
     "Plan",
     "Progress",
     "apply",
+    "apply_lean",
     "issues_table",
     "plan",
+    "plan_parts",
     "run",
 ]
 
@@ -90,6 +92,10 @@ class _Work:
     change_count: int
     planned_at: datetime
     recorded: tuple[int, ...] = ()  # refused commands whose refusal is counted and audited
+    # A plan made in parts (`plan_parts`) keeps no changes: `apply` checks and writes each part
+    # again, one after the other, in its one transaction. `counted` is how many changes it made.
+    parts: tuple[range, ...] = ()
+    counted: int = 0
 
 
 @attrs.frozen(eq=False, repr=False)
@@ -128,7 +134,7 @@ class Plan:
     @property
     def change_count(self) -> int:
         """How many rows the plan would insert, replace or delete (audit events included)."""
-        return sum(len(table.rows) for table in self._work.changes)
+        return self._work.counted or sum(len(table.rows) for table in self._work.changes)
 
     def raise_for_issues(self) -> None:
         """Raise `ValidationFailed` with every issue if any of them blocks."""
@@ -181,25 +187,49 @@ def issues_table(issues: Sequence[Issue], *, shown: int = 50) -> str:
 
 @attrs.frozen(repr=False)
 class Outcome:
-    """What an applied plan did: one result per command, the audit events, the messages."""
+    """What an applied plan did: one result per command, the audit events, the messages.
+
+    The outcome of a large bulk import is lean: its `results` are what the
+    import kept of each (a user's id), and it keeps no `events` (they are in
+    the audit log), only how many of each action were written (`actions`).
+    """
 
     results: tuple[Any, ...]
     events: tuple[AuditEvent, ...]
     messages: tuple[Message, ...]
     warnings: tuple[Issue, ...]
     revalidated: bool = False
+    _counted: Mapping[str, int] | None = attrs.field(default=None, alias="counted")
+
+    @property
+    def actions(self) -> Counter[str]:
+        """How many audit events of each action the plan wrote (`CreateUser`: 3 ...)."""
+        if self._counted is not None:
+            return Counter(self._counted)
+        return Counter(event.action for event in self.events)
+
+    def lean(self, keep: Callable[[Any], Any]) -> Outcome:
+        """This outcome keeping `keep(result)` of each result and no events, only their count."""
+        return Outcome(
+            results=tuple(map(keep, self.results)),
+            events=(),
+            messages=self.messages,
+            warnings=self.warnings,
+            revalidated=self.revalidated,
+            counted=self.actions,
+        )
 
     def __repr__(self) -> str:
-        actions = Counter(event.action for event in self.events)
+        actions = self.actions
         top = ", ".join(f"{action} {count}" for action, count in actions.most_common(_SHOWN))
         return (
-            f"<Outcome: {len(self.results)} result(s), {len(self.events)} change(s)"
+            f"<Outcome: {len(self.results)} result(s), {actions.total()} change(s)"
             f"{f' ({top})' if top else ''}, {len(self.messages)} message(s),"
             f" {len(self.warnings)} warning(s)>"
         )
 
     def _repr_html_(self) -> str:
-        actions = Counter(event.action for event in self.events)
+        actions = self.actions
         rows = "".join(
             f"<tr><td>{escape(action)}</td><td>{count:,}</td></tr>"
             for action, count in actions.most_common()
@@ -265,11 +295,13 @@ def _validate(
     effects: Effects,
     defer_hashing: bool,
     progress: Progress | None,
-    only: Sequence[int] | None = None,
+    positions: Sequence[int] | None = None,
+    recording: bool = False,
 ) -> tuple[_Batch, Tx]:
     """Check every command against `base` and the batch's own earlier commands.
 
-    With `only`, just the refused commands at those positions are checked
+    With `positions`, just the commands at those positions are checked (a
+    part of the batch). With `recording`, they are refused commands checked
     again, and the trace each refusal leaves is recorded (nothing else runs).
     """
     if not isinstance(base, Repositories):
@@ -289,10 +321,11 @@ def _validate(
         effects=effects,
         defer_hashing=defer_hashing,
     )
-    positions = range(len(commands)) if only is None else only
+    if positions is None:
+        positions = range(len(commands))
     typed = {index: command_issues(commands[index]) for index in positions}
     _prefetch(ctx, overlay, [commands[index] for index in positions if not typed[index]])
-    batch = _Batch(recording=only is not None)
+    batch = _Batch(recording=recording)
     total = len(positions)
     for done, index in enumerate(positions):
         command = commands[index]
@@ -405,6 +438,86 @@ def plan(
     return Plan(actor=actor, commands=commands, issues=tuple(batch.issues), work=work)
 
 
+def plan_parts(
+    ctx: Environment,
+    actor: Actor,
+    commands: Iterable[Command[Any]],
+    parts: Sequence[range],
+    *,
+    progress: Progress | None = None,
+) -> Plan:
+    """Validate a large batch a part at a time against one snapshot; write nothing.
+
+    Each part is checked as `plan` checks a batch: against the store and the
+    part's own earlier commands, but not against the other parts, so the
+    caller checks on its own what could cross them (two rows of a file
+    claiming one address ...). A part's changes are counted and let go, so
+    memory holds one part at a time. `apply` checks and writes the parts
+    again, one after the other, in its one write transaction, each part
+    seeing those before it: whatever crosses parts is enforced there.
+    `parts` are consecutive ranges of positions, from the first command to
+    the last. The bulk import uses it for large files, with `apply_lean`.
+    """
+    commands = tuple(commands)
+    parts = tuple(parts)
+    if [i for part in parts for i in part] != list(range(len(commands))):
+        msg = "parts must be consecutive ranges covering every command, in order"
+        raise ValueError(msg)
+    effects = Effects()
+    now = ctx.clock.now()
+    issues: list[Issue] = []
+    raised: dict[int, ProvisioningError] = {}
+    recorded: list[int] = []
+    counted = 0
+    try:
+        with fewer_collections(len(commands)), ctx.store.snapshot() as snapshot:
+            change_count = snapshot.change_count()
+            for part in parts:
+                batch, tx = _validate(
+                    ctx,
+                    actor,
+                    commands,
+                    snapshot,
+                    now=now,
+                    effects=effects,
+                    defer_hashing=True,
+                    progress=_offset(progress, part.start, len(commands)),
+                    positions=part,
+                )
+                issues += batch.issues
+                raised |= batch.raised
+                recorded += batch.recorded
+                counted += sum(len(table.rows) for table in tx.uow.changes())
+                effects.forget_all_but_hashes()
+    except ProvisioningError:
+        raise
+    except Exception as exc:
+        raise InternalError(where="plan", cause=exc) from exc
+    work = _Work(
+        changes=(),
+        results=(),
+        events=(),
+        messages=(),
+        raised=raised,
+        effects=effects,
+        change_count=change_count,
+        planned_at=now,
+        recorded=tuple(recorded),
+        parts=parts,
+        counted=counted,
+    )
+    if any(issue.blocking for issue in issues):
+        _log_refusal(actor, issues)
+    return Plan(actor=actor, commands=commands, issues=tuple(issues), work=work)
+
+
+def _offset(progress: Progress | None, start: int, total: int) -> Progress | None:
+    """`progress` for a part that begins at `start` of a batch of `total` commands."""
+    if progress is None:
+        return None
+    return lambda done, _part_total: progress(start + done, total)
+
+
 def _log_refusal(actor: Actor, issues: Sequence[Issue]) -> None:
     """One log record per refused batch: who, and the codes of what blocked it (no values)."""
     codes = Counter(issue.code for issue in issues if issue.blocking)
@@ -484,7 +597,8 @@ def _record_refusals(ctx: Environment, plan: Plan) -> None:
                 effects=work.effects,
                 defer_hashing=False,
                 progress=None,
-                only=work.recorded,
+                positions=work.recorded,
+                recording=True,
             )
             _write(uow, work.effects, tx.uow.changes(), None)
             uow.commit()
@@ -519,9 +633,36 @@ class _Written:
     messages: tuple[Message, ...]
     warnings: tuple[Issue, ...]
     revalidated: bool = attrs.field(kw_only=True)
+    counted: Mapping[str, int] | None = attrs.field(default=None, kw_only=True)
 
 
-def _apply(ctx: Environment, plan: Plan, *, single: bool, progress: Progress | None) -> Outcome:
+def apply_lean(
+    ctx: Environment,
+    plan: Plan,
+    *,
+    keep: Callable[[Any], Any],
+    progress: Progress | None = None,
+) -> Outcome:
+    """`apply`, keeping only `keep(result)` of each result and no events (`Outcome.lean`).
+
+    A plan of `plan_parts` is checked and written a part at a time, and what
+    `apply` would hold of a large batch until it returns (every entity and
+    event) is let go part by part.
+    """
+    if not plan.ok:
+        _record_refusals(ctx, plan)
+    plan.raise_for_issues()
+    return _apply(ctx, plan, single=False, progress=progress, keep=keep)
+
+
+def _apply(
+    ctx: Environment,
+    plan: Plan,
+    *,
+    single: bool,
+    progress: Progress | None,
+    keep: Callable[[Any], Any] | None = None,
+) -> Outcome:
     work = plan._work  # noqa: SLF001 - one module
     work.effects.prepare(ctx.hasher)
     now = ctx.clock.now()
@@ -530,26 +671,36 @@ def _apply(ctx: Environment, plan: Plan, *, single: bool, progress: Progress | N
     fresh = now - work.planned_at <= ctx.fresh_for and plan.actor.session_id is None
     with fewer_collections(len(plan.commands)):
         written = _retrying(
-            lambda attempt: _write_batch(
-                ctx, plan, now=now, fresh=fresh and attempt == 1, single=single, progress=progress
+            lambda attempt: (
+                _write_parts(ctx, plan, now=now, keep=keep, progress=progress)
+                if work.parts
+                else _write_batch(
+                    ctx,
+                    plan,
+                    now=now,
+                    fresh=fresh and attempt == 1,
+                    single=single,
+                    progress=progress,
+                )
             )
         )
-    results, events, messages = written.results, written.events, written.messages
-    warnings, revalidated = written.warnings, written.revalidated
     outcome = Outcome(
-        results=tuple(work.effects.resolve(result) for result in results),
-        events=tuple(events),
-        messages=tuple(messages),
-        warnings=tuple(warnings),
-        revalidated=revalidated,
+        results=tuple(work.effects.resolve(result) for result in written.results),
+        events=written.events,
+        messages=written.messages,
+        warnings=written.warnings,
+        revalidated=written.revalidated,
+        counted=written.counted,
     )
+    if keep is not None and not work.parts:
+        outcome = outcome.lean(keep)
     logger.info(
         "applied %d command(s) as %s: %d change(s), %d message(s)%s",
         len(plan.commands),
         plan.actor,
-        len(outcome.events),
+        outcome.actions.total(),
         len(outcome.messages),
-        " (validated again)" if revalidated else "",
+        " (validated again)" if outcome.revalidated else "",
     )
     if outcome.messages:
         try:
@@ -600,6 +751,63 @@ def _write_batch(
         return _Written(
             tuple(batch.results), tuple(tx.events), tuple(tx.messages), warnings, revalidated=True
         )
+
+
+def _write_parts(
+    ctx: Environment,
+    plan: Plan,
+    *,
+    now: datetime,
+    keep: Callable[[Any], Any] | None,
+    progress: Progress | None,
+) -> _Written:
+    """One write transaction: each part of the plan checked again and written, in turn.
+
+    Each part is checked against the transaction, so it sees the parts
+    written before it; what `keep` leaves of its results, its messages and
+    the count of its events are all that is kept of it.
+    """
+    work = plan._work  # noqa: SLF001 - one module
+    results: list[Any] = []
+    events: list[AuditEvent] = []
+    counted: Counter[str] = Counter()
+    messages: list[Message] = []
+    warnings: list[Issue] = []
+    total = len(plan.commands)
+    with ctx.store.unit_of_work() as uow:
+        for part in work.parts:
+            batch, tx = _validate(
+                ctx,
+                plan.actor,
+                plan.commands,
+                uow,
+                now=now,
+                effects=work.effects,
+                defer_hashing=False,
+                progress=None,
+                positions=part,
+            )
+            if not batch.ok:
+                _refuse(batch.issues, batch.raised, single=False)
+            _write(uow, work.effects, tx.uow.changes(), None)
+            work.effects.forget_all_but_hashes()
+            results += batch.results if keep is None else map(keep, batch.results)
+            if keep is None:
+                events += tx.events
+            counted.update(event.action for event in tx.events)
+            messages += tx.messages
+            warnings += (issue for issue in batch.issues if not issue.blocking)
+            if progress is not None:
+                progress(part.stop, total)
+        uow.commit()
+    return _Written(
+        tuple(results),
+        tuple(events),
+        tuple(messages),
+        tuple(warnings),
+        revalidated=True,
+        counted=None if keep is None else counted,
+    )
 
 
 def _write(

@@ -44,7 +44,15 @@ from provisioning.model import DomainName, DomainStatus, Mailbox, Scope, User
 from provisioning.ports import Environment
 from provisioning.principals import Actor
 from provisioning.queries import MAX_PAGE
-from provisioning.workflow import Outcome, Plan, Progress, apply, issues_table, plan
+from provisioning.workflow import (
+    Outcome,
+    Plan,
+    Progress,
+    apply_lean,
+    issues_table,
+    plan,
+    plan_parts,
+)
 
 __all__ = ["POLICIES", "BulkResult", "Policy", "UsersImport", "apply_users", "plan_users"]
 
@@ -52,6 +60,9 @@ Policy = Literal["all_or_nothing", "skip_invalid"]
 POLICIES: Final = ("all_or_nothing", "skip_invalid")
 _WHOLE_FILE: Final = frozenset({"bulk.too_many_failures", "bulk.domain_not_active"})
 """The issues that stop the whole file whatever the policy."""
+LARGE: Final = 20_000
+"""A file of more users than this is planned and applied `PART` users at a time."""
+PART: Final = 2_000
 
 
 @attrs.frozen
@@ -109,13 +120,19 @@ class UsersImport:
 
 @attrs.frozen
 class BulkResult:
-    """What an applied import did, by sheet row: created, updated, unchanged, skipped; issues."""
+    """What an applied import did, by sheet row: created, updated, unchanged, skipped; issues.
 
-    created: tuple[tuple[int, User], ...]
+    `created` and `updated` pair each sheet row with its user's id (read the
+    users with `queries.get_user` when you need them: a 100,000-row import
+    does not hold 100,000 users). `outcome` is lean (`Outcome.lean`): its
+    `actions` count the audit events written, its `messages` went out.
+    """
+
+    created: tuple[tuple[int, str], ...]
     skipped: tuple[int, ...]
     issues: tuple[Issue, ...]
     outcome: Outcome
-    updated: tuple[tuple[int, User], ...] = ()
+    updated: tuple[tuple[int, str], ...] = ()
     unchanged: tuple[int, ...] = ()
     failed: Mapping[int, tuple[Issue, ...]] = attrs.field(factory=dict, hash=False)
     """Each skipped Users row, with the blocking issues that held it back."""
@@ -182,6 +199,7 @@ def plan_users(
     limits: ReadLimits = DEFAULT_LIMITS,
     updates: bool = False,
     progress: Progress | None = None,
+    part_size: int | None = None,
 ) -> UsersImport:
     """Read and plan an import of the workbook into the account; write nothing.
 
@@ -197,9 +215,20 @@ def plan_users(
     `skip_invalid`, a failing user row takes its grant rows along, and more
     than `max_failures` failing users make the import not `ok`
     (`bulk.too_many_failures`).
+
+    A file of more than `LARGE` users is checked `part_size` users (with
+    their Account and Mailbox rows) at a time, `PART` unless given, so that
+    memory holds one part: the plan keeps its issues, not its changes, and
+    `apply_users` checks each part again as it writes it, in its one
+    transaction. The file's own checks (an address two rows claim, or two
+    that look alike) cover what could cross parts, so the issues are the
+    same either way. `part_size` given plans any file in parts of that size.
     """
     if policy not in POLICIES:
         msg = f"policy must be one of {', '.join(POLICIES)}, not {policy!r}"
+        raise ValueError(msg)
+    if part_size is not None and (isinstance(part_size, bool) or part_size < 1):
+        msg = f"part_size must be a positive number of users, not {part_size!r}"
         raise ValueError(msg)
     book = (
         source
@@ -216,6 +245,7 @@ def plan_users(
             max_failures=max_failures,
             updates=updates,
             progress=progress,
+            part_size=part_size,
         )
 
 
@@ -229,6 +259,7 @@ def _plan(
     max_failures: int | None,
     updates: bool,
     progress: Progress | None,
+    part_size: int | None,
 ) -> UsersImport:
     sheet = user_rows(book, account_id, classes=_classes(ctx, actor, account_id))
     with ctx.store.snapshot() as uow:
@@ -263,9 +294,11 @@ def _plan(
         new = [row for row in new if row.row not in left_out]
         grants = [g for g in grants if g.user_row not in left_out]
     users: list[UserRow] = [*new, *settled.update]
-    rows: list[Origin] = [*users, *grants]
-    planned = plan(ctx, actor, [row.command for row in rows], progress=progress)
-    twice = {i.location.row for i in sheet.issues if i.code == "bulk.address_twice" and i.location}
+    size = part_size or (len(users) + 1 if len(users) <= LARGE else PART)
+    rows, planned = _planned(ctx, actor, users, grants, size=size, progress=progress)
+    twice = {
+        (i.code, i.location.row) for i in sheet.issues if i.code in _FILE_CLASHES and i.location
+    }
     issues = [
         *sheet.issues,
         *(issue for _, issue in outside),
@@ -295,8 +328,14 @@ def _plan(
             and (row.row if isinstance(row, UserRow) else row.user_row) not in failed
         ]
         if len(kept) != len(rows):
-            rows = kept
-            planned = plan(ctx, actor, [row.command for row in rows])
+            rows, planned = _planned(
+                ctx,
+                actor,
+                [row for row in kept if isinstance(row, UserRow)],
+                [row for row in kept if isinstance(row, GrantRow)],
+                size=size,
+                progress=None,
+            )
             issues += [
                 _located(issue, rows) for issue in planned.issues if issue.blocking
             ]  # what the rest still trips on (rare: a row that leaned on a skipped one)
@@ -324,6 +363,39 @@ def _plan(
     )
 
 
+def _planned(
+    ctx: Environment,
+    actor: Actor,
+    users: Sequence[UserRow],
+    grants: Sequence[GrantRow],
+    *,
+    size: int,
+    progress: Progress | None,
+) -> tuple[list[Origin], Plan]:
+    """The rows in the order they are planned, and their plan: in parts of `size` users.
+
+    Each part holds its users and then their Account and Mailbox rows (rows
+    of users the account has already go with the last part); one part is
+    an ordinary `plan`, users first, then grants.
+    """
+    count = max(1, -(-len(users) // size))
+    part_of = {row.row: n // size for n, row in enumerate(users)}
+    theirs: list[list[GrantRow]] = [[] for _ in range(count)]
+    for grant in grants:
+        theirs[part_of.get(grant.user_row, count - 1)].append(grant)
+    rows: list[Origin] = []
+    parts = []
+    for n in range(count):
+        start = len(rows)
+        rows += users[n * size : (n + 1) * size]
+        rows += theirs[n]
+        parts.append(range(start, len(rows)))
+    commands = [row.command for row in rows]
+    if count == 1:
+        return rows, plan(ctx, actor, commands, progress=progress)
+    return rows, plan_parts(ctx, actor, commands, parts, progress=progress)
+
+
 def _failures(
     issues: Sequence[Issue], owner_of: Mapping[tuple[str, int], int]
 ) -> dict[int, tuple[Issue, ...]]:
@@ -346,14 +418,24 @@ def _failures(
     return {row: tuple(found[row]) for row in sorted(found)}
 
 
-def _said_already(issue: Issue, twice: set[int | None]) -> bool:
-    """Whether the plan's issue is the clash the sheet found between two of its rows."""
+_FILE_CLASHES: Final = {
+    "bulk.address_twice": "address.taken",
+    "bulk.address_lookalike": "address.confusable",
+}
+"""The clashes the sheet finds between its own rows, and the plan's word for each."""
+
+
+def _said_already(issue: Issue, twice: set[tuple[str, int | None]]) -> bool:
+    """Whether the plan's issue is a clash the sheet found between two of its rows."""
     where = issue.location
     return (
-        issue.code == "address.taken"
-        and where is not None
+        where is not None
         and where.sheet == USERS_SHEET
-        and where.row in twice
+        and any(
+            (sheet_code, where.row) in twice
+            for sheet_code, code in _FILE_CLASHES.items()
+            if code == issue.code
+        )
     )
 
 
@@ -436,23 +518,35 @@ def account_mailboxes(ctx: Environment, actor: Actor, account_id: str) -> list[M
         return found
 
 
+def _id_of(result: object) -> str | None:
+    """What an import keeps of a result: a user's id."""
+    return result.id if isinstance(result, User) else None
+
+
 def apply_users(
     ctx: Environment, planned: UsersImport, *, progress: Progress | None = None
 ) -> BulkResult:
     """Write a planned import in one transaction; raise `ValidationFailed` if it is not ok.
 
     As with `apply`, the store may have changed since planning: then the
-    batch is checked again, and either all of it is written or none.
-    `progress` is called as `apply` calls it.
+    batch is checked again, and either all of it is written or none (the
+    `ValidationFailed` locates what no longer holds to its cell).
+    `progress` is called as `apply` calls it. An import planned in parts
+    (see `plan_users`) is checked again part by part as it is written, so
+    its memory holds one part at a time.
     """
     if not planned.ok:
         raise ValidationFailed(issues=planned.errors)
-    with fewer_collections(len(planned.rows)):
-        outcome = apply(ctx, planned.plan, progress=progress)
+    try:
+        with fewer_collections(len(planned.rows)):
+            outcome = apply_lean(ctx, planned.plan, keep=_id_of, progress=progress)
+    except ValidationFailed as failed:  # what no longer holds, told by its cell
+        issues = tuple(_located(issue, planned.rows) for issue in failed.issues)
+        raise ValidationFailed(issues=issues) from failed
     done = [
-        (row, user)
-        for row, user in zip(planned.rows, outcome.results, strict=True)
-        if isinstance(row, UserRow) and isinstance(user, User)
+        (row, user_id)
+        for row, user_id in zip(planned.rows, outcome.results, strict=True)
+        if isinstance(row, UserRow) and isinstance(user_id, str)
     ]
     return BulkResult(
         created=tuple((r.row, u) for r, u in done if isinstance(r.command, CreateUser)),

@@ -23,7 +23,7 @@ import attrs
 from provisioning.bulk._workbook import Cell, Sheet, Workbook
 from provisioning.commands import CreateUser, UpdateUser
 from provisioning.exceptions import InvalidValue, Issue, Location, Severity
-from provisioning.model import EmailAddress, PhoneNumber
+from provisioning.model import EmailAddress, PhoneNumber, skeleton
 
 __all__ = [
     "COLUMNS",
@@ -518,14 +518,52 @@ def _claimed_twice(rows: Sequence[UserRow], columns: Mapping[str, int]) -> list[
             continue
         for number, kind, text in claimants:
             others = ", ".join(
-                f"{'the email' if their == 'email' else 'an alias'} of row {other}"
-                for other, their, _ in claimants
-                if other != number
+                f"{_kind(their)} of row {other}" for other, their, _ in claimants if other != number
             )
             issues.append(
                 _issue("bulk.address_twice", f"{text} is also {others}", number, columns.get(kind))
             )
+    return issues + _lookalikes(claims, columns)
+
+
+def _lookalikes(
+    claims: Mapping[str, list[tuple[int, str, str]]], columns: Mapping[str, int]
+) -> list[Issue]:
+    """Addresses of different rows that look alike (`skeleton`), on each row, naming the others.
+
+    The plan would refuse the later of two such rows (`address.confusable`);
+    the file is checked as a whole instead, so both are told, whatever their
+    order, and however the file is planned (in parts or at once).
+    """
+    shapes: dict[str, list[tuple[str, int, str, str]]] = {}
+    for key, claimants in claims.items():
+        for number, kind, text in claimants:
+            shapes.setdefault(skeleton(key), []).append((key, number, kind, text))
+    issues = []
+    for alike in shapes.values():
+        if len({key for key, _, _, _ in alike}) < 2:  # noqa: PLR2004 - two make a clash
+            continue
+        for key, number, kind, text in alike:
+            others = ", ".join(
+                f"{_kind(their)} of row {other} ({their_text})"
+                for their_key, other, their, their_text in alike
+                if their_key != key and other != number
+            )
+            if others:
+                issues.append(
+                    _issue(
+                        "bulk.address_lookalike",
+                        f"{text} looks like {others}: choose addresses that cannot be mistaken"
+                        " for each other",
+                        number,
+                        columns.get(kind),
+                    )
+                )
     return issues
+
+
+def _kind(column: str) -> str:
+    return "the email" if column == "email" else "an alias"
 
 
 def _address_key(text: str) -> str | None:

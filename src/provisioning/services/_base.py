@@ -189,6 +189,14 @@ class Effects:
             raise found.error
         return cast("_V", found)
 
+    def forget_all_but_hashes(self) -> None:
+        """Let go of every id, token and answer kept, keeping the passwords' hashes.
+
+        A batch checked a part at a time calls it after each part: the
+        hashes are what `apply` computes once, ahead of its transaction.
+        """
+        self._memo = {key: value for key, value in self._memo.items() if key[1:2] == ("hash",)}
+
     def defer_hash(self, key: tuple[Any, ...], password: str) -> str:
         """A placeholder for the hash of `password`, computed by `prepare`."""
 
@@ -478,12 +486,18 @@ class Tx:
         token itself. The link works once, for `SETUP_LINK_VALIDITY`.
         """
         token = self.token()
-        expires = self.now + SETUP_LINK_VALIDITY
+        expires, expiry = self._link_expiry
         return SetupLink(
             credentials=Credentials(setup_token_hash=hash_token(token), setup_expires_at=expires),
-            data={"user_id": user_id, "link_expires_at": expires.isoformat(timespec="minutes")},
+            data={"user_id": user_id, "link_expires_at": expiry},
             secrets={"token": token},
         )
+
+    @functools.cached_property
+    def _link_expiry(self) -> tuple[datetime, str]:
+        """When the batch's set-password links expire, and that in words: one for them all."""
+        expires = self.now + SETUP_LINK_VALIDITY
+        return expires, expires.isoformat(timespec="minutes")
 
     def notify(self, message: Message) -> None:
         """Queue a message for delivery after commit."""

@@ -343,17 +343,19 @@ def create_user(tx: Tx, command: CreateUser) -> Step[User]:
             mfa=MfaState(required=command.mfa_required or domain.require_2fa),
         )
         tx.uow.users.add(user)
-        tx.record("CreateUser", "user", user.id, account_id=account.id, detail=str(username))
+        name = str(username)  # one string for the event and the message: a batch keeps both
+        tx.record("CreateUser", "user", user.id, account_id=account.id, detail=name)
         if user.admin and cos is not None:
             _record_admin_change(tx, user, cos, "CreateUser")
         if personal:
             new_personal_mailbox(tx, user, account.id, "CreateUser")
+        recipient = profile.alternate_email if link is not None else None
         tx.notify(
             Message(
                 template="user.created",
-                to=str(username if link is None else profile.alternate_email or username),
+                to=name if recipient is None else str(recipient),
                 data={
-                    "username": str(username),
+                    "username": name,
                     "account": account.name,
                     **(link.data if link is not None else {}),
                 },
