@@ -47,6 +47,7 @@ from provisioning.bulk import (
     read_workbook,
     write_users_report,
 )
+from provisioning.bulk.importing import LARGE, PART
 
 
 def workbook(rows: int, domain: str = "acme.example") -> bytes:
@@ -104,10 +105,10 @@ def _tenant(where: str | None, domain_name: str = "acme.example") -> Context:
     return ctx
 
 
-def _imported(ctx: Context, data: bytes, rows: int) -> int:
+def _imported(ctx: Context, data: bytes, rows: int, part_size: int | None = None) -> int:
     """read + plan + apply of the whole workbook: the users created."""
     limits = ReadLimits(max_rows=rows + 10)
-    planned = plan_users(ctx, Actor.platform(), "acme", data, limits=limits)
+    planned = plan_users(ctx, Actor.platform(), "acme", data, limits=limits, part_size=part_size)
     return len(apply_users(ctx, planned).created)
 
 
@@ -144,6 +145,17 @@ def _import(data: bytes, rows: int, floor: float, url: str | None) -> None:
             if name == "SQLite":
                 _report(target, rows + 1)  # the super admin too
             target.store.close()
+            if name == "SQLite" and rows <= LARGE:  # planned at once: in parts, to compare
+                _in_parts(data, rows, floor, str(Path(folder) / "parts.db"))
+
+
+def _in_parts(data: bytes, rows: int, floor: float, where: str) -> None:
+    target = _tenant(where)
+    assert isinstance(target.store, SqlStore)  # noqa: S101 - an SQLite file
+    took, created = clock(functools.partial(_imported, target, data, rows, PART))
+    assert created == rows  # noqa: S101 - the benchmark measures a real import
+    print(f"    the same in parts of {PART:,} users {took:6.2f} s = {took / floor:.2f}x")
+    target.store.close()
 
 
 def _report(ctx: Context, users: int) -> None:

@@ -77,7 +77,8 @@ class UsersImport:
     policy: Policy
     plan: Plan
     rows: tuple[UserRow | GrantRow, ...]
-    """The rows whose commands are in `plan`, in the same order (users, then grants)."""
+    """The rows whose commands are in `plan`, in the same order: users, then their grants
+    (part by part, for a file planned in parts)."""
     skipped: tuple[int, ...]
     """The sheet rows left out because of their blocking issues (`skip_invalid` only)."""
     issues: tuple[Issue, ...]
