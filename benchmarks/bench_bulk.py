@@ -142,11 +142,11 @@ def _import(data: bytes, rows: int, floor: float, url: str | None) -> None:
                 f"    a bare executemany of the rows it wrote {raw:6.2f} s = {raw / floor:.2f}x"
                 f" the bare read; the import is {took / raw:.2f}x it"
             )
+            if name == "SQLite" and rows <= LARGE:  # planned at once: in parts, to compare
+                _in_parts(data, rows, floor, str(Path(folder) / "parts.db"))
             if name == "SQLite":
                 _report(target, rows + 1)  # the super admin too
             target.store.close()
-            if name == "SQLite" and rows <= LARGE:  # planned at once: in parts, to compare
-                _in_parts(data, rows, floor, str(Path(folder) / "parts.db"))
 
 
 def _in_parts(data: bytes, rows: int, floor: float, where: str) -> None:

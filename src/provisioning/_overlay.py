@@ -61,7 +61,11 @@ class _OverlayRows(RowByRow, Generic[_E]):
     _keys: KeyIndex = attrs.Factory(dict)
     _fetched: dict[str, _E | None] = attrs.Factory(dict)
     _looked_up: dict[str, dict[str, Sequence[str]]] = attrs.Factory(dict)
-    _journal: list[tuple[str, Any]] = attrs.Factory(list)
+    # How to undo each write since the outermost savepoint opened (shared by every table, so a
+    # savepoint marks and releases it at once): (table, id, the row it replaced or _ABSENT).
+    _journal: list[tuple[_OverlayRows[Any], str, Any]] = attrs.field(
+        factory=list, alias="journal"
+    )
     # Ids the id source made for this batch: no store holds them (shared by every table).
     _fresh: set[str] = attrs.field(factory=set, alias="fresh")
     # table name -> the ids the batch inserted that the store did not hold (shared by every
@@ -225,7 +229,7 @@ class _OverlayRows(RowByRow, Generic[_E]):
             original = self._original[entity_id] = self.fetch(entity_id)
             if original is None and entity is not None:
                 self._born.setdefault(self.table.name, set()).add(entity_id)
-        self._journal.append((entity_id, self._written.get(entity_id, _ABSENT)))
+        self._journal.append((self, entity_id, self._written.get(entity_id, _ABSENT)))
         self._put(entity_id, entity)
 
     def _put(self, entity_id: str, entity: Any) -> None:  # noqa: ANN401 - a row, None or _ABSENT
@@ -238,10 +242,6 @@ class _OverlayRows(RowByRow, Generic[_E]):
         if entity is not _ABSENT:
             self._written[entity_id] = entity
 
-    def release(self) -> None:
-        """Forget how to undo the writes so far (no savepoint is open any more)."""
-        self._journal.clear()
-
     def forget(self) -> None:
         """Drop every write of the batch (what was read stays cached)."""
         self.generation += 1
@@ -250,17 +250,12 @@ class _OverlayRows(RowByRow, Generic[_E]):
         self._written.clear()
         self._original.clear()
         self._keys.clear()
-        self._journal.clear()
 
-    def mark(self) -> int:
-        return len(self._journal)
-
-    def undo_to(self, mark: int) -> None:
-        while len(self._journal) > mark:
-            entity_id, previous = self._journal.pop()
-            self._put(entity_id, previous)
-            if previous is _ABSENT and entity_id in self._original:
-                del self._original[entity_id]
+    def undo(self, entity_id: str, previous: Any) -> None:  # noqa: ANN401 - a row, None or _ABSENT
+        """Take one write back: the row as it was before it (`_ABSENT`: not written before)."""
+        self._put(entity_id, previous)
+        if previous is _ABSENT and entity_id in self._original:
+            del self._original[entity_id]
 
     def changes(self) -> TableChanges:
         rows = tuple(
@@ -297,11 +292,16 @@ class Overlay(Repositories):
 
         self._fresh: set[str] = set()
         self._born: dict[str, set[str]] = {}
+        self._journal: list[tuple[_OverlayRows[Any], str, Any]] = []
         self._depth = 0
 
         def backend(table: Table[Any]) -> _OverlayRows[Any]:
             rows: _OverlayRows[Any] = _OverlayRows(
-                table, base.backend(table), fresh=self._fresh, born=self._born
+                table,
+                base.backend(table),
+                fresh=self._fresh,
+                born=self._born,
+                journal=self._journal,
             )
             self._rows[table.name] = rows
             return rows
@@ -351,20 +351,22 @@ class Overlay(Repositories):
         """Forget every write (also those of commands whose undo records were released)."""
         for rows in self._rows.values():
             rows.forget()
+        self._journal.clear()
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
         """Forget the block's writes if it raises, then let the exception propagate."""
-        marks = {name: rows.mark() for name, rows in self._rows.items()}
+        journal = self._journal
+        mark = len(journal)
         self._depth += 1
         try:
             yield
         except BaseException:
-            for name, rows in self._rows.items():
-                rows.undo_to(marks[name])
+            while len(journal) > mark:
+                rows, entity_id, previous = journal.pop()
+                rows.undo(entity_id, previous)
             raise
         finally:
             self._depth -= 1
         if self._depth == 0:  # nothing can ask to undo these writes any more
-            for rows in self._rows.values():
-                rows.release()
+            journal.clear()
