@@ -27,8 +27,10 @@ from provisioning import (
     SetGrant,
     SpreadsheetError,
     ValidationFailed,
+    _forked,
     queries,
     run,
+    workflow,
 )
 from provisioning.adapters.memory import MemoryDns, Outbox
 from provisioning.bulk import (
@@ -614,3 +616,81 @@ def test_a_part_size_is_a_positive_number_of_users(acme: Context) -> None:
     for wrong in (0, -1, True):
         with pytest.raises(ValueError, match="part_size must be a positive number"):
             plan_users(acme, OPERATOR, "acme", _users("ann"), part_size=wrong)
+
+
+class _Watched:
+    """What the children of a dry run sent back (None: a child that failed)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.sent: list[object] = []
+        result = _forked.Child.result
+
+        def watched(child: _forked.Child[Any]) -> object:
+            value = result(child)
+            self.sent.append(value)
+            return value
+
+        monkeypatch.setattr(_forked.Child, "result", watched)
+
+
+def _mixed() -> bytes:
+    """Users in four parts of one: a password, a look-alike pair, a bad mobile."""
+    return workbook(
+        ["Ann", "Lee", "ann@acme.example", "Y", None, "correct horse battery"],
+        ["Kim", "Ode", "kim@acme.example", "Y", None, None],
+        ["Bob", "Ng", "bob@acme.example", "N", "not a number", None],
+        ["Kirn", "Ode", "kirn@acme.example", "Y", None, None],
+        header=[*HEADER, "Password"],
+    )
+
+
+def test_a_dry_run_in_parts_shares_them_with_a_child_process_and_finds_the_same(
+    acme: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    children = _Watched(monkeypatch)
+    alone = plan_users(acme, OPERATOR, "acme", _mixed(), part_size=1, workers=1)
+    assert children.sent == []
+    shared = plan_users(acme, OPERATOR, "acme", _mixed(), part_size=1, workers=2)
+    assert shared.issues == alone.issues
+    assert {issue.code for issue in shared.errors} == {
+        "bulk.address_lookalike",
+        "phone.invalid",
+    }
+    # A store a child can read (memory, a SQLite file, PostgreSQL) has its parts checked there.
+    assert len(children.sent) == 1
+    assert children.sent[0] is not None
+
+
+def test_a_child_that_fails_leaves_its_parts_to_the_parent(
+    acme: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    children = _Watched(monkeypatch)
+
+    def broken() -> None:
+        raise RuntimeError
+
+    monkeypatch.setattr(workflow, "_reads", lambda _store: broken)
+    alone = plan_users(acme, OPERATOR, "acme", _mixed(), part_size=1, workers=1)
+    shared = plan_users(acme, OPERATOR, "acme", _mixed(), part_size=1, workers=3)
+    assert children.sent == [None, None]  # both children failed; the parent did their parts
+    assert shared.issues == alone.issues
+
+
+def test_a_password_checked_in_a_child_is_hashed_before_the_write(
+    acme: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    children = _Watched(monkeypatch)
+    data = workbook(
+        ["Cy", "Ode", "cy@acme.example", "Y", None, None],
+        ["Ann", "Lee", "ann@acme.example", "Y", None, "correct horse battery"],
+        header=[*HEADER, "Password"],
+    )
+    planned = plan_users(acme, OPERATOR, "acme", data, part_size=1, workers=2)
+    assert planned.ok, planned.errors
+    assert children.sent[0] is not None  # Ann's part was checked in the child
+    result = apply_users(acme, planned)
+    ann = queries.get_user(acme, OPERATOR, result.created[1][1])
+    with acme.store.snapshot() as uow:
+        stored = uow.users.get(ann.id).credentials.password_hash
+    assert stored is not None
+    assert acme.hasher.verify(stored, "correct horse battery")

@@ -63,9 +63,7 @@ class _OverlayRows(RowByRow, Generic[_E]):
     _looked_up: dict[str, dict[str, Sequence[str]]] = attrs.Factory(dict)
     # How to undo each write since the outermost savepoint opened (shared by every table, so a
     # savepoint marks and releases it at once): (table, id, the row it replaced or _ABSENT).
-    _journal: list[tuple[_OverlayRows[Any], str, Any]] = attrs.field(
-        factory=list, alias="journal"
-    )
+    _journal: list[tuple[_OverlayRows[Any], str, Any]] = attrs.field(factory=list, alias="journal")
     # Ids the id source made for this batch: no store holds them (shared by every table).
     _fresh: set[str] = attrs.field(factory=set, alias="fresh")
     # table name -> the ids the batch inserted that the store did not hold (shared by every

@@ -12,7 +12,7 @@ from collections.abc import Collection, Iterable, Mapping
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Protocol, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, Self, TypeVar, runtime_checkable
 
 import attrs
 
@@ -52,6 +52,7 @@ __all__ = [
     "DnsResolver",
     "DomainRepository",
     "Environment",
+    "ForkReadable",
     "GrantRepository",
     "IdSource",
     "InvitationRepository",
@@ -532,6 +533,23 @@ class Store(Protocol):
 
     def snapshot(self) -> UnitOfWork:
         """A unit of work for reading only, which neither waits for writers nor blocks them."""
+        ...
+
+
+@runtime_checkable
+class ForkReadable(Protocol):
+    """A store a forked child process may read, so a large dry run can use every core.
+
+    Optional: a store without it is planned on one core.
+    """
+
+    def forked_reads(self) -> AbstractContextManager[None] | None:
+        """What a forked child enters before it reads the store; None if a child cannot.
+
+        It is called in the parent and entered in the child, which must not
+        use the parent's open connections: it opens its own, and closes them
+        on leaving. Nothing it yields may write.
+        """
         ...
 
 

@@ -24,9 +24,11 @@ typed by the command (`run(ctx, actor, CreateUser(...))` is a `User`).
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from html import escape
 from typing import Any, Final, TypeVar
@@ -35,6 +37,7 @@ import attrs
 
 from provisioning._checks import command_issues
 from provisioning._collector import fewer_collections
+from provisioning._forked import Child, cores, start
 from provisioning._overlay import Overlay
 from provisioning.adapters._tables import Change, Repositories, TableChanges
 from provisioning.commands import Command
@@ -52,7 +55,7 @@ from provisioning.exceptions import (
     summarize_issues,
 )
 from provisioning.model import AuditEvent
-from provisioning.ports import Environment, Message, UnitOfWork
+from provisioning.ports import Environment, ForkReadable, Message, UnitOfWork
 from provisioning.principals import Actor
 from provisioning.services import Effects, Step, Tx
 
@@ -445,6 +448,7 @@ def plan_parts(
     parts: Sequence[range],
     *,
     progress: Progress | None = None,
+    workers: int | None = None,
 ) -> Plan:
     """Validate a large batch a part at a time against one snapshot; write nothing.
 
@@ -457,6 +461,10 @@ def plan_parts(
     seeing those before it: whatever crosses parts is enforced there.
     `parts` are consecutive ranges of positions, from the first command to
     the last. The bulk import uses it for large files, with `apply_lean`.
+
+    The parts are shared among `workers` processes (None: every core, where
+    forking is safe; see `provisioning._forked`), each reading the store on
+    its own; the issues are the same however many check them.
     """
     commands = tuple(commands)
     parts = tuple(parts)
@@ -465,50 +473,130 @@ def plan_parts(
         raise ValueError(msg)
     effects = Effects()
     now = ctx.clock.now()
-    issues: list[Issue] = []
-    raised: dict[int, ProvisioningError] = {}
-    recorded: list[int] = []
-    counted = 0
     try:
         with fewer_collections(len(commands)), ctx.store.snapshot() as snapshot:
             change_count = snapshot.change_count()
-            for part in parts:
-                batch, tx = _validate(
-                    ctx,
-                    actor,
-                    commands,
-                    snapshot,
-                    now=now,
-                    effects=effects,
-                    defer_hashing=True,
-                    progress=_offset(progress, part.start, len(commands)),
-                    positions=part,
-                )
-                issues += batch.issues
-                raised |= batch.raised
-                recorded += batch.recorded
-                counted += sum(len(table.rows) for table in tx.uow.changes())
-                effects.forget_all_but_hashes()
+            shares = _shares(parts, cores(ctx.store, workers, len(parts)))
+            checked = _Checking(ctx, actor, commands, now, effects, progress)
+            children = [
+                start(functools.partial(checked.elsewhere, share), _reads(ctx.store))
+                for share in shares[1:]
+            ]
+            try:
+                found = [checked.here(shares[0], snapshot)]
+                for share, child in zip(shares[1:], children, strict=True):
+                    found.append(checked.collect(share, child, snapshot))
+            finally:
+                for child in children:
+                    if child is not None:
+                        child.stop()
     except ProvisioningError:
         raise
     except Exception as exc:
         raise InternalError(where="plan", cause=exc) from exc
+    issues = [issue for share in found for issue in share.issues]
     work = _Work(
         changes=(),
         results=(),
         events=(),
         messages=(),
-        raised=raised,
+        raised={i: error for share in found for i, error in share.raised.items()},
         effects=effects,
         change_count=change_count,
         planned_at=now,
-        recorded=tuple(recorded),
+        recorded=tuple(i for share in found for i in share.recorded),
         parts=parts,
-        counted=counted,
+        counted=sum(share.counted for share in found),
     )
     if any(issue.blocking for issue in issues):
         _log_refusal(actor, issues)
     return Plan(actor=actor, commands=commands, issues=tuple(issues), work=work)
+
+
+def _shares(parts: Sequence[range], count: int) -> list[list[range]]:
+    """`parts` in `count` consecutive shares of nearly equal numbers of commands."""
+    total = sum(len(part) for part in parts)
+    shares: list[list[range]] = [[] for _ in range(count)]
+    done = 0
+    for part in parts:
+        shares[min(count - 1, done * count // max(total, 1))].append(part)
+        done += len(part)
+    return [share for share in shares if share] or [[]]
+
+
+def _reads(store: object) -> Callable[[], AbstractContextManager[None] | None]:
+    return store.forked_reads if isinstance(store, ForkReadable) else lambda: None
+
+
+@attrs.frozen
+class _Checked:
+    """What checking some parts of a batch found (a child's `raised` stays in the child)."""
+
+    issues: list[Issue]
+    recorded: list[int]
+    counted: int
+    raised: dict[int, ProvisioningError] = attrs.Factory(dict)
+    hashes: list[tuple[tuple[Any, ...], str]] = attrs.Factory(list)
+
+
+@attrs.frozen
+class _Checking:
+    """Checking parts of one batch, here or in a forked child, as `plan_parts` shares them."""
+
+    ctx: Environment
+    actor: Actor
+    commands: tuple[Command[Any], ...]
+    now: datetime
+    effects: Effects
+    progress: Progress | None
+
+    def here(
+        self, parts: Sequence[range], base: UnitOfWork, effects: Effects | None = None
+    ) -> _Checked:
+        """Check `parts` against `base`, one after the other, keeping their issues."""
+        effects = self.effects if effects is None else effects
+        found = _Checked(issues=[], recorded=[], counted=0)
+        counted = 0
+        for part in parts:
+            batch, tx = _validate(
+                self.ctx,
+                self.actor,
+                self.commands,
+                base,
+                now=self.now,
+                effects=effects,
+                defer_hashing=True,
+                progress=_offset(self.progress, part.start, len(self.commands)),
+                positions=part,
+            )
+            found.issues.extend(batch.issues)
+            found.raised.update(batch.raised)
+            found.recorded.extend(batch.recorded)
+            counted += sum(len(table.rows) for table in tx.uow.changes())
+            effects.forget_all_but_hashes()
+        return attrs.evolve(found, counted=counted)
+
+    def elsewhere(self, parts: Sequence[range]) -> _Checked:
+        """In a child: `here` on a snapshot of its own, with the passwords its hashes need."""
+        effects = Effects()
+        with self.ctx.store.snapshot() as base:
+            found = _Checking(self.ctx, self.actor, self.commands, self.now, effects, None).here(
+                parts, base
+            )
+        return attrs.evolve(found, raised={}, hashes=effects.deferred())
+
+    def collect(
+        self, parts: Sequence[range], child: Child[_Checked] | None, base: UnitOfWork
+    ) -> _Checked:
+        """What the child found, its hashes deferred here; or the parts checked here instead."""
+        found = None if child is None else child.result()
+        if found is None:
+            return self.here(parts, base)
+        for key, password in found.hashes:
+            self.effects.defer_hash(key, password)
+        if self.progress is not None and parts:
+            self.progress(parts[-1].stop, len(self.commands))
+        return found
 
 
 def _offset(progress: Progress | None, start: int, total: int) -> Progress | None:

@@ -211,6 +211,10 @@ class MemoryStore:
         """A unit of work for reading only; it holds the store's lock only while it reads."""
         return MemoryUnitOfWork(self, read_only=True)
 
+    def forked_reads(self) -> AbstractContextManager[None]:
+        """A forked child reads its own copy of the rows, as they were at the fork: no more."""
+        return nullcontext()
+
 
 _Undo = tuple[_Rows[Any], str, Any]
 _HELD: Final = nullcontext()  # a writing unit of work holds the lock already

@@ -201,6 +201,7 @@ def plan_users(
     updates: bool = False,
     progress: Progress | None = None,
     part_size: int | None = None,
+    workers: int | None = None,
 ) -> UsersImport:
     """Read and plan an import of the workbook into the account; write nothing.
 
@@ -224,6 +225,8 @@ def plan_users(
     transaction. The file's own checks (an address two rows claim, or two
     that look alike) cover what could cross parts, so the issues are the
     same either way. `part_size` given plans any file in parts of that size.
+    The parts are checked on every core (`workers` processes, where that is
+    safe: see `workflow.plan_parts`); `workers=1` keeps to this process.
     """
     if policy not in POLICIES:
         msg = f"policy must be one of {', '.join(POLICIES)}, not {policy!r}"
@@ -247,6 +250,7 @@ def plan_users(
             updates=updates,
             progress=progress,
             part_size=part_size,
+            workers=workers,
         )
 
 
@@ -261,6 +265,7 @@ def _plan(
     updates: bool,
     progress: Progress | None,
     part_size: int | None,
+    workers: int | None,
 ) -> UsersImport:
     sheet = user_rows(book, account_id, classes=_classes(ctx, actor, account_id))
     with ctx.store.snapshot() as uow:
@@ -296,7 +301,9 @@ def _plan(
         grants = [g for g in grants if g.user_row not in left_out]
     users: list[UserRow] = [*new, *settled.update]
     size = part_size or (len(users) + 1 if len(users) <= LARGE else PART)
-    rows, planned = _planned(ctx, actor, users, grants, size=size, progress=progress)
+    rows, planned = _planned(
+        ctx, actor, users, grants, size=size, progress=progress, workers=workers
+    )
     twice = {
         (i.code, i.location.row) for i in sheet.issues if i.code in _FILE_CLASHES and i.location
     }
@@ -336,6 +343,7 @@ def _plan(
                 [row for row in kept if isinstance(row, GrantRow)],
                 size=size,
                 progress=None,
+                workers=workers,
             )
             issues += [
                 _located(issue, rows) for issue in planned.issues if issue.blocking
@@ -372,6 +380,7 @@ def _planned(
     *,
     size: int,
     progress: Progress | None,
+    workers: int | None,
 ) -> tuple[list[Origin], Plan]:
     """The rows in the order they are planned, and their plan: in parts of `size` users.
 
@@ -394,7 +403,7 @@ def _planned(
     commands = [row.command for row in rows]
     if count == 1:
         return rows, plan(ctx, actor, commands, progress=progress)
-    return rows, plan_parts(ctx, actor, commands, parts, progress=progress)
+    return rows, plan_parts(ctx, actor, commands, parts, progress=progress, workers=workers)
 
 
 def _failures(

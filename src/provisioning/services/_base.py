@@ -197,6 +197,14 @@ class Effects:
         """
         self._memo = {key: value for key, value in self._memo.items() if key[1:2] == ("hash",)}
 
+    def deferred(self) -> list[tuple[tuple[Any, ...], str]]:
+        """Each hash asked for and not computed yet, with its password (to defer elsewhere)."""
+        return [
+            (key, self.pending[value])
+            for key, value in self._memo.items()
+            if key[1:2] == ("hash",) and isinstance(value, str) and value in self.pending
+        ]
+
     def defer_hash(self, key: tuple[Any, ...], password: str) -> str:
         """A placeholder for the hash of `password`, computed by `prepare`."""
 

@@ -28,7 +28,7 @@ import logging
 import operator
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Final, Generic, ParamSpec, Self, TypeVar
@@ -648,6 +648,25 @@ class SqlStore:
     def snapshot(self) -> SqlUnitOfWork:
         """A unit of work for reading only: one read transaction that waits for no writer."""
         return SqlUnitOfWork(self, read_only=True)
+
+    def forked_reads(self) -> AbstractContextManager[None] | None:
+        """In a forked child: its own connections, closed on leaving; None for `":memory:"`.
+
+        The parent's pooled connections are let go without being closed (they
+        are the parent's); an in-memory database lives in one connection, which
+        a child cannot share.
+        """
+        if self._shared:
+            return None
+        return self._child_reads()
+
+    @contextmanager
+    def _child_reads(self) -> Iterator[None]:
+        self._engine.dispose(close=False)
+        try:
+            yield
+        finally:
+            self._engine.dispose()
 
     def close(self) -> None:
         """Close every pooled connection; the store is unusable afterwards."""
