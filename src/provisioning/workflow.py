@@ -528,7 +528,7 @@ def _reads(store: object) -> Callable[[], AbstractContextManager[None] | None]:
     return store.forked_reads if isinstance(store, ForkReadable) else lambda: None
 
 
-@attrs.frozen
+@attrs.define
 class _Checked:
     """What checking some parts of a batch found (a child's `raised` stays in the child)."""
 
@@ -550,13 +550,9 @@ class _Checking:
     effects: Effects
     progress: Progress | None
 
-    def here(
-        self, parts: Sequence[range], base: UnitOfWork, effects: Effects | None = None
-    ) -> _Checked:
+    def here(self, parts: Sequence[range], base: UnitOfWork) -> _Checked:
         """Check `parts` against `base`, one after the other, keeping their issues."""
-        effects = self.effects if effects is None else effects
         found = _Checked(issues=[], recorded=[], counted=0)
-        counted = 0
         for part in parts:
             batch, tx = _validate(
                 self.ctx,
@@ -564,7 +560,7 @@ class _Checking:
                 self.commands,
                 base,
                 now=self.now,
-                effects=effects,
+                effects=self.effects,
                 defer_hashing=True,
                 progress=_offset(self.progress, part.start, len(self.commands)),
                 positions=part,
@@ -572,9 +568,9 @@ class _Checking:
             found.issues.extend(batch.issues)
             found.raised.update(batch.raised)
             found.recorded.extend(batch.recorded)
-            counted += sum(len(table.rows) for table in tx.uow.changes())
-            effects.forget_all_but_hashes()
-        return attrs.evolve(found, counted=counted)
+            found.counted += sum(len(table.rows) for table in tx.uow.changes())
+            self.effects.forget_all_but_hashes()
+        return found
 
     def elsewhere(self, parts: Sequence[range]) -> _Checked:
         """In a child: `here` on a snapshot of its own, with the passwords its hashes need."""
