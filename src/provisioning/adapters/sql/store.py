@@ -577,6 +577,7 @@ class SqlStore:
         self, engine: Engine, *, label: str, upgrade: bool = True, sealer: Sealer | None = None
     ) -> None:
         self._engine = engine
+        self._inherited_pool: object = None  # in a forked child: the parent's connections
         self.sealer = sealer
         self._mappings: dict[str, RowMapping] = {}
         if sealer is None:
@@ -662,11 +663,14 @@ class SqlStore:
 
     @contextmanager
     def _child_reads(self) -> Iterator[None]:
+        # The parent's pooled connections stay referenced until the child leaves through
+        # os._exit, so none is closed (nor a SQLite file's locks touched) from the child.
+        self._inherited_pool = self._engine.pool
         self._engine.dispose(close=False)
         try:
             yield
         finally:
-            self._engine.dispose()
+            self._engine.dispose()  # the child's own connections
 
     def close(self) -> None:
         """Close every pooled connection; the store is unusable afterwards."""
