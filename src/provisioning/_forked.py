@@ -8,9 +8,10 @@ store through its own connections, checks its parts, sends back what it
 found through a pipe and exits; it writes nothing anywhere.
 
 Forking is only safe in some processes, so it is only done where it is:
-on Linux, in a process running one thread (a lock another thread holds at
-the fork would stay held in the child forever), with more than one core to
-use, over a store that says a child may read it (`ports.ForkReadable`).
+on Linux, in a process running one thread as the system counts them (a
+lock another thread holds at the fork, the allocator's say, would stay held
+in the child forever), over a store that says a child may read it
+(`ports.ForkReadable`), and by default only with more than one core to use.
 Anywhere else, and whenever a child fails for any reason, the parent does
 the work itself: the answer never depends on where it was computed.
 """
@@ -27,6 +28,7 @@ import sys
 import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import Generic, TypeVar
 
 import attrs
@@ -48,11 +50,23 @@ def cores(store: Store, wanted: int | None, tasks: int) -> int:
     """
     if (wanted is not None and wanted <= 1) or tasks <= 1:
         return 1
-    if sys.platform != "linux" or threading.active_count() != 1:
+    if sys.platform != "linux" or _threads() != 1:
         return 1
     if not isinstance(store, ForkReadable) or store.forked_reads() is None:
         return 1
     return min(len(os.sched_getaffinity(0)) if wanted is None else wanted, tasks)
+
+
+def _threads() -> int:
+    """The threads of this process: the system's count, so a C library's threads count too."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        status = ""
+    for line in status.splitlines():
+        if line.startswith("Threads:"):
+            return max(int(line.split()[1]), threading.active_count())
+    return threading.active_count()
 
 
 @attrs.define
