@@ -684,7 +684,7 @@ def _record_refusals(ctx: Environment, plan: Plan) -> None:
                 positions=work.recorded,
                 recording=True,
             )
-            _write(uow, work.effects, tx.uow.changes(), None)
+            _write(uow, tx.uow.changes(), None)
             uow.commit()
 
     _retrying(record)
@@ -809,7 +809,7 @@ def _write_batch(
         if fresh and uow.change_count() == work.change_count:
             try:
                 with uow.savepoint():
-                    _write(uow, work.effects, work.changes, progress)
+                    _write(uow, _with_hashes(work.effects, work.changes), progress)
             except Conflict:
                 pass  # taken meanwhile by a writer that had not counted yet: check again
             else:
@@ -829,7 +829,7 @@ def _write_batch(
         )
         if not batch.ok:
             _refuse(batch.issues, batch.raised, single=single)
-        _write(uow, work.effects, tx.uow.changes(), progress)
+        _write(uow, tx.uow.changes(), progress)
         uow.commit()
         warnings = tuple(issue for issue in batch.issues if not issue.blocking)
         return _Written(
@@ -873,7 +873,7 @@ def _write_parts(
             )
             if not batch.ok:
                 _refuse(batch.issues, batch.raised, single=False)
-            _write(uow, work.effects, tx.uow.changes(), None)
+            _write(uow, tx.uow.changes(), None)
             work.effects.forget_all_but_hashes()
             results += batch.results if keep is None else map(keep, batch.results)
             if keep is None:
@@ -894,20 +894,28 @@ def _write_parts(
     )
 
 
+def _with_hashes(effects: Effects, changes: Sequence[TableChanges]) -> Sequence[TableChanges]:
+    """A plan's changes with each password placeholder replaced by its prepared hash.
+
+    Only the changes `plan` made hold placeholders: a batch checked again in
+    the write transaction hashes (or finds the prepared hash) as it goes.
+    """
+    if not effects.resolved:
+        return changes
+    return [
+        attrs.evolve(
+            table, rows=tuple(Change(row.old, effects.resolve(row.new)) for row in table.rows)
+        )
+        for table in changes
+    ]
+
+
 def _write(
     uow: UnitOfWork,
-    effects: Effects,
     changes: Sequence[TableChanges],
     progress: Progress | None,
 ) -> None:
-    """Write the batch's rows, placeholders replaced by the prepared hashes."""
-    if effects.resolved:
-        changes = [
-            attrs.evolve(
-                table, rows=tuple(Change(row.old, effects.resolve(row.new)) for row in table.rows)
-            )
-            for table in changes
-        ]
+    """Write the batch's rows, in sets."""
     uow.write(changes)
     if progress is not None:
         total = sum(len(table.rows) for table in changes)
