@@ -305,7 +305,9 @@ def _plan(
         ctx, actor, users, grants, size=size, progress=progress, workers=workers
     )
     twice = {
-        (i.code, i.location.row) for i in sheet.issues if i.code in _FILE_CLASHES and i.location
+        (_FILE_CLASHES[i.code], i.location.row)
+        for i in sheet.issues
+        if i.code in _FILE_CLASHES and i.location
     }
     issues = [
         *sheet.issues,
@@ -436,17 +438,12 @@ _FILE_CLASHES: Final = {
 
 
 def _said_already(issue: Issue, twice: set[tuple[str, int | None]]) -> bool:
-    """Whether the plan's issue is a clash the sheet found between two of its rows."""
+    """Whether the plan's issue is a clash the sheet found between two of its rows.
+
+    `twice` holds, for each such clash, the plan's code for it and the row.
+    """
     where = issue.location
-    return (
-        where is not None
-        and where.sheet == USERS_SHEET
-        and any(
-            (sheet_code, where.row) in twice
-            for sheet_code, code in _FILE_CLASHES.items()
-            if code == issue.code
-        )
-    )
+    return where is not None and where.sheet == USERS_SHEET and (issue.code, where.row) in twice
 
 
 def _outside_active_domains(
