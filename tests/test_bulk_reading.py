@@ -119,6 +119,26 @@ def test_a_csv_is_the_users_sheet_with_or_without_a_byte_order_mark() -> None:
         )
 
 
+def test_a_utf16_text_with_its_byte_order_mark_is_read_as_excel_saves_unicode_text() -> None:
+    text = "email\tfirst name\nann@acme.example\tAnnelie\u0301se\n"
+    for codec in ("utf-16-le", "utf-16-be"):
+        mark = "\ufeff".encode(codec)
+        book = read_workbook(mark + text.encode(codec))
+        assert book.format == "csv"
+        assert _users(book) == (("email", "first name"), ("ann@acme.example", "Annelie\u0301se"))
+
+
+def test_a_csv_in_another_code_page_says_to_save_it_as_utf8() -> None:
+    ansi = "email,first name\nann@acme.example,Ren\u00e9e\n".encode("cp1252")
+    late = b"email,first name\n" + b"ann@acme.example,Ann\n" * 5_000 + "Ren\u00e9e".encode("cp1252")
+    for data in (ansi, late):  # the second is UTF-8 for its first 64 KiB, and then not
+        with pytest.raises(SpreadsheetError) as caught:
+            read_workbook(data)
+        assert caught.value.code == "spreadsheet.unreadable"
+        assert "save it as CSV UTF-8" in caught.value.reason
+    assert _code("\ufeffa\tb\n".encode("utf-16-le")[:-1]) == "spreadsheet.unreadable"
+
+
 # -- files that are not usable workbooks ------------------------------------------------------
 
 

@@ -3,7 +3,8 @@
 `read_workbook(source)` takes a path, bytes or a binary file. It recognises
 the format from the bytes, never from a file name: .xlsx, .xlsm, .xlsb,
 legacy .xls, .ods, or CSV text (UTF-8, with or without a byte-order mark,
-read as the `Users` sheet alone). Before any reader sees a zip-based file,
+or UTF-16 with one, as Excel saves "Unicode text"; read as the `Users` sheet
+alone). Before any reader sees a zip-based file,
 the sizes its entries declare are checked against `ReadLimits`, so a zip
 bomb is refused unopened.
 
@@ -16,6 +17,7 @@ makes a file unusable is a `SpreadsheetError`, never a reader's own error.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import os
@@ -126,12 +128,17 @@ def recognise(data: bytes, limits: ReadLimits = DEFAULT_LIMITS) -> str:
                 reason="the workbook is protected by a password: save a copy without one",
             )
         return "xls"
-    if _looks_like_text(data):
+    if data.startswith(_UTF16_BOMS) or _looks_like_text(data):
         return "csv"
+    if _other_text(data):
+        raise _not_utf8()
     raise _unreadable("this is not a spreadsheet (.xlsx, .xlsm, .xlsb, .xls, .ods or CSV)")
 
 
 _SAMPLE: Final = 65536
+_UTF16_BOMS: Final = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)  # Excel's "Unicode text"
+# Bytes no text file holds: the C0 controls but tab, line feed, form feed and carriage return.
+_BINARY: Final = frozenset(range(32)) - {9, 10, 12, 13}
 
 
 def _looks_like_text(data: bytes) -> bool:
@@ -143,6 +150,19 @@ def _looks_like_text(data: bytes) -> bool:
     except UnicodeDecodeError as exc:
         return exc.start > _SAMPLE - 4  # a character cut off at the sample's end
     return True
+
+
+def _other_text(data: bytes) -> bool:
+    """Whether the bytes read as text in some 8-bit code page (they are not UTF-8)."""
+    sample = data[:_SAMPLE]
+    return bool(sample) and not _BINARY.intersection(sample) and b"\n" in sample
+
+
+def _not_utf8() -> SpreadsheetError:
+    return _unreadable(
+        "this CSV file is not UTF-8 text (Excel's plain CSV is saved in the computer's own"
+        " code page): save it as CSV UTF-8 and upload it again"
+    )
 
 
 def _zip_format(data: bytes, limits: ReadLimits) -> str:
@@ -266,7 +286,13 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _read_csv(data: bytes, limits: ReadLimits) -> Workbook:
-    text = data.decode("utf-8-sig", errors="strict")
+    encoding = "utf-16" if data.startswith(_UTF16_BOMS) else "utf-8-sig"
+    try:
+        text = data.decode(encoding, errors="strict")
+    except UnicodeDecodeError:  # the start was text, a later part is not
+        if encoding == "utf-16":
+            raise _unreadable("this UTF-16 text is broken: save it as CSV UTF-8") from None
+        raise _not_utf8() from None
     try:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text[:8192], ",;\t")
     except csv.Error:
