@@ -451,6 +451,44 @@ def test_commands_with_wrong_types_or_texts_get_typed_issues(
     assert all(i.command == 0 and i.field for i in planned.errors)
 
 
+def test_characters_a_text_may_not_hold_hide_none_of_the_commands_other_problems(
+    ctx: Context, dns: MemoryDns
+) -> None:
+    _tenant(ctx, dns)
+    run(ctx, OPERATOR, _user(1))
+    planned = plan(
+        ctx,
+        OPERATOR,
+        [
+            # Each such character reaches no store (PostgreSQL refuses a NUL in any text).
+            _user(1, first_name="A\x00n", cos_id="gold\x00", aliases=("a\x00@acme.example",)),
+            CreateAccount(name="Acme\u202e", account_id="globex"),
+            CreateAccount(name="Globex", account_id="globex"),
+        ],
+    )
+    assert [(i.code, i.command, i.field) for i in planned.errors] == [
+        ("text.invalid", 0, "cos_id"),
+        ("text.invalid", 0, "first_name"),
+        ("text.invalid", 0, "aliases[0]"),
+        ("address.taken", 0, "username"),
+        ("text.invalid", 1, "name"),
+    ]  # the refused account never ran: the next one may take its id
+    with pytest.raises(ValidationFailed):
+        apply(ctx, planned)
+
+
+def test_a_command_holding_a_secret_is_only_checked_when_it_may_run(
+    ctx: Context, dns: MemoryDns
+) -> None:
+    _tenant(ctx, dns)
+    run(ctx, OPERATOR, _user(1, password="Correct horse 1", password_repeat="Correct horse 1"))
+    for password in ("Correct horse 1", "a wrong guess"):  # a refused command tells neither
+        guess = Authenticate(username="user1@acme.example\x07", password=password)
+        assert [i.code for i in plan(ctx, Actor.anonymous(), [guess]).issues] == ["text.invalid"]
+    new = _user(2, first_name="B\x07", cos_id="gold", password="short", password_repeat="short")
+    assert [i.code for i in plan(ctx, OPERATOR, [new]).issues] == ["text.invalid"]
+
+
 def test_a_secret_never_appears_in_a_type_issue(ctx: Context) -> None:
     secret = "hunter2\ud800hunter2"
     planned = plan(ctx, Actor.anonymous(), [Authenticate(username="a@b.example", password=secret)])

@@ -22,7 +22,7 @@ import enum
 import re
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final, TypeVar
 
 import attrs
@@ -31,6 +31,7 @@ from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, Iterabl
 
 from provisioning.commands import UNCHANGED, Unchanged
 from provisioning.exceptions import Issue, ValidationFailed
+from provisioning.model import SECRET
 
 __all__ = [
     "DEFAULT_TEXT_LIMIT",
@@ -39,6 +40,8 @@ __all__ = [
     "argument_checker",
     "command_from",
     "command_issues",
+    "field_root",
+    "without_forbidden",
 ]
 
 _C = TypeVar("_C")
@@ -416,3 +419,44 @@ def command_from(kind: type[_C], data: Mapping[str, Any]) -> _C:
     if issues:
         raise ValidationFailed(issues=issues)
     return command
+
+
+def field_root(path: str | None) -> str | None:
+    """The command field an issue's path starts at: `aliases` for `aliases[1]`."""
+    if path is None:
+        return None
+    return re.split(r"[\[.]", path, maxsplit=1)[0]
+
+
+def without_forbidden(command: _C, issues: Sequence[Issue]) -> _C | None:
+    """`command` without the characters its `text.invalid` issues refused, to check the rest.
+
+    A command whose only problems are such characters can still have every
+    other problem found (a spreadsheet row shows them all at once). None when
+    any issue is of another kind: a command of the wrong types, or with a
+    text too long to be worth reading, is never handed to a handler. None
+    too for a command holding a secret: a password or code is checked only
+    by a command that may run, so that a refused one never tells whether a
+    guess was right without counting as an attempt.
+    """
+    if any(
+        field.metadata.get(SECRET) and getattr(command, field.name) is not None
+        for field in getattr(type(command), "__attrs_attrs__", ())
+    ):
+        return None
+    changes: dict[str, object] = {}
+    for issue in issues:
+        name = field_root(issue.field)
+        if issue.code != "text.invalid" or name is None:
+            return None
+        if name in changes:  # another item of the same list
+            continue
+        forbidden = _FORBIDDEN_MULTILINE if name in _MULTILINE else _FORBIDDEN
+        value = getattr(command, name)
+        if isinstance(value, str):
+            changes[name] = forbidden.sub("", value)
+        elif isinstance(value, tuple | frozenset) and all(isinstance(v, str) for v in value):
+            changes[name] = type(value)(forbidden.sub("", v) for v in value)
+        else:
+            return None
+    return attrs.evolve(command, **changes)  # type: ignore[misc]

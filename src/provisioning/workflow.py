@@ -35,7 +35,7 @@ from typing import Any, Final, TypeVar
 
 import attrs
 
-from provisioning._checks import command_issues
+from provisioning._checks import command_issues, field_root, without_forbidden
 from provisioning._collector import fewer_collections
 from provisioning._forked import Child, cores, start
 from provisioning._overlay import Overlay
@@ -327,15 +327,25 @@ def _validate(
     if positions is None:
         positions = range(len(commands))
     typed = {index: command_issues(commands[index]) for index in positions}
-    _prefetch(ctx, overlay, [commands[index] for index in positions if not typed[index]])
+    # A command refused only for characters a text may not hold is still checked, without
+    # them, so that all of its problems are found at once; it is never run.
+    checkable = {
+        index: without_forbidden(commands[index], typed[index]) if typed[index] else commands[index]
+        for index in positions
+    }
+    _prefetch(ctx, overlay, [c for c in checkable.values() if c is not None])
     batch = _Batch(recording=recording)
     total = len(positions)
     for done, index in enumerate(positions):
-        command = commands[index]
+        command = checkable[index]
         tx.at(index)
         if typed[index]:
             batch.issues.extend(issue.at(index) for issue in typed[index])
+        if command is None or (typed[index] and recording):
             batch.results.append(None)
+        elif typed[index]:
+            refused = {field_root(issue.field) for issue in typed[index]}
+            _check(ctx, tx, batch, index, command, refused=refused)
         else:
             _check(ctx, tx, batch, index, command)
         if progress is not None:
@@ -353,7 +363,21 @@ def _prefetch(ctx: Environment, overlay: Overlay, commands: Sequence[Command[Any
         ctx.prefetch[kind](overlay, group)
 
 
-def _check(ctx: Environment, tx: Tx, batch: _Batch, index: int, command: object) -> None:
+def _check(
+    ctx: Environment,
+    tx: Tx,
+    batch: _Batch,
+    index: int,
+    command: object,
+    *,
+    refused: set[str | None] | None = None,
+) -> None:
+    """Check one command and, unless it has issues that block it, run it in a savepoint.
+
+    `refused` names the fields of a command already refused for their
+    characters: it is only checked, and its issues on those fields (already
+    said) are left out.
+    """
     handler = ctx.handlers.get(type(command))
     if handler is None:
         name = type(command).__name__
@@ -372,6 +396,12 @@ def _check(ctx: Environment, tx: Tx, batch: _Batch, index: int, command: object)
         return
     except InvalidValue as invalid:
         batch.fail(index, invalid, invalid.issue())
+        return
+    if refused is not None:
+        batch.issues.extend(
+            issue.at(index) for issue in step.issues if field_root(issue.field) not in refused
+        )
+        batch.results.append(None)
         return
     batch.issues.extend(issue.at(index) for issue in step.issues)
     if step.run is None or batch.recording:
