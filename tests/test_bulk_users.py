@@ -26,6 +26,7 @@ from provisioning import (
     PermissionDenied,
     SetGrant,
     SpreadsheetError,
+    UpdateAccount,
     ValidationFailed,
     _forked,
     queries,
@@ -154,6 +155,87 @@ def test_every_problem_is_reported_at_once_located_to_its_cell(acme: Context) ->
     )  # the duplicate makes none
     assert "bulk.duplicate_row" in repr(planned)
     assert "Users!C7" in planned._repr_html_()
+
+
+def test_a_character_a_cell_may_not_hold_hides_none_of_the_rows_other_problems(
+    acme: Context,
+) -> None:
+    header = [*HEADER, "Time zone", "Alternate email", "Class of service"]
+    data = workbook(
+        ["Ann\u202e", "Lee", "ann@acme.example", "Y", None, "Mars/Olympus", "ann@", "gold"],
+        ["Bob", "Ng\x7f", "bob@acme.example", "Y", None, "europe/zurich", "BOB@acme.example", None],
+        header=header,
+    )
+    planned = plan_users(acme, OPERATOR, "acme", data)
+    assert located(planned.errors) == [
+        ("text.invalid", "Users!A2"),
+        ("cos.not_found", "Users!H2"),
+        ("email.invalid", "Users!G2"),
+        ("timezone.invalid", "Users!F2"),
+        ("text.invalid", "Users!B3"),
+    ]
+    assert ("user.recovery_own_address", "Users!G3") in located(planned.warnings)
+    with pytest.raises(ValidationFailed):
+        apply_users(acme, planned)
+    assert queries.users(acme, OPERATOR, "acme", search="bob").total == 0
+
+
+def test_a_time_zone_in_any_case_is_stored_as_iana_spells_it_and_then_unchanged(
+    acme: Context,
+) -> None:
+    data = workbook(
+        ["Ann", "Lee", "ann@acme.example", "Y", None, "europe/zurich"],
+        header=[*HEADER, "Time zone"],
+    )
+    ((_, ann_id),) = apply_users(acme, plan_users(acme, OPERATOR, "acme", data)).created
+    assert queries.get_user(acme, OPERATOR, ann_id).profile.timezone == "Europe/Zurich"
+    again = plan_users(acme, OPERATOR, "acme", data)
+    assert (again.unchanged, again.changed) == ((2,), ())
+
+
+def test_a_title_above_the_header_row_is_left_out_with_a_warning(acme: Context) -> None:
+    book = openpyxl.Workbook()
+    users = book.active
+    assert users is not None
+    users.title = "Users"
+    users.append(["Acme staff, December"])
+    users.append([])
+    users.append(["First name", "Last name", "Email"])
+    users.append(["Ann", "Lee", "ann@acme.example"])
+    upload = io.BytesIO()
+    book.save(upload)
+    planned = plan_users(acme, OPERATOR, "acme", upload.getvalue())
+    assert planned.ok
+    assert ("bulk.row_above_header", "Users!1") in located(planned.warnings)
+    assert [row.row for row in planned.rows] == [4]
+
+
+def test_mobiles_without_their_country_code_are_read_in_the_accounts_region(
+    acme: Context,
+) -> None:
+    data = workbook(
+        ["Ann", "Lee", "ann@acme.example", "Y", "079 123 45 67"],
+        ["Bob", "Ng", "bob@acme.example", "Y", 791234568],  # saved as a number: lost its 0
+        ["Cy", "Ode", "cy@acme.example", "Y", 41791234569],  # lost its +
+    )
+    assert located(plan_users(acme, OPERATOR, "acme", data).errors) == [
+        ("bulk.mobile_lost_digits", "Users!E3"),
+        ("phone.invalid", "Users!E2"),  # no region: only E.164 can be read
+    ]
+    account = queries.get_account(acme, OPERATOR, "acme")
+    run(
+        acme, OPERATOR, UpdateAccount(account_id="acme", version=account.version, phone_region="CH")
+    )
+    planned = plan_users(acme, OPERATOR, "acme", data)
+    assert [code for code, _ in located(planned.warnings) if code.startswith("bulk.")] == [
+        "bulk.mobile_recovered",
+        "bulk.mobile_recovered",
+    ]
+    created = apply_users(acme, planned).created
+    mobiles = [str(queries.get_user(acme, OPERATOR, i).profile.mobile) for _, i in created]
+    assert mobiles == ["+41791234567", "+41791234568", "+41791234569"]
+    again = plan_users(acme, OPERATOR, "acme", data)
+    assert (again.unchanged, again.changed) == ((2, 3, 4), ())
 
 
 def test_a_conflict_names_its_reason_in_the_store_and_in_the_file(acme: Context) -> None:

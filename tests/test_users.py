@@ -217,11 +217,62 @@ def test_a_domain_requiring_2fa_makes_mfa_required(world: World) -> None:
         ({"mobile": "0791234567"}, ["phone.invalid"]),
         ({"timezone": "Mars/Olympus_Mons"}, ["timezone.invalid"]),
         ({"timezone": "../../etc/passwd"}, ["timezone.invalid"]),
+        # A system's own zone files are no time zone a user is in, and differ between machines.
+        ({"timezone": "localtime"}, ["timezone.invalid"]),
+        ({"timezone": "posix/Europe/Zurich"}, ["timezone.invalid"]),
+        ({"timezone": "right/UTC"}, ["timezone.invalid"]),
+        ({"alternate_email": "ANN.LEE@acme.example"}, ["user.recovery_own_address"]),
+        (
+            {"alternate_email": "al@acme.example", "aliases": ("al@acme.example",)},
+            ["user.recovery_own_address"],
+        ),
         ({"alternate_email": None}, ["user.no_recovery"]),
     ],
 )
 def test_profile_rules(world: World, options: dict[str, Any], expected: list[str]) -> None:
     assert codes(world, create(world, **options)) == expected
+
+
+def test_a_time_zone_in_any_case_is_stored_as_iana_spells_it(world: World) -> None:
+    user = run(world.ctx, OPERATOR, create(world, timezone=" europe/zurich "))
+    assert user.profile.timezone == "Europe/Zurich"
+    changed = run(
+        world.ctx, OPERATOR, UpdateUser(user_id=user.id, version=user.version, timezone="ETC/UTC")
+    )
+    assert changed.profile.timezone == "Etc/UTC"
+
+
+def test_a_mobile_without_its_country_code_is_read_in_the_accounts_region(world: World) -> None:
+    account = queries.get_account(world.ctx, OPERATOR, "acme")
+    run(
+        world.ctx,
+        OPERATOR,
+        UpdateAccount(account_id="acme", version=account.version, phone_region="CH"),
+    )
+    user = run(world.ctx, OPERATOR, create(world, mobile="079 123 45 67"))
+    assert str(user.profile.mobile) == "+41791234567"
+    changed = run(
+        world.ctx, OPERATOR, UpdateUser(user_id=user.id, version=user.version, mobile="0787654321")
+    )
+    assert str(changed.profile.mobile) == "+41787654321"
+    assert codes(world, create(world, username="bob@acme.example", mobile="0123")) == [
+        "phone.invalid"
+    ]
+
+
+def test_an_update_warns_when_the_alternate_email_becomes_an_own_address(world: World) -> None:
+    user = run(world.ctx, OPERATOR, create(world))
+    own = UpdateUser(user_id=user.id, version=user.version, alternate_email="ann.lee@acme.example")
+    assert codes(world, own) == ["user.recovery_own_address"]
+    aliased = UpdateUser(
+        user_id=user.id,
+        version=user.version,
+        alternate_email="al@acme.example",
+        aliases=("al@acme.example",),
+    )
+    assert codes(world, aliased) == ["user.recovery_own_address"]
+    elsewhere = UpdateUser(user_id=user.id, version=user.version, alternate_email="a@home.example")
+    assert codes(world, elsewhere) == []
 
 
 def test_recovery_needs_an_alternate_email_or_a_mobile(world: World) -> None:

@@ -17,7 +17,7 @@ import attrs
 from provisioning.bulk.users import UserRow
 from provisioning.commands import CreateUser, SetGrant, UpdateUser
 from provisioning.exceptions import InvalidValue
-from provisioning.model import EmailAddress, Grant, PhoneNumber, User
+from provisioning.model import EmailAddress, Grant, PhoneNumber, User, iana_time_zone
 from provisioning.ports import UnitOfWork
 
 __all__ = ["Settled", "same_grant", "settle"]
@@ -45,16 +45,28 @@ def _email(text: str | None) -> str | None:
         return text
 
 
-def _phone(text: str | None) -> str | None:
+def _phone(text: str | None, region: str | None) -> str | None:
     if text is None:
         return None
     try:
         return str(PhoneNumber.parse(text))
     except InvalidValue:
-        return text
+        pass
+    if region is not None:
+        try:
+            return str(PhoneNumber.dialable(text, region=region))
+        except InvalidValue:
+            pass
+    return text
 
 
-def _differences(user: User, command: CreateUser) -> dict[str, object]:
+def _zone(text: str | None) -> str | None:
+    if text is None:
+        return None
+    return iana_time_zone(text) or text
+
+
+def _differences(user: User, command: CreateUser, region: str | None) -> dict[str, object]:
     profile = user.profile
     wanted: dict[str, object] = {}
     if profile.first_name != command.first_name.strip():
@@ -65,9 +77,9 @@ def _differences(user: User, command: CreateUser) -> dict[str, object]:
         command.alternate_email
     ):
         wanted["alternate_email"] = command.alternate_email
-    if (str(profile.mobile) if profile.mobile else None) != _phone(command.mobile):
+    if (str(profile.mobile) if profile.mobile else None) != _phone(command.mobile, region):
         wanted["mobile"] = command.mobile
-    if profile.timezone != command.timezone:
+    if profile.timezone != _zone(command.timezone):
         wanted["timezone"] = command.timezone
     if command.cos_id is not None and command.cos_id != user.cos_id:
         wanted["cos_id"] = command.cos_id
@@ -76,8 +88,19 @@ def _differences(user: User, command: CreateUser) -> dict[str, object]:
     return wanted
 
 
-def settle(uow: UnitOfWork, account_id: str, rows: Sequence[UserRow], *, updates: bool) -> Settled:
-    """Split the rows (of `CreateUser`s) into users to create, to update, and unchanged ones."""
+def settle(
+    uow: UnitOfWork,
+    account_id: str,
+    rows: Sequence[UserRow],
+    *,
+    updates: bool,
+    region: str | None = None,
+) -> Settled:
+    """Split the rows (of `CreateUser`s) into users to create, to update, and unchanged ones.
+
+    `region` is the account's phone region, in which a mobile without its
+    country code is read.
+    """
     commands = [(row, row.command) for row in rows if isinstance(row.command, CreateUser)]
     keys = [command.username.strip().casefold() for _, command in commands]
     holders = uow.users.holders(keys)
@@ -94,7 +117,7 @@ def settle(uow: UnitOfWork, account_id: str, rows: Sequence[UserRow], *, updates
             create.append(row)  # someone else's address stays the plan's to refuse
             continue
         existing[key] = user
-        wanted = _differences(user, command)
+        wanted = _differences(user, command, region)
         if not wanted:
             unchanged.append(row.row)
             continue

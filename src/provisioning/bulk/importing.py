@@ -267,9 +267,10 @@ def _plan(
     part_size: int | None,
     workers: int | None,
 ) -> UsersImport:
-    sheet = user_rows(book, account_id, classes=_classes(ctx, actor, account_id))
+    region = queries.get_account(ctx, actor, account_id).phone_region
+    sheet = user_rows(book, account_id, classes=_classes(ctx, actor, account_id), region=region)
     with ctx.store.snapshot() as uow:
-        settled = settle(uow, account_id, sheet.rows, updates=updates)
+        settled = settle(uow, account_id, sheet.rows, updates=updates, region=region)
         new = [_with_id(ctx, row) for row in settled.create]
         outside = _outside_active_domains(ctx, actor, account_id, new)
         known = {

@@ -13,6 +13,7 @@ both rows, each naming the other. Every issue is located to its cell
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
@@ -262,14 +263,41 @@ def split_list(text: str | None) -> tuple[str, ...]:
     return tuple(item.strip() for item in _LIST.split(text or "") if item.strip())
 
 
+_TITLE_ROWS: Final = 5  # rows holding something that may stand above the header row
+
+
+def _header_row(sheet: Sheet) -> int:
+    """The header row's number (0: the sheet is empty).
+
+    It is the first row holding anything, unless one of the next few names
+    the email column: a title or a note above the header is common.
+    """
+    filled = (n for n, row in enumerate(sheet.rows, start=1) if any(v is not None for v in row))
+    candidates = list(itertools.islice(filled, _TITLE_ROWS + 1))
+    for number in candidates:
+        named = {_BY_NAME.get(header_key(str(v))) for v in sheet.rows[number - 1] if v is not None}
+        if any(column is not None and column.key == "email" for column in named):
+            return number
+    return candidates[0] if candidates else 0
+
+
 def _header(sheet: Sheet, issues: list[Issue]) -> tuple[int, dict[str, int]]:
-    """The header row (the first one holding anything) and each known column's position."""
-    number = next(
-        (n for n, row in enumerate(sheet.rows, start=1) if any(v is not None for v in row)), 0
-    )
+    """The header row and each known column's position (rows above it are warned of)."""
+    number = _header_row(sheet)
     columns: dict[str, int] = {}
     if number == 0:
         return 0, columns
+    issues.extend(
+        _issue(
+            "bulk.row_above_header",
+            f"row {above} is above the header row ({number}): it is left out",
+            above,
+            None,
+            warning=True,
+        )
+        for above in range(1, number)
+        if any(v is not None for v in sheet.rows[above - 1])
+    )
     for position, value in enumerate(sheet.rows[number - 1], start=1):
         if value is None:
             continue
@@ -327,13 +355,30 @@ def _international(text: str) -> bool:
     return True
 
 
+def _national(digits: int, region: str | None) -> str | None:
+    """A number saved without its leading 0, read in the account's region (None: it is not one)."""
+    if region is None:
+        return None
+    try:
+        return str(PhoneNumber.dialable(str(digits), region=region, field="mobile"))
+    except InvalidValue:
+        return None
+
+
 class _RowReader:
     """Reads one row's cells into a command's fields, collecting located issues."""
 
-    def __init__(self, values: Sequence[Cell], row: int, columns: Mapping[str, int]) -> None:
+    def __init__(
+        self,
+        values: Sequence[Cell],
+        row: int,
+        columns: Mapping[str, int],
+        region: str | None = None,
+    ) -> None:
         self.values = values
         self.row = row
         self.columns = columns
+        self.region = region
         self.issues: list[Issue] = []
 
     def raw(self, key: str) -> Cell:
@@ -381,7 +426,9 @@ class _RowReader:
         value = self.raw("mobile")
         if not isinstance(value, int) or isinstance(value, bool):
             return self.text("mobile")
-        recovered = f"+{value}"  # saved as a number, the number lost its leading "+"
+        # Saved as a number, the number lost its leading 0 (a number of the account's region
+        # without it is one) or its "+".
+        recovered = _national(value, self.region) or f"+{value}"
         if not _international(recovered):
             self.issues.append(
                 _issue(
@@ -429,12 +476,18 @@ def _command(reader: _RowReader, account_id: str, classes: Mapping[str, str]) ->
 
 
 def user_rows(
-    book: Workbook, account_id: str, *, classes: Mapping[str, str] | None = None
+    book: Workbook,
+    account_id: str,
+    *,
+    classes: Mapping[str, str] | None = None,
+    region: str | None = None,
 ) -> UserRows:
     """The `CreateUser` of each row of the workbook's Users sheet, with every cell issue.
 
     `classes` maps the account's class-of-service names (folded) to their
-    ids, for the class-of-service column. A missing Users sheet, or a missing
+    ids, for the class-of-service column; `region` is the account's phone
+    region, in which a mobile saved as a number without its leading 0 is
+    read again. A missing Users sheet, or a missing
     required column, is an issue located to the sheet or the header row.
     """
     sheet = book.sheet(USERS_SHEET)
@@ -473,7 +526,7 @@ def user_rows(
         values = sheet.rows[number - 1]
         if all(value is None or (isinstance(value, str) and not value.strip()) for value in values):
             continue  # a blank row in the middle
-        reader = _RowReader(values, number, columns)
+        reader = _RowReader(values, number, columns, region)
         command = _command(reader, account_id, classes or {})
         issues += reader.issues
         key = command.username.casefold()

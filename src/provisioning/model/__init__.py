@@ -39,7 +39,14 @@ from provisioning.model._entities import (
 from provisioning.model._lookalikes import local_part_problem, skeleton
 from provisioning.model._passwords import COMMON_PASSWORDS, MIN_LENGTH_FLOOR, PasswordPolicy
 from provisioning.model._permissions import PERMISSIONS, SYSTEM_ROLES
-from provisioning.model._values import DomainName, EmailAddress, MacAddress, PhoneNumber, Username
+from provisioning.model._values import (
+    DomainName,
+    EmailAddress,
+    MacAddress,
+    PhoneNumber,
+    Username,
+    iana_time_zone,
+)
 
 __all__ = [
     "COMMON_PASSWORDS",
@@ -85,6 +92,7 @@ __all__ = [
     "UserSource",
     "UserStatus",
     "Username",
+    "iana_time_zone",
     "local_part_problem",
     "skeleton",
     "valid_name",

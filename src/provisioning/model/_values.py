@@ -8,7 +8,9 @@ carries the stable issue code a caller branches on.
 from __future__ import annotations
 
 import functools
+import importlib.resources
 import re
+from collections.abc import Mapping
 from typing import Final, Self
 
 import attrs
@@ -21,7 +23,7 @@ from email_validator.rfc_constants import (
 
 from provisioning.exceptions import InvalidValue
 
-__all__ = ["DomainName", "EmailAddress", "MacAddress", "PhoneNumber", "Username"]
+__all__ = ["DomainName", "EmailAddress", "MacAddress", "PhoneNumber", "Username", "iana_time_zone"]
 
 _MAX_DOMAIN_LENGTH: Final = 253
 _E164: Final = re.compile(r"\+[1-9][0-9]{6,14}")
@@ -333,3 +335,26 @@ class MacAddress:
 
     def __str__(self) -> str:
         return self.text
+
+
+@functools.cache
+def _time_zones() -> Mapping[str, str]:
+    """The IANA zone names the tzdata package holds, by their case-folded form."""
+    names = importlib.resources.files("tzdata").joinpath("zones").read_text("utf-8").split()
+    return {name.casefold(): name for name in names}
+
+
+def iana_time_zone(text: str) -> str | None:
+    """The IANA time zone `text` names, spelled as IANA does, or None when it names none.
+
+    The names are those of the tzdata package, the same on every machine: a
+    system's own files (`localtime`, `posix/...`) are not time zones a user
+    can be in. Case does not matter, as it does not to the people typing them.
+
+    Examples:
+        >>> iana_time_zone("europe/zurich")
+        'Europe/Zurich'
+        >>> iana_time_zone("posix/Europe/Zurich") is None
+        True
+    """
+    return _time_zones().get(text.strip().casefold())

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
@@ -26,6 +25,7 @@ from provisioning.model import (
     Username,
     UserSource,
     UserStatus,
+    iana_time_zone,
     skeleton,
 )
 from provisioning.ports import Message
@@ -52,6 +52,7 @@ __all__ = [
     "delete_user",
     "display_name",
     "is_self",
+    "own_address_warning",
     "password_issues",
     "password_policy",
     "policy_for",
@@ -78,11 +79,11 @@ def authorize_for(tx: Tx, user: User, permission: str) -> None:
 
 
 def _timezone(name: str | None, issues: list[Issue]) -> str | None:
+    """The IANA zone `name` names, in IANA's spelling (`timezone.invalid` if none)."""
     if name is None:
         return None
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    zone = iana_time_zone(name)
+    if zone is None:
         issues.append(
             error(
                 "timezone.invalid",
@@ -90,8 +91,25 @@ def _timezone(name: str | None, issues: list[Issue]) -> str | None:
                 field="timezone",
             )
         )
-        return None
-    return name
+    return zone
+
+
+def _mobile(region: str | None) -> Callable[..., PhoneNumber]:
+    """How a user's mobile is read: E.164, or without its country code in the account's region.
+
+    `region` is the account's `phone_region` (None: E.164 only, as before
+    the account had one).
+    """
+
+    def parse(text: str, *, field: str) -> PhoneNumber:
+        try:
+            return PhoneNumber.parse(text, field=field)
+        except InvalidValue:
+            if region is None:
+                raise
+            return PhoneNumber.dialable(text, region=region, field=field)
+
+    return parse
 
 
 def display_name(first: str, last: str, explicit: str | None = None) -> tuple[str, bool]:
@@ -110,6 +128,27 @@ def recovery_warning(profile: Profile) -> list[Issue]:
             "user.no_recovery",
             "without an alternate email or a mobile number the user cannot reset a"
             " forgotten password on its own",
+            field="alternate_email",
+        )
+    ]
+
+
+def own_address_warning(
+    profile: Profile, username: Username, aliases: Iterable[EmailAddress]
+) -> list[Issue]:
+    """A warning when the alternate email is one of the user's own addresses.
+
+    A password reset sent there reaches the mailbox of the very user who
+    cannot sign in, so it recovers nothing.
+    """
+    alternate = profile.alternate_email
+    if alternate is None or alternate.key not in {username.key, *(a.key for a in aliases)}:
+        return []
+    return [
+        warning(
+            "user.recovery_own_address",
+            f"{alternate} is the user's own address: a password reset sent there reaches"
+            " nobody who is locked out",
             field="alternate_email",
         )
     ]
@@ -304,12 +343,13 @@ def create_user(tx: Tx, command: CreateUser) -> Step[User]:
         alternate_email=parse_into(
             EmailAddress.parse, command.alternate_email, "alternate_email", issues
         ),
-        mobile=parse_into(PhoneNumber.parse, command.mobile, "mobile", issues),
+        mobile=parse_into(_mobile(account.phone_region), command.mobile, "mobile", issues),
         timezone=_timezone(command.timezone, issues),
     )
     problems, aliases = alias_issues(tx, account.id, username, None, command.aliases)
     issues += problems
     issues += recovery_warning(profile)
+    issues += own_address_warning(profile, username, aliases)
     personal = (
         account.personal_mailbox_on_create
         if command.personal_mailbox is None
@@ -421,12 +461,16 @@ def update_user(tx: Tx, command: UpdateUser) -> Step[User]:
             return Step.refuse([_not_corporate(user)])
         authorize_for(tx, user, "users.manage")
     issues = _directory_managed(user)
-    profile = _updated_profile(user.profile, command, issues)
+    account = tx.uow.accounts.find(user.account_id) if user.account_id is not None else None
+    region = account.phone_region if account is not None else None
+    profile = _updated_profile(user.profile, command, issues, region)
     changes = _updated_membership(tx, user, command, issues)
     if command.default_mailbox_id is not UNCHANGED:
         issues += _default_mailbox_issues(tx, user, command.default_mailbox_id)
         changes["default_mailbox_id"] = command.default_mailbox_id
     issues += recovery_warning(profile)
+    aliases = changes.get("aliases", user.aliases)
+    issues += own_address_warning(profile, user.username, aliases)
 
     def run() -> User:
         stored = tx.uow.users.update(
@@ -478,7 +522,9 @@ def _default_mailbox_issues(tx: Tx, user: User, mailbox_id: str | None) -> list[
     ]
 
 
-def _updated_profile(profile: Profile, command: UpdateUser, issues: list[Issue]) -> Profile:
+def _updated_profile(
+    profile: Profile, command: UpdateUser, issues: list[Issue], region: str | None
+) -> Profile:
     first = profile.first_name if command.first_name is UNCHANGED else command.first_name.strip()
     last = profile.last_name if command.last_name is UNCHANGED else command.last_name.strip()
     changes: dict[str, Any] = {"first_name": first, "last_name": last}
@@ -492,7 +538,7 @@ def _updated_profile(profile: Profile, command: UpdateUser, issues: list[Issue])
             EmailAddress.parse, command.alternate_email, "alternate_email", issues
         )
     if command.mobile is not UNCHANGED:
-        changes["mobile"] = parse_into(PhoneNumber.parse, command.mobile, "mobile", issues)
+        changes["mobile"] = parse_into(_mobile(region), command.mobile, "mobile", issues)
     if command.timezone is not UNCHANGED:
         changes["timezone"] = _timezone(command.timezone, issues)
     return attrs.evolve(profile, **changes)
