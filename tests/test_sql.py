@@ -16,7 +16,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from conftest import OPERATOR, empty_postgres
-from provisioning import Conflict, Context, CreateAccount, queries, run
+from provisioning import Conflict, Context, CreateAccount, apply, plan, queries, run
 from provisioning.adapters.sql import (
     METADATA,
     PostgresStore,
@@ -25,6 +25,7 @@ from provisioning.adapters.sql import (
     migrations,
     redacted,
 )
+from provisioning.adapters.sql import store as sql_adapter
 from provisioning.exceptions import StoreError
 from provisioning.model import EmailAddress
 from provisioning.testing import builders as b
@@ -387,6 +388,34 @@ def test_an_unreachable_server_is_a_store_error_without_the_password() -> None:
         PostgresStore("postgresql://ann:hunter2@127.0.0.1:9/nowhere")
     assert caught.value.code == "store.unavailable"
     assert "hunter2" not in str(caught.value)
+
+
+def stamps_of(ctx: Context) -> dict[str, Any]:
+    return {account.id: account.created_at for account in queries.accounts(ctx, OPERATOR)}
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+def test_a_batch_written_in_slices_keeps_its_audit_order_and_its_timestamps(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sql_adapter, "_SLICE", 2)  # five events in three slices
+    if kind == "sqlite":
+        store: SqlStore = SqliteStore(tmp_path / "slices.db")
+    else:
+        store = empty_postgres(request.getfixturevalue("postgres_url"))
+    ctx = Context(store=store)
+    run(ctx, OPERATOR, CreateAccount(name="First", account_id="first"))
+    accounts = [CreateAccount(name=f"Tenant {n}", account_id=f"t{n}") for n in range(5)]
+    apply(ctx, plan(ctx, OPERATOR, accounts))
+    with store.engine.connect() as sql:
+        rows = sql.execute(sa.text("SELECT seq, entity_id FROM audit_events ORDER BY seq")).all()
+    assert [seq for seq, _ in rows] == list(range(1, len(rows) + 1))
+    accounts_made = [entity for _, entity in rows if entity in stamps_of(ctx)]
+    assert accounts_made == ["first", *(f"t{n}" for n in range(5))]
+    stamps = stamps_of(ctx)
+    assert len({stamps[f"t{n}"] for n in range(5)}) == 1  # one batch, one instant
+    assert stamps["first"] != stamps["t0"]  # each converted for itself, not the last one seen
+    store.close()
 
 
 def test_the_tables_read_well_with_plain_sql(store_engine: sa.Engine) -> None:

@@ -18,10 +18,10 @@ import attrs
 
 from provisioning._converter import storage
 from provisioning.adapters._tables import Table
-from provisioning.adapters.sql.schema import Flat, derived_values, flat_columns
+from provisioning.adapters.sql.schema import Flat, derived_writers, flat_columns
 from provisioning.model import DomainName, EmailAddress, MacAddress, PhoneNumber, Username
 
-__all__ = ["RowMapping", "mapping"]
+__all__ = ["RowMapping", "Writer", "mapping"]
 
 _TEXT_VALUES: Final = (DomainName, EmailAddress, Username, PhoneNumber, MacAddress)
 
@@ -64,14 +64,25 @@ def _reader(flat: Flat) -> Callable[[Any], Any]:
     return lambda value: value
 
 
+Writer = Callable[[Any], Any]
+"""How an entity gives the value of one column."""
+
+
 @attrs.frozen
 class RowMapping:
-    """How the entities of one table become rows, and rows entities again."""
+    """How the entities of one table become rows, and rows entities again.
+
+    `writers` gives each column the entity fills (its own fields, then the
+    derived key and query columns) in the order the table lists them.
+    """
 
     table: Table[Any]
-    columns: tuple[str, ...]
-    to_row: Callable[[Any], dict[str, Any]]
+    writers: tuple[tuple[str, Writer], ...]
     from_row: Callable[[Any], Any]
+
+    def to_row(self, entity: Any) -> dict[str, Any]:  # noqa: ANN401 - an entity of the table
+        """The entity as a row: every column it fills, by name."""
+        return {name: write(entity) for name, write in self.writers}
 
 
 def _builder(cls: type, flats: list[Flat], depth: int) -> Callable[[dict[str, Any]], Any]:
@@ -114,14 +125,7 @@ def _nested_type(cls: type, name: str) -> type:
 def mapping(table: Table[Any]) -> RowMapping:
     """The compiled mapping of `table`."""
     flats = flat_columns(table.entity)
-    writers = [(flat.name, _writer(flat)) for flat in flats]
-    derived = derived_values(table)
-
-    def to_row(entity: Any) -> dict[str, Any]:  # noqa: ANN401 - an entity of the table
-        row = {name: write(entity) for name, write in writers}
-        row.update(derived(entity))
-        return row
-
+    writers = {flat.name: _writer(flat) for flat in flats}
+    writers.update(derived_writers(table))
     build = _builder(table.entity, flats, 0)
-    columns = tuple(flat.name for flat in flats)
-    return RowMapping(table=table, columns=columns, to_row=to_row, from_row=build)
+    return RowMapping(table=table, writers=tuple(writers.items()), from_row=build)

@@ -22,9 +22,10 @@ create exactly this schema; a test compares the two.
 from __future__ import annotations
 
 import enum
+import functools
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -398,22 +399,21 @@ def sql_table(table: Table[Any]) -> sa.Table:
     return _TABLES[table.name]
 
 
-def derived_values(table: Table[Any]) -> Callable[[Any], dict[str, Any]]:
-    """A function giving an entity's derived key columns (and query columns)."""
-    derived = []
+def derived_writers(table: Table[Any]) -> dict[str, Callable[[Any], Any]]:
+    """Each of the table's derived key columns (and query columns): how an entity gives it."""
+    writers: dict[str, Callable[[Any], Any]] = {}
     for key in table.keys:
         place = KEY_COLUMNS.get(key.namespace)
         if place is not None and place.derived:
-            derived.append((place.column, key.values))
+            writers[place.column] = functools.partial(_first_value, key.values)
     entity_columns = {flat.name for flat in flat_columns(table.entity)}
-    queries = [(c.name, c.value) for c in table.columns if c.name not in entity_columns]
+    writers.update((c.name, c.value) for c in table.columns if c.name not in entity_columns)
+    return writers
 
-    def values(entity: Any) -> dict[str, Any]:  # noqa: ANN401 - an entity of the table
-        row = {name: found[0] if (found := keys(entity)) else None for name, keys in derived}
-        row.update((name, value(entity)) for name, value in queries)
-        return row
 
-    return values
+def _first_value(values: Callable[[Any], Sequence[Any]], entity: Any) -> Any:  # noqa: ANN401
+    found = values(entity)
+    return found[0] if found else None
 
 
 SEARCH_DDL: Final[Mapping[str, tuple[str, ...]]] = {

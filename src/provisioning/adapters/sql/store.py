@@ -42,12 +42,13 @@ from sqlalchemy.pool import StaticPool
 from provisioning.adapters._gate import Gate, closed_unit_of_work, read_only_unit_of_work
 from provisioning.adapters._tables import TABLES, Identified, Repositories, Select, Table
 from provisioning.adapters.sql import migrations
-from provisioning.adapters.sql.rows import RowMapping, mapping
+from provisioning.adapters.sql.rows import RowMapping, Writer, mapping
 from provisioning.adapters.sql.schema import (
     ADDRESS_KEYS,
     ADDRESSES,
     KEY_COLUMNS,
     META,
+    UtcDateTime,
     flat_columns,
     sql_table,
 )
@@ -179,10 +180,17 @@ def _translated(method: Callable[_P, _T]) -> Callable[_P, _T]:
 class _SqlRows(Generic[_E]):
     """One table of one unit of work, as SQL."""
 
-    def __init__(self, table: Table[Any], uow: SqlUnitOfWork, rows: RowMapping) -> None:
+    def __init__(
+        self,
+        table: Table[Any],
+        uow: SqlUnitOfWork,
+        rows: RowMapping,
+        insert: tuple[str, EntityParameters],
+    ) -> None:
         self.table = table
         self._uow = uow
         self._rows = rows
+        self._insert = insert
         self._sql = sql_table(table)
         self._select_row = sa.select(self._sql)
         self.label = uow.label
@@ -238,15 +246,15 @@ class _SqlRows(Generic[_E]):
             if self.table is TABLES.audit:
                 highest = sa.select(sa.func.coalesce(sa.func.max(self._sql.c.seq), 0))
                 seq = sql.execute(highest).scalar_one()
+            statement, parameters = self._insert
             # In slices, so a 100,000-row import never holds all its rows as parameters at once.
             for start in range(0, len(entities), _SLICE):
                 part = entities[start : start + _SLICE]
-                rows = [self._rows.to_row(entity) for entity in part]
-                if self.table is TABLES.audit:
-                    for row in rows:
-                        seq += 1
-                        row["seq"] = seq
-                _bulk_insert(sql, self._sql, rows)
+                sql.exec_driver_sql(
+                    statement,
+                    [parameters(entity, n) for n, entity in enumerate(part, start=seq + 1)],
+                )
+                seq += len(part)
                 self._write_addresses(sql, part)
         self._uow.inserted(self._sql.name, len(entities))
 
@@ -450,6 +458,73 @@ def _insert_of(table: sa.Table, dialect: sa.Dialect) -> tuple[str, Callable[[dic
     return str(compiled), lambda row: dict(zip(names, positional(row), strict=True))
 
 
+EntityParameters = Callable[[Any, int], Any]
+"""An entity (and its audit sequence number, for the audit log) as the driver's parameters."""
+
+
+def entity_insert(
+    rows: RowMapping, table: sa.Table, dialect: sa.Dialect
+) -> tuple[str, EntityParameters]:
+    """The INSERT of `table`'s entities, and what turns an entity into its parameters at once.
+
+    Each column's value is written and converted for the driver in one step,
+    with no row mapping in between: a bulk insert spends its time in the
+    database, not in building dictionaries. The audit log's `seq` is the one
+    column no entity fills; the caller numbers its events.
+    """
+    compiled = table.insert().compile(dialect=dialect)
+    names = list(compiled.positiontup or []) if compiled.positional else list(compiled.params)
+    writers = dict(rows.writers)
+    getters: list[Writer] = []
+    numbered: int | None = None
+    for place, name in enumerate(names):
+        if name == "seq" and name not in writers:
+            numbered = place
+            continue
+        column = table.c[name]
+        write, convert = writers[name], _processor(column, dialect)
+        if convert is not None and isinstance(column.type, UtcDateTime):
+            convert = _last_of(convert)
+        getters.append(write if convert is None else _converted(write, convert))
+
+    def positional(entity: Any, seq: int = 0) -> Any:  # noqa: ANN401 - the driver's parameters
+        found = [get(entity) for get in getters]
+        if numbered is not None:
+            found.insert(numbered, seq)
+        return tuple(found)
+
+    if compiled.positional:
+        return str(compiled), positional
+    return str(compiled), lambda entity, seq=0: dict(
+        zip(names, positional(entity, seq), strict=True)
+    )
+
+
+def _converted(write: Writer, convert: Callable[[Any], Any]) -> Writer:
+    return lambda entity: convert(write(entity))
+
+
+def _last_of(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """`convert`, answering again at once for the very value it converted last.
+
+    The rows of one batch share their instant (the batch's `now`), so a
+    timestamp column converts one value for them all. Only the same object
+    counts: two equal instants in different zones are converted each.
+    """
+    # One pair, replaced whole: threads sharing the store never see one value's result paired
+    # with another value.
+    last: list[tuple[Any, Any]] = [(object(), None)]
+
+    def converted(value: Any) -> Any:  # noqa: ANN401 - a column value, and the driver's
+        seen, result = last[0]
+        if value is not seen:
+            result = convert(value)
+            last[0] = (value, result)
+        return result
+
+    return converted
+
+
 def _processor(column: sa.Column[Any], dialect: sa.Dialect) -> Callable[[Any], Any] | None:
     """How `dialect` converts a value of `column` for its driver (None: as it is)."""
     processor: Callable[[Any], Any] | None = column.type.dialect_impl(dialect).bind_processor(
@@ -510,17 +585,19 @@ def _sealing(table: Table[Any], rows: RowMapping, sealer: Sealer | None, label: 
     columns = _sealed_columns(table)
     if not columns:
         return rows
-    to_row, from_row = rows.to_row, rows.from_row
+    from_row = rows.from_row
 
-    def sealed_row(entity: Any) -> dict[str, Any]:  # noqa: ANN401 - an entity of the table
-        row = to_row(entity)
-        if sealer is not None:
-            for column in columns:
-                value = row[column]
-                if value is not None:
-                    context = _seal_context(table, column, row["id"])
-                    row[column] = sealer.seal(value, context=context)
-        return row
+    def sealed(column: str, write: Writer) -> Writer:
+        if sealer is None:
+            return write
+
+        def seal(entity: Any) -> Any:  # noqa: ANN401 - an entity in, a column value out
+            value = write(entity)
+            if value is None:
+                return None
+            return sealer.seal(value, context=_seal_context(table, column, entity.id))
+
+        return seal
 
     def opened(row: Any) -> Any:  # noqa: ANN401 - a row mapping in, an entity out
         if not any(_is_sealed(row[column]) for column in columns):
@@ -532,7 +609,10 @@ def _sealing(table: Table[Any], rows: RowMapping, sealer: Sealer | None, label: 
                 plain[column] = _unseal(sealer, plain[column], context, label)
         return from_row(plain)
 
-    return attrs.evolve(rows, to_row=sealed_row, from_row=opened)
+    writers = tuple(
+        (name, sealed(name, write) if name in columns else write) for name, write in rows.writers
+    )
+    return attrs.evolve(rows, writers=writers, from_row=opened)
 
 
 def _is_sealed(value: object) -> bool:
@@ -580,6 +660,7 @@ class SqlStore:
         self._inherited_pool: object = None  # in a forked child: the parent's connections
         self.sealer = sealer
         self._mappings: dict[str, RowMapping] = {}
+        self._inserts: dict[str, tuple[str, EntityParameters]] = {}
         if sealer is None:
             _warn_unsealed()
         self.label = label
@@ -607,6 +688,14 @@ class SqlStore:
         if found is None:
             found = _sealing(table, _mapping(table), self.sealer, self.label)
             self._mappings[table.name] = found
+        return found
+
+    def entity_insert(self, table: Table[Any]) -> tuple[str, EntityParameters]:
+        """The INSERT of the table's entities in this store's dialect, and their parameters."""
+        found = self._inserts.get(table.name)
+        if found is None:
+            found = entity_insert(self.row_mapping(table), sql_table(table), self._engine.dialect)
+            self._inserts[table.name] = found
         return found
 
     @_translated
@@ -767,7 +856,11 @@ class SqlUnitOfWork(Repositories):
         self._inserted: dict[str, int] = {}
         self.label = store.label
         self.dialect = store.dialect
-        self._attach(lambda table: _SqlRows(table, self, store.row_mapping(table)))
+
+        def rows(table: Table[Any]) -> _SqlRows[Any]:
+            return _SqlRows(table, self, store.row_mapping(table), store.entity_insert(table))
+
+        self._attach(rows)
 
     @_translated
     def connection(self, *, write: bool = False) -> Connection:
