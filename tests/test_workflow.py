@@ -293,6 +293,17 @@ def test_a_batch_planned_in_parts_sees_the_earlier_parts_only_when_it_is_applied
     assert lean.results == ("D",)
 
 
+def test_a_dry_run_in_parts_counts_the_events_it_does_not_make(ctx: Context) -> None:
+    names = ["A", "B", "C", "a"]  # the last clashes with the first in its own part
+    commands = [CreateAccount(name=n) for n in names]
+    whole = plan(ctx, OPERATOR, commands[:3])
+    parted = plan_parts(ctx, OPERATOR, commands[:3], [range(1), range(1, 3)])
+    assert parted.change_count == whole.change_count == 3 * 6
+    refused = plan_parts(ctx, OPERATOR, commands, [range(4)])
+    assert [i.code for i in refused.errors] == ["account.name_taken"]
+    assert refused.change_count == 3 * 6  # nothing of the refused command
+
+
 def test_the_parts_of_a_batch_cover_it_in_order(ctx: Context) -> None:
     commands = [CreateAccount(name=n) for n in ["A", "B", "C"]]
     for parts in ([range(2)], [range(1, 3), range(1)], [range(2), range(1, 3)]):

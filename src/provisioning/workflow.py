@@ -300,12 +300,15 @@ def _validate(
     progress: Progress | None,
     positions: Sequence[int] | None = None,
     recording: bool = False,
+    checking_only: bool = False,
 ) -> tuple[_Batch, Tx]:
     """Check every command against `base` and the batch's own earlier commands.
 
     With `positions`, just the commands at those positions are checked (a
     part of the batch). With `recording`, they are refused commands checked
     again, and the trace each refusal leaves is recorded (nothing else runs).
+    With `checking_only`, the caller keeps the issues alone: the audit
+    events and messages are counted, not made (see `Tx`).
     """
     if not isinstance(base, Repositories):
         raise UsageError(
@@ -323,6 +326,7 @@ def _validate(
         hasher=ctx.hasher,
         effects=effects,
         defer_hashing=defer_hashing,
+        checking_only=checking_only,
     )
     if positions is None:
         positions = range(len(commands))
@@ -412,12 +416,13 @@ def _check(
                 with tx.uow.savepoint():
                     step.record()
         return
-    events, messages = len(tx.events), len(tx.messages)
+    events, messages, unrecorded = len(tx.events), len(tx.messages), tx.unrecorded
     try:
         with tx.uow.savepoint():
             batch.results.append(step.run())
     except (Conflict, NotFound) as clash:
         del tx.events[events:], tx.messages[messages:]
+        tx.unrecorded = unrecorded
         batch.fail(index, clash, Issue(code=clash.code, message=str(clash)))
 
 
@@ -594,11 +599,12 @@ class _Checking:
                 defer_hashing=True,
                 progress=_offset(self.progress, part.start, len(self.commands)),
                 positions=part,
+                checking_only=True,
             )
             found.issues.extend(batch.issues)
             found.raised.update(batch.raised)
             found.recorded.extend(batch.recorded)
-            found.counted += sum(len(table.rows) for table in tx.uow.changes())
+            found.counted += sum(len(table.rows) for table in tx.uow.changes()) + tx.unrecorded
             self.effects.forget_all_but_hashes()
         return found
 

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import os
 import re
 import secrets
 import threading
 import weakref
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any, Final, Generic, TypeVar, cast
@@ -299,6 +300,10 @@ class Tx:
     `created` remembers which command of the batch created an entity, so a
     clash with it can say so. Ids, tokens, DNS answers, password checks and
     hashes go through `effects`, so each is computed once per command.
+    With `checking_only`, the batch is checked and its changes dropped (a
+    dry run in parts): its audit events and messages, which no command of
+    a batch reads, are only counted (`unrecorded`), never made, and its new
+    ids come from a counter (`checking#1` ..., which no command can ask for).
     """
 
     uow: Overlay
@@ -310,11 +315,14 @@ class Tx:
     hasher: PasswordHasher
     effects: Effects = attrs.Factory(Effects)
     defer_hashing: bool = False
+    checking_only: bool = False
+    unrecorded: int = 0
     command: int = 0
     created: dict[str, int] = attrs.Factory(dict)
     events: list[AuditEvent] = attrs.Factory(list)
     messages: list[Message] = attrs.Factory(list)
     _ordinals: dict[str, int] = attrs.Factory(dict)
+    _checking_ids: Iterator[int] = attrs.Factory(itertools.count)
     _permissions: dict[tuple[str | None, str | None], tuple[tuple[int, int], frozenset[str]]] = (
         attrs.Factory(dict)
     )
@@ -346,7 +354,10 @@ class Tx:
         if requested is not None:
             entity_id = requested
         else:
-            entity_id = self.effects.once(self._next("id"), self.ids.new_id)
+            if self.checking_only:  # dropped with the batch: any id no command can ask for will do
+                entity_id = f"checking#{next(self._checking_ids)}"
+            else:
+                entity_id = self.effects.once(self._next("id"), self.ids.new_id)
             self.uow.fresh_id(entity_id)
         self.created[entity_id] = self.command
         return entity_id
@@ -471,6 +482,9 @@ class Tx:
         self, action: str, entity: str, entity_id: str, *, account_id: str | None, detail: str = ""
     ) -> None:
         """Write one audit event for a change made by the current command."""
+        if self.checking_only:
+            self.unrecorded += 1
+            return
         event_id = self.effects.once(self._next("event"), self.ids.new_id)
         self.uow.fresh_id(event_id)
         event = AuditEvent(
@@ -509,7 +523,8 @@ class Tx:
 
     def notify(self, message: Message) -> None:
         """Queue a message for delivery after commit."""
-        self.messages.append(message)
+        if not self.checking_only:
+            self.messages.append(message)
 
     def taken_message(self, what: str, value: str, holder_id: str) -> str:
         """Words for a clash of `value`, naming the batch command that took it if one did."""
