@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import io
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from provisioning import (
     CreateAccount,
     CreateClassOfService,
     CreateMailbox,
+    CreateRole,
     CreateUser,
     DeleteAccount,
     NotFound,
@@ -403,19 +405,78 @@ def test_the_template_lists_roles_permissions_columns_and_a_sheet_per_mailbox(
         "Users",
         "Account",
         "Mailbox sales@acme.example",
+        "Lists",  # hidden: what the class-of-service drop-down offers
     ]
+    assert [sheet.sheet_state for sheet in book.worksheets].count("visible") == 5
     users = book["Users"]
     headers = [cell.value for cell in users[1]]
     assert headers[:3] == ["First name [Required]", "Last name [Required]", "Email [Required]"]
     assert users["C1"].comment is not None
     lists = [v.formula1 for v in users.data_validations.dataValidation]
     assert '"Y,N"' in lists
-    assert any("Users" in formula for formula in lists)  # the account's classes of service
+    assert "Lists!$A$1:$A$2" in lists  # the account's classes of service
+    assert "Users" in [cell.value for (cell,) in book["Lists"]["A1:A2"]]
     roles = [row[0].value for row in book["Roles"].iter_rows(min_row=2)]
     assert "system:owner" in roles
     # The template reads back as an import with nothing in it yet, and no issue.
     planned = plan_users(acme, OPERATOR, "acme", path)
     assert (planned.rows, planned.errors) == ((), ())
+
+
+def test_the_template_holds_no_formula_and_any_number_of_classes_of_service(
+    acme: Context, tmp_path: Path
+) -> None:
+    run(acme, OPERATOR, CreateMailbox(account_id="acme", address="=sales@acme.example"))
+    run(
+        acme,
+        OPERATOR,
+        CreateRole(account_id="acme", name="Helpdesk", description='=HYPERLINK("http://evil")'),
+    )
+    names = [f"Class of service {n} with a long name" for n in range(12)]  # 400+ characters
+    for name in names:
+        run(acme, OPERATOR, CreateClassOfService(account_id="acme", name=name))
+    path = tmp_path / "template.xlsx"
+    write_template(acme, OPERATOR, "acme", path)
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames[-2:] == ["Mailbox =sales@acme.example", "Lists"]
+    assert book["Lists"].sheet_state == "hidden"
+    formulas = [
+        cell.coordinate
+        for sheet in book.worksheets
+        for row in sheet.iter_rows()
+        for cell in row
+        if cell.data_type == "f"
+    ]
+    assert formulas == []
+    (offered,) = [
+        v.formula1 for v in book["Users"].data_validations.dataValidation if "Lists" in v.formula1
+    ]
+    listed = [cell.value for (cell,) in book["Lists"][offered.partition("!")[2].replace("$", "")]]
+    assert set(names) <= set(listed)
+    # The mailbox sheet still names its mailbox, and the template reads back without an issue.
+    filled = _with_access(
+        path,
+        ("Users", [["Ann", "Lee", "ann@acme.example", None, names[3]]]),
+        ("Mailbox =sales@acme.example", [["ann@acme.example", "agent", None]]),
+    )
+    planned = plan_users(acme, OPERATOR, "acme", filled)
+    assert planned.errors == ()
+    assert [type(row.command).__name__ for row in planned.rows] == ["CreateUser", "SetGrant"]
+
+
+def test_an_annotated_copy_refuses_a_zip_bomb_before_unpacking_it(tmp_path: Path) -> None:
+    honest = zipfile.ZipFile(io.BytesIO(workbook(["Ann", "Lee", "ann@acme.example"])))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for entry in honest.infolist():
+            data = honest.read(entry)
+            if entry.filename == "xl/worksheets/sheet1.xml":  # a valid sheet, 20 MB unpacked
+                data = data.replace(b"</worksheet>", b" " * 20_000_000 + b"</worksheet>")
+            archive.writestr(entry, data)
+    with pytest.raises(SpreadsheetError) as caught:
+        write_annotated(buffer.getvalue(), [], tmp_path / "copy.xlsx")
+    assert caught.value.code == "spreadsheet.too_large"
+    assert not (tmp_path / "copy.xlsx").exists()
 
 
 def test_the_annotated_copy_marks_each_cell_and_lists_every_issue(

@@ -139,8 +139,10 @@ def write_template(
             ("Description", ""),
         ],
     )
-    for role in roles:
-        sheet.append([role.id, role.name, str(role.scope), role.description])
+    for role in roles:  # a description is anyone's text: never a formula
+        sheet.append(
+            [neutralised(v) for v in (role.id, role.name, str(role.scope), role.description)]
+        )
     permissions = book.create_sheet("Permissions")
     _header(
         permissions,
@@ -155,8 +157,6 @@ def write_template(
     users = book.create_sheet(USERS_SHEET)
     _header(users, [(c.header + (" [Required]" if c.required else ""), c.help) for c in COLUMNS])
     _choices(users, [c.key for c in COLUMNS].index("personal_mailbox") + 1, ["Y", "N"])
-    if classes:
-        _choices(users, [c.key for c in COLUMNS].index("cos") + 1, classes)
     account = book.create_sheet("Account")
     _header(
         account,
@@ -177,7 +177,9 @@ def write_template(
             ],
         )
         tab["E1"] = "Mailbox"
-        tab["F1"] = str(mailbox.address)
+        _text(tab["F1"], str(mailbox.address))  # read back as it is, so text and no formula
+    if classes:
+        _listed(book, users, [c.key for c in COLUMNS].index("cos") + 1, classes)
     _save(book, destination)
 
 
@@ -198,6 +200,34 @@ def _choices(sheet: Any, column: int, values: Sequence[str]) -> None:  # noqa: A
     validation = DataValidation(type="list", formula1=f'"{listed}"', allow_blank=True)
     validation.add(f"{letter}2:{letter}100000")
     sheet.add_data_validation(validation)
+
+
+LISTS_SHEET: Final = "Lists"
+"""The template's hidden sheet of the values its longer drop-down lists offer."""
+
+
+def _listed(book: openpyxl.Workbook, sheet: Any, column: int, values: Sequence[str]) -> None:  # noqa: ANN401
+    """A drop-down list of `values` on `column`, read from the hidden Lists sheet (made last).
+
+    A list written into the validation itself holds 255 characters at the
+    most: Excel calls a workbook with a longer one damaged.
+    """
+    lists = book.create_sheet(LISTS_SHEET)
+    lists.sheet_state = "hidden"
+    for row, value in enumerate(values, start=1):
+        _text(lists.cell(row=row, column=1), value)
+    target = get_column_letter(column)
+    validation = DataValidation(
+        type="list", formula1=f"{LISTS_SHEET}!$A$1:$A${len(values)}", allow_blank=True
+    )
+    validation.add(f"{target}2:{target}100000")
+    sheet.add_data_validation(validation)
+
+
+def _text(cell: Any, value: str) -> None:  # noqa: ANN401 - a worksheet cell
+    """Put `value` in `cell` as text, also when it begins as a formula would."""
+    cell.value = value
+    cell.data_type = "s"
 
 
 def _sheet_name(wanted: str, taken: Sequence[str]) -> str:
@@ -255,11 +285,12 @@ def write_annotated(
 
 def _editable(source: bytes | Workbook) -> openpyxl.Workbook:
     if isinstance(source, bytes):
+        from provisioning.bulk.readers import read_workbook, recognise  # noqa: PLC0415
+
+        recognise(source)  # its size, and a zip bomb's, are refused before anything unpacks it
         try:
             return openpyxl.load_workbook(io.BytesIO(source))
         except Exception as exc:  # noqa: BLE001 - not an .xlsx openpyxl can edit
-            from provisioning.bulk.readers import read_workbook  # noqa: PLC0415
-
             try:
                 return _editable(read_workbook(source))
             except SpreadsheetError:
