@@ -303,7 +303,8 @@ class Tx:
     With `checking_only`, the batch is checked and its changes dropped (a
     dry run in parts): its audit events and messages, which no command of
     a batch reads, are only counted (`unrecorded`), never made, and its new
-    ids come from a counter (`checking#1` ..., which no command can ask for).
+    ids and tokens come from a counter (`checking#1` ..., which no command
+    can ask for).
     """
 
     uow: Overlay
@@ -364,6 +365,8 @@ class Tx:
 
     def token(self) -> str:
         """A fresh unpredictable token (the same one if the batch is validated again)."""
+        if self.checking_only:  # dropped with the batch, never sent: unique is enough
+            return f"checking#{next(self._checking_ids)}"
         return self.effects.once(self._next("token"), self.tokens.token)
 
     def txt_records(self, name: DomainName) -> list[str]:
