@@ -240,6 +240,39 @@ def test_mobiles_without_their_country_code_are_read_in_the_accounts_region(
     assert (again.unchanged, again.changed) == ((2, 3, 4), ())
 
 
+def test_an_internationalised_domain_is_one_address_however_it_is_spelt(
+    acme: Context, dns: MemoryDns, tmp_path: Path
+) -> None:
+    active_domain(acme, dns, "acme", "bücher.example", admin_email="it@holding.example")
+    run(acme, OPERATOR, CreateMailbox(account_id="acme", address="sales@bücher.example"))
+    path = tmp_path / "template.xlsx"
+    write_template(acme, OPERATOR, "acme", path)
+    users = [
+        ["Ann", "Lee", "ann@bücher.example"],
+        ["Bob", "Ng", "bob@xn--bcher-kva.example"],
+        ["Cy", "Ode", "CY@BÜCHER.EXAMPLE"],
+    ]
+    data = _with_access(
+        path,
+        ("Users", users),
+        ("Account", [["ANN@xn--bcher-kva.example", "administrator", None]]),
+        ("Mailbox sales@bücher.example", [["cy@bücher.example", "agent", None]]),
+    )
+    planned = plan_users(acme, OPERATOR, "acme", data)
+    assert planned.errors == ()
+    assert [type(row.command).__name__ for row in planned.rows].count("SetGrant") == 2
+    apply_users(acme, planned)
+    again = plan_users(acme, OPERATOR, "acme", data)  # every row found as the user it made
+    assert (again.errors, again.rows, again.unchanged) == ((), (), (2, 3, 4))
+    twice = workbook(
+        ["Ann", "Lee", "ann@bücher.example"], ["Ann", "Lee", "ANN@xn--bcher-kva.example"]
+    )
+    assert located(plan_users(acme, OPERATOR, "acme", twice).errors)[:2] == [
+        ("bulk.duplicate_row", "Users!C3"),
+        ("bulk.duplicate_row", "Users!C2"),
+    ]
+
+
 def test_a_conflict_names_its_reason_in_the_store_and_in_the_file(acme: Context) -> None:
     access_user(acme, "bob@acme.example", aliases=("robert@acme.example",))
     data = workbook(

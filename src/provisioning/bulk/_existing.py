@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import attrs
 
-from provisioning.bulk.users import UserRow
+from provisioning.bulk.users import UserRow, address_key
 from provisioning.commands import CreateUser, SetGrant, UpdateUser
 from provisioning.exceptions import InvalidValue
 from provisioning.model import EmailAddress, Grant, PhoneNumber, User, iana_time_zone
@@ -102,7 +102,7 @@ def settle(
     country code is read.
     """
     commands = [(row, row.command) for row in rows if isinstance(row.command, CreateUser)]
-    keys = [command.username.strip().casefold() for _, command in commands]
+    keys = [address_key(command.username) for _, command in commands]
     holders = uow.users.holders(keys)
     found = uow.users.get_many(dict.fromkeys(holders.values()))
     create: list[UserRow] = []

@@ -18,7 +18,14 @@ from typing import Final
 import attrs
 
 from provisioning.bulk._workbook import Sheet, Workbook
-from provisioning.bulk.users import cell_issue, cell_text, header_key, sheet_issues, split_list
+from provisioning.bulk.users import (
+    address_key,
+    cell_issue,
+    cell_text,
+    header_key,
+    sheet_issues,
+    split_list,
+)
 from provisioning.commands import SetGrant
 from provisioning.exceptions import Issue, Location
 from provisioning.model import PERMISSIONS, Scope
@@ -92,7 +99,7 @@ def grant_rows(
             mailbox_id, scope = None, Scope.ACCOUNT
         elif name.casefold().startswith(_MAILBOX_PREFIX):
             address = _mailbox_address(sheet)
-            mailbox_id = mailboxes.get(address.casefold())
+            mailbox_id = mailboxes.get(address_key(address))
             scope = Scope.MAILBOX
             if mailbox_id is None:
                 issues.append(
@@ -151,7 +158,7 @@ def _sheet_grants(
         email = cell_text(sheet.cell(number, columns["email"]))
         if email is None:
             continue
-        key = email.casefold()
+        key = address_key(email)
         if key in seen:
             issues.append(
                 cell_issue(

@@ -30,7 +30,7 @@ from provisioning.bulk.readers import (
     WorkbookReader,
     read_workbook,
 )
-from provisioning.bulk.users import USERS_SHEET, UserRow, user_rows
+from provisioning.bulk.users import USERS_SHEET, UserRow, address_key, user_rows
 from provisioning.commands import CreateUser, UpdateUser
 from provisioning.exceptions import (
     InvalidValue,
@@ -485,7 +485,7 @@ def _outside_active_domains(
 
 def _key(row: UserRow) -> str:
     command = row.command
-    return command.username.strip().casefold() if isinstance(command, CreateUser) else ""
+    return address_key(command.username) if isinstance(command, CreateUser) else ""
 
 
 def _user_id(row: UserRow) -> str:

@@ -32,6 +32,7 @@ __all__ = [
     "Column",
     "UserRow",
     "UserRows",
+    "address_key",
     "cell_issue",
     "cell_text",
     "header_key",
@@ -529,7 +530,7 @@ def user_rows(
         reader = _RowReader(values, number, columns, region)
         command = _command(reader, account_id, classes or {})
         issues += reader.issues
-        key = command.username.casefold()
+        key = address_key(command.username) if command.username else ""
         if key and key in seen:
             first = seen[key]
             for here, other in ((number, first), (first, number)):
@@ -624,3 +625,17 @@ def _address_key(text: str) -> str | None:
         return EmailAddress.parse(text.strip()).key
     except InvalidValue:
         return None
+
+
+def address_key(text: str) -> str:
+    """What an address typed in a cell is unique by: the key the store finds it by.
+
+    An internationalised domain is keyed by its ASCII form, so
+    `ann@bücher.example` and `ann@xn--bcher-kva.example` are one address.
+    Plain ASCII is keyed by its folded text (what parsing it gives); text
+    that is no address by its folded self, for the plan to refuse.
+    """
+    stripped = text.strip()
+    if stripped.isascii():
+        return stripped.casefold()
+    return _address_key(stripped) or stripped.casefold()
