@@ -789,9 +789,16 @@ def test_rows_that_look_alike_are_both_refused_in_whichever_part(acme: Context) 
 
 
 def test_a_part_size_is_a_positive_number_of_users(acme: Context) -> None:
-    for wrong in (0, -1, True):
+    for wrong in (0, -1, True, "5", 2.5):
         with pytest.raises(ValueError, match="part_size must be a positive number"):
-            plan_users(acme, OPERATOR, "acme", _users("ann"), part_size=wrong)
+            plan_users(acme, OPERATOR, "acme", _users("ann"), part_size=wrong)  # type: ignore[arg-type]
+    for wrong in (-1, False, "3"):
+        with pytest.raises(ValueError, match="max_failures must be a number of rows"):
+            plan_users(acme, OPERATOR, "acme", _users("ann"), max_failures=wrong)  # type: ignore[arg-type]
+    for wrong in (0, True, "2"):
+        with pytest.raises(ValueError, match="workers must be a positive number"):
+            plan_users(acme, OPERATOR, "acme", _users("ann"), workers=wrong)  # type: ignore[arg-type]
+    assert plan_users(acme, OPERATOR, "acme", _users("ann"), max_failures=0, workers=1).ok
 
 
 class _Watched:

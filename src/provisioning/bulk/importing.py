@@ -231,9 +231,9 @@ def plan_users(
     if policy not in POLICIES:
         msg = f"policy must be one of {', '.join(POLICIES)}, not {policy!r}"
         raise ValueError(msg)
-    if part_size is not None and (isinstance(part_size, bool) or part_size < 1):
-        msg = f"part_size must be a positive number of users, not {part_size!r}"
-        raise ValueError(msg)
+    _require_count("part_size", part_size, 1, "a positive number of users")
+    _require_count("max_failures", max_failures, 0, "a number of rows, 0 or more")
+    _require_count("workers", workers, 1, "a positive number of processes")
     book = (
         source
         if isinstance(source, Workbook)
@@ -252,6 +252,15 @@ def plan_users(
             part_size=part_size,
             workers=workers,
         )
+
+
+def _require_count(name: str, value: object, least: int, what: str) -> None:
+    """Refuse an option that is neither None nor a whole number from `least` up."""
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+        msg = f"{name} must be {what}, not {value!r}"
+        raise ValueError(msg)
 
 
 def _plan(
