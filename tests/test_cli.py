@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import select
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ from click.testing import CliRunner
 
 from conftest import empty_postgres
 from provisioning import bulk
+from provisioning import cli as cli_module
 from provisioning.adapters.sql import migrations
 from provisioning.cli import _demo, main
 
@@ -304,6 +307,24 @@ def test_a_terminal_gets_a_progress_bar_on_stderr_and_a_pipe_does_not(tmp_path: 
     assert b"checking" in drawn
     piped = cli("import", upload, "--dry-run", cwd=tmp_path)
     assert "checking" not in piped.stderr
+
+
+def test_the_progress_bar_draws_without_a_thread_so_a_large_dry_run_may_fork(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    before = threading.active_count()
+    with cli_module._progress("checking") as update:
+        assert update is not None
+        for done in range(1, 4):
+            update(done, 3)
+        assert threading.active_count() == before
+    assert "checking" in terminal.getvalue()
 
 
 def test_a_long_list_of_issues_shows_the_errors_first_and_counts_the_rest(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
 import traceback
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -68,6 +69,7 @@ _T = TypeVar("_T")
 _SHOWN_ISSUES: Final = 50  # rows of an issues table; the rest are counted by code
 _REFUSED: Final = 1  # blocking issues, or a refusal: nothing was changed
 _UNUSABLE: Final = 2  # unusable input or usage
+_REDRAW: Final = 0.1  # seconds between two redraws of a progress bar
 
 
 @attrs.frozen
@@ -672,15 +674,25 @@ def _demo_import(
 
 @contextmanager
 def _progress(what: str) -> Iterator[Progress | None]:
-    """A progress bar on stderr when stderr is a terminal; no callback otherwise."""
+    """A progress bar on stderr when stderr is a terminal; no callback otherwise.
+
+    The bar is redrawn by the callback, a few times a second at most, and
+    not by a thread of its own: a process with a second thread never forks,
+    so a large file's dry run would keep to one core (see `_forked`).
+    """
     if not sys.stderr.isatty():
         yield None
         return
-    with RichProgress(console=Console(stderr=True), transient=True) as bar:
+    with RichProgress(console=Console(stderr=True), transient=True, auto_refresh=False) as bar:
         task = bar.add_task(what, total=None)
+        drawn = [0.0]
 
         def update(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
+            now = time.monotonic()
+            if now - drawn[0] >= _REDRAW or done == total:
+                drawn[0] = now
+                bar.refresh()
 
         yield update
 
