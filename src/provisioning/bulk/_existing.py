@@ -49,15 +49,9 @@ def _phone(text: str | None, region: str | None) -> str | None:
     if text is None:
         return None
     try:
-        return str(PhoneNumber.parse(text))
+        return str(PhoneNumber.parse(text, region=region))
     except InvalidValue:
-        pass
-    if region is not None:
-        try:
-            return str(PhoneNumber.dialable(text, region=region))
-        except InvalidValue:
-            pass
-    return text
+        return text
 
 
 def _zone(text: str | None) -> str | None:

@@ -242,11 +242,22 @@ class PhoneNumber:
     e164: str
 
     @classmethod
-    def parse(cls, text: str, *, field: str = "phone") -> Self:
-        """Strip spaces, dashes, dots and brackets; raise `phone.invalid` if not E.164."""
+    def parse(cls, text: str, *, field: str = "phone", region: str | None = None) -> Self:
+        """Strip spaces, dashes, dots and brackets; raise `phone.invalid` if not E.164.
+
+        With `region` (an account's `phone_region`), a number that is not
+        E.164 is read as one of that region typed without its country code
+        (see `dialable`).
+
+        Examples:
+            >>> str(PhoneNumber.parse("079 123 45 67", region="CH"))
+            '+41791234567'
+        """
         _require_text(text, code="phone.invalid", field=field)
         compact = re.sub(r"[\s\-.()]", "", text)
         if not _E164.fullmatch(compact):
+            if region is not None:
+                return cls.dialable(text, region=region, field=field)
             raise InvalidValue(
                 code="phone.invalid",
                 field=field,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import functools
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import attrs
@@ -92,24 +93,6 @@ def _timezone(name: str | None, issues: list[Issue]) -> str | None:
             )
         )
     return zone
-
-
-def _mobile(region: str | None) -> Callable[..., PhoneNumber]:
-    """How a user's mobile is read: E.164, or without its country code in the account's region.
-
-    `region` is the account's `phone_region` (None: E.164 only, as before
-    the account had one).
-    """
-
-    def parse(text: str, *, field: str) -> PhoneNumber:
-        try:
-            return PhoneNumber.parse(text, field=field)
-        except InvalidValue:
-            if region is None:
-                raise
-            return PhoneNumber.dialable(text, region=region, field=field)
-
-    return parse
 
 
 def display_name(first: str, last: str, explicit: str | None = None) -> tuple[str, bool]:
@@ -343,7 +326,12 @@ def create_user(tx: Tx, command: CreateUser) -> Step[User]:
         alternate_email=parse_into(
             EmailAddress.parse, command.alternate_email, "alternate_email", issues
         ),
-        mobile=parse_into(_mobile(account.phone_region), command.mobile, "mobile", issues),
+        mobile=parse_into(
+            functools.partial(PhoneNumber.parse, region=account.phone_region),
+            command.mobile,
+            "mobile",
+            issues,
+        ),
         timezone=_timezone(command.timezone, issues),
     )
     problems, aliases = alias_issues(tx, account.id, username, None, command.aliases)
@@ -538,7 +526,9 @@ def _updated_profile(
             EmailAddress.parse, command.alternate_email, "alternate_email", issues
         )
     if command.mobile is not UNCHANGED:
-        changes["mobile"] = parse_into(_mobile(region), command.mobile, "mobile", issues)
+        changes["mobile"] = parse_into(
+            functools.partial(PhoneNumber.parse, region=region), command.mobile, "mobile", issues
+        )
     if command.timezone is not UNCHANGED:
         changes["timezone"] = _timezone(command.timezone, issues)
     return attrs.evolve(profile, **changes)
