@@ -430,51 +430,24 @@ class _SqlRows(Generic[_E]):
 _FTS_SHORTEST: Final = 3  # a trigram index answers texts of three characters or more
 
 
-@functools.cache
-def _insert_of(table: sa.Table, dialect: sa.Dialect) -> tuple[str, Callable[[dict[str, Any]], Any]]:
-    """The INSERT of every column of `table` in `dialect`, and what turns a row into its parameters.
-
-    SQLAlchemy compiles the statement and supplies each column type's
-    conversion; the rows then go to the driver's executemany as they are,
-    which is what a bulk insert costs and no more.
-    """
-    compiled = table.insert().compile(dialect=dialect)
-    names = list(compiled.positiontup or []) if compiled.positional else list(compiled.params)
-    values = operator.itemgetter(*names)  # every row holds every column of its table
-    converts = [
-        (place, convert)
-        for place, name in enumerate(names)
-        if (convert := _processor(table.c[name], dialect)) is not None
-    ]
-
-    def positional(row: dict[str, Any]) -> Any:  # noqa: ANN401 - the driver's parameters
-        found = list(values(row))
-        for place, convert in converts:
-            found[place] = convert(found[place])
-        return tuple(found)
-
-    if compiled.positional:
-        return str(compiled), positional
-    return str(compiled), lambda row: dict(zip(names, positional(row), strict=True))
-
-
 EntityParameters = Callable[[Any, int], Any]
 """An entity (and its audit sequence number, for the audit log) as the driver's parameters."""
 
 
 def entity_insert(
-    rows: RowMapping, table: sa.Table, dialect: sa.Dialect
+    writers: Mapping[str, Writer], table: sa.Table, dialect: sa.Dialect
 ) -> tuple[str, EntityParameters]:
-    """The INSERT of `table`'s entities, and what turns an entity into its parameters at once.
+    """The INSERT of `table` in `dialect`, and what turns an entity into its parameters at once.
 
-    Each column's value is written and converted for the driver in one step,
-    with no row mapping in between: a bulk insert spends its time in the
-    database, not in building dictionaries. The audit log's `seq` is the one
-    column no entity fills; the caller numbers its events.
+    `writers` gives each column's value of an entity (a `RowMapping`'s, or
+    a row's own item for rows given as mappings). SQLAlchemy compiles the
+    statement and supplies each column type's conversion; each value is
+    written and converted in one step, with no row mapping in between, so
+    a bulk insert spends its time in the database. The audit log's `seq` is
+    the one column no entity fills; the caller numbers its events.
     """
     compiled = table.insert().compile(dialect=dialect)
     names = list(compiled.positiontup or []) if compiled.positional else list(compiled.params)
-    writers = dict(rows.writers)
     getters: list[Writer] = []
     numbered: int | None = None
     for place, name in enumerate(names):
@@ -487,7 +460,7 @@ def entity_insert(
             convert = _last_of(convert)
         getters.append(write if convert is None else _converted(write, convert))
 
-    def positional(entity: Any, seq: int = 0) -> Any:  # noqa: ANN401 - the driver's parameters
+    def positional(entity: Any, seq: int) -> Any:  # noqa: ANN401 - the driver's parameters
         found = [get(entity) for get in getters]
         if numbered is not None:
             found.insert(numbered, seq)
@@ -495,9 +468,7 @@ def entity_insert(
 
     if compiled.positional:
         return str(compiled), positional
-    return str(compiled), lambda entity, seq=0: dict(
-        zip(names, positional(entity, seq), strict=True)
-    )
+    return str(compiled), lambda entity, seq: dict(zip(names, positional(entity, seq), strict=True))
 
 
 def _converted(write: Writer, convert: Callable[[Any], Any]) -> Writer:
@@ -533,9 +504,16 @@ def _processor(column: sa.Column[Any], dialect: sa.Dialect) -> Callable[[Any], A
     return processor
 
 
+@functools.cache
+def _insert_of(table: sa.Table, dialect: sa.Dialect) -> tuple[str, EntityParameters]:
+    """The INSERT of every column of `table`, for rows given as mappings of every column."""
+    writers = {column.name: operator.itemgetter(column.name) for column in table.columns}
+    return entity_insert(writers, table, dialect)
+
+
 def _bulk_insert(sql: Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
     statement, parameters = _insert_of(table, sql.dialect)
-    sql.exec_driver_sql(statement, [parameters(row) for row in rows])
+    sql.exec_driver_sql(statement, [parameters(row, 0) for row in rows])
 
 
 def _escape_like(text: str) -> str:
@@ -694,7 +672,8 @@ class SqlStore:
         """The INSERT of the table's entities in this store's dialect, and their parameters."""
         found = self._inserts.get(table.name)
         if found is None:
-            found = entity_insert(self.row_mapping(table), sql_table(table), self._engine.dialect)
+            writers = dict(self.row_mapping(table).writers)
+            found = entity_insert(writers, sql_table(table), self._engine.dialect)
             self._inserts[table.name] = found
         return found
 
