@@ -714,7 +714,14 @@ def test_the_same_workbook_twice_creates_nothing_the_second_time(
         ("Users", [["Ann", "Leigh", "ann@acme.example"], ["Bob", "Ng", "bob@acme.example"]]),
     )
     reported = plan_users(acme, OPERATOR, "acme", changed)
-    assert (reported.rows, reported.changed) == ((), ((2, ("last_name",)),))
+    ((change,),) = (reported.changed,)
+    assert (reported.rows, change.sheet, change.row, change.names) == (
+        (),
+        "Users",
+        2,
+        ("last_name",),
+    )
+    assert str(change) == "Users!2 (ann@acme.example): last_name: Lee -> Leigh"
     result = apply_users(acme, plan_users(acme, OPERATOR, "acme", changed, updates=True))
     ((row, ann_id),) = result.updated
     ann = queries.get_user(acme, OPERATOR, ann_id)

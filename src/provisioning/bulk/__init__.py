@@ -9,6 +9,7 @@ row of its Users sheet and plans them, every issue located to its cell;
 reads.
 """
 
+from provisioning.bulk._existing import FieldChange, RowChange
 from provisioning.bulk._workbook import Cell, Sheet, Workbook
 from provisioning.bulk.access import ACCOUNT_SHEET, GrantRow, grant_rows
 from provisioning.bulk.files import (
@@ -54,10 +55,12 @@ __all__ = [
     "Cell",
     "Column",
     "Destination",
+    "FieldChange",
     "GrantRow",
     "OpenpyxlReader",
     "Policy",
     "ReadLimits",
+    "RowChange",
     "Sheet",
     "Source",
     "SpreadsheetError",

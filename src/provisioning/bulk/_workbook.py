@@ -24,6 +24,8 @@ from typing import Final
 
 import attrs
 
+from provisioning.bulk._limits import ReadLimits, refuse_extent
+
 __all__ = ["Cell", "CellRange", "Sheet", "Workbook", "cell_value", "spread_merged", "trimmed_rows"]
 
 Cell = str | int | float | bool | date | datetime | time | timedelta | None
@@ -48,6 +50,8 @@ class Sheet:
     """The merged ranges of cells."""
     uncomputed: frozenset[tuple[int, int]] = frozenset()
     """The (row, column) of each cell holding a formula no program computed a value for."""
+    hidden_rows: frozenset[int] = frozenset()
+    """The 1-based numbers of the rows holding values that are hidden (by hand or a filter)."""
 
     def __repr__(self) -> str:
         return f"<Sheet {self.name!r}: {len(self.rows):,} row(s)>"
@@ -106,23 +110,32 @@ def cell_value(value: object) -> Cell:
     return result
 
 
-def trimmed_rows(rows: Iterable[Iterable[object]], *, limit: int) -> tuple[tuple[Cell, ...], ...]:
-    """Rows of `Cell`s without trailing empty cells and rows; more than `limit` rows raise.
+def trimmed_rows(
+    rows: Iterable[Iterable[object]], *, sheet: str, limits: ReadLimits
+) -> tuple[tuple[Cell, ...], ...]:
+    """Rows of `Cell`s without trailing empty cells and rows, bounded while they stream.
 
-    `limit` counts rows up to the last one holding a value; raising is the
-    caller's (`OverflowError`, turned into `spreadsheet.too_many_rows`).
+    A sheet whose rows (up to the last one holding a value, or any row past
+    the row limit), columns (to the widest row's last value) or rows times
+    columns go beyond `limits` raises `SpreadsheetError` as soon as it does.
     """
     kept: list[tuple[Cell, ...]] = []
-    filled = 0
+    filled = widest = 0
     for raw in rows:
         values = [cell_value(value) for value in raw]
         while values and values[-1] is None:
             values.pop()
-        kept.append(tuple(values))
+        kept.append(tuple(values) if values else ())
         if values:
-            filled = len(kept)
-            if filled > limit:
-                raise OverflowError(filled)
+            filled, widest = len(kept), max(widest, len(values))
+            if (
+                filled > limits.max_rows
+                or widest > limits.max_columns
+                or filled * widest > limits.max_cells
+            ):
+                refuse_extent(sheet, filled, widest, limits)
+        elif len(kept) > limits.max_rows:
+            refuse_extent(sheet, len(kept), widest, limits)
     return tuple(kept[:filled])
 
 

@@ -20,10 +20,13 @@ from defusedxml import ElementTree
 
 from provisioning.bulk._workbook import CellRange
 
-__all__ = ["SheetExtras", "cell_position", "sheet_extras"]
+__all__ = ["SheetExtras", "cell_position", "sheet_extras", "sheet_parts"]
 
 _MAIN: Final = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _RELATIONSHIPS: Final = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+# Excel's "Strict Open XML Spreadsheet" names the same elements in namespaces of its own.
+_STRICT_MAIN: Final = "{http://purl.oclc.org/ooxml/spreadsheetml/main}"
+_STRICT_RELATIONSHIPS: Final = "{http://purl.oclc.org/ooxml/officeDocument/relationships}"
 _PACKAGE: Final = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 _WORTH_PARSING: Final = re.compile(rb"<(?:\w+:)?(?:f|mergeCell)[\s>/]")
 _REFERENCE: Final = re.compile(r"\$?([A-Za-z]{1,3})\$?(\d+)")
@@ -51,7 +54,7 @@ def cell_position(reference: str) -> tuple[int, int] | None:
 def sheet_extras(archive: zipfile.ZipFile) -> dict[str, SheetExtras]:
     """Each sheet's extras, by sheet name; sheets with none are left out."""
     found: dict[str, SheetExtras] = {}
-    for name, part in _worksheets(archive):
+    for name, part in sheet_parts(archive, listed_only=True):
         try:
             data = archive.read(part)
         except KeyError:
@@ -64,26 +67,44 @@ def sheet_extras(archive: zipfile.ZipFile) -> dict[str, SheetExtras]:
     return found
 
 
-def _worksheets(archive: zipfile.ZipFile) -> Iterator[tuple[str, str]]:
-    """(sheet name, the worksheet's part in the archive), in the workbook's order."""
+def sheet_parts(
+    archive: zipfile.ZipFile, *, listed_only: bool = False
+) -> Iterator[tuple[str, str]]:
+    """(sheet name, the worksheet's part in the archive), in the workbook's order.
+
+    Transitional and Strict files alike. Unless `listed_only`, the parts under
+    `xl/worksheets/` the workbook does not list follow, named by their part.
+    """
     book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
-    links = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    try:
+        links = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    except KeyError:
+        links = ElementTree.fromstring(b"<Relationships/>")
     targets = {
         link.get("Id"): link.get("Target", "") for link in links.iter(f"{_PACKAGE}Relationship")
     }
-    for sheet in book.iter(f"{_MAIN}sheet"):
-        target = targets.get(sheet.get(f"{_RELATIONSHIPS}id"))
-        if not target:
-            continue
-        part = target.lstrip("/") if target.startswith("/") else posixpath.join("xl", target)
-        yield sheet.get("name", ""), posixpath.normpath(part)
+    seen: set[str] = set()
+    for main, relationships in ((_MAIN, _RELATIONSHIPS), (_STRICT_MAIN, _STRICT_RELATIONSHIPS)):
+        for sheet in book.iter(f"{main}sheet"):
+            target = targets.get(sheet.get(f"{relationships}id"))
+            if not target:
+                continue
+            part = target.lstrip("/") if target.startswith("/") else posixpath.join("xl", target)
+            part = posixpath.normpath(part)
+            seen.add(part)
+            yield sheet.get("name", ""), part
+    if listed_only:
+        return
+    for part in archive.namelist():
+        if part.startswith("xl/worksheets/") and part.endswith(".xml") and part not in seen:
+            yield posixpath.basename(part).removesuffix(".xml"), part
 
 
 def _parse(stream: IO[bytes]) -> SheetExtras:
     merged: list[CellRange] = []
     uncomputed: set[tuple[int, int]] = set()
     for _, element in ElementTree.iterparse(stream, events=("end",)):
-        tag = element.tag
+        tag = element.tag.replace(_STRICT_MAIN, _MAIN, 1)
         if tag == f"{_MAIN}c":
             if _uncomputed(element):
                 position = cell_position(element.get("r", ""))
@@ -102,7 +123,8 @@ def _parse(stream: IO[bytes]) -> SheetExtras:
 
 def _uncomputed(cell: Element) -> bool:
     """A formula cell whose value was never computed (an empty text result is a value)."""
-    if cell.find(f"{_MAIN}f") is None:
+    main = _STRICT_MAIN if cell.tag.startswith(_STRICT_MAIN) else _MAIN
+    if cell.find(f"{main}f") is None:
         return False
-    value = cell.find(f"{_MAIN}v")
+    value = cell.find(f"{main}v")
     return (value is None or not value.text) and cell.get("t") != "str"

@@ -26,6 +26,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from provisioning import queries
+from provisioning.bulk._existing import RowChange
 from provisioning.bulk._workbook import Workbook
 from provisioning.bulk.importing import account_mailboxes
 from provisioning.bulk.users import COLUMNS, USERS_SHEET
@@ -51,6 +52,7 @@ _FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
 _BOLD: Final = Font(bold=True)
 _ERROR_FILL: Final = PatternFill("solid", start_color="FFF4C7C3", end_color="FFF4C7C3")
 _WARNING_FILL: Final = PatternFill("solid", start_color="FFFFF2CC", end_color="FFFFF2CC")
+_CHANGE_FILL: Final = PatternFill("solid", start_color="FFBDD7EE", end_color="FFBDD7EE")
 _PAGE: Final = 1000
 
 
@@ -243,30 +245,30 @@ def _sheet_name(wanted: str, taken: Sequence[str]) -> str:
 
 
 def write_annotated(
-    source: bytes | Workbook, issues: Iterable[Issue], destination: Destination
+    source: bytes | Workbook,
+    issues: Iterable[Issue],
+    destination: Destination,
+    *,
+    changes: Iterable[RowChange] = (),
 ) -> None:
     """Write a copy of the uploaded workbook with every located issue on its cell.
 
     Offending cells are filled (red for errors, yellow for warnings) and carry
-    the issues as a comment; a first sheet, `Issues`, lists them all. An
-    .xlsx or .xlsm upload is copied as it is; any other (CSV, .ods ...) is
-    written out from its values.
+    the issues as a comment; a first sheet, `Issues`, lists them all. With
+    `changes` (`UsersImport.changed`), each cell a row would change for a
+    user that exists is filled blue, its comment saying from what to what.
+    An .xlsx or .xlsm upload is copied as it is; any other (CSV, .ods ...)
+    is written out from its values.
     """
     book = _editable(source)
     listed = list(issues)
-    by_cell: dict[tuple[str, int, int], list[Issue]] = {}
-    for issue in listed:
-        where = issue.location
-        if where is not None and where.row is not None and where.column is not None:
-            by_cell.setdefault((where.sheet, where.row, where.column), []).append(issue)
+    by_cell, fills = _notes(listed, changes)
     for (sheet_name, row, column), found in by_cell.items():
         if sheet_name not in book.sheetnames:
             continue
         cell = book[sheet_name].cell(row=row, column=column)
-        blocking = any(issue.blocking for issue in found)
-        cell.fill = _ERROR_FILL if blocking else _WARNING_FILL
-        text = "\n".join(f"{i.code}: {i.message}" for i in found)
-        cell.comment = Comment(text[:30000], "provisioning")
+        cell.fill = fills[sheet_name, row, column]
+        cell.comment = Comment("\n".join(found)[:30000], "provisioning")
     summary = book.create_sheet("Issues", 0)
     _header(summary, [("Cell", ""), ("Severity", ""), ("Code", ""), ("Message", "")])
     for issue in listed:
@@ -283,20 +285,49 @@ def write_annotated(
     _save(book, destination)
 
 
+_Cell = tuple[str, int, int]
+
+
+def _notes(
+    issues: Sequence[Issue], changes: Iterable[RowChange]
+) -> tuple[dict[_Cell, list[str]], dict[_Cell, PatternFill]]:
+    """Each cell's comment lines and fill: red for an error, else yellow, else blue."""
+    by_cell: dict[_Cell, list[str]] = {}
+    fills: dict[_Cell, PatternFill] = {}
+    for change in changes:
+        for field in change.fields:
+            column = change.cells.get(field.field)
+            if column is not None:
+                key = (change.sheet, change.row, column)
+                by_cell.setdefault(key, []).append(f"will change: {field}")
+                fills[key] = _CHANGE_FILL
+    for issue in issues:
+        where = issue.location
+        if where is not None and where.row is not None and where.column is not None:
+            key = (where.sheet, where.row, where.column)
+            by_cell.setdefault(key, []).append(f"{issue.code}: {issue.message}")
+            if issue.blocking:
+                fills[key] = _ERROR_FILL
+            elif fills.get(key) is not _ERROR_FILL:
+                fills[key] = _WARNING_FILL
+    return by_cell, fills
+
+
 def _editable(source: bytes | Workbook) -> openpyxl.Workbook:
     if isinstance(source, bytes):
-        from provisioning.bulk.readers import read_workbook, recognise  # noqa: PLC0415
+        from provisioning.bulk._extent import check_extent  # noqa: PLC0415
+        from provisioning.bulk.readers import (  # noqa: PLC0415
+            DEFAULT_LIMITS,
+            read_workbook,
+            recognise,
+        )
 
-        recognise(source)  # its size, and a zip bomb's, are refused before anything unpacks it
+        # Its size, a zip bomb's and a sheet's extent are refused before anything unpacks it.
+        check_extent(source, recognise(source), DEFAULT_LIMITS)
         try:
             return openpyxl.load_workbook(io.BytesIO(source))
-        except Exception as exc:  # noqa: BLE001 - not an .xlsx openpyxl can edit
-            try:
-                return _editable(read_workbook(source))
-            except SpreadsheetError:
-                raise SpreadsheetError(
-                    code="spreadsheet.unreadable", reason="the upload cannot be copied"
-                ) from exc
+        except Exception:  # noqa: BLE001 - not an .xlsx openpyxl can edit: copied from its values
+            return _editable(read_workbook(source))
     book = openpyxl.Workbook()
     book.remove(book.worksheets[0])
     for sheet in source.sheets:

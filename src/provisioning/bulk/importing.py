@@ -20,7 +20,7 @@ import attrs
 
 from provisioning import queries
 from provisioning._collector import fewer_collections
-from provisioning.bulk._existing import same_grant, settle
+from provisioning.bulk._existing import RowChange, list_change, same_grant, settle
 from provisioning.bulk._workbook import Workbook
 from provisioning.bulk.access import GrantRow, grant_rows
 from provisioning.bulk.readers import (
@@ -41,7 +41,7 @@ from provisioning.exceptions import (
     ValidationFailed,
 )
 from provisioning.model import DomainName, DomainStatus, Mailbox, Scope, User
-from provisioning.ports import Environment
+from provisioning.ports import Environment, UnitOfWork
 from provisioning.principals import Actor
 from provisioning.queries import MAX_PAGE
 from provisioning.workflow import (
@@ -84,8 +84,10 @@ class UsersImport:
     issues: tuple[Issue, ...]
     unchanged: tuple[int, ...] = ()
     """The rows whose users exist already, as the row has them: nothing to do."""
-    changed: tuple[tuple[int, tuple[str, ...]], ...] = ()
-    """The rows whose users exist but differ, with the fields that differ (see `updates`)."""
+    changed: tuple[RowChange, ...] = ()
+    """The rows whose users exist but differ (Users rows first, then Account and Mailbox
+    rows), each field from what the user holds to what the row says; planned only with
+    `updates`."""
     failed: Mapping[int, tuple[Issue, ...]] = attrs.field(factory=dict, hash=False)
     """Each skipped Users row, with the blocking issues that held it back: its own cells'
     and plan's, and those of its Account and Mailbox rows."""
@@ -104,7 +106,9 @@ class UsersImport:
         )
 
     def _repr_html_(self) -> str:
-        return f"<p>{escape(repr(self))}</p>{issues_table(self.issues)}"
+        return (
+            f"<p>{escape(repr(self))}</p>{issues_table(self.issues)}{changes_table(self.changed)}"
+        )
 
     @property
     def warnings(self) -> tuple[Issue, ...]:
@@ -149,6 +153,23 @@ class BulkResult:
         )
 
 
+def changes_table(changes: Sequence[RowChange]) -> str:
+    """An HTML table of the rows that change existing users, a line per field."""
+    if not changes:
+        return ""
+    lines = "".join(
+        f"<tr><td>{escape(change.sheet)}!{change.row}</td><td>{escape(change.email)}</td>"
+        f"<td>{escape(field.field)}</td><td>{escape(field.old)}</td>"
+        f"<td>{escape(field.new)}</td></tr>"
+        for change in changes
+        for field in change.fields
+    )
+    return (
+        "<table><thead><tr><th>Row</th><th>User</th><th>Field</th><th>Now</th>"
+        f"<th>In the file</th></tr></thead><tbody>{lines}</tbody></table>"
+    )
+
+
 Origin = UserRow | GrantRow
 """Where a planned command came from: a Users row, or an Account or Mailbox row."""
 
@@ -180,12 +201,79 @@ def _located(issue: Issue, rows: Sequence[Origin]) -> Issue:
     return attrs.evolve(issue, location=origin.location(issue.field), message=message)
 
 
-def _classes(ctx: Environment, actor: Actor, account_id: str) -> dict[str, str]:
+def _classes(ctx: Environment, actor: Actor, account_id: str) -> dict[str, tuple[str, str]]:
+    """The account's assignable classes of service by folded name: (id, name)."""
     return {
-        cos.name.casefold(): cos.id
+        cos.name.casefold(): (cos.id, cos.name)
         for cos in queries.classes_of_service(ctx, actor, account_id)
         if not cos.system
     }
+
+
+def _access_changes(
+    uow: UnitOfWork,
+    grants: Sequence[GrantRow],
+    account_id: str,
+    *,
+    existing: Mapping[str, User],
+    role_names: Mapping[str, str],
+    updates: bool,
+) -> tuple[list[GrantRow], list[RowChange]]:
+    """The grant rows to plan, and the Account and Mailbox rows that change an existing user.
+
+    A new user's rows are planned as they are. An existing user's row is
+    compared with what the user holds in that scope: the same is nothing to
+    do; a difference is reported (roles and permissions added and removed)
+    and planned only with `updates`. A column the sheet does not have keeps
+    what the user holds; an empty cell of a column it has means none.
+    """
+    planned: list[GrantRow] = []
+    changes: list[RowChange] = []
+    for grant in grants:
+        command = grant.command
+        user = existing.get(command.user_id)
+        if user is None:
+            planned.append(grant)
+            continue
+        current = uow.grants.for_scope(command.user_id, account_id, command.mailbox_id)
+        held_roles = current.role_ids if current else frozenset()
+        held_permissions = current.permissions if current else frozenset()
+        whole = attrs.evolve(
+            command,
+            role_ids=command.role_ids if "role_ids" in grant.cells else held_roles,
+            permissions=command.permissions if "permissions" in grant.cells else held_permissions,
+        )
+        if same_grant(current, whole):
+            continue
+        fields = [
+            change
+            for change in (
+                list_change(
+                    "roles",
+                    (role_names.get(r, r) for r in held_roles),
+                    (role_names.get(r, r) for r in whole.role_ids),
+                ),
+                list_change("permissions", held_permissions, whole.permissions),
+            )
+            if change is not None
+        ]
+        changes.append(
+            RowChange(
+                sheet=grant.sheet,
+                row=grant.row,
+                email=str(user.username),
+                fields=tuple(fields),
+                cells={
+                    change.field: grant.cells[key]
+                    for change in fields
+                    if (key := "role_ids" if change.field == "roles" else "permissions")
+                    in grant.cells
+                },
+            )
+        )
+        if updates:
+            planned.append(attrs.evolve(grant, command=whole))
+    return planned, changes
 
 
 def plan_users(
@@ -277,9 +365,23 @@ def _plan(
     workers: int | None,
 ) -> UsersImport:
     region = queries.get_account(ctx, actor, account_id).phone_region
-    sheet = user_rows(book, account_id, classes=_classes(ctx, actor, account_id), region=region)
+    classes = _classes(ctx, actor, account_id)
+    sheet = user_rows(
+        book,
+        account_id,
+        classes={folded: cos_id for folded, (cos_id, _) in classes.items()},
+        region=region,
+    )
+    roles = _roles(ctx, actor, account_id)
     with ctx.store.snapshot() as uow:
-        settled = settle(uow, account_id, sheet.rows, updates=updates, region=region)
+        settled = settle(
+            uow,
+            account_id,
+            sheet.rows,
+            updates=updates,
+            region=region,
+            cos_names=dict(classes.values()),
+        )
         new = [_with_id(ctx, row) for row in settled.create]
         outside = _outside_active_domains(ctx, actor, account_id, new)
         known = {
@@ -291,20 +393,18 @@ def _plan(
             book,
             account_id,
             users={_key(row): (_user_id(row), row.row) for row in new} | known,
-            roles=_roles(ctx, actor, account_id),
+            roles={name: (role_id, scope) for name, (role_id, scope, _) in roles.items()},
             mailboxes={m.address.key: m.id for m in account_mailboxes(ctx, actor, account_id)},
         )
-        existing_ids = {user_id for user_id, _ in known.values()}
         owner_of = {(g.sheet, g.row): g.user_row for g in grants}
-        grants = [
-            g
-            for g in grants
-            if g.command.user_id not in existing_ids
-            or not same_grant(
-                uow.grants.for_scope(g.command.user_id, account_id, g.command.mailbox_id),
-                g.command,
-            )
-        ]
+        grants, access_changes = _access_changes(
+            uow,
+            grants,
+            account_id,
+            existing={user.id: user for user in settled.existing.values()},
+            role_names={role_id: name for role_id, _, name in roles.values()},
+            updates=updates,
+        )
     if outside:  # the whole file fails: plan the rest only for what else it holds
         left_out = {row.row for row, _ in outside}
         new = [row for row in new if row.row not in left_out]
@@ -379,7 +479,7 @@ def _plan(
         skipped=tuple(skipped),
         issues=tuple(issues),
         unchanged=settled.unchanged,
-        changed=settled.changed,
+        changed=settled.changed + tuple(access_changes),
         failed=failed,
     )
 
@@ -514,11 +614,12 @@ def _with_id(ctx: Environment, row: UserRow) -> UserRow:
     return attrs.evolve(row, command=attrs.evolve(command, user_id=ctx.ids.new_id()))
 
 
-def _roles(ctx: Environment, actor: Actor, account_id: str) -> dict[str, tuple[str, Scope]]:
-    found: dict[str, tuple[str, Scope]] = {}
+def _roles(ctx: Environment, actor: Actor, account_id: str) -> dict[str, tuple[str, Scope, str]]:
+    """The account's roles by folded name and id: (id, scope, name)."""
+    found: dict[str, tuple[str, Scope, str]] = {}
     for role in queries.roles(ctx, actor, account_id):
-        found.setdefault(role.name.casefold(), (role.id, role.scope))
-        found[role.id.casefold()] = (role.id, role.scope)
+        found.setdefault(role.name.casefold(), (role.id, role.scope, role.name))
+        found[role.id.casefold()] = (role.id, role.scope, role.name)
     return found
 
 
@@ -565,9 +666,14 @@ def apply_users(
         for row, user_id in zip(planned.rows, outcome.results, strict=True)
         if isinstance(row, UserRow) and isinstance(user_id, str)
     ]
+    updated = {r.row: u for r, u in done if isinstance(r.command, UpdateUser)}
+    access = {(change.sheet, change.row) for change in planned.changed}
+    for row in planned.rows:  # an existing user whose Account or Mailbox row changed its access
+        if isinstance(row, GrantRow) and (row.sheet, row.row) in access:
+            updated.setdefault(row.user_row, row.command.user_id)
     return BulkResult(
         created=tuple((r.row, u) for r, u in done if isinstance(r.command, CreateUser)),
-        updated=tuple((r.row, u) for r, u in done if isinstance(r.command, UpdateUser)),
+        updated=tuple(sorted(updated.items())),
         unchanged=planned.unchanged,
         skipped=planned.skipped,
         issues=planned.issues,

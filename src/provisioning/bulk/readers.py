@@ -28,6 +28,9 @@ from typing import IO, Final, Protocol
 
 import attrs
 
+from provisioning.bulk._extent import check_extent
+from provisioning.bulk._limits import ReadLimits
+from provisioning.bulk._ods import read_ods
 from provisioning.bulk._workbook import CellRange, Sheet, Workbook, spread_merged, trimmed_rows
 from provisioning.bulk._xlsx import sheet_extras
 from provisioning.exceptions import SpreadsheetError
@@ -54,21 +57,6 @@ _ZIP: Final = b"PK\x03\x04"
 _CFB: Final = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # OLE compound file: .xls, or encrypted OOXML
 _ENCRYPTED: Final = "EncryptionInfo".encode("utf-16-le")
 _ODS_MIME: Final = b"application/vnd.oasis.opendocument.spreadsheet"
-
-
-@attrs.frozen
-class ReadLimits:
-    """How much a workbook may hold before it is refused (`spreadsheet.too_large` ...).
-
-    `max_bytes` bounds the file itself, `max_unpacked_bytes` what a zip-based
-    file's entries declare they unpack to, and `max_ratio` how much any one
-    entry may unpack to per packed byte; `max_rows` bounds each sheet's rows.
-    """
-
-    max_bytes: int = 200 * 2**20
-    max_unpacked_bytes: int = 1 * 2**30
-    max_ratio: int = 200
-    max_rows: int = 200_000
 
 
 DEFAULT_LIMITS: Final = ReadLimits()
@@ -99,13 +87,6 @@ class WorkbookReader(Protocol):
 
 def _unreadable(reason: str) -> SpreadsheetError:
     return SpreadsheetError(code="spreadsheet.unreadable", reason=reason)
-
-
-def _too_many_rows(sheet: str, limits: ReadLimits) -> SpreadsheetError:
-    return SpreadsheetError(
-        code="spreadsheet.too_many_rows",
-        reason=f"sheet {sheet!r} has more than {limits.max_rows:,} rows: split the file",
-    )
 
 
 def recognise(data: bytes, limits: ReadLimits = DEFAULT_LIMITS) -> str:
@@ -197,7 +178,7 @@ def _zip_format(data: bytes, limits: ReadLimits) -> str:
 
 @attrs.frozen
 class CalamineReader:
-    """python-calamine: .xlsx, .xlsm, .xlsb, .xls and .ods."""
+    """python-calamine: .xlsx, .xlsm, .xlsb and .xls; .ods is read as it streams (`_ods`)."""
 
     name: str = "calamine"
     formats: frozenset[str] = frozenset({"xlsx", "xlsm", "xlsb", "xls", "ods"})
@@ -206,16 +187,16 @@ class CalamineReader:
         """The workbook in `data`, every sheet from its cell A1."""
         import python_calamine  # noqa: PLC0415 - the reader's own dependency, loaded when used
 
+        if format == "ods":
+            return _read_ods(data, limits)
+        check_extent(data, format, limits)  # before calamine lays any sheet out in memory
         try:
             book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
             sheets = []
             for name in book.sheet_names:
                 sheet = book.get_sheet_by_name(name)
                 raw = sheet.to_python(skip_empty_area=False)
-                try:
-                    rows = trimmed_rows(raw, limit=limits.max_rows)
-                except OverflowError:
-                    raise _too_many_rows(name, limits) from None
+                rows = trimmed_rows(raw, sheet=name, limits=limits)
                 merged = _calamine_merged(sheet) if format in ("xls", "xlsb") else ()
                 sheets.append(Sheet(name=name, rows=rows, merged=merged))
         except SpreadsheetError:
@@ -226,6 +207,10 @@ class CalamineReader:
                 reason="the workbook is protected by a password: save a copy without one",
             ) from exc
         except Exception as exc:
+            raise _unreadable(f"the {format} file could not be read: {_first_line(exc)}") from exc
+        except BaseException as exc:  # a panic of the Rust side is no Exception
+            if type(exc).__name__ != "PanicException":
+                raise
             raise _unreadable(f"the {format} file could not be read: {_first_line(exc)}") from exc
         return Workbook(format=format, sheets=tuple(sheets))
 
@@ -241,6 +226,7 @@ class OpenpyxlReader:
         """The workbook in `data`; dimensions are recomputed, as some programs write none."""
         import openpyxl  # noqa: PLC0415 - loaded when used
 
+        check_extent(data, format, limits)  # openpyxl pads every row to the widest
         try:
             with warnings.catch_warnings():  # a writer's missing default style, say: not ours
                 warnings.simplefilter("ignore")
@@ -256,12 +242,12 @@ class OpenpyxlReader:
                     continue
                 worksheet.reset_dimensions()
                 rows = worksheet.iter_rows(values_only=True)
-                try:
-                    sheets.append(
-                        Sheet(name=worksheet.title, rows=trimmed_rows(rows, limit=limits.max_rows))
+                sheets.append(
+                    Sheet(
+                        name=worksheet.title,
+                        rows=trimmed_rows(rows, sheet=worksheet.title, limits=limits),
                     )
-                except OverflowError:
-                    raise _too_many_rows(worksheet.title, limits) from None
+                )
         except SpreadsheetError:
             raise
         except Exception as exc:
@@ -278,6 +264,17 @@ def _calamine_merged(sheet: object) -> tuple[CellRange, ...]:
         (first_row + 1, first_column + 1, last_row + 1, last_column + 1)
         for (first_row, first_column), (last_row, last_column) in ranges
     )
+
+
+def _read_ods(data: bytes, limits: ReadLimits) -> Workbook:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            sheets = read_ods(archive, limits)
+    except SpreadsheetError:
+        raise
+    except Exception as exc:
+        raise _unreadable(f"the ods file could not be read: {_first_line(exc)}") from exc
+    return Workbook(format="ods", sheets=sheets)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -299,10 +296,8 @@ def _read_csv(data: bytes, limits: ReadLimits) -> Workbook:
         dialect = csv.excel
     try:
         rows = trimmed_rows(
-            csv.reader(io.StringIO(text, newline=""), dialect), limit=limits.max_rows
+            csv.reader(io.StringIO(text, newline=""), dialect), sheet=CSV_SHEET, limits=limits
         )
-    except OverflowError:
-        raise _too_many_rows(CSV_SHEET, limits) from None
     except csv.Error as exc:
         raise _unreadable(f"the CSV file could not be read: {exc}") from exc
     return Workbook(format="csv", sheets=(Sheet(name=CSV_SHEET, rows=rows),))
@@ -361,7 +356,24 @@ def read_workbook(
     book = chosen.read(data, found, limits)
     if found in ("xlsx", "xlsm"):
         book = _with_extras(book, data)
-    return attrs.evolve(book, sheets=tuple(spread_merged(sheet) for sheet in book.sheets))
+    return attrs.evolve(book, sheets=tuple(_spread(sheet, limits) for sheet in book.sheets))
+
+
+def _spread(sheet: Sheet, limits: ReadLimits) -> Sheet:
+    """`spread_merged`, once its ranges are known to cost no more than the sheet may hold."""
+    ranges = tuple(dict.fromkeys(sheet.merged))  # the same range written twice counts once
+    spread = sum(  # the cells each range's rows are widened to
+        max(0, min(last_row, len(sheet.rows)) - first_row) * first_column
+        for first_row, first_column, last_row, _ in ranges
+    )
+    if len(ranges) > limits.max_merged or spread > limits.max_cells:
+        raise SpreadsheetError(
+            code="spreadsheet.too_large",
+            reason=f"sheet {sheet.name!r} has {len(ranges):,} merged ranges over {spread:,} cells"
+            f" (at most {limits.max_merged:,} ranges and {limits.max_cells:,} cells):"
+            " unmerge them",
+        )
+    return spread_merged(attrs.evolve(sheet, merged=ranges))
 
 
 def _with_extras(book: Workbook, data: bytes) -> Workbook:

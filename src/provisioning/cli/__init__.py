@@ -34,6 +34,7 @@ from click.core import ParameterSource
 from rich.console import Console
 from rich.progress import Progress as RichProgress
 from rich.table import Table
+from rich.text import Text
 
 from provisioning import (
     ActivateDomain,
@@ -148,11 +149,12 @@ def _print_json(document: object) -> None:
 
 
 def _table(title: str, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
-    table = Table(title=title)
+    """A table of values printed as text: a name such as `[/x]` is never read as markup."""
+    table = Table(title=Text(title))
     for column in columns:
-        table.add_column(column)
+        table.add_column(Text(column))
     for row in rows:
-        table.add_row(*("" if value is None else str(value) for value in row))
+        table.add_row(*(Text("" if value is None else str(value)) for value in row))
     Console().print(table)
 
 
@@ -167,6 +169,40 @@ def _issue_document(issue: Issue) -> dict[str, object]:
         "column": where.column if where is not None else None,
         "cell": str(where) if where is not None else None,
     }
+
+
+def _change_document(change: bulk.RowChange) -> dict[str, object]:
+    return {
+        "sheet": change.sheet,
+        "row": change.row,
+        "user": change.email,
+        "fields": [
+            {
+                "field": field.field,
+                "old": field.old,
+                "new": field.new,
+                "added": list(field.added),
+                "removed": list(field.removed),
+            }
+            for field in change.fields
+        ],
+    }
+
+
+def _changes_table(changes: Sequence[bulk.RowChange], *, applied: bool) -> None:
+    """Each field the file changes for users that exist, from what to what."""
+    title = "Changes to existing users" + ("" if applied else " (held back: --updates applies)")
+    _table(
+        title,
+        ("row", "user", "field", "now", "in the file"),
+        [
+            (f"{change.sheet}!{change.row}", change.email, field.field, field.old, field.new)
+            for change in changes[:_SHOWN_ISSUES]
+            for field in change.fields
+        ],
+    )
+    if len(changes) > _SHOWN_ISSUES:
+        click.echo(f"... and {len(changes) - _SHOWN_ISSUES:,} more rows: --format json has all")
 
 
 def _issues_table(issues: Sequence[Issue]) -> None:
@@ -389,17 +425,28 @@ def template(options: _Options, file: Path) -> None:
 @click.option(
     "--annotate",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write a copy of the workbook with every issue on its cell.",
+    help="Write a copy of the workbook with every issue and change on its cell.",
+)
+@click.option(
+    "--updates",
+    is_flag=True,
+    help="Also change existing users whose rows differ (shown either way).",
 )
 @click.pass_obj
 def import_(
     options: _Options,
+    *,
     file: Path,
-    dry_run: bool,  # noqa: FBT001 - a click flag
+    dry_run: bool,
     policy: str,
     annotate: Path | None,
+    updates: bool,
 ) -> None:
-    """Import users (and their access) from a workbook or CSV."""
+    """Import users (and their access) from a workbook or CSV.
+
+    Rows of users that exist already change nothing unless --updates is
+    given; either way, each field they would change is shown.
+    """
     with _reported(options):
 
         def importing(ctx: Context, account: Account, actor: Actor) -> None:
@@ -407,10 +454,16 @@ def import_(
             upload = _read(file)
             with _progress("checking") as checking:
                 planned = bulk.plan_users(
-                    ctx, actor, account.id, upload, policy=chosen, progress=checking
+                    ctx,
+                    actor,
+                    account.id,
+                    upload,
+                    policy=chosen,
+                    progress=checking,
+                    updates=updates,
                 )
             if annotate is not None:
-                bulk.write_annotated(upload, planned.issues, annotate)
+                bulk.write_annotated(upload, planned.issues, annotate, changes=planned.changed)
             document: dict[str, object] = {
                 "file": str(file),
                 "ok": planned.ok,
@@ -422,14 +475,23 @@ def import_(
                 "errors": len(planned.errors),
                 "warnings": len(planned.warnings),
                 "issues": [_issue_document(issue) for issue in planned.issues],
+                "changes": [_change_document(change) for change in planned.changed],
             }
             if not options.json and planned.issues:
                 _issues_table(planned.issues)
+            if not options.json and planned.changed:
+                _changes_table(planned.changed, applied=updates)
             if not planned.ok:
                 message = f"{file}: {len(planned.errors)} blocking issue(s); nothing was changed"
                 raise _Failure(message, _REFUSED, document)
+            held = "" if updates or not planned.changed else f", {len(planned.changed)} held back"
             if dry_run:
-                _say(options, document, f"{file}: ready, {len(planned.rows)} change(s) planned")
+                _say(
+                    options,
+                    document,
+                    f"{file}: ready, {len(planned.rows)} change(s) planned,"
+                    f" {len(planned.unchanged)} unchanged, {len(planned.changed)} changed{held}",
+                )
                 return
             with _progress("writing") as writing:
                 result = bulk.apply_users(ctx, planned, progress=writing)
@@ -438,7 +500,8 @@ def import_(
                 options,
                 document,
                 f"{file}: {len(result.created)} created, {len(result.updated)} updated,"
-                f" {len(result.unchanged)} unchanged, {len(result.skipped)} skipped",
+                f" {len(result.unchanged)} unchanged, {len(planned.changed)} changed{held},"
+                f" {len(result.skipped)} skipped",
             )
 
         _in_account(options, importing)

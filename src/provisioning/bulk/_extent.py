@@ -1,0 +1,221 @@
+"""How far a sheet reaches, found before any reader lays it out in memory.
+
+A reader lays a sheet out as a grid from cell A1 to its last cell, so a file
+of a few bytes holding one cell at `XFD1048576` asks for 17 billion cells:
+python-calamine aborts the process on that allocation, openpyxl runs out of
+memory. The extent is read here from the cells' own references, bounded
+against `ReadLimits` (rows, columns, and rows times columns), and a sheet
+beyond them is refused before any reader sees it.
+
+An .xlsx worksheet is first searched, at the speed of a byte search, for
+anything that could reach beyond the limits: a reference of two or more
+column letters or a row number at the row limit, a cell or row written
+without its reference, or one written in a way the search does not follow
+(spaces around `=`, another quote, a namespace prefix). Only a sheet where
+the search finds such a thing is parsed to its exact extent. An .xlsb
+worksheet's records are walked (its rows and cells carry their positions in
+binary). Open Document sheets are bounded while they are read (`_ods`), CSV
+and openpyxl's rows while they stream (`_workbook.trimmed_rows`); a legacy
+.xls cannot reach beyond 65,536 rows of 256 columns.
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import re
+import struct
+import zipfile
+from collections.abc import Iterator
+from functools import cache
+from typing import IO, Final
+
+import attrs
+from defusedxml import ElementTree
+
+from provisioning.bulk._limits import ReadLimits, refuse_extent
+from provisioning.bulk._xlsx import cell_position, sheet_parts
+from provisioning.exceptions import SpreadsheetError
+
+__all__ = ["check_extent"]
+
+
+def check_extent(data: bytes, format: str, limits: ReadLimits) -> None:  # noqa: A002
+    """Refuse a workbook any of whose sheets reaches beyond `limits` (xlsx, xlsm, xlsb)."""
+    if format not in ("xlsx", "xlsm", "xlsb"):
+        return
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            if format == "xlsb":
+                for name, part in _binary_worksheets(archive):
+                    with archive.open(part) as stream:
+                        rows, columns = _xlsb_extent(stream, limits)
+                    refuse_extent(name, rows, columns, limits)
+                return
+            for name, part in sheet_parts(archive):
+                try:
+                    xml = archive.read(part)
+                except KeyError:
+                    continue
+                _check_merged(xml, name, limits)
+                if _surely_within(xml, limits):
+                    continue
+                rows, columns = _xlsx_extent(xml, limits)
+                refuse_extent(name, rows, columns, limits)
+    except SpreadsheetError:
+        raise
+    except Exception as exc:
+        # Refused, not passed on: a reader that reads what this scan cannot might lay it out.
+        raise SpreadsheetError(
+            code="spreadsheet.unreadable",
+            reason=f"the workbook's sheets could not be read: {type(exc).__name__}",
+        ) from exc
+
+
+# -- .xlsx: a byte search first, the exact extent where it finds something --------------------
+
+# A cell or row whose first attribute is not its reference written as `r="` (or none at all).
+_UNPLACED: Final = re.compile(rb'<c(?:[\t\n\r/>]| (?!r="))|<row(?:[\t\n\r/>]| (?!r="))')
+_PREFIXED: Final = re.compile(rb"<[\w.-]+:(?:c|row)[\s/>]")
+
+
+# An `r` attribute written with spaces around `=` or in single quotes.
+_ODD_REFERENCE: Final = re.compile(rb"r(?:\s+=|=\s|=')")
+
+
+@cache
+def _beyond(rows: int) -> re.Pattern[bytes]:
+    """A search for a reference that may reach beyond A1:Z(rows - 1), or holds no plain one.
+
+    It finds a reference of two or more letters, or of a row at `rows` or
+    past it (on the safe side: every number of as many digits as `rows`
+    whose first digit is at least `rows`' first, and every longer one), and
+    one beginning with a space, an entity or a `$`.
+    """
+    digits = str(max(rows, 1))
+    first, more = digits[0], len(digits) - 1
+    tall = rb"(?:[%b-9]\d{%d}|\d{%d,})" % (first.encode(), more, more + 2)
+    return re.compile(rb'r="(?:[\s&$]|[A-Za-z](?:[A-Za-z$]|0*' + tall + rb"))")
+
+
+_NARROW: Final = 26  # one letter: columns A to Z
+
+
+def _surely_within(xml: bytes, limits: ReadLimits) -> bool:
+    """Whether a byte search proves the worksheet within the limits (False: parse it)."""
+    tallest = min(limits.max_rows, limits.max_cells // _NARROW)
+    if tallest < 1 or limits.max_columns < _NARROW:
+        return False
+    return not (
+        _UNPLACED.search(xml) is not None
+        or (b":c" in xml and _PREFIXED.search(xml) is not None)
+        or _beyond(tallest).search(xml) is not None
+        or _ODD_REFERENCE.search(xml) is not None
+    )
+
+
+_MERGE: Final = re.compile(rb"<(?:[\w.-]+:)?mergeCell\s[^>]*?ref\s*=\s*[\"']([^\"']*)")
+
+
+def _check_merged(xml: bytes, sheet: str, limits: ReadLimits) -> None:
+    """Refuse merged ranges reaching beyond the limits, or covering more cells than a sheet may.
+
+    An editor lays out each cell of a merged range (openpyxl, opening an
+    upload to annotate it, makes an object of each).
+    """
+    if b"mergeCell" not in xml:
+        return
+    ranges = set(_MERGE.findall(xml))
+    if len(ranges) > limits.max_merged:
+        raise SpreadsheetError(
+            code="spreadsheet.too_large",
+            reason=f"sheet {sheet!r} has {len(ranges):,} merged ranges"
+            f" (at most {limits.max_merged:,}): unmerge them",
+        )
+    covered = 0
+    for reference in ranges:
+        first, _, last = reference.decode("ascii", "replace").partition(":")
+        start, end = cell_position(first), cell_position(last or first)
+        if start is None or end is None:
+            continue
+        refuse_extent(sheet, end[0], end[1], limits)
+        covered += (abs(end[0] - start[0]) + 1) * (abs(end[1] - start[1]) + 1)
+    if covered > limits.max_cells:
+        refuse_extent(sheet, covered, 1, attrs.evolve(limits, max_rows=covered))
+
+
+def _xlsx_extent(xml: bytes, limits: ReadLimits) -> tuple[int, int]:
+    """The rows and columns from A1 to a worksheet's last cell, as a reader places its cells.
+
+    A row or cell without a reference follows the one before it, as the
+    readers place it. Stops as soon as the extent is beyond the limits.
+    """
+    rows = columns = row = column = 0
+    for event, element in ElementTree.iterparse(io.BytesIO(xml), events=("start", "end")):
+        local = element.tag.rpartition("}")[2]
+        if event == "end":
+            if local == "row":
+                element.clear()
+            continue
+        if local == "row":
+            number = element.get("r", "").strip()
+            row = int(number) if number.isdigit() else row + 1
+            column = 0
+        elif local == "c":
+            position = cell_position(element.get("r") or "")
+            if position is None:
+                cell_row, column = row, column + 1
+            else:
+                cell_row, column = position
+            rows, columns = max(rows, cell_row), max(columns, column)
+            if columns > limits.max_columns or rows * columns > limits.max_cells:
+                break
+            if rows > limits.max_rows:
+                break
+    return rows, columns
+
+
+# -- .xlsb: the records of a binary worksheet -------------------------------------------------
+
+_XLSB_ROW: Final = 0x0000  # BrtRowHdr: the row's 0-based number first
+_XLSB_CELLS: Final = frozenset(range(0x01, 0x0C))  # BrtCellBlank ... BrtFmlaError: column first
+_XLSB_END_DATA: Final = 0x0092  # BrtEndSheetData
+
+
+def _binary_worksheets(archive: zipfile.ZipFile) -> Iterator[tuple[str, str]]:
+    """(sheet name, part) of an .xlsb file's worksheets: every sheet part, named by its part."""
+    for name in sorted(archive.namelist()):
+        if name.startswith("xl/worksheets/") and name.endswith(".bin"):
+            yield posixpath.basename(name).removesuffix(".bin"), name
+
+
+def _varint(stream: IO[bytes], most: int) -> int | None:
+    value = 0
+    for shift in range(0, 7 * most, 7):
+        byte = stream.read(1)
+        if not byte:
+            return None
+        value |= (byte[0] & 0x7F) << shift
+        if not byte[0] & 0x80:
+            return value
+    return value
+
+
+def _xlsb_extent(stream: IO[bytes], limits: ReadLimits) -> tuple[int, int]:
+    rows = columns = row = 0
+    while True:
+        kind = _varint(stream, 2)
+        size = _varint(stream, 4)
+        if kind is None or size is None or kind == _XLSB_END_DATA:
+            break
+        body = stream.read(size)
+        if kind == _XLSB_ROW and len(body) >= 4:  # noqa: PLR2004 - a 4-byte row number
+            row = struct.unpack_from("<I", body)[0] + 1
+        elif kind in _XLSB_CELLS and len(body) >= 4:  # noqa: PLR2004 - a 4-byte column number
+            column = struct.unpack_from("<I", body)[0] + 1
+            rows, columns = max(rows, row), max(columns, column)
+            if columns > limits.max_columns or rows * columns > limits.max_cells:
+                break
+            if rows > limits.max_rows:
+                break
+    return rows, columns

@@ -1,0 +1,55 @@
+"""How much a workbook may hold, and the error for a sheet that reaches beyond it."""
+
+from __future__ import annotations
+
+import attrs
+
+from provisioning.exceptions import SpreadsheetError
+
+__all__ = ["ReadLimits", "column_name", "refuse_extent"]
+
+
+@attrs.frozen
+class ReadLimits:
+    """How much a workbook may hold before it is refused (`spreadsheet.too_large` ...).
+
+    `max_bytes` bounds the file itself, `max_unpacked_bytes` what a zip-based
+    file's entries declare they unpack to, and `max_ratio` how much any one
+    entry may unpack to per packed byte. Each sheet is bounded from its cell
+    A1 to its last cell: `max_rows` rows, `max_columns` columns, and
+    `max_cells` for rows times columns (what a reader lays out in memory);
+    `max_merged` bounds a sheet's merged ranges.
+    """
+
+    max_bytes: int = 200 * 2**20
+    max_unpacked_bytes: int = 1 * 2**30
+    max_ratio: int = 200
+    max_rows: int = 200_000
+    max_columns: int = 1_024
+    max_cells: int = 6_000_000
+    max_merged: int = 10_000
+
+
+def column_name(number: int) -> str:
+    """The letters of a 1-based column number (`1` is `A`, `16384` is `XFD`)."""
+    letters = ""
+    while number > 0:
+        number, remainder = divmod(number - 1, 26)
+        letters = chr(ord("A") + remainder) + letters
+    return letters
+
+
+def refuse_extent(sheet: str, rows: int, columns: int, limits: ReadLimits) -> None:
+    """Raise when a sheet of `rows` by `columns` (from A1) is beyond the limits."""
+    if columns > limits.max_columns or rows * columns > limits.max_cells:
+        raise SpreadsheetError(
+            code="spreadsheet.too_large",
+            reason=f"sheet {sheet!r} reaches cell {column_name(columns)}{rows}"
+            f" ({rows:,} rows by {columns:,} columns; at most {limits.max_columns:,} columns"
+            f" and {limits.max_cells:,} cells): delete what lies beyond the data",
+        )
+    if rows > limits.max_rows:
+        raise SpreadsheetError(
+            code="spreadsheet.too_many_rows",
+            reason=f"sheet {sheet!r} has more than {limits.max_rows:,} rows: split the file",
+        )
