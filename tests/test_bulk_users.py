@@ -545,12 +545,19 @@ def test_the_users_report_has_a_row_per_user_and_no_formulas(acme: Context, tmp_
     rows = list(openpyxl.load_workbook(xlsx)["Users"].iter_rows(values_only=True))
     assert rows[0] == REPORT_COLUMNS
     ann = next(row for row in rows if row[0] == "ann@acme.example")
-    assert str(ann[1]).startswith("'=HYPERLINK")  # neutralised, never run
-    assert ann[4] == "Users"
+    assert str(ann[1]).startswith("=HYPERLINK")  # a text cell: shown as typed, never run
+    cell = next(
+        row[1]
+        for row in openpyxl.load_workbook(xlsx)["Users"].iter_rows()
+        if row[0].value == "ann@acme.example"
+    )
+    assert cell.data_type == "s"
+    assert ann[6] == "Users"
     raw = text.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     lines = raw.decode("utf-8-sig").splitlines()
-    assert lines[0].split(",")[:2] == ["Email", "Full name"]
+    assert lines[0].split(",")[:2] == ["Email", "First name"]
+    assert "'=HYPERLINK" in raw.decode("utf-8-sig")  # CSV has no cell types: neutralised
     assert any(line.startswith("postmaster@acme.example") for line in lines)
     stranger = Actor.user("nobody")
     with pytest.raises(PermissionDenied):

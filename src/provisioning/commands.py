@@ -408,12 +408,18 @@ class CreateUser(Command[User]):
     `display_name` None means "first and last name"; aliases are full
     addresses on the account's active domains. `personal_mailbox` None
     follows the account's `personal_mailbox_on_create` setting.
+    `must_change_password` makes the user change the given password at its
+    first sign-in. A user created with `enabled` False (suspended where it
+    came from) cannot sign in and gets no welcome message; without a
+    password, its set-password link goes out when it is enabled.
     """
 
     account_id: str
     username: str
     password: str | None = attrs.field(default=None, repr=False, metadata={SECRET: True})
     password_repeat: str | None = attrs.field(default=None, repr=False, metadata={SECRET: True})
+    must_change_password: bool = False
+    enabled: bool = True
     cos_id: str | None = None
     mfa_required: bool = False
     first_name: str = ""

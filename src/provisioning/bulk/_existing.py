@@ -19,7 +19,14 @@ import attrs
 from provisioning.bulk.users import USERS_SHEET, UserRow, address_key
 from provisioning.commands import CreateUser, SetGrant, UpdateUser
 from provisioning.exceptions import InvalidValue
-from provisioning.model import EmailAddress, Grant, PhoneNumber, User, iana_time_zone
+from provisioning.model import (
+    EmailAddress,
+    Grant,
+    PhoneNumber,
+    User,
+    UserStatus,
+    iana_time_zone,
+)
 from provisioning.ports import UnitOfWork
 
 __all__ = ["FieldChange", "RowChange", "Settled", "same_grant", "settle"]
@@ -119,6 +126,10 @@ def _zone(text: str | None) -> str | None:
     return iana_time_zone(text) or text
 
 
+def _yes(value: bool) -> str:  # noqa: FBT001 - a field's value in words
+    return "yes" if value else "no"
+
+
 def _text(value: object) -> str:
     return "" if value is None else str(value)
 
@@ -161,7 +172,13 @@ def _differences(
         command.mobile,
     )
     differs("timezone", profile.timezone, _zone(command.timezone), command.timezone)
-    if "cos_id" in given and command.cos_id is not None and command.cos_id != user.cos_id:
+    held_cos = cos_names.get(user.cos_id or "", user.cos_id or "")
+    if (
+        "cos_id" in given
+        and command.cos_id is not None
+        and command.cos_id != user.cos_id
+        and command.cos_id.casefold() != held_cos.casefold()  # a system class, by its name
+    ):
         wanted["cos_id"] = command.cos_id
         changes.append(
             FieldChange(
@@ -170,6 +187,10 @@ def _differences(
                 new=cos_names.get(command.cos_id, command.cos_id),
             )
         )
+    active = user.status is UserStatus.ACTIVE
+    if "enabled" in given and command.enabled != active:
+        wanted["enabled"] = command.enabled
+        changes.append(FieldChange(field="enabled", old=_yes(active), new=_yes(command.enabled)))
     if "aliases" in given and command.aliases:
         held = {a.key for a in user.aliases}
         asked = {_email(a) or a for a in command.aliases}

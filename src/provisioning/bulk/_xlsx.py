@@ -28,7 +28,7 @@ _RELATIONSHIPS: Final = "{http://schemas.openxmlformats.org/officeDocument/2006/
 _STRICT_MAIN: Final = "{http://purl.oclc.org/ooxml/spreadsheetml/main}"
 _STRICT_RELATIONSHIPS: Final = "{http://purl.oclc.org/ooxml/officeDocument/relationships}"
 _PACKAGE: Final = "{http://schemas.openxmlformats.org/package/2006/relationships}"
-_WORTH_PARSING: Final = re.compile(rb"<(?:\w+:)?(?:f|mergeCell)[\s>/]")
+_WORTH_PARSING: Final = re.compile(rb"<(?:\w+:)?(?:f|mergeCell)[\s>/]|\shidden=[\"'](?:1|true)")
 _REFERENCE: Final = re.compile(r"\$?([A-Za-z]{1,3})\$?(\d+)")
 
 
@@ -38,6 +38,7 @@ class SheetExtras:
 
     merged: tuple[CellRange, ...] = ()
     uncomputed: frozenset[tuple[int, int]] = frozenset()
+    hidden_rows: frozenset[int] = frozenset()
 
 
 def cell_position(reference: str) -> tuple[int, int] | None:
@@ -52,8 +53,14 @@ def cell_position(reference: str) -> tuple[int, int] | None:
 
 
 def sheet_extras(archive: zipfile.ZipFile) -> dict[str, SheetExtras]:
-    """Each sheet's extras, by sheet name; sheets with none are left out."""
+    """Each sheet's extras, by sheet name; sheets with none are left out.
+
+    A workbook that asks to be computed when it is opened (`fullCalcOnLoad`,
+    as xlsxwriter writes) keeps no value its formulas can be trusted for:
+    each of its formulas is uncomputed.
+    """
     found: dict[str, SheetExtras] = {}
+    recompute = _recomputed_on_load(archive)
     for name, part in sheet_parts(archive, listed_only=True):
         try:
             data = archive.read(part)
@@ -61,10 +68,19 @@ def sheet_extras(archive: zipfile.ZipFile) -> dict[str, SheetExtras]:
             continue
         if _WORTH_PARSING.search(data) is None:
             continue
-        extras = _parse(archive.open(part))
-        if extras.merged or extras.uncomputed:
+        extras = _parse(archive.open(part), recompute=recompute)
+        if extras.merged or extras.uncomputed or extras.hidden_rows:
             found[name] = extras
     return found
+
+
+def _recomputed_on_load(archive: zipfile.ZipFile) -> bool:
+    book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+    for main in (_MAIN, _STRICT_MAIN):
+        settings = book.find(f"{main}calcPr")
+        if settings is not None:
+            return settings.get("fullCalcOnLoad", "").strip().lower() in ("1", "true")
+    return False
 
 
 def sheet_parts(
@@ -100,31 +116,57 @@ def sheet_parts(
             yield posixpath.basename(part).removesuffix(".xml"), part
 
 
-def _parse(stream: IO[bytes]) -> SheetExtras:
+def _parse(stream: IO[bytes], *, recompute: bool = False) -> SheetExtras:
     merged: list[CellRange] = []
     uncomputed: set[tuple[int, int]] = set()
-    for _, element in ElementTree.iterparse(stream, events=("end",)):
+    hidden: set[int] = set()
+    row = 0
+    for event, element in ElementTree.iterparse(stream, events=("start", "end")):
         tag = element.tag.replace(_STRICT_MAIN, _MAIN, 1)
+        if event == "start":
+            if tag == f"{_MAIN}row":
+                row = _row_number(element, row)
+                if element.get("hidden", "").strip().lower() in ("1", "true"):
+                    hidden.add(row)
+            continue
         if tag == f"{_MAIN}c":
-            if _uncomputed(element):
-                position = cell_position(element.get("r", ""))
-                if position is not None:
-                    uncomputed.add(position)
+            position = cell_position(element.get("r", ""))
+            if position is not None and _uncomputed(element, recompute=recompute):
+                uncomputed.add(position)
             element.clear()
         elif tag == f"{_MAIN}row":
             element.clear()
         elif tag == f"{_MAIN}mergeCell":
-            first, _, last = element.get("ref", "").partition(":")
-            start, end = cell_position(first), cell_position(last or first)
-            if start is not None and end is not None:
-                merged.append((start[0], start[1], end[0], end[1]))
-    return SheetExtras(merged=tuple(merged), uncomputed=frozenset(uncomputed))
+            merged.extend(_merged_range(element.get("ref", "")))
+    return SheetExtras(
+        merged=tuple(merged), uncomputed=frozenset(uncomputed), hidden_rows=frozenset(hidden)
+    )
 
 
-def _uncomputed(cell: Element) -> bool:
-    """A formula cell whose value was never computed (an empty text result is a value)."""
+def _merged_range(reference: str) -> list[CellRange]:
+    """The range of a `mergeCell` reference (`D2:D5`); none if it is not one."""
+    first, _, last = reference.partition(":")
+    start, end = cell_position(first), cell_position(last or first)
+    if start is None or end is None:
+        return []
+    return [(start[0], start[1], end[0], end[1])]
+
+
+def _row_number(row: Element, before: int) -> int:
+    """A row's number: its reference, or the one after the row before it."""
+    number = row.get("r", "").strip()
+    return int(number) if number.isdigit() else before + 1
+
+
+def _uncomputed(cell: Element, *, recompute: bool) -> bool:
+    """A formula cell whose value was never computed (an empty text result is a value).
+
+    With `recompute`, the value a writer put there is a placeholder: uncomputed.
+    """
     main = _STRICT_MAIN if cell.tag.startswith(_STRICT_MAIN) else _MAIN
     if cell.find(f"{main}f") is None:
         return False
+    if recompute:
+        return True
     value = cell.find(f"{main}v")
     return (value is None or not value.text) and cell.get("t") != "str"

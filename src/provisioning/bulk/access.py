@@ -51,6 +51,8 @@ class GrantRow:
     cells: Mapping[str, int]
     user_row: int
     """The Users-sheet row of the user it is for (skipped with it)."""
+    email: str = ""
+    """The user's email, as the row gives it."""
 
     def location(self, field: str | None) -> Location:
         """The cell a command field came from (the row alone for other fields)."""
@@ -193,7 +195,14 @@ def _sheet_grants(
             permissions=permissions,
         )
         found.append(
-            GrantRow(sheet=sheet.name, row=number, command=command, cells=cells, user_row=user[1])
+            GrantRow(
+                sheet=sheet.name,
+                row=number,
+                command=command,
+                cells=cells,
+                user_row=user[1],
+                email=email,
+            )
         )
     return found, issues
 

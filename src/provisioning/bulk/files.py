@@ -20,6 +20,8 @@ from typing import IO, Any, Final, Literal
 
 import attrs
 import openpyxl
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import Cell
 from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -56,8 +58,19 @@ _CHANGE_FILL: Final = PatternFill("solid", start_color="FFBDD7EE", end_color="FF
 _PAGE: Final = 1000
 
 
+def _text_cell(sheet: Any, value: str) -> Cell:  # noqa: ANN401 - a write-only sheet
+    """A cell holding `value` as text, never a formula: no apostrophe is needed or shown."""
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.data_type = "s"
+    return cell
+
+
 def neutralised(value: object) -> object:
-    """`value`, with text that a spreadsheet would run as a formula made plain text."""
+    """`value`, with text that a spreadsheet would run as a formula made plain text.
+
+    For formats without cell types (CSV); an .xlsx string cell needs no
+    apostrophe, and the import reads one before `=`, `+`, `-`, `@` as this mark.
+    """
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
     return value
@@ -159,6 +172,8 @@ def write_template(
     users = book.create_sheet(USERS_SHEET)
     _header(users, [(c.header + (" [Required]" if c.required else ""), c.help) for c in COLUMNS])
     _choices(users, [c.key for c in COLUMNS].index("personal_mailbox") + 1, ["Y", "N"])
+    mobile = get_column_letter([c.key for c in COLUMNS].index("mobile") + 1)
+    users.column_dimensions[mobile].number_format = "@"  # text: a typed 079... keeps its 0
     account = book.create_sheet("Account")
     _header(
         account,
@@ -263,10 +278,15 @@ def write_annotated(
     book = _editable(source)
     listed = list(issues)
     by_cell, fills = _notes(listed, changes)
+    only = book.sheetnames[0] if len(book.sheetnames) == 1 else None  # read as the Users sheet
     for (sheet_name, row, column), found in by_cell.items():
-        if sheet_name not in book.sheetnames:
+        if sheet_name in book.sheetnames:
+            name = sheet_name
+        elif sheet_name == USERS_SHEET and only is not None:
+            name = only
+        else:
             continue
-        cell = book[sheet_name].cell(row=row, column=column)
+        cell = book[name].cell(row=row, column=column)
         cell.fill = fills[sheet_name, row, column]
         cell.comment = Comment("\n".join(found)[:30000], "provisioning")
     summary = book.create_sheet("Issues", 0)
@@ -341,18 +361,25 @@ def _editable(source: bytes | Workbook) -> openpyxl.Workbook:
 
 REPORT_COLUMNS: Final = (
     "Email",
+    "First name",
+    "Last name",
     "Full name",
     "Status",
     "Source",
     "Class of service",
+    "Alternate email",
+    "Mobile",
+    "Time zone",
+    "Aliases",
     "MFA required",
     "MFA initialised",
     "Account roles",
     "Mailbox access",
+    "Last sign-in",
     "Created",
     "Changed",
 )
-"""The columns of the users report, in order."""
+"""The columns of the users report, in order: its Users sheet imports back as unchanged."""
 
 
 @attrs.frozen
@@ -410,17 +437,26 @@ def _report_rows(ctx: Environment, actor: Actor, account_id: str) -> Iterator[li
 
 
 def _report_row(user: User, names: _Names) -> list[object]:
+    """A user's row of plain values (text that would run as a formula is made safe on writing)."""
+    profile = user.profile
     source = user.directory_service or str(user.source)
     return [
-        neutralised(str(user.username)),
-        neutralised(user.profile.display_name or user.profile.full_name),
+        str(user.username),
+        profile.first_name,
+        profile.last_name,
+        profile.display_name or profile.full_name,
         "enabled" if user.status is UserStatus.ACTIVE else "disabled",
-        neutralised(source),
-        neutralised(names.classes.get(user.cos_id or "", user.cos_id or "")),
+        source,
+        names.classes.get(user.cos_id or "", user.cos_id or ""),
+        str(profile.alternate_email or ""),
+        str(profile.mobile or ""),
+        profile.timezone or "",
+        ", ".join(str(alias) for alias in user.aliases),
         "Y" if user.mfa.required else "N",
         "Y" if user.mfa.status is MfaStatus.ACTIVE else "N",
-        neutralised(names.account_roles.get(user.id, "")),
-        neutralised(names.mailbox_access.get(user.id, "")),
+        names.account_roles.get(user.id, ""),
+        names.mailbox_access.get(user.id, ""),
+        user.last_sign_in_at.replace(tzinfo=None) if user.last_sign_in_at else None,
         user.created_at.replace(tzinfo=None),
         user.updated_at.replace(tzinfo=None),
     ]
@@ -435,7 +471,9 @@ def _write_csv(rows: Iterable[list[object]], stream: IO[bytes]) -> int:
         count = 0
         for row in rows:
             writer.writerow(
-                v.isoformat(sep=" ", timespec="seconds") if hasattr(v, "isoformat") else v
+                v.isoformat(sep=" ", timespec="seconds")
+                if hasattr(v, "isoformat")
+                else neutralised(v)
                 for v in row
             )
             count += 1
@@ -472,7 +510,7 @@ def write_users_report(
         sheet = book.create_sheet("Users")
         sheet.append(list(REPORT_COLUMNS))
         for row in rows:
-            sheet.append(row)
+            sheet.append([_text_cell(sheet, v) if isinstance(v, str) else v for v in row])
             count += 1
         book.save(stream)
     return count

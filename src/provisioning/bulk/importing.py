@@ -30,7 +30,13 @@ from provisioning.bulk.readers import (
     WorkbookReader,
     read_workbook,
 )
-from provisioning.bulk.users import USERS_SHEET, UserRow, address_key, user_rows
+from provisioning.bulk.users import (
+    USERS_SHEET,
+    UserRow,
+    address_key,
+    user_rows,
+    with_users_sheet,
+)
 from provisioning.commands import CreateUser, UpdateUser
 from provisioning.exceptions import (
     InvalidValue,
@@ -58,8 +64,16 @@ __all__ = ["POLICIES", "BulkResult", "Policy", "UsersImport", "apply_users", "pl
 
 Policy = Literal["all_or_nothing", "skip_invalid"]
 POLICIES: Final = ("all_or_nothing", "skip_invalid")
-_WHOLE_FILE: Final = frozenset({"bulk.too_many_failures", "bulk.domain_not_active"})
-"""The issues that stop the whole file whatever the policy."""
+_WHOLE_FILE: Final = frozenset(
+    {
+        "bulk.too_many_failures",
+        "bulk.domain_not_active",
+        "bulk.sheet_missing",
+        "bulk.column_missing",
+        "bulk.no_header",
+    }
+)
+"""The issues that stop the whole file whatever the policy: it is not what it should be."""
 LARGE: Final = 20_000
 """A file of more users than this is planned and applied `PART` users at a time."""
 PART: Final = 2_000
@@ -190,6 +204,15 @@ def _located(issue: Issue, rows: Sequence[Origin]) -> Issue:
             else attrs.evolve(issue, location=Location(sheet=USERS_SHEET))
         )
     origin = rows[issue.command]
+    if isinstance(origin, GrantRow) and issue.code == "user.not_found":
+        # The row's user is one of the file's whose own row failed: said in the file's words.
+        return Issue(
+            code="bulk.user_row_failed",
+            message=f"{origin.email}: the user's row ({USERS_SHEET}!{origin.user_row}) has"
+            " errors, so the user is not created and this row is not applied",
+            location=origin.location("user_id"),
+            severity=issue.severity,
+        )
 
     def row_of(found: re.Match[str]) -> str:
         earlier = int(found.group(1))
@@ -366,6 +389,7 @@ def _plan(
 ) -> UsersImport:
     region = queries.get_account(ctx, actor, account_id).phone_region
     classes = _classes(ctx, actor, account_id)
+    book, assumed = with_users_sheet(book)
     sheet = user_rows(
         book,
         account_id,
@@ -380,7 +404,9 @@ def _plan(
             sheet.rows,
             updates=updates,
             region=region,
-            cos_names=dict(classes.values()),
+            cos_names={
+                cos.id: cos.name for cos in queries.classes_of_service(ctx, actor, account_id)
+            },
         )
         new = [_with_id(ctx, row) for row in settled.create]
         outside = _outside_active_domains(ctx, actor, account_id, new)
@@ -420,6 +446,7 @@ def _plan(
         if i.code in _FILE_CLASHES and i.location
     }
     issues = [
+        *assumed,
         *sheet.issues,
         *(issue for _, issue in outside),
         *grant_issues,

@@ -227,6 +227,12 @@ class OpenpyxlReader:
         import openpyxl  # noqa: PLC0415 - loaded when used
 
         check_extent(data, format, limits)  # openpyxl pads every row to the widest
+        if _strict(data):
+            raise SpreadsheetError(
+                code="spreadsheet.unsupported",
+                reason="the openpyxl reader does not read Strict Open XML workbooks:"
+                " use the default reader, or save the file as an ordinary .xlsx",
+            )
         try:
             with warnings.catch_warnings():  # a writer's missing default style, say: not ours
                 warnings.simplefilter("ignore")
@@ -255,6 +261,17 @@ class OpenpyxlReader:
         finally:
             book.close()
         return Workbook(format=format, sheets=tuple(sheets))
+
+
+def _strict(data: bytes) -> bool:
+    """Whether an .xlsx file is Strict Open XML (its workbook in the Strict namespace)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return b"http://purl.oclc.org/ooxml/spreadsheetml/main" in archive.read(
+                "xl/workbook.xml"
+            )
+    except (KeyError, zipfile.BadZipFile, OSError, ValueError):
+        return False
 
 
 def _calamine_merged(sheet: object) -> tuple[CellRange, ...]:
@@ -292,8 +309,8 @@ def _read_csv(data: bytes, limits: ReadLimits) -> Workbook:
         raise _not_utf8() from None
     try:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text[:8192], ",;\t")
-    except csv.Error:
-        dialect = csv.excel
+    except csv.Error:  # rows of different lengths (a Modoboa export, say): the most common one
+        dialect = _plain_dialect(text[:8192])
     try:
         rows = trimmed_rows(
             csv.reader(io.StringIO(text, newline=""), dialect), sheet=CSV_SHEET, limits=limits
@@ -301,6 +318,15 @@ def _read_csv(data: bytes, limits: ReadLimits) -> Workbook:
     except csv.Error as exc:
         raise _unreadable(f"the CSV file could not be read: {exc}") from exc
     return Workbook(format="csv", sheets=(Sheet(name=CSV_SHEET, rows=rows),))
+
+
+def _plain_dialect(sample: str) -> type[csv.Dialect]:
+    """Excel's CSV dialect with the delimiter that the most of the first lines hold."""
+    lines = [line for line in sample.splitlines()[:20] if line.strip()]
+    best = max(",;\t", key=lambda d: (sum(d in line for line in lines), sample.count(d)))
+    if best == ",":
+        return csv.excel
+    return type("_Delimited", (csv.excel,), {"delimiter": best})
 
 
 def _bytes_of(source: Source, limits: ReadLimits) -> bytes:
@@ -377,7 +403,7 @@ def _spread(sheet: Sheet, limits: ReadLimits) -> Sheet:
 
 
 def _with_extras(book: Workbook, data: bytes) -> Workbook:
-    """The sheets with their merged ranges and uncomputed formulas, read from the XML."""
+    """The sheets with their merged ranges, uncomputed formulas and hidden rows, from the XML."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             extras = sheet_extras(archive)
@@ -390,7 +416,25 @@ def _with_extras(book: Workbook, data: bytes) -> Workbook:
     sheets = tuple(
         sheet
         if (found := extras.get(sheet.name)) is None
-        else attrs.evolve(sheet, merged=found.merged, uncomputed=found.uncomputed)
+        else attrs.evolve(
+            _blanked(sheet, found.uncomputed),
+            merged=found.merged,
+            uncomputed=found.uncomputed,
+            hidden_rows=found.hidden_rows,
+        )
         for sheet in book.sheets
     )
     return attrs.evolve(book, sheets=sheets)
+
+
+def _blanked(sheet: Sheet, cells: frozenset[tuple[int, int]]) -> Sheet:
+    """The sheet with its uncomputed formulas' cells empty: a writer's placeholder is no value."""
+    if not cells:
+        return sheet
+    rows = list(sheet.rows)
+    for row, column in cells:
+        if row <= len(rows) and column <= len(rows[row - 1]):
+            values = list(rows[row - 1])
+            values[column - 1] = None
+            rows[row - 1] = tuple(values)
+    return attrs.evolve(sheet, rows=tuple(rows))

@@ -38,6 +38,7 @@ __all__ = [
     "header_key",
     "split_list",
     "user_rows",
+    "with_users_sheet",
 ]
 
 USERS_SHEET: Final = "Users"
@@ -75,9 +76,23 @@ def _column(
 
 
 def header_key(text: str) -> str:
-    """A header as compared: folded, without brackets, stars, colons or extra spaces."""
+    """A header as compared: folded, without brackets, stars, colons, extra spaces or "required".
+
+    `First Name [Required]`, `User name [userPrincipalName] Required` and
+    `Email*` are `first name`, `user name` and `email`.
+    """
     text = re.sub(r"\[[^\]]*\]|\([^)]*\)", " ", text).replace("*", " ").replace(":", " ")
-    return re.sub(r"[\s_\-]+", " ", text.replace("\u00a0", " ")).strip().casefold()
+    folded = re.sub(r"[\s_\-]+", " ", text.replace("\u00a0", " ")).strip().casefold()
+    return folded.removesuffix(" required") if folded != "required" else folded
+
+
+def _header_keys(text: str) -> list[str]:
+    """The names a header is known by: its words, then a property name in its brackets.
+
+    Microsoft Entra writes `First name [givenName]`; its download, `givenName`.
+    """
+    bracketed = [header_key(inner) for inner in re.findall(r"\[([^\]]*)\]", text)]
+    return [header_key(text), *(key for key in bracketed if key)]
 
 
 COLUMNS: Final[tuple[Column, ...]] = (
@@ -155,9 +170,121 @@ COLUMNS: Final[tuple[Column, ...]] = (
 )
 """The columns of the Users sheet, in the template's order."""
 
-_BY_NAME: Final = {name: column for column in COLUMNS for name in column.names}
+_VENDOR_NAMES: Final[tuple[tuple[str, int, tuple[str, ...]], ...]] = (
+    # (column key, rank, header names): where two columns give one field, the lower rank is
+    # read, and a higher one fills its empty cells. Our own names have rank 0.
+    ("email", 1, ("user name", "userprincipalname", "primary email")),
+    ("email", 2, ("mail",)),
+    ("first_name", 1, ("givenname",)),
+    ("alternate_email", 1, ("recovery email", "alternateemailaddress", "alternate email address")),
+    ("mobile", 1, ("recovery phone",)),
+    ("mobile", 2, ("mobile phone", "phone", "cell", "mobile number")),
+    ("password", 1, ("initial password", "passwordprofile")),
+    ("password_hash_function", 0, ("password hash function", "hash function")),
+    ("status", 0, ("new status", "account status")),
+    ("status", 1, ("status",)),
+    ("enabled", 0, ("enabled", "accountenabled", "account enabled")),
+    ("blocked", 0, ("block sign in", "blocked", "sign in blocked")),
+    ("suspended", 0, ("suspended",)),
+    (
+        "must_change_password",
+        0,
+        (
+            "change password at next sign in",
+            "change password at next login",
+            "must change password",
+            "force change password next sign in",
+            "forcechangepasswordnextsignin",
+        ),
+    ),
+)
+"""Columns of the layouts admins bring (Google Workspace, Microsoft Entra) that fill a field."""
+
+IGNORED_COLUMNS: Final = frozenset(
+    header_key(name)
+    for name in (
+        # Google Workspace's bulk upload and user download
+        "Org Unit Path",
+        "New Primary Email",
+        "Home Secondary Email",
+        "Work Secondary Email",
+        "Work Phone",
+        "Home Phone",
+        "Work Address",
+        "Home Address",
+        "Employee ID",
+        "Employee Type",
+        "Employee Title",
+        "Manager Email",
+        "Department",
+        "Cost Center",
+        "Building ID",
+        "Floor Name",
+        "Floor Section",
+        "Last Sign In",
+        "Email Usage",
+        "2sv Enrolled",
+        "2sv Enforced",
+        "Advanced Protection Program enrollment",
+        # Microsoft Entra's bulk create template and user download
+        "Name",
+        "displayName",
+        "Job title",
+        "jobTitle",
+        "Usage location",
+        "usageLocation",
+        "Street address",
+        "streetAddress",
+        "State or province",
+        "state",
+        "Country or region",
+        "country",
+        "Office",
+        "physicalDeliveryOfficeName",
+        "City",
+        "ZIP or postal code",
+        "postalCode",
+        "Office phone",
+        "telephoneNumber",
+        "objectId",
+        "userType",
+        "ageGroup",
+        "consentProvidedForMinor",
+        "legalAgeGroupClassification",
+        "companyName",
+        "creationType",
+        "directorySynced",
+        "invitationState",
+        "identityIssuer",
+        "createdDateTime",
+        "otherMails",
+        "employeeId",
+        # the users report's own columns that are not imported
+        "Full name",
+        "Source",
+        "MFA required",
+        "MFA initialised",
+        "Account roles",
+        "Mailbox access",
+        "Last sign-in",
+        "Created",
+        "Changed",
+    )
+)
+"""Columns of those layouts that have no place here: left out with one warning."""
+
+_RANKED: Final = {
+    **{name: (column.key, 0) for column in COLUMNS for name in column.names},
+    **{name: (key, rank) for key, rank, names in _VENDOR_NAMES for name in map(header_key, names)},
+}
+"""Each header name's column key and rank."""
 _YES: Final = frozenset({"y", "yes", "true", "1", "x"})
 _NO: Final = frozenset({"n", "no", "false", "0"})
+_ACTIVE: Final = frozenset({"active", "enabled"})
+_SUSPENDED: Final = frozenset({"suspended", "disabled", "blocked", "inactive"})
+_PLACEHOLDER: Final = re.compile(r"\*{4,}")  # Google Workspace's user download: no password shown
+# A crypt or LDAP-style hash ({SHA512-CRYPT}$6$..., $2y$..., $argon2id$...): never a password.
+_HASHED: Final = re.compile(r"\{[A-Z0-9.-]+\}\S|\$(?:1|2[abxy]?|5|6|7|y|gy|argon2(?:id|i|d))\$\S")
 _LIST: Final = re.compile(r"[,;\n]+")
 _SHORTEST_INTERNATIONAL: Final = 10**9  # with its country code, a mobile has 10 digits or more
 
@@ -264,30 +391,88 @@ def split_list(text: str | None) -> tuple[str, ...]:
     return tuple(item.strip() for item in _LIST.split(text or "") if item.strip())
 
 
+_NEUTRALISED: Final = frozenset("=+-@")
 _TITLE_ROWS: Final = 5  # rows holding something that may stand above the header row
+_VERSION_ROW: Final = re.compile(r"version\s*:\s*v?\d+(\.\d+)*", re.IGNORECASE)  # Entra's first row
+_MODOBOA: Final = frozenset({"account", "domain", "domainalias", "alias", "dlist", "relaydomain"})
 
 
-def _header_row(sheet: Sheet) -> int:
-    """The header row's number (0: the sheet is empty).
+def known_column(text: str) -> tuple[str, int] | None:
+    """The column key and rank a header names (None: no column the import reads)."""
+    for key in _header_keys(text):
+        found = _RANKED.get(key)
+        if found is not None:
+            return found
+    return None
 
-    It is the first row holding anything, unless one of the next few names
-    the email column: a title or a note above the header is common.
+
+def _names_a_column(row: Sequence[Cell]) -> tuple[bool, bool]:
+    """Whether a row names the email column, and whether it names any column at all."""
+    keys = {found[0] for v in row if v is not None and (found := known_column(str(v)))}
+    return "email" in keys, bool(keys) or any(
+        v is not None and header_key(str(v)) in IGNORED_COLUMNS for v in row
+    )
+
+
+def _header_row(sheet: Sheet) -> int | None:
+    """The header row's number (0: the sheet is empty; None: no row names a column).
+
+    It is the first row naming the email column among the first few holding
+    anything (a title, a note or Entra's `version:v1.0` above the header is
+    common), else the first row holding anything, if it names a column.
     """
     filled = (n for n, row in enumerate(sheet.rows, start=1) if any(v is not None for v in row))
     candidates = list(itertools.islice(filled, _TITLE_ROWS + 1))
     for number in candidates:
-        named = {_BY_NAME.get(header_key(str(v))) for v in sheet.rows[number - 1] if v is not None}
-        if any(column is not None and column.key == "email" for column in named):
+        if _names_a_column(sheet.rows[number - 1])[0]:
             return number
-    return candidates[0] if candidates else 0
+    if not candidates:
+        return 0
+    return candidates[0] if _names_a_column(sheet.rows[candidates[0] - 1])[1] else None
 
 
-def _header(sheet: Sheet, issues: list[Issue]) -> tuple[int, dict[str, int]]:
-    """The header row and each known column's position (rows above it are warned of)."""
+def _no_header(sheet: Sheet) -> Issue:
+    """`bulk.no_header`, in words that echo none of the first row's values (they are data)."""
+    first = next(row for row in sheet.rows if any(v is not None for v in row))
+    kind = cell_text(first[0]) if first else None
+    if kind is not None and kind.casefold() in _MODOBOA and len(first) >= 5:  # noqa: PLR2004
+        where = (
+            "this looks like a Modoboa export (rows of 'account; login; password; first name;"
+            " last name; ...' and no header row)"
+        )
+    else:
+        where = "no row names the columns (its first row holds values)"
+    return _issue(
+        "bulk.no_header",
+        f"{where}: add a header row above the users, naming their columns (Email, First name,"
+        " Last name, ...: see the template), and leave the password column empty",
+        1,
+        None,
+    )
+
+
+@attrs.frozen
+class _Header:
+    """The header row, the column each key is read from, and the columns that fill in for it."""
+
+    row: int
+    columns: dict[str, int]
+    fallbacks: dict[str, tuple[int, ...]]
+    complete: bool = True
+    """Whether every required column is there."""
+
+
+def _header(sheet: Sheet, issues: list[Issue]) -> _Header | None:
+    """The header row and each known column's position (rows above it are warned of).
+
+    None when no row names a column (`bulk.no_header`).
+    """
     number = _header_row(sheet)
-    columns: dict[str, int] = {}
+    if number is None:
+        issues.append(_no_header(sheet))
+        return None
     if number == 0:
-        return 0, columns
+        return _Header(row=0, columns={}, fallbacks={})
     issues.extend(
         _issue(
             "bulk.row_above_header",
@@ -298,13 +483,19 @@ def _header(sheet: Sheet, issues: list[Issue]) -> tuple[int, dict[str, int]]:
         )
         for above in range(1, number)
         if any(v is not None for v in sheet.rows[above - 1])
+        and not _version_row(sheet.rows[above - 1])
     )
+    found: dict[str, list[tuple[int, int]]] = {}
+    ignored: list[str] = []
     for position, value in enumerate(sheet.rows[number - 1], start=1):
         if value is None:
             continue
         text = str(value)
-        column = _BY_NAME.get(header_key(text))
-        if column is None:
+        known = known_column(text)
+        if known is None:
+            if header_key(text) in IGNORED_COLUMNS:
+                ignored.append(text)
+                continue
             issues.append(
                 _issue(
                     "bulk.column_unknown",
@@ -314,7 +505,9 @@ def _header(sheet: Sheet, issues: list[Issue]) -> tuple[int, dict[str, int]]:
                     warning=True,
                 )
             )
-        elif column.key in columns:
+            continue
+        key, rank = known
+        if any(taken == rank for taken, _ in found.get(key, ())):
             issues.append(
                 _issue(
                     "bulk.column_duplicate",
@@ -323,9 +516,31 @@ def _header(sheet: Sheet, issues: list[Issue]) -> tuple[int, dict[str, int]]:
                     position,
                 )
             )
-        else:
-            columns[column.key] = position
-    return number, columns
+            continue
+        found.setdefault(key, []).append((rank, position))
+    if ignored:
+        issues.append(
+            _issue(
+                "bulk.columns_ignored",
+                f"{', '.join(map(repr, ignored))} have no place in this import: left out",
+                number,
+                None,
+                warning=True,
+            )
+        )
+    ordered = {key: [position for _, position in sorted(given)] for key, given in found.items()}
+    return _Header(
+        row=number,
+        columns={key: positions[0] for key, positions in ordered.items()},
+        fallbacks={
+            key: tuple(positions[1:]) for key, positions in ordered.items() if positions[1:]
+        },
+    )
+
+
+def _version_row(row: Sequence[Cell]) -> bool:
+    values = [v for v in row if v is not None]
+    return len(values) == 1 and bool(_VERSION_ROW.fullmatch(str(values[0]).strip()))
 
 
 def cell_text(value: Cell) -> str | None:
@@ -335,7 +550,10 @@ def cell_text(value: Cell) -> str | None:
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, str):
-        return value.strip() or None
+        text = value.strip()
+        if text[:1] == "'" and text[1:2] in _NEUTRALISED:  # a report's CSV made it plain text
+            text = text[1:]
+        return text or None
     if isinstance(value, int | float):
         return str(value)
     return None  # a date, time or duration where text was wanted: reported by the caller
@@ -375,18 +593,30 @@ class _RowReader:
         row: int,
         columns: Mapping[str, int],
         region: str | None = None,
+        fallbacks: Mapping[str, tuple[int, ...]] | None = None,
     ) -> None:
         self.values = values
         self.row = row
-        self.columns = columns
+        self.columns = dict(columns)
         self.region = region
+        self.fallbacks = fallbacks or {}
         self.issues: list[Issue] = []
+        self.said_enabled: bool | None = None
 
     def raw(self, key: str) -> Cell:
+        """The key's cell, or where it is empty the first filled one of the columns behind it.
+
+        `columns[key]` then names the cell read, so its issues are located there.
+        """
         position = self.columns.get(key)
-        if position is None or position > len(self.values):
+        if position is None:
             return None
-        return self.values[position - 1]
+        for candidate in (position, *self.fallbacks.get(key, ())):
+            value = self.values[candidate - 1] if candidate <= len(self.values) else None
+            if value is not None:
+                self.columns[key] = candidate
+                return value
+        return None
 
     def text(self, key: str) -> str | None:
         value = self.raw(key)
@@ -423,6 +653,71 @@ class _RowReader:
         )
         return None
 
+    def enabled(self) -> bool | None:
+        """Whether the row's user may sign in, from a status, enabled, blocked or suspended cell.
+
+        None: no such cell holds anything (a new user is enabled).
+        """
+        self.said_enabled = self._enabled()
+        return self.said_enabled
+
+    def _enabled(self) -> bool | None:
+        status = self.raw("status")
+        if status is not None:
+            text = (cell_text(status) or "").casefold()
+            if text in _ACTIVE:
+                return True
+            if text in _SUSPENDED:
+                return False
+            self.issues.append(
+                _issue(
+                    "bulk.status_invalid",
+                    f"{status!r} is no status: Active or Suspended",
+                    self.row,
+                    self.columns["status"],
+                )
+            )
+            return None
+        for key, enabling in (("enabled", True), ("blocked", False), ("suspended", False)):
+            answer = self.yes_no(key)
+            if answer is not None:
+                return answer if enabling else not answer
+        return None
+
+    def password(self) -> str | None:
+        """The row's password; None for none, for Google's `****`, and for a hash (refused)."""
+        text = self.text("password")
+        if text is None:
+            return None
+        column = self.columns["password"]
+        if _PLACEHOLDER.fullmatch(text):
+            self.issues.append(
+                _issue(
+                    "bulk.password_placeholder",
+                    "the password column holds the placeholder Google Workspace exports"
+                    " instead of passwords: read as no password (a set-password link goes out)",
+                    self.row,
+                    column,
+                    warning=True,
+                )
+            )
+            return None
+        function = self.text("password_hash_function")
+        if function is not None or _HASHED.match(text):
+            named = f" ({function})" if function is not None else ""
+            self.issues.append(
+                _issue(
+                    "bulk.password_hashed",
+                    f"the password column holds a password hash{named}, not a password:"
+                    " hashes are not imported; leave the password empty so that the user"
+                    " gets a link to set one",
+                    self.row,
+                    column,
+                )
+            )
+            return None
+        return text
+
     def mobile(self) -> str | None:
         value = self.raw("mobile")
         if not isinstance(value, int) or isinstance(value, bool):
@@ -454,7 +749,8 @@ class _RowReader:
 
 
 def _command(reader: _RowReader, account_id: str, classes: Mapping[str, str]) -> CreateUser:
-    password = reader.text("password")
+    password = reader.password()
+    enabled = reader.enabled()
     cos_name = reader.text("cos")
     cos_id = None
     if cos_name is not None:
@@ -473,6 +769,8 @@ def _command(reader: _RowReader, account_id: str, classes: Mapping[str, str]) ->
         aliases=aliases,
         password=password,
         password_repeat=password,
+        must_change_password=bool(reader.yes_no("must_change_password")),
+        enabled=enabled is not False,
     )
 
 
@@ -492,42 +790,25 @@ def user_rows(
     required column, is an issue located to the sheet or the header row.
     """
     sheet = book.sheet(USERS_SHEET)
-    if sheet is None:
-        found = ", ".join(book.names) or "none"
-        return UserRows(
-            rows=(),
-            issues=(
-                Issue(
-                    code="bulk.sheet_missing",
-                    message=f"the workbook has no {USERS_SHEET} sheet (its sheets: {found})",
-                    location=Location(sheet=USERS_SHEET),
-                ),
-            ),
-            columns={},
-        )
     issues: list[Issue] = []
-    header, columns = _header(sheet, issues)
-    missing = [c for c in COLUMNS if c.required and c.key not in columns]
-    issues.extend(
-        _issue(
-            "bulk.column_missing",
-            f"the {USERS_SHEET} sheet has no {column.header!r} column",
-            max(header, 1),
-            None,
-        )
-        for column in missing
-    )
-    if missing:
-        return UserRows(rows=(), issues=tuple(issues), columns=columns)
-    cells = {field: columns[c.key] for c in COLUMNS if c.key in columns for field in c.fields}
-    issues += sheet_issues(sheet, set(columns.values()), header)
+    layout = _layout(book, sheet, issues)
+    if sheet is None or layout is None or not layout.complete:
+        return UserRows(rows=(), issues=tuple(issues), columns=layout.columns if layout else {})
+    header, columns = layout.row, layout.columns
+    read = {position for positions in layout.fallbacks.values() for position in positions}
+    issues += sheet_issues(sheet, set(columns.values()) | read, header)
     rows: list[UserRow] = []
     seen: dict[str, int] = {}
     for number in range(header + 1, len(sheet.rows) + 1):
         values = sheet.rows[number - 1]
         if all(value is None or (isinstance(value, str) and not value.strip()) for value in values):
             continue  # a blank row in the middle
-        reader = _RowReader(values, number, columns, region)
+        said = _row_warning(sheet, number, values)
+        if said is not None:
+            issues.append(said)
+            if said.code == "bulk.example_row":
+                continue
+        reader = _RowReader(values, number, columns, region, layout.fallbacks)
         command = _command(reader, account_id, classes or {})
         issues += reader.issues
         key = address_key(command.username) if command.username else ""
@@ -545,9 +826,109 @@ def user_rows(
             continue
         if key:
             seen[key] = number
+        cells = _cells(reader.columns)
+        if reader.said_enabled is None:  # an empty status cell keeps what a user holds
+            cells.pop("enabled", None)
         rows.append(UserRow(row=number, command=command, cells=cells))
     issues += _claimed_twice(rows, columns)
     return UserRows(rows=tuple(rows), issues=tuple(issues), columns=columns)
+
+
+def _layout(book: Workbook, sheet: Sheet | None, issues: list[Issue]) -> _Header | None:
+    """The Users sheet's header, if the file has the sheet and its required columns.
+
+    Otherwise the file-level issues say why (`bulk.sheet_missing`,
+    `bulk.no_header`, `bulk.column_missing`), and the returned header (if
+    any) names the columns that were found.
+    """
+    if sheet is None:
+        found = ", ".join(book.names) or "none"
+        issues.append(
+            Issue(
+                code="bulk.sheet_missing",
+                message=f"the workbook has no {USERS_SHEET} sheet (its sheets: {found})",
+                location=Location(sheet=USERS_SHEET),
+            )
+        )
+        return None
+    layout = _header(sheet, issues)
+    if layout is None:
+        return None
+    missing = [c for c in COLUMNS if c.required and c.key not in layout.columns]
+    issues.extend(
+        _issue(
+            "bulk.column_missing",
+            f"the {USERS_SHEET} sheet has no {column.header!r} column",
+            max(layout.row, 1),
+            None,
+        )
+        for column in missing
+    )
+    return attrs.evolve(layout, complete=False) if missing else layout
+
+
+_ENABLING: Final = ("status", "enabled", "blocked", "suspended")
+
+
+def with_users_sheet(book: Workbook) -> tuple[Workbook, list[Issue]]:
+    """The workbook, its only sheet read as the Users sheet if it names an email column.
+
+    pandas and LibreOffice call a workbook's one sheet `Sheet1`; with a
+    warning (`bulk.sheet_assumed`) it is the Users sheet. A workbook with a
+    Users sheet, or with several sheets, is left as it is.
+    """
+    if book.sheet(USERS_SHEET) is not None or len(book.sheets) != 1:
+        return book, []
+    (only,) = book.sheets
+    number = _header_row(only)
+    if not number or not _names_a_column(only.rows[number - 1])[0]:
+        return book, []
+    warning = Issue(
+        code="bulk.sheet_assumed",
+        message=f"the workbook's only sheet, {only.name!r}, is read as the {USERS_SHEET} sheet",
+        location=Location(sheet=USERS_SHEET),
+        severity=Severity.WARNING,
+    )
+    return attrs.evolve(book, sheets=(attrs.evolve(only, name=USERS_SHEET),)), [warning]
+
+
+def _cells(columns: Mapping[str, int]) -> dict[str, int]:
+    """Each command field of a row and the cell it was read from."""
+    cells = {field: columns[c.key] for c in COLUMNS if c.key in columns for field in c.fields}
+    if "must_change_password" in columns:
+        cells["must_change_password"] = columns["must_change_password"]
+    enabling = next((columns[key] for key in _ENABLING if key in columns), None)
+    if enabling is not None:
+        cells["enabled"] = enabling
+    return cells
+
+
+def _row_warning(sheet: Sheet, number: int, values: Sequence[Cell]) -> Issue | None:
+    """What to say of a row before it is read: an example row (left out), a hidden one."""
+    if _example_row(values):
+        return _issue(
+            "bulk.example_row",
+            f"row {number} is the template's example row: it is left out",
+            number,
+            None,
+            warning=True,
+        )
+    if number in sheet.hidden_rows:
+        return _issue(
+            "bulk.row_hidden",
+            f"row {number} is hidden (by hand or by a filter): it is imported all the same;"
+            " show every row to see what the file holds",
+            number,
+            None,
+            warning=True,
+        )
+    return None
+
+
+def _example_row(values: Sequence[Cell]) -> bool:
+    """Whether a row is a template's example (Microsoft Entra's begins `Example:`)."""
+    first = next((v for v in values if v is not None), None)
+    return isinstance(first, str) and first.strip().casefold().startswith("example:")
 
 
 def _claimed_twice(rows: Sequence[UserRow], columns: Mapping[str, int]) -> list[Issue]:

@@ -421,6 +421,8 @@ class User:
     mfa: MfaState = MfaState()
     sign_in: SignInState = SignInState()
     default_mailbox_id: str | None = None
+    last_sign_in_at: datetime | None = None
+    """When the user last signed in (None: never)."""
     version: int = attrs.field(default=1, validator=_positive)
 
     @property

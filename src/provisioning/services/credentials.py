@@ -352,8 +352,7 @@ def authenticate(tx: Tx, command: Authenticate) -> Step[Authentication]:
         changes["sign_in"] = SignInState()
 
     def run() -> Authentication:
-        if changes:
-            tx.uow.users.update(attrs.evolve(user, **changes))
+        tx.uow.users.update(attrs.evolve(user, last_sign_in_at=tx.now, **changes))
         tx.record(
             "Authenticate",
             "user",

@@ -345,16 +345,23 @@ def create_user(tx: Tx, command: CreateUser) -> Step[User]:
     )
 
     password = command.password
+    enabled = command.enabled
 
     def run() -> User:
         assert domain is not None  # noqa: S101 - run() exists only when no issue blocked
         user_id = tx.new_id(command.user_id)
         link: SetupLink | None = None
-        if password is None:  # the welcome links to setting one, where it is read
+        if password is not None:
+            credentials = Credentials(
+                password_hash=tx.hash_password(password),
+                must_change=command.must_change_password,
+                changed_at=tx.now,
+            )
+        elif enabled:  # the welcome links to setting one, where it is read
             link = tx.setup_link(user_id)
             credentials = link.credentials
-        else:
-            credentials = Credentials(password_hash=tx.hash_password(password), changed_at=tx.now)
+        else:  # a suspended user's link goes out when it is enabled
+            credentials = Credentials()
         user = User(
             id=user_id,
             username=username,
@@ -369,6 +376,7 @@ def create_user(tx: Tx, command: CreateUser) -> Step[User]:
             admin=cos is not None and cos.admin_panel,
             credentials=credentials,
             mfa=MfaState(required=command.mfa_required or domain.require_2fa),
+            status=UserStatus.ACTIVE if enabled else UserStatus.DISABLED,
         )
         tx.uow.users.add(user)
         name = str(username)  # one string for the event and the message: a batch keeps both
@@ -377,6 +385,8 @@ def create_user(tx: Tx, command: CreateUser) -> Step[User]:
             _record_admin_change(tx, user, cos, "CreateUser")
         if personal:
             new_personal_mailbox(tx, user, account.id, "CreateUser")
+        if not enabled:
+            return user
         recipient = profile.alternate_email if link is not None else None
         tx.notify(
             Message(
@@ -461,11 +471,27 @@ def update_user(tx: Tx, command: UpdateUser) -> Step[User]:
     issues += own_address_warning(profile, user.username, aliases)
 
     def run() -> User:
+        link = _link_on_enabling(tx, user, changes)
+        if link is not None:
+            changes["credentials"] = attrs.evolve(
+                user.credentials,
+                setup_token_hash=link.credentials.setup_token_hash,
+                setup_expires_at=link.credentials.setup_expires_at,
+            )
         stored = tx.uow.users.update(
             attrs.evolve(
                 user, version=command.version, profile=profile, updated_at=tx.now, **changes
             )
         )
+        if link is not None:
+            tx.notify(
+                Message(
+                    template="user.enabled",
+                    to=str(profile.alternate_email or stored.username),
+                    data={"username": str(stored.username), **link.data},
+                    secrets=link.secrets,
+                )
+            )
         tx.record(
             "UpdateUser",
             "user",
@@ -479,6 +505,15 @@ def update_user(tx: Tx, command: UpdateUser) -> Step[User]:
         return stored
 
     return Step.proceed(run, issues)
+
+
+def _link_on_enabling(tx: Tx, user: User, changes: dict[str, Any]) -> SetupLink | None:
+    """The set-password link of a user enabled with no password and no link yet."""
+    enabling = user.status is UserStatus.DISABLED and changes.get("status") is UserStatus.ACTIVE
+    credentials = user.credentials
+    if not enabling or credentials.password_hash is not None or credentials.setup_token_hash:
+        return None
+    return tx.setup_link(user.id)
 
 
 def _not_corporate(user: User) -> Issue:
