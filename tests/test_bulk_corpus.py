@@ -22,6 +22,7 @@ from provisioning.adapters.memory import MemoryDns
 from provisioning.bulk import (
     CalamineReader,
     OpenpyxlReader,
+    UserRow,
     UsersImport,
     WorkbookReader,
     apply_users,
@@ -320,3 +321,62 @@ def test_the_report_s_text_cells_need_no_apostrophe_and_run_no_formula(
     text = _csv(acme, tmp_path).read_text(encoding="utf-8-sig")
     assert "'=HYPERLINK" in text  # CSV has no cell types: the apostrophe keeps it text
     assert plan_users(acme, OPERATOR, "acme", tmp_path / "report.csv").unchanged == (2, 3)
+
+
+# -- every file of the corpus, with its expected outcome ----------------------------------------
+
+# file: (ok as it is, how many users its rows plan, codes among its issues)
+EXPECTED: dict[str, tuple[bool, int, set[str]]] = {
+    # the same Users and Account sheets, as programs save them: 0791234567 has no country code,
+    # 12.5 is no number, so Ann's Account row is not applied either
+    **dict.fromkeys(
+        [
+            f"{program}.{kind}"
+            for program in ("libreoffice", "gnumeric")
+            for kind in ("xlsx", "ods", "xls")
+        ]
+        + ["openpyxl.xlsx"],
+        (False, 3, {"bulk.column_unknown", "phone.invalid", "bulk.user_row_failed"}),
+    ),
+    "libreoffice.csv": (False, 3, {"bulk.column_unknown", "phone.invalid"}),
+    "merged-libreoffice.xlsx": (True, 4, {"bulk.cells_merged"}),
+    "merged-libreoffice.xls": (True, 4, {"bulk.cells_merged"}),
+    "strict-merged.xlsx": (True, 4, {"bulk.cells_merged"}),
+    "xlsxwriter.xlsx": (False, 2, {"bulk.formula_not_computed"}),
+    "pandas.xlsx": (True, 2, {"bulk.sheet_assumed"}),
+    "hidden-openpyxl.xlsx": (True, 3, {"bulk.row_hidden"}),
+    "hidden-libreoffice.xlsx": (True, 3, {"bulk.row_hidden"}),
+    "hidden-libreoffice.ods": (True, 3, {"bulk.row_hidden"}),
+    "google-upload.csv": (False, 3, {"bulk.password_hashed", "bulk.columns_ignored"}),
+    "google-download.csv": (True, 2, {"bulk.password_placeholder", "bulk.columns_ignored"}),
+    "entra-create.csv": (True, 2, {"bulk.example_row", "bulk.columns_ignored"}),
+    "entra-download.csv": (True, 2, {"bulk.columns_ignored"}),
+    "modoboa.csv": (False, 0, {"bulk.no_header"}),
+    "report-libreoffice.csv": (True, 2, {"bulk.columns_ignored"}),  # postmaster@ is unchanged
+}
+
+
+def test_every_file_of_the_corpus_has_an_expected_outcome() -> None:
+    files = {path.name for path in CORPUS.iterdir() if path.suffix != ".md"}
+    assert files == set(EXPECTED)
+
+
+@pytest.mark.parametrize(
+    ("name", "reader"),
+    [
+        (name, reader)
+        for name in sorted(EXPECTED)
+        for reader in (READERS if name.endswith(".xlsx") and "strict" not in name else [None])
+    ],
+    ids=str,
+)
+def test_each_file_of_the_corpus_imports_as_expected(
+    acme: Context, name: str, reader: WorkbookReader | None
+) -> None:
+    ok, planned_users, codes = EXPECTED[name]
+    planned = plan_users(acme, OPERATOR, "acme", CORPUS / name, reader=reader)
+    assert (planned.ok, sum(isinstance(row, UserRow) for row in planned.rows)) == (
+        ok,
+        planned_users,
+    ), planned.issues
+    assert codes <= {issue.code for issue in planned.issues}

@@ -24,6 +24,7 @@ from provisioning.bulk import (
     SpreadsheetError,
     WorkbookReader,
     read_workbook,
+    write_annotated,
 )
 
 READERS: list[WorkbookReader] = [CalamineReader(), OpenpyxlReader()]
@@ -276,3 +277,43 @@ def test_the_command_line_refuses_the_file_in_one_line(tmp_path: Path) -> None:
     assert done.returncode != 0
     assert "spreadsheet.too_large" in done.stderr + done.stdout
     assert "Traceback" not in done.stderr
+
+
+def test_a_link_a_folder_or_a_device_is_never_replaced_by_a_written_file(tmp_path: Path) -> None:
+    from provisioning import Actor, Context, CreateAccount, run  # noqa: PLC0415
+    from provisioning.bulk import write_template, write_users_report  # noqa: PLC0415
+
+    ctx = Context.in_memory()
+    run(ctx, Actor.platform(), CreateAccount(name="Acme", account_id="acme"))
+    target = tmp_path / "precious.txt"
+    target.write_text("keep me")
+    link = tmp_path / "report.xlsx"
+    link.symlink_to(target)
+    folder = tmp_path / "folder.xlsx"
+    folder.mkdir()
+    writers = (
+        lambda where: write_users_report(ctx, Actor.platform(), "acme", where),
+        lambda where: write_template(ctx, Actor.platform(), "acme", where),
+        lambda where: write_annotated(b"email\nann@acme.example\n", (), where),
+    )
+    for write in writers:
+        for where in (link, folder, Path("/dev/null")):
+            with pytest.raises(SpreadsheetError) as refused:
+                write(where)
+            assert refused.value.code == "spreadsheet.unwritable"
+    assert link.is_symlink()
+    assert target.read_text() == "keep me"
+    assert Path("/dev/null").is_char_device()
+
+
+def test_the_command_line_reads_no_fifo_and_checks_a_size_before_reading(tmp_path: Path) -> None:
+    import os  # noqa: PLC0415
+
+    from test_cli import cli, initialised  # noqa: PLC0415 - the console script's helpers
+
+    initialised(tmp_path)
+    fifo = tmp_path / "users.csv"
+    os.mkfifo(fifo)
+    done = cli("import", fifo, "--dry-run", cwd=tmp_path)  # would block forever if read
+    assert done.returncode == 2
+    assert "not a regular file" in done.stderr

@@ -535,6 +535,10 @@ def test_the_annotated_copy_marks_each_cell_and_lists_every_issue(
     write_annotated(b"email\n=1+1\n", [], tmp_path / "from-csv.xlsx")
     copy = openpyxl.load_workbook(tmp_path / "from-csv.xlsx")
     assert copy["Users"]["A2"].value == "'=1+1"
+    # control characters no workbook can hold (an IllegalCharacterError, once) are replaced
+    controls = b"email,first name\nann@acme.example,A\x01B\n"
+    write_annotated(controls, plan_users(acme, OPERATOR, "acme", controls).issues, path)
+    assert openpyxl.load_workbook(path)["Users"]["B2"].value == "A\ufffdB"
 
 
 def test_the_users_report_has_a_row_per_user_and_no_formulas(acme: Context, tmp_path: Path) -> None:

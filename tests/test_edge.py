@@ -255,6 +255,10 @@ def test_command_from_refuses_what_is_not_a_mapping() -> None:
     with pytest.raises(ValidationFailed) as caught:
         command_from(CreateUser, ["acme", "ann@acme.example"])  # type: ignore[arg-type]
     assert caught.value.codes == ["value.type"]
+    with pytest.raises(ValidationFailed) as caught:  # a TypeError from deep inside, once
+        command_from(CreateUser, {1: 2, "username": "ann@acme.example"})  # type: ignore[dict-item]
+    assert caught.value.codes == ["value.type"]
+    assert "field names are text" in str(caught.value)
 
 
 _ascii = st.text(

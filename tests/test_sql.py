@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -16,7 +17,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from conftest import OPERATOR, empty_postgres
-from provisioning import Conflict, Context, CreateAccount, apply, plan, queries, run
+from provisioning import Actor, Conflict, Context, CreateAccount, apply, plan, queries, run
 from provisioning.adapters.sql import (
     METADATA,
     PostgresStore,
@@ -203,6 +204,19 @@ def test_a_store_url_that_does_not_parse_is_a_store_error_without_its_password(u
     assert "sekret" not in str(caught.value)
     assert redacted("postgresql://ann:sekret@db:5432/x") == "postgresql://ann:***@db:5432/x"
     assert redacted("tenants.db") == "tenants.db"
+    assert redacted("mysql://u:sekret@h/db") == "mysql://u:***@h/db"
+    for leaky in (
+        "postgresql://db/x?password=sekret",
+        "postgresql://ann@db/x?sslpassword=sekret&password=sekret",
+        "host=db password=sekret dbname=x",
+        "host=db password='se kret' dbname=x",
+    ):
+        assert "sekret" not in redacted(leaky), leaky
+        assert "kret" not in redacted(leaky), leaky
+    with pytest.raises(StoreError) as refused:
+        Context.open("mysql://u:sekret@h/db")
+    assert refused.value.code == "store.url_invalid"
+    assert "sekret" not in str(refused.value)
 
 
 def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
@@ -449,3 +463,15 @@ def test_a_sqlite_database_made_after_a_postgresql_one_keeps_every_reference(
     finally:
         store.close()
     assert references == {"parent_id", "default_cos_id", "admin_cos_id"}
+
+
+def test_sqlalchemy_s_own_log_shows_no_parameter_of_a_statement(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An application that turns SQLAlchemy's logging on must not log secrets with it."""
+    ctx = Context.open(tmp_path / "logged.db")
+    with caplog.at_level(logging.INFO, logger="sqlalchemy.engine"):
+        run(ctx, Actor.platform(), CreateAccount(name="Sekret Corp", account_id="sekret"))
+    assert "INSERT" in caplog.text
+    assert "Sekret Corp" not in caplog.text
+    assert "hidden due to hide_parameters" in caplog.text

@@ -145,6 +145,42 @@ def test_a_user_is_created_with_a_hashed_password(world: World, outbox: Outbox) 
     ]
 
 
+def test_a_suspended_user_gets_its_set_password_link_when_it_is_enabled(
+    world: World, outbox: Outbox
+) -> None:
+    outbox.clear()
+    command = attrs.evolve(create(world), password=None, password_repeat=None, enabled=False)
+    user = run(world.ctx, world.admin, command)
+    assert user.status is UserStatus.DISABLED
+    assert user.credentials.setup_token_hash is None
+    assert outbox.messages == []  # suspended where it came from: nothing is sent
+    enabled = run(world.ctx, world.admin, UpdateUser(user_id=user.id, version=1, enabled=True))
+    assert enabled.status is UserStatus.ACTIVE
+    assert enabled.credentials.setup_token_hash is not None
+    ((message,),) = (outbox.messages,)
+    assert (message.template, message.to) == ("user.enabled", "ann@home.example")  # its own
+    assert message.secrets["token"]
+    run(world.ctx, world.admin, UpdateUser(user_id=user.id, version=2, enabled=False))
+    run(world.ctx, world.admin, UpdateUser(user_id=user.id, version=3, enabled=True))
+    assert len(outbox.messages) == 1  # a link is sent once; one that is pending is not renewed
+
+
+def test_a_user_created_with_must_change_password_changes_it_at_its_first_sign_in(
+    world: World,
+) -> None:
+    from provisioning import Authenticate  # noqa: PLC0415
+
+    run(world.ctx, world.admin, attrs.evolve(create(world), must_change_password=True))
+    signed_in = run(
+        world.ctx,
+        Actor.anonymous(),
+        Authenticate(username="ann.lee@acme.example", password=PASSWORD),
+    )
+    assert signed_in.must_change_password
+    user = queries.get_user(world.ctx, OPERATOR, signed_in.user_id)
+    assert user.last_sign_in_at == world.ctx.clock.now()
+
+
 def test_password_and_its_repetition_must_match_and_follow_the_policy(world: World) -> None:
     assert codes(world, create(world, password_repeat=PASSWORD + "!")) == ["password.mismatch"]
     weak = "Ann.Lee-2024"  # 12 characters, but holds the username

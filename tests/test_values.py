@@ -197,3 +197,12 @@ def test_the_short_road_for_plain_local_parts_answers_as_email_validator_does(
     except InvalidValue:
         found = None
     assert found == expected
+
+
+@pytest.mark.parametrize("kind", [EmailAddress, Username])
+def test_a_local_part_holds_at_most_64_octets(kind: type[EmailAddress | Username]) -> None:
+    assert kind.parse("a" * 64 + "@acme.example").local == "a" * 64
+    for local in ("a" * 65, "é" * 33):  # octets, as RFC 5321 counts them
+        with pytest.raises(InvalidValue) as refused:
+            kind.parse(f"{local}@acme.example")
+        assert "64 octets" in refused.value.reason

@@ -22,7 +22,7 @@ import enum
 import re
 import types
 import typing
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Final, TypeVar
 
 import attrs
@@ -410,6 +410,19 @@ def command_from(kind: type[_C], data: Mapping[str, Any]) -> _C:
     if not isinstance(data, Mapping):
         raise ValidationFailed(
             issues=[Issue(code="value.type", message="expected a mapping of field names")]
+        )
+    keys: Iterable[object] = data.keys()  # typed as text; whatever a caller's JSON held
+    named = [key for key in keys if not isinstance(key, str)]
+    if named:
+        raise ValidationFailed(
+            issues=[
+                Issue(
+                    code="value.type",
+                    message=f"field names are text, not {type(key).__name__}",
+                    field=repr(key)[:60],
+                )
+                for key in named[:10]
+            ]
         )
     try:
         command = _INPUT.structure(dict(data), kind)

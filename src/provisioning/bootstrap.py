@@ -14,8 +14,9 @@ from typing import Any, TypedDict, Unpack
 import attrs
 
 from provisioning.adapters.memory import MemoryStore, Outbox
-from provisioning.adapters.sql import PostgresStore, SqliteStore
+from provisioning.adapters.sql import PostgresStore, SqliteStore, redacted
 from provisioning.adapters.system import SystemClock, SystemDns, SystemTokens, TimeOrderedIds
+from provisioning.exceptions import StoreError
 from provisioning.ports import (
     Clock,
     DnsResolver,
@@ -103,6 +104,12 @@ class Context:
         """
         if isinstance(where, str) and where.startswith(("postgresql://", "postgres://")):
             return cls(store=PostgresStore(where, sealer=sealer, upgrade=upgrade), **ports)
+        if isinstance(where, str) and "://" in where:
+            raise StoreError(
+                code="store.url_invalid",
+                path=redacted(where),
+                reason="a store is a SQLite file or a postgresql:// URL",
+            )
         return cls(store=SqliteStore(where, sealer=sealer, upgrade=upgrade), **ports)
 
     def __repr__(self) -> str:

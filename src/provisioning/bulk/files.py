@@ -16,12 +16,12 @@ import os
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import IO, Any, Final, Literal
+from typing import IO, Any, Final, Literal, TypeVar
 
 import attrs
 import openpyxl
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import Cell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -50,6 +50,7 @@ __all__ = [
 Destination = str | os.PathLike[str] | IO[bytes]
 """Where a workbook goes: a path, or a binary file open for writing."""
 
+_V = TypeVar("_V")
 _FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
 _BOLD: Final = Font(bold=True)
 _ERROR_FILL: Final = PatternFill("solid", start_color="FFF4C7C3", end_color="FFF4C7C3")
@@ -63,6 +64,13 @@ def _text_cell(sheet: Any, value: str) -> Cell:  # noqa: ANN401 - a write-only s
     cell = WriteOnlyCell(sheet, value=value)
     cell.data_type = "s"
     return cell
+
+
+def _legal(value: _V) -> _V:
+    """Text without the control characters a workbook cannot hold (each becomes U+FFFD)."""
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)  # type: ignore[return-value]
+    return value
 
 
 def neutralised(value: object) -> object:
@@ -88,6 +96,7 @@ def _written(destination: Destination) -> Iterator[IO[bytes]]:
     A path is written to a file beside it that replaces it once complete, so
     a full disk leaves no half-written workbook where one was asked for, and
     an older file there untouched (a replaced file keeps its permissions).
+    A path that is a link, a folder or a device is refused, never replaced.
     """
     if not isinstance(destination, str | os.PathLike):
         try:
@@ -97,6 +106,12 @@ def _written(destination: Destination) -> Iterator[IO[bytes]]:
             raise _unwritable("the file", exc) from exc
         return
     path = Path(destination)
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        raise SpreadsheetError(
+            code="spreadsheet.unwritable",
+            reason=f"{path} is not a regular file (a link, a folder or a device):"
+            " name a new file or a regular one to replace",
+        )
     try:
         partial = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, or on failure
             dir=path.parent, prefix=f".{path.name}.", suffix=".partial", delete=False
@@ -288,17 +303,17 @@ def write_annotated(
             continue
         cell = book[name].cell(row=row, column=column)
         cell.fill = fills[sheet_name, row, column]
-        cell.comment = Comment("\n".join(found)[:30000], "provisioning")
+        cell.comment = Comment(_legal("\n".join(found))[:30000], "provisioning")
     summary = book.create_sheet("Issues", 0)
     _header(summary, [("Cell", ""), ("Severity", ""), ("Code", ""), ("Message", "")])
     for issue in listed:
         severity = "error" if issue.severity is Severity.ERROR else "warning"
         summary.append(
             [
-                neutralised(str(issue.location or "")),
+                neutralised(_legal(str(issue.location or ""))),
                 severity,
                 issue.code,
-                neutralised(issue.message),
+                neutralised(_legal(issue.message)),
             ]
         )
     book.active = 0
@@ -353,7 +368,7 @@ def _editable(source: bytes | Workbook) -> openpyxl.Workbook:
     for sheet in source.sheets:
         copy = book.create_sheet(_sheet_name(sheet.name, book.sheetnames))
         for values in sheet.rows:
-            copy.append([neutralised(v) for v in values] or [None])
+            copy.append([neutralised(_legal(v)) for v in values] or [None])
     return book
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import stat
 import sys
 import time
 import traceback
@@ -761,8 +762,19 @@ def _progress(what: str) -> Iterator[Progress | None]:
 
 
 def _read(file: Path) -> bytes:
+    """A regular file's bytes, its size checked before it is read (a FIFO would never end)."""
     try:
-        return file.read_bytes()
+        found = file.stat()
+        if not stat.S_ISREG(found.st_mode):
+            raise _Failure(f"{file} is not a regular file", _UNUSABLE)
+        if found.st_size > bulk.DEFAULT_LIMITS.max_bytes:
+            raise _Failure(
+                f"{file} has {found.st_size:,} bytes, more than"
+                f" {bulk.DEFAULT_LIMITS.max_bytes:,} (spreadsheet.too_large)",
+                _UNUSABLE,
+            )
+        with file.open("rb") as stream:
+            return stream.read(bulk.DEFAULT_LIMITS.max_bytes + 1)
     except OSError as exc:
         raise _Failure(f"{file} cannot be read: {exc.strerror or exc}", _UNUSABLE) from exc
 

@@ -19,6 +19,7 @@ from email_validator.rfc_constants import (
     CASE_INSENSITIVE_MAILBOX_NAMES,
     DOT_ATOM_TEXT,
     EMAIL_MAX_LENGTH,
+    LOCAL_PART_MAX_LENGTH,
 )
 
 from provisioning.exceptions import InvalidValue
@@ -54,6 +55,8 @@ def _plain_ascii(text: str) -> tuple[str, str, str] | None:
         return None
     local, at, domain = text.partition("@")
     if not at or "@" in domain or not local.isascii() or DOT_ATOM_TEXT.match(local) is None:
+        return None
+    if len(local) > LOCAL_PART_MAX_LENGTH:  # the full road says why not
         return None
     found = _domain_of(domain)
     if found is None:
@@ -103,6 +106,13 @@ def _validated_fully(text: str, *, field: str, code: str) -> tuple[str, str, str
         result = _email_validator(text)
     except EmailNotValidError as exc:
         raise InvalidValue(code=code, field=field, value=text, reason=str(exc)) from None
+    if len(result.local_part.encode("utf-8")) > LOCAL_PART_MAX_LENGTH:  # RFC 5321 4.5.3.1.1
+        raise InvalidValue(
+            code=code,
+            field=field,
+            value=text,
+            reason=f"the part before the '@' has more than {LOCAL_PART_MAX_LENGTH} octets",
+        )
     return result.local_part, result.domain, result.ascii_domain
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import functools
 import logging
 import operator
+import re
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -795,12 +796,23 @@ def redacted(where: str) -> str:
     A URL that does not parse is not shown at all: where its password ends
     cannot be told.
     """
-    if "://" not in where:
-        return where
+    if "://" not in where:  # a file, or libpq's `host=... password=...`
+        return _KEYWORD_SECRET.sub(lambda found: f"{found.group(1)}=***", where)
     try:
-        return sa.engine.make_url(where).render_as_string(hide_password=True)
-    except (sa.exc.ArgumentError, ValueError):
+        url = sa.engine.make_url(where)
+        query = {
+            key: "***" if _SECRET_NAME.search(key) else value for key, value in url.query.items()
+        }
+        shown = url.set(query=query).render_as_string(hide_password=True)
+    except (sa.exc.ArgumentError, ValueError, TypeError):
         return "an unreadable store URL"
+    return shown.replace("%2A%2A%2A", "***")
+
+
+_SECRET_NAME: Final = re.compile(r"pass|secret|token|key", re.IGNORECASE)
+_KEYWORD_SECRET: Final = re.compile(
+    r"\b(\w*(?:pass|secret|token|key)\w*)\s*=\s*(?:'(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE
+)
 
 
 def _sqlite_transactions(engine: Engine, *, wal: bool, timeout: float) -> None:
@@ -1007,7 +1019,10 @@ class SqliteStore(SqlStore):
         self.path = str(path)
         if self.path == ":memory:":
             engine = sa.create_engine(
-                "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
+                "sqlite://",
+                poolclass=StaticPool,
+                connect_args={"check_same_thread": False},
+                hide_parameters=True,  # secrets never reach a log line or an error's text
             )
         else:
             engine = sa.create_engine(
@@ -1015,6 +1030,7 @@ class SqliteStore(SqlStore):
                 connect_args={"timeout": timeout, "check_same_thread": False},
                 pool_size=8,
                 max_overflow=56,
+                hide_parameters=True,  # secrets never reach a log line or an error's text
             )
         _sqlite_transactions(engine, wal=self.path != ":memory:", timeout=timeout)
         super().__init__(engine, label=self.path, upgrade=upgrade, sealer=sealer)
@@ -1055,6 +1071,10 @@ class PostgresStore(SqlStore):
                 reason="install provisioning[postgres] to use PostgreSQL",
             ) from None
         engine = sa.create_engine(
-            driver_url, pool_size=pool_size, max_overflow=2 * pool_size, pool_pre_ping=True
+            driver_url,
+            pool_size=pool_size,
+            max_overflow=2 * pool_size,
+            pool_pre_ping=True,
+            hide_parameters=True,  # secrets never reach a log line or an error's text
         )
         super().__init__(engine, label=label, upgrade=upgrade, sealer=sealer)
