@@ -144,6 +144,21 @@ def test_an_access_row_that_would_demote_an_admin_is_shown_and_held_back(acme: C
     assert "users.manage" not in queries.permissions(acme, Actor.user(ann.id), "acme")
 
 
+def test_an_empty_roles_cell_means_none_and_is_shown_as_a_removal(acme: Context) -> None:
+    ann = _created(acme)
+    emptied = _book(
+        ["First name", "Last name", "Email"],
+        ["Ann", "Lee", "ann@acme.example"],
+        access=[["Email", "Roles"], ["ann@acme.example", None]],
+    )
+    held = plan_users(acme, OPERATOR, "acme", emptied)
+    ((change,),) = (held.changed,)
+    assert [str(field) for field in change.fields] == ["roles: -administrator"]
+    assert held.rows == ()
+    apply_users(acme, held)
+    assert "users.manage" in queries.permissions(acme, Actor.user(ann.id), "acme")
+
+
 def test_an_access_sheet_without_a_column_keeps_that_part_of_the_grant(acme: Context) -> None:
     ann = _created(acme)
     only_permissions = _book(

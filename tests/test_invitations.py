@@ -26,6 +26,7 @@ from provisioning import (
     UpdateUser,
     ValidationFailed,
     VerifyDomain,
+    apply,
     plan,
     queries,
     run,
@@ -291,6 +292,23 @@ def test_an_expired_invitation_cannot_be_accepted(world: World, clock: FixedCloc
     assert refused(
         world, world.actors["ann"], AcceptInvitation(invitation_id=issued.invitation.id)
     ) == ["invitation.expired"]
+
+
+def test_an_invitation_planned_before_it_expired_is_checked_again_when_applied_after(
+    world: World, clock: FixedClock
+) -> None:
+    """A fresh plan is written as it is, but not past a time limit it checked."""
+    issued = invite(world, "ann@acme.example", **OFFER)
+    clock.advance(days=7, seconds=-60)  # a minute before it expires
+    accepting = plan(
+        world.ctx, world.actors["ann"], [AcceptInvitation(invitation_id=issued.invitation.id)]
+    )
+    assert accepting.ok
+    clock.advance(seconds=9 * 60)  # applied nine minutes later: well within `fresh_for`
+    with pytest.raises(ValidationFailed) as refused_late:
+        apply(world.ctx, accepting)
+    assert refused_late.value.codes == ["invitation.expired"]
+    assert queries.permissions(world.ctx, world.actors["ann"], "acme") == frozenset()
 
 
 @pytest.mark.parametrize(

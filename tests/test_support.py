@@ -403,22 +403,24 @@ def test_an_agent_reads_the_users_report_within_its_session(desk: Desk, clock: F
         write_users_report(desk.ctx, agent, "acme", io.BytesIO(), format="csv")
 
 
-def test_an_invitation_sent_in_a_session_holds_while_the_session_is_open(desk: Desk) -> None:
+def test_an_invitation_an_agent_sends_offers_membership_alone(desk: Desk) -> None:
+    """An agent's invitation once offered permissions that outlived the session."""
     from provisioning import AcceptInvitation, InviteUser  # noqa: PLC0415
 
     agent = desk.session(desk.active())
-    issued = run(
-        desk.ctx,
-        agent,
-        InviteUser(account_id="acme", email="newbie@acme.example", permissions={"users.read"}),
-    )
+    with pytest.raises(ValidationFailed) as refused:
+        run(
+            desk.ctx,
+            agent,
+            InviteUser(account_id="acme", email="newbie@acme.example", permissions={"users.read"}),
+        )
+    assert refused.value.codes == ["support.elevation_refused"]
+    issued = run(desk.ctx, agent, InviteUser(account_id="acme", email="newbie@acme.example"))
     invitee = Actor.user(user(desk.ctx, "newbie@acme.example").id)
-    accept = AcceptInvitation(invitation_id=issued.invitation.id)
-    assert plan(desk.ctx, invitee, [accept]).ok
     assert agent.session_id is not None
     run(desk.ctx, agent, CloseSupportSession(session_id=agent.session_id))
-    refused = plan(desk.ctx, invitee, [accept])
-    assert [i.code for i in refused.errors] == ["invitation.grants_changed"]
+    run(desk.ctx, invitee, AcceptInvitation(invitation_id=issued.invitation.id))
+    assert queries.permissions(desk.ctx, invitee, "acme") == frozenset()  # a plain member
 
 
 def test_a_request_is_told_to_whoever_may_approve_it(desk: Desk, outbox: Outbox) -> None:
@@ -436,3 +438,102 @@ def test_a_request_is_told_to_whoever_may_approve_it(desk: Desk, outbox: Outbox)
     told = {m.to for m in outbox.messages if m.template == "support.requested"}
     assert {"owner@acme.example", "mo@acme.example"} <= told
     assert "admin@acme.example" not in told
+
+
+# -- nothing an agent does outlives the relationship -----------------------------------------
+
+
+def test_an_agent_never_sets_receives_or_re_points_a_credential(desk: Desk) -> None:
+    """Each move once let an agent keep a way into the customer after the relationship ended."""
+    from provisioning import (  # noqa: PLC0415
+        EnrollMfa,
+        ResetPassword,
+        SetPassword,
+    )
+
+    agent = desk.session(desk.active())
+    admin = desk.users["admin"]  # the agent's equal in rank
+    member = desk.users["member"]
+    moves = [
+        ResetPassword(user_id=admin.id),  # the new password came back to the agent
+        ResetPassword(user_id=member.id),
+        SetPassword(
+            user_id=member.id, password="Chosen-By-Agent-77", password_repeat="Chosen-By-Agent-77"
+        ),
+        EnrollMfa(user_id=member.id),  # the TOTP secret came back to the agent
+        UpdateUser(user_id=admin.id, version=admin.version, alternate_email="agent@evil.example"),
+        UpdateUser(user_id=member.id, version=member.version, mobile="+41 79 111 22 33"),
+        CreateUser(
+            account_id="acme",
+            username="backdoor@acme.example",
+            password="Chosen-By-Agent-77",
+            password_repeat="Chosen-By-Agent-77",
+        ),
+    ]
+    for move in moves:
+        with pytest.raises(ValidationFailed) as refused:
+            run(desk.ctx, agent, move)
+        assert "support.credentials_refused" in refused.value.codes, move
+    # what the customer's own administrator may still do
+    assert run(desk.ctx, desk.actor("admin"), ResetPassword(user_id=member.id)).password
+
+
+def test_an_agent_s_new_user_gets_its_link_at_its_own_address(desk: Desk, outbox: Outbox) -> None:
+    agent = desk.session(desk.active())
+    outbox.clear()
+    run(
+        desk.ctx,
+        agent,
+        CreateUser(
+            account_id="acme", username="new@acme.example", alternate_email="agent@evil.example"
+        ),
+    )
+    ((message,),) = ([m for m in outbox.messages if m.template == "user.created"],)
+    assert message.to == "new@acme.example"
+
+
+def test_an_agent_never_makes_anyone_more_than_a_plain_user(desk: Desk) -> None:
+    from provisioning import InviteUser  # noqa: PLC0415
+
+    agent = desk.session(desk.active())
+    with pytest.raises(ValidationFailed) as refused:
+        run(
+            desk.ctx,
+            agent,
+            InviteUser(
+                account_id="acme",
+                email="friend@else.example",
+                role_ids={"system:administrator"},
+            ),
+        )
+    assert "support.elevation_refused" in refused.value.codes
+    plain = run(desk.ctx, agent, InviteUser(account_id="acme", email="friend@else.example"))
+    assert plain.invitation.role_ids == frozenset()
+
+
+def test_a_parent_cannot_ask_for_a_role_that_deletes_or_re_staffs_the_customer(
+    desk: Desk,
+) -> None:
+    from provisioning import CreateRole  # noqa: PLC0415
+
+    everything_but_support = run(
+        desk.ctx,
+        desk.actor("owner"),
+        CreateRole(
+            account_id="acme",
+            name="almost owner",
+            permissions={
+                "accounts.manage",
+                "accounts.delete",
+                "admins.manage",
+                "grants.manage",
+                "roles.manage",
+                "users.manage",
+            },
+        ),
+    )
+    for role_id in (everything_but_support.id, "system:owner"):
+        with pytest.raises(ValidationFailed) as refused:
+            desk.request(role_id)
+        assert refused.value.codes == ["support.role_not_allowed"]
+    assert desk.request("system:administrator").status is SupportStatus.PENDING

@@ -23,6 +23,7 @@ from provisioning import (
     NotFound,
     PermissionDenied,
     RenameUser,
+    SetGrant,
     SetPassword,
     SyncDirectory,
     UpdateAccount,
@@ -570,6 +571,66 @@ def test_directory_sync_creates_updates_disables_and_reports(world: World) -> No
         UserStatus.DISABLED,
         True,
     )
+
+
+def test_a_directory_sync_changes_only_users_the_actor_outranks(world: World) -> None:
+    """An administrator may not, through a sync, do to an owner what UpdateUser refuses."""
+
+    def sync(*entries: DirectoryEntry, actor: Actor = world.admin) -> Any:
+        command = SyncDirectory(account_id="acme", directory_service="AD", entries=entries)
+        return run(world.ctx, actor, command)
+
+    owner_entry = DirectoryEntry(username="olga@acme.example", first_name="Olga")
+    plain_entry = DirectoryEntry(username="pat@acme.example", first_name="Pat")
+    sync(owner_entry, plain_entry, actor=OPERATOR)
+    with world.ctx.store.unit_of_work() as uow:
+        olga = uow.users.by_address("olga@acme.example")
+    assert olga is not None
+    run(
+        world.ctx,
+        OPERATOR,
+        SetGrant(user_id=olga.id, account_id="acme", role_ids=frozenset({"system:owner"})),
+    )
+    moves = {
+        "disable": [attrs.evolve(owner_entry, enabled=False), plain_entry],
+        "rename": [attrs.evolve(owner_entry, first_name="Mallory"), plain_entry],
+        "re-point": [
+            attrs.evolve(owner_entry, alternate_email="mallory@evil.example"),
+            plain_entry,
+        ],
+        "drop": [plain_entry],  # an owner left out of the sync would be disabled
+    }
+    for move, entries in moves.items():
+        with pytest.raises(ValidationFailed) as refused:
+            sync(*entries)
+        assert refused.value.codes == ["permission.target_outranks"], move
+    assert sync(owner_entry, attrs.evolve(plain_entry, last_name="Ng")).updated == (
+        "pat@acme.example",
+    )
+    after = queries.get_user(world.ctx, OPERATOR, olga.id)
+    assert (after.status, after.profile.first_name) == (UserStatus.ACTIVE, "Olga")
+
+
+def test_only_an_owner_changes_the_security_settings_that_protect_the_owners(
+    world: World,
+) -> None:
+    from provisioning.model import SignInPolicy  # noqa: PLC0415
+
+    lifted = SignInPolicy(max_failures=100, wait_increment_s=1, max_wait_s=1)
+    for change in (
+        {"sign_in_policy": lifted},
+        {"sign_in_policy": SignInPolicy(max_failures=1, max_wait_s=86_400)},
+        {"password_policy": PasswordPolicy(min_length=8, forbid_common=False)},
+    ):
+        command = UpdateAccount(account_id="acme", version=1, **change)
+        with pytest.raises(ValidationFailed) as refused:
+            run(world.ctx, world.admin, command)  # system:administrator: accounts.manage
+        assert refused.value.codes == ["permission.target_outranks"]
+    run(world.ctx, world.admin, UpdateAccount(account_id="acme", version=1, name="Acme AG"))
+    updated = run(
+        world.ctx, world.boss, UpdateAccount(account_id="acme", version=2, sign_in_policy=lifted)
+    )
+    assert updated.sign_in_policy == lifted
 
 
 def test_directory_sync_refuses_conflicts_and_bad_entries(world: World) -> None:

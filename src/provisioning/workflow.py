@@ -95,6 +95,7 @@ class _Work:
     change_count: int
     planned_at: datetime
     recorded: tuple[int, ...] = ()  # refused commands whose refusal is counted and audited
+    deadline: datetime | None = None  # a time limit the plan relied on runs out then
     # A plan made in parts (`plan_parts`) keeps no changes: `apply` checks and writes each part
     # again, one after the other, in its one transaction. `counted` is how many changes it made.
     parts: tuple[range, ...] = ()
@@ -470,6 +471,7 @@ def plan(
         change_count=change_count,
         planned_at=now,
         recorded=tuple(batch.recorded),
+        deadline=tx.deadline,
     )
     if not batch.ok:
         _log_refusal(actor, batch.issues)
@@ -786,9 +788,13 @@ def _apply(
     work = plan._work  # noqa: SLF001 - one module
     work.effects.prepare(ctx.hasher)
     now = ctx.clock.now()
-    # A support session may end by the clock between plan and apply: its batches are checked
-    # again, at the time they are written.
-    fresh = now - work.planned_at <= ctx.fresh_for and plan.actor.session_id is None
+    # A support session may end by the clock between plan and apply, and so may a link or a
+    # code the plan checked: such batches are checked again, at the time they are written.
+    fresh = (
+        now - work.planned_at <= ctx.fresh_for
+        and plan.actor.session_id is None
+        and (work.deadline is None or now < work.deadline)
+    )
     with fewer_collections(len(plan.commands)):
         written = _retrying(
             lambda attempt: (

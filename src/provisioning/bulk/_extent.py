@@ -83,19 +83,26 @@ _PREFIXED: Final = re.compile(rb"<[\w.-]+:(?:c|row)[\s/>]")
 _ODD_REFERENCE: Final = re.compile(rb"r(?:\s+=|=\s|=')")
 
 
+def _greater_than(number: int) -> bytes:
+    """A pattern for the whole numbers greater than `number` (leading zeros allowed)."""
+    digits = str(number)
+    longer = rb"[1-9]\d{%d,}" % len(digits)
+    same = [
+        digits[:at].encode() + rb"[%d-9]" % (int(digits[at]) + 1) + rb"\d" * (len(digits) - at - 1)
+        for at in range(len(digits))
+        if digits[at] != "9"
+    ]
+    return rb"0*(?:" + b"|".join([longer, *same]) + rb")(?!\d)"
+
+
 @cache
 def _beyond(rows: int) -> re.Pattern[bytes]:
-    """A search for a reference that may reach beyond A1:Z(rows - 1), or holds no plain one.
+    """A search for a reference that may reach beyond A1:Z`rows`, or holds no plain one.
 
-    It finds a reference of two or more letters, or of a row at `rows` or
-    past it (on the safe side: every number of as many digits as `rows`
-    whose first digit is at least `rows`' first, and every longer one), and
-    one beginning with a space, an entity or a `$`.
+    It finds a reference of two or more letters, or of a row past `rows`,
+    and one beginning with a space, an entity or a `$`.
     """
-    digits = str(max(rows, 1))
-    first, more = digits[0], len(digits) - 1
-    tall = rb"(?:[%b-9]\d{%d}|\d{%d,})" % (first.encode(), more, more + 2)
-    return re.compile(rb'r="(?:[\s&$]|[A-Za-z](?:[A-Za-z$]|0*' + tall + rb"))")
+    return re.compile(rb'r="(?:[\s&$]|[A-Za-z](?:[A-Za-z$]|' + _greater_than(rows) + rb"))")
 
 
 _NARROW: Final = 26  # one letter: columns A to Z
@@ -168,9 +175,7 @@ def _xlsx_extent(xml: bytes, limits: ReadLimits) -> tuple[int, int]:
             else:
                 cell_row, column = position
             rows, columns = max(rows, cell_row), max(columns, column)
-            if columns > limits.max_columns or rows * columns > limits.max_cells:
-                break
-            if rows > limits.max_rows:
+            if limits.exceeded(rows, columns):
                 break
     return rows, columns
 
@@ -214,8 +219,6 @@ def _xlsb_extent(stream: IO[bytes], limits: ReadLimits) -> tuple[int, int]:
         elif kind in _XLSB_CELLS and len(body) >= 4:  # noqa: PLR2004 - a 4-byte column number
             column = struct.unpack_from("<I", body)[0] + 1
             rows, columns = max(rows, row), max(columns, column)
-            if columns > limits.max_columns or rows * columns > limits.max_cells:
-                break
-            if rows > limits.max_rows:
+            if limits.exceeded(rows, columns):
                 break
     return rows, columns

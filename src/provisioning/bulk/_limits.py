@@ -29,6 +29,10 @@ class ReadLimits:
     max_cells: int = 6_000_000
     max_merged: int = 10_000
 
+    def exceeded(self, rows: int, columns: int) -> bool:
+        """Whether a sheet of `rows` by `columns`, from A1, is beyond these limits."""
+        return rows > self.max_rows or columns > self.max_columns or rows * columns > self.max_cells
+
 
 def column_name(number: int) -> str:
     """The letters of a 1-based column number (`1` is `A`, `16384` is `XFD`)."""

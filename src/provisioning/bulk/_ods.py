@@ -92,13 +92,8 @@ class _SheetBuilder:
 
     def _check(self, rows: int, width: int) -> None:
         widest = max(self.widest, width)
-        limits = self.limits
-        if (
-            rows > limits.max_rows
-            or widest > limits.max_columns
-            or rows * widest > limits.max_cells
-        ):
-            refuse_extent(self.name, rows, widest, limits)
+        if self.limits.exceeded(rows, widest):
+            refuse_extent(self.name, rows, widest, self.limits)
 
     def sheet(self) -> Sheet:
         return Sheet(

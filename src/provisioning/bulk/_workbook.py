@@ -128,11 +128,7 @@ def trimmed_rows(
         kept.append(tuple(values) if values else ())
         if values:
             filled, widest = len(kept), max(widest, len(values))
-            if (
-                filled > limits.max_rows
-                or widest > limits.max_columns
-                or filled * widest > limits.max_cells
-            ):
+            if limits.exceeded(filled, widest):
                 refuse_extent(sheet, filled, widest, limits)
         elif len(kept) > limits.max_rows:
             refuse_extent(sheet, len(kept), widest, limits)

@@ -28,7 +28,8 @@ _RELATIONSHIPS: Final = "{http://schemas.openxmlformats.org/officeDocument/2006/
 _STRICT_MAIN: Final = "{http://purl.oclc.org/ooxml/spreadsheetml/main}"
 _STRICT_RELATIONSHIPS: Final = "{http://purl.oclc.org/ooxml/officeDocument/relationships}"
 _PACKAGE: Final = "{http://schemas.openxmlformats.org/package/2006/relationships}"
-_WORTH_PARSING: Final = re.compile(rb"<(?:\w+:)?(?:f|mergeCell)[\s>/]|\shidden=[\"'](?:1|true)")
+_WORTH_PARSING: Final = re.compile(rb"<(?:\w+:)?(?:f|mergeCell)[\s>/]")
+_HIDDEN: Final = re.compile(rb"\shidden\s*=\s*[\"'](?:1|true)")
 _REFERENCE: Final = re.compile(r"\$?([A-Za-z]{1,3})\$?(\d+)")
 
 
@@ -66,7 +67,8 @@ def sheet_extras(archive: zipfile.ZipFile) -> dict[str, SheetExtras]:
             data = archive.read(part)
         except KeyError:
             continue
-        if _WORTH_PARSING.search(data) is None:
+        hidden = b"hidden" in data and _HIDDEN.search(data) is not None  # a byte search first
+        if not hidden and _WORTH_PARSING.search(data) is None:
             continue
         extras = _parse(archive.open(part), recompute=recompute)
         if extras.merged or extras.uncomputed or extras.hidden_rows:

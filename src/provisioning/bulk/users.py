@@ -597,11 +597,13 @@ class _RowReader:
     ) -> None:
         self.values = values
         self.row = row
-        self.columns = dict(columns)
+        self.columns: Mapping[str, int] = columns
         self.region = region
         self.fallbacks = fallbacks or {}
         self.issues: list[Issue] = []
         self.said_enabled: bool | None = None
+        self.moved = False
+        """Whether a column behind another gave a cell (`columns` then says which)."""
 
     def raw(self, key: str) -> Cell:
         """The key's cell, or where it is empty the first filled one of the columns behind it.
@@ -611,15 +613,23 @@ class _RowReader:
         position = self.columns.get(key)
         if position is None:
             return None
-        for candidate in (position, *self.fallbacks.get(key, ())):
+        value = self.values[position - 1] if position <= len(self.values) else None
+        if value is not None or key not in self.fallbacks:
+            return value
+        for candidate in self.fallbacks[key]:
             value = self.values[candidate - 1] if candidate <= len(self.values) else None
             if value is not None:
-                self.columns[key] = candidate
+                self.columns = {**self.columns, key: candidate}
+                self.moved = True
                 return value
         return None
 
     def text(self, key: str) -> str | None:
         value = self.raw(key)
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return cell_text(value)
         if _when(value):
             self.issues.append(
                 _issue(
@@ -662,6 +672,8 @@ class _RowReader:
         return self.said_enabled
 
     def _enabled(self) -> bool | None:
+        if not any(key in self.columns for key in _ENABLING):
+            return None
         status = self.raw("status")
         if status is not None:
             text = (cell_text(status) or "").casefold()
@@ -799,6 +811,7 @@ def user_rows(
     issues += sheet_issues(sheet, set(columns.values()) | read, header)
     rows: list[UserRow] = []
     seen: dict[str, int] = {}
+    usual = _Cells(_cells(columns))
     for number in range(header + 1, len(sheet.rows) + 1):
         values = sheet.rows[number - 1]
         if all(value is None or (isinstance(value, str) and not value.strip()) for value in values):
@@ -826,10 +839,7 @@ def user_rows(
             continue
         if key:
             seen[key] = number
-        cells = _cells(reader.columns)
-        if reader.said_enabled is None:  # an empty status cell keeps what a user holds
-            cells.pop("enabled", None)
-        rows.append(UserRow(row=number, command=command, cells=cells))
+        rows.append(UserRow(row=number, command=command, cells=usual.of(reader)))
     issues += _claimed_twice(rows, columns)
     return UserRows(rows=tuple(rows), issues=tuple(issues), columns=columns)
 
@@ -892,6 +902,28 @@ def with_users_sheet(book: Workbook) -> tuple[Workbook, list[Issue]]:
     return attrs.evolve(book, sheets=(attrs.evolve(only, name=USERS_SHEET),)), [warning]
 
 
+class _Cells:
+    """Where a row's fields come from: the sheet's columns, one mapping shared by the rows.
+
+    A row some of whose cells came from a fallback column, or whose status
+    cell is empty (it keeps what a user holds), gets a mapping of its own.
+    """
+
+    def __init__(self, usual: dict[str, int]) -> None:
+        self.usual = usual
+        self.without_status = _without_status(usual)
+
+    def of(self, reader: _RowReader) -> dict[str, int]:
+        cells = _cells(reader.columns) if reader.moved else self.usual
+        if reader.said_enabled is None:
+            return self.without_status if cells is self.usual else _without_status(cells)
+        return cells
+
+
+def _without_status(cells: dict[str, int]) -> dict[str, int]:
+    return {f: c for f, c in cells.items() if f != "enabled"}
+
+
 def _cells(columns: Mapping[str, int]) -> dict[str, int]:
     """Each command field of a row and the cell it was read from."""
     cells = {field: columns[c.key] for c in COLUMNS if c.key in columns for field in c.fields}
@@ -927,8 +959,10 @@ def _row_warning(sheet: Sheet, number: int, values: Sequence[Cell]) -> Issue | N
 
 def _example_row(values: Sequence[Cell]) -> bool:
     """Whether a row is a template's example (Microsoft Entra's begins `Example:`)."""
-    first = next((v for v in values if v is not None), None)
-    return isinstance(first, str) and first.strip().casefold().startswith("example:")
+    first = values[0] if values else None
+    if first is None:
+        first = next((v for v in values if v is not None), None)
+    return isinstance(first, str) and first[:12].strip().casefold().startswith("example:")
 
 
 def _claimed_twice(rows: Sequence[UserRow], columns: Mapping[str, int]) -> list[Issue]:

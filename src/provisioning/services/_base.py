@@ -319,6 +319,8 @@ class Tx:
     checking_only: bool = False
     unrecorded: int = 0
     command: int = 0
+    deadline: datetime | None = None
+    """The earliest moment a time limit the batch relied on runs out (see `until`)."""
     created: dict[str, int] = attrs.Factory(dict)
     events: list[AuditEvent] = attrs.Factory(list)
     messages: list[Message] = attrs.Factory(list)
@@ -343,6 +345,15 @@ class Tx:
     def at(self, command: int) -> None:
         """Work on behalf of the command at position `command` from now on."""
         self.command = command
+
+    def until(self, moment: datetime) -> None:
+        """Say that a check of the batch holds only until `moment` (a link's or code's expiry).
+
+        A plan is written as it is only before its earliest such moment;
+        after it, `apply` checks the batch again at the time it writes it.
+        """
+        if self.deadline is None or moment < self.deadline:
+            self.deadline = moment
         self._ordinals.clear()
 
     def _next(self, kind: str) -> tuple[Any, ...]:

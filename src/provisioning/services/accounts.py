@@ -15,7 +15,14 @@ from provisioning.commands import (
     UpdateAccount,
 )
 from provisioning.exceptions import Issue
-from provisioning.model import Account, ClassOfService, DomainPolicy, UserStatus, valid_name
+from provisioning.model import (
+    SYSTEM_ROLES,
+    Account,
+    ClassOfService,
+    DomainPolicy,
+    UserStatus,
+    valid_name,
+)
 from provisioning.services._base import Step, Tx, error, requested_id_issues
 from provisioning.services._removal import (
     remove_mailbox,
@@ -24,6 +31,8 @@ from provisioning.services._removal import (
     remove_user,
 )
 from provisioning.services.phones import extension_range_issues, region_issues
+
+OWNER: Final = "system:owner"
 
 __all__ = [
     "create_account",
@@ -158,8 +167,10 @@ def update_account(tx: Tx, command: UpdateAccount) -> Step[Account]:
     if command.personal_mailbox_on_create is not UNCHANGED:
         changes["personal_mailbox_on_create"] = command.personal_mailbox_on_create
     if command.password_policy is not UNCHANGED:
+        issues += _security_issues(tx, account, "password_policy")
         changes["password_policy"] = command.password_policy
     if command.sign_in_policy is not UNCHANGED:
+        issues += _security_issues(tx, account, "sign_in_policy")
         changes["sign_in_policy"] = command.sign_in_policy
     if command.default_cos_id is not UNCHANGED:
         issues += _default_cos_issues(tx, account, command.default_cos_id)
@@ -191,6 +202,25 @@ def update_account(tx: Tx, command: UpdateAccount) -> Step[Account]:
         return updated
 
     return Step.proceed(run, issues)
+
+
+def _security_issues(tx: Tx, account: Account, field: str) -> list[Issue]:
+    """The security settings protect the owners too: only who holds what an owner holds.
+
+    An administrator (`accounts.manage`) may not lift the lockout that guards
+    the owners' sign-ins, nor weaken their passwords' policy: rank extends
+    to the settings every principal of the account lives under.
+    """
+    if tx.actor.is_platform or SYSTEM_ROLES[OWNER].permissions <= tx.permissions(account.id):
+        return []
+    return [
+        error(
+            "permission.target_outranks",
+            f"the {field.replace('_', ' ')} protects the account's owners: only an owner"
+            " changes it",
+            field=field,
+        )
+    ]
 
 
 def _default_cos_issues(tx: Tx, account: Account, cos_id: object) -> list[Issue]:

@@ -30,6 +30,7 @@ from provisioning.model import (
 )
 from provisioning.results import Authentication, MfaEnrollment, PasswordReset
 from provisioning.security import Totp, generate_password
+from provisioning.services._agents import credentials_refused
 from provisioning.services._base import Step, Tx, error, hash_token
 from provisioning.services.users import (
     authorize_for,
@@ -77,6 +78,7 @@ def set_password(tx: Tx, command: SetPassword) -> Step[User]:
     own = is_self(tx, user)
     _self_or(tx, user, "users.manage")
     issues = _not_directory(user)
+    issues += credentials_refused(tx, "sets a user's password", field="password")
     if own and user.credentials.password_hash is not None:
         current = command.current_password
         if current is None or not tx.verify_password(user.credentials.password_hash, current):
@@ -112,6 +114,7 @@ def reset_password(tx: Tx, command: ResetPassword) -> Step[PasswordReset]:
     user = tx.user(command.user_id)
     authorize_for(tx, user, "users.manage")
     issues = _not_directory(user)
+    issues += credentials_refused(tx, "receives a user's password", field="user_id")
 
     def run() -> PasswordReset:
         password = generate_password(policy_for(tx, user), tx, local_part=user.username.local)
@@ -151,6 +154,7 @@ def complete_password_setup(tx: Tx, command: CompletePasswordSetup) -> Step[User
                 )
             ]
         )
+    tx.until(credentials.setup_expires_at)
     issues = _not_directory(user)
     issues += password_issues(
         policy_for(tx, user), command.password, command.password_repeat, user.username
@@ -183,7 +187,7 @@ def enroll_mfa(tx: Tx, command: EnrollMfa) -> Step[MfaEnrollment]:
     """Start TOTP set-up: a new secret, MFA pending until a code finalises it."""
     user = tx.user(command.user_id)
     _self_or(tx, user, "users.manage")
-    issues = []
+    issues = credentials_refused(tx, "receives a user's second factor", field="user_id")
     if user.mfa.status is MfaStatus.ACTIVE:
         issues.append(
             error(
@@ -226,7 +230,7 @@ def reinitialize_mfa(tx: Tx, command: ReinitializeMfa) -> Step[MfaEnrollment]:
     """
     user = tx.user(command.user_id)
     _self_or(tx, user, "users.manage")
-    issues = []
+    issues = credentials_refused(tx, "receives a user's second factor", field="user_id")
     if user.mfa.status is not MfaStatus.ACTIVE:
         issues.append(
             error(

@@ -89,6 +89,16 @@ def sync_directory(tx: Tx, command: SyncDirectory) -> Step[DirectorySyncReport]:
         for u in tx.uow.users.of_account(command.account_id)
         if u.source is UserSource.DIRECTORY and u.directory_service == service
     ]
+    changed = {
+        user_id: changes
+        for key, user_id in holders.items()
+        if key in wanted
+        and existing[user_id].source is UserSource.DIRECTORY
+        and existing[user_id].directory_service == service  # others are conflicts
+        and (changes := _changes(existing[user_id], wanted[key]))
+    }
+    disabled = [u for u in ours if u.username.key not in wanted and u.status is UserStatus.ACTIVE]
+    issues += _rank_issues(tx, [existing[user_id] for user_id in changed], disabled)
 
     def run() -> DirectorySyncReport:
         report: dict[str, list[str]] = {
@@ -102,19 +112,17 @@ def sync_directory(tx: Tx, command: SyncDirectory) -> Step[DirectorySyncReport]:
             if user_id is None:
                 _create(tx, command.account_id, service, want)
                 report["created"].append(str(want.username))
-            elif _update(tx, existing[user_id], want):
+            elif user_id in changed:
+                _update(tx, existing[user_id], changed[user_id])
                 report["updated"].append(str(want.username))
             else:
                 report["unchanged"].append(str(want.username))
-        for user in ours:
-            if user.username.key not in wanted and user.status is UserStatus.ACTIVE:
-                tx.uow.users.update(
-                    attrs.evolve(user, status=UserStatus.DISABLED, updated_at=tx.now)
-                )
-                tx.record(
-                    "SyncDirectory", "user", user.id, account_id=user.account_id, detail="disabled"
-                )
-                report["disabled"].append(str(user.username))
+        for user in disabled:
+            tx.uow.users.update(attrs.evolve(user, status=UserStatus.DISABLED, updated_at=tx.now))
+            tx.record(
+                "SyncDirectory", "user", user.id, account_id=user.account_id, detail="disabled"
+            )
+            report["disabled"].append(str(user.username))
         return DirectorySyncReport(**{k: tuple(v) for k, v in report.items()})
 
     return Step.proceed(run, issues)
@@ -176,7 +184,26 @@ def _create(tx: Tx, account_id: str, service: str, want: _Wanted) -> None:
     tx.record("SyncDirectory", "user", user.id, account_id=account_id, detail="created")
 
 
-def _update(tx: Tx, user: User, want: _Wanted) -> bool:
+def _rank_issues(tx: Tx, changed: list[User], disabled: list[User]) -> list[Issue]:
+    """`permission.target_outranks` for each user the sync would change but the actor may not.
+
+    The rank rule holds on this road as on `UpdateUser`: a directory sync
+    changes, renames, re-points or disables only users the actor outranks.
+    """
+    return [
+        error(
+            "permission.target_outranks",
+            f"{user.username} holds more than you do: the directory sync cannot"
+            f" {'disable' if user in disabled else 'change'} it",
+            field="entries",
+        )
+        for user in [*changed, *disabled]
+        if not tx.outranks(user)
+    ]
+
+
+def _changes(user: User, want: _Wanted) -> dict[str, Any]:
+    """What the directory's entry changes of the user (nothing: it is as the directory says)."""
     changes: dict[str, Any] = {}
     profile = attrs.evolve(
         user.profile,
@@ -194,8 +221,10 @@ def _update(tx: Tx, user: User, want: _Wanted) -> bool:
         changes["status"] = want.status
     if want.username != user.username:  # the directory changed the case of the name
         changes["username"] = want.username
-    if not changes:
-        return False
+    return changes
+
+
+def _update(tx: Tx, user: User, changes: dict[str, Any]) -> None:
     tx.uow.users.update(attrs.evolve(user, updated_at=tx.now, **changes))
     tx.record(
         "SyncDirectory",
@@ -204,4 +233,3 @@ def _update(tx: Tx, user: User, want: _Wanted) -> bool:
         account_id=user.account_id,
         detail=", ".join(sorted(changes)),
     )
-    return True

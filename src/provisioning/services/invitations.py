@@ -36,6 +36,7 @@ from provisioning.ports import Message
 from provisioning.principals import Actor, ActorKind
 from provisioning.results import InvitationIssued
 from provisioning.services._access import belongs_to, permissions_of, roles
+from provisioning.services._agents import elevation_refused
 from provisioning.services._base import Step, Tx, error, hash_token, requested_id_issues
 from provisioning.services.accounts import free_account_name, new_account
 from provisioning.services.grants import grant_issues, grantable, granted, merge_grant
@@ -177,7 +178,11 @@ def _inviter_may_still_grant(tx: Tx, invitation: Invitation) -> Issue | None:
 
 
 def _expired(tx: Tx, invitation: Invitation) -> bool:
-    return invitation.expires_at <= tx.now
+    """Whether the invitation has expired; if not, the batch holds only until it does."""
+    if invitation.expires_at <= tx.now:
+        return True
+    tx.until(invitation.expires_at)
+    return False
 
 
 def _notify_invitee(tx: Tx, invitation: Invitation, token: str, *, registered: bool) -> None:
@@ -208,6 +213,10 @@ def invite_user(tx: Tx, command: InviteUser) -> Step[InvitationIssued]:
     if invitee is not None and not belongs_to(tx.uow, invitee, command.account_id):
         invitee = None  # a user of another account is none of this account's business
     issues += _offer_issues(tx, command, invitee)
+    if command.role_ids or command.permissions or command.mailboxes:
+        issues += elevation_refused(
+            tx, "invites no one with a role, a permission or a mailbox", field="role_ids"
+        )
     pending = [
         i
         for i in tx.uow.invitations.of_email(email)

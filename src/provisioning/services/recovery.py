@@ -129,6 +129,8 @@ def complete_password_recovery(tx: Tx, command: CompletePasswordRecovery) -> Ste
         and credentials.recovery_expires_at > tx.now
         and credentials.recovery_attempts < RECOVERY_ATTEMPTS
     )
+    if live and credentials is not None and credentials.recovery_expires_at is not None:
+        tx.until(credentials.recovery_expires_at)
     stored_hash = credentials.recovery_code_hash if live and credentials is not None else None
     # Always one verification, against a decoy without a live code: every refusal costs the same.
     matches = tx.verify_password(stored_hash, command.code.strip())

@@ -34,6 +34,7 @@ from provisioning.model import (
 )
 from provisioning.ports import Message
 from provisioning.services._access import roles
+from provisioning.services._agents import NEVER_DELEGATED
 from provisioning.services._base import Step, Tx, error
 
 __all__ = [
@@ -174,11 +175,18 @@ def _role_issues(tx: Tx, customer_id: str, role_ids: frozenset[str]) -> list[Iss
                     field="role_ids",
                 )
             )
-        elif role.id == _OWNER or any(p.startswith("support.") for p in role.permissions):
+        elif (
+            role.id == _OWNER
+            or any(p.startswith("support.") for p in role.permissions)
+            or role.permissions & NEVER_DELEGATED
+        ):
             issues.append(
                 error(
                     "support.role_not_allowed",
-                    f"{role.name!r} would let an agent own the customer or its support access",
+                    f"{role.name!r} would let an agent own, delete or re-staff the customer, or"
+                    " its support access (a support role holds none of "
+                    + ", ".join(sorted(NEVER_DELEGATED))
+                    + ", support.*)",
                     field="role_ids",
                 )
             )
@@ -287,6 +295,8 @@ def open_support_session(tx: Tx, command: OpenSupportSession) -> Step[SupportSes
                 field="relationship_id",
             )
         )
+    elif relationship.expires_at is not None:
+        tx.until(relationship.expires_at)
     minutes = command.minutes
     longest = int(LONGEST_SESSION.total_seconds() // 60)
     if not 1 <= minutes <= longest:

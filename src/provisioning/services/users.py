@@ -31,6 +31,7 @@ from provisioning.model import (
 )
 from provisioning.ports import Message
 from provisioning.services._addresses import claim_issues
+from provisioning.services._agents import acting_as_agent, credentials_refused
 from provisioning.services._base import (
     SetupLink,
     Step,
@@ -311,6 +312,7 @@ def create_user(tx: Tx, command: CreateUser) -> Step[User]:
     problems, cos = cos_issues(tx, account, cos_id)
     issues += problems
     if command.password is not None or command.password_repeat is not None:
+        issues += credentials_refused(tx, "chooses a user's password", field="password")
         issues += password_issues(
             password_policy(account, cos),
             command.password or "",
@@ -387,7 +389,9 @@ def create_user(tx: Tx, command: CreateUser) -> Step[User]:
             new_personal_mailbox(tx, user, account.id, "CreateUser")
         if not enabled:
             return user
-        recipient = profile.alternate_email if link is not None else None
+        # An agent's new user gets its link at its own address, not one the agent gave.
+        own_channel = link is not None and not acting_as_agent(tx)
+        recipient = profile.alternate_email if own_channel else None
         tx.notify(
             Message(
                 template="user.created",
@@ -466,6 +470,7 @@ def update_user(tx: Tx, command: UpdateUser) -> Step[User]:
     if command.default_mailbox_id is not UNCHANGED:
         issues += _default_mailbox_issues(tx, user, command.default_mailbox_id)
         changes["default_mailbox_id"] = command.default_mailbox_id
+    issues += _recovery_channel_issues(tx, user.profile, profile)
     issues += recovery_warning(profile)
     aliases = changes.get("aliases", user.aliases)
     issues += own_address_warning(profile, user.username, aliases)
@@ -505,6 +510,15 @@ def update_user(tx: Tx, command: UpdateUser) -> Step[User]:
         return stored
 
     return Step.proceed(run, issues)
+
+
+def _recovery_channel_issues(tx: Tx, before: Profile, after: Profile) -> list[Issue]:
+    """An agent never re-points where a user's recovery codes go (see `_agents`)."""
+    if (before.alternate_email, before.mobile) == (after.alternate_email, after.mobile):
+        return []
+    return credentials_refused(
+        tx, "re-points where a user's recovery codes go", field="alternate_email"
+    )
 
 
 def _link_on_enabling(tx: Tx, user: User, changes: dict[str, Any]) -> SetupLink | None:
