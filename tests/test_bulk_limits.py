@@ -317,3 +317,19 @@ def test_the_command_line_reads_no_fifo_and_checks_a_size_before_reading(tmp_pat
     done = cli("import", fifo, "--dry-run", cwd=tmp_path)  # would block forever if read
     assert done.returncode == 2
     assert "not a regular file" in done.stderr
+
+
+def test_a_wide_sheet_written_as_excel_writes_it_is_bounded_by_its_widest_column() -> None:
+    """Past column Z the byte search reads the widest column named, then bounds the rows."""
+    letters = [f"A{chr(ord('A') + n)}" for n in range(4)]  # AA to AD: 30 columns
+    cells = "".join(f'<c r="{column}{{n}}"><v>1</v></c>' for column in ["A", *letters])
+    rows = "".join(f'<row r="{n}">{cells.format(n=n)}</row>' for n in range(1, 101))
+    assert read_workbook(_xlsx(rows), limits=ReadLimits(max_cells=3_000)).sheets
+    for reader in READERS:
+        with pytest.raises(SpreadsheetError) as refused:
+            read_workbook(_xlsx(rows), reader=reader, limits=ReadLimits(max_cells=2_999))
+        assert refused.value.code == "spreadsheet.too_large"
+        assert "AD100" in refused.value.reason
+    with pytest.raises(SpreadsheetError) as refused:
+        read_workbook(_xlsx(rows), limits=ReadLimits(max_columns=29))
+    assert "30 columns" in refused.value.reason

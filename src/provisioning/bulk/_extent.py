@@ -79,8 +79,10 @@ _UNPLACED: Final = re.compile(rb'<c(?:[\t\n\r/>]| (?!r="))|<row(?:[\t\n\r/>]| (?
 _PREFIXED: Final = re.compile(rb"<[\w.-]+:(?:c|row)[\s/>]")
 
 
-# An `r` attribute written with spaces around `=` or in single quotes.
-_ODD_REFERENCE: Final = re.compile(rb"r(?:\s+=|=\s|=')")
+# An `r` attribute written with spaces around `=` or in single quotes, or whose value is not a
+# plain reference (`B7`; a row's `7`): what the searches below do not follow.
+_ODD_REFERENCE: Final = re.compile(rb"r(?:\s+=|=\s|='|=\"(?![A-Za-z]{0,3}[0-9]{1,7}\"))")
+_WIDE: Final = re.compile(rb'r="([A-Za-z]{2,})[0-9]')  # a reference past column Z
 
 
 def _greater_than(number: int) -> bytes:
@@ -96,29 +98,51 @@ def _greater_than(number: int) -> bytes:
 
 
 @cache
-def _beyond(rows: int) -> re.Pattern[bytes]:
-    """A search for a reference that may reach beyond A1:Z`rows`, or holds no plain one.
+def _taller(rows: int) -> re.Pattern[bytes]:
+    """A search for a reference to a row past `rows`."""
+    return re.compile(rb'r="[A-Za-z]+' + _greater_than(rows))
 
-    It finds a reference of two or more letters, or of a row past `rows`,
-    and one beginning with a space, an entity or a `$`.
-    """
-    return re.compile(rb'r="(?:[\s&$]|[A-Za-z](?:[A-Za-z$]|' + _greater_than(rows) + rb"))")
+
+def _widest(xml: bytes, start: int, end: int) -> int:
+    """The widest column a reference names, Z at least (one search where none is past Z)."""
+    found = set(_WIDE.findall(xml, start, end))
+    return max([_NARROW, *(_column_number(letters) for letters in found)])
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters.upper():
+        number = number * 26 + letter - ord("A") + 1
+    return number
 
 
 _NARROW: Final = 26  # one letter: columns A to Z
 
 
 def _surely_within(xml: bytes, limits: ReadLimits) -> bool:
-    """Whether a byte search proves the worksheet within the limits (False: parse it)."""
-    tallest = min(limits.max_rows, limits.max_cells // _NARROW)
-    if tallest < 1 or limits.max_columns < _NARROW:
-        return False
-    return not (
-        _UNPLACED.search(xml) is not None
+    """Whether byte searches prove the worksheet within the limits (False: parse it).
+
+    Every cell and row must name its place as Excel writes it (`<c r="B7"`),
+    or the searches cannot vouch for where the readers put it. Then the
+    widest column named and a search for a row past what that width allows
+    decide. The searches look between the first and the last mention of
+    `sheetData`, where the readers find cells (the page margins' `header="0.3"`
+    after it is no reference).
+    """
+    start = max(xml.find(b"sheetData"), 0)
+    end = xml.rfind(b"sheetData")
+    end = len(xml) if end <= start else end
+    if (
+        _UNPLACED.search(xml, start, end) is not None
         or (b":c" in xml and _PREFIXED.search(xml) is not None)
-        or _beyond(tallest).search(xml) is not None
-        or _ODD_REFERENCE.search(xml) is not None
-    )
+        or _ODD_REFERENCE.search(xml, start, end) is not None
+    ):
+        return False
+    columns = _widest(xml, start, end)
+    tallest = min(limits.max_rows, limits.max_cells // columns)
+    if columns > limits.max_columns or tallest < 1:
+        return False
+    return _taller(tallest).search(xml, start, end) is None
 
 
 _MERGE: Final = re.compile(rb"<(?:[\w.-]+:)?mergeCell\s[^>]*?ref\s*=\s*[\"']([^\"']*)")
