@@ -181,6 +181,19 @@ def test_a_registration_with_a_bad_password_changes_nothing(world: World) -> Non
     register(world, issued.token)  # the link still works
 
 
+def test_registrants_of_one_name_get_accounts_named_in_a_few_look_ups(world: World) -> None:
+    """The 4,000th registrant of a name once probed "Name 2" ... "Name 4000", one by one."""
+    names = []
+    for n in range(8):
+        registered = register(world, invite(world, f"comer{n}@else.example", **OFFER).token)
+        with world.ctx.store.unit_of_work() as uow:
+            (own,) = [g for g in uow.grants.of_user(registered.id) if "system:owner" in g.role_ids]
+            names.append(uow.accounts.get(own.account_id).name)
+    assert names[:5] == ["New Comer", "New Comer 2", "New Comer 3", "New Comer 4", "New Comer 5"]
+    assert len(set(names)) == 8
+    assert all(name.startswith("New Comer ") and len(name) <= 16 for name in names[5:])
+
+
 def test_tokens_that_cannot_be_used_are_refused_with_distinct_codes(
     world: World, clock: FixedClock
 ) -> None:

@@ -142,16 +142,28 @@ def new_account(
     return account
 
 
+_NUMBERED: Final = 5  # "Ann Lee" to "Ann Lee 5"; then a random mark, not one look-up per holder
+
+
 def free_account_name(tx: Tx, wanted: str) -> str:
-    """`wanted` made a valid account name nobody holds yet ("Ann Lee", "Ann Lee 2" ...)."""
+    """`wanted` made a valid account name nobody holds yet ("Ann Lee", "Ann Lee 2" ...).
+
+    After a few numbers a short random mark follows the name ("Ann Lee
+    k3f9q2"), so the thousandth registrant of a common name costs a look-up
+    or two, not a thousand.
+    """
     base = re.sub(r"[^\w.&' \-]", " ", wanted).strip()[:60].rstrip() or "Personal"
     if not valid_name(base):
         base = "Personal"
-    name, number = base, 1
-    while tx.uow.accounts.by_name(name) is not None:
-        number += 1
-        name = f"{base} {number}"
-    return name
+    for number in range(1, _NUMBERED + 1):
+        name = base if number == 1 else f"{base} {number}"
+        if tx.uow.accounts.by_name(name) is None:
+            return name
+    while True:
+        mark = re.sub(r"[^a-z0-9]", "", tx.token().lower())[-6:] or "x"
+        name = f"{base} {mark}"
+        if tx.uow.accounts.by_name(name) is None:
+            return name
 
 
 def update_account(tx: Tx, command: UpdateAccount) -> Step[Account]:
