@@ -31,7 +31,7 @@ from provisioning import queries
 from provisioning.bulk._existing import RowChange
 from provisioning.bulk._workbook import Workbook
 from provisioning.bulk.importing import account_mailboxes
-from provisioning.bulk.users import COLUMNS, USERS_SHEET
+from provisioning.bulk.users import COLUMNS, REPORT_COLUMNS, USERS_SHEET
 from provisioning.exceptions import Issue, Severity, SpreadsheetError
 from provisioning.model import PERMISSIONS, MfaStatus, User, UserStatus
 from provisioning.ports import Environment
@@ -373,28 +373,6 @@ def _editable(source: bytes | Workbook) -> openpyxl.Workbook:
 
 
 # -- the users report ------------------------------------------------------------------------
-
-REPORT_COLUMNS: Final = (
-    "Email",
-    "First name",
-    "Last name",
-    "Full name",
-    "Status",
-    "Source",
-    "Class of service",
-    "Alternate email",
-    "Mobile",
-    "Time zone",
-    "Aliases",
-    "MFA required",
-    "MFA initialised",
-    "Account roles",
-    "Mailbox access",
-    "Last sign-in",
-    "Created",
-    "Changed",
-)
-"""The columns of the users report, in order: its Users sheet imports back as unchanged."""
 
 
 @attrs.frozen

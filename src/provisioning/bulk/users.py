@@ -28,6 +28,7 @@ from provisioning.model import EmailAddress, PhoneNumber, skeleton
 
 __all__ = [
     "COLUMNS",
+    "REPORT_COLUMNS",
     "USERS_SHEET",
     "Column",
     "UserRow",
@@ -259,25 +260,41 @@ IGNORED_COLUMNS: Final = frozenset(
         "createdDateTime",
         "otherMails",
         "employeeId",
-        # the users report's own columns that are not imported
-        "Full name",
-        "Source",
-        "MFA required",
-        "MFA initialised",
-        "Account roles",
-        "Mailbox access",
-        "Last sign-in",
-        "Created",
-        "Changed",
     )
 )
-"""Columns of those layouts that have no place here: left out with one warning."""
+"""Columns of those layouts that have no place here: left out with one warning (and the
+users report's own columns that are not imported, see `REPORT_COLUMNS`)."""
 
 _RANKED: Final = {
     **{name: (column.key, 0) for column in COLUMNS for name in column.names},
     **{name: (key, rank) for key, rank, names in _VENDOR_NAMES for name in map(header_key, names)},
 }
 """Each header name's column key and rank."""
+
+REPORT_COLUMNS: Final = (
+    "Email",
+    "First name",
+    "Last name",
+    "Full name",
+    "Status",
+    "Source",
+    "Class of service",
+    "Alternate email",
+    "Mobile",
+    "Time zone",
+    "Aliases",
+    "MFA required",
+    "MFA initialised",
+    "Account roles",
+    "Mailbox access",
+    "Last sign-in",
+    "Created",
+    "Changed",
+)
+"""The columns of the users report, in order: its Users sheet imports back as unchanged."""
+_IGNORED: Final = IGNORED_COLUMNS | {
+    header_key(name) for name in REPORT_COLUMNS if header_key(name) not in _RANKED
+}
 _YES: Final = frozenset({"y", "yes", "true", "1", "x"})
 _NO: Final = frozenset({"n", "no", "false", "0"})
 _ACTIVE: Final = frozenset({"active", "enabled"})
@@ -410,7 +427,7 @@ def _names_a_column(row: Sequence[Cell]) -> tuple[bool, bool]:
     """Whether a row names the email column, and whether it names any column at all."""
     keys = {found[0] for v in row if v is not None and (found := known_column(str(v)))}
     return "email" in keys, bool(keys) or any(
-        v is not None and header_key(str(v)) in IGNORED_COLUMNS for v in row
+        v is not None and header_key(str(v)) in _IGNORED for v in row
     )
 
 
@@ -493,7 +510,7 @@ def _header(sheet: Sheet, issues: list[Issue]) -> _Header | None:
         text = str(value)
         known = known_column(text)
         if known is None:
-            if header_key(text) in IGNORED_COLUMNS:
+            if header_key(text) in _IGNORED:
                 ignored.append(text)
                 continue
             issues.append(
