@@ -458,7 +458,10 @@ def _no_header(sheet: Sheet) -> Issue:
             " last name; ...' and no header row)"
         )
     else:
-        where = "no row names the columns (its first row holds values)"
+        where = (
+            "no row names a column the import knows (the first row holds values, or names"
+            " none of its columns)"
+        )
     return _issue(
         "bulk.no_header",
         f"{where}: add a header row above the users, naming their columns (Email, First name,"
