@@ -171,8 +171,17 @@ def test_python_dash_m_is_the_same_command(tmp_path: Path) -> None:
     assert "import" in done.stdout
 
 
-def test_a_postgresql_store(tmp_path: Path, postgres_url: str) -> None:
+def test_a_postgresql_store(
+    tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from provisioning.security import AesGcmSealer  # noqa: PLC0415
+
     empty_postgres(postgres_url).close()
+    monkeypatch.delenv("PROVISIONING_SEALING_KEY", raising=False)
+    refused = cli("--store", postgres_url, "users", cwd=tmp_path)
+    assert refused.returncode == 2
+    assert "store.key_required" in refused.stderr
+    monkeypatch.setenv("PROVISIONING_SEALING_KEY", AesGcmSealer.new_key())
     initialised(tmp_path, "--store", postgres_url)
     listed = cli("--store", postgres_url, "--format", "json", "domains", cwd=tmp_path)
     assert listed.returncode == 0, listed.stderr

@@ -17,7 +17,17 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from conftest import OPERATOR, empty_postgres
-from provisioning import Actor, Conflict, Context, CreateAccount, apply, plan, queries, run
+from provisioning import (
+    Actor,
+    Authenticate,
+    Conflict,
+    Context,
+    CreateAccount,
+    apply,
+    plan,
+    queries,
+    run,
+)
 from provisioning.adapters.sql import (
     METADATA,
     PostgresStore,
@@ -387,14 +397,93 @@ def test_an_in_memory_database_works_for_quick_experiments() -> None:
     assert queries.get_account(ctx, OPERATOR, account.id).name == "Acme"
 
 
-def test_a_postgresql_url_opens_a_postgresql_store(postgres_url: str) -> None:
+def test_a_postgresql_url_opens_a_sealed_postgresql_store(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from provisioning.security import AesGcmSealer  # noqa: PLC0415
+
+    monkeypatch.delenv("PROVISIONING_SEALING_KEY", raising=False)
+    with pytest.raises(StoreError) as refused:
+        Context.open(postgres_url)  # a PostgreSQL store needs its key from outside
+    assert refused.value.code == "store.key_required"
+    monkeypatch.setenv("PROVISIONING_SEALING_KEY", "not a key")
+    with pytest.raises(StoreError) as refused:
+        Context.open(postgres_url)
+    assert refused.value.code == "store.key_invalid"
+    monkeypatch.setenv("PROVISIONING_SEALING_KEY", AesGcmSealer.new_key())
     ctx = Context.open(postgres_url)
     try:
         assert isinstance(ctx.store, PostgresStore)
         assert "provisioning_test" in ctx.store.label
+        assert ctx.store.sealer is not None
     finally:
         assert isinstance(ctx.store, PostgresStore)
         ctx.store.close()
+    unsealed = Context.open(postgres_url, sealed=False)
+    assert isinstance(unsealed.store, PostgresStore)
+    assert unsealed.store.sealer is None
+    unsealed.store.close()
+
+
+def test_a_new_sqlite_store_is_sealed_with_a_key_file_beside_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from conftest import active_domain  # noqa: PLC0415
+    from provisioning import CreateUser  # noqa: PLC0415
+    from provisioning.adapters.memory import MemoryDns  # noqa: PLC0415
+
+    monkeypatch.delenv("PROVISIONING_SEALING_KEY", raising=False)
+    path = tmp_path / "tenants.db"
+    dns = MemoryDns()
+    ctx = Context.open(path, dns=dns)
+    key_file = tmp_path / "tenants.db.key"
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    run(ctx, OPERATOR, CreateAccount(name="Acme", account_id="acme"))
+    active_domain(ctx, dns, "acme", "acme.example", admin_email="it@home.example")
+    password = "Blue-Lantern-Walks-42"
+    run(
+        ctx,
+        OPERATOR,
+        CreateUser(
+            account_id="acme",
+            username="ann@acme.example",
+            password=password,
+            password_repeat=password,
+        ),
+    )
+    assert isinstance(ctx.store, SqliteStore)
+    ctx.store.close()
+    with sqlite3.connect(path) as raw:
+        (stored,) = raw.execute(
+            "SELECT credentials_password_hash FROM users WHERE username_key = ?",
+            ("ann@acme.example",),
+        ).fetchone()
+    assert stored.startswith("sealed:v1:")
+    again = Context.open(path)  # the key file opens it again
+    assert queries.users(again, OPERATOR, "acme", search="ann").total == 1
+    assert isinstance(again.store, SqliteStore)
+    again.store.close()
+    key_file.rename(tmp_path / "elsewhere.key")
+    with pytest.raises(StoreError) as refused:  # without its key, no secret is read
+        lost = Context.open(path)
+        try:
+            run(
+                lost,
+                Actor.anonymous(),
+                Authenticate(username="ann@acme.example", password=password),
+            )
+        finally:
+            assert isinstance(lost.store, SqliteStore)
+            lost.store.close()
+    assert refused.value.code == "store.key_missing"
+    # A store made before without a key file stays as it was: unsealed.
+    older = tmp_path / "older.db"
+    SqliteStore(older).close()
+    kept = Context.open(older)
+    assert isinstance(kept.store, SqliteStore)
+    assert kept.store.sealer is None
+    assert not (tmp_path / "older.db.key").exists()
+    kept.store.close()
 
 
 def test_an_unreachable_server_is_a_store_error_without_the_password() -> None:

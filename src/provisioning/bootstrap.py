@@ -6,6 +6,7 @@ default that suits a notebook; an application passes its own.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
@@ -27,7 +28,7 @@ from provisioning.ports import (
     Store,
     TokenSource,
 )
-from provisioning.security import Argon2Hasher
+from provisioning.security import AesGcmSealer, Argon2Hasher
 from provisioning.services import HANDLERS, PREFETCH, Handler, Prefetch
 
 __all__ = ["Context", "Ports"]
@@ -89,20 +90,28 @@ class Context:
         where: str | Path,
         *,
         sealer: Sealer | None = None,
+        sealed: bool = True,
         upgrade: bool = True,
         **ports: Unpack[Ports],
     ) -> Context:
         """A context over a SQL store, created and migrated if need be.
 
         `where` is a SQLite file (created if missing) or a `postgresql://`
-        URL (with `provisioning[postgres]` installed). `sealer` (an
-        `AesGcmSealer` with the application's key) seals the secrets the
-        store keeps; without it they are stored unsealed, which the library
-        says once through `logging`. With `upgrade=False` a database of an
-        older schema is refused (`StoreError` `store.schema_older`) instead
-        of migrated; a new one is still created.
+        URL (with `provisioning[postgres]` installed). The secrets the store
+        keeps are sealed with `sealer` (an `AesGcmSealer` with the
+        application's key). Without one they are sealed by default, with the
+        key in the environment variable `PROVISIONING_SEALING_KEY` or, for a
+        SQLite file created here, a key file beside it (`tenants.db.key`,
+        readable by its owner alone); PostgreSQL needs the key
+        (`store.key_required`). A SQLite file made before without a key file
+        stays unsealed, as does any store opened with `sealed=False`; the
+        library says so once through `logging`. With `upgrade=False` a
+        database of an older schema is refused (`StoreError`
+        `store.schema_older`) instead of migrated; a new one is still created.
         """
         if isinstance(where, str) and where.startswith(("postgresql://", "postgres://")):
+            if sealer is None and sealed:
+                sealer = _environment_sealer(where)
             return cls(store=PostgresStore(where, sealer=sealer, upgrade=upgrade), **ports)
         if isinstance(where, str) and "://" in where:
             raise StoreError(
@@ -110,8 +119,70 @@ class Context:
                 path=redacted(where),
                 reason="a store is a SQLite file or a postgresql:// URL",
             )
+        if sealer is None and sealed:
+            sealer = _file_sealer(where)
         return cls(store=SqliteStore(where, sealer=sealer, upgrade=upgrade), **ports)
 
     def __repr__(self) -> str:
         names: dict[str, Any] = {"store": self.store, "clock": self.clock, "hasher": self.hasher}
         return "Context(" + ", ".join(f"{k}={type(v).__name__}" for k, v in names.items()) + ")"
+
+
+_UNREADABLE = redacted("postgresql://h:port/x")  # what `redacted` shows of a URL that does not parse
+SEALING_KEY_VARIABLE = "PROVISIONING_SEALING_KEY"
+"""The environment variable `Context.open` reads a store's sealing key from."""
+
+
+def _environment_sealer(url: str) -> Sealer | None:
+    key = os.environ.get(SEALING_KEY_VARIABLE)
+    if not key and redacted(url) == _UNREADABLE:
+        return None  # the store says what is wrong with the URL first
+    if not key:
+        raise StoreError(
+            code="store.key_required",
+            path=redacted(url),
+            reason=f"a PostgreSQL store seals its secrets: set {SEALING_KEY_VARIABLE} to its key"
+            " (AesGcmSealer.new_key()), pass a sealer, or open it with sealed=False",
+        )
+    return _sealer_of(key, url)
+
+
+def _sealer_of(key: str, where: str) -> Sealer:
+    try:
+        return AesGcmSealer(key.strip())
+    except (ValueError, TypeError):
+        raise StoreError(
+            code="store.key_invalid",
+            path=redacted(where),
+            reason="the sealing key is not an AES key in URL-safe base64 (AesGcmSealer.new_key())",
+        ) from None
+
+
+def _file_sealer(where: str | Path) -> Sealer | None:
+    """The sealer of a SQLite store: the environment's key, its key file, or a new one.
+
+    A new database gets a new key in a file beside it, readable by its owner
+    alone; a database made before without one stays unsealed (None).
+    """
+    key = os.environ.get(SEALING_KEY_VARIABLE)
+    if key:
+        return _sealer_of(key, str(where))
+    if str(where) == ":memory:":
+        return AesGcmSealer(AesGcmSealer.new_key())  # gone with the process, like the data
+    path = Path(where)
+    key_file = path.with_name(path.name + ".key")
+    try:
+        if key_file.exists():
+            return _sealer_of(key_file.read_text(encoding="ascii"), str(key_file))
+        if path.exists() and path.stat().st_size > 0:
+            return None  # made unsealed before: `reseal` with a sealer seals it
+        descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="ascii") as written:
+            written.write(AesGcmSealer.new_key() + "\n")
+        return _sealer_of(key_file.read_text(encoding="ascii"), str(key_file))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StoreError(
+            code="store.key_unreadable",
+            path=str(key_file),
+            reason=f"the store's key file cannot be read or made: {exc}",
+        ) from exc
