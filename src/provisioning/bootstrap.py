@@ -128,7 +128,8 @@ class Context:
         return "Context(" + ", ".join(f"{k}={type(v).__name__}" for k, v in names.items()) + ")"
 
 
-_UNREADABLE = redacted("postgresql://h:port/x")  # what `redacted` shows of a URL that does not parse
+# What `redacted` shows of a URL that does not parse.
+_UNREADABLE = redacted("postgresql://h:port/x")
 SEALING_KEY_VARIABLE = "PROVISIONING_SEALING_KEY"
 """The environment variable `Context.open` reads a store's sealing key from."""
 
