@@ -13,7 +13,15 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, settings
 
 import pg_server
-from provisioning import ActivateDomain, Actor, AddDomain, Context, VerifyDomain, run
+from provisioning import (
+    ActivateDomain,
+    Actor,
+    AddDomain,
+    Context,
+    CreateAccount,
+    VerifyDomain,
+    run,
+)
 from provisioning.adapters.memory import (
     FixedClock,
     MemoryDns,
@@ -128,3 +136,11 @@ def active_domain(ctx: Context, dns: MemoryDns, account: str, name: str, **optio
     run(ctx, OPERATOR, VerifyDomain(domain_id=domain.id))
     active: Domain = run(ctx, OPERATOR, ActivateDomain(domain_id=domain.id))
     return active
+
+
+@pytest.fixture
+def acme(ctx: Context, dns: MemoryDns) -> Context:
+    """The account Acme with its active domain acme.example (a module may have its own)."""
+    run(ctx, OPERATOR, CreateAccount(name="Acme", account_id="acme"))
+    active_domain(ctx, dns, "acme", "acme.example", admin_email="it@holding.example")
+    return ctx

@@ -9,19 +9,15 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import openpyxl
 import pytest
 
-from conftest import OPERATOR, active_domain
-from provisioning import Context, CreateAccount, SpreadsheetError, queries, run
-from provisioning.adapters.memory import MemoryDns
+from conftest import OPERATOR
+from provisioning import Context, SpreadsheetError, queries
 from provisioning.bulk import (
-    CalamineReader,
-    OpenpyxlReader,
     UserRow,
     UsersImport,
     WorkbookReader,
@@ -33,16 +29,9 @@ from provisioning.bulk import (
     write_users_report,
 )
 from provisioning.model import User, UserStatus
+from test_bulk_reading import READERS, USERS
 
 CORPUS = Path(__file__).parent / "corpus"
-READERS: list[WorkbookReader] = [CalamineReader(), OpenpyxlReader()]
-
-
-@pytest.fixture
-def acme(ctx: Context, dns: MemoryDns) -> Context:
-    run(ctx, OPERATOR, CreateAccount(name="Acme", account_id="acme"))
-    active_domain(ctx, dns, "acme", "acme.example", admin_email="it@holding.example")
-    return ctx
 
 
 def located(planned: UsersImport) -> set[tuple[str, str]]:
@@ -59,15 +48,6 @@ def _readers(name: str) -> list[WorkbookReader | None]:
 
 
 # -- what real programs write ------------------------------------------------------------------
-
-
-USERS = (
-    ("First name", "Last name", "Email [Required]", "Personal mailbox", "Mobile", "Joined", "Full"),
-    ("Ann", "Lee", "ann@acme.example", "Y", "0791234567", date(2026, 1, 5), "Ann Lee"),
-    (),
-    ("Bob", "Ng\u00a0", "BOB@acme.example", "n", 41791234567, datetime(2026, 1, 6, 9, 30)),  # noqa: DTZ001
-    ("Čedomir", "Šimić", "cedomir@acme.example", None, 12.5, True),
-)
 
 
 def test_gnumeric_s_ods_is_read_like_the_others() -> None:

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import textwrap
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path
 
 import openpyxl
@@ -71,6 +72,12 @@ def _ods(table: str) -> bytes:
         )
         archive.writestr("content.xml", content)
     return out.getvalue()
+
+
+def _grid(columns: Iterable[str], rows: int) -> str:
+    """`rows` rows holding a 1 in each of `columns`, written as Excel writes them."""
+    cells = "".join(f'<c r="{column}{{n}}"><v>1</v></c>' for column in columns)
+    return "".join(f'<row r="{n}">{cells.format(n=n)}</row>' for n in range(1, rows + 1))
 
 
 def _in_child(code: str, tmp_path: Path) -> str:
@@ -175,8 +182,7 @@ def test_a_prefixed_or_tabbed_cell_is_parsed_not_trusted() -> None:
 
 
 def test_the_limits_bound_rows_times_columns_as_well() -> None:
-    cells = "".join(f'<c r="{letter}{{n}}"><v>1</v></c>' for letter in "ABCDEFGHIJ")
-    rows = "".join(f'<row r="{n}">{cells.format(n=n)}</row>' for n in range(1, 101))
+    rows = _grid("ABCDEFGHIJ", 100)
     assert read_workbook(_xlsx(rows), limits=ReadLimits(max_cells=1_000)).sheets
     for reader in READERS:
         with pytest.raises(SpreadsheetError) as refused:
@@ -321,9 +327,7 @@ def test_the_command_line_reads_no_fifo_and_checks_a_size_before_reading(tmp_pat
 
 def test_a_wide_sheet_written_as_excel_writes_it_is_bounded_by_its_widest_column() -> None:
     """Past column Z the byte search reads the widest column named, then bounds the rows."""
-    letters = [f"A{chr(ord('A') + n)}" for n in range(4)]  # AA to AD: 30 columns
-    cells = "".join(f'<c r="{column}{{n}}"><v>1</v></c>' for column in ["A", *letters])
-    rows = "".join(f'<row r="{n}">{cells.format(n=n)}</row>' for n in range(1, 101))
+    rows = _grid(["A", "AA", "AB", "AC", "AD"], 100)  # to AD: 30 columns
     assert read_workbook(_xlsx(rows), limits=ReadLimits(max_cells=3_000)).sheets
     for reader in READERS:
         with pytest.raises(SpreadsheetError) as refused:

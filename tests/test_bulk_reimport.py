@@ -9,9 +9,8 @@ from typing import Any
 import openpyxl
 import pytest
 
-from conftest import OPERATOR, active_domain
-from provisioning import Actor, Context, CreateAccount, queries, run
-from provisioning.adapters.memory import MemoryDns
+from conftest import OPERATOR
+from provisioning import Actor, Context, queries
 from provisioning.bulk import apply_users, plan_users, write_annotated
 from provisioning.model import User
 
@@ -42,13 +41,6 @@ def _book(header: list[str], *rows: list[Any], access: list[list[Any]] | None = 
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
-
-
-@pytest.fixture
-def acme(ctx: Context, dns: MemoryDns) -> Context:
-    run(ctx, OPERATOR, CreateAccount(name="Acme", account_id="acme"))
-    active_domain(ctx, dns, "acme", "acme.example", admin_email="it@holding.example")
-    return ctx
 
 
 def _ann(ctx: Context) -> User:

@@ -77,13 +77,6 @@ def road(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str
     return str(request.param)
 
 
-@pytest.fixture
-def acme(ctx: Context, dns: MemoryDns) -> Context:
-    run(ctx, OPERATOR, CreateAccount(name="Acme", account_id="acme"))
-    active_domain(ctx, dns, "acme", "acme.example", admin_email="it@holding.example")
-    return ctx
-
-
 def located(issues: Any) -> list[tuple[str, str]]:
     return [(issue.code, str(issue.location)) for issue in issues]
 

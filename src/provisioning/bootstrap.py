@@ -15,7 +15,12 @@ from typing import Any, TypedDict, Unpack
 import attrs
 
 from provisioning.adapters.memory import MemoryStore, Outbox
-from provisioning.adapters.sql import PostgresStore, SqliteStore, redacted
+from provisioning.adapters.sql.store import (
+    UNREADABLE_URL,
+    PostgresStore,
+    SqliteStore,
+    redacted,
+)
 from provisioning.adapters.system import SystemClock, SystemDns, SystemTokens, TimeOrderedIds
 from provisioning.exceptions import StoreError
 from provisioning.ports import (
@@ -128,15 +133,13 @@ class Context:
         return "Context(" + ", ".join(f"{k}={type(v).__name__}" for k, v in names.items()) + ")"
 
 
-# What `redacted` shows of a URL that does not parse.
-_UNREADABLE = redacted("postgresql://h:port/x")
 SEALING_KEY_VARIABLE = "PROVISIONING_SEALING_KEY"
 """The environment variable `Context.open` reads a store's sealing key from."""
 
 
 def _environment_sealer(url: str) -> Sealer | None:
     key = os.environ.get(SEALING_KEY_VARIABLE)
-    if not key and redacted(url) == _UNREADABLE:
+    if not key and redacted(url) == UNREADABLE_URL:
         return None  # the store says what is wrong with the URL first
     if not key:
         raise StoreError(
@@ -177,10 +180,11 @@ def _file_sealer(where: str | Path) -> Sealer | None:
             return _sealer_of(key_file.read_text(encoding="ascii"), str(key_file))
         if path.exists() and path.stat().st_size > 0:
             return None  # made unsealed before: `reseal` with a sealer seals it
+        key = AesGcmSealer.new_key()
         descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "w", encoding="ascii") as written:
-            written.write(AesGcmSealer.new_key() + "\n")
-        return _sealer_of(key_file.read_text(encoding="ascii"), str(key_file))
+            written.write(key + "\n")
+        return AesGcmSealer(key)
     except (OSError, UnicodeDecodeError) as exc:
         raise StoreError(
             code="store.key_unreadable",

@@ -66,12 +66,14 @@ class Location:
     row: int | None = None
     column: int | None = None
 
+    @property
+    def cell(self) -> str:
+        """The cell's reference without its sheet (`C7`; `C` or `7` for a column or a row)."""
+        letters = _column_letters(self.column) if self.column is not None else ""
+        return letters + (str(self.row) if self.row is not None else "")
+
     def __str__(self) -> str:
-        cell = ""
-        if self.column is not None:
-            cell += _column_letters(self.column)
-        if self.row is not None:
-            cell += str(self.row)
+        cell = self.cell
         return f"{self.sheet}!{cell}" if cell else self.sheet
 
 

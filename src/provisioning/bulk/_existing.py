@@ -183,7 +183,7 @@ def _differences(
         changes.append(
             FieldChange(
                 field="cos_id",
-                old=cos_names.get(user.cos_id or "", _text(user.cos_id)),
+                old=held_cos,
                 new=cos_names.get(command.cos_id, command.cos_id),
             )
         )

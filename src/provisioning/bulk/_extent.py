@@ -30,11 +30,16 @@ from collections.abc import Iterator
 from functools import cache
 from typing import IO, Final
 
-import attrs
 from defusedxml import ElementTree
 
-from provisioning.bulk._limits import ReadLimits, refuse_extent
-from provisioning.bulk._xlsx import cell_position, sheet_parts
+from provisioning.bulk._limits import ReadLimits, refuse_extent, refuse_merged
+from provisioning.bulk._xlsx import (
+    cell_position,
+    column_number,
+    merged_range,
+    row_number,
+    sheet_parts,
+)
 from provisioning.exceptions import SpreadsheetError
 
 __all__ = ["check_extent"]
@@ -106,14 +111,7 @@ def _taller(rows: int) -> re.Pattern[bytes]:
 def _widest(xml: bytes, start: int, end: int) -> int:
     """The widest column a reference names, Z at least (one search where none is past Z)."""
     found = set(_WIDE.findall(xml, start, end))
-    return max([_NARROW, *(_column_number(letters) for letters in found)])
-
-
-def _column_number(letters: bytes) -> int:
-    number = 0
-    for letter in letters.upper():
-        number = number * 26 + letter - ord("A") + 1
-    return number
+    return max([_NARROW, *(column_number(letters.decode("ascii")) for letters in found)])
 
 
 _NARROW: Final = 26  # one letter: columns A to Z
@@ -157,22 +155,16 @@ def _check_merged(xml: bytes, sheet: str, limits: ReadLimits) -> None:
     if b"mergeCell" not in xml:
         return
     ranges = set(_MERGE.findall(xml))
-    if len(ranges) > limits.max_merged:
-        raise SpreadsheetError(
-            code="spreadsheet.too_large",
-            reason=f"sheet {sheet!r} has {len(ranges):,} merged ranges"
-            f" (at most {limits.max_merged:,}): unmerge them",
-        )
+    if len(ranges) > limits.max_merged:  # too many to count what they cover
+        refuse_merged(sheet, len(ranges), 0, limits)
     covered = 0
     for reference in ranges:
-        first, _, last = reference.decode("ascii", "replace").partition(":")
-        start, end = cell_position(first), cell_position(last or first)
-        if start is None or end is None:
-            continue
-        refuse_extent(sheet, end[0], end[1], limits)
-        covered += (abs(end[0] - start[0]) + 1) * (abs(end[1] - start[1]) + 1)
-    if covered > limits.max_cells:
-        refuse_extent(sheet, covered, 1, attrs.evolve(limits, max_rows=covered))
+        for first_row, first_column, last_row, last_column in merged_range(
+            reference.decode("ascii", "replace")
+        ):
+            refuse_extent(sheet, last_row, last_column, limits)
+            covered += (abs(last_row - first_row) + 1) * (abs(last_column - first_column) + 1)
+    refuse_merged(sheet, len(ranges), covered, limits)
 
 
 def _xlsx_extent(xml: bytes, limits: ReadLimits) -> tuple[int, int]:
@@ -189,9 +181,7 @@ def _xlsx_extent(xml: bytes, limits: ReadLimits) -> tuple[int, int]:
                 element.clear()
             continue
         if local == "row":
-            number = element.get("r", "").strip()
-            row = int(number) if number.isdigit() else row + 1
-            column = 0
+            row, column = row_number(element, row), 0
         elif local == "c":
             position = cell_position(element.get("r") or "")
             if position is None:

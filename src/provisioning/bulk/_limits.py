@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import attrs
 
-from provisioning.exceptions import SpreadsheetError
+from provisioning.exceptions import Location, SpreadsheetError
 
-__all__ = ["ReadLimits", "column_name", "refuse_extent"]
+__all__ = ["ReadLimits", "refuse_extent", "refuse_merged"]
 
 
 @attrs.frozen
@@ -34,21 +34,12 @@ class ReadLimits:
         return rows > self.max_rows or columns > self.max_columns or rows * columns > self.max_cells
 
 
-def column_name(number: int) -> str:
-    """The letters of a 1-based column number (`1` is `A`, `16384` is `XFD`)."""
-    letters = ""
-    while number > 0:
-        number, remainder = divmod(number - 1, 26)
-        letters = chr(ord("A") + remainder) + letters
-    return letters
-
-
 def refuse_extent(sheet: str, rows: int, columns: int, limits: ReadLimits) -> None:
     """Raise when a sheet of `rows` by `columns` (from A1) is beyond the limits."""
     if columns > limits.max_columns or rows * columns > limits.max_cells:
         raise SpreadsheetError(
             code="spreadsheet.too_large",
-            reason=f"sheet {sheet!r} reaches cell {column_name(columns)}{rows}"
+            reason=f"sheet {sheet!r} reaches cell {Location(sheet, rows, columns).cell}"
             f" ({rows:,} rows by {columns:,} columns; at most {limits.max_columns:,} columns"
             f" and {limits.max_cells:,} cells): delete what lies beyond the data",
         )
@@ -56,4 +47,16 @@ def refuse_extent(sheet: str, rows: int, columns: int, limits: ReadLimits) -> No
         raise SpreadsheetError(
             code="spreadsheet.too_many_rows",
             reason=f"sheet {sheet!r} has more than {limits.max_rows:,} rows: split the file",
+        )
+
+
+def refuse_merged(sheet: str, ranges: int, cells: int, limits: ReadLimits) -> None:
+    """Raise when a sheet's merged ranges are too many, or cover more cells than it may hold."""
+    if ranges > limits.max_merged or cells > limits.max_cells:
+        raise SpreadsheetError(
+            code="spreadsheet.too_large",
+            reason=f"sheet {sheet!r} has {ranges:,} merged ranges"
+            + (f" over {cells:,} cells" if cells else "")
+            + f" (at most {limits.max_merged:,} ranges and {limits.max_cells:,} cells):"
+            " unmerge them",
         )

@@ -20,7 +20,15 @@ from defusedxml import ElementTree
 
 from provisioning.bulk._workbook import CellRange
 
-__all__ = ["SheetExtras", "cell_position", "sheet_extras", "sheet_parts"]
+__all__ = [
+    "SheetExtras",
+    "cell_position",
+    "column_number",
+    "merged_range",
+    "row_number",
+    "sheet_extras",
+    "sheet_parts",
+]
 
 _MAIN: Final = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _RELATIONSHIPS: Final = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -47,10 +55,15 @@ def cell_position(reference: str) -> tuple[int, int] | None:
     found = _REFERENCE.fullmatch(reference.strip())
     if found is None:
         return None
+    return int(found.group(2)), column_number(found.group(1))
+
+
+def column_number(letters: str) -> int:
+    """The 1-based number of a column's letters (`A` is 1, `xfd` 16384)."""
     column = 0
-    for letter in found.group(1).upper():
+    for letter in letters.upper():
         column = column * 26 + ord(letter) - ord("A") + 1
-    return int(found.group(2)), column
+    return column
 
 
 def sheet_extras(archive: zipfile.ZipFile) -> dict[str, SheetExtras]:
@@ -127,7 +140,7 @@ def _parse(stream: IO[bytes], *, recompute: bool = False) -> SheetExtras:
         tag = element.tag.replace(_STRICT_MAIN, _MAIN, 1)
         if event == "start":
             if tag == f"{_MAIN}row":
-                row = _row_number(element, row)
+                row = row_number(element, row)
                 if element.get("hidden", "").strip().lower() in ("1", "true"):
                     hidden.add(row)
             continue
@@ -139,13 +152,13 @@ def _parse(stream: IO[bytes], *, recompute: bool = False) -> SheetExtras:
         elif tag == f"{_MAIN}row":
             element.clear()
         elif tag == f"{_MAIN}mergeCell":
-            merged.extend(_merged_range(element.get("ref", "")))
+            merged.extend(merged_range(element.get("ref", "")))
     return SheetExtras(
         merged=tuple(merged), uncomputed=frozenset(uncomputed), hidden_rows=frozenset(hidden)
     )
 
 
-def _merged_range(reference: str) -> list[CellRange]:
+def merged_range(reference: str) -> list[CellRange]:
     """The range of a `mergeCell` reference (`D2:D5`); none if it is not one."""
     first, _, last = reference.partition(":")
     start, end = cell_position(first), cell_position(last or first)
@@ -154,7 +167,7 @@ def _merged_range(reference: str) -> list[CellRange]:
     return [(start[0], start[1], end[0], end[1])]
 
 
-def _row_number(row: Element, before: int) -> int:
+def row_number(row: Element, before: int) -> int:
     """A row's number: its reference, or the one after the row before it."""
     number = row.get("r", "").strip()
     return int(number) if number.isdigit() else before + 1

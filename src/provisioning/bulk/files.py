@@ -16,7 +16,7 @@ import os
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import IO, Any, Final, Literal, TypeVar
+from typing import IO, Any, Final, Literal, TypeGuard, TypeVar
 
 import attrs
 import openpyxl
@@ -64,6 +64,11 @@ def _text_cell(sheet: Any, value: str) -> Cell:  # noqa: ANN401 - a write-only s
     cell = WriteOnlyCell(sheet, value=value)
     cell.data_type = "s"
     return cell
+
+
+def _formula_like(value: object) -> TypeGuard[str]:
+    """Whether openpyxl would write `value` as a formula (text beginning with `=`)."""
+    return isinstance(value, str) and value.startswith("=")
 
 
 def _legal(value: _V) -> _V:
@@ -503,7 +508,7 @@ def write_users_report(
         sheet = book.create_sheet("Users")
         sheet.append(list(REPORT_COLUMNS))
         for row in rows:
-            sheet.append([_text_cell(sheet, v) if isinstance(v, str) else v for v in row])
+            sheet.append([_text_cell(sheet, v) if _formula_like(v) else v for v in row])
             count += 1
         book.save(stream)
     return count

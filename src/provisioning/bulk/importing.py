@@ -46,7 +46,7 @@ from provisioning.exceptions import (
     Severity,
     ValidationFailed,
 )
-from provisioning.model import DomainName, DomainStatus, Mailbox, Scope, User
+from provisioning.model import ClassOfService, DomainName, DomainStatus, Mailbox, Scope, User
 from provisioning.ports import Environment, UnitOfWork
 from provisioning.principals import Actor
 from provisioning.queries import MAX_PAGE
@@ -224,13 +224,9 @@ def _located(issue: Issue, rows: Sequence[Origin]) -> Issue:
     return attrs.evolve(issue, location=origin.location(issue.field), message=message)
 
 
-def _classes(ctx: Environment, actor: Actor, account_id: str) -> dict[str, tuple[str, str]]:
-    """The account's assignable classes of service by folded name: (id, name)."""
-    return {
-        cos.name.casefold(): (cos.id, cos.name)
-        for cos in queries.classes_of_service(ctx, actor, account_id)
-        if not cos.system
-    }
+def _assignable(classes: Sequence[ClassOfService]) -> dict[str, str]:
+    """The ids of the classes of service a row may name, by folded name (no system one)."""
+    return {cos.name.casefold(): cos.id for cos in classes if not cos.system}
 
 
 def _access_changes(
@@ -388,14 +384,9 @@ def _plan(
     workers: int | None,
 ) -> UsersImport:
     region = queries.get_account(ctx, actor, account_id).phone_region
-    classes = _classes(ctx, actor, account_id)
+    classes = queries.classes_of_service(ctx, actor, account_id)
     book, assumed = with_users_sheet(book)
-    sheet = user_rows(
-        book,
-        account_id,
-        classes={folded: cos_id for folded, (cos_id, _) in classes.items()},
-        region=region,
-    )
+    sheet = user_rows(book, account_id, classes=_assignable(classes), region=region)
     roles = _roles(ctx, actor, account_id)
     with ctx.store.snapshot() as uow:
         settled = settle(
@@ -404,9 +395,7 @@ def _plan(
             sheet.rows,
             updates=updates,
             region=region,
-            cos_names={
-                cos.id: cos.name for cos in queries.classes_of_service(ctx, actor, account_id)
-            },
+            cos_names={cos.id: cos.name for cos in classes},
         )
         new = [_with_id(ctx, row) for row in settled.create]
         outside = _outside_active_domains(ctx, actor, account_id, new)

@@ -29,7 +29,7 @@ from typing import IO, Final, Protocol
 import attrs
 
 from provisioning.bulk._extent import check_extent
-from provisioning.bulk._limits import ReadLimits
+from provisioning.bulk._limits import ReadLimits, refuse_merged
 from provisioning.bulk._ods import read_ods
 from provisioning.bulk._workbook import CellRange, Sheet, Workbook, spread_merged, trimmed_rows
 from provisioning.bulk._xlsx import sheet_extras
@@ -392,13 +392,7 @@ def _spread(sheet: Sheet, limits: ReadLimits) -> Sheet:
         max(0, min(last_row, len(sheet.rows)) - first_row) * first_column
         for first_row, first_column, last_row, _ in ranges
     )
-    if len(ranges) > limits.max_merged or spread > limits.max_cells:
-        raise SpreadsheetError(
-            code="spreadsheet.too_large",
-            reason=f"sheet {sheet.name!r} has {len(ranges):,} merged ranges over {spread:,} cells"
-            f" (at most {limits.max_merged:,} ranges and {limits.max_cells:,} cells):"
-            " unmerge them",
-        )
+    refuse_merged(sheet.name, len(ranges), spread, limits)
     return spread_merged(attrs.evolve(sheet, merged=ranges))
 
 

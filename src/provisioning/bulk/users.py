@@ -400,7 +400,7 @@ def sheet_issues(sheet: Sheet, columns: Collection[int], header: int) -> list[Is
 
 def _reference(row: int, column: int) -> str:
     """A cell's reference, such as `C7`."""
-    return str(Location(sheet="", row=row, column=column)).partition("!")[2]
+    return Location(sheet="", row=row, column=column).cell
 
 
 def split_list(text: str | None) -> tuple[str, ...]:

@@ -37,26 +37,25 @@ def acting_as_agent(tx: Tx) -> bool:
 
 def credentials_refused(tx: Tx, what: str, *, field: str) -> list[Issue]:
     """`support.credentials_refused` for an agent about to hold or re-point a credential."""
-    if not acting_as_agent(tx):
-        return []
-    return [
-        error(
-            "support.credentials_refused",
-            f"a support agent never {what}: the user does it on its own channel"
-            " (a set-password link, password recovery)",
-            field=field,
-        )
-    ]
+    return _refused(
+        tx,
+        "support.credentials_refused",
+        f"a support agent never {what}: the user does it on its own channel"
+        " (a set-password link, password recovery)",
+        field,
+    )
 
 
 def elevation_refused(tx: Tx, what: str, *, field: str) -> list[Issue]:
     """`support.elevation_refused` for an agent about to make someone more than a plain user."""
-    if not acting_as_agent(tx):
-        return []
-    return [
-        error(
-            "support.elevation_refused",
-            f"a support agent {what}: only the customer's own administrators do",
-            field=field,
-        )
-    ]
+    return _refused(
+        tx,
+        "support.elevation_refused",
+        f"a support agent {what}: only the customer's own administrators do",
+        field,
+    )
+
+
+def _refused(tx: Tx, code: str, message: str, field: str) -> list[Issue]:
+    """The refusal, for an agent; nothing for anyone else."""
+    return [error(code, message, field=field)] if acting_as_agent(tx) else []

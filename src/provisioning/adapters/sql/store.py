@@ -58,7 +58,14 @@ from provisioning.model import MailboxKind, skeleton
 from provisioning.ports import Sealer
 from provisioning.security.sealing import SEALED_PREFIX, SealingError
 
-__all__ = ["PostgresStore", "SqlStore", "SqlUnitOfWork", "SqliteStore", "redacted"]
+__all__ = [
+    "UNREADABLE_URL",
+    "PostgresStore",
+    "SqlStore",
+    "SqlUnitOfWork",
+    "SqliteStore",
+    "redacted",
+]
 
 _E = TypeVar("_E", bound=Identified)
 _P = ParamSpec("_P")
@@ -790,6 +797,10 @@ class SqlStore:
                 self._gate.release()
 
 
+UNREADABLE_URL: Final = "an unreadable store URL"
+"""What `redacted` shows of a URL that does not parse."""
+
+
 def redacted(where: str) -> str:
     """A store's file or URL as it may be shown: a URL without its password.
 
@@ -805,7 +816,7 @@ def redacted(where: str) -> str:
         }
         shown = url.set(query=query).render_as_string(hide_password=True)
     except (sa.exc.ArgumentError, ValueError, TypeError):
-        return "an unreadable store URL"
+        return UNREADABLE_URL
     return shown.replace("%2A%2A%2A", "***")
 
 
