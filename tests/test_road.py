@@ -656,6 +656,12 @@ class _Wrapped:
     def unit_of_work(self) -> Any:
         return _Plain()
 
+    def count_guesses(self, keys: Any, count: Any, /, *, now: Any) -> None:
+        self.inner.count_guesses(keys, count, now=now)
+
+    def guess_states(self, keys: Any, /) -> Any:
+        return self.inner.guess_states(keys)
+
 
 class _Plain:
     def __enter__(self) -> Self:

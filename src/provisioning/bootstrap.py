@@ -34,7 +34,7 @@ from provisioning.ports import (
     TokenSource,
 )
 from provisioning.security import AesGcmSealer, Argon2Hasher
-from provisioning.services import HANDLERS, PREFETCH, Handler, Prefetch
+from provisioning.services import GUESSES, HANDLERS, PREFETCH, GuessRule, Handler, Prefetch
 
 __all__ = ["Context", "Ports"]
 
@@ -50,6 +50,7 @@ class Ports(TypedDict, total=False):
     hasher: PasswordHasher
     handlers: Mapping[type, Handler]
     prefetch: Mapping[type, Prefetch]
+    guesses: Mapping[type, GuessRule]
     fresh_for: timedelta
 
 
@@ -61,9 +62,11 @@ class Context:
     in-memory `Outbox` that keeps the latest notifications, tokens from the
     operating system's random source, DNS through dnspython and argon2id
     password hashing. `handlers` maps each command type to its handler (and
-    `prefetch` to what a batch of them reads in one go); an embedding
-    application may pass a copy of `provisioning.services.HANDLERS` extended
-    with commands of its own, which then take the same plan/apply road.
+    `prefetch` to what a batch of them reads in one go, `guesses` to the
+    guess at a secret that is counted before such a command is checked); an
+    embedding application may pass a copy of `provisioning.services.HANDLERS`
+    extended with commands of its own, which then take the same plan/apply
+    road.
     `fresh_for` is how long a plan stays fresh: `apply` writes a fresh plan's
     changes without validating it again when the store has not changed.
 
@@ -82,6 +85,7 @@ class Context:
     hasher: PasswordHasher = attrs.field(factory=Argon2Hasher)
     handlers: Mapping[type, Handler] = HANDLERS
     prefetch: Mapping[type, Prefetch] = PREFETCH
+    guesses: Mapping[type, GuessRule] = GUESSES
     fresh_for: timedelta = timedelta(minutes=15)
 
     @classmethod

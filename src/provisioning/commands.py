@@ -568,9 +568,10 @@ class Authenticate(Command[Authentication]):
     """Check a username, a password and (when MFA is active) a one-time code.
 
     Set `captcha_passed` once the application has checked a CAPTCHA the
-    previous attempt asked for (`auth.captcha_required`). Failed attempts
-    are counted and audited even though the sign-in is refused, so this
-    command goes through `run` or `apply`, never `plan` alone.
+    previous attempt asked for (`auth.captcha_required`). Each attempt is
+    counted against the name typed before it is checked, even by a `plan`
+    that is never applied; a refusal is audited when it goes through `run`
+    or `apply`.
     """
 
     username: str

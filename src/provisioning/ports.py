@@ -8,7 +8,7 @@ store in `provisioning.adapters.sqlite`.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -33,6 +33,7 @@ from provisioning.model import (
     PhoneNumber,
     PhoneSeat,
     Role,
+    SignInState,
     StationPackage,
     SupportRelationship,
     SupportSession,
@@ -54,6 +55,7 @@ __all__ = [
     "Environment",
     "ForkReadable",
     "GrantRepository",
+    "GuessCount",
     "IdSource",
     "InvitationRepository",
     "MailboxRepository",
@@ -524,6 +526,10 @@ class UnitOfWork(Protocol):
         ...
 
 
+GuessCount = Callable[[Mapping[str, SignInState]], Mapping[str, SignInState]]
+"""What `Store.count_guesses` runs: the keys' states in, the changed states out."""
+
+
 class Store(Protocol):
     """Something that hands out units of work over persistent (or in-memory) state."""
 
@@ -533,6 +539,25 @@ class Store(Protocol):
 
     def snapshot(self) -> UnitOfWork:
         """A unit of work for reading only, which neither waits for writers nor blocks them."""
+        ...
+
+    def count_guesses(self, keys: Collection[str], count: GuessCount, /, *, now: datetime) -> None:
+        """Change the guess counters of `keys` in one write transaction of their own.
+
+        `count` gets the current state of each key (a fresh `SignInState`
+        for a key never counted) and returns the new state of those it
+        changes; they are committed before this returns, so a guess is on
+        record before its secret is checked. Calls for the same key, from
+        any thread or process, run one after the other. A state equal to a
+        fresh `SignInState` forgets the key, and so may a counter idle for
+        longer than `GUESSES_KEPT` before `now` and not locked. The
+        counters are not entities: they have no version, and changing them
+        does not make a plan stale.
+        """
+        ...
+
+    def guess_states(self, keys: Collection[str], /) -> dict[str, SignInState]:
+        """The guess counters of `keys` as committed (fresh for a key never counted)."""
         ...
 
 
@@ -698,6 +723,11 @@ class Environment(Protocol):
     @property
     def prefetch(self) -> Mapping[type, Any]:
         """What a batch of each command type reads in one go."""
+        ...
+
+    @property
+    def guesses(self) -> Mapping[type, Any]:
+        """The guess at a secret each command type makes, counted before it is checked."""
         ...
 
     @property

@@ -1,10 +1,13 @@
 """The road every change takes: `plan` (validate), then `apply` (prepare, then write).
 
 `plan(ctx, actor, commands)` reads the store through one read transaction
-and writes nothing, anywhere. Each command's handler checks it (permission,
-tenant, rank, state) and describes its change; the change is kept in an
-in-memory overlay of the store, so later commands of the batch see earlier
-ones (two creates of one name clash). Every problem becomes an `Issue`,
+and writes nothing, anywhere, with one exception: a guess at a secret (a
+sign-in, a recovery code) is counted, and committed, before it is checked,
+so that planning guesses is no way around the limit on them. Each
+command's handler checks it (permission, tenant, rank, state) and
+describes its change; the change is kept in an in-memory overlay of the
+store, so later commands of the batch see earlier ones (two creates of one
+name clash). Every problem becomes an `Issue`,
 including a command the actor may not issue (`permission.denied`): one bad
 row never hides the others.
 
@@ -54,7 +57,7 @@ from provisioning.exceptions import (
     ValidationFailed,
     summarize_issues,
 )
-from provisioning.model import AuditEvent
+from provisioning.model import AuditEvent, SignInState
 from provisioning.ports import Environment, ForkReadable, Message, UnitOfWork
 from provisioning.principals import Actor
 from provisioning.services import Effects, Step, Tx
@@ -100,6 +103,7 @@ class _Work:
     # again, one after the other, in its one transaction. `counted` is how many changes it made.
     parts: tuple[range, ...] = ()
     counted: int = 0
+    forgotten: tuple[str, ...] = ()  # guess counters the plan forgets once written
 
 
 @attrs.frozen(eq=False, repr=False)
@@ -427,6 +431,54 @@ def _check(
         batch.fail(index, clash, Issue(code=clash.code, message=str(clash)))
 
 
+def _count_guesses(
+    ctx: Environment, commands: Sequence[Command[Any]], effects: Effects, now: datetime
+) -> None:
+    """Count every guess at a secret the batch makes, before any of them is checked.
+
+    Each command type with a guess rule (a sign-in, a recovery code) is
+    counted against the name it guesses at, in one write transaction that
+    commits before the batch is checked: a batch of guesses, a plan never
+    applied, and guesses from many connections at once all count, and a
+    guess past the limit is never checked. What each count allows is kept
+    in `effects` for the handlers, so checking the batch again counts
+    nothing twice.
+    """
+    rules = ctx.guesses
+    guessing = [(i, command) for i, command in enumerate(commands) if type(command) in rules]
+    if not guessing:
+        return
+    with ctx.store.snapshot() as reads:
+        guesses = {index: rules[type(command)](reads, command) for index, command in guessing}
+
+    def count(states: Mapping[str, SignInState]) -> dict[str, SignInState]:
+        changed: dict[str, SignInState] = {}
+        for index, guess in guesses.items():
+            current = changed.get(guess.key, states[guess.key])
+            counted = guess.policy.count(guess, current, now)
+            effects.counted[index] = counted
+            changed[guess.key] = counted.state
+        return changed
+
+    ctx.store.count_guesses({guess.key for guess in guesses.values()}, count, now=now)
+
+
+def _forget_guesses(ctx: Environment, keys: Sequence[str], now: datetime) -> None:
+    """Forget the failures of the names a written batch guessed right (after its commit).
+
+    The batch is written already: a store that fails here leaves the
+    failures counted, which is logged, not raised.
+    """
+    if not keys:
+        return
+    try:
+        ctx.store.count_guesses(
+            set(keys), lambda states: dict.fromkeys(states, SignInState()), now=now
+        )
+    except ProvisioningError as failed:
+        logger.warning("could not forget the failed guesses of a right one: %s", failed)
+
+
 def plan(
     ctx: Environment,
     actor: Actor,
@@ -437,14 +489,17 @@ def plan(
     """Validate `commands` as `actor` against the store and each other; write nothing.
 
     The store is read in one read transaction, which waits for no writer and
-    holds none up. Every problem is an issue in the returned plan, a command
-    the actor may not issue included (`permission.denied`). `progress` is
-    called with (done, total) as the commands are checked.
+    holds none up. The one thing written is the count of each guess at a
+    secret (a sign-in, a recovery code), committed before it is checked.
+    Every problem is an issue in the returned plan, a command the actor may
+    not issue included (`permission.denied`). `progress` is called with
+    (done, total) as the commands are checked.
     """
     commands = tuple(commands)
     effects = Effects()
     now = ctx.clock.now()
     try:
+        _count_guesses(ctx, commands, effects, now)
         with fewer_collections(len(commands)), ctx.store.snapshot() as snapshot:
             change_count = snapshot.change_count()
             batch, tx = _validate(
@@ -472,6 +527,7 @@ def plan(
         planned_at=now,
         recorded=tuple(batch.recorded),
         deadline=tx.deadline,
+        forgotten=tuple(tx.forgotten) if batch.ok else (),
     )
     if not batch.ok:
         _log_refusal(actor, batch.issues)
@@ -511,6 +567,7 @@ def plan_parts(
     effects = Effects()
     now = ctx.clock.now()
     try:
+        _count_guesses(ctx, commands, effects, now)
         with fewer_collections(len(commands)), ctx.store.snapshot() as snapshot:
             change_count = snapshot.change_count()
             shares = _shares(parts, cores(ctx.store, workers, len(parts)))
@@ -756,6 +813,7 @@ class _Written:
     warnings: tuple[Issue, ...]
     revalidated: bool = attrs.field(kw_only=True)
     counted: Mapping[str, int] | None = attrs.field(default=None, kw_only=True)
+    forgotten: Sequence[str] = attrs.field(default=(), kw_only=True)
 
 
 def apply_lean(
@@ -818,6 +876,7 @@ def _apply(
         revalidated=written.revalidated,
         counted=written.counted,
     )
+    _forget_guesses(ctx, written.forgotten, now)
     if keep is not None and not work.parts:
         outcome = outcome.lean(keep)
     logger.info(
@@ -857,7 +916,12 @@ def _write_batch(
             else:
                 uow.commit()
                 return _Written(
-                    work.results, work.events, work.messages, plan.warnings, revalidated=False
+                    work.results,
+                    work.events,
+                    work.messages,
+                    plan.warnings,
+                    revalidated=False,
+                    forgotten=work.forgotten,
                 )
         batch, tx = _validate(
             ctx,
@@ -875,7 +939,12 @@ def _write_batch(
         uow.commit()
         warnings = tuple(issue for issue in batch.issues if not issue.blocking)
         return _Written(
-            tuple(batch.results), tuple(tx.events), tuple(tx.messages), warnings, revalidated=True
+            tuple(batch.results),
+            tuple(tx.events),
+            tuple(tx.messages),
+            warnings,
+            revalidated=True,
+            forgotten=tuple(tx.forgotten),
         )
 
 
@@ -899,6 +968,7 @@ def _write_parts(
     counted: Counter[str] = Counter()
     messages: list[Message] = []
     warnings: list[Issue] = []
+    forgotten: list[str] = []
     total = len(plan.commands)
     with ctx.store.unit_of_work() as uow:
         for part in work.parts:
@@ -922,6 +992,7 @@ def _write_parts(
                 events += tx.events
             counted.update(event.action for event in tx.events)
             messages += tx.messages
+            forgotten += tx.forgotten
             warnings += (issue for issue in batch.issues if not issue.blocking)
             if progress is not None:
                 progress(part.stop, total)
@@ -933,6 +1004,7 @@ def _write_parts(
         tuple(warnings),
         revalidated=True,
         counted=None if keep is None else counted,
+        forgotten=tuple(forgotten),
     )
 
 

@@ -40,8 +40,8 @@ from provisioning.adapters._tables import (
     reindex,
 )
 from provisioning.exceptions import Conflict, DnsUnavailable
-from provisioning.model import DomainName
-from provisioning.ports import Message
+from provisioning.model import GUESSES_KEPT, DomainName, SignInState
+from provisioning.ports import GuessCount, Message
 
 __all__ = [
     "FixedClock",
@@ -186,6 +186,17 @@ class _Journalled(RowByRow, Generic[_E]):
         self._uow.journal.append((self._rows, entity_id, self._rows.put(entity_id, entity)))
 
 
+_FRESH: Final = SignInState()
+_PRUNE_EVERY: Final = 1024  # counts between two sweeps of the idle guess counters
+
+
+def _idle(state: SignInState, now: datetime) -> bool:
+    """Whether a guess counter may be let go: idle for `GUESSES_KEPT`, and not locked."""
+    last = state.last_failure_at
+    locked = state.locked_until is not None and state.locked_until > now
+    return not locked and (last is None or now - last > GUESSES_KEPT)
+
+
 @attrs.define
 class MemoryStore:
     """A store that keeps everything in this process's memory.
@@ -202,6 +213,8 @@ class MemoryStore:
     )
     _gate: Gate = attrs.field(init=False, factory=Gate)
     _changes: int = attrs.field(init=False, default=0)
+    _guesses: dict[str, SignInState] = attrs.field(init=False, factory=dict)
+    _counts: int = attrs.field(init=False, default=0)
 
     def unit_of_work(self) -> MemoryUnitOfWork:
         """A new unit of work over this store."""
@@ -214,6 +227,24 @@ class MemoryStore:
     def forked_reads(self) -> AbstractContextManager[None]:
         """A forked child reads its own copy of the rows, as they were at the fork: no more."""
         return nullcontext()
+
+    def count_guesses(self, keys: Collection[str], count: GuessCount, /, *, now: datetime) -> None:
+        """Change the guess counters of `keys`, holding the store's lock (see `Store`)."""
+        with self._gate:
+            states = {key: self._guesses.get(key, _FRESH) for key in keys}
+            for key, state in count(states).items():
+                if state == _FRESH:
+                    self._guesses.pop(key, None)
+                else:
+                    self._guesses[key] = state
+            self._counts += 1
+            if self._counts % _PRUNE_EVERY == 0:
+                self._guesses = {k: v for k, v in self._guesses.items() if not _idle(v, now)}
+
+    def guess_states(self, keys: Collection[str], /) -> dict[str, SignInState]:
+        """The guess counters of `keys` (fresh for a key never counted)."""
+        with self._gate.shared():
+            return {key: self._guesses.get(key, _FRESH) for key in keys}
 
 
 _Undo = tuple[_Rows[Any], str, Any]

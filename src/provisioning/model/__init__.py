@@ -1,11 +1,13 @@
 """The domain model: value objects and entities, with no I/O."""
 
 from provisioning.model._entities import (
+    GUESSES_KEPT,
     SEALED,
     SECRET,
     Account,
     AuditEvent,
     ClassOfService,
+    Counted,
     Credentials,
     Device,
     DirectNumber,
@@ -13,6 +15,8 @@ from provisioning.model._entities import (
     DomainPolicy,
     DomainStatus,
     Grant,
+    Guess,
+    Guessed,
     Invitation,
     InvitationStatus,
     Mailbox,
@@ -50,6 +54,7 @@ from provisioning.model._values import (
 
 __all__ = [
     "COMMON_PASSWORDS",
+    "GUESSES_KEPT",
     "MIN_LENGTH_FLOOR",
     "PERMISSIONS",
     "SEALED",
@@ -58,6 +63,7 @@ __all__ = [
     "Account",
     "AuditEvent",
     "ClassOfService",
+    "Counted",
     "Credentials",
     "Device",
     "DirectNumber",
@@ -67,6 +73,8 @@ __all__ = [
     "DomainStatus",
     "EmailAddress",
     "Grant",
+    "Guess",
+    "Guessed",
     "Invitation",
     "InvitationStatus",
     "MacAddress",

@@ -24,11 +24,13 @@ from provisioning.model._passwords import PasswordPolicy
 from provisioning.model._values import DomainName, EmailAddress, MacAddress, PhoneNumber, Username
 
 __all__ = [
+    "GUESSES_KEPT",
     "SEALED",
     "SECRET",
     "Account",
     "AuditEvent",
     "ClassOfService",
+    "Counted",
     "Credentials",
     "Device",
     "DirectNumber",
@@ -36,6 +38,8 @@ __all__ = [
     "DomainPolicy",
     "DomainStatus",
     "Grant",
+    "Guess",
+    "Guessed",
     "Invitation",
     "InvitationStatus",
     "Mailbox",
@@ -198,12 +202,14 @@ def _sign_in_bound(low: int, high: int) -> Callable[[object, attrs.Attribute[int
 class SignInPolicy:
     """How an account meets repeated failed sign-ins (Keycloak's brute-force detection).
 
-    Failed passwords and one-time codes count per user. From `max_failures`
-    consecutive failures on, each further failure locks the user out for a
-    wait that grows by `wait_increment_s` seconds a failure, up to
-    `max_wait_s`. Failures are forgotten after `reset_after_s` seconds
-    without one, and on a successful sign-in. On a domain whose policy asks
-    for a CAPTCHA on login, one is asked for after `captcha_after` failures.
+    Sign-in attempts (a password, with its one-time code) count per name
+    typed, whether a user holds it or not, and each is counted before it is
+    checked (`count`). From `max_failures` consecutive failures on, each
+    further failure locks the name out for a wait that grows by
+    `wait_increment_s` seconds a failure, up to `max_wait_s`. Failures are
+    forgotten after `reset_after_s` seconds without one, and on a
+    successful sign-in. On a domain whose policy asks for a CAPTCHA on
+    login, one is asked for after `captcha_after` failures.
     """
 
     max_failures: int = attrs.field(default=10, validator=_sign_in_bound(1, 100))
@@ -228,14 +234,86 @@ class SignInPolicy:
         steps = failures - self.max_failures + 1
         return timedelta(seconds=min(self.max_wait_s, self.wait_increment_s * steps))
 
+    def count(self, guess: Guess, state: SignInState, now: datetime) -> Counted:
+        """Count one guess before its secret is checked: what may happen, and the new state.
+
+        A locked-out name, and one that owes a CAPTCHA, gets no check and
+        counts nothing. Any other guess counts as a failure from now on;
+        the lockout it would earn is set already, so that a guess checked
+        at the same time as others can never slip past the limit. A right
+        guess forgets them all (see `Guessed.CHECK`).
+        """
+        if state.locked_until is not None and state.locked_until > now:
+            return Counted(state=state, verdict=Guessed.LOCKED)
+        failures = state.recent(now, self)
+        if guess.captcha and not guess.captcha_passed and failures >= self.captcha_after:
+            return Counted(state=state, verdict=Guessed.CAPTCHA)
+        failures += 1
+        wait = self.lockout(failures)
+        locked_until = now + wait if wait is not None else None
+        counted = SignInState(failures=failures, last_failure_at=now, locked_until=locked_until)
+        captcha_next = guess.captcha and failures >= self.captcha_after
+        return Counted(state=counted, verdict=Guessed.CHECK, captcha_next=captcha_next)
+
+
+GUESSES_KEPT: Final = timedelta(days=30)
+"""How long a store keeps a guess counter idle and unlocked: as long as any policy remembers."""
+
 
 @attrs.frozen
 class SignInState:
-    """A user's recent failed sign-ins: how many in a row, the last, and any lockout."""
+    """The recent failed guesses at one name: how many in a row, the last, and any lockout."""
 
     failures: int = 0
     last_failure_at: datetime | None = None
     locked_until: datetime | None = None
+
+    def recent(self, now: datetime, policy: SignInPolicy) -> int:
+        """The failures in a row, forgotten once `policy.reset_after_s` passed without one."""
+        if self.last_failure_at is None:
+            return 0
+        if now - self.last_failure_at >= timedelta(seconds=policy.reset_after_s):
+            return 0
+        return self.failures
+
+
+class Guessed(enum.Enum):
+    """What counting a guess lets happen (`SignInPolicy.count`)."""
+
+    CHECK = "check"
+    """Counted as a failure: check the secret, and forget the failures if it is right."""
+    LOCKED = "locked"
+    """Not counted: the name is locked out; the secret is not checked."""
+    CAPTCHA = "captcha"
+    """Not counted: solve a CAPTCHA first; the secret is not checked."""
+
+
+@attrs.frozen
+class Guess:
+    """One guess at a secret, counted before it is checked.
+
+    `key` names what is guessed at (a digest of the name typed, known or
+    not); `policy` bounds the guesses; `captcha` says whether a CAPTCHA is
+    asked for after `policy.captcha_after` failures, and `captcha_passed`
+    whether the guesser solved one.
+    """
+
+    key: str
+    policy: SignInPolicy
+    captcha: bool = False
+    captcha_passed: bool = False
+
+
+@attrs.frozen
+class Counted:
+    """A guess counted: the name's state afterwards, and what may happen now.
+
+    `captcha_next` says that a wrong guess makes the next one owe a CAPTCHA.
+    """
+
+    state: SignInState
+    verdict: Guessed
+    captcha_next: bool = False
 
 
 @attrs.frozen(field_transformer=_by_id)
@@ -419,7 +497,6 @@ class User:
     primary_email: EmailAddress | None = None
     credentials: Credentials = Credentials()
     mfa: MfaState = MfaState()
-    sign_in: SignInState = SignInState()
     default_mailbox_id: str | None = None
     last_sign_in_at: datetime | None = None
     """When the user last signed in (None: never)."""

@@ -8,6 +8,8 @@ from typing import Any, Final
 
 from provisioning import commands
 from provisioning._overlay import Overlay
+from provisioning.model import Guess
+from provisioning.ports import UnitOfWork
 from provisioning.services._access import authorize, belongs_to, member_of, permissions_of
 from provisioning.services._base import Effects, Step, Tx
 from provisioning.services.accounts import (
@@ -30,6 +32,7 @@ from provisioning.services.credentials import (
     reinitialize_mfa,
     reset_password,
     set_password,
+    sign_in_guess,
 )
 from provisioning.services.directory import sync_directory
 from provisioning.services.domains import (
@@ -69,7 +72,11 @@ from provisioning.services.phones import (
     set_up_phone_user,
     unassign_device,
 )
-from provisioning.services.recovery import complete_password_recovery, start_password_recovery
+from provisioning.services.recovery import (
+    complete_password_recovery,
+    recovery_guess,
+    start_password_recovery,
+)
 from provisioning.services.support import (
     approve_support_access,
     close_support_session,
@@ -86,9 +93,11 @@ from provisioning.services.users import (
 )
 
 __all__ = [
+    "GUESSES",
     "HANDLERS",
     "PREFETCH",
     "Effects",
+    "GuessRule",
     "Handler",
     "Prefetch",
     "Step",
@@ -176,3 +185,14 @@ PREFETCH: Final[Mapping[type, Prefetch]] = MappingProxyType(
     {commands.CreateUser: prefetch_create_user}
 )
 """For the command types that come in large batches: what to read before checking them."""
+
+GuessRule = Callable[[UnitOfWork, Any], Guess]
+"""The guess at a secret a command makes (what it counts against, under which policy)."""
+
+GUESSES: Final[Mapping[type, GuessRule]] = MappingProxyType(
+    {
+        commands.Authenticate: sign_in_guess,
+        commands.CompletePasswordRecovery: recovery_guess,
+    }
+)
+"""For the command types that check a secret someone may guess: the guess to count first."""

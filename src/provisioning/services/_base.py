@@ -28,6 +28,7 @@ import attrs
 from provisioning._overlay import Overlay
 from provisioning.adapters._tables import TABLES
 from provisioning.exceptions import (
+    InternalError,
     InvalidValue,
     Issue,
     NotFound,
@@ -36,7 +37,15 @@ from provisioning.exceptions import (
     Severity,
     TargetOutranks,
 )
-from provisioning.model import PERMISSIONS, SECRET, AuditEvent, Credentials, DomainName, User
+from provisioning.model import (
+    PERMISSIONS,
+    SECRET,
+    AuditEvent,
+    Counted,
+    Credentials,
+    DomainName,
+    User,
+)
 from provisioning.ports import (
     DnsResolver,
     IdSource,
@@ -174,6 +183,8 @@ class Effects:
     """
 
     _memo: dict[tuple[Any, ...], Any] = attrs.field(factory=dict, repr=False)
+    counted: dict[int, Counted] = attrs.field(factory=dict)
+    """Each guessing command's guess, by position, counted before the batch is checked."""
     pending: dict[str, str] = attrs.field(factory=dict, repr=False)
     resolved: dict[str, str] = attrs.field(factory=dict, repr=False)
 
@@ -324,6 +335,8 @@ class Tx:
     created: dict[str, int] = attrs.Factory(dict)
     events: list[AuditEvent] = attrs.Factory(list)
     messages: list[Message] = attrs.Factory(list)
+    forgotten: list[str] = attrs.Factory(list)
+    """The guess counters the batch forgets once it is written (see `forget_guesses`)."""
     _ordinals: dict[str, int] = attrs.Factory(dict)
     _checking_ids: Iterator[int] = attrs.Factory(itertools.count)
     _permissions: dict[tuple[str | None, str | None], tuple[tuple[int, int], frozenset[str]]] = (
@@ -534,6 +547,23 @@ class Tx:
         """When the batch's set-password links expire, and that in words: one for them all."""
         expires = self.now + SETUP_LINK_VALIDITY
         return expires, expires.isoformat(timespec="minutes")
+
+    def counted(self) -> Counted:
+        """The current command's guess, as the workflow counted it before any check.
+
+        A command type with a guess rule (`Context.guesses`) is counted
+        before the batch is checked; its handler asks here what the count
+        allows, and checks the secret only for `Guessed.CHECK`.
+        """
+        found = self.effects.counted.get(self.command)
+        if found is None:
+            raise InternalError(where="sign-in", kind="a guess not counted before its check")
+        return found
+
+    def forget_guesses(self, *keys: str) -> None:
+        """Forget the failures counted against `keys` once the batch is written (a right guess)."""
+        if not self.checking_only:
+            self.forgotten.extend(keys)
 
     def notify(self, message: Message) -> None:
         """Queue a message for delivery after commit."""

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import logging
-from datetime import timedelta
 from typing import Any
 
 import attrs
@@ -18,16 +18,20 @@ from provisioning.commands import (
     ResetPassword,
     SetPassword,
 )
-from provisioning.exceptions import Issue
+from provisioning.exceptions import InvalidValue, Issue
 from provisioning.model import (
+    Counted,
     Credentials,
+    Guess,
+    Guessed,
     MfaState,
     MfaStatus,
     SignInPolicy,
-    SignInState,
     User,
+    Username,
     UserStatus,
 )
+from provisioning.ports import UnitOfWork
 from provisioning.results import Authentication, MfaEnrollment, PasswordReset
 from provisioning.security import Totp, generate_password
 from provisioning.services._agents import credentials_refused
@@ -45,9 +49,11 @@ __all__ = [
     "complete_password_setup",
     "enroll_mfa",
     "finalize_mfa",
+    "guess_key",
     "reinitialize_mfa",
     "reset_password",
     "set_password",
+    "sign_in_guess",
 ]
 
 
@@ -247,25 +253,37 @@ _FAILED = "the username or the password is wrong"
 logger = logging.getLogger("provisioning.security")
 
 
-def _sign_in_policy(tx: Tx, user: User | None) -> SignInPolicy:
-    account = tx.uow.accounts.find(user.account_id) if user and user.account_id else None
-    return account.sign_in_policy if account is not None else SignInPolicy()
+def guess_key(kind: str, name: str) -> str:
+    """The counter of guesses of one `kind` at the name typed: a digest, never the name.
+
+    A name that is a username counts as the username it parses to (case
+    and script folded); any other text, as it is with its spaces folded.
+    """
+    try:
+        folded = Username.parse(name).key
+    except InvalidValue:
+        folded = " ".join(name.split()).casefold()
+    return hashlib.sha256(f"{kind}:{folded}".encode()).hexdigest()
 
 
-def _recent_failures(tx: Tx, user: User, policy: SignInPolicy) -> int:
-    """The user's consecutive failures, forgotten once `reset_after_s` passed without one."""
-    state = user.sign_in
-    if state.last_failure_at is None:
-        return 0
-    if tx.now - state.last_failure_at >= timedelta(seconds=policy.reset_after_s):
-        return 0
-    return state.failures
+def sign_in_guess(reads: UnitOfWork, command: Authenticate) -> Guess:
+    """A sign-in is a guess at the name typed, under the sign-in policy of its domain's account.
 
-
-def _asks_for_captcha(tx: Tx, user: User, policy: SignInPolicy, failures: int) -> bool:
-    """Whether the user's domain asks for a CAPTCHA on login, and enough attempts failed."""
-    domain = tx.uow.domains.find(user.domain_id) if user.domain_id else None
-    return domain is not None and domain.captcha_on_login and failures >= policy.captcha_after
+    The policy and the CAPTCHA come from the domain of the name, so a name
+    nobody holds gets the very answers a user's name does.
+    """
+    try:
+        domain = reads.domains.by_name(Username.parse(command.username).domain)
+    except InvalidValue:
+        domain = None
+    account_id = domain.account_id if domain is not None else None
+    account = reads.accounts.find(account_id) if account_id is not None else None
+    return Guess(
+        key=guess_key("sign-in", command.username),
+        policy=account.sign_in_policy if account is not None else SignInPolicy(),
+        captcha=domain is not None and domain.captcha_on_login,
+        captcha_passed=command.captcha_passed,
+    )
 
 
 def _captcha_issue() -> Issue:
@@ -276,87 +294,81 @@ def _captcha_issue() -> Issue:
     )
 
 
-def _refused(tx: Tx, user: User | None, reason: str, issues: list[Issue]) -> Step[Any]:
-    """A failed sign-in: refused, yet counted against the user and audited.
+def _audited(tx: Tx, user: User | None, detail: str, event: str, issues: list[Issue]) -> Step[Any]:
+    """A refused sign-in, audited and logged: by the user's id, never by the name typed.
 
-    `reason` says what failed ("wrong password" ...), never with what. An
-    unknown username is audited without the name, which may be a password
-    typed into the wrong field.
+    An unknown name is audited without the name, which may be a password
+    typed into the wrong field. The guess was counted before the check.
     """
 
     def record() -> None:
-        if user is None:
-            tx.record("Authenticate", "user", "", account_id=None, detail="failed: unknown user")
-            logger.warning(
-                "sign-in failed: unknown user", extra={"event": "auth.failed", "reason": reason}
-            )
-            return
-        current = tx.uow.users.get(user.id)  # as stored now: concurrent failures all count
-        policy = _sign_in_policy(tx, current)
-        failures = _recent_failures(tx, current, policy) + 1
-        wait = policy.lockout(failures)
-        locked_until = tx.now + wait if wait is not None else current.sign_in.locked_until
-        state = SignInState(failures=failures, last_failure_at=tx.now, locked_until=locked_until)
-        tx.uow.users.update(attrs.evolve(current, sign_in=state))
-        detail = f"failed: {reason} ({failures} in a row)"
-        if wait is not None:
-            detail += f", locked out for {int(wait.total_seconds())} s"
-        tx.record("Authenticate", "user", user.id, account_id=user.account_id, detail=detail)
+        entity_id = user.id if user is not None else ""
+        account_id = user.account_id if user is not None else None
+        tx.record("Authenticate", "user", entity_id, account_id=account_id, detail=detail)
         logger.warning(
-            "sign-in failed for %s: %s",
-            user.id,
-            reason,
-            extra={
-                "event": "auth.locked" if wait is not None else "auth.failed",
-                "user_id": user.id,
-                "account_id": user.account_id,
-                "reason": reason,
-                "failures": failures,
-                "locked_until": locked_until.isoformat() if locked_until else None,
-            },
+            "sign-in %s",
+            detail,
+            extra={"event": event, "user_id": user.id if user else None, "account_id": account_id},
         )
 
     return Step.refuse_recording(issues, record)
+
+
+def _failed(tx: Tx, user: User | None, counted: Counted, reason: str, issue: Issue) -> Step[Any]:
+    """A wrong guess: counted already; with `auth.captcha_required` when the next needs one."""
+    issues = [issue]
+    if counted.captcha_next:
+        issues.append(_captcha_issue())
+    state = counted.state
+    detail = f"failed: {reason} ({state.failures} in a row)"
+    if state.locked_until is not None:
+        detail += f", locked out until {state.locked_until.isoformat(timespec='seconds')}"
+    event = "auth.locked" if state.locked_until is not None else "auth.failed"
+    return _audited(tx, user, detail, event, issues)
 
 
 def authenticate(tx: Tx, command: Authenticate) -> Step[Authentication]:
     """Check a sign-in.
 
     Unknown users, wrong passwords and disabled users get the same answer,
-    `auth.failed`, after the same amount of hashing work. Every failure
-    (password or one-time code) is counted against the user and audited;
-    after the account's `SignInPolicy.max_failures` the user is locked out
-    (`auth.locked`) for a growing wait. A domain with a CAPTCHA on login
-    asks for one after a few failures (`auth.captcha_required`). A hash made
-    with weaker parameters is replaced on success; a one-time code is
-    accepted once.
+    `auth.failed`, after the same amount of hashing work. Each attempt is
+    counted against the name typed (a user's or not) before its password
+    or one-time code is checked, even in a plan that is never applied;
+    after the account's `SignInPolicy.max_failures` the name is locked out
+    (`auth.locked`) for a growing wait, and its passwords are not checked
+    at all. A domain with a CAPTCHA on login asks for one after a few
+    failures (`auth.captcha_required`). A hash made with weaker parameters
+    is replaced on success; a one-time code is accepted once.
     """
     user = user_named(tx, command.username)
-    policy = _sign_in_policy(tx, user)
-    failures = _recent_failures(tx, user, policy) if user is not None else 0
-    gate = _gate(tx, user, policy, failures, captcha_passed=command.captcha_passed)
-    if gate is not None:
-        return gate
+    counted = tx.counted()
+    if counted.verdict is Guessed.LOCKED:
+        locked_until = counted.state.locked_until
+        until = locked_until.isoformat(timespec="seconds") if locked_until else "a while"
+        issue = error("auth.locked", f"too many failed sign-ins: try again after {until}")
+        return _audited(tx, user, "refused: locked out", "auth.locked", [issue])
+    if counted.verdict is Guessed.CAPTCHA:
+        return Step.refuse([_captcha_issue()])
     stored_hash = user.credentials.password_hash if user is not None else None
     # Unknown users are checked against a decoy, so every refusal costs the same.
     matches = tx.verify_password(stored_hash, command.password)
     if user is None or stored_hash is None or not matches or user.status is not UserStatus.ACTIVE:
-        return _wrong_password(tx, user, policy, failures)
+        reason = "unknown user" if user is None else "wrong password or not active"
+        return _failed(tx, user, counted, reason, error("auth.failed", _FAILED))
     changes: dict[str, Any] = {}
     if tx.hasher.needs_rehash(stored_hash):
         changes["credentials"] = attrs.evolve(
             user.credentials, password_hash=tx.hash_password(command.password)
         )
-    refusal, mfa = _second_factor(tx, user, command.code)
+    refusal, mfa = _second_factor(tx, user, command.code, counted)
     if refusal is not None:
         return refusal
     if mfa is not None:
         changes["mfa"] = mfa
-    if user.sign_in != SignInState():
-        changes["sign_in"] = SignInState()
 
     def run() -> Authentication:
         tx.uow.users.update(attrs.evolve(user, last_sign_in_at=tx.now, **changes))
+        tx.forget_guesses(guess_key("sign-in", command.username))
         tx.record(
             "Authenticate",
             "user",
@@ -373,17 +385,8 @@ def authenticate(tx: Tx, command: Authenticate) -> Step[Authentication]:
     return Step.proceed(run)
 
 
-def _wrong_password(tx: Tx, user: User | None, policy: SignInPolicy, failures: int) -> Step[Any]:
-    """`auth.failed`, counted; with `auth.captcha_required` when the next try needs one."""
-    issues = [error("auth.failed", _FAILED)]
-    if user is not None and _asks_for_captcha(tx, user, policy, failures + 1):
-        issues.append(_captcha_issue())
-    reason = "unknown user" if user is None else "wrong password or not active"
-    return _refused(tx, user, reason, issues)
-
-
 def _second_factor(
-    tx: Tx, user: User, code: str | None
+    tx: Tx, user: User, code: str | None, counted: Counted
 ) -> tuple[Step[Any] | None, MfaState | None]:
     """Check the one-time code of a user with active MFA: a refusal, or the state to store."""
     if user.mfa.status is not MfaStatus.ACTIVE or user.mfa.secret is None:
@@ -394,31 +397,5 @@ def _second_factor(
     step = Totp(user.mfa.secret).verify(code, at=tx.now, last_step=user.mfa.last_step)
     if step is None:
         issue = error("mfa.code_invalid", "the code is not valid", field="code")
-        return _refused(tx, user, "wrong one-time code", [issue]), None
+        return _failed(tx, user, counted, "wrong one-time code", issue), None
     return None, attrs.evolve(user.mfa, last_step=step)
-
-
-def _gate(
-    tx: Tx, user: User | None, policy: SignInPolicy, failures: int, *, captcha_passed: bool
-) -> Step[Any] | None:
-    """A refusal before any password is checked: a lockout, or a CAPTCHA still to solve."""
-    if user is None:
-        return None
-    locked = user.sign_in.locked_until
-    if locked is not None and locked > tx.now:
-        until = locked.isoformat(timespec="seconds")
-        issue = error("auth.locked", f"too many failed sign-ins: try again after {until}")
-
-        def record() -> None:
-            detail = "refused: locked out"
-            tx.record("Authenticate", "user", user.id, account_id=user.account_id, detail=detail)
-            logger.warning(
-                "sign-in refused for %s: locked out",
-                user.id,
-                extra={"event": "auth.locked", "user_id": user.id, "account_id": user.account_id},
-            )
-
-        return Step.refuse_recording([issue], record)
-    if not captcha_passed and _asks_for_captcha(tx, user, policy, failures):
-        return Step.refuse([_captcha_issue()])
-    return None

@@ -19,16 +19,27 @@ from typing import Final
 import attrs
 
 from provisioning.commands import CompletePasswordRecovery, StartPasswordRecovery
-from provisioning.model import Credentials, SignInState, User, UserSource, UserStatus
-from provisioning.ports import Message
+from provisioning.model import (
+    Credentials,
+    Guess,
+    Guessed,
+    SignInPolicy,
+    User,
+    UserSource,
+    UserStatus,
+)
+from provisioning.ports import Message, UnitOfWork
 from provisioning.services._base import Step, Tx, error
+from provisioning.services.credentials import guess_key
 from provisioning.services.users import password_issues, policy_for, user_named
 
 __all__ = [
     "RECOVERY_ATTEMPTS",
+    "RECOVERY_GUESSES",
     "RECOVERY_REQUESTS",
     "RECOVERY_VALIDITY",
     "complete_password_recovery",
+    "recovery_guess",
     "start_password_recovery",
 ]
 
@@ -42,6 +53,16 @@ RECOVERY_REQUESTS: Final = 3
 """Codes a user may ask for within `RECOVERY_WINDOW`; more are not sent."""
 
 RECOVERY_WINDOW: Final = timedelta(hours=1)
+
+RECOVERY_GUESSES: Final = SignInPolicy(
+    max_failures=RECOVERY_ATTEMPTS,
+    wait_increment_s=int(RECOVERY_VALIDITY.total_seconds()),
+    max_wait_s=int(RECOVERY_VALIDITY.total_seconds()),
+    reset_after_s=int(RECOVERY_WINDOW.total_seconds()),
+)
+"""How many recovery codes a name may try, known or not: `RECOVERY_ATTEMPTS` in a row,
+then one more each `RECOVERY_VALIDITY`; the count is forgotten after `RECOVERY_WINDOW`.
+Each is counted before it is checked, so a batch of codes gets no more tries."""
 
 logger = logging.getLogger("provisioning.security")
 
@@ -116,10 +137,19 @@ def start_password_recovery(tx: Tx, command: StartPasswordRecovery) -> Step[None
 _INVALID: Final = "this recovery code is not valid, was used, or has expired: ask for a new one"
 
 
+def recovery_guess(reads: UnitOfWork, command: CompletePasswordRecovery) -> Guess:
+    """A recovery code is a guess at the name typed, known or not (`RECOVERY_GUESSES`)."""
+    del reads
+    return Guess(key=guess_key("recovery", command.username), policy=RECOVERY_GUESSES)
+
+
 def complete_password_recovery(tx: Tx, command: CompletePasswordRecovery) -> Step[None]:
     """Check the code and set the new password under the user's password policy."""
     user = user_named(tx, command.username)
     credentials = user.credentials if user is not None else None
+    refusal = [error("recovery.invalid", _INVALID, field="code")]
+    if tx.counted().verdict is not Guessed.CHECK:  # too many wrong codes: none is checked
+        return Step.refuse(refusal)
     live = (
         user is not None
         and credentials is not None
@@ -135,7 +165,6 @@ def complete_password_recovery(tx: Tx, command: CompletePasswordRecovery) -> Ste
     # Always one verification, against a decoy without a live code: every refusal costs the same.
     matches = tx.verify_password(stored_hash, command.code.strip())
     if user is None or credentials is None or not live or not matches:
-        refusal = [error("recovery.invalid", _INVALID, field="code")]
         if not live or user is None:
             return Step.refuse(refusal)
         wrong = user
@@ -165,8 +194,10 @@ def complete_password_recovery(tx: Tx, command: CompletePasswordRecovery) -> Ste
 
     def run() -> None:
         chosen = Credentials(password_hash=tx.hash_password(command.password), changed_at=tx.now)
-        tx.uow.users.update(
-            attrs.evolve(recovering, credentials=chosen, sign_in=SignInState(), updated_at=tx.now)
+        tx.uow.users.update(attrs.evolve(recovering, credentials=chosen, updated_at=tx.now))
+        # The code proved the user's own channel: its failed sign-ins are forgotten too.
+        tx.forget_guesses(
+            guess_key("recovery", command.username), guess_key("sign-in", command.username)
         )
         tx.record(
             "CompletePasswordRecovery",

@@ -19,13 +19,14 @@ references.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 
 import attrs
 import pytest
 
 from provisioning import Conflict, NotFound, UsageError
-from provisioning.model import DomainName, EmailAddress, Username
+from provisioning.model import DomainName, EmailAddress, SignInState, Username
 from provisioning.ports import Store
 from provisioning.testing import builders as b
 
@@ -466,3 +467,44 @@ class StoreContract:
         with store.unit_of_work() as uow:
             final = uow.classes_of_service.get("c-1")
         assert (final.quota_mb, final.version) == (threads * rounds, threads * rounds + 1)
+
+    def test_guess_counts_of_one_key_take_turns_and_lose_none(self, store: Store) -> None:
+        threads, rounds = 8, 10
+        now = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+
+        def one_more(states: Mapping[str, SignInState]) -> dict[str, SignInState]:
+            return {
+                key: SignInState(failures=state.failures + 1, last_failure_at=now)
+                for key, state in states.items()
+            }
+
+        def guess() -> None:
+            for _ in range(rounds):
+                store.count_guesses({"k-1", "k-2"}, one_more, now=now)
+
+        workers = [threading.Thread(target=guess) for _ in range(threads)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        states = store.guess_states({"k-1", "k-2", "k-3"})
+        assert states["k-1"] == states["k-2"] == SignInState(threads * rounds, now)
+        assert states["k-3"] == SignInState()  # never counted: fresh
+
+    def test_a_fresh_guess_state_forgets_the_key_and_a_failed_count_writes_nothing(
+        self, store: Store
+    ) -> None:
+        now = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+        counted = SignInState(failures=3, last_failure_at=now, locked_until=now)
+        store.count_guesses({"k-1"}, lambda states: dict.fromkeys(states, counted), now=now)
+        assert store.guess_states({"k-1"}) == {"k-1": counted}
+
+        def fails(states: Mapping[str, SignInState]) -> dict[str, SignInState]:
+            del states
+            raise Boom
+
+        with pytest.raises(Boom):
+            store.count_guesses({"k-1"}, fails, now=now)
+        assert store.guess_states({"k-1"}) == {"k-1": counted}
+        store.count_guesses({"k-1"}, lambda states: dict.fromkeys(states, SignInState()), now=now)
+        assert store.guess_states({"k-1"}) == {"k-1": SignInState()}

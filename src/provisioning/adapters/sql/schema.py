@@ -46,6 +46,7 @@ from provisioning.model import (
 
 __all__ = [
     "ADDRESSES",
+    "GUESSES",
     "KEY_COLUMNS",
     "META",
     "METADATA",
@@ -392,6 +393,22 @@ META: Final = sa.Table(
     sa.Column("value", sa.BigInteger(), nullable=False),
 )
 """Counters of the store: `changes` grows with every committed write transaction."""
+
+
+GUESSES: Final = sa.Table(
+    "sign_in_guesses",
+    METADATA,
+    sa.Column("key", sa.Text(), primary_key=True),
+    sa.Column("failures", sa.BigInteger(), nullable=False),
+    sa.Column("last_failure_at", UtcDateTime(), nullable=True),
+    sa.Column("locked_until", UtcDateTime(), nullable=True),
+    sa.Index(None, "last_failure_at"),
+)
+"""The guess counters (`Store.count_guesses`): failed guesses at each name, by its digest.
+
+A row is a name guessed at, known or not, and never the name itself:
+`key` is a digest of it. No row means no failure on record.
+"""
 
 
 def sql_table(table: Table[Any]) -> sa.Table:

@@ -28,8 +28,9 @@ import logging
 import operator
 import re
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Final, Generic, ParamSpec, Self, TypeVar
@@ -37,6 +38,7 @@ from typing import Any, Final, Generic, ParamSpec, Self, TypeVar
 import attrs
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 
@@ -47,6 +49,7 @@ from provisioning.adapters.sql.rows import RowMapping, Writer, mapping
 from provisioning.adapters.sql.schema import (
     ADDRESS_KEYS,
     ADDRESSES,
+    GUESSES,
     KEY_COLUMNS,
     META,
     UtcDateTime,
@@ -54,8 +57,8 @@ from provisioning.adapters.sql.schema import (
     sql_table,
 )
 from provisioning.exceptions import Conflict, StoreError, UsageError
-from provisioning.model import MailboxKind, skeleton
-from provisioning.ports import Sealer
+from provisioning.model import GUESSES_KEPT, MailboxKind, SignInState, skeleton
+from provisioning.ports import GuessCount, Sealer
 from provisioning.security.sealing import SEALED_PREFIX, SealingError
 
 __all__ = [
@@ -179,7 +182,7 @@ def _translated(method: Callable[_P, _T]) -> Callable[_P, _T]:
             return method(*args, **kwargs)
         except (sa.exc.DBAPIError, sa.exc.SQLAlchemyError) as exc:
             owner = args[0]
-            label = owner.label if isinstance(owner, _SqlRows | SqlUnitOfWork) else ""
+            label = owner.label if isinstance(owner, _SqlRows | SqlUnitOfWork | SqlStore) else ""
             raise translate(label, exc) from exc
 
     return translated
@@ -726,6 +729,111 @@ class SqlStore:
         """A unit of work for reading only: one read transaction that waits for no writer."""
         return SqlUnitOfWork(self, read_only=True)
 
+    @_translated
+    def count_guesses(self, keys: Collection[str], count: GuessCount, /, *, now: datetime) -> None:
+        """Change the guess counters of `keys` in a write transaction of their own (see `Store`).
+
+        The counters' rows are locked in key order (SQLite: the database's
+        write lock), so counts of one name, from any process, take turns
+        and two batches never wait for each other in a circle; nothing here
+        touches the change counter, so no plan goes stale and no writer
+        of another tenant waits.
+        """
+        ordered = sorted(set(keys))
+        if not ordered:
+            return
+        with self._guess_connection() as sql:
+            insert = self._upsert(GUESSES)
+            placeholders = [{"key": key, "failures": 0} for key in ordered]
+            sql.execute(insert.on_conflict_do_nothing(), placeholders)
+            locked = (
+                sa.select(GUESSES)
+                .where(GUESSES.c.key.in_(ordered))
+                .order_by(GUESSES.c.key)
+                .with_for_update()
+            )
+            states = {row.key: _guess_state(row) for row in sql.execute(locked)}
+            fresh = SignInState()
+            for key in ordered:
+                states.setdefault(key, fresh)
+            changed = {**states, **count(states)}
+            gone = [key for key, state in changed.items() if state == fresh]
+            kept = [_guess_row(key, state) for key, state in changed.items() if state != fresh]
+            if gone:
+                sql.execute(GUESSES.delete().where(GUESSES.c.key.in_(gone)))
+            if kept:
+                upsert = self._upsert(GUESSES)
+                sql.execute(
+                    upsert.on_conflict_do_update(
+                        index_elements=[GUESSES.c.key],
+                        set_={
+                            "failures": upsert.excluded.failures,
+                            "last_failure_at": upsert.excluded.last_failure_at,
+                            "locked_until": upsert.excluded.locked_until,
+                        },
+                    ),
+                    kept,
+                )
+        self._forget_idle_guesses(now)
+
+    def _forget_idle_guesses(self, now: datetime) -> None:
+        """Let go of counters idle for `GUESSES_KEPT` and not locked, a batch at a time.
+
+        A transaction of its own, after the count: rows another count holds
+        are skipped (PostgreSQL), never waited for. A failure is logged.
+        """
+        stale = sa.and_(
+            sa.or_(GUESSES.c.locked_until.is_(None), GUESSES.c.locked_until <= now),
+            sa.or_(
+                GUESSES.c.last_failure_at.is_(None),
+                GUESSES.c.last_failure_at < now - GUESSES_KEPT,
+            ),
+        )
+        idle = sa.select(GUESSES.c.key).where(stale).limit(_IDLE_BATCH)
+        if self.dialect == "postgresql":
+            idle = idle.with_for_update(skip_locked=True)
+        try:
+            with self._guess_connection() as sql:
+                sql.execute(GUESSES.delete().where(GUESSES.c.key.in_(idle.scalar_subquery())))
+        except (sa.exc.DBAPIError, sa.exc.SQLAlchemyError, StoreError) as exc:
+            logger.warning("could not let go of idle guess counters: %s", exc)
+
+    @_translated
+    def guess_states(self, keys: Collection[str], /) -> dict[str, SignInState]:
+        """The guess counters of `keys` as committed (fresh for a key never counted)."""
+        found: dict[str, SignInState] = dict.fromkeys(keys, SignInState())
+        if not found:
+            return found
+        sql = self._connect(write=False)
+        broken = True
+        try:
+            with sql.begin():
+                query = sa.select(GUESSES).where(GUESSES.c.key.in_(sorted(found)))
+                found.update((row.key, _guess_state(row)) for row in sql.execute(query))
+            broken = False
+        finally:
+            self._release(sql, write=False, broken=broken)
+        return found
+
+    @contextmanager
+    def _guess_connection(self) -> Iterator[Connection]:
+        """A write transaction of its own on a connection of its own, committed on leaving."""
+        sql = self._connect(write=True)
+        broken = True
+        try:
+            if self.dialect == "sqlite":
+                sql = sql.execution_options(provisioning_write=True)
+            with sql.begin():
+                yield sql
+            broken = False
+        finally:
+            self._release(sql, write=True, broken=broken)
+
+    def _upsert(self, table: sa.Table) -> Any:  # noqa: ANN401 - each dialect's own Insert
+        if self.dialect == "postgresql":
+            return postgresql.insert(table)
+        return sqlite.insert(table)
+
     def forked_reads(self) -> AbstractContextManager[None] | None:
         """In a forked child: its own connections, closed on leaving; None for `":memory:"`.
 
@@ -795,6 +903,24 @@ class SqlStore:
         finally:
             if self._shared:
                 self._gate.release()
+
+
+_IDLE_BATCH: Final = 1000  # idle guess counters let go of after one count, at most
+
+
+def _guess_state(row: Any) -> SignInState:  # noqa: ANN401 - a row of `sign_in_guesses`
+    return SignInState(
+        failures=row.failures, last_failure_at=row.last_failure_at, locked_until=row.locked_until
+    )
+
+
+def _guess_row(key: str, state: SignInState) -> dict[str, Any]:
+    return {
+        "key": key,
+        "failures": state.failures,
+        "last_failure_at": state.last_failure_at,
+        "locked_until": state.locked_until,
+    }
 
 
 UNREADABLE_URL: Final = "an unreadable store URL"
