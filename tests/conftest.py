@@ -32,7 +32,7 @@ from provisioning.adapters.memory import (
 )
 from provisioning.adapters.sql import METADATA, PostgresStore, SqliteStore
 from provisioning.model import Domain
-from provisioning.ports import Store
+from provisioning.ports import Sealer, Store
 from provisioning.security import Argon2Hasher
 
 settings.register_profile(
@@ -75,14 +75,22 @@ def postgres_url() -> Iterator[str]:
         server.stop()
 
 
-def empty_postgres(url: str) -> PostgresStore:
-    """A store over the test database, emptied of everything a test left behind."""
-    store = PostgresStore(url)
-    with store.engine.begin() as sql:
-        names = ", ".join(t.name for t in METADATA.sorted_tables if t.name != "provisioning_meta")
-        sql.exec_driver_sql(f"TRUNCATE {names}")
-        sql.exec_driver_sql("UPDATE provisioning_meta SET value = 0")
-    return store
+def empty_postgres(url: str, *, sealer: Sealer | None = None) -> PostgresStore:
+    """A store over the test database, emptied of everything a test left behind.
+
+    It is emptied before it is opened: a test may have left it sealed.
+    """
+    engine = sa.create_engine(sa.engine.make_url(url).set(drivername="postgresql+psycopg"))
+    with engine.begin() as sql:
+        if sa.inspect(sql).has_table("provisioning_meta"):
+            names = ", ".join(
+                t.name for t in METADATA.sorted_tables if t.name != "provisioning_meta"
+            )
+            sql.exec_driver_sql(f"TRUNCATE {names}")
+            sql.exec_driver_sql("DELETE FROM provisioning_meta WHERE key <> 'changes'")
+            sql.exec_driver_sql("UPDATE provisioning_meta SET value = 0")
+    engine.dispose()
+    return PostgresStore(url, sealer=sealer)
 
 
 @pytest.fixture(params=["memory", "sqlite", "postgres"])

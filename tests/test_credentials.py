@@ -138,6 +138,7 @@ def test_a_password_set_by_an_administrator_must_be_changed(ctx: Context, ann: U
     assert caught.value.codes == [
         "password.too_short",
         "password.contains_username",
+        "password.common",
         "password.mismatch",
     ]
 

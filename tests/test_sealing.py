@@ -99,12 +99,14 @@ def test_without_the_key_a_sealed_store_says_so(
     ctx = _context(path, clock, dns, OLD_KEY)
     user_id, _ = _tenant(ctx, dns, clock)
     ctx.store.close()  # type: ignore[attr-defined]
-    for key in (None, NEW_KEY):
-        other = _context(path, clock, dns, key)
-        with pytest.raises(StoreError) as caught, other.store.snapshot() as snapshot:
-            snapshot.users.get(user_id)
-        assert caught.value.code == "store.key_missing"
-        other.store.close()  # type: ignore[attr-defined]
+    with pytest.raises(StoreError) as refused:
+        _context(path, clock, dns, None)  # a sealed store does not open without its sealer
+    assert refused.value.code == "store.key_missing"
+    other = _context(path, clock, dns, NEW_KEY)
+    with pytest.raises(StoreError) as caught, other.store.snapshot() as snapshot:
+        snapshot.users.get(user_id)
+    assert caught.value.code == "store.key_missing"
+    other.store.close()  # type: ignore[attr-defined]
 
 
 def test_a_sealed_secret_moved_to_another_user_does_not_open(
@@ -145,7 +147,7 @@ def test_rotating_the_key_reseals_every_secret(
     assert _sign_in(ctx, totp, clock) == user_id
     ctx.store.close()  # type: ignore[attr-defined]
     with pytest.raises(UsageError) as caught:
-        SqliteStore(path, sealer=None).reseal()
+        SqliteStore(tmp_path / "plain.db", sealer=None).reseal()
     assert caught.value.code == "store.no_sealer"
 
 
@@ -173,3 +175,63 @@ def test_postgresql_seals_and_opens_the_same_way(
     assert totp.secret not in stored
     assert _sign_in(ctx, totp, clock) == user_id
     store.close()
+
+
+# --- a plain value written past the library into a sealed store (issue 24, item 8) ---------
+
+
+def _write_plain_hash(engine: sa.Engine, user_id: str) -> None:
+    """What an intruder who can write to the database does: a hash of a password it knows."""
+    with engine.begin() as sql:
+        sql.execute(
+            sa.text("UPDATE users SET credentials_password_hash = :hash WHERE id = :id"),
+            {"hash": FAST_HASHER.hash("Intruder-Chosen-Pass-1"), "id": user_id},
+        )
+
+
+def _intruder_signs_in(ctx: Context) -> str:
+    try:
+        run(
+            ctx,
+            Actor.anonymous(),
+            Authenticate(username="ann@acme.example", password="Intruder-Chosen-Pass-1"),
+        )
+    except StoreError as refused:
+        return refused.code
+    return "signed in"
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+def test_a_sealed_store_refuses_a_plain_secret_written_into_it(
+    request: pytest.FixtureRequest, tmp_path: Path, clock: FixedClock, dns: MemoryDns, kind: str
+) -> None:
+    sealer = AesGcmSealer(OLD_KEY)
+    if kind == "sqlite":
+        store: sql_store.SqlStore = SqliteStore(tmp_path / "sealed.db", sealer=sealer)
+    else:
+        store = empty_postgres(request.getfixturevalue("postgres_url"), sealer=sealer)
+    ctx = Context(store=store, clock=clock, dns=dns, hasher=FAST_HASHER)
+    user_id, _ = _tenant(ctx, dns, clock)
+    _write_plain_hash(store.engine, user_id)
+    assert _intruder_signs_in(ctx) == "store.secret_unsealed"
+    store.close()
+
+
+def test_an_unsealed_store_given_a_key_reads_its_plain_secrets_until_resealed(
+    tmp_path: Path, clock: FixedClock, dns: MemoryDns
+) -> None:
+    path = tmp_path / "old.db"
+    ctx = _context(path, clock, dns, None)
+    user_id, totp = _tenant(ctx, dns, clock)
+    ctx.store.close()  # type: ignore[attr-defined]
+    ctx = _context(path, clock, dns, OLD_KEY)  # plain secrets: read as they are
+    assert _sign_in(ctx, totp, clock) == user_id
+    store = ctx.store
+    assert isinstance(store, SqliteStore)
+    assert store.reseal() >= 1
+    _write_plain_hash(store.engine, user_id)  # sealed throughout from now on
+    assert _intruder_signs_in(ctx) == "store.secret_unsealed"
+    store.close()
+    reopened = _context(path, clock, dns, OLD_KEY)
+    assert _intruder_signs_in(reopened) == "store.secret_unsealed"
+    reopened.store.close()  # type: ignore[attr-defined]

@@ -11,6 +11,7 @@ from typing import Any
 
 import attrs
 import pytest
+import sqlalchemy as sa
 
 from access_world import PASSWORD
 from conftest import FAST_HASHER, OPERATOR, START
@@ -473,6 +474,32 @@ def test_well_known_weak_passwords_are_refused() -> None:
     assert [p for p in strong if policy.check(p, local_part="zoe")] == []
 
 
+@pytest.mark.parametrize(
+    "weak", ["P@$$w0rd1234", "Passw0rd!Passw0rd", "Acme2024Acme!", "Dragon!Dragon", "zaq12wsxcde3"]
+)
+def test_disguised_weak_passwords_are_refused_with_the_account_s_name_in_mind(
+    tenant: Tenant, weak: str
+) -> None:
+    member = tenant.users["member"]
+    command = SetPassword(user_id=member.id, password=weak, password_repeat=weak)
+    planned = plan(tenant.ctx, OPERATOR, [command])
+    assert [issue.code for issue in planned.errors] == ["password.common"]
+    assert weak not in repr(planned.errors)  # never echoed
+
+
+def test_the_estimator_knows_recent_years_and_the_account_s_name() -> None:
+    policy = PasswordPolicy()
+    assert policy.check("Globex2025Globex", local_part="zoe", user_inputs=["globex"])
+    assert policy.check("Globex2025Globex", local_part="zoe") == []  # a stranger's name is not
+    assert policy.check("Harbour2031-Lights", local_part="zoe") == []
+
+
+def test_a_short_policy_still_admits_random_passwords() -> None:
+    short = PasswordPolicy(min_length=MIN_LENGTH_FLOOR)
+    assert short.check("vT9#qL2!", local_part="zoe") == []
+    assert short.check("Dragon1!", local_part="zoe") != []
+
+
 @pytest.mark.parametrize(("shortest", "longest"), [(1, 128), (7, 128), (8, 2)])
 def test_no_policy_goes_below_the_floor(shortest: int, longest: int) -> None:
     with pytest.raises(InvalidValue) as caught:
@@ -808,3 +835,51 @@ def test_an_alias_that_is_the_username_says_so(tenant: Tenant) -> None:
         user_id=member.id, version=member.version, aliases=("MEMBER@acme.example",)
     )
     assert [i.code for i in plan(tenant.ctx, OPERATOR, [command]).errors] == ["alias.is_username"]
+
+
+def test_a_long_password_is_judged_by_its_first_characters_without_an_error() -> None:
+    policy = PasswordPolicy()
+    assert policy.check("Amber-Orchard-Rivers-31" * 5, local_part="zoe") == []  # 115 characters
+    assert policy.check("a" * 128, local_part="zoe") != []
+
+
+# --- what the time of an answer tells: an absent id is looked up like a foreign one ---------
+
+
+@pytest.mark.parametrize(
+    ("entity", "foreign"),
+    [("user", "member"), ("role", "acme-helpdesk")],
+)
+def test_an_absent_id_costs_the_look_ups_a_foreign_one_does(
+    tmp_path: Path, entity: str, foreign: str
+) -> None:
+    store = SqliteStore(tmp_path / "timing.db")
+    dns = MemoryDns()
+    ctx = Context(store=store, dns=dns, clock=FixedClock(START), hasher=FAST_HASHER)
+    tenant = build_tenant(ctx, dns)
+    run(
+        ctx,
+        OPERATOR,
+        CreateRole(account_id="acme", name="Helpdesk", role_id="acme-helpdesk"),
+    )
+    spy = tenant.actor("stranger")  # Globex's administrator
+    statements: list[str] = []
+    sa.event.listen(store.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+
+    def probe(target: str) -> tuple[list[str], int]:
+        statements.clear()
+        command: Command[Any] = (
+            UpdateUser(user_id=target, version=1, first_name="X")
+            if entity == "user"
+            else DeleteRole(role_id=target)
+        )
+        codes = [issue.code for issue in plan(ctx, spy, [command]).errors]
+        return codes, len(statements)
+
+    target = tenant.users[foreign].id if entity == "user" else foreign
+    probe(target)  # the actor's own rows, read once and kept
+    foreign_codes, foreign_reads = probe(target)
+    absent_codes, absent_reads = probe("01900000-0000-7000-8000-00000000beef")
+    assert foreign_codes == absent_codes == [f"{entity}.not_found"]
+    assert foreign_reads == absent_reads
+    store.close()

@@ -53,7 +53,7 @@ from provisioning.model import (
 )
 from provisioning.ports import Environment, UnitOfWork
 from provisioning.principals import Actor
-from provisioning.services import authorize, member_of, permissions_of
+from provisioning.services import authorize, known, member_of, permissions_of
 from provisioning.services.domains import former_users as _former_users
 
 __all__ = [
@@ -482,11 +482,13 @@ def get_user(ctx: Environment, actor: Actor, user_id: str) -> User:
     absent as an id nobody holds (`user.not_found`).
     """
     with ctx.store.snapshot() as uow:
-        user = uow.users.get(user_id)
-        if actor.user_id != user.id:
-            if not actor.is_platform and not permissions_of(uow, actor, user.account_id):
-                raise NotFound(entity="user", key=user_id)
-            authorize(uow, actor, "users.read", user.account_id)
+        found = uow.users.find(user_id)
+        if found is not None and actor.user_id == found.id:
+            return found
+        user = known(uow, actor, "user", user_id, found)
+        if not actor.is_platform and not permissions_of(uow, actor, user.account_id):
+            raise NotFound(entity="user", key=user_id)
+        authorize(uow, actor, "users.read", user.account_id)
         return user
 
 
@@ -536,18 +538,15 @@ def _page(items: list[_T], offset: int, limit: int) -> Page[_T]:
     )
 
 
-def _known(
-    uow: UnitOfWork, actor: Actor, entity: str, entity_id: str, account_id: str | None
-) -> None:
-    """`NotFound` unless the actor belongs to the account (platform-wide entities are no secret)."""
-    if account_id is not None and not member_of(uow, actor, account_id):
-        raise NotFound(entity=entity, key=entity_id)
+def _known_account(uow: UnitOfWork, actor: Actor, account_id: str) -> None:
+    """`NotFound` unless the actor belongs to the account: to outsiders, no such account."""
+    if not member_of(uow, actor, account_id):
+        raise NotFound(entity="account", key=account_id)
 
 
 def _readable_user(uow: UnitOfWork, actor: Actor, user_id: str) -> User:
     """The user, for whoever may read its account's users; to outsiders, no such user."""
-    user = uow.users.get(user_id)
-    _known(uow, actor, "user", user_id, user.account_id)
+    user = known(uow, actor, "user", user_id, uow.users.find(user_id))
     if user.account_id is not None:
         authorize(uow, actor, "users.read", user.account_id)
     return user
@@ -561,13 +560,13 @@ def _phones(uow: UnitOfWork, actor: Actor, account_id: str) -> None:
 
 def _listing(uow: UnitOfWork, actor: Actor, account_id: str, permission: str) -> None:
     """Listing what an account holds: for holders of `permission`; to outsiders, no account."""
-    _known(uow, actor, "account", account_id, account_id)
+    _known_account(uow, actor, account_id)
     authorize(uow, actor, permission, account_id)
 
 
 def _reading(uow: UnitOfWork, actor: Actor, account_id: str) -> None:
     """Reading what an account holds: members of it only; to anyone else it does not exist."""
-    _known(uow, actor, "account", account_id, account_id)
+    _known_account(uow, actor, account_id)
     _member(uow, actor, account_id)
     uow.accounts.get(account_id)
 
@@ -584,8 +583,7 @@ def domains(ctx: Environment, actor: Actor, account_id: str) -> list[Domain]:
 def get_domain(ctx: Environment, actor: Actor, domain_id: str) -> Domain:
     """One domain (with its version), for anyone holding a permission in its account."""
     with ctx.store.snapshot() as uow:
-        domain = uow.domains.get(domain_id)
-        _known(uow, actor, "domain", domain_id, domain.account_id)
+        domain = known(uow, actor, "domain", domain_id, uow.domains.find(domain_id))
         _member(uow, actor, domain.account_id)
         return domain
 
@@ -594,9 +592,8 @@ def get_domain(ctx: Environment, actor: Actor, domain_id: str) -> Domain:
 def get_class_of_service(ctx: Environment, actor: Actor, cos_id: str) -> ClassOfService:
     """One class of service: a platform-wide one for anyone, an account's for its members."""
     with ctx.store.snapshot() as uow:
-        cos = uow.classes_of_service.get(cos_id)
+        cos = known(uow, actor, "cos", cos_id, uow.classes_of_service.find(cos_id))
         if cos.account_id is not None:
-            _known(uow, actor, "cos", cos_id, cos.account_id)
             _member(uow, actor, cos.account_id)
         return cos
 
@@ -616,8 +613,7 @@ def get_role(ctx: Environment, actor: Actor, role_id: str) -> Role:
     if role_id in SYSTEM_ROLES:
         return SYSTEM_ROLES[role_id]
     with ctx.store.snapshot() as uow:
-        role = uow.roles.get(role_id)
-        _known(uow, actor, "role", role_id, role.account_id)
+        role = known(uow, actor, "role", role_id, uow.roles.find(role_id))
         if role.account_id is not None:
             _member(uow, actor, role.account_id)
         return role
@@ -638,8 +634,7 @@ def mailboxes(
 def get_mailbox(ctx: Environment, actor: Actor, mailbox_id: str) -> Mailbox:
     """One mailbox: for whoever holds `mailboxes.manage` in its account or a grant in it."""
     with ctx.store.snapshot() as uow:
-        mailbox = uow.mailboxes.get(mailbox_id)
-        _known(uow, actor, "mailbox", mailbox_id, mailbox.account_id)
+        mailbox = known(uow, actor, "mailbox", mailbox_id, uow.mailboxes.find(mailbox_id))
         if not permissions_of(uow, actor, mailbox.account_id, mailbox.id):
             authorize(uow, actor, "mailboxes.manage", mailbox.account_id)
         return mailbox
@@ -663,7 +658,7 @@ def grants(
         if user_id is None or user_id != actor.user_id:
             _listing(uow, actor, account_id, "grants.manage")
         else:
-            _known(uow, actor, "account", account_id, account_id)
+            _known_account(uow, actor, account_id)
         found = (
             uow.grants.of_account(account_id)
             if user_id is None
@@ -677,8 +672,7 @@ def grants(
 def get_grant(ctx: Environment, actor: Actor, grant_id: str) -> Grant:
     """One grant: for the user holding it, or whoever holds `grants.manage` in its account."""
     with ctx.store.snapshot() as uow:
-        grant = uow.grants.get(grant_id)
-        _known(uow, actor, "grant", grant_id, grant.account_id)
+        grant = known(uow, actor, "grant", grant_id, uow.grants.find(grant_id))
         if grant.user_id != actor.user_id:
             authorize(uow, actor, "grants.manage", grant.account_id)
         return grant
@@ -700,8 +694,9 @@ def admins(
 def get_invitation(ctx: Environment, actor: Actor, invitation_id: str) -> Invitation:
     """One invitation: for whoever holds `invitations.send` in its account."""
     with ctx.store.snapshot() as uow:
-        invitation = uow.invitations.get(invitation_id)
-        _known(uow, actor, "invitation", invitation_id, invitation.account_id)
+        invitation = known(
+            uow, actor, "invitation", invitation_id, uow.invitations.find(invitation_id)
+        )
         authorize(uow, actor, "invitations.send", invitation.account_id)
         return invitation
 
@@ -727,8 +722,7 @@ def may_send(ctx: Environment, actor: Actor, sender: str, domain_id: str) -> Sen
     account.
     """
     with ctx.store.snapshot() as uow:
-        domain = uow.domains.get(domain_id)
-        _known(uow, actor, "domain", domain_id, domain.account_id)
+        domain = known(uow, actor, "domain", domain_id, uow.domains.find(domain_id))
         _member(uow, actor, domain.account_id)
         try:
             address = EmailAddress.parse(sender, field="sender")
@@ -756,7 +750,6 @@ def former_users(ctx: Environment, actor: Actor, domain_id: str) -> list[User]:
     (`SettleFormerUsers`).
     """
     with ctx.store.snapshot() as uow:
-        domain = uow.domains.get(domain_id)
-        _known(uow, actor, "domain", domain_id, domain.account_id)
+        domain = known(uow, actor, "domain", domain_id, uow.domains.find(domain_id))
         authorize(uow, actor, "users.manage", domain.account_id)
         return sorted(_former_users(uow, domain), key=lambda u: (u.username.key, u.id))

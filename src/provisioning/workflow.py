@@ -445,7 +445,12 @@ def _count_guesses(
     nothing twice.
     """
     rules = ctx.guesses
-    guessing = [(i, command) for i, command in enumerate(commands) if type(command) in rules]
+    # A command of the wrong types or texts never reaches its handler: it checks no secret.
+    guessing = [
+        (i, command)
+        for i, command in enumerate(commands)
+        if type(command) in rules and not command_issues(command)
+    ]
     if not guessing:
         return
     with ctx.store.snapshot() as reads:

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import functools
-import re
-from typing import Final
+from collections.abc import Callable, Sequence
+from typing import Any, Final
 
 import attrs
 
 from provisioning.exceptions import InvalidValue, Issue
 
-__all__ = ["COMMON_PASSWORDS", "MIN_LENGTH_FLOOR", "PasswordPolicy"]
+__all__ = ["COMMON_PASSWORDS", "MIN_LENGTH_FLOOR", "PasswordPolicy", "too_guessable"]
 
-# Passwords people pick again and again, long enough to pass a length rule.
-# Compared case-insensitively, and also with trailing digits and punctuation
-# removed ("Password2024!" counts as "password").
+# Passwords people pick again and again, long enough to pass a length rule; zxcvbn
+# sees them through their disguises (case, digits and signs around them, l33t).
 _COMMON = (
     "password",
     "passw0rd",
@@ -107,92 +106,49 @@ _COMMON = (
     "loremipsum",
 )
 
-COMMON_PASSWORDS: Final = frozenset(_COMMON)
-"""The library's own short list of common passwords (lower-case).
+COMMON_PASSWORDS: Final = tuple(_COMMON)
+"""The library's own short list of common passwords (lower-case), most common first.
 
-Besides these, every password is checked against zxcvbn's frequency lists
-(about 94,000 common passwords, words, names and film titles), read once.
+zxcvbn knows them besides its own frequency lists (about 94,000 common
+passwords, words, names and film titles).
 """
 
-_EDGES = re.compile(r"^[\d\W_]+|[\d\W_]+$")
-_LEET = str.maketrans(
-    {
-        "@": "a",
-        "4": "a",
-        "0": "o",
-        "1": "l",
-        "!": "i",
-        "3": "e",
-        "$": "s",
-        "5": "s",
-        "7": "t",
-        "+": "t",
-        "9": "g",
-        "8": "b",
-        "|": "l",
-    }
-)
-_RUNS: Final = (
-    "abcdefghijklmnopqrstuvwxyz",
-    "01234567890",
-    "qwertyuiopasdfghjklzxcvbnm",
-    "qwertzuiopasdfghjklyxcvbnm",
-    "azertyuiopqsdfghjklmwxcvbn",
-    "1qaz2wsx3edc4rfv5tgb6yhn7ujm8ik9ol0p",
-    "zaq1xsw2cde3vfr4bgt5nhy6mju7",
-    "1q2w3e4r5t6y7u8i9o0p",
-    "!@#$%^&*()_+",
-)
-_FEWEST_DISTINCT: Final = 3
 _SHORTEST_NAME: Final = 3  # shorter local parts ("al") are too likely to occur by chance
-_SHORTEST_STEM: Final = 4  # a shorter stem ("ab" in "ab#2$9!x") is not a word someone chose
+_ENOUGH_GUESSES: Final = 10  # log10 of the guesses a password must take: zxcvbn's score 4
+_SHORTEST_JUDGED: Final = 8  # shorter passwords are too short for any policy: not judged
+_ESTIMATED: Final = 72  # characters zxcvbn looks at (its own bound): past them, only its cost grows
+_YEARS: Final = tuple(str(year) for year in range(2100, 1899, -1))
+"""Years, as the estimator's own table (which ends in 2019) misses the recent ones."""
 
 
 @functools.cache
-def _blocklist() -> frozenset[str]:
-    """The library's list and zxcvbn's frequency lists, lower-cased, read on first use."""
-    from zxcvbn.frequency_lists import FREQUENCY_LISTS  # noqa: PLC0415 - 40 ms, so only on use
+def _estimator() -> Callable[..., dict[str, Any]]:
+    from zxcvbn import zxcvbn  # noqa: PLC0415 - its lists take 40 ms to read: only on use
 
-    lists: dict[str, list[str]] = FREQUENCY_LISTS
-    words: set[str] = set(COMMON_PASSWORDS)
-    for entries in lists.values():
-        words.update(entry.casefold() for entry in entries)
-    return frozenset(words)
+    estimate: Callable[..., dict[str, Any]] = zxcvbn
+    return estimate
 
 
-def _in_a_run(text: str) -> bool:
-    """Whether `text` is a stretch of the alphabet, the digits or a keyboard row (or reversed)."""
-    return any(text in run or text in run[::-1] for run in _RUNS)
+def too_guessable(password: str, user_inputs: Sequence[str] = ()) -> bool:
+    """Whether zxcvbn finds `password` guessable sooner than a strong one should be.
 
-
-def _repeated(text: str) -> str:
-    """The shortest piece that `text` repeats ("abcabcabc" -> "abc"), else `text`."""
-    for size in range(1, len(text) // 2 + 1):
-        if len(text) % size == 0 and text[:size] * (len(text) // size) == text:
-            return text[:size]
-    return text
-
-
-def _looks_common(password: str) -> bool:
-    """Whether the password is on the blocklist once its obvious disguises are removed.
-
-    The disguises: upper case, digits or punctuation before or after a word
-    ("Password2024!"), look-alike digits and signs ("p@ssw0rd"), repetition
-    ("summersummer"). A stretch of a keyboard row or of the alphabet, and a
-    password of at most three distinct characters, are refused as well.
+    zxcvbn estimates the guesses an attacker who knows how people choose
+    passwords needs: common passwords, words, names, dates, keyboard runs,
+    repeats, look-alike signs, and the `user_inputs` (the username, the
+    domain, the account's name), to which the library adds its own list of
+    common passwords and every year from 1900 to 2100. A password is too
+    guessable under 10^10 guesses (zxcvbn's score 4); one shorter than
+    eleven characters cannot take that many, and is too guessable when it
+    takes less than a tenth of what zxcvbn's brute force needs for its
+    length. One shorter than eight characters, too short for any policy,
+    is not judged.
     """
-    folded = password.casefold()
-    if len(set(folded)) <= _FEWEST_DISTINCT or _in_a_run(folded) or folded.isdigit():
-        return True
-    blocked = _blocklist()
-    for candidate in {folded, folded.translate(_LEET)}:
-        for form in {candidate, _EDGES.sub("", candidate)}:
-            piece = _repeated(form)
-            if len(piece) < _SHORTEST_STEM and form != candidate:
-                continue
-            if piece in blocked or form in blocked or _in_a_run(piece):
-                return True
-    return False
+    words = [text.casefold() for text in user_inputs if text]
+    estimate = _estimator()(password[:_ESTIMATED], user_inputs=[*words, *_YEARS, *COMMON_PASSWORDS])
+    if len(password) < _SHORTEST_JUDGED:
+        return False  # too short for any policy: that is what it is told
+    needed = min(_ENOUGH_GUESSES, len(password) - 1)
+    return float(estimate["guesses_log10"]) < needed
 
 
 MIN_LENGTH_FLOOR: Final = 8
@@ -216,7 +172,8 @@ class PasswordPolicy:
 
     No policy allows passwords shorter than `MIN_LENGTH_FLOOR` (8); the
     default minimum is 12. There are no composition rules: length, the
-    username, and the blocklist of common passwords are what counts.
+    username, and how soon zxcvbn's estimator guesses it (`too_guessable`)
+    are what counts.
 
     Examples:
         >>> [i.code for i in PasswordPolicy().check("Ann123", local_part="ann")]
@@ -242,8 +199,19 @@ class PasswordPolicy:
             if not isinstance(getattr(self, name), bool):
                 raise _invalid(name, getattr(self, name), "true or false")
 
-    def check(self, password: str, *, local_part: str, field: str = "password") -> list[Issue]:
-        """Every rule `password` breaks, as issues (never mentioning the password itself)."""
+    def check(
+        self,
+        password: str,
+        *,
+        local_part: str,
+        user_inputs: Sequence[str] = (),
+        field: str = "password",
+    ) -> list[Issue]:
+        """Every rule `password` breaks, as issues (never mentioning the password itself).
+
+        `user_inputs` are words an attacker would try with this user (its
+        domain, its account's name); the local part is one of them.
+        """
         issues = []
         if len(password) < self.min_length:
             issues.append(
@@ -274,7 +242,7 @@ class PasswordPolicy:
                     field=field,
                 )
             )
-        if self.forbid_common and _looks_common(password):
+        if self.forbid_common and too_guessable(password, (local_part, *user_inputs)):
             issues.append(
                 Issue(
                     code="password.common",

@@ -10,7 +10,13 @@ from provisioning import commands
 from provisioning._overlay import Overlay
 from provisioning.model import Guess
 from provisioning.ports import UnitOfWork
-from provisioning.services._access import authorize, belongs_to, member_of, permissions_of
+from provisioning.services._access import (
+    authorize,
+    belongs_to,
+    known,
+    member_of,
+    permissions_of,
+)
 from provisioning.services._base import Effects, Step, Tx
 from provisioning.services.accounts import (
     create_account,
@@ -104,6 +110,7 @@ __all__ = [
     "Tx",
     "authorize",
     "belongs_to",
+    "known",
     "member_of",
     "permissions_of",
 ]

@@ -54,7 +54,14 @@ from provisioning.ports import (
     TokenSource,
 )
 from provisioning.principals import Actor
-from provisioning.services._access import held_by, member_of, permissions_of
+from provisioning.services._access import (
+    NO_ACCOUNT,
+    Owned,
+    held_by,
+    known,
+    member_of,
+    permissions_of,
+)
 
 __all__ = [
     "SETUP_LINK_VALIDITY",
@@ -70,6 +77,8 @@ __all__ = [
 ]
 
 _R = TypeVar("_R")
+
+_Owned = TypeVar("_Owned", bound=Owned)
 _V = TypeVar("_V")
 _ID: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}")
 
@@ -464,12 +473,20 @@ class Tx:
 
         Users are known to the operator, to themselves and to the members of
         their own account. To anyone else a user of another account is as
-        absent as an id nobody holds, so no answer tells the two apart.
+        absent as an id nobody holds, so no answer tells the two apart (see
+        `known` for the time it takes).
         """
         user = self.uow.users.find(user_id)
-        if user is None or not (self.actor.user_id == user.id or self.member_of(user.account_id)):
+        if user is not None and self.actor.user_id == user.id:
+            return user
+        # A user of no account is the operator's business alone (`member_of(None)`).
+        if not self.member_of(NO_ACCOUNT if user is None else user.account_id) or user is None:
             raise NotFound(entity="user", key=user_id)
         return user
+
+    def known(self, entity: str, entity_id: str, found: _Owned | None) -> _Owned:
+        """`found`, if the actor may know that it exists; else `NotFound` (see `known`)."""
+        return known(self.uow, self.actor, entity, entity_id, found)
 
     def reveal(self, entity: str, entity_id: str, account_id: str | None) -> None:
         """Raise `NotFound` unless the actor may know that an entity of the account exists.

@@ -240,8 +240,7 @@ def _sync_admins(tx: Tx, cos: ClassOfService) -> None:
 
 def update_class_of_service(tx: Tx, command: UpdateClassOfService) -> Step[ClassOfService]:
     """Change a class of service's description, panel access, quota or features."""
-    cos = tx.uow.classes_of_service.get(command.cos_id)
-    tx.reveal("cos", command.cos_id, cos.account_id)
+    cos = tx.known("cos", command.cos_id, tx.uow.classes_of_service.find(command.cos_id))
     tx.authorize("cos.manage", cos.account_id)
     changes: dict[str, Any] = {}
     issues: list[Issue] = []
@@ -280,8 +279,7 @@ def update_class_of_service(tx: Tx, command: UpdateClassOfService) -> Step[Class
 
 def delete_class_of_service(tx: Tx, command: DeleteClassOfService) -> Step[None]:
     """Delete a class of service no user, no domain default and no account default refers to."""
-    cos = tx.uow.classes_of_service.get(command.cos_id)
-    tx.reveal("cos", command.cos_id, cos.account_id)
+    cos = tx.known("cos", command.cos_id, tx.uow.classes_of_service.find(command.cos_id))
     tx.authorize("cos.manage", cos.account_id)
     issues: list[Issue] = []
     role = _account_default(tx, cos)

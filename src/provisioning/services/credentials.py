@@ -39,7 +39,7 @@ from provisioning.services._base import Step, Tx, error, hash_token
 from provisioning.services.users import (
     authorize_for,
     is_self,
-    password_issues,
+    new_password_issues,
     policy_for,
     user_named,
 )
@@ -95,12 +95,7 @@ def set_password(tx: Tx, command: SetPassword) -> Step[User]:
                     field="current_password",
                 )
             )
-    issues += password_issues(
-        policy_for(tx, user),
-        command.password,
-        command.password_repeat,
-        user.username,
-    )
+    issues += new_password_issues(tx, user, command.password, command.password_repeat)
 
     def run() -> User:
         credentials = Credentials(
@@ -162,9 +157,7 @@ def complete_password_setup(tx: Tx, command: CompletePasswordSetup) -> Step[User
         )
     tx.until(credentials.setup_expires_at)
     issues = _not_directory(user)
-    issues += password_issues(
-        policy_for(tx, user), command.password, command.password_repeat, user.username
-    )
+    issues += new_password_issues(tx, user, command.password, command.password_repeat)
 
     def run() -> User:
         chosen = Credentials(password_hash=tx.hash_password(command.password), changed_at=tx.now)

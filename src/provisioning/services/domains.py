@@ -229,8 +229,7 @@ def _admin_email(
 
 
 def _load(tx: Tx, domain_id: str, permission: str = "domains.manage") -> Domain:
-    domain = tx.uow.domains.get(domain_id)
-    tx.reveal("domain", domain_id, domain.account_id)
+    domain = tx.known("domain", domain_id, tx.uow.domains.find(domain_id))
     tx.authorize(permission, domain.account_id)
     return domain
 

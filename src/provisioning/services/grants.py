@@ -166,10 +166,9 @@ def _describe(grant: Grant) -> str:
 
 
 def _load_role(tx: Tx, role_id: str) -> Role:
-    role = tx.uow.roles.get(role_id)
+    role = tx.known("role", role_id, tx.uow.roles.find(role_id))
     if role.account_id is None:  # system roles live in the catalogue, never in the store
         raise PermissionDenied(actor=str(tx.actor), permission="roles.manage", account_id=None)
-    tx.reveal("role", role_id, role.account_id)
     tx.authorize("roles.manage", role.account_id)
     return role
 

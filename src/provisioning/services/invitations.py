@@ -275,8 +275,7 @@ def _state_issue(tx: Tx, invitation: Invitation) -> Issue | None:
 
 
 def _managed(tx: Tx, invitation_id: str) -> Invitation:
-    invitation = tx.uow.invitations.get(invitation_id)
-    tx.reveal("invitation", invitation_id, invitation.account_id)
+    invitation = tx.known("invitation", invitation_id, tx.uow.invitations.find(invitation_id))
     tx.authorize("invitations.send", invitation.account_id)
     return invitation
 
@@ -537,6 +536,7 @@ def register_with_invitation(tx: Tx, command: RegisterWithInvitation) -> Step[Us
         command.password,
         command.password_repeat,
         username,
+        account.name,
     )
     first, last = command.first_name.strip(), command.last_name.strip()
     user = User(

@@ -97,8 +97,7 @@ def create_mailbox(tx: Tx, command: CreateMailbox) -> Step[Mailbox]:
 
 
 def _load(tx: Tx, mailbox_id: str) -> Mailbox:
-    mailbox = tx.uow.mailboxes.get(mailbox_id)
-    tx.reveal("mailbox", mailbox_id, mailbox.account_id)
+    mailbox = tx.known("mailbox", mailbox_id, tx.uow.mailboxes.find(mailbox_id))
     tx.authorize("mailboxes.manage", mailbox.account_id)
     return mailbox
 

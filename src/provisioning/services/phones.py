@@ -156,8 +156,7 @@ def add_phone_numbers(tx: Tx, command: AddPhoneNumbers) -> Step[tuple[DirectNumb
 
 def remove_phone_number(tx: Tx, command: RemovePhoneNumber) -> Step[None]:
     """Take a free number out of its account's inventory."""
-    row = tx.uow.numbers.get(command.number_id)
-    tx.reveal("number", row.id, row.account_id)
+    row = tx.known("number", command.number_id, tx.uow.numbers.find(command.number_id))
     tx.authorize("phones.manage", row.account_id)
     issues = []
     if row.user_id is not None:
@@ -486,8 +485,7 @@ def add_device(tx: Tx, command: AddDevice) -> Step[Device]:
 
 def remove_device(tx: Tx, command: RemoveDevice) -> Step[None]:
     """Take a free device out of its account's inventory."""
-    device = tx.uow.devices.get(command.device_id)
-    tx.reveal("device", device.id, device.account_id)
+    device = tx.known("device", command.device_id, tx.uow.devices.find(command.device_id))
     tx.authorize("phones.manage", device.account_id)
     issues = []
     if device.user_id is not None:
@@ -578,8 +576,7 @@ def assign_device(tx: Tx, command: AssignDevice) -> Step[Device]:
 
 def unassign_device(tx: Tx, command: UnassignDevice) -> Step[Device]:
     """Take a device from its user; a primary one only when no secondary one is left."""
-    device = tx.uow.devices.get(command.device_id)
-    tx.reveal("device", device.id, device.account_id)
+    device = tx.known("device", command.device_id, tx.uow.devices.find(command.device_id))
     tx.authorize("phones.manage", device.account_id)
     if device.user_id is None:
         return Step.refuse(

@@ -31,7 +31,7 @@ from provisioning.model import (
 from provisioning.ports import Message, UnitOfWork
 from provisioning.services._base import Step, Tx, error
 from provisioning.services.credentials import guess_key
-from provisioning.services.users import password_issues, policy_for, user_named
+from provisioning.services.users import new_password_issues, user_named
 
 __all__ = [
     "RECOVERY_ATTEMPTS",
@@ -184,12 +184,7 @@ def complete_password_recovery(tx: Tx, command: CompletePasswordRecovery) -> Ste
             )
 
         return Step.refuse_recording(refusal, record)
-    issues = password_issues(
-        policy_for(tx, user),
-        command.password,
-        command.password_repeat,
-        user.username,
-    )
+    issues = new_password_issues(tx, user, command.password, command.password_repeat)
     recovering = user
 
     def run() -> None:

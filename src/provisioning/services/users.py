@@ -188,11 +188,27 @@ def user_named(tx: Tx, username: str) -> User | None:
         return None
 
 
+def new_password_issues(tx: Tx, user: User, password: str, repeat: str) -> list[Issue]:
+    """Every problem with a new password of `user` and its repetition, under its policy."""
+    account = tx.uow.accounts.find(user.account_id) if user.account_id else None
+    name = account.name if account is not None else None
+    return password_issues(policy_for(tx, user), password, repeat, user.username, name)
+
+
 def password_issues(
-    policy: PasswordPolicy, password: str, repeat: str, username: Username
+    policy: PasswordPolicy,
+    password: str,
+    repeat: str,
+    username: Username,
+    account_name: str | None = None,
 ) -> list[Issue]:
-    """Every problem with a new password and its repetition."""
-    issues = policy.check(password, local_part=username.local)
+    """Every problem with a new password and its repetition.
+
+    An attacker tries the username's domain and the account's name first:
+    the estimator is given both.
+    """
+    context = [*username.domain.ascii.split("."), *(account_name or "").split()]
+    issues = policy.check(password, local_part=username.local, user_inputs=context)
     if password != repeat:
         issues.append(
             error(
@@ -318,6 +334,7 @@ def create_user(tx: Tx, command: CreateUser) -> Step[User]:
             command.password or "",
             command.password_repeat or "",
             username,
+            account.name,
         )
     display, manual = display_name(command.first_name, command.last_name, command.display_name)
     profile = Profile(

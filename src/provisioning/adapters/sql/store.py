@@ -564,12 +564,17 @@ def _seal_context(table: Table[Any], column: str, row_id: str) -> str:
     return f"{table.name}.{column}:{row_id}"
 
 
-def _sealing(table: Table[Any], rows: RowMapping, sealer: Sealer | None, label: str) -> RowMapping:
+def _sealing(
+    table: Table[Any], rows: RowMapping, sealer: Sealer | None, label: str, *, strict: bool
+) -> RowMapping:
     """`rows` with the table's sealed columns sealed on the way in and opened on the way out.
 
     Without a sealer, values go in as they are; a sealed value read back
     then is `store.key_missing`. A value stored before sealing was set up
-    is read as it is, and sealed when next written (or by `reseal`).
+    is read as it is, and sealed when next written (or by `reseal`), until
+    the store is `strict`: sealed throughout, when a plain value in a
+    sealed column can only have been written past the library, and is
+    refused (`store.secret_unsealed`).
     """
     columns = _sealed_columns(table)
     if not columns:
@@ -589,14 +594,9 @@ def _sealing(table: Table[Any], rows: RowMapping, sealer: Sealer | None, label: 
         return seal
 
     def opened(row: Any) -> Any:  # noqa: ANN401 - a row mapping in, an entity out
-        if not any(_is_sealed(row[column]) for column in columns):
-            return from_row(row)
-        plain = dict(row)
-        for column in columns:
-            if _is_sealed(plain[column]):
-                context = _seal_context(table, column, row["id"])
-                plain[column] = _unseal(sealer, plain[column], context, label)
-        return from_row(plain)
+        if strict:
+            _refuse_plain(row, columns, label)
+        return from_row(_opened(table, columns, sealer, label, row))
 
     writers = tuple(
         (name, sealed(name, write) if name in columns else write) for name, write in rows.writers
@@ -606,6 +606,34 @@ def _sealing(table: Table[Any], rows: RowMapping, sealer: Sealer | None, label: 
 
 def _is_sealed(value: object) -> bool:
     return isinstance(value, str) and value.startswith(SEALED_PREFIX)
+
+
+def _opened(
+    table: Table[Any],
+    columns: Sequence[str],
+    sealer: Sealer | None,
+    label: str,
+    row: Any,  # noqa: ANN401 - a row mapping
+) -> Any:  # noqa: ANN401 - a row mapping
+    """The row with its sealed values opened (the row itself when none is sealed)."""
+    if not any(_is_sealed(row[column]) for column in columns):
+        return row
+    plain = dict(row)
+    for column in columns:
+        if _is_sealed(plain[column]):
+            context = _seal_context(table, column, row["id"])
+            plain[column] = _unseal(sealer, plain[column], context, label)
+    return plain
+
+
+def _refuse_plain(row: Any, columns: Sequence[str], label: str) -> None:  # noqa: ANN401
+    """Refuse a row of a store sealed throughout that holds a plain secret."""
+    if any(row[column] is not None and not _is_sealed(row[column]) for column in columns):
+        raise StoreError(
+            code="store.secret_unsealed",
+            path=label,
+            reason="a secret in a sealed store is not sealed: it was written past the library",
+        )
 
 
 def _unseal(sealer: Sealer | None, value: str, context: str, label: str) -> str:
@@ -660,12 +688,60 @@ class SqlStore:
         self._closed = False
         try:
             migrations.prepare(engine, label=label, upgrade=upgrade)
+            self._sealed_throughout = self._sealed_state()
         except (sa.exc.DBAPIError, sa.exc.SQLAlchemyError) as exc:
             engine.dispose()
             raise translate(label, exc) from exc
         except BaseException:
             engine.dispose()
             raise
+
+    def _sealed_state(self) -> bool:
+        """Whether the store is sealed throughout; a sealed store without a sealer is refused."""
+        if self.sealer is not None:
+            return self._mark_sealed()
+        if self._marked_sealed():
+            raise StoreError(
+                code="store.key_missing",
+                path=self.label,
+                reason="the store is sealed: open it with the sealer that sealed it",
+            )
+        return False
+
+    def _mark_sealed(self, *, checked: bool = False) -> bool:
+        """Whether every secret of the store is sealed, marking it so once it is.
+
+        The mark (`sealed` in `provisioning_meta`) is set when the store
+        holds no plain secret: a new store, or one `reseal` went through.
+        From then on a plain value in a sealed column is refused. `checked`
+        says the caller has just sealed every secret.
+        """
+        if self._marked_sealed():
+            return True
+        if not checked and self._holds_plain_secrets():
+            return False
+        with self._guess_connection() as sql:
+            sql.execute(META.delete().where(META.c.key == "sealed"))
+            sql.execute(META.insert().values(key="sealed", value=1))
+        return True
+
+    def _marked_sealed(self) -> bool:
+        with self._engine.connect() as sql:
+            found = sql.execute(sa.select(META.c.value).where(META.c.key == "sealed")).scalar()
+        return found == 1
+
+    def _holds_plain_secrets(self) -> bool:
+        with self._engine.connect() as sql:
+            for table in TABLES.all():
+                target = sql_table(table)
+                for column in _sealed_columns(table):
+                    value = target.c[column]
+                    plain = sa.and_(
+                        value.is_not(None), ~value.startswith(SEALED_PREFIX, autoescape=True)
+                    )
+                    if sql.execute(sa.select(target.c.id).where(plain).limit(1)).first():
+                        return True
+        return False
 
     def unit_of_work(self) -> SqlUnitOfWork:
         """A new unit of work: one write transaction."""
@@ -675,7 +751,9 @@ class SqlStore:
         """How this store turns the table's entities into rows: sealing where it seals."""
         found = self._mappings.get(table.name)
         if found is None:
-            found = _sealing(table, _mapping(table), self.sealer, self.label)
+            found = _sealing(
+                table, _mapping(table), self.sealer, self.label, strict=self._sealed_throughout
+            )
             self._mappings[table.name] = found
         return found
 
@@ -723,6 +801,9 @@ class SqlStore:
                         sql.execute(target.update().where(target.c.id == row.id).values(values))
                         changed += 1
             uow.commit()
+        if not self._sealed_throughout:  # every secret is sealed now: plain ones are refused
+            self._sealed_throughout = self._mark_sealed(checked=True)
+            self._mappings.clear()
         return changed
 
     def snapshot(self) -> SqlUnitOfWork:
