@@ -47,6 +47,7 @@ from provisioning.bulk import (
     write_template,
     write_users_report,
 )
+from provisioning.exceptions import Issue, Location
 from provisioning.model import MailboxKind
 
 HEADER = ["First name", "Last name", "Email [Required]", "Personal mailbox*", "Mobile"]
@@ -532,6 +533,47 @@ def test_the_annotated_copy_marks_each_cell_and_lists_every_issue(
     controls = b"email,first name\nann@acme.example,A\x01B\n"
     write_annotated(controls, plan_users(acme, OPERATOR, "acme", controls).issues, path)
     assert openpyxl.load_workbook(path)["Users"]["B2"].value == "A\ufffdB"
+
+
+def test_a_large_upload_is_annotated_from_its_values_a_row_at_a_time(tmp_path: Path) -> None:
+    source = openpyxl.Workbook()
+    sheet = source.active
+    assert sheet is not None
+    sheet.title = "Users"
+    sheet.append(["username", "first_name", "last_name", "alternate_email"])
+    for n in range(20_000):  # some 6 MB of sheet XML: more than a copy keeps whole
+        sheet.append([f"user{n:05d}@acme.example", "Ann", "Lee", "maybe"])
+    buffer = io.BytesIO()
+    source.save(buffer)
+    data = buffer.getvalue()
+    issues = [
+        Issue(
+            code="email.invalid",
+            message="not an address",
+            location=Location(sheet="Users", row=row, column=4),
+        )
+        for row in (2, 20_001)
+    ]
+    path = tmp_path / "annotated.xlsx"
+    write_annotated(data, issues, path)
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == ["Issues", "Users"]
+    users = book["Users"]
+    assert users.max_row == 20_001
+    for row in (2, 20_001):
+        cell = users.cell(row=row, column=4)
+        assert cell.comment is not None
+        assert "email.invalid" in cell.comment.text
+        assert cell.fill.start_color.rgb == "FFF4C7C3"
+    assert users["D3"].comment is None
+    assert [cell.value for cell in users[20_001]] == [
+        "user19999@acme.example",
+        "Ann",
+        "Lee",
+        "maybe",
+    ]
+    listed = [(row[0].value, row[2].value) for row in book["Issues"].iter_rows(min_row=2)]
+    assert listed == [("Users!D2", "email.invalid"), ("Users!D20001", "email.invalid")]
 
 
 def test_the_users_report_has_a_row_per_user_and_no_formulas(acme: Context, tmp_path: Path) -> None:

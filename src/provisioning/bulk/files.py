@@ -14,6 +14,7 @@ import csv
 import io
 import os
 import tempfile
+import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any, Final, Literal, TypeGuard, TypeVar
@@ -292,12 +293,18 @@ def write_annotated(
     the issues as a comment; a first sheet, `Issues`, lists them all. With
     `changes` (`UsersImport.changed`), each cell a row would change for a
     user that exists is filled blue, its comment saying from what to what.
-    An .xlsx or .xlsm upload is copied as it is; any other (CSV, .ods ...)
-    is written out from its values.
+    An .xlsx or .xlsm upload of up to about 50,000 cells is copied as it is,
+    its formatting kept; any other (a larger one, CSV, .ods ...) is written
+    out from its values, a row at a time, so its memory stays near what its
+    values take.
     """
-    book = _editable(source)
     listed = list(issues)
     by_cell, fills = _notes(listed, changes)
+    book = _editable(source) if isinstance(source, bytes) else None
+    if book is None:
+        values = source if isinstance(source, Workbook) else _values(source)
+        _write_streamed(values, listed, _Marks(by_cell, fills), destination)
+        return
     only = book.sheetnames[0] if len(book.sheetnames) == 1 else None  # read as the Users sheet
     for (sheet_name, row, column), found in by_cell.items():
         if sheet_name in book.sheetnames:
@@ -308,21 +315,83 @@ def write_annotated(
             continue
         cell = book[name].cell(row=row, column=column)
         cell.fill = fills[sheet_name, row, column]
-        cell.comment = Comment(_legal("\n".join(found))[:30000], "provisioning")
+        cell.comment = _comment(found)
     summary = book.create_sheet("Issues", 0)
     _header(summary, [("Cell", ""), ("Severity", ""), ("Code", ""), ("Message", "")])
-    for issue in listed:
-        severity = "error" if issue.severity is Severity.ERROR else "warning"
-        summary.append(
-            [
-                neutralised(_legal(str(issue.location or ""))),
-                severity,
-                issue.code,
-                neutralised(_legal(issue.message)),
-            ]
-        )
+    for line in _summary_lines(listed):
+        summary.append(line)
     book.active = 0
     _save(book, destination)
+
+
+def _comment(found: Sequence[str]) -> Comment:
+    return Comment(_legal("\n".join(found))[:30000], "provisioning")
+
+
+def _summary_lines(listed: Sequence[Issue]) -> Iterator[list[object]]:
+    """The `Issues` sheet's rows: where, how bad, the code and the message of each issue."""
+    for issue in listed:
+        severity = "error" if issue.severity is Severity.ERROR else "warning"
+        where = neutralised(_legal(str(issue.location or "")))
+        yield [where, severity, issue.code, neutralised(_legal(issue.message))]
+
+
+@attrs.frozen
+class _Marks:
+    """Each annotated cell's comment lines and fill, by (sheet, row, column)."""
+
+    notes: dict[_Cell, list[str]]
+    fills: dict[_Cell, PatternFill]
+
+    def of_sheet(self, name: str, *, only: bool) -> dict[tuple[int, int], _Cell]:
+        """The sheet's annotated cells: (row, column) to their key (the only sheet is Users)."""
+        return {
+            (row, column): (sheet, row, column)
+            for sheet, row, column in self.notes
+            if sheet == name or (only and sheet == USERS_SHEET)
+        }
+
+
+def _write_streamed(
+    values: Workbook, listed: Sequence[Issue], marks: _Marks, destination: Destination
+) -> None:
+    """The annotated copy written from the upload's values, a row at a time.
+
+    openpyxl's write-only mode: the `Issues` sheet first, then each sheet
+    with its marked cells.
+    """
+    with _written(destination) as stream:  # a destination refused before any sheet is begun
+        book = openpyxl.Workbook(write_only=True)
+        summary = book.create_sheet("Issues")
+        header = []
+        for name in ("Cell", "Severity", "Code", "Message"):
+            cell = WriteOnlyCell(summary, value=name)
+            cell.font = _BOLD
+            header.append(cell)
+        summary.append(header)
+        for issue_line in _summary_lines(listed):
+            summary.append(issue_line)
+        taken = ["Issues"]
+        only = len(values.sheets) == 1
+        for sheet in values.sheets:
+            name = _sheet_name(sheet.name, taken)
+            taken.append(name)
+            copy = book.create_sheet(name)
+            marked = marks.of_sheet(sheet.name, only=only)
+            for row_number, row in enumerate(sheet.rows, start=1):
+                line: list[object] = []
+                for column_number, value in enumerate(row, start=1):
+                    shown = neutralised(_legal(value))
+                    key = marked.get((row_number, column_number))
+                    if key is None:
+                        line.append(shown)
+                        continue
+                    cell = WriteOnlyCell(copy, value=shown)  # type: ignore[arg-type]
+                    cell.fill = marks.fills[key]
+                    cell.comment = _comment(marks.notes[key])
+                    line.append(cell)
+                copy.append(line)
+        book.save(stream)
 
 
 _Cell = tuple[str, int, int]
@@ -353,28 +422,41 @@ def _notes(
     return by_cell, fills
 
 
-def _editable(source: bytes | Workbook) -> openpyxl.Workbook:
-    if isinstance(source, bytes):
-        from provisioning.bulk._extent import check_extent  # noqa: PLC0415
-        from provisioning.bulk.readers import (  # noqa: PLC0415
-            DEFAULT_LIMITS,
-            read_workbook,
-            recognise,
+_WHOLE_COPY: Final = 4 * 2**20
+"""The most unpacked sheet XML (about 50,000 cells) an annotated copy keeps the formatting of:
+openpyxl holds a whole workbook as some 1.3 KB a cell, a row-at-a-time copy as its values."""
+
+
+def _editable(source: bytes) -> openpyxl.Workbook | None:
+    """The upload as openpyxl edits it whole, when it is an .xlsx small enough; else None."""
+    from provisioning.bulk._extent import check_extent  # noqa: PLC0415
+    from provisioning.bulk.readers import DEFAULT_LIMITS, recognise  # noqa: PLC0415
+
+    # Its size, a zip bomb's and a sheet's extent are refused before anything unpacks it.
+    format_ = recognise(source)
+    check_extent(source, format_, DEFAULT_LIMITS)
+    if format_ not in ("xlsx", "xlsm") or _sheets_xml(source) > _WHOLE_COPY:
+        return None
+    try:
+        return openpyxl.load_workbook(io.BytesIO(source))
+    except Exception:  # noqa: BLE001 - not an .xlsx openpyxl can edit: copied from its values
+        return None
+
+
+def _sheets_xml(data: bytes) -> int:
+    """How many bytes the workbook's sheets and shared strings unpack to."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return sum(
+            entry.file_size
+            for entry in archive.infolist()
+            if entry.filename.startswith(("xl/worksheets/", "xl/sharedStrings"))
         )
 
-        # Its size, a zip bomb's and a sheet's extent are refused before anything unpacks it.
-        check_extent(source, recognise(source), DEFAULT_LIMITS)
-        try:
-            return openpyxl.load_workbook(io.BytesIO(source))
-        except Exception:  # noqa: BLE001 - not an .xlsx openpyxl can edit: copied from its values
-            return _editable(read_workbook(source))
-    book = openpyxl.Workbook()
-    book.remove(book.worksheets[0])
-    for sheet in source.sheets:
-        copy = book.create_sheet(_sheet_name(sheet.name, book.sheetnames))
-        for values in sheet.rows:
-            copy.append([neutralised(_legal(v)) for v in values] or [None])
-    return book
+
+def _values(source: bytes) -> Workbook:
+    from provisioning.bulk.readers import read_workbook  # noqa: PLC0415
+
+    return read_workbook(source)
 
 
 # -- the users report ------------------------------------------------------------------------
