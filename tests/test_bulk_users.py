@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import io
 import zipfile
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -930,3 +931,27 @@ def test_a_password_checked_in_a_child_is_hashed_before_the_write(
         stored = uow.users.get(ann.id).credentials.password_hash
     assert stored is not None
     assert acme.hasher.verify(stored, "correct horse battery")
+
+
+def test_an_import_lists_each_code_so_many_times_then_counts_the_rest(acme: Context) -> None:
+    rows = [[f"User{n}", "Lee", f"user{n}@acme.example", None, None] for n in range(12)]
+    rows += [["Bad", "Address", f"not an address {n}", None, None] for n in range(3)]
+    data = workbook(*rows)
+    planned = plan_users(acme, OPERATOR, "acme", data, listed_per_code=5)
+    codes = Counter(issue.code for issue in planned.issues)
+    assert codes["user.no_recovery"] == 5
+    assert codes["username.invalid"] == 3  # under the bound: every one listed
+    repeated = [issue for issue in planned.issues if issue.code == "bulk.issues_repeated"]
+    assert [(issue.message, issue.blocking) for issue in repeated] == [
+        ("7 more user.no_recovery issues than the 5 listed, on rows 7 to 13", False)
+    ]
+    everything = plan_users(acme, OPERATOR, "acme", data, listed_per_code=None)
+    assert Counter(issue.code for issue in everything.issues)["user.no_recovery"] == 12
+    errors = plan_users(acme, OPERATOR, "acme", data, listed_per_code=2)
+    assert not errors.ok  # more errors than listed still block
+    assert [i.message for i in errors.errors if i.code == "bulk.issues_repeated"] == [
+        "1 more username.invalid issues than the 2 listed, on rows 16 to 16"
+    ]
+    with pytest.raises(ValueError, match="listed_per_code"):
+        plan_users(acme, OPERATOR, "acme", data, listed_per_code=0)
+    assert importing.LISTED_PER_CODE == 1_000

@@ -12,6 +12,7 @@ the others are reported, up to `max_failures` of them.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Final, Literal
@@ -60,7 +61,16 @@ from provisioning.workflow import (
     plan_parts,
 )
 
-__all__ = ["POLICIES", "BulkResult", "Policy", "UsersImport", "apply_users", "plan_users"]
+__all__ = [
+    "LISTED_PER_CODE",
+    "POLICIES",
+    "BulkResult",
+    "Policy",
+    "UsersImport",
+    "apply_users",
+    "listed",
+    "plan_users",
+]
 
 Policy = Literal["all_or_nothing", "skip_invalid"]
 POLICIES: Final = ("all_or_nothing", "skip_invalid")
@@ -77,6 +87,8 @@ _WHOLE_FILE: Final = frozenset(
 LARGE: Final = 20_000
 """A file of more users than this is planned and applied `PART` users at a time."""
 PART: Final = 2_000
+LISTED_PER_CODE: Final = 1_000
+"""How many issues of one code and severity an import lists by default (see `plan_users`)."""
 
 
 @attrs.frozen
@@ -309,6 +321,7 @@ def plan_users(
     progress: Progress | None = None,
     part_size: int | None = None,
     workers: int | None = None,
+    listed_per_code: int | None = LISTED_PER_CODE,
 ) -> UsersImport:
     """Read and plan an import of the workbook into the account; write nothing.
 
@@ -334,6 +347,12 @@ def plan_users(
     same either way. `part_size` given plans any file in parts of that size.
     The parts are checked on every core (`workers` processes, where that is
     safe: see `workflow.plan_parts`); `workers=1` keeps to this process.
+
+    `issues` lists at most `listed_per_code` issues of one code and
+    severity (None: all of them); past them, one `bulk.issues_repeated` of
+    that severity says how many more there are and on which rows, so a
+    file with the same warning on 100,000 rows lists 1,000 and one line.
+    `failed` keeps every blocking issue of each skipped row.
     """
     if policy not in POLICIES:
         msg = f"policy must be one of {', '.join(POLICIES)}, not {policy!r}"
@@ -341,13 +360,14 @@ def plan_users(
     _require_count("part_size", part_size, 1, "a positive number of users")
     _require_count("max_failures", max_failures, 0, "a number of rows, 0 or more")
     _require_count("workers", workers, 1, "a positive number of processes")
+    _require_count("listed_per_code", listed_per_code, 1, "a positive number of issues")
     book = (
         source
         if isinstance(source, Workbook)
         else read_workbook(source, reader=reader, limits=limits)
     )
     with fewer_collections(sum(len(sheet.rows) for sheet in book.sheets)):
-        return _plan(
+        planned = _plan(
             ctx,
             actor,
             account_id,
@@ -359,6 +379,42 @@ def plan_users(
             part_size=part_size,
             workers=workers,
         )
+    if listed_per_code is None:
+        return planned
+    return attrs.evolve(planned, issues=listed(planned.issues, listed_per_code))
+
+
+def listed(issues: Sequence[Issue], per_code: int) -> tuple[Issue, ...]:
+    """`issues`, each code and severity at most `per_code` times, then one line for the rest.
+
+    The line (`bulk.issues_repeated`, of the same severity, so an error
+    still blocks) says how many more there are and the rows they are on.
+    """
+    counts: Counter[tuple[str, Severity]] = Counter()
+    rows: dict[tuple[str, Severity], list[int]] = {}
+    kept: list[Issue] = []
+    for issue in issues:
+        key = (issue.code, issue.severity)
+        counts[key] += 1
+        if counts[key] <= per_code:
+            kept.append(issue)
+        elif issue.location is not None and issue.location.row is not None:
+            rows.setdefault(key, []).append(issue.location.row)
+    for (code, severity), count in counts.items():
+        more = count - per_code
+        if more <= 0:
+            continue
+        where = rows.get((code, severity), [])
+        on = f", on rows {min(where):,} to {max(where):,}" if where else ""
+        kept.append(
+            Issue(
+                code="bulk.issues_repeated",
+                message=f"{more:,} more {code} issues than the {per_code:,} listed{on}",
+                location=Location(sheet=USERS_SHEET),
+                severity=severity,
+            )
+        )
+    return tuple(kept)
 
 
 def _require_count(name: str, value: object, least: int, what: str) -> None:
