@@ -65,6 +65,7 @@ from provisioning.model import (
     SignInPolicy,
     SignInState,
     User,
+    local_part_problem,
 )
 from provisioning.ports import Message
 from provisioning.results import InvitationIssued
@@ -794,6 +795,42 @@ def test_a_homoglyph_domain_is_refused(tenant: Tenant) -> None:
 def test_scripts_that_belong_together_are_welcome(tenant: Tenant) -> None:
     assert _create(tenant, "\u5c71\u7530taro") == []  # Han with Latin
     assert _create(tenant, "\u0438\u0432\u0430\u043d") == []  # all Cyrillic
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "\u30b9\u30fc\u30d1\u30fc",  # スーパー: Katakana with the prolonged sound mark
+        "\u3089\u30fc\u3081\u3093",  # らーめん: the same mark among Hiragana
+        "\u5c71\u7530\u305f\u308d\u3046",  # 山田たろう: Han with Hiragana
+        "\u30bf\u30ed\u30a6\u3005",  # タロウ々: Katakana with the iteration mark
+        "taro\u3084\u307e\u3060",  # Latin with Hiragana (Japanese, highly restrictive)
+        "\uae40\ubbfc\uc218",  # 김민수: Hangul
+        "min\uc218",  # Latin with Hangul (Korean)
+        "\u03b1\u03bb\u03ad\u03be\u03b1\u03bd\u03b4\u03c1\u03bf\u03c2",  # αλέξανδρος
+        "\u0438\u0432\u0430\u043d",  # иван
+        "jos\u00e9",
+        "m\u00fcller",
+    ],
+)
+def test_names_of_one_writing_system_are_welcome(name: str) -> None:
+    assert local_part_problem(name) is None
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "p\u0430ypal",  # a Cyrillic a among Latin letters
+        "\u03b1lpha",  # a Greek alpha among Latin letters
+        "\u0438\u03b1\u043d",  # Cyrillic with Greek
+        "\u30b9\u30fc\u0440",  # Katakana with a Cyrillic er
+        "\uae40\u3089",  # Hangul with Hiragana: no one writing system holds both
+    ],
+)
+def test_letters_of_scripts_that_never_go_together_are_refused(name: str) -> None:
+    found = local_part_problem(name)
+    assert found is not None
+    assert found[0] == "address.mixed_script"
 
 
 def test_failures_at_the_same_time_all_count(tmp_path: Path) -> None:

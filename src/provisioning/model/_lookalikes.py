@@ -7,7 +7,9 @@ Three rules keep one address from passing for another:
   characters (full-width or mathematical letters), no spaces or controls.
 - A local part is written in one script, or in one of the combinations
   Unicode calls highly restrictive (Latin with Han, Hiragana and Katakana;
-  Latin with Han and Bopomofo; Latin with Han and Hangul).
+  Latin with Han and Bopomofo; Latin with Han and Hangul). A letter counts
+  in every script of its Script_Extensions (UTS #39's resolved script set):
+  the prolonged sound mark U+30FC is Hiragana and Katakana both.
 - Two addresses whose skeletons are equal look alike. The skeleton is
   Unicode's (UTS #39: each character replaced by its prototype in
   `confusables.txt`), of the case-folded text, with combining marks left
@@ -19,8 +21,11 @@ from __future__ import annotations
 
 import functools
 import unicodedata
+from collections.abc import Iterable
 from importlib import resources
 from typing import Final
+
+import regex
 
 __all__ = ["local_part_problem", "skeleton"]
 
@@ -65,9 +70,31 @@ def skeleton(text: str) -> str:
 
 
 def _script(char: str) -> str:
-    """The script of a letter, from the first word of its Unicode name ("" if none)."""
+    """The script a letter's Unicode name opens with ("" if none, or not a script)."""
     word = unicodedata.name(char, "").partition(" ")[0]
-    return _NOT_A_SCRIPT.get(word, word)
+    word = _NOT_A_SCRIPT.get(word, word)
+    return word if _in_script(word) is not None else ""
+
+
+@functools.cache
+def _in_script(script: str) -> regex.Pattern[str] | None:
+    """What matches a character whose Script_Extensions hold `script` (None: no such script)."""
+    if not script:
+        return None
+    try:
+        return regex.compile(rf"\p{{scx={script}}}")
+    except regex.error:
+        return None
+
+
+def _written_in(letters: Iterable[str], scripts: frozenset[str]) -> bool:
+    """Whether each letter belongs to one of `scripts` by its Script_Extensions.
+
+    A letter used by several scripts (U+30FC, the prolonged sound mark of
+    both kana) belongs to each of them, as in UTS #39's resolved script set.
+    """
+    patterns = [pattern for name in scripts if (pattern := _in_script(name)) is not None]
+    return all(any(pattern.match(letter) for pattern in patterns) for letter in letters)
 
 
 def local_part_problem(local: str) -> tuple[str, str] | None:
@@ -85,9 +112,11 @@ def local_part_problem(local: str) -> tuple[str, str] | None:
             " mathematical letters, symbols, spaces or controls"
         )
         return "address.disallowed", reason
-    scripts = {_script(char) for char in unicodedata.normalize("NFC", local) if char.isalpha()} - {
-        ""
-    }
-    if len(scripts) > 1 and not any(scripts <= allowed for allowed in _HIGHLY_RESTRICTIVE):
-        return "address.mixed_script", f"it mixes scripts ({', '.join(sorted(scripts)).lower()})"
+    letters = [char for char in unicodedata.normalize("NFC", local) if char.isalpha()]
+    named = {_script(char) for char in letters} - {""}
+    # One script (any letter's), or one of the combinations Unicode calls highly restrictive.
+    allowed = [*(frozenset({script}) for script in named), *_HIGHLY_RESTRICTIVE]
+    if letters and not any(_written_in(letters, scripts) for scripts in allowed):
+        listed = ", ".join(sorted(named)).lower() or "unnamed ones"
+        return "address.mixed_script", f"it mixes scripts ({listed})"
     return None
