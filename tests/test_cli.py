@@ -349,3 +349,20 @@ def test_a_long_list_of_issues_shows_the_errors_first_and_counts_the_rest(tmp_pa
     assert "... and 71 more (user.no_recovery x71)" in done.stdout  # 121 issues, 50 shown
     everything = json.loads(cli("--format", "json", "import", upload, cwd=tmp_path).stdout)
     assert len(everything["issues"]) == 121
+
+
+def test_without_the_cli_extra_the_command_says_what_to_install() -> None:
+    script = (
+        "import sys\n"
+        "sys.modules['click'] = None  # as if provisioning[cli] were not installed\n"
+        "from provisioning.__main__ import console\n"
+        "console()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        "provisioning: the command line needs the extra `provisioning[cli]` (click)"
+    )
+    assert "Traceback" not in done.stderr

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -564,3 +566,27 @@ def test_sqlalchemy_s_own_log_shows_no_parameter_of_a_statement(
     assert "INSERT" in caplog.text
     assert "Sekret Corp" not in caplog.text
     assert "hidden due to hide_parameters" in caplog.text
+
+
+def test_the_revisions_read_without_alembic_are_alembic_s_own() -> None:
+    shipped = {s.revision: s.down_revision for s in migrations.scripts().walk_revisions()}
+    assert migrations.known() == shipped
+    assert migrations.head() == migrations.scripts().get_current_head()
+
+
+def test_importing_the_library_and_opening_a_current_store_load_no_alembic(
+    tmp_path: Path,
+) -> None:
+    SqliteStore(tmp_path / "current.db").close()  # created (and stamped) here, with Alembic
+    script = (
+        "import sys\n"
+        "import provisioning\n"
+        "assert 'alembic' not in sys.modules and 'mako' not in sys.modules, 'on import'\n"
+        "from provisioning.adapters.sqlite import SqliteStore\n"
+        f"SqliteStore({str(tmp_path / 'current.db')!r}).close()\n"
+        "assert 'alembic' not in sys.modules, 'on opening a store at the head revision'\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr

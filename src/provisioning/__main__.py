@@ -1,8 +1,17 @@
-"""`python -m provisioning`: the command line (installed with `provisioning[cli]`)."""
+"""`python -m provisioning` and the `provisioning` command: the command line.
+
+Both come here first, so that without the extra `provisioning[cli]` they say
+so in one line instead of a traceback.
+"""
 
 from __future__ import annotations
 
 import sys
+
+
+def console() -> None:
+    """The `provisioning` console script."""
+    sys.exit(_main())
 
 
 def _main() -> int:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import enum
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from html import escape
 from typing import Any, Final, Self
 
 import attrs
@@ -34,6 +35,7 @@ __all__ = [
     "TargetOutranks",
     "UsageError",
     "ValidationFailed",
+    "issues_table",
     "summarize_issues",
 ]
 
@@ -105,7 +107,6 @@ class Issue:
         return f"<Issue {self}>"
 
     def _repr_html_(self) -> str:
-        from provisioning.workflow import issues_table  # noqa: PLC0415 - HTML lives with the plan
 
         return issues_table([self])
 
@@ -168,6 +169,33 @@ class InvalidValue(ProvisioningError, ValueError):
         return Issue(code=self.code, message=f"{self.value!r}: {self.reason}", field=self.field)
 
 
+def issues_table(issues: Sequence[Issue], *, shown: int = 50) -> str:
+    """An HTML table of the first `shown` issues, for notebooks."""
+    if not issues:
+        return ""
+    rows = "".join(
+        "<tr>"
+        + "".join(
+            f"<td>{escape(str(value))}</td>"
+            for value in (
+                issue.severity,
+                issue.code,
+                "" if issue.command is None else issue.command,
+                issue.location or issue.field or "",
+                issue.message,
+            )
+        )
+        + "</tr>"
+        for issue in issues[:shown]
+    )
+    more = len(issues) - shown
+    tail = f"<p>… and {more:,} more</p>" if more > 0 else ""
+    return (
+        "<table><thead><tr><th>severity</th><th>code</th><th>command</th><th>where</th>"
+        f"<th>message</th></tr></thead><tbody>{rows}</tbody></table>{tail}"
+    )
+
+
 def summarize_issues(issues: Sequence[Issue], *, shown: int = 5) -> str:
     """A one-line count of `issues` by code, most frequent first, e.g. for a repr.
 
@@ -212,7 +240,6 @@ class ValidationFailed(ProvisioningError):
         return f"ValidationFailed(<{summarize_issues(self.issues)}>)"
 
     def _repr_html_(self) -> str:
-        from provisioning.workflow import issues_table  # noqa: PLC0415 - HTML lives with the plan
 
         return f"<p><b>ValidationFailed</b>: {summarize_issues(self.issues)}</p>" + issues_table(
             self.issues

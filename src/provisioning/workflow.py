@@ -55,6 +55,7 @@ from provisioning.exceptions import (
     StoreError,
     UsageError,
     ValidationFailed,
+    issues_table,
     summarize_issues,
 )
 from provisioning.model import AuditEvent, SignInState
@@ -164,33 +165,6 @@ class Plan:
             f" {len(self.warnings)} warning(s)</p>"
         )
         return head + issues_table(self.issues)
-
-
-def issues_table(issues: Sequence[Issue], *, shown: int = 50) -> str:
-    """An HTML table of the first `shown` issues, for notebooks."""
-    if not issues:
-        return ""
-    rows = "".join(
-        "<tr>"
-        + "".join(
-            f"<td>{escape(str(value))}</td>"
-            for value in (
-                issue.severity,
-                issue.code,
-                "" if issue.command is None else issue.command,
-                issue.location or issue.field or "",
-                issue.message,
-            )
-        )
-        + "</tr>"
-        for issue in issues[:shown]
-    )
-    more = len(issues) - shown
-    tail = f"<p>… and {more:,} more</p>" if more > 0 else ""
-    return (
-        "<table><thead><tr><th>severity</th><th>code</th><th>command</th><th>where</th>"
-        f"<th>message</th></tr></thead><tbody>{rows}</tbody></table>{tail}"
-    )
 
 
 @attrs.frozen(repr=False)

@@ -9,25 +9,29 @@ refused (`store.schema_newer`).
 from __future__ import annotations
 
 import functools
+import re
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 
 from provisioning.adapters.sql.schema import META, METADATA
 from provisioning.exceptions import StoreError
 
-__all__ = ["HERE", "config", "head", "prepare", "revision", "scripts"]
+if TYPE_CHECKING:  # Alembic (and Mako) load only when a database is created or migrated
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+__all__ = ["HERE", "config", "head", "known", "prepare", "revision", "scripts"]
 
 HERE: Final = Path(__file__).parent
+_REVISION: Final = re.compile(r'^(down_revision|revision) = "?([\w]+)"?$', re.MULTILINE)
 
 
 def config() -> Config:
     """An Alembic configuration for the shipped migrations (no alembic.ini needed)."""
+    from alembic.config import Config  # noqa: PLC0415 - see TYPE_CHECKING above
+
     settings = Config()
     settings.set_main_option("script_location", str(HERE))
     return settings
@@ -36,19 +40,37 @@ def config() -> Config:
 @functools.cache
 def scripts() -> ScriptDirectory:
     """The shipped migration scripts (read once)."""
+    from alembic.script import ScriptDirectory  # noqa: PLC0415 - see TYPE_CHECKING above
+
     return ScriptDirectory.from_config(config())
 
 
-def head() -> str:
-    """The newest revision this library knows."""
-    found = scripts().get_current_head()
-    assert found is not None  # noqa: S101 - the package ships its migrations
+@functools.cache
+def known() -> dict[str, str | None]:
+    """Each shipped revision and the one it follows, read from the scripts without Alembic."""
+    found: dict[str, str | None] = {}
+    for script in sorted((HERE / "versions").glob("*.py")):
+        fields = dict(_REVISION.findall(script.read_text(encoding="utf-8")))
+        if "revision" in fields:
+            down = fields.get("down_revision")
+            found[fields["revision"]] = None if down in (None, "None") else down
     return found
+
+
+def head() -> str:
+    """The newest revision this library knows: the one no other follows."""
+    followed = set(known().values())
+    heads = [name for name in known() if name not in followed]
+    assert len(heads) == 1, heads  # noqa: S101 - the package ships one line of migrations
+    return heads[0]
 
 
 def revision(connection: sa.Connection) -> str | None:
     """The revision the database is at (None: no schema yet)."""
-    return MigrationContext.configure(connection).get_current_revision()
+    if not sa.inspect(connection).has_table("alembic_version"):
+        return None
+    found = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+    return None if found is None else str(found)
 
 
 def prepare(engine: sa.Engine, *, label: str, upgrade: bool = True) -> None:
@@ -65,7 +87,7 @@ def prepare(engine: sa.Engine, *, label: str, upgrade: bool = True) -> None:
             path=label,
             reason="the database holds tables this library did not create",
         )
-    if current is not None and current not in {s.revision for s in scripts().walk_revisions()}:
+    if current is not None and current not in known():
         raise StoreError(
             code="store.schema_newer",
             path=label,
@@ -79,6 +101,8 @@ def prepare(engine: sa.Engine, *, label: str, upgrade: bool = True) -> None:
             reason=f"the schema is at revision {current}, older than {target};"
             " open it with upgrade=True (or run the migrations) to upgrade it",
         )
+    from alembic import command  # noqa: PLC0415 - Alembic loads only to create or migrate
+
     with engine.connect() as plain, plain.execution_options(provisioning_write=True).begin():
         connection = plain
         settings = config()
