@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import io
+import os
 import zipfile
 from collections import Counter
 from collections.abc import Callable
@@ -879,6 +880,17 @@ def _mixed() -> bytes:
         ["Kirn", "Ode", "kirn@acme.example", "Y", None, None],
         header=[*HEADER, "Password"],
     )
+
+
+def test_a_library_call_never_forks_its_host_unless_asked(
+    acme: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refused() -> int:
+        raise AssertionError("forked")
+
+    monkeypatch.setattr(os, "fork", refused)
+    planned = plan_users(acme, OPERATOR, "acme", _mixed(), part_size=1)  # workers left as is
+    assert {issue.code for issue in planned.errors} == {"bulk.address_lookalike", "phone.invalid"}
 
 
 def test_a_dry_run_in_parts_shares_them_with_a_child_process_and_finds_the_same(

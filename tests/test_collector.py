@@ -1,13 +1,50 @@
-"""A large batch looks for reference cycles less often, and gives the thresholds back."""
+"""Asked to, a large batch looks for reference cycles less often, and gives the thresholds back."""
 
 from __future__ import annotations
 
 import gc
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
-from provisioning._collector import LARGE, fewer_collections
+from conftest import OPERATOR
+from provisioning import Context, CreateAccount, plan
+from provisioning import _collector as collector
+from provisioning._collector import LARGE, collecting_less, fewer_collections
+
+
+@pytest.fixture(autouse=True)
+def asked() -> Iterator[None]:
+    """As the command line asks, around each of its commands."""
+    with collecting_less():
+        yield
+
+
+def test_a_library_call_leaves_the_collector_alone_unless_asked(
+    ctx: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = gc.get_threshold()
+    seen: list[tuple[int, int, int]] = []
+    monkeypatch.setattr(gc, "set_threshold", lambda *values: seen.append(values))
+    commands = [CreateAccount(name=f"Tenant {n}") for n in range(LARGE)]
+    with _collector_released():
+        plan(ctx, OPERATOR, commands)
+    assert seen == []  # the process's thresholds, untouched
+    plan(ctx, OPERATOR, commands)  # inside `collecting_less` (the fixture): raised, given back
+    assert seen[-1] == before
+    assert len(seen) == 2
+
+
+@contextmanager
+def _collector_released() -> Iterator[None]:
+    """Outside the fixture's `collecting_less`, as an application that did not ask."""
+    collector._asked -= 1
+    try:
+        yield
+    finally:
+        collector._asked += 1
 
 
 def test_a_small_batch_leaves_the_collector_alone() -> None:

@@ -7,6 +7,10 @@ users that was a quarter of the time. While at least one large batch runs, the
 first threshold is raised, and the thresholds the process had are restored
 when the last one ends. Reference counting still frees everything it frees
 at once; only the search for cycles waits longer.
+
+The thresholds are the process's, so a library call leaves them alone
+unless its caller asked, with `collecting_less()` around the calls (the
+command line does, around each of its commands).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Final
 
-__all__ = ["fewer_collections"]
+__all__ = ["collecting_less", "fewer_collections"]
 
 LARGE: Final = 1_000
 """From this many commands or rows a batch collects less often."""
@@ -25,6 +29,7 @@ _FIRST_THRESHOLD: Final = 50_000
 
 _lock = threading.Lock()
 _running = 0
+_asked = 0  # how many `collecting_less` blocks are open, in any thread
 _saved: tuple[int, int, int] = gc.get_threshold()
 
 
@@ -32,7 +37,7 @@ _saved: tuple[int, int, int] = gc.get_threshold()
 def fewer_collections(size: int) -> Iterator[None]:
     """Within the block, look for cycles less often if a batch of `size` items is large."""
     global _running, _saved  # noqa: PLW0603 - one process-wide setting, counted under a lock
-    if size < LARGE:
+    if size < LARGE or not _asked:
         yield
         return
     with _lock:
@@ -48,3 +53,31 @@ def fewer_collections(size: int) -> Iterator[None]:
             _running -= 1
             if _running == 0:
                 gc.set_threshold(*_saved)
+
+
+@contextmanager
+def collecting_less() -> Iterator[None]:
+    """Within the block, large batches look for reference cycles less often.
+
+    The garbage collector's thresholds are the whole process's: a library
+    call changes them only inside this block, and only while a batch of at
+    least 1,000 commands or rows runs. It makes a 10,000-user plan about a
+    quarter faster.
+
+    Examples:
+        >>> import gc
+        >>> from provisioning.workflow import collecting_less
+        >>> before = gc.get_threshold()
+        >>> with collecting_less():
+        ...     pass
+        >>> gc.get_threshold() == before
+        True
+    """
+    global _asked  # noqa: PLW0603 - counted under the lock
+    with _lock:
+        _asked += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _asked -= 1

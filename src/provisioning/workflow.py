@@ -39,7 +39,7 @@ from typing import Any, Final, TypeVar
 import attrs
 
 from provisioning._checks import command_issues, field_root, without_forbidden
-from provisioning._collector import fewer_collections
+from provisioning._collector import collecting_less, fewer_collections
 from provisioning._forked import Child, cores, start
 from provisioning._overlay import Overlay
 from provisioning.adapters._tables import Change, Repositories, TableChanges
@@ -70,6 +70,7 @@ __all__ = [
     "Progress",
     "apply",
     "apply_lean",
+    "collecting_less",
     "issues_table",
     "plan",
     "plan_parts",
@@ -520,7 +521,7 @@ def plan_parts(
     parts: Sequence[range],
     *,
     progress: Progress | None = None,
-    workers: int | None = None,
+    workers: int | None = 1,
 ) -> Plan:
     """Validate a large batch a part at a time against one snapshot; write nothing.
 
@@ -534,9 +535,11 @@ def plan_parts(
     `parts` are consecutive ranges of positions, from the first command to
     the last. The bulk import uses it for large files, with `apply_lean`.
 
-    The parts are shared among `workers` processes (None: every core, where
-    forking is safe; see `provisioning._forked`), each reading the store on
-    its own; the issues are the same however many check them.
+    The parts are checked in this process unless `workers` asks for more:
+    a library call never forks its host by itself. With `workers=n` (None:
+    every core) they are shared among that many processes where forking is
+    safe (see `provisioning._forked`), each reading the store on its own;
+    the issues are the same however many check them.
     """
     commands = tuple(commands)
     parts = tuple(parts)

@@ -320,7 +320,7 @@ def plan_users(
     updates: bool = False,
     progress: Progress | None = None,
     part_size: int | None = None,
-    workers: int | None = None,
+    workers: int | None = 1,
     listed_per_code: int | None = LISTED_PER_CODE,
 ) -> UsersImport:
     """Read and plan an import of the workbook into the account; write nothing.
@@ -345,8 +345,9 @@ def plan_users(
     transaction. The file's own checks (an address two rows claim, or two
     that look alike) cover what could cross parts, so the issues are the
     same either way. `part_size` given plans any file in parts of that size.
-    The parts are checked on every core (`workers` processes, where that is
-    safe: see `workflow.plan_parts`); `workers=1` keeps to this process.
+    The parts are checked in this process, unless `workers` asks for more
+    processes (None: every core, where forking is safe: see
+    `workflow.plan_parts`); the command line asks for every core.
 
     `issues` lists at most `listed_per_code` issues of one code and
     severity (None: all of them); past them, one `bulk.issues_repeated` of
