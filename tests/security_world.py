@@ -18,6 +18,7 @@ from provisioning import (
     CreateAccount,
     CreateAdmin,
     SetGrant,
+    UpdateDomain,
     run,
 )
 from provisioning.adapters.memory import MemoryDns
@@ -41,6 +42,16 @@ class Tenant:
     def fresh(self, name: str) -> User:
         """The user as it is stored now."""
         return self.fresh_by_id(self.users[name].id)
+
+    def ask_for_captcha(self, *, on_login: bool) -> None:
+        """Set whether Acme's domain asks for a CAPTCHA on login, as the operator."""
+        with self.ctx.store.snapshot() as snapshot:
+            domain = snapshot.domains.get(self.domain_id)
+        run(
+            self.ctx,
+            OPERATOR,
+            UpdateDomain(domain_id=domain.id, version=domain.version, captcha_on_login=on_login),
+        )
 
     def fresh_by_id(self, user_id: str) -> User:
         with self.ctx.store.snapshot() as snapshot:

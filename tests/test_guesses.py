@@ -31,7 +31,6 @@ from provisioning import (
     FinalizeMfa,
     StartPasswordRecovery,
     UpdateAccount,
-    UpdateDomain,
     UpdateUser,
     ValidationFailed,
     apply,
@@ -206,13 +205,7 @@ def _answers(tenant: Tenant, name: str, clock: FixedClock) -> list[list[tuple[st
 def test_a_name_nobody_holds_gets_the_answers_a_user_s_name_gets(
     tenant: Tenant, clock: FixedClock, captcha: bool
 ) -> None:
-    with tenant.ctx.store.snapshot() as snapshot:
-        domain = snapshot.domains.get(tenant.domain_id)
-    run(
-        tenant.ctx,
-        OPERATOR,
-        UpdateDomain(domain_id=domain.id, version=domain.version, captcha_on_login=captcha),
-    )
+    tenant.ask_for_captcha(on_login=captcha)
     begin = clock.now()
     registered = _answers(tenant, MEMBER, clock)
     clock.current = begin

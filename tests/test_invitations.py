@@ -14,6 +14,8 @@ from provisioning import (
     Actor,
     Authenticate,
     Context,
+    CreateMailbox,
+    CreateUser,
     DeactivateDomain,
     DeclineInvitation,
     InviteUser,
@@ -394,3 +396,22 @@ def test_invitations_are_sent_managed_and_listed_by_permission(world: World) -> 
     ]
     assert "token" not in str(queries.invitations(world.ctx, world.actors["holder"], "acme"))
     assert issued.token not in str(queries.invitations(world.ctx, world.actors["holder"], "acme"))
+
+
+def test_a_registration_claims_its_address_as_every_other_road_does(world: World) -> None:
+    """One rule for the address namespace: a mailbox's address, and a look-alike, are taken."""
+    team = invite(world, "team@acme.example")
+    pinar = invite(world, "p\u0131nar@acme.example")  # a dotless i
+    run(world.ctx, OPERATOR, CreateMailbox(account_id="acme", address="team@acme.example"))
+    run(world.ctx, OPERATOR, CreateUser(account_id="acme", username="pinar@acme.example"))
+    answers = {}
+    for name, issued in (("team", team), ("pinar", pinar)):
+        command = RegisterWithInvitation(
+            token=issued.token, password=PASSWORD, password_repeat=PASSWORD
+        )
+        planned = plan(world.ctx, Actor.anonymous("registration"), [command])
+        answers[name] = [(issue.code, issue.field) for issue in planned.errors]
+    assert answers == {
+        "team": [("address.taken", "token")],  # found by the plan, not by the database
+        "pinar": [("address.confusable", "token")],
+    }

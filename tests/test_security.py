@@ -47,7 +47,6 @@ from provisioning import (
     UpdateAccount,
     UpdateAdmin,
     UpdateClassOfService,
-    UpdateDomain,
     UpdateUser,
     ValidationFailed,
     apply,
@@ -622,13 +621,7 @@ def test_planning_a_sign_in_counts_the_guess_applying_it_audits_it(tenant: Tenan
 def test_a_captcha_is_asked_for_after_the_first_failures_where_the_domain_wants_one(
     tenant: Tenant,
 ) -> None:
-    with tenant.ctx.store.snapshot() as snapshot:
-        domain = snapshot.domains.get(tenant.domain_id)
-    run(
-        tenant.ctx,
-        OPERATOR,
-        UpdateDomain(domain_id=domain.id, version=domain.version, captcha_on_login=True),
-    )
+    tenant.ask_for_captcha(on_login=True)
     assert _sign_in(tenant, "wrong-guess-0000") == ["auth.failed"]
     assert _sign_in(tenant, "wrong-guess-0000") == ["auth.failed"]
     assert _sign_in(tenant, "wrong-guess-0000") == ["auth.failed", "auth.captcha_required"]

@@ -280,8 +280,13 @@ def command_issues(command: object) -> list[Issue]:
         ['value.type']
     """
     if not attrs.has(type(command)):
-        return [Issue(code="command.unknown", message=f"{type(command).__name__} is not a command")]
+        return [unknown_command(command)]
     return _checker(type(command))(command)
+
+
+def unknown_command(command: object) -> Issue:
+    """`command.unknown`: not a command (no attrs class), or one no handler takes."""
+    return Issue(code="command.unknown", message=f"{type(command).__name__} is not a command")
 
 
 def argument_checker(function: Callable[..., Any]) -> Callable[[Mapping[str, Any]], list[Issue]]:

@@ -38,7 +38,7 @@ from typing import Any, Final, TypeVar
 
 import attrs
 
-from provisioning._checks import command_issues, field_root, without_forbidden
+from provisioning._checks import command_issues, field_root, unknown_command, without_forbidden
 from provisioning._collector import collecting_less, fewer_collections
 from provisioning._forked import Child, cores, start
 from provisioning._overlay import Overlay
@@ -364,10 +364,7 @@ def _check(
     """
     handler = ctx.handlers.get(type(command))
     if handler is None:
-        name = type(command).__name__
-        batch.issues.append(
-            Issue(code="command.unknown", message=f"{name} is not a command", command=index)
-        )
+        batch.issues.append(unknown_command(command).at(index))
         batch.results.append(None)
         return
     try:

@@ -32,7 +32,7 @@ from typing import IO, Final
 
 from defusedxml import ElementTree
 
-from provisioning.bulk._limits import ReadLimits, refuse_extent, refuse_merged
+from provisioning.bulk._limits import ReadLimits, refuse_extent, refuse_merged, unreadable
 from provisioning.bulk._xlsx import (
     cell_position,
     column_number,
@@ -71,10 +71,7 @@ def check_extent(data: bytes, format: str, limits: ReadLimits) -> None:  # noqa:
         raise
     except Exception as exc:
         # Refused, not passed on: a reader that reads what this scan cannot might lay it out.
-        raise SpreadsheetError(
-            code="spreadsheet.unreadable",
-            reason=f"the workbook's sheets could not be read: {type(exc).__name__}",
-        ) from exc
+        raise unreadable(f"the workbook's sheets could not be read: {type(exc).__name__}") from exc
 
 
 # -- .xlsx: a byte search first, the exact extent where it finds something --------------------

@@ -34,12 +34,21 @@ class ReadLimits:
         return rows > self.max_rows or columns > self.max_columns or rows * columns > self.max_cells
 
 
+def too_large(reason: str) -> SpreadsheetError:
+    """`spreadsheet.too_large`: the file, an unpacked part or a sheet is beyond the limits."""
+    return SpreadsheetError(code="spreadsheet.too_large", reason=reason)
+
+
+def unreadable(reason: str) -> SpreadsheetError:
+    """`spreadsheet.unreadable`: the file is not a workbook this library can read."""
+    return SpreadsheetError(code="spreadsheet.unreadable", reason=reason)
+
+
 def refuse_extent(sheet: str, rows: int, columns: int, limits: ReadLimits) -> None:
     """Raise when a sheet of `rows` by `columns` (from A1) is beyond the limits."""
     if columns > limits.max_columns or rows * columns > limits.max_cells:
-        raise SpreadsheetError(
-            code="spreadsheet.too_large",
-            reason=f"sheet {sheet!r} reaches cell {Location(sheet, rows, columns).cell}"
+        raise too_large(
+            f"sheet {sheet!r} reaches cell {Location(sheet, rows, columns).cell}"
             f" ({rows:,} rows by {columns:,} columns; at most {limits.max_columns:,} columns"
             f" and {limits.max_cells:,} cells): delete what lies beyond the data",
         )
@@ -53,9 +62,8 @@ def refuse_extent(sheet: str, rows: int, columns: int, limits: ReadLimits) -> No
 def refuse_merged(sheet: str, ranges: int, cells: int, limits: ReadLimits) -> None:
     """Raise when a sheet's merged ranges are too many, or cover more cells than it may hold."""
     if ranges > limits.max_merged or cells > limits.max_cells:
-        raise SpreadsheetError(
-            code="spreadsheet.too_large",
-            reason=f"sheet {sheet!r} has {ranges:,} merged ranges"
+        raise too_large(
+            f"sheet {sheet!r} has {ranges:,} merged ranges"
             + (f" over {cells:,} cells" if cells else "")
             + f" (at most {limits.max_merged:,} ranges and {limits.max_cells:,} cells):"
             " unmerge them",

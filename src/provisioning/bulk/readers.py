@@ -29,7 +29,7 @@ from typing import IO, Final, Protocol
 import attrs
 
 from provisioning.bulk._extent import check_extent
-from provisioning.bulk._limits import ReadLimits, refuse_merged
+from provisioning.bulk._limits import ReadLimits, refuse_merged, too_large, unreadable
 from provisioning.bulk._ods import read_ods
 from provisioning.bulk._workbook import CellRange, Sheet, Workbook, spread_merged, trimmed_rows
 from provisioning.bulk._xlsx import sheet_extras
@@ -85,10 +85,6 @@ class WorkbookReader(Protocol):
         ...
 
 
-def _unreadable(reason: str) -> SpreadsheetError:
-    return SpreadsheetError(code="spreadsheet.unreadable", reason=reason)
-
-
 def recognise(data: bytes, limits: ReadLimits = DEFAULT_LIMITS) -> str:
     """The format of a workbook's bytes: xlsx, xlsm, xlsb, xls, ods or csv.
 
@@ -96,10 +92,7 @@ def recognise(data: bytes, limits: ReadLimits = DEFAULT_LIMITS) -> str:
     unpacked.
     """
     if len(data) > limits.max_bytes:
-        raise SpreadsheetError(
-            code="spreadsheet.too_large",
-            reason=f"the file has {len(data):,} bytes, more than {limits.max_bytes:,}",
-        )
+        raise too_large(f"the file has {len(data):,} bytes, more than {limits.max_bytes:,}")
     if data.startswith(_ZIP):
         return _zip_format(data, limits)
     if data.startswith(_CFB):
@@ -113,7 +106,7 @@ def recognise(data: bytes, limits: ReadLimits = DEFAULT_LIMITS) -> str:
         return "csv"
     if _other_text(data):
         raise _not_utf8()
-    raise _unreadable("this is not a spreadsheet (.xlsx, .xlsm, .xlsb, .xls, .ods or CSV)")
+    raise unreadable("this is not a spreadsheet (.xlsx, .xlsm, .xlsb, .xls, .ods or CSV)")
 
 
 _SAMPLE: Final = 65536
@@ -140,7 +133,7 @@ def _other_text(data: bytes) -> bool:
 
 
 def _not_utf8() -> SpreadsheetError:
-    return _unreadable(
+    return unreadable(
         "this CSV file is not UTF-8 text (Excel's plain CSV is saved in the computer's own"
         " code page): save it as CSV UTF-8 and upload it again"
     )
@@ -151,15 +144,14 @@ def _zip_format(data: bytes, limits: ReadLimits) -> str:
         archive = zipfile.ZipFile(io.BytesIO(data))
         entries = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise _unreadable("the file is a broken zip archive, not a usable workbook") from exc
+        raise unreadable("the file is a broken zip archive, not a usable workbook") from exc
     unpacked = sum(entry.file_size for entry in entries)
     bomb = any(
         entry.file_size > limits.max_ratio * max(entry.compress_size, 1024) for entry in entries
     )
     if unpacked > limits.max_unpacked_bytes or bomb:
-        raise SpreadsheetError(
-            code="spreadsheet.too_large",
-            reason=f"the workbook unpacks to {unpacked:,} bytes"
+        raise too_large(
+            f"the workbook unpacks to {unpacked:,} bytes"
             + (", far more than it holds packed" if bomb else "")
             + f" (at most {limits.max_unpacked_bytes:,}): refused unopened",
         )
@@ -173,7 +165,7 @@ def _zip_format(data: bytes, limits: ReadLimits) -> str:
         with archive.open("mimetype") as mimetype:
             if mimetype.read(len(_ODS_MIME) + 16).strip() == _ODS_MIME:
                 return "ods"
-    raise _unreadable("the zip archive is not a spreadsheet (no workbook inside)")
+    raise unreadable("the zip archive is not a spreadsheet (no workbook inside)")
 
 
 @attrs.frozen
@@ -207,11 +199,11 @@ class CalamineReader:
                 reason="the workbook is protected by a password: save a copy without one",
             ) from exc
         except Exception as exc:
-            raise _unreadable(f"the {format} file could not be read: {_first_line(exc)}") from exc
+            raise unreadable(f"the {format} file could not be read: {_first_line(exc)}") from exc
         except BaseException as exc:  # a panic of the Rust side is no Exception
             if type(exc).__name__ != "PanicException":
                 raise
-            raise _unreadable(f"the {format} file could not be read: {_first_line(exc)}") from exc
+            raise unreadable(f"the {format} file could not be read: {_first_line(exc)}") from exc
         return Workbook(format=format, sheets=tuple(sheets))
 
 
@@ -240,7 +232,7 @@ class OpenpyxlReader:
                     io.BytesIO(data), read_only=True, data_only=True, keep_links=False
                 )
         except Exception as exc:
-            raise _unreadable(f"the {format} file could not be read: {_first_line(exc)}") from exc
+            raise unreadable(f"the {format} file could not be read: {_first_line(exc)}") from exc
         try:
             sheets = []
             for worksheet in book.worksheets:
@@ -257,7 +249,7 @@ class OpenpyxlReader:
         except SpreadsheetError:
             raise
         except Exception as exc:
-            raise _unreadable(f"the {format} file could not be read: {_first_line(exc)}") from exc
+            raise unreadable(f"the {format} file could not be read: {_first_line(exc)}") from exc
         finally:
             book.close()
         return Workbook(format=format, sheets=tuple(sheets))
@@ -290,7 +282,7 @@ def _read_ods(data: bytes, limits: ReadLimits) -> Workbook:
     except SpreadsheetError:
         raise
     except Exception as exc:
-        raise _unreadable(f"the ods file could not be read: {_first_line(exc)}") from exc
+        raise unreadable(f"the ods file could not be read: {_first_line(exc)}") from exc
     return Workbook(format="ods", sheets=sheets)
 
 
@@ -305,7 +297,7 @@ def _read_csv(data: bytes, limits: ReadLimits) -> Workbook:
         text = data.decode(encoding, errors="strict")
     except UnicodeDecodeError:  # the start was text, a later part is not
         if encoding == "utf-16":
-            raise _unreadable("this UTF-16 text is broken: save it as CSV UTF-8") from None
+            raise unreadable("this UTF-16 text is broken: save it as CSV UTF-8") from None
         raise _not_utf8() from None
     try:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text[:8192], ",;\t")
@@ -316,7 +308,7 @@ def _read_csv(data: bytes, limits: ReadLimits) -> Workbook:
             csv.reader(io.StringIO(text, newline=""), dialect), sheet=CSV_SHEET, limits=limits
         )
     except csv.Error as exc:
-        raise _unreadable(f"the CSV file could not be read: {exc}") from exc
+        raise unreadable(f"the CSV file could not be read: {exc}") from exc
     return Workbook(format="csv", sheets=(Sheet(name=CSV_SHEET, rows=rows),))
 
 
@@ -337,19 +329,16 @@ def _bytes_of(source: Source, limits: ReadLimits) -> bytes:
         try:
             size = path.stat().st_size
             if size > limits.max_bytes:
-                raise SpreadsheetError(
-                    code="spreadsheet.too_large",
-                    reason=f"{path.name} has {size:,} bytes, more than {limits.max_bytes:,}",
-                )
+                raise too_large(f"{path.name} has {size:,} bytes, more than {limits.max_bytes:,}")
             return path.read_bytes()
         except OSError as exc:
-            raise _unreadable(f"{path} cannot be read: {exc.strerror or exc}") from exc
+            raise unreadable(f"{path} cannot be read: {exc.strerror or exc}") from exc
     try:
         data = source.read(limits.max_bytes + 1)
     except (OSError, ValueError) as exc:
-        raise _unreadable(f"the file cannot be read: {exc}") from exc
+        raise unreadable(f"the file cannot be read: {exc}") from exc
     if not isinstance(data, bytes):
-        raise _unreadable("the file must be opened in binary mode")
+        raise unreadable("the file must be opened in binary mode")
     return data
 
 
@@ -404,7 +393,7 @@ def _with_extras(book: Workbook, data: bytes) -> Workbook:
     except SpreadsheetError:
         raise
     except Exception as exc:  # a part the reader read but the scan cannot
-        raise _unreadable(f"the workbook's sheets could not be read: {_first_line(exc)}") from exc
+        raise unreadable(f"the workbook's sheets could not be read: {_first_line(exc)}") from exc
     if not extras:
         return book
     sheets = tuple(

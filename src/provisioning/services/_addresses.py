@@ -24,16 +24,20 @@ def claim_issues(
     own_user: str | None = None,
     own_mailbox: str | None = None,
     field: str,
+    hint: str = "",
 ) -> list[Issue]:
     """`address.taken` unless the address is free for the claimant, then `lookalike_issues`.
 
     `own_user` is the user claiming the address (for itself, or for its
-    personal mailbox), `own_mailbox` a mailbox being renamed.
+    personal mailbox), `own_mailbox` a mailbox being renamed. `hint` ends
+    the message of `address.taken` (what the claimant may do instead).
+    Every road that claims an address comes here: a user, an alias, an
+    administrator, a mailbox, a domain's super admin, a registration.
     """
     key = address.key
     user_id = tx.uow.users.holders((key,)).get(key)
     if user_id is not None and user_id != own_user:
-        return [_taken(tx, address, user_id, _held_by_user(tx, key, user_id), field)]
+        return [_taken(tx, address, user_id, _held_by_user(tx, key, user_id) + hint, field)]
     mailbox = tx.uow.mailboxes.by_address(
         address if isinstance(address, EmailAddress) else address.address
     )
@@ -43,7 +47,8 @@ def claim_issues(
         and (own_user is None or mailbox.owner_id != own_user)
     ):
         shared = tx.member_of(mailbox.account_id) and mailbox.owner_id is None
-        return [_taken(tx, address, mailbox.id, " by a shared mailbox" if shared else "", field)]
+        by = (" by a shared mailbox" if shared else "") + hint
+        return [_taken(tx, address, mailbox.id, by, field)]
     return lookalike_issues(tx, address, own_user=own_user, own_mailbox=own_mailbox, field=field)
 
 

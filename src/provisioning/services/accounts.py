@@ -23,6 +23,12 @@ from provisioning.model import (
     UserStatus,
     valid_name,
 )
+from provisioning.rules.access import target_outranks
+from provisioning.rules.classes_of_service import (
+    admin_panel_default,
+    cos_not_found,
+    cos_required,
+)
 from provisioning.services._base import Step, Tx, error, requested_id_issues
 from provisioning.services._removal import (
     remove_mailbox,
@@ -226,8 +232,7 @@ def _security_issues(tx: Tx, account: Account, field: str) -> list[Issue]:
     if tx.actor.is_platform or SYSTEM_ROLES[OWNER].permissions <= tx.permissions(account.id):
         return []
     return [
-        error(
-            "permission.target_outranks",
+        target_outranks(
             f"the {field.replace('_', ' ')} protects the account's owners: only an owner"
             " changes it",
             field=field,
@@ -238,23 +243,12 @@ def _security_issues(tx: Tx, account: Account, field: str) -> list[Issue]:
 def _default_cos_issues(tx: Tx, account: Account, cos_id: object) -> list[Issue]:
     """The account's default class of service: one of its own, assignable, no admin one."""
     cos = tx.uow.classes_of_service.find(cos_id) if isinstance(cos_id, str) else None
+    own = "an account's default class of service is one of its own classes of service"
+    if cos_id is None:
+        return [cos_required(f"the default: {own}", field="default_cos_id")]
     if cos is None or cos.account_id != account.id:
-        return [
-            error(
-                "cos.required" if cos_id is None else "cos.not_found",
-                "an account's default class of service is one of its own classes of service",
-                field="default_cos_id",
-            )
-        ]
-    if cos.admin_panel:
-        return [
-            error(
-                "cos.admin_panel_default",
-                f"{cos.name!r} opens the admin panel: it cannot be what every new user gets",
-                field="default_cos_id",
-            )
-        ]
-    return []
+        return [cos_not_found(str(cos_id), field="default_cos_id", why=own)]
+    return admin_panel_default(cos, field="default_cos_id")
 
 
 def set_domain_policy(tx: Tx, command: SetDomainPolicy) -> Step[Account]:

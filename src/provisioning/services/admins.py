@@ -9,6 +9,8 @@ import attrs
 from provisioning.commands import UNCHANGED, CreateAdmin, DeleteAdmin, UpdateAdmin
 from provisioning.exceptions import InvalidValue, Issue
 from provisioning.model import Grant, User, Username
+from provisioning.rules.admins import super_admin_protected
+from provisioning.rules.classes_of_service import cos_required
 from provisioning.services._admins import new_admin, primary_email_issues, role_issues
 from provisioning.services._base import Step, Tx, error, requested_id_issues
 from provisioning.services._removal import remove_user
@@ -36,13 +38,7 @@ def create_admin(tx: Tx, command: CreateAdmin) -> Step[User]:
     # An administrator's rights are its roles': it gets the users' class of service.
     cos_id = (domain.default_cos_id if domain is not None else None) or account.default_cos_id
     if cos_id is None:
-        issues.append(
-            error(
-                "cos.required",
-                "every user has a class of service: give the domain or the account a default",
-                field="address",
-            )
-        )
+        issues.append(cos_required("give the domain or the account a default", field="address"))
 
     def run() -> User:
         assert domain is not None  # noqa: S101 - run() exists only when no issue blocked
@@ -77,11 +73,8 @@ def _load_admin(tx: Tx, user_id: str) -> tuple[User, list[Issue]]:
 
 
 def _protected(user: User, what: str) -> Issue:
-    return error(
-        "admin.super_admin_protected",
-        f"{user.username} is the account's super admin: it cannot be {what};"
-        " only its password and primary email change",
-        field="user_id",
+    return super_admin_protected(
+        user, f"it cannot be {what}; only its password and primary email change"
     )
 
 

@@ -16,6 +16,7 @@ from provisioning.commands import (
 )
 from provisioning.exceptions import Issue
 from provisioning.model import ClassOfService, User, valid_name
+from provisioning.rules.classes_of_service import admin_panel_default, cos_not_found
 from provisioning.services._access import ADMIN_PANEL_PERMISSIONS
 from provisioning.services._base import Step, Tx, error, requested_id_issues
 
@@ -42,7 +43,7 @@ def assignable_cos(
         return [], None
     cos = tx.uow.classes_of_service.find(cos_id)
     if cos is None or cos.account_id not in (None, account_id):
-        return [error("cos.not_found", f"no class of service {cos_id!r}", field=field)], None
+        return [cos_not_found(cos_id, field=field)], None
     if cos.system:
         return [
             error(
@@ -195,13 +196,7 @@ def _panel_issues(tx: Tx, cos: ClassOfService, *, admin_panel: bool) -> list[Iss
             )
         ]
     if admin_panel and _account_default(tx, cos) == "default":
-        return [
-            error(
-                "cos.admin_panel_default",
-                f"{cos.name!r} is what the account's new users get: it cannot open the admin panel",
-                field="admin_panel",
-            )
-        ]
+        return admin_panel_default(cos, field="admin_panel", opening=True)
     if cos.account_id is None or not (
         tx.uow.users.using_cos(cos.id) or tx.uow.domains.using_cos(cos.id)
     ):

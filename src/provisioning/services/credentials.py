@@ -33,6 +33,7 @@ from provisioning.model import (
 )
 from provisioning.ports import UnitOfWork
 from provisioning.results import Authentication, MfaEnrollment, PasswordReset
+from provisioning.rules.credentials import directory_managed
 from provisioning.security import Totp, generate_password
 from provisioning.services._agents import credentials_refused
 from provisioning.services._base import Step, Tx, error, hash_token
@@ -57,18 +58,6 @@ __all__ = [
 ]
 
 
-def _not_directory(user: User) -> list[Issue]:
-    if user.directory_service is None:
-        return []
-    return [
-        error(
-            "user.directory_managed",
-            f"{user.username}'s password is managed by {user.directory_service!r}",
-            field="user_id",
-        )
-    ]
-
-
 def _self_or(tx: Tx, user: User, permission: str) -> None:
     if not is_self(tx, user):
         authorize_for(tx, user, permission)
@@ -83,7 +72,7 @@ def set_password(tx: Tx, command: SetPassword) -> Step[User]:
     user = tx.user(command.user_id)
     own = is_self(tx, user)
     _self_or(tx, user, "users.manage")
-    issues = _not_directory(user)
+    issues = directory_managed(user)
     issues += credentials_refused(tx, "sets a user's password", field="password")
     if own and user.credentials.password_hash is not None:
         current = command.current_password
@@ -114,7 +103,7 @@ def reset_password(tx: Tx, command: ResetPassword) -> Step[PasswordReset]:
     """Replace the password by a generated one that satisfies the policy; returned once."""
     user = tx.user(command.user_id)
     authorize_for(tx, user, "users.manage")
-    issues = _not_directory(user)
+    issues = directory_managed(user)
     issues += credentials_refused(tx, "receives a user's password", field="user_id")
 
     def run() -> PasswordReset:
@@ -156,7 +145,7 @@ def complete_password_setup(tx: Tx, command: CompletePasswordSetup) -> Step[User
             ]
         )
     tx.until(credentials.setup_expires_at)
-    issues = _not_directory(user)
+    issues = directory_managed(user)
     issues += new_password_issues(tx, user, command.password, command.password_repeat)
 
     def run() -> User:

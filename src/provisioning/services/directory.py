@@ -20,6 +20,7 @@ from provisioning.model import (
     UserStatus,
 )
 from provisioning.results import DirectorySyncReport
+from provisioning.rules.access import target_outranks
 from provisioning.services._base import Step, Tx, error
 from provisioning.services.domains import require_active
 from provisioning.services.users import display_name
@@ -191,8 +192,7 @@ def _rank_issues(tx: Tx, changed: list[User], disabled: list[User]) -> list[Issu
     changes, renames, re-points or disables only users the actor outranks.
     """
     return [
-        error(
-            "permission.target_outranks",
+        target_outranks(
             f"{user.username} holds more than you do: the directory sync cannot"
             f" {'disable' if user in disabled else 'change'} it",
             field="entries",

@@ -32,6 +32,10 @@ from provisioning.model import (
     UserStatus,
 )
 from provisioning.ports import Message
+from provisioning.rules.access import target_outranks
+from provisioning.rules.classes_of_service import admin_panel_default
+from provisioning.rules.domains import not_active
+from provisioning.services._addresses import claim_issues
 from provisioning.services._admins import new_admin, primary_email_issues
 from provisioning.services._base import (
     Step,
@@ -64,14 +68,8 @@ VERIFICATION_PREFIX: Final = "provisioning-verification="
 
 def _cos_issues(tx: Tx, account_id: str, cos_id: str | None) -> list[Issue]:
     issues, cos = assignable_cos(tx, account_id, cos_id, field="default_cos_id")
-    if cos is not None and cos.admin_panel:
-        issues.append(
-            error(
-                "cos.admin_panel_default",
-                f"{cos.name!r} opens the admin panel: it cannot be what every new user gets",
-                field="default_cos_id",
-            )
-        )
+    if cos is not None:
+        issues += admin_panel_default(cos, field="default_cos_id")
     return issues
 
 
@@ -218,11 +216,8 @@ def _admin_email(
             )
         )
         return None
-    holder = tx.uow.users.by_address(postmaster.key)
-    if holder is not None and holder != replacing:
-        issues.append(
-            error("address.taken", tx.taken_message("address", str(postmaster), holder.id))
-        )
+    own = replacing.id if replacing is not None else None
+    issues += claim_issues(tx, postmaster, own_user=own, field="name")
     problems, email = primary_email_issues(command.admin_email, postmaster, field="admin_email")
     issues += problems
     return email
@@ -397,7 +392,7 @@ def settle_former_users(tx: Tx, command: SettleFormerUsers) -> Step[None]:
     domain = _load(tx, command.domain_id, "users.manage")
     issues = []
     if domain.status is not DomainStatus.ACTIVE:
-        issues.append(_status_issue(domain, "domain.not_active", "active"))
+        issues.append(not_active(domain, "this needs it active", field="status"))
     former = {user.id: user for user in former_users(tx.uow, domain)}
     for user_id in sorted(command.adopt | command.remove):
         if user_id not in former:
@@ -446,7 +441,7 @@ def deactivate_domain(tx: Tx, command: DeactivateDomain) -> Step[Domain]:
     domain = _load(tx, command.domain_id)
     issues = []
     if domain.status is not DomainStatus.ACTIVE:
-        issues.append(_status_issue(domain, "domain.not_active", "active"))
+        issues.append(not_active(domain, "this needs it active", field="status"))
     return _transition(tx, domain, "DeactivateDomain", DomainStatus.INACTIVE, issues)
 
 
@@ -510,8 +505,7 @@ def _dependent_rank_issues(tx: Tx, account_id: str, users: list[User]) -> list[I
     """Removing a domain's users or their aliases acts on each: the actor must outrank them."""
     managers = "admins.manage" in tx.permissions(account_id)
     return [
-        error(
-            "permission.target_outranks",
+        target_outranks(
             f"{user.username} holds more than you do: you cannot remove it with the domain",
             field="remove_dependents",
         )
@@ -547,11 +541,5 @@ def require_active(domain: Domain | None, account_id: str, *, field: str) -> lis
             )
         ]
     if domain.status is not DomainStatus.ACTIVE:
-        return [
-            error(
-                "domain.not_active",
-                f"{domain.name} is {domain.status}: users are created on active domains only",
-                field=field,
-            )
-        ]
+        return [not_active(domain, "users are created on active domains only", field=field)]
     return []

@@ -11,6 +11,7 @@ from provisioning.commands import UNCHANGED, CreateRole, DeleteRole, SetGrant, U
 from provisioning.exceptions import Issue, NotFound, PermissionDenied, TargetOutranks
 from provisioning.model import PERMISSIONS, SYSTEM_ROLES, Grant, Role, Scope, User, valid_name
 from provisioning.ports import UnitOfWork
+from provisioning.rules.admins import super_admin_protected
 from provisioning.services._access import belongs_to, held_by, roles
 from provisioning.services._base import Step, Tx, error, requested_id_issues
 
@@ -311,13 +312,7 @@ def _ownership_issues(tx: Tx, user: User, current: Grant | None, command: SetGra
     if not losing:
         return []
     if user.super_admin and user.account_id == command.account_id:
-        return [
-            error(
-                "admin.super_admin_protected",
-                f"{user.username} is the account's super admin: its ownership stays",
-                field="role_ids",
-            )
-        ]
+        return [super_admin_protected(user, "its ownership stays", field="role_ids")]
     if _owners(tx, command.account_id) == {user.id}:
         return [
             error(

@@ -35,7 +35,9 @@ from provisioning.model import (
 from provisioning.ports import Message
 from provisioning.principals import Actor, ActorKind
 from provisioning.results import InvitationIssued
+from provisioning.rules.domains import not_active
 from provisioning.services._access import belongs_to, permissions_of, roles
+from provisioning.services._addresses import claim_issues
 from provisioning.services._agents import elevation_refused
 from provisioning.services._base import Step, Tx, error, hash_token, requested_id_issues
 from provisioning.services.accounts import free_account_name, new_account
@@ -451,23 +453,10 @@ def _by_token(tx: Tx, token: str) -> Invitation | None:
 
 
 def _registration_issues(tx: Tx, username: Username, domain: Domain | None) -> list[Issue]:
-    issues = []
-    if tx.uow.users.by_address(username.key) is not None:
-        issues.append(
-            error(
-                "address.taken",
-                f"{username} is registered already: sign in and accept the invitation",
-                field="token",
-            )
-        )
+    hint = ": if it is yours, sign in and accept the invitation"
+    issues = claim_issues(tx, username, field="token", hint=hint)
     if domain is not None and domain.status is DomainStatus.INACTIVE:
-        issues.append(
-            error(
-                "domain.not_active",
-                f"{domain.name} is deactivated: nobody registers on it now",
-                field="token",
-            )
-        )
+        issues.append(not_active(domain, "nobody registers on it now", field="token"))
     return issues
 
 

@@ -15,6 +15,7 @@ from provisioning.commands import (
 )
 from provisioning.exceptions import InvalidValue, Issue
 from provisioning.model import EmailAddress, Mailbox, MailboxKind, User
+from provisioning.rules.access import no_account
 from provisioning.services._addresses import claim_issues
 from provisioning.services._base import Step, Tx, error, requested_id_issues
 from provisioning.services._removal import remove_mailbox
@@ -193,9 +194,7 @@ def create_personal_mailbox(tx: Tx, command: CreatePersonalMailbox) -> Step[Mail
     tx.require_rank("users.manage", user)
     account_id = user.account_id
     if account_id is None:
-        return Step.refuse(
-            [error("user.no_account", "a personal mailbox belongs to an account", field="user_id")]
-        )
+        return Step.refuse([no_account("a personal mailbox belongs to an account")])
     issues = personal_mailbox_issues(tx, user, account_id)
     return Step.proceed(
         lambda: new_personal_mailbox(tx, user, account_id, "CreatePersonalMailbox"), issues

@@ -24,12 +24,15 @@ from provisioning.model import (
     Profile,
     User,
     Username,
-    UserSource,
     UserStatus,
     iana_time_zone,
     skeleton,
 )
 from provisioning.ports import Message
+from provisioning.rules.access import no_account
+from provisioning.rules.admins import super_admin_fixed, super_admin_protected
+from provisioning.rules.classes_of_service import cos_required
+from provisioning.rules.credentials import directory_managed
 from provisioning.services._addresses import claim_issues
 from provisioning.services._agents import acting_as_agent, credentials_refused
 from provisioning.services._base import (
@@ -149,12 +152,7 @@ def cos_issues(
     """
     if cos_id is None:
         return [
-            error(
-                "cos.required",
-                "every user has a class of service: name one, or give the domain or the"
-                " account a default",
-                field="cos_id",
-            )
+            cos_required("name one, or give the domain or the account a default", field="cos_id")
         ], None
     issues, cos = assignable_cos(tx, account.id, cos_id, field="cos_id")
     if issues or cos is None:
@@ -426,19 +424,6 @@ def create_user(tx: Tx, command: CreateUser) -> Step[User]:
     return Step.proceed(run, issues)
 
 
-def _directory_managed(user: User) -> list[Issue]:
-    if user.source is not UserSource.DIRECTORY:
-        return []
-    return [
-        error(
-            "user.directory_managed",
-            f"{user.username} is managed by the directory service"
-            f" {user.directory_service!r}: change it there",
-            field="user_id",
-        )
-    ]
-
-
 _SELF_SERVICE = frozenset(
     {
         "first_name",
@@ -479,7 +464,7 @@ def update_user(tx: Tx, command: UpdateUser) -> Step[User]:
         if user.account_id is None and not tx.actor.is_platform:
             return Step.refuse([_not_corporate(user)])
         authorize_for(tx, user, "users.manage")
-    issues = _directory_managed(user)
+    issues = directory_managed(user)
     account = tx.uow.accounts.find(user.account_id) if user.account_id is not None else None
     region = account.phone_region if account is not None else None
     profile = _updated_profile(user.profile, command, issues, region)
@@ -621,7 +606,7 @@ def _updated_membership(
         changes["mfa"] = attrs.evolve(user.mfa, required=command.mfa_required)
     if command.enabled is not UNCHANGED:
         if not command.enabled:
-            issues += _super_admin_fixed(user, "disabled")
+            issues += super_admin_fixed(user, "disabled")
         changes["status"] = UserStatus.ACTIVE if command.enabled else UserStatus.DISABLED
     return changes
 
@@ -657,19 +642,6 @@ def _record_admin_change(tx: Tx, user: User, cos: ClassOfService | None, action:
     )
 
 
-def _super_admin_fixed(user: User, what: str) -> list[Issue]:
-    """`admin.super_admin_fixed`: the super admin stays `postmaster@` its domain, enabled."""
-    if not user.super_admin:
-        return []
-    return [
-        error(
-            "admin.super_admin_fixed",
-            f"{user.username} is the account's super admin: it cannot be {what}",
-            field="user_id",
-        )
-    ]
-
-
 def rename_user(tx: Tx, command: RenameUser) -> Step[User]:
     """Give a user a new username on an active domain of its account.
 
@@ -678,7 +650,7 @@ def rename_user(tx: Tx, command: RenameUser) -> Step[User]:
     """
     user = tx.user(command.user_id)
     authorize_for(tx, user, "users.manage")
-    issues = _directory_managed(user) + _super_admin_fixed(user, "renamed")
+    issues = directory_managed(user) + super_admin_fixed(user, "renamed")
     try:
         username = Username.parse(command.username)
     except InvalidValue as invalid:
@@ -686,9 +658,7 @@ def rename_user(tx: Tx, command: RenameUser) -> Step[User]:
     domain = tx.uow.domains.by_name(username.domain)
     aliases = user.aliases
     if user.account_id is None:
-        issues.append(
-            error("user.no_account", "only users of an account are renamed here", field="user_id")
-        )
+        issues.append(no_account("only users of an account are renamed here"))
     else:
         on_domain = require_active(domain, user.account_id, field="username")
         issues += on_domain or address_taken(tx, username, user.id)
@@ -765,15 +735,9 @@ def delete_user(tx: Tx, command: DeleteUser) -> Step[None]:
         authorize_for(tx, user, "users.manage")
         if user.admin:
             authorize_for(tx, user, "admins.manage")
-        issues += _directory_managed(user)
+        issues += directory_managed(user)
     if user.super_admin:
-        issues.append(
-            error(
-                "admin.super_admin_protected",
-                f"{user.username} is the account's super admin and cannot be deleted",
-                field="user_id",
-            )
-        )
+        issues.append(super_admin_protected(user, "it cannot be deleted"))
 
     def run() -> None:
         remove_user(tx, user, "DeleteUser", version=command.version)
