@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Collection
 
 import attrs
@@ -21,6 +22,7 @@ from provisioning import (
     ValidationFailed,
     apply,
     plan,
+    queries,
     run,
 )
 from provisioning.model import Account
@@ -309,3 +311,26 @@ def test_the_parts_of_a_batch_cover_it_in_order(ctx: Context) -> None:
     for parts in ([range(2)], [range(1, 3), range(1)], [range(2), range(1, 3)]):
         with pytest.raises(ValueError, match="consecutive ranges covering every command"):
             plan_parts(ctx, OPERATOR, commands, parts)
+
+
+def test_one_context_serves_many_threads_at_once(ctx: Context) -> None:
+    """What `docs/architecture.md` promises: a Context shared by threads, a unit of work each."""
+    failures: list[BaseException] = []
+    start = threading.Barrier(8)
+
+    def create(n: int) -> None:
+        start.wait()
+        try:
+            for k in range(5):
+                run(ctx, OPERATOR, CreateAccount(name=f"Tenant {n}-{k}", account_id=f"t{n}-{k}"))
+                queries.get_account(ctx, OPERATOR, f"t{n}-{k}")
+        except BaseException as failed:  # noqa: BLE001 - handed to the test, which fails on it
+            failures.append(failed)
+
+    threads = [threading.Thread(target=create, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert len(queries.accounts(ctx, OPERATOR)) == 40

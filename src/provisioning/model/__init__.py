@@ -42,7 +42,12 @@ from provisioning.model._entities import (
 )
 from provisioning.model._lookalikes import local_part_problem, skeleton
 from provisioning.model._passwords import COMMON_PASSWORDS, MIN_LENGTH_FLOOR, PasswordPolicy
-from provisioning.model._permissions import PERMISSIONS, SYSTEM_ROLES
+from provisioning.model._permissions import (
+    ADMINISTRATOR_ROLE,
+    OWNER_ROLE,
+    PERMISSIONS,
+    SYSTEM_ROLES,
+)
 from provisioning.model._values import (
     DomainName,
     EmailAddress,
@@ -53,9 +58,11 @@ from provisioning.model._values import (
 )
 
 __all__ = [
+    "ADMINISTRATOR_ROLE",
     "COMMON_PASSWORDS",
     "GUESSES_KEPT",
     "MIN_LENGTH_FLOOR",
+    "OWNER_ROLE",
     "PERMISSIONS",
     "SEALED",
     "SECRET",

@@ -13,7 +13,7 @@ from typing import Final
 
 from provisioning.model._entities import Permission, Role, Scope
 
-__all__ = ["PERMISSIONS", "SYSTEM_ROLES", "permission"]
+__all__ = ["ADMINISTRATOR_ROLE", "OWNER_ROLE", "PERMISSIONS", "SYSTEM_ROLES", "permission"]
 
 
 def _account(name: str, description: str) -> Permission:
@@ -126,6 +126,11 @@ SYSTEM_ROLES: Final[Mapping[str, Role]] = MappingProxyType(
     }
 )
 """The roles every account can use, by id (`system:owner` ...); they belong to no account."""
+
+OWNER_ROLE: Final = "system:owner"
+"""The system role that holds everything in an account (its owners hold it)."""
+ADMINISTRATOR_ROLE: Final = "system:administrator"
+"""The system role that runs an account day to day."""
 
 
 def permission(name: str) -> Permission:

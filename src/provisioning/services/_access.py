@@ -7,6 +7,7 @@ from typing import Final, Protocol, TypeVar
 
 from provisioning.exceptions import NotFound, PermissionDenied
 from provisioning.model import (
+    ADMINISTRATOR_ROLE,
     PERMISSIONS,
     SYSTEM_ROLES,
     Role,
@@ -149,7 +150,7 @@ def belongs_to(uow: UnitOfWork, user: User, account_id: str) -> bool:
     )
 
 
-ADMIN_PANEL_PERMISSIONS: Final = SYSTEM_ROLES["system:administrator"].permissions
+ADMIN_PANEL_PERMISSIONS: Final = SYSTEM_ROLES[ADMINISTRATOR_ROLE].permissions
 """What a class of service that opens the admin panel gives its holders in their account."""
 
 

@@ -16,6 +16,7 @@ from provisioning.commands import (
 )
 from provisioning.exceptions import Issue
 from provisioning.model import (
+    OWNER_ROLE,
     SYSTEM_ROLES,
     Account,
     ClassOfService,
@@ -38,7 +39,7 @@ from provisioning.services._removal import (
 )
 from provisioning.services.phones import extension_range_issues, region_issues
 
-OWNER: Final = "system:owner"
+OWNER: Final = OWNER_ROLE
 
 __all__ = [
     "create_account",

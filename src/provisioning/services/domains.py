@@ -21,6 +21,7 @@ from provisioning.commands import (
 )
 from provisioning.exceptions import DnsUnavailable, InvalidValue, Issue
 from provisioning.model import (
+    OWNER_ROLE,
     Account,
     Domain,
     DomainName,
@@ -177,7 +178,7 @@ def add_domain(tx: Tx, command: AddDomain) -> Step[Domain]:
                 domain=domain,
                 username=postmaster,
                 primary_email=admin_email,
-                role_ids=frozenset({"system:owner"}),
+                role_ids=frozenset({OWNER_ROLE}),
                 super_admin=True,
                 action="AddDomain",
                 cos_id=account.admin_cos_id or domain.default_cos_id or account.default_cos_id,

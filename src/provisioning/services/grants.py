@@ -9,7 +9,16 @@ import attrs
 
 from provisioning.commands import UNCHANGED, CreateRole, DeleteRole, SetGrant, UpdateRole
 from provisioning.exceptions import Issue, NotFound, PermissionDenied, TargetOutranks
-from provisioning.model import PERMISSIONS, SYSTEM_ROLES, Grant, Role, Scope, User, valid_name
+from provisioning.model import (
+    OWNER_ROLE,
+    PERMISSIONS,
+    SYSTEM_ROLES,
+    Grant,
+    Role,
+    Scope,
+    User,
+    valid_name,
+)
 from provisioning.ports import UnitOfWork
 from provisioning.rules.admins import super_admin_protected
 from provisioning.services._access import belongs_to, held_by, roles
@@ -28,7 +37,7 @@ __all__ = [
     "update_role",
 ]
 
-OWNER = "system:owner"
+OWNER = OWNER_ROLE
 
 
 def permission_issues(permissions: frozenset[str], scope: Scope, *, field: str) -> list[Issue]:

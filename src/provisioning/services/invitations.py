@@ -20,6 +20,7 @@ from provisioning.commands import (
 )
 from provisioning.exceptions import InvalidValue, Issue
 from provisioning.model import (
+    OWNER_ROLE,
     Credentials,
     Domain,
     DomainStatus,
@@ -472,7 +473,7 @@ def _own_account(tx: Tx, user: User) -> None:
         user_id=user.id,
         account_id=own.id,
         mailbox_id=None,
-        role_ids=frozenset({"system:owner"}),
+        role_ids=frozenset({OWNER_ROLE}),
         permissions=frozenset(),
         action="RegisterWithInvitation",
     )

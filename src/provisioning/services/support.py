@@ -26,6 +26,7 @@ from provisioning.commands import (
 )
 from provisioning.exceptions import Issue, NotFound, PermissionDenied
 from provisioning.model import (
+    OWNER_ROLE,
     Scope,
     SupportRelationship,
     SupportSession,
@@ -52,7 +53,7 @@ LONGEST_RELATIONSHIP: Final = timedelta(days=730)
 LONGEST_SESSION: Final = timedelta(hours=8)
 """The longest a support session lasts: a working day."""
 
-_OWNER: Final = "system:owner"
+_OWNER: Final = OWNER_ROLE
 
 
 def request_support_access(tx: Tx, command: RequestSupportAccess) -> Step[SupportRelationship]:
