@@ -41,8 +41,8 @@ from provisioning.adapters.memory import FixedClock, MemoryDns, Outbox
 from provisioning.adapters.sql import PostgresStore, SqliteStore, SqlStore, migrations
 from provisioning.adapters.sql.schema import GUESSES
 from provisioning.model import SignInPolicy, SignInState
+from provisioning.rules.credentials import guess_key
 from provisioning.security import Totp
-from provisioning.services.credentials import guess_key
 from security_world import Tenant, build_tenant
 
 MEMBER = "member@acme.example"

@@ -68,8 +68,8 @@ from provisioning.model import (
 )
 from provisioning.ports import Message
 from provisioning.results import InvitationIssued
+from provisioning.rules.credentials import guess_key
 from provisioning.security import Argon2Hasher, Totp
-from provisioning.services.credentials import guess_key
 from security_world import Tenant, build_tenant
 
 OWNER = "system:owner"

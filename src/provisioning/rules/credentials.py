@@ -1,11 +1,13 @@
-"""Who manages a user: administrators here, or the directory service it came from."""
+"""Who manages a user's credentials (here, or its directory), and what a guess at them counts on."""
 
 from __future__ import annotations
 
-from provisioning.exceptions import Issue, Severity
-from provisioning.model import User, UserSource
+import hashlib
 
-__all__ = ["directory_managed"]
+from provisioning.exceptions import InvalidValue, Issue, Severity
+from provisioning.model import User, Username, UserSource
+
+__all__ = ["directory_managed", "guess_key"]
 
 
 def directory_managed(user: User, *, field: str = "user_id") -> list[Issue]:
@@ -26,3 +28,16 @@ def directory_managed(user: User, *, field: str = "user_id") -> list[Issue]:
             severity=Severity.ERROR,
         )
     ]
+
+
+def guess_key(kind: str, name: str) -> str:
+    """The counter of guesses of one `kind` at the name typed: a digest, never the name.
+
+    A name that is a username counts as the username it parses to (case
+    and script folded); any other text, as it is with its spaces folded.
+    """
+    try:
+        folded = Username.parse(name).key
+    except InvalidValue:
+        folded = " ".join(name.split()).casefold()
+    return hashlib.sha256(f"{kind}:{folded}".encode()).hexdigest()

@@ -1,11 +1,11 @@
-"""What a domain's status allows: users, registrations and their changes need it active."""
+"""What a domain allows: users, registrations and their changes need one of the account, active."""
 
 from __future__ import annotations
 
 from provisioning.exceptions import Issue, Severity
-from provisioning.model import Domain
+from provisioning.model import Domain, DomainStatus
 
-__all__ = ["not_active"]
+__all__ = ["not_active", "require_active"]
 
 
 def not_active(domain: Domain, consequence: str, *, field: str) -> Issue:
@@ -16,3 +16,19 @@ def not_active(domain: Domain, consequence: str, *, field: str) -> Issue:
         field=field,
         severity=Severity.ERROR,
     )
+
+
+def require_active(domain: Domain | None, account_id: str, *, field: str) -> list[Issue]:
+    """Issues unless `domain` is an active domain of the account (users are created only there)."""
+    if domain is None or domain.account_id != account_id:
+        return [
+            Issue(
+                code="domain.not_in_account",
+                message="the address is not on a domain of the account",
+                field=field,
+                severity=Severity.ERROR,
+            )
+        ]
+    if domain.status is not DomainStatus.ACTIVE:
+        return [not_active(domain, "users are created on active domains only", field=field)]
+    return []

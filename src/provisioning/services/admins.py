@@ -11,10 +11,10 @@ from provisioning.exceptions import InvalidValue, Issue
 from provisioning.model import Grant, User, Username
 from provisioning.rules.admins import super_admin_protected
 from provisioning.rules.classes_of_service import cos_required
+from provisioning.rules.domains import require_active
 from provisioning.services._admins import new_admin, primary_email_issues, role_issues
 from provisioning.services._base import Step, Tx, error, requested_id_issues
 from provisioning.services._removal import remove_user
-from provisioning.services.domains import require_active
 from provisioning.services.users import address_taken
 
 __all__ = ["create_admin", "delete_admin", "update_admin"]

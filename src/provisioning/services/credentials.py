@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import logging
 from typing import Any
@@ -33,7 +32,7 @@ from provisioning.model import (
 )
 from provisioning.ports import UnitOfWork
 from provisioning.results import Authentication, MfaEnrollment, PasswordReset
-from provisioning.rules.credentials import directory_managed
+from provisioning.rules.credentials import directory_managed, guess_key
 from provisioning.security import Totp, generate_password
 from provisioning.services._agents import credentials_refused
 from provisioning.services._base import Step, Tx, error, hash_token
@@ -50,7 +49,6 @@ __all__ = [
     "complete_password_setup",
     "enroll_mfa",
     "finalize_mfa",
-    "guess_key",
     "reinitialize_mfa",
     "reset_password",
     "set_password",
@@ -233,19 +231,6 @@ def reinitialize_mfa(tx: Tx, command: ReinitializeMfa) -> Step[MfaEnrollment]:
 
 _FAILED = "the username or the password is wrong"
 logger = logging.getLogger("provisioning.security")
-
-
-def guess_key(kind: str, name: str) -> str:
-    """The counter of guesses of one `kind` at the name typed: a digest, never the name.
-
-    A name that is a username counts as the username it parses to (case
-    and script folded); any other text, as it is with its spaces folded.
-    """
-    try:
-        folded = Username.parse(name).key
-    except InvalidValue:
-        folded = " ".join(name.split()).casefold()
-    return hashlib.sha256(f"{kind}:{folded}".encode()).hexdigest()
 
 
 def sign_in_guess(reads: UnitOfWork, command: Authenticate) -> Guess:

@@ -21,9 +21,9 @@ from provisioning.model import (
 )
 from provisioning.results import DirectorySyncReport
 from provisioning.rules.access import target_outranks
+from provisioning.rules.domains import require_active
+from provisioning.rules.users import display_name
 from provisioning.services._base import Step, Tx, error
-from provisioning.services.domains import require_active
-from provisioning.services.users import display_name
 
 __all__ = ["sync_directory"]
 

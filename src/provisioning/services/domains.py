@@ -56,7 +56,6 @@ __all__ = [
     "deactivate_domain",
     "delete_domain",
     "former_users",
-    "require_active",
     "settle_former_users",
     "unverify_domain",
     "update_domain",
@@ -529,18 +528,3 @@ def _remove_with_dependents(
         remove_user(tx, user, "DeleteDomain", detail="removed")
     tx.uow.domains.remove(domain.id)
     tx.record("DeleteDomain", "domain", domain.id, account_id=account_id, detail=str(domain.name))
-
-
-def require_active(domain: Domain | None, account_id: str, *, field: str) -> list[Issue]:
-    """Issues unless `domain` is an active domain of the account (users are created only there)."""
-    if domain is None or domain.account_id != account_id:
-        return [
-            error(
-                "domain.not_in_account",
-                "the address is not on a domain of the account",
-                field=field,
-            )
-        ]
-    if domain.status is not DomainStatus.ACTIVE:
-        return [not_active(domain, "users are created on active domains only", field=field)]
-    return []

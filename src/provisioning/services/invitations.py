@@ -37,6 +37,7 @@ from provisioning.ports import Message
 from provisioning.principals import Actor, ActorKind
 from provisioning.results import InvitationIssued
 from provisioning.rules.domains import not_active
+from provisioning.rules.users import display_name
 from provisioning.services._access import belongs_to, permissions_of, roles
 from provisioning.services._addresses import claim_issues
 from provisioning.services._agents import elevation_refused
@@ -44,7 +45,7 @@ from provisioning.services._base import Step, Tx, error, hash_token, requested_i
 from provisioning.services.accounts import free_account_name, new_account
 from provisioning.services.grants import grant_issues, grantable, granted, merge_grant
 from provisioning.services.mailboxes import new_personal_mailbox, personal_mailbox_issues
-from provisioning.services.users import display_name, password_issues, password_policy
+from provisioning.services.users import password_issues, password_policy
 
 __all__ = [
     "accept_invitation",

@@ -16,10 +16,10 @@ from provisioning.commands import (
 from provisioning.exceptions import InvalidValue, Issue
 from provisioning.model import EmailAddress, Mailbox, MailboxKind, User
 from provisioning.rules.access import no_account
+from provisioning.rules.domains import require_active
 from provisioning.services._addresses import claim_issues
 from provisioning.services._base import Step, Tx, error, requested_id_issues
 from provisioning.services._removal import remove_mailbox
-from provisioning.services.domains import require_active
 from provisioning.services.grants import merge_grant
 
 __all__ = [

@@ -29,8 +29,8 @@ from provisioning.model import (
     UserStatus,
 )
 from provisioning.ports import Message, UnitOfWork
+from provisioning.rules.credentials import guess_key
 from provisioning.services._base import Step, Tx, error
-from provisioning.services.credentials import guess_key
 from provisioning.services.users import new_password_issues, user_named
 
 __all__ = [

@@ -33,6 +33,8 @@ from provisioning.rules.access import no_account
 from provisioning.rules.admins import super_admin_fixed, super_admin_protected
 from provisioning.rules.classes_of_service import cos_required
 from provisioning.rules.credentials import directory_managed
+from provisioning.rules.domains import require_active
+from provisioning.rules.users import display_name
 from provisioning.services._addresses import claim_issues
 from provisioning.services._agents import acting_as_agent, credentials_refused
 from provisioning.services._base import (
@@ -46,7 +48,6 @@ from provisioning.services._base import (
 )
 from provisioning.services._removal import remove_user
 from provisioning.services.classes_of_service import admin_after, assignable_cos, panel_issues
-from provisioning.services.domains import require_active
 from provisioning.services.mailboxes import new_personal_mailbox
 
 __all__ = [
@@ -55,7 +56,6 @@ __all__ = [
     "cos_issues",
     "create_user",
     "delete_user",
-    "display_name",
     "is_self",
     "own_address_warning",
     "password_issues",
@@ -97,13 +97,6 @@ def _timezone(name: str | None, issues: list[Issue]) -> str | None:
             )
         )
     return zone
-
-
-def display_name(first: str, last: str, explicit: str | None = None) -> tuple[str, bool]:
-    """The display name, and whether it was set by hand: `explicit`, else first and last name."""
-    if explicit is not None and explicit.strip():
-        return explicit.strip(), True
-    return Profile(first_name=first, last_name=last).full_name, False
 
 
 def recovery_warning(profile: Profile) -> list[Issue]:
