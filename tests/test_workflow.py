@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Collection
+from datetime import timedelta
 
 import attrs
 import pytest
@@ -334,3 +335,30 @@ def test_one_context_serves_many_threads_at_once(ctx: Context) -> None:
         thread.join()
     assert failures == []
     assert len(queries.accounts(ctx, OPERATOR)) == 40
+
+
+@attrs.frozen
+class Twins(Command[tuple[Account, Account]]):
+    """Two accounts in one command, with a time limit noted between them."""
+
+    first: str
+    second: str
+
+
+def twins(tx: Tx, command: Twins) -> Step[tuple[Account, Account]]:
+    def go() -> tuple[Account, Account]:
+        first = Account(id=tx.new_id(), name=command.first, created_at=tx.now)
+        tx.uow.accounts.add(first)
+        tx.until(tx.now + timedelta(hours=1))  # as a handler that checked an expiring link does
+        second = Account(id=tx.new_id(), name=command.second, created_at=tx.now)
+        tx.uow.accounts.add(second)
+        return first, second
+
+    return Step.proceed(go)
+
+
+def test_noting_a_time_limit_mid_command_draws_no_id_twice(ctx: Context) -> None:
+    twinned = attrs.evolve(ctx, handlers={**HANDLERS, Twins: twins})
+    first, second = run(twinned, OPERATOR, Twins(first="Acme", second="Globex"))
+    assert first.id != second.id
+    assert {a.name for a in queries.accounts(twinned, OPERATOR)} == {"Acme", "Globex"}

@@ -367,6 +367,7 @@ class Tx:
     def at(self, command: int) -> None:
         """Work on behalf of the command at position `command` from now on."""
         self.command = command
+        self._ordinals.clear()
 
     def until(self, moment: datetime) -> None:
         """Say that a check of the batch holds only until `moment` (a link's or code's expiry).
@@ -376,7 +377,6 @@ class Tx:
         """
         if self.deadline is None or moment < self.deadline:
             self.deadline = moment
-        self._ordinals.clear()
 
     def _next(self, kind: str) -> tuple[Any, ...]:
         ordinal = self._ordinals.get(kind, 0)
