@@ -432,11 +432,13 @@ def _editable(source: bytes) -> openpyxl.Workbook | None:
     from provisioning.bulk._extent import check_extent  # noqa: PLC0415
     from provisioning.bulk.readers import DEFAULT_LIMITS, recognise  # noqa: PLC0415
 
-    # Its size, a zip bomb's and a sheet's extent are refused before anything unpacks it.
+    # Its size and a zip bomb are refused before anything unpacks it (`recognise`), a
+    # sheet's extent before openpyxl lays it out; a copy from its values has `read_workbook`
+    # check the extent itself.
     format_ = recognise(source)
-    check_extent(source, format_, DEFAULT_LIMITS)
     if format_ not in ("xlsx", "xlsm") or _sheets_xml(source) > _WHOLE_COPY:
         return None
+    check_extent(source, format_, DEFAULT_LIMITS)
     try:
         return openpyxl.load_workbook(io.BytesIO(source))
     except Exception:  # noqa: BLE001 - not an .xlsx openpyxl can edit: copied from its values
