@@ -40,7 +40,7 @@ from provisioning.adapters._tables import (
     reindex,
 )
 from provisioning.exceptions import Conflict, DnsUnavailable
-from provisioning.model import GUESSES_KEPT, DomainName, SignInState
+from provisioning.model import GUESS_SWEEP, DomainName, SignInState
 from provisioning.ports import GuessCount, Message
 
 __all__ = [
@@ -187,14 +187,6 @@ class _Journalled(RowByRow, Generic[_E]):
 
 
 _FRESH: Final = SignInState()
-_PRUNE_EVERY: Final = 1024  # counts between two sweeps of the idle guess counters
-
-
-def _idle(state: SignInState, now: datetime) -> bool:
-    """Whether a guess counter may be let go: idle for `GUESSES_KEPT`, and not locked."""
-    last = state.last_failure_at
-    locked = state.locked_until is not None and state.locked_until > now
-    return not locked and (last is None or now - last > GUESSES_KEPT)
 
 
 @attrs.define
@@ -238,8 +230,8 @@ class MemoryStore:
                 else:
                     self._guesses[key] = state
             self._counts += 1
-            if self._counts % _PRUNE_EVERY == 0:
-                self._guesses = {k: v for k, v in self._guesses.items() if not _idle(v, now)}
+            if self._counts % GUESS_SWEEP == 0:
+                self._guesses = {k: v for k, v in self._guesses.items() if not v.idle(now)}
 
     def guess_states(self, keys: Collection[str], /) -> dict[str, SignInState]:
         """The guess counters of `keys` (fresh for a key never counted)."""

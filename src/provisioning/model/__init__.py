@@ -1,6 +1,7 @@
 """The domain model: value objects and entities, with no I/O."""
 
 from provisioning.model._entities import (
+    GUESS_SWEEP,
     GUESSES_KEPT,
     SEALED,
     SECRET,
@@ -61,6 +62,7 @@ __all__ = [
     "ADMINISTRATOR_ROLE",
     "COMMON_PASSWORDS",
     "GUESSES_KEPT",
+    "GUESS_SWEEP",
     "MIN_LENGTH_FLOOR",
     "OWNER_ROLE",
     "PERMISSIONS",

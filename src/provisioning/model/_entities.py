@@ -25,6 +25,7 @@ from provisioning.model._values import DomainName, EmailAddress, MacAddress, Pho
 
 __all__ = [
     "GUESSES_KEPT",
+    "GUESS_SWEEP",
     "SEALED",
     "SECRET",
     "Account",
@@ -258,6 +259,8 @@ class SignInPolicy:
 
 GUESSES_KEPT: Final = timedelta(days=30)
 """How long a store keeps a guess counter idle and unlocked: as long as any policy remembers."""
+GUESS_SWEEP: Final = 1024
+"""How many counts a store makes between two sweeps of its idle guess counters."""
 
 
 @attrs.frozen
@@ -267,6 +270,12 @@ class SignInState:
     failures: int = 0
     last_failure_at: datetime | None = None
     locked_until: datetime | None = None
+
+    def idle(self, now: datetime) -> bool:
+        """Whether a store may let the counter go: unlocked, and idle for `GUESSES_KEPT`."""
+        locked = self.locked_until is not None and self.locked_until > now
+        last = self.last_failure_at
+        return not locked and (last is None or now - last > GUESSES_KEPT)
 
     def recent(self, now: datetime, policy: SignInPolicy) -> int:
         """The failures in a row, forgotten once `policy.reset_after_s` passed without one."""

@@ -20,13 +20,20 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import attrs
 import pytest
 
 from provisioning import Conflict, NotFound, UsageError
-from provisioning.model import DomainName, EmailAddress, SignInState, Username
+from provisioning.model import (
+    GUESS_SWEEP,
+    GUESSES_KEPT,
+    DomainName,
+    EmailAddress,
+    SignInState,
+    Username,
+)
 from provisioning.ports import Store
 from provisioning.testing import builders as b
 
@@ -508,3 +515,18 @@ class StoreContract:
         assert store.guess_states({"k-1"}) == {"k-1": counted}
         store.count_guesses({"k-1"}, lambda states: dict.fromkeys(states, SignInState()), now=now)
         assert store.guess_states({"k-1"}) == {"k-1": SignInState()}
+
+    def test_idle_guess_counters_are_let_go_and_the_others_kept(self, store: Store) -> None:
+        now = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+        long_ago = now - GUESSES_KEPT - timedelta(days=1)
+        kept = {
+            "recent": SignInState(failures=2, last_failure_at=now - timedelta(days=1)),
+            "locked": SignInState(
+                failures=9, last_failure_at=long_ago, locked_until=now + timedelta(hours=1)
+            ),
+        }
+        counted = {"idle": SignInState(failures=3, last_failure_at=long_ago), **kept}
+        store.count_guesses(counted, lambda _: counted, now=now)
+        for _ in range(GUESS_SWEEP):  # a sweep comes every so many counts
+            store.count_guesses({"other"}, lambda _: {}, now=now)
+        assert store.guess_states({"idle", *kept}) == {"idle": SignInState(), **kept}

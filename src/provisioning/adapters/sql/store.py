@@ -24,6 +24,7 @@ One `SqlStore` serves both databases; they differ only where a dialect must
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 import operator
 import re
@@ -57,7 +58,7 @@ from provisioning.adapters.sql.schema import (
     sql_table,
 )
 from provisioning.exceptions import Conflict, StoreError, UsageError
-from provisioning.model import GUESSES_KEPT, MailboxKind, SignInState, skeleton
+from provisioning.model import GUESS_SWEEP, GUESSES_KEPT, MailboxKind, SignInState, skeleton
 from provisioning.ports import GuessCount, Sealer
 from provisioning.security.sealing import SEALED_PREFIX, SealingError
 
@@ -686,6 +687,7 @@ class SqlStore:
         self._gate = Gate()
         self._writing = threading.local()
         self._closed = False
+        self._counts = itertools.count(1)  # guess counts made, for the sweeps of idle ones
         try:
             migrations.prepare(engine, label=label, upgrade=upgrade)
             self._sealed_throughout = self._sealed_state()
@@ -720,18 +722,18 @@ class SqlStore:
             return True
         if not checked and self._holds_plain_secrets():
             return False
-        with self._guess_connection() as sql:
+        with self._own_transaction(write=True) as sql:
             sql.execute(META.delete().where(META.c.key == "sealed"))
             sql.execute(META.insert().values(key="sealed", value=1))
         return True
 
     def _marked_sealed(self) -> bool:
-        with self._engine.connect() as sql:
+        with self._own_transaction(write=False) as sql:
             found = sql.execute(sa.select(META.c.value).where(META.c.key == "sealed")).scalar()
         return found == 1
 
     def _holds_plain_secrets(self) -> bool:
-        with self._engine.connect() as sql:
+        with self._own_transaction(write=False) as sql:
             for table in TABLES.all():
                 target = sql_table(table)
                 for column in _sealed_columns(table):
@@ -823,7 +825,7 @@ class SqlStore:
         ordered = sorted(set(keys))
         if not ordered:
             return
-        with self._guess_connection() as sql:
+        with self._own_transaction(write=True) as sql:
             insert = self._upsert(GUESSES)
             placeholders = [{"key": key, "failures": 0} for key in ordered]
             sql.execute(insert.on_conflict_do_nothing(), placeholders)
@@ -855,13 +857,15 @@ class SqlStore:
                     ),
                     kept,
                 )
-        self._forget_idle_guesses(now)
+        if next(self._counts) % GUESS_SWEEP == 0:
+            self._forget_idle_guesses(now)
 
     def _forget_idle_guesses(self, now: datetime) -> None:
-        """Let go of counters idle for `GUESSES_KEPT` and not locked, a batch at a time.
+        """Let go of counters idle for `GUESSES_KEPT` and not locked (`SignInState.idle`).
 
-        A transaction of its own, after the count: rows another count holds
-        are skipped (PostgreSQL), never waited for. A failure is logged.
+        A batch at a time, every `GUESS_SWEEP` counts, in a transaction of its
+        own after the count: rows another count holds are skipped
+        (PostgreSQL), never waited for. A failure is logged.
         """
         stale = sa.and_(
             sa.or_(GUESSES.c.locked_until.is_(None), GUESSES.c.locked_until <= now),
@@ -874,7 +878,7 @@ class SqlStore:
         if self.dialect == "postgresql":
             idle = idle.with_for_update(skip_locked=True)
         try:
-            with self._guess_connection() as sql:
+            with self._own_transaction(write=True) as sql:
                 sql.execute(GUESSES.delete().where(GUESSES.c.key.in_(idle.scalar_subquery())))
         except (sa.exc.DBAPIError, sa.exc.SQLAlchemyError, StoreError) as exc:
             logger.warning("could not let go of idle guess counters: %s", exc)
@@ -885,30 +889,27 @@ class SqlStore:
         found: dict[str, SignInState] = dict.fromkeys(keys, SignInState())
         if not found:
             return found
-        sql = self._connect(write=False)
-        broken = True
-        try:
-            with sql.begin():
-                query = sa.select(GUESSES).where(GUESSES.c.key.in_(sorted(found)))
-                found.update((row.key, _guess_state(row)) for row in sql.execute(query))
-            broken = False
-        finally:
-            self._release(sql, write=False, broken=broken)
+        with self._own_transaction(write=False) as sql:
+            query = sa.select(GUESSES).where(GUESSES.c.key.in_(sorted(found)))
+            found.update((row.key, _guess_state(row)) for row in sql.execute(query))
         return found
 
     @contextmanager
-    def _guess_connection(self) -> Iterator[Connection]:
-        """A write transaction of its own on a connection of its own, committed on leaving."""
-        sql = self._connect(write=True)
+    def _own_transaction(self, *, write: bool) -> Iterator[Connection]:
+        """A transaction on a connection of its own, outside any unit of work.
+
+        It commits on leaving; a `write` one begins as SQLite's `BEGIN IMMEDIATE`.
+        """
+        sql = self._connect(write=write)
         broken = True
         try:
             if self.dialect == "sqlite":
-                sql = sql.execution_options(provisioning_write=True)
+                sql = sql.execution_options(provisioning_write=write)
             with sql.begin():
                 yield sql
             broken = False
         finally:
-            self._release(sql, write=True, broken=broken)
+            self._release(sql, write=write, broken=broken)
 
     def _upsert(self, table: sa.Table) -> Any:  # noqa: ANN401 - each dialect's own Insert
         if self.dialect == "postgresql":
