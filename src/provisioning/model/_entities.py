@@ -245,16 +245,18 @@ class SignInPolicy:
         guess forgets them all (see `Guessed.CHECK`).
         """
         if state.locked_until is not None and state.locked_until > now:
-            return Counted(state=state, verdict=Guessed.LOCKED)
+            return Counted(key=guess.key, state=state, verdict=Guessed.LOCKED)
         failures = state.recent(now, self)
         if guess.captcha and not guess.captcha_passed and failures >= self.captcha_after:
-            return Counted(state=state, verdict=Guessed.CAPTCHA)
+            return Counted(key=guess.key, state=state, verdict=Guessed.CAPTCHA)
         failures += 1
         wait = self.lockout(failures)
         locked_until = now + wait if wait is not None else None
         counted = SignInState(failures=failures, last_failure_at=now, locked_until=locked_until)
         captcha_next = guess.captcha and failures >= self.captcha_after
-        return Counted(state=counted, verdict=Guessed.CHECK, captcha_next=captcha_next)
+        return Counted(
+            key=guess.key, state=counted, verdict=Guessed.CHECK, captcha_next=captcha_next
+        )
 
 
 GUESSES_KEPT: Final = timedelta(days=30)
@@ -315,11 +317,12 @@ class Guess:
 
 @attrs.frozen
 class Counted:
-    """A guess counted: the name's state afterwards, and what may happen now.
+    """A guess counted: the counter it counted on, its state afterwards, what may happen now.
 
     `captcha_next` says that a wrong guess makes the next one owe a CAPTCHA.
     """
 
+    key: str
     state: SignInState
     verdict: Guessed
     captcha_next: bool = False

@@ -269,13 +269,13 @@ def _audited(tx: Tx, user: User | None, detail: str, event: str, issues: list[Is
     """
 
     def record() -> None:
-        entity_id = user.id if user is not None else ""
+        user_id = user.id if user is not None else None
         account_id = user.account_id if user is not None else None
-        tx.record("Authenticate", "user", entity_id, account_id=account_id, detail=detail)
+        tx.record("Authenticate", "user", user_id or "", account_id=account_id, detail=detail)
         logger.warning(
             "sign-in %s",
             detail,
-            extra={"event": event, "user_id": user.id if user else None, "account_id": account_id},
+            extra={"event": event, "user_id": user_id, "account_id": account_id},
         )
 
     return Step.refuse_recording(issues, record)
@@ -335,7 +335,7 @@ def authenticate(tx: Tx, command: Authenticate) -> Step[Authentication]:
 
     def run() -> Authentication:
         tx.uow.users.update(attrs.evolve(user, last_sign_in_at=tx.now, **changes))
-        tx.forget_guesses(guess_key("sign-in", command.username))
+        tx.forget_guesses(counted.key)
         tx.record(
             "Authenticate",
             "user",

@@ -148,7 +148,8 @@ def complete_password_recovery(tx: Tx, command: CompletePasswordRecovery) -> Ste
     user = user_named(tx, command.username)
     credentials = user.credentials if user is not None else None
     refusal = [error("recovery.invalid", _INVALID, field="code")]
-    if tx.counted().verdict is not Guessed.CHECK:  # too many wrong codes: none is checked
+    counted = tx.counted()
+    if counted.verdict is not Guessed.CHECK:  # too many wrong codes: none is checked
         return Step.refuse(refusal)
     live = (
         user is not None
@@ -191,9 +192,7 @@ def complete_password_recovery(tx: Tx, command: CompletePasswordRecovery) -> Ste
         chosen = Credentials(password_hash=tx.hash_password(command.password), changed_at=tx.now)
         tx.uow.users.update(attrs.evolve(recovering, credentials=chosen, updated_at=tx.now))
         # The code proved the user's own channel: its failed sign-ins are forgotten too.
-        tx.forget_guesses(
-            guess_key("recovery", command.username), guess_key("sign-in", command.username)
-        )
+        tx.forget_guesses(counted.key, guess_key("sign-in", command.username))
         tx.record(
             "CompletePasswordRecovery",
             "user",
