@@ -352,6 +352,17 @@ class _Marks:
         }
 
 
+def _copied(sheet: Any, value: object, marks: _Marks, key: _Cell | None) -> object:  # noqa: ANN401
+    """A value of the upload as the copy writes it: a marked cell if `key` names one."""
+    shown = neutralised(_legal(value))
+    if key is None:
+        return shown
+    cell = WriteOnlyCell(sheet, value=shown)  # type: ignore[arg-type]
+    cell.fill = marks.fills[key]
+    cell.comment = _comment(marks.notes[key])
+    return cell
+
+
 def _write_streamed(
     values: Workbook, listed: Sequence[Issue], marks: _Marks, destination: Destination
 ) -> None:
@@ -379,18 +390,12 @@ def _write_streamed(
             copy = book.create_sheet(name)
             marked = marks.of_sheet(sheet.name, only=only)
             for row_number, row in enumerate(sheet.rows, start=1):
-                line: list[object] = []
-                for column_number, value in enumerate(row, start=1):
-                    shown = neutralised(_legal(value))
-                    key = marked.get((row_number, column_number))
-                    if key is None:
-                        line.append(shown)
-                        continue
-                    cell = WriteOnlyCell(copy, value=shown)  # type: ignore[arg-type]
-                    cell.fill = marks.fills[key]
-                    cell.comment = _comment(marks.notes[key])
-                    line.append(cell)
-                copy.append(line)
+                copy.append(
+                    [
+                        _copied(copy, value, marks, marked.get((row_number, column_number)))
+                        for column_number, value in enumerate(row, start=1)
+                    ]
+                )
         book.save(stream)
 
 
