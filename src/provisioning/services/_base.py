@@ -488,16 +488,6 @@ class Tx:
         """`found`, if the actor may know that it exists; else `NotFound` (see `known`)."""
         return known(self.uow, self.actor, entity, entity_id, found)
 
-    def reveal(self, entity: str, entity_id: str, account_id: str | None) -> None:
-        """Raise `NotFound` unless the actor may know that an entity of the account exists.
-
-        Members of the account (and the operator) may; to anyone else the
-        entity is as absent as an id nobody holds. Platform-wide entities
-        (`account_id` None) are no secret.
-        """
-        if account_id is not None and not self.member_of(account_id):
-            raise NotFound(entity=entity, key=entity_id)
-
     def outranks(self, target: User, account_id: str | None = None) -> bool:
         """Whether the actor holds every permission `target` holds in the account.
 

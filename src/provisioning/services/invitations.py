@@ -356,7 +356,7 @@ def _addressee(tx: Tx, invitation: Invitation) -> tuple[User | None, list[Issue]
     user = tx.uow.users.find(tx.actor.user_id) if tx.actor.user_id else None
     if user is not None and invitation.email.key in user.addresses:
         return user, []
-    tx.reveal("invitation", invitation.id, invitation.account_id)
+    tx.known("invitation", invitation.id, invitation)
     return None, [
         error(
             "invitation.not_addressee",
