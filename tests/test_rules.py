@@ -66,7 +66,7 @@ def test_the_scan_sees_a_code_chosen_in_a_condition() -> None:
 
 def test_the_rules_import_nothing_above_the_model() -> None:
     """`rules` sits below the handlers: it reads the model and makes issues, nothing else."""
-    allowed = ("provisioning.model", "provisioning.exceptions")
+    allowed = ("provisioning.model", "provisioning.exceptions", "provisioning.rules")
     for path in (SOURCE / "rules").glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("provisioning"):

@@ -7,18 +7,17 @@ targets, a setting that protects the owners) says so with this one issue.
 
 from __future__ import annotations
 
-from provisioning.exceptions import Issue, Severity
+from provisioning.exceptions import Issue
+from provisioning.rules._issues import error
 
 __all__ = ["no_account", "target_outranks"]
 
 
 def target_outranks(message: str, *, field: str) -> Issue:
     """`permission.target_outranks`: what the actor may not do to someone who outranks it."""
-    return Issue(
-        code="permission.target_outranks", message=message, field=field, severity=Severity.ERROR
-    )
+    return error("permission.target_outranks", message, field=field)
 
 
 def no_account(message: str, *, field: str = "user_id") -> Issue:
     """`user.no_account`: the change needs a user of an account, and this one is of none."""
-    return Issue(code="user.no_account", message=message, field=field, severity=Severity.ERROR)
+    return error("user.no_account", message, field=field)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from provisioning.exceptions import Issue, Severity
+from provisioning.exceptions import Issue
 from provisioning.model import User
+from provisioning.rules._issues import error
 
 __all__ = ["super_admin_fixed", "super_admin_protected"]
 
@@ -14,11 +15,10 @@ def super_admin_protected(user: User, change: str, *, field: str = "user_id") ->
     Only its password and its primary email change; it is never deleted,
     demoted, disabled, renamed, nor stripped of its ownership.
     """
-    return Issue(
-        code="admin.super_admin_protected",
-        message=f"{user.username} is the account's super admin: {change}",
+    return error(
+        "admin.super_admin_protected",
+        f"{user.username} is the account's super admin: {change}",
         field=field,
-        severity=Severity.ERROR,
     )
 
 
@@ -30,10 +30,9 @@ def super_admin_fixed(user: User, change: str) -> list[Issue]:
     if not user.super_admin:
         return []
     return [
-        Issue(
-            code="admin.super_admin_fixed",
-            message=f"{user.username} is the account's super admin: it cannot be {change}",
+        error(
+            "admin.super_admin_fixed",
+            f"{user.username} is the account's super admin: it cannot be {change}",
             field="user_id",
-            severity=Severity.ERROR,
         )
     ]

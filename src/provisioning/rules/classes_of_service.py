@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from provisioning.exceptions import Issue, Severity
+from provisioning.exceptions import Issue
 from provisioning.model import ClassOfService
+from provisioning.rules._issues import error
 
 __all__ = ["admin_panel_default", "cos_not_found", "cos_required"]
 
@@ -24,19 +25,12 @@ def admin_panel_default(cos: ClassOfService, *, field: str, opening: bool = Fals
         message = f"{cos.name!r} opens the admin panel: it cannot be what every new user gets"
     else:
         return []
-    return [
-        Issue(code="cos.admin_panel_default", message=message, field=field, severity=Severity.ERROR)
-    ]
+    return [error("cos.admin_panel_default", message, field=field)]
 
 
 def cos_required(remedy: str, *, field: str) -> Issue:
     """`cos.required`: every user has a class of service; `remedy` says how to give one."""
-    return Issue(
-        code="cos.required",
-        message=f"every user has a class of service: {remedy}",
-        field=field,
-        severity=Severity.ERROR,
-    )
+    return error("cos.required", f"every user has a class of service: {remedy}", field=field)
 
 
 def cos_not_found(cos_id: str, *, field: str, why: str = "") -> Issue:
@@ -44,9 +38,8 @@ def cos_not_found(cos_id: str, *, field: str, why: str = "") -> Issue:
 
     One of another account is as absent as one nobody holds.
     """
-    return Issue(
-        code="cos.not_found",
-        message=f"no class of service {cos_id!r}" + (f": {why}" if why else ""),
+    return error(
+        "cos.not_found",
+        f"no class of service {cos_id!r}" + (f": {why}" if why else ""),
         field=field,
-        severity=Severity.ERROR,
     )

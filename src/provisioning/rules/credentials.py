@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 
-from provisioning.exceptions import InvalidValue, Issue, Severity
+from provisioning.exceptions import InvalidValue, Issue
 from provisioning.model import User, Username, UserSource
+from provisioning.rules._issues import error
 
 __all__ = ["directory_managed", "guess_key"]
 
@@ -20,12 +21,11 @@ def directory_managed(user: User, *, field: str = "user_id") -> list[Issue]:
     if user.source is not UserSource.DIRECTORY:
         return []
     return [
-        Issue(
-            code="user.directory_managed",
-            message=f"{user.username} is managed by the directory service"
+        error(
+            "user.directory_managed",
+            f"{user.username} is managed by the directory service"
             f" {user.directory_service!r}: change it there",
             field=field,
-            severity=Severity.ERROR,
         )
     ]
 

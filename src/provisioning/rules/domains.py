@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from provisioning.exceptions import Issue, Severity
+from provisioning.exceptions import Issue
 from provisioning.model import Domain, DomainStatus
+from provisioning.rules._issues import error
 
 __all__ = ["not_active", "require_active"]
 
 
 def not_active(domain: Domain, consequence: str, *, field: str) -> Issue:
     """`domain.not_active`: the domain is pending, verified or deactivated, so `consequence`."""
-    return Issue(
-        code="domain.not_active",
-        message=f"{domain.name} is {domain.status}: {consequence}",
-        field=field,
-        severity=Severity.ERROR,
+    return error(
+        "domain.not_active", f"{domain.name} is {domain.status}: {consequence}", field=field
     )
 
 
@@ -22,11 +20,10 @@ def require_active(domain: Domain | None, account_id: str, *, field: str) -> lis
     """Issues unless `domain` is an active domain of the account (users are created only there)."""
     if domain is None or domain.account_id != account_id:
         return [
-            Issue(
-                code="domain.not_in_account",
-                message="the address is not on a domain of the account",
+            error(
+                "domain.not_in_account",
+                "the address is not on a domain of the account",
                 field=field,
-                severity=Severity.ERROR,
             )
         ]
     if domain.status is not DomainStatus.ACTIVE:

@@ -34,7 +34,6 @@ from provisioning.exceptions import (
     NotFound,
     PermissionDenied,
     ProvisioningError,
-    Severity,
     TargetOutranks,
 )
 from provisioning.model import (
@@ -54,6 +53,7 @@ from provisioning.ports import (
     TokenSource,
 )
 from provisioning.principals import Actor
+from provisioning.rules._issues import error, warning
 from provisioning.services._access import (
     NO_ACCOUNT,
     Owned,
@@ -92,11 +92,6 @@ SETUP_LINK_VALIDITY: Final = timedelta(hours=72)
 """How long the set-password link of a user created without a password works."""
 
 
-def error(code: str, message: str, *, field: str | None = None) -> Issue:
-    """A blocking issue."""
-    return Issue(code=code, message=message, field=field)
-
-
 def requested_id_issues(
     requested: str | None, find: Callable[[str], object | None], *, field: str
 ) -> list[Issue]:
@@ -130,11 +125,6 @@ def parse_into(
     except InvalidValue as invalid:
         issues.append(invalid.issue())
         return None
-
-
-def warning(code: str, message: str, *, field: str | None = None) -> Issue:
-    """A non-blocking issue."""
-    return Issue(code=code, message=message, field=field, severity=Severity.WARNING)
 
 
 @attrs.frozen
