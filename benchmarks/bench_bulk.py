@@ -34,7 +34,6 @@ from provisioning import (
     VerifyDomain,
     run,
 )
-from provisioning._forked import cores
 from provisioning.adapters.memory import MemoryDns
 from provisioning.adapters.sql import SqlStore
 from provisioning.bulk import (
@@ -49,7 +48,8 @@ from provisioning.bulk import (
     write_users_report,
 )
 from provisioning.bulk.importing import LARGE, PART
-from provisioning.workflow import collecting_less
+from provisioning.engine import collecting_less
+from provisioning.engine._parallel import cores
 
 
 def workbook(rows: int, domain: str = "acme.example") -> bytes:

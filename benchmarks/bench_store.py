@@ -27,7 +27,6 @@ from typing import Any
 from common import best, clock, empty_store, postgres, raw_insert, raw_rows
 
 from provisioning import Actor, Context, CreateUser, queries, run
-from provisioning.adapters._tables import TABLES, Change, TableChanges
 from provisioning.adapters.sql import PostgresStore, SqliteStore, SqlStore
 from provisioning.model import (
     Account,
@@ -40,6 +39,7 @@ from provisioning.model import (
     Username,
 )
 from provisioning.security import Argon2Hasher
+from provisioning.storage import TABLES, Change, TableChanges
 
 WHEN = datetime(2026, 1, 1, tzinfo=UTC)
 OPERATOR = Actor.platform("bench")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from provisioning import Actor, Context, queries
 from provisioning.adapters.memory import MemoryStore
-from provisioning.adapters.sqlite import SqliteStore
+from provisioning.adapters.sql import SqliteStore
 from provisioning.model import Account, Profile, User, Username, UserSource
 from provisioning.ports import Store
 

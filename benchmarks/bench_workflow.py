@@ -40,13 +40,13 @@ from provisioning import (
     queries,
     run,
 )
-from provisioning.adapters._tables import TABLES
 from provisioning.adapters.memory import MemoryDns, MemoryStore
-from provisioning.adapters.sqlite import SqliteStore
+from provisioning.adapters.sql import SqliteStore
 from provisioning.commands import Command
+from provisioning.engine import collecting_less
 from provisioning.ports import Store
 from provisioning.security import Argon2Hasher
-from provisioning.workflow import collecting_less
+from provisioning.storage import TABLES
 
 OPERATOR = Actor.platform("bench")
 FAST = Argon2Hasher(time_cost=1, memory_cost=8, parallelism=1)

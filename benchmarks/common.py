@@ -11,12 +11,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from provisioning.adapters._tables import TABLES, Table
-from provisioning.adapters.postgres import PostgresStore
+from provisioning.adapters.sql import PostgresStore, SqliteStore
+from provisioning.adapters.sql._store import SqlStore, address_rows
 from provisioning.adapters.sql.rows import mapping
 from provisioning.adapters.sql.schema import ADDRESSES, METADATA, sql_table
-from provisioning.adapters.sql.store import SqlStore, address_rows
-from provisioning.adapters.sqlite import SqliteStore
+from provisioning.storage import TABLES, Table
 
 
 def clock(work: Callable[[], Any]) -> tuple[float, Any]:

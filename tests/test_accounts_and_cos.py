@@ -332,4 +332,4 @@ def test_accounts_lists_what_the_actor_holds_a_permission_in(world: Context) -> 
         "foreign": ["Globex"],
         "disabled": [],  # a disabled user holds nothing
     }
-    assert queries.accounts(world, Actor.user("nobody")) == []
+    assert list(queries.accounts(world, Actor.user("nobody"))) == []

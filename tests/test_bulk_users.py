@@ -32,10 +32,8 @@ from provisioning import (
     SpreadsheetError,
     UpdateAccount,
     ValidationFailed,
-    _forked,
     queries,
     run,
-    workflow,
 )
 from provisioning.adapters.memory import MemoryDns, Outbox
 from provisioning.bulk import (
@@ -49,7 +47,8 @@ from provisioning.bulk import (
     write_template,
     write_users_report,
 )
-from provisioning.exceptions import Issue, Location
+from provisioning.engine import _parallel, _plan
+from provisioning.errors import Issue, Location
 from provisioning.model import MailboxKind
 
 HEADER = ["First name", "Last name", "Email [Required]", "Personal mailbox*", "Mobile"]
@@ -861,14 +860,14 @@ class _Watched:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.sent: list[object] = []
-        result = _forked.Child.result
+        result = _parallel.Child.result
 
-        def watched(child: _forked.Child[Any]) -> object:
+        def watched(child: _parallel.Child[Any]) -> object:
             value = result(child)
             self.sent.append(value)
             return value
 
-        monkeypatch.setattr(_forked.Child, "result", watched)
+        monkeypatch.setattr(_parallel.Child, "result", watched)
 
 
 def _mixed() -> bytes:
@@ -918,7 +917,7 @@ def test_a_child_that_fails_leaves_its_parts_to_the_parent(
     def broken() -> None:
         raise RuntimeError
 
-    monkeypatch.setattr(workflow, "_reads", lambda _store: broken)
+    monkeypatch.setattr(_plan, "_reads", lambda _store: broken)
     alone = plan_users(acme, OPERATOR, "acme", _mixed(), part_size=1, workers=1)
     shared = plan_users(acme, OPERATOR, "acme", _mixed(), part_size=1, workers=3)
     assert children.sent == [None, None]  # both children failed; the parent did their parts

@@ -11,8 +11,8 @@ import pytest
 
 from conftest import OPERATOR
 from provisioning import Context, CreateAccount, plan
-from provisioning import _collector as collector
-from provisioning._collector import LARGE, collecting_less, fewer_collections
+from provisioning.engine import _collector as collector
+from provisioning.engine._collector import LARGE, collecting_less, fewer_collections
 
 
 @pytest.fixture(autouse=True)

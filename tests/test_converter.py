@@ -9,9 +9,8 @@ import attrs
 from hypothesis import given
 from hypothesis import strategies as st
 
-from provisioning._converter import storage, to_export
 from provisioning.adapters.memory import MemoryStore
-from provisioning.adapters.sqlite import SqliteStore
+from provisioning.adapters.sql import SqliteStore
 from provisioning.model import (
     Credentials,
     EmailAddress,
@@ -24,6 +23,7 @@ from provisioning.model import (
     UserSource,
     UserStatus,
 )
+from provisioning.model._converter import storage, to_export
 from provisioning.testing import builders as b
 
 _names = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=20)

@@ -39,7 +39,7 @@ def test_every_permission_is_in_the_catalogue_page() -> None:
 
 
 def test_the_reference_names_public_paths_only() -> None:
-    """A heading such as `provisioning._checks` would send readers to a private module."""
+    """A heading such as `provisioning.engine._input` would send readers to a private module."""
     page = (ROOT / "docs" / "reference.md").read_text()
     directives = re.findall(r"^::: (\S+)", page, flags=re.MULTILINE)
     assert len(directives) > 10

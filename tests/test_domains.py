@@ -31,6 +31,7 @@ from provisioning import (
 )
 from provisioning.adapters.memory import MemoryDns, Outbox
 from provisioning.commands import Command
+from provisioning.handlers.domains import VERIFICATION_PREFIX
 from provisioning.model import (
     Domain,
     DomainStatus,
@@ -40,7 +41,6 @@ from provisioning.model import (
     User,
     Username,
 )
-from provisioning.services.domains import VERIFICATION_PREFIX
 
 
 def codes(ctx: Context, *commands: Command[Any]) -> list[str]:

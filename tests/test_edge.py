@@ -35,10 +35,10 @@ from provisioning import (
 from provisioning.adapters.memory import MemoryDns
 from provisioning.bootstrap import Context
 from provisioning.commands import Command
+from provisioning.handlers import HANDLERS
 from provisioning.model import MIN_LENGTH_FLOOR, PasswordPolicy, SignInPolicy
 from provisioning.model._values import _plain_ascii, _validated_fully
 from provisioning.security import Argon2Hasher
-from provisioning.services import HANDLERS
 
 COMMANDS = sorted(HANDLERS, key=lambda kind: kind.__name__)
 

@@ -35,9 +35,9 @@ from provisioning import (
 )
 from provisioning.adapters.memory import FixedClock, MemoryDns, Outbox
 from provisioning.commands import Command
+from provisioning.handlers.invitations import hash_token
 from provisioning.model import InvitationStatus, MailboxKind, MailboxOffer, User
 from provisioning.results import InvitationIssued
-from provisioning.services.invitations import hash_token
 
 
 @pytest.fixture
@@ -254,7 +254,7 @@ def test_registered_invitees_accept_and_get_exactly_what_was_offered(
         "mailbox.organize",
     }
     assert queries.permissions(world.ctx, world.actors["ann"], "acme", "support") == frozenset()
-    assert queries.pending_invitations(world.ctx, world.actors["ann"]) == []
+    assert list(queries.pending_invitations(world.ctx, world.actors["ann"])) == []
     assert [(m.template, m.to, m.data["invitee"]) for m in outbox.messages] == [
         ("invitation.accepted", "holder@acme.example", str(ann.username))
     ]
@@ -303,7 +303,7 @@ def test_an_alias_counts_as_the_invitees_address(world: World) -> None:
 def test_an_expired_invitation_cannot_be_accepted(world: World, clock: FixedClock) -> None:
     issued = invite(world, "ann@acme.example", **OFFER)
     clock.advance(days=7, seconds=1)
-    assert queries.pending_invitations(world.ctx, world.actors["ann"]) == []
+    assert list(queries.pending_invitations(world.ctx, world.actors["ann"])) == []
     assert refused(
         world, world.actors["ann"], AcceptInvitation(invitation_id=issued.invitation.id)
     ) == ["invitation.expired"]

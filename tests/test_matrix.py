@@ -97,8 +97,8 @@ from provisioning import (
 )
 from provisioning.adapters.memory import FixedClock, MemoryDns
 from provisioning.commands import Command
+from provisioning.handlers import HANDLERS
 from provisioning.model import User
-from provisioning.services import HANDLERS
 from security_world import Tenant, build_tenant
 
 ACTORS = ("platform", "super", "owner", "admin", "member", "stranger", "anonymous")

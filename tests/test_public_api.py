@@ -12,15 +12,15 @@ import provisioning
 MODULES = [
     "provisioning",
     "provisioning.commands",
-    "provisioning.exceptions",
+    "provisioning.errors",
     "provisioning.model",
     "provisioning.ports",
     "provisioning.principals",
     "provisioning.queries",
-    "provisioning.services",
-    "provisioning.workflow",
+    "provisioning.handlers",
+    "provisioning.engine",
     "provisioning.adapters.memory",
-    "provisioning.adapters.sqlite",
+    "provisioning.adapters.sql",
     "provisioning.adapters.system",
 ]
 

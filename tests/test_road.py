@@ -3,13 +3,13 @@ write directly, and every command is typed and authorized one by one."""
 
 from __future__ import annotations
 
-import ast
 import sqlite3
 import threading
+import typing
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Self
+from typing import Annotated, Any, Self
 
 import attrs
 import pytest
@@ -20,6 +20,7 @@ from provisioning import (
     Actor,
     AddDomain,
     Authenticate,
+    CompletePasswordRecovery,
     Conflict,
     Context,
     CreateAccount,
@@ -32,11 +33,11 @@ from provisioning import (
     ValidationFailed,
     VerifyDomain,
     apply,
+    command_from,
     plan,
     queries,
     run,
 )
-from provisioning.adapters._tables import Repositories
 from provisioning.adapters.memory import (
     FixedClock,
     MemoryDns,
@@ -45,10 +46,13 @@ from provisioning.adapters.memory import (
     SequentialIds,
     SequentialTokens,
 )
-from provisioning.adapters.sqlite import SqliteStore
-from provisioning.exceptions import UsageError
+from provisioning.adapters.sql import SqliteStore
+from provisioning.commands import Command, Text, Whole
+from provisioning.engine._input import command_issues, text_of
+from provisioning.errors import UsageError
 from provisioning.model import DomainName
 from provisioning.ports import Store
+from provisioning.storage import UnitOfWork
 
 SRC = Path(__file__).parent.parent / "src" / "provisioning"
 
@@ -451,6 +455,63 @@ def test_commands_with_wrong_types_or_texts_get_typed_issues(
     assert all(i.command == 0 and i.field for i in planned.errors)
 
 
+@attrs.frozen(kw_only=True)
+class _Label(Command[None]):
+    """An application's own command: its fields declare their limits in their types."""
+
+    tag: Annotated[str, Text(5)]
+    note: Annotated[str, Text(40, multiline=True)] = ""
+    count: Annotated[int, Whole(0)] = 0
+    plain: str = ""
+
+
+@pytest.mark.parametrize(
+    ("fields", "issues"),
+    [
+        ({"tag": "short"}, []),
+        ({"tag": "longer"}, [("text.too_long", "tag")]),
+        ({"tag": "a", "note": "two\nlines\tand a tab"}, []),
+        ({"tag": "a\nb"}, [("text.invalid", "tag")]),
+        ({"tag": "a", "note": "x" * 41}, [("text.too_long", "note")]),
+        ({"tag": "a", "count": -1}, [("value.out_of_range", "count")]),
+        ({"tag": "a", "plain": "y" * 257}, [("text.too_long", "plain")]),
+        ({"tag": "a", "plain": "y" * 256}, []),
+    ],
+)
+def test_a_fields_limits_are_read_from_its_type_by_both_roads_in(
+    fields: dict[str, Any], issues: list[tuple[str, str]]
+) -> None:
+    """A command built by hand and one from a mapping meet the limits its fields declare."""
+    by_hand = [(i.code, i.field) for i in command_issues(_Label(**fields))]
+    try:
+        command_from(_Label, fields)
+        from_data: list[tuple[str, str | None]] = []
+    except ValidationFailed as failed:
+        from_data = [(i.code, i.field) for i in failed.issues]
+    assert by_hand == from_data == issues
+
+
+@pytest.mark.parametrize(
+    ("command", "field", "longest"),
+    [
+        (CreateUser, "username", 320),
+        (CreateUser, "password", 1024),
+        (CreateUser, "timezone", 64),
+        (CreateUser, "first_name", 256),
+        (CreateClassOfService, "description", 2000),
+        (CompletePasswordRecovery, "code", 64),
+    ],
+)
+def test_the_librarys_fields_declare_their_limits(
+    command: type[Any], field: str, longest: int
+) -> None:
+    hints = typing.get_type_hints(command, include_extras=True)
+    text = text_of(hints[field])
+    assert text is not None
+    assert text.longest == longest
+    assert text.multiline is (field == "description")
+
+
 def test_characters_a_text_may_not_hold_hide_none_of_the_commands_other_problems(
     ctx: Context, dns: MemoryDns
 ) -> None:
@@ -564,43 +625,6 @@ def test_the_outbox_keeps_only_the_latest_messages() -> None:
     assert outbox.dropped > 7
 
 
-# -- layers ---------------------------------------------------------------------------------------
-
-
-def _imports(module: Path) -> set[str]:
-    tree = ast.parse(module.read_text(encoding="utf-8"))
-    found: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module:
-            found.add(node.module)
-        elif isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-    return found
-
-
-@pytest.mark.parametrize(
-    ("module", "forbidden"),
-    [
-        (
-            "workflow.py",
-            {
-                "provisioning.adapters.memory",
-                "provisioning.adapters.sqlite",
-                "provisioning.adapters.system",
-                "provisioning.security",
-                "provisioning.bootstrap",
-            },
-        ),
-        ("queries.py", {"provisioning.workflow", "provisioning.bootstrap"}),
-        ("services/_base.py", {"provisioning.workflow", "provisioning.bootstrap"}),
-    ],
-)
-def test_only_the_composition_module_names_concrete_adapters(
-    module: str, forbidden: set[str]
-) -> None:
-    assert _imports(SRC / module) & forbidden == set()
-
-
 # -- the stores' read transactions --------------------------------------------------------------
 
 
@@ -675,11 +699,11 @@ class _Plain:
 
 
 def test_an_overlay_rolled_back_forgets_even_released_writes(ctx: Context) -> None:
-    from provisioning._overlay import Overlay  # noqa: PLC0415 - the workflow's own machinery
+    from provisioning.storage import Overlay  # noqa: PLC0415 - the workflow's own machinery
     from provisioning.testing.builders import account  # noqa: PLC0415
 
     with ctx.store.snapshot() as base:
-        assert isinstance(base, Repositories)
+        assert isinstance(base, UnitOfWork)
         overlay = Overlay(base)
         with overlay.savepoint():
             overlay.accounts.add(account("a-1", "One"))
@@ -693,8 +717,8 @@ def test_a_page_of_users_draws_as_an_escaped_html_table(ctx: Context, dns: Memor
     _tenant(ctx, dns)
     run(ctx, OPERATOR, _user(1, first_name="<b>Ann</b>", last_name="Lee"))
     html = queries.users(ctx, OPERATOR, "acme", search="user1", limit=1)._repr_html_()
-    assert html.startswith("<p><b>Users</b> 1 to 1 of 1</p><table>")
+    assert html.startswith("<p>1 to 1 of 1</p><table>")
     assert "&lt;b&gt;Ann&lt;/b&gt; Lee" in html
     assert "<b>Ann</b>" not in html
     empty = queries.users(ctx, OPERATOR, "acme", search="nobody")._repr_html_()
-    assert "<b>Users</b> none of 0" in empty
+    assert "none of 0" in empty

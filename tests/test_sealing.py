@@ -22,9 +22,8 @@ from provisioning import (
     run,
 )
 from provisioning.adapters.memory import FixedClock, MemoryDns
-from provisioning.adapters.postgres import PostgresStore
-from provisioning.adapters.sql import store as sql_store
-from provisioning.adapters.sqlite import SqliteStore
+from provisioning.adapters.sql import PostgresStore, SqliteStore
+from provisioning.adapters.sql import _store as sql_store
 from provisioning.security import AesGcmSealer, Totp
 
 PASSWORD = "Quiet-Harbour-Lights-72"

@@ -54,7 +54,7 @@ from provisioning import (
     run,
 )
 from provisioning.adapters.memory import FixedClock, MemoryDns, Outbox
-from provisioning.adapters.sqlite import SqliteStore
+from provisioning.adapters.sql import SqliteStore
 from provisioning.adapters.system import SystemTokens
 from provisioning.commands import Command
 from provisioning.model import (

@@ -38,8 +38,8 @@ from provisioning.adapters.sql import (
     migrations,
     redacted,
 )
-from provisioning.adapters.sql import store as sql_adapter
-from provisioning.exceptions import StoreError
+from provisioning.adapters.sql import _store as sql_adapter
+from provisioning.errors import StoreError
 from provisioning.model import EmailAddress
 from provisioning.testing import builders as b
 
@@ -582,7 +582,7 @@ def test_importing_the_library_and_opening_a_current_store_load_no_alembic(
         "import sys\n"
         "import provisioning\n"
         "assert 'alembic' not in sys.modules and 'mako' not in sys.modules, 'on import'\n"
-        "from provisioning.adapters.sqlite import SqliteStore\n"
+        "from provisioning.adapters.sql import SqliteStore\n"
         f"SqliteStore({str(tmp_path / 'current.db')!r}).close()\n"
         "assert 'alembic' not in sys.modules, 'on opening a store at the head revision'\n"
     )

@@ -129,7 +129,7 @@ def test_an_approved_relationship_lets_an_agent_act_in_the_customer_and_is_audit
         "ticket 7",
         None,
     )
-    assert queries.support_sessions(desk.ctx, desk.actor("manager"), "reseller") == [visit]
+    assert list(queries.support_sessions(desk.ctx, desk.actor("manager"), "reseller")) == [visit]
 
 
 def test_an_agent_holds_the_relationship_s_roles_and_never_more(desk: Desk) -> None:
@@ -359,8 +359,8 @@ def test_deleting_the_customer_removes_its_relationships(desk: Desk) -> None:
 
     desk.session(desk.active())
     run(desk.ctx, OPERATOR, DeleteAccount(account_id="acme", confirm_name="Acme"))
-    assert queries.support_relationships(desk.ctx, desk.actor("manager"), "reseller") == []
-    assert queries.support_sessions(desk.ctx, desk.actor("manager"), "reseller") == []
+    assert list(queries.support_relationships(desk.ctx, desk.actor("manager"), "reseller")) == []
+    assert list(queries.support_sessions(desk.ctx, desk.actor("manager"), "reseller")) == []
 
 
 def test_a_role_that_later_gains_a_say_over_support_gives_the_agent_none(desk: Desk) -> None:

@@ -5,8 +5,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from provisioning import InvalidValue
-from provisioning._converter import storage
 from provisioning.model import DomainName, EmailAddress, PhoneNumber, Username
+from provisioning.model._converter import storage
 
 
 @pytest.mark.parametrize(

@@ -12,8 +12,6 @@ Examples:
 """
 
 from provisioning import queries
-from provisioning._checks import command_from
-from provisioning._converter import to_export
 from provisioning.bootstrap import Context, Ports
 from provisioning.commands import (
     UNCHANGED,
@@ -81,7 +79,16 @@ from provisioning.commands import (
     UpdateUser,
     VerifyDomain,
 )
-from provisioning.exceptions import (
+from provisioning.engine import (
+    Outcome,
+    Plan,
+    Progress,
+    apply,
+    command_from,
+    plan,
+    run,
+)
+from provisioning.errors import (
     Conflict,
     DnsUnavailable,
     InternalError,
@@ -89,6 +96,7 @@ from provisioning.exceptions import (
     Issue,
     Location,
     NotFound,
+    NotificationFailed,
     PermissionDenied,
     ProvisioningError,
     Severity,
@@ -98,16 +106,8 @@ from provisioning.exceptions import (
     UsageError,
     ValidationFailed,
 )
+from provisioning.model._converter import to_export
 from provisioning.principals import Actor
-from provisioning.workflow import (
-    NotificationFailed,
-    Outcome,
-    Plan,
-    Progress,
-    apply,
-    plan,
-    run,
-)
 
 __all__ = [
     "UNCHANGED",

@@ -15,14 +15,15 @@ from typing import Any, TypedDict, Unpack
 import attrs
 
 from provisioning.adapters.memory import MemoryStore, Outbox
-from provisioning.adapters.sql.store import (
+from provisioning.adapters.sql import (
     UNREADABLE_URL,
     PostgresStore,
     SqliteStore,
     redacted,
 )
 from provisioning.adapters.system import SystemClock, SystemDns, SystemTokens, TimeOrderedIds
-from provisioning.exceptions import StoreError
+from provisioning.errors import StoreError
+from provisioning.handlers import GUESSES, HANDLERS, PREFETCH, GuessRule, Handler, Prefetch
 from provisioning.ports import (
     Clock,
     DnsResolver,
@@ -34,7 +35,6 @@ from provisioning.ports import (
     TokenSource,
 )
 from provisioning.security import AesGcmSealer, Argon2Hasher
-from provisioning.services import GUESSES, HANDLERS, PREFETCH, GuessRule, Handler, Prefetch
 
 __all__ = ["Context", "Ports"]
 
@@ -64,7 +64,7 @@ class Context:
     password hashing. `handlers` maps each command type to its handler (and
     `prefetch` to what a batch of them reads in one go, `guesses` to the
     guess at a secret that is counted before such a command is checked); an
-    embedding application may pass a copy of `provisioning.services.HANDLERS`
+    embedding application may pass a copy of `provisioning.handlers.HANDLERS`
     extended with commands of its own, which then take the same plan/apply
     road.
     `fresh_for` is how long a plan stays fresh: `apply` writes a fresh plan's

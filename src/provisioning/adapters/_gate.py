@@ -6,7 +6,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from provisioning.exceptions import UsageError
+from provisioning.errors import UsageError
 
 __all__ = ["Gate", "closed_unit_of_work", "read_only_unit_of_work"]
 

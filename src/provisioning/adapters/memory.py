@@ -29,19 +29,19 @@ from typing import Any, Final, Generic, Self, TypeVar
 import attrs
 
 from provisioning.adapters._gate import Gate, closed_unit_of_work, read_only_unit_of_work
-from provisioning.adapters._tables import (
+from provisioning.errors import Conflict, DnsUnavailable
+from provisioning.model import GUESS_SWEEP, DomainName, SignInState
+from provisioning.ports import GuessCount, Message
+from provisioning.storage import (
     TABLES,
     Identified,
     KeyIndex,
-    Repositories,
     RowByRow,
     Select,
     Table,
+    UnitOfWork,
     reindex,
 )
-from provisioning.exceptions import Conflict, DnsUnavailable
-from provisioning.model import GUESS_SWEEP, DomainName, SignInState
-from provisioning.ports import GuessCount, Message
 
 __all__ = [
     "FixedClock",
@@ -243,7 +243,7 @@ _Undo = tuple[_Rows[Any], str, Any]
 _HELD: Final = nullcontext()  # a writing unit of work holds the lock already
 
 
-class MemoryUnitOfWork(Repositories):
+class MemoryUnitOfWork(UnitOfWork):
     """A unit of work over a `MemoryStore`; see the module docstring for its semantics."""
 
     def __init__(self, store: MemoryStore, *, read_only: bool = False) -> None:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import attrs
 
-from provisioning.exceptions import DnsUnavailable
+from provisioning.errors import DnsUnavailable
 from provisioning.model import DomainName
 
 _COUNTER_MAX = 0xFFF  # the 12 bits of a version-7 UUID's sub-millisecond counter

@@ -40,7 +40,7 @@ from provisioning.bulk.readers import (
     recognise,
 )
 from provisioning.bulk.users import COLUMNS, USERS_SHEET, Column, UserRow, UserRows, user_rows
-from provisioning.exceptions import SpreadsheetError
+from provisioning.errors import SpreadsheetError
 
 __all__ = [
     "ACCOUNT_SHEET",

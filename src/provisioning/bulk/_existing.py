@@ -18,7 +18,7 @@ import attrs
 
 from provisioning.bulk.users import USERS_SHEET, UserRow, address_key
 from provisioning.commands import CreateUser, SetGrant, UpdateUser
-from provisioning.exceptions import InvalidValue
+from provisioning.errors import InvalidValue
 from provisioning.model import (
     EmailAddress,
     Grant,

@@ -40,7 +40,7 @@ from provisioning.bulk._xlsx import (
     row_number,
     sheet_parts,
 )
-from provisioning.exceptions import SpreadsheetError
+from provisioning.errors import SpreadsheetError
 
 __all__ = ["check_extent"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import attrs
 
-from provisioning.exceptions import Location, SpreadsheetError
+from provisioning.errors import Location, SpreadsheetError
 
 __all__ = ["ReadLimits", "refuse_extent", "refuse_merged"]
 

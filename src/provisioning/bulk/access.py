@@ -27,7 +27,7 @@ from provisioning.bulk.users import (
     split_list,
 )
 from provisioning.commands import SetGrant
-from provisioning.exceptions import Issue, Location
+from provisioning.errors import Issue, Location
 from provisioning.model import PERMISSIONS, Scope
 
 __all__ = ["ACCOUNT_SHEET", "GrantRow", "grant_rows"]

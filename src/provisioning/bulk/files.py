@@ -33,11 +33,11 @@ from provisioning.bulk._existing import RowChange
 from provisioning.bulk._workbook import Workbook
 from provisioning.bulk.importing import account_mailboxes
 from provisioning.bulk.users import COLUMNS, REPORT_COLUMNS, USERS_SHEET
-from provisioning.exceptions import Issue, Severity, SpreadsheetError
+from provisioning.errors import Issue, Severity, SpreadsheetError
 from provisioning.model import PERMISSIONS, MfaStatus, User, UserStatus
 from provisioning.ports import Environment
 from provisioning.principals import Actor
-from provisioning.services import authorize
+from provisioning.rules.access import authorize
 
 __all__ = [
     "REPORT_COLUMNS",
@@ -159,8 +159,15 @@ def write_template(
     """
     with ctx.store.snapshot() as uow:
         authorize(uow, actor.checked_at(ctx.clock.now()), "users.create", account_id)
-    roles = queries.roles(ctx, actor, account_id)
-    classes = [c.name for c in queries.classes_of_service(ctx, actor, account_id) if not c.system]
+    roles = queries.every(
+        lambda after: queries.roles(ctx, actor, account_id, limit=queries.MAX_PAGE, after=after)
+    )
+    every_class = queries.every(
+        lambda after: queries.classes_of_service(
+            ctx, actor, account_id, limit=queries.MAX_PAGE, after=after
+        )
+    )
+    classes = [c.name for c in every_class if not c.system]
     mailboxes = account_mailboxes(ctx, actor, account_id)
     book = openpyxl.Workbook()
     sheet = book.active

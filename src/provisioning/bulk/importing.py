@@ -20,7 +20,6 @@ from typing import Final, Literal
 import attrs
 
 from provisioning import queries
-from provisioning._collector import fewer_collections
 from provisioning.bulk._existing import RowChange, list_change, same_grant, settle
 from provisioning.bulk._workbook import Workbook
 from provisioning.bulk.access import GrantRow, grant_rows
@@ -39,27 +38,28 @@ from provisioning.bulk.users import (
     with_users_sheet,
 )
 from provisioning.commands import CreateUser, UpdateUser
-from provisioning.exceptions import (
+from provisioning.engine import (
+    Outcome,
+    Plan,
+    Progress,
+    apply_lean,
+    plan,
+    plan_parts,
+)
+from provisioning.engine._collector import fewer_collections
+from provisioning.errors import (
     InvalidValue,
     Issue,
     Location,
     PermissionDenied,
     Severity,
     ValidationFailed,
+    issues_table,
 )
 from provisioning.model import ClassOfService, DomainName, DomainStatus, Mailbox, Scope, User
 from provisioning.ports import Environment, UnitOfWork
 from provisioning.principals import Actor
 from provisioning.queries import MAX_PAGE
-from provisioning.workflow import (
-    Outcome,
-    Plan,
-    Progress,
-    apply_lean,
-    issues_table,
-    plan,
-    plan_parts,
-)
 
 __all__ = [
     "LISTED_PER_CODE",
@@ -441,7 +441,11 @@ def _plan(
     workers: int | None,
 ) -> UsersImport:
     region = queries.get_account(ctx, actor, account_id).phone_region
-    classes = queries.classes_of_service(ctx, actor, account_id)
+    classes = queries.every(
+        lambda after: queries.classes_of_service(
+            ctx, actor, account_id, limit=MAX_PAGE, after=after
+        )
+    )
     book, assumed = with_users_sheet(book)
     sheet = user_rows(book, account_id, classes=_assignable(classes), region=region)
     roles = _roles(ctx, actor, account_id)
@@ -639,7 +643,9 @@ def _outside_active_domains(
     to the plan, which says what is wrong with it.
     """
     try:
-        domains = queries.domains(ctx, actor, account_id)
+        domains = queries.every(
+            lambda after: queries.domains(ctx, actor, account_id, limit=MAX_PAGE, after=after)
+        )
     except PermissionDenied:
         return []  # the plan refuses every row: that says it
     active = {domain.name.ascii for domain in domains if domain.status is DomainStatus.ACTIVE}
@@ -690,7 +696,10 @@ def _with_id(ctx: Environment, row: UserRow) -> UserRow:
 def _roles(ctx: Environment, actor: Actor, account_id: str) -> dict[str, tuple[str, Scope, str]]:
     """The account's roles by folded name and id: (id, scope, name)."""
     found: dict[str, tuple[str, Scope, str]] = {}
-    for role in queries.roles(ctx, actor, account_id):
+    every_role = queries.every(
+        lambda after: queries.roles(ctx, actor, account_id, limit=MAX_PAGE, after=after)
+    )
+    for role in every_role:
         found.setdefault(role.name.casefold(), (role.id, role.scope, role.name))
         found[role.id.casefold()] = (role.id, role.scope, role.name)
     return found
@@ -698,15 +707,12 @@ def _roles(ctx: Environment, actor: Actor, account_id: str) -> dict[str, tuple[s
 
 def account_mailboxes(ctx: Environment, actor: Actor, account_id: str) -> list[Mailbox]:
     """Every mailbox of the account, a page at a time; none without `mailboxes.manage`."""
-    found: list[Mailbox] = []
     try:
-        while True:
-            page = queries.mailboxes(ctx, actor, account_id, offset=len(found), limit=MAX_PAGE)
-            found += page.items
-            if len(found) >= page.total or not page.items:
-                return found
+        return queries.every(
+            lambda after: queries.mailboxes(ctx, actor, account_id, limit=MAX_PAGE, after=after)
+        )
     except PermissionDenied:
-        return found
+        return []
 
 
 def _id_of(result: object) -> str | None:

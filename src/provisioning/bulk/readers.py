@@ -33,7 +33,7 @@ from provisioning.bulk._limits import ReadLimits, refuse_merged, too_large, unre
 from provisioning.bulk._ods import read_ods
 from provisioning.bulk._workbook import CellRange, Sheet, Workbook, spread_merged, trimmed_rows
 from provisioning.bulk._xlsx import sheet_extras
-from provisioning.exceptions import SpreadsheetError
+from provisioning.errors import SpreadsheetError
 
 __all__ = [
     "CSV_SHEET",

@@ -23,7 +23,7 @@ import attrs
 
 from provisioning.bulk._workbook import Cell, Sheet, Workbook
 from provisioning.commands import CreateUser, UpdateUser
-from provisioning.exceptions import InvalidValue, Issue, Location, Severity
+from provisioning.errors import InvalidValue, Issue, Location, Severity
 from provisioning.model import EmailAddress, PhoneNumber, skeleton
 
 __all__ = [

@@ -57,12 +57,12 @@ from provisioning import (
     queries,
     run,
 )
-from provisioning._converter import to_export
 from provisioning.adapters.memory import MemoryDns, Outbox
 from provisioning.adapters.sql import redacted
 from provisioning.cli._demo import DOMAIN, MISTAKES, ROWS, users_workbook
+from provisioning.engine import collecting_less
 from provisioning.model import Account, AuditEvent, Domain, User
-from provisioning.workflow import collecting_less
+from provisioning.model._converter import to_export
 
 __all__ = ["main"]
 
@@ -111,7 +111,9 @@ def _open(options: _Options, *, upgrade: bool = False, dns: MemoryDns | None = N
 
 def _account(ctx: Context, options: _Options) -> Account:
     """The account `--account` names (by id or name), or the store's only one."""
-    found = queries.accounts(ctx, Actor.platform())
+    found = queries.every(
+        lambda after: queries.accounts(ctx, Actor.platform(), limit=queries.MAX_PAGE, after=after)
+    )
     if options.account is not None:
         wanted = options.account.casefold()
         for account in found:
@@ -130,7 +132,11 @@ def _account(ctx: Context, options: _Options) -> Account:
 
 def _actor(ctx: Context, account: Account, acting_as: str | None) -> Actor:
     """The account's super admin, or the administrator `acting_as` names (`--as`)."""
-    admins = queries.admins(ctx, Actor.platform(), account.id, limit=queries.MAX_PAGE).items
+    admins = queries.every(
+        lambda after: queries.admins(
+            ctx, Actor.platform(), account.id, limit=queries.MAX_PAGE, after=after
+        )
+    )
     if acting_as is None:
         chosen = next((user for user in admins if user.super_admin), None)
         if chosen is None:
@@ -569,7 +575,12 @@ def domains(options: _Options) -> None:
     """List the account's domains."""
     with _reported(options):
         found = _in_account(
-            options, lambda ctx, account, actor: queries.domains(ctx, actor, account.id)
+            options,
+            lambda ctx, account, actor: queries.every(
+                lambda after: queries.domains(
+                    ctx, actor, account.id, limit=queries.MAX_PAGE, after=after
+                )
+            ),
         )
         if options.json:
             _print_json({"domains": to_export(found)})
@@ -625,7 +636,8 @@ def audit(options: _Options, since: datetime | None, limit: int) -> None:
 
         def reading(ctx: Context, account: Account, actor: Actor) -> list[AuditEvent]:
             """The latest `limit` events (since `since`), oldest first as a log reads."""
-            latest = queries.audit_log(ctx, actor, account.id, limit=limit, newest_first=True)
+            page = queries.audit_log(ctx, actor, account.id, limit=limit, newest_first=True)
+            latest = list(page)
             if since is not None:
                 latest = [e for e in latest if e.occurred_at.replace(tzinfo=None) >= since]
             return latest[::-1]

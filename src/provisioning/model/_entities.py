@@ -19,7 +19,7 @@ from typing import Any, Final
 
 import attrs
 
-from provisioning.exceptions import InvalidValue
+from provisioning.errors import InvalidValue
 from provisioning.model._passwords import PasswordPolicy
 from provisioning.model._values import DomainName, EmailAddress, MacAddress, PhoneNumber, Username
 

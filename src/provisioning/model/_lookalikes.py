@@ -27,7 +27,7 @@ from typing import Final
 
 import regex
 
-__all__ = ["local_part_problem", "skeleton"]
+__all__ = ["local_part_problem", "read_prototypes", "skeleton"]
 
 _HIGHLY_RESTRICTIVE: Final = (
     frozenset({"LATIN", "HAN", "HIRAGANA", "KATAKANA"}),
@@ -38,17 +38,22 @@ _HIGHLY_RESTRICTIVE: Final = (
 _NOT_A_SCRIPT: Final = {"CJK": "HAN", "FULLWIDTH": "", "HALFWIDTH": "", "MATHEMATICAL": ""}
 
 
-@functools.cache
-def _prototypes() -> dict[int, str]:
-    """Each confusable code point's prototype, read from the bundled table once."""
+def read_prototypes(text: str) -> dict[int, str]:
+    """Each confusable code point's prototype, from a table's `source<TAB>target` lines."""
     table: dict[int, str] = {}
-    text = resources.files("provisioning.model").joinpath("confusables.txt").read_text("utf-8")
     for line in text.splitlines():
         if not line or line.startswith("#"):
             continue
         source, _, target = line.partition("\t")
         table[int(source, 16)] = "".join(chr(int(point, 16)) for point in target.split(","))
     return table
+
+
+@functools.cache
+def _prototypes() -> dict[int, str]:
+    """Each confusable code point's prototype, read from the bundled table once."""
+    text = resources.files("provisioning.model").joinpath("confusables.txt").read_text("utf-8")
+    return read_prototypes(text)
 
 
 @functools.cache

@@ -8,7 +8,7 @@ from typing import Any, Final
 
 import attrs
 
-from provisioning.exceptions import InvalidValue, Issue
+from provisioning.errors import InvalidValue, Issue
 
 __all__ = ["COMMON_PASSWORDS", "MIN_LENGTH_FLOOR", "PasswordPolicy", "too_guessable"]
 

@@ -22,7 +22,7 @@ from email_validator.rfc_constants import (
     LOCAL_PART_MAX_LENGTH,
 )
 
-from provisioning.exceptions import InvalidValue
+from provisioning.errors import InvalidValue
 
 __all__ = ["DomainName", "EmailAddress", "MacAddress", "PhoneNumber", "Username", "iana_time_zone"]
 

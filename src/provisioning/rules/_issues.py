@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from provisioning.exceptions import Issue, Severity
+from provisioning.errors import Issue, Severity
 
 __all__ = ["error", "warning"]
 

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from provisioning.exceptions import Issue
-from provisioning.model import Domain, DomainStatus
+from provisioning.errors import Issue
+from provisioning.model import (
+    Domain,
+    DomainStatus,
+    User,
+)
 from provisioning.rules._issues import error
+from provisioning.storage import UnitOfWork
 
-__all__ = ["not_active", "require_active"]
+__all__ = ["former_users", "not_active", "require_active"]
 
 
 def not_active(domain: Domain, consequence: str, *, field: str) -> Issue:
@@ -29,3 +34,12 @@ def require_active(domain: Domain | None, account_id: str, *, field: str) -> lis
     if domain.status is not DomainStatus.ACTIVE:
         return [not_active(domain, "users are created on active domains only", field=field)]
     return []
+
+
+def former_users(uow: UnitOfWork, domain: Domain) -> list[User]:
+    """The users a deleted account left on the domain: corporate, of no account."""
+    return [
+        user
+        for user in uow.users.named_on(domain.name)
+        if user.corporate and user.account_id is None
+    ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from provisioning.exceptions import InvalidValue
+from provisioning.errors import InvalidValue
 from provisioning.model import PasswordPolicy
 from provisioning.ports import TokenSource
 

@@ -1,12 +1,21 @@
 """The SQL stores: SQLite and PostgreSQL on one relational schema, with Alembic migrations."""
 
-from provisioning.adapters.sql.schema import METADATA
-from provisioning.adapters.sql.store import (
+from provisioning.adapters.sql._store import (
+    UNREADABLE_URL,
     PostgresStore,
     SqliteStore,
     SqlStore,
     SqlUnitOfWork,
     redacted,
 )
+from provisioning.adapters.sql.schema import METADATA
 
-__all__ = ["METADATA", "PostgresStore", "SqlStore", "SqlUnitOfWork", "SqliteStore", "redacted"]
+__all__ = [
+    "METADATA",
+    "UNREADABLE_URL",
+    "PostgresStore",
+    "SqlStore",
+    "SqlUnitOfWork",
+    "SqliteStore",
+    "redacted",
+]

@@ -16,10 +16,10 @@ from typing import Any, Final
 
 import attrs
 
-from provisioning._converter import storage
-from provisioning.adapters._tables import Table
 from provisioning.adapters.sql.schema import Flat, derived_writers, flat_columns
 from provisioning.model import DomainName, EmailAddress, MacAddress, PhoneNumber, Username
+from provisioning.model._converter import storage
+from provisioning.storage import Table
 
 __all__ = ["RowMapping", "Writer", "mapping"]
 

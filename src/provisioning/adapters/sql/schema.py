@@ -34,7 +34,6 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Dialect
 
-from provisioning.adapters._tables import TABLES, Table
 from provisioning.model import (
     SEALED,
     DomainName,
@@ -43,6 +42,7 @@ from provisioning.model import (
     PhoneNumber,
     Username,
 )
+from provisioning.storage import TABLES, Table
 
 __all__ = [
     "ADDRESSES",

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Final
 import sqlalchemy as sa
 
 from provisioning.adapters.sql.schema import META, METADATA
-from provisioning.exceptions import StoreError
+from provisioning.errors import StoreError
 
 if TYPE_CHECKING:  # Alembic (and Mako) load only when a database is created or migrated
     from alembic.config import Config

@@ -1,0 +1,44 @@
+"""Synchronising the users a directory service manages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import attrs
+
+from provisioning.commands._base import AddressText, Command, MobileText, _collect
+from provisioning.results import (
+    DirectorySyncReport,
+)
+
+__all__ = ["DirectoryEntry", "SyncDirectory"]
+
+
+@attrs.frozen(kw_only=True)
+class DirectoryEntry:
+    """One user as a directory service describes it."""
+
+    username: AddressText
+    first_name: str = ""
+    last_name: str = ""
+    alternate_email: AddressText | None = None
+    mobile: MobileText | None = None
+    enabled: bool = True
+
+
+def _entries(values: Iterable[DirectoryEntry]) -> tuple[DirectoryEntry, ...]:
+    return _collect(tuple, values)
+
+
+@attrs.frozen(kw_only=True)
+class SyncDirectory(Command[DirectorySyncReport]):
+    """Make the account's users of one directory service match the entries given.
+
+    Missing users are created, changed ones updated, and users of the service
+    absent from `entries` disabled. The library speaks no LDAP: the caller
+    reads the directory and hands the entries over.
+    """
+
+    account_id: str
+    directory_service: str
+    entries: tuple[DirectoryEntry, ...] = attrs.field(converter=_entries)

@@ -1,0 +1,69 @@
+"""Commands on roles and on the grants of roles and permissions to users."""
+
+from __future__ import annotations
+
+import attrs
+
+from provisioning.commands._base import (
+    UNCHANGED,
+    Command,
+    DescriptionText,
+    Unchanged,
+    VersionNumber,
+    _names,
+    _names_or_unchanged,
+)
+from provisioning.model import (
+    Grant,
+    Role,
+    Scope,
+)
+
+__all__ = ["CreateRole", "DeleteRole", "SetGrant", "UpdateRole"]
+
+
+@attrs.frozen(kw_only=True)
+class CreateRole(Command[Role]):
+    """Create a custom role of the account: a named preset of permissions of one scope."""
+
+    account_id: str
+    name: str
+    scope: Scope = Scope.ACCOUNT
+    permissions: frozenset[str] = attrs.field(default=frozenset(), converter=_names)
+    description: DescriptionText = ""
+    role_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class UpdateRole(Command[Role]):
+    """Rename a custom role or change its permissions (its scope is fixed)."""
+
+    role_id: str
+    version: VersionNumber
+    name: str | Unchanged = UNCHANGED
+    permissions: frozenset[str] | Unchanged = attrs.field(
+        default=UNCHANGED, converter=_names_or_unchanged
+    )
+    description: DescriptionText | Unchanged = UNCHANGED
+
+
+@attrs.frozen(kw_only=True)
+class DeleteRole(Command[None]):
+    """Delete a custom role; refused while grants use it unless `detach` removes it from them."""
+
+    role_id: str
+    detach: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class SetGrant(Command[Grant | None]):
+    """Set exactly what a user holds in the account (`mailbox_id` None) or one of its mailboxes.
+
+    Roles and individually selected permissions; both empty removes the grant.
+    """
+
+    user_id: str
+    account_id: str
+    mailbox_id: str | None = None
+    role_ids: frozenset[str] = attrs.field(default=frozenset(), converter=_names)
+    permissions: frozenset[str] = attrs.field(default=frozenset(), converter=_names)

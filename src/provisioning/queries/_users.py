@@ -1,0 +1,160 @@
+"""Queries of users: a page of an account's users, one user, the administrators."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import attrs
+
+from provisioning.errors import (
+    NotFound,
+)
+from provisioning.model import (
+    MfaStatus,
+    User,
+    UserStatus,
+)
+from provisioning.ports import Environment
+from provisioning.principals import Actor
+from provisioning.queries._base import (
+    PAGE,
+    Page,
+    check_page,
+    cursor_invalid,
+    listing,
+    page_of,
+    query,
+)
+from provisioning.rules.access import authorize, known, permissions_of
+
+__all__ = ["UserPage", "UserSummary", "admins", "get_user", "users"]
+
+
+@attrs.frozen
+class UserSummary:
+    """One row of a user list: what an administrator scans for."""
+
+    id: str
+    username: str
+    full_name: str
+    directory_service: str | None
+    mfa_required: bool
+    mfa_initialised: bool
+    enabled: bool
+
+    @classmethod
+    def of(cls, user: User) -> UserSummary:
+        """The summary of `user`."""
+        return cls(
+            id=user.id,
+            username=str(user.username),
+            full_name=user.profile.display_name or user.profile.full_name,
+            directory_service=user.directory_service,
+            mfa_required=user.mfa.required,
+            mfa_initialised=user.mfa.status is MfaStatus.ACTIVE,
+            enabled=user.status is UserStatus.ACTIVE,
+        )
+
+
+UserPage = Page[UserSummary]
+"""A page of users (the one `Page`, of `UserSummary` rows)."""
+
+
+@query
+def users(
+    ctx: Environment,
+    actor: Actor,
+    account_id: str,
+    *,
+    domain_id: str | None = None,
+    search: str | None = None,
+    descending: bool = False,
+    offset: int = 0,
+    limit: int = PAGE,
+    after: str | None = None,
+) -> Page[UserSummary]:
+    """Users of the account (or of one of its domains), sorted by username, one page at a time.
+
+    `search` matches case-insensitively: "contains" over the username, the
+    full name and the directory service, "equals" over the id. Needs
+    `users.read` in the account. Pages are reached by `offset`, or, faster
+    for deep pages, by passing the previous page's `next_cursor` as `after`
+    (keyset paging: the store reads from the index where the last page ended).
+    """
+    check_page(offset, limit)
+    last = _cursor_of(after)
+    with ctx.store.snapshot() as uow:
+        authorize(uow, actor, "users.read", account_id)
+        text = search.strip() if search is not None else None
+        found, total = uow.users.page(
+            account_id=account_id,
+            domain_id=domain_id,
+            text=text or None,
+            descending=descending,
+            offset=offset,
+            limit=limit,
+            after=last,
+        )
+    cursor = _cursor(found[-1]) if len(found) == limit else None
+    return Page(
+        items=tuple(UserSummary.of(u) for u in found),
+        total=total,
+        offset=offset,
+        limit=limit,
+        next_cursor=cursor,
+    )
+
+
+def _cursor(user: User) -> str:
+    raw = json.dumps([user.username.key, user.id], ensure_ascii=False).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _cursor_of(cursor: str | None) -> tuple[str, str] | None:
+    if cursor is None:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        key, user_id = json.loads(raw)
+    except (ValueError, TypeError) as exc:
+        raise cursor_invalid() from exc
+    if not isinstance(key, str) or not isinstance(user_id, str):
+        raise cursor_invalid()
+    return key, user_id
+
+
+@query
+def get_user(ctx: Environment, actor: Actor, user_id: str) -> User:
+    """One user: for the user itself, or anyone holding `users.read` in its account.
+
+    To an actor that holds nothing in the user's account, the user is as
+    absent as an id nobody holds (`user.not_found`).
+    """
+    with ctx.store.snapshot() as uow:
+        found = uow.users.find(user_id)
+        if found is not None and actor.user_id == found.id:
+            return found
+        user = known(uow, actor, "user", user_id, found)
+        if not actor.is_platform and not permissions_of(uow, actor, user.account_id):
+            raise NotFound(entity="user", key=user_id)
+        authorize(uow, actor, "users.read", user.account_id)
+        return user
+
+
+@query
+def admins(
+    ctx: Environment,
+    actor: Actor,
+    account_id: str,
+    *,
+    offset: int = 0,
+    limit: int = PAGE,
+    after: str | None = None,
+) -> Page[User]:
+    """The account's administrators, the super admin first, then by username; needs `users.read`."""
+    with ctx.store.snapshot() as uow:
+        listing(uow, actor, account_id, "users.read")
+        found = [u for u in uow.users.of_account(account_id) if u.admin]
+    found.sort(key=lambda u: (not u.super_admin, u.username.key, u.id))
+    return page_of(found, offset, limit, after)
