@@ -52,6 +52,6 @@ def docs(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """Benchmarks; pass options after `--`, e.g. `nox -s bench -- --users 100000`."""
-    session.install("-e", ".")
+    session.install("-e", ".[tests]")  # aiosmtpd: the delivery benchmark's SMTP server
     for script in sorted(Path("benchmarks").glob("bench_*.py")):
         session.run("python", str(script), *session.posargs)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import email
 import io
 import json
 import os
+import re
 import select
 import subprocess
 import sys
@@ -12,6 +14,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import click
 import openpyxl
@@ -68,7 +71,8 @@ def initialised(folder: Path, *extra: str) -> subprocess.CompletedProcess[str]:
 def test_init_import_and_report_from_the_console_script(tmp_path: Path) -> None:
     done = initialised(tmp_path)
     assert "domain acme.example: active" in done.stdout
-    assert "set-password link went to it@home.example" in done.stdout
+    assert "set-password link is in a message to it@home.example" in done.stdout
+    assert "1 message(s) wait for delivery: provisioning deliver" in done.stderr
     assert (tmp_path / "provisioning.db").exists()  # the default store, made on first use
     assert cli("template", "template.xlsx", cwd=tmp_path).returncode == 0
     assert openpyxl.load_workbook(tmp_path / "template.xlsx").sheetnames[:3] == [
@@ -109,19 +113,81 @@ def test_init_import_and_report_from_the_console_script(tmp_path: Path) -> None:
     assert not any("hash" in key for key in shown["credentials"])  # no secret is exported
 
 
+def _link_of(mail: Path) -> dict[str, str]:
+    """The query of the set-password link in a delivered e-mail's plain text."""
+    message = email.message_from_bytes(mail.read_bytes())
+    text = next(p for p in message.walk() if p.get_content_type() == "text/plain")
+    payload = text.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    (link,) = re.findall(r"https://\S+", payload.decode())
+    return {key: values[0] for key, values in parse_qs(urlsplit(link).query).items()}
+
+
 def test_json_output_holds_no_secret(tmp_path: Path) -> None:
     people, folder = tmp_path / "people", tmp_path / "programs"
     people.mkdir()
     folder.mkdir()
-    token = initialised(people).stdout.rsplit("token ", 1)[1].strip()
+    shown = initialised(people).stdout
+    delivered = cli(
+        "deliver", "--to-dir", "mail", "--links", "https://p.example/?token={token}", cwd=people
+    )
+    assert delivered.returncode == 0, delivered.stderr
+    assert "1 delivered into mail" in delivered.stdout
+    (mail,) = (people / "mail").glob("*.eml")
+    token = _link_of(mail)["token"]
+    assert token not in shown  # init never prints it
     document = initialised(folder, "--format", "json").stdout
     parsed = json.loads(document)
     assert parsed["super_admin_setup"]["sent_to"] == "it@home.example"
     assert "token" not in json.dumps(parsed["super_admin_setup"])
-    assert token not in document
-    assert token not in cli("--format", "json", "audit", cwd=people).stdout
+    for listing in (
+        cli("--format", "json", "audit", cwd=people).stdout,
+        cli("--format", "json", "messages", cwd=people).stdout,
+        cli("messages", cwd=people).stdout,
+    ):
+        assert token not in listing
+    assert json.loads(cli("--format", "json", "messages", cwd=people).stdout)["total"] == 1
     for user in json.loads(cli("--format", "json", "users", cwd=folder).stdout)["users"]:
         assert not any("hash" in key or "secret" in key for key in user)
+
+
+def test_deliver_needs_one_way_out_and_keeps_a_smtp_password_out_of_its_errors(
+    tmp_path: Path,
+) -> None:
+    initialised(tmp_path)
+    neither = cli("deliver", cwd=tmp_path)
+    assert neither.returncode == 2
+    assert "--smtp" in neither.stderr
+    refused = subprocess.run(
+        [str(SCRIPT), "deliver"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PROVISIONING_SMTP_URL": "smtp://u:hunter2@127.0.0.1:9?tls=none"},
+    )
+    assert refused.returncode == 1  # the message waits; nothing else went wrong
+    assert "hunter2" not in refused.stdout + refused.stderr
+    assert "1 to be tried again" in refused.stdout
+    failed = json.loads(
+        cli("--format", "json", "messages", "--status", "pending", cwd=tmp_path).stdout
+    )
+    assert [m["attempts"] for m in failed["messages"]] == [1]
+    assert "hunter2" not in json.dumps(failed)
+    from provisioning import Context  # noqa: PLC0415 - a message no one can send, put in by hand
+    from provisioning.model import Message  # noqa: PLC0415
+
+    ctx = Context.open(tmp_path / "provisioning.db")
+    with ctx.store.unit_of_work() as uow:
+        uow.enqueue([Message(template="no.such.kind", to="a@x.example")], now=ctx.clock.now())
+        uow.commit()
+    ctx.store.close()  # type: ignore[attr-defined]
+    given_up = cli("deliver", "--to-dir", "mail", cwd=tmp_path)
+    assert "1 given up" in given_up.stdout
+    listed = cli("--format", "json", "messages", "--status", "failed", cwd=tmp_path).stdout
+    assert json.loads(listed)["messages"][0]["failure"].startswith("message.template_unknown")
+    again = cli("deliver", "--to-dir", "mail", "--retry-failed", cwd=tmp_path)
+    assert "1 given up" in again.stdout  # put back in line, and tried once more
 
 
 @pytest.mark.parametrize(
@@ -256,9 +322,40 @@ def test_the_demo_runs_the_whole_job_and_says_where_everything_went(tmp_path: Pa
     assert (
         report.max_row == 1 + _demo.ROWS - 7 + 1
     )  # the header, the imported users, the super admin
+    mails = sorted((folder / "mail").glob("*.eml"))
+    assert len(mails) == document["delivered"] == _demo.ROWS - 7 + 1
+    _open_a_welcome(folder, mails)
     again = cli("demo", cwd=tmp_path)  # a second demo starts afresh in the same folder
     assert again.returncode == 0, again.stderr
     assert "each issue on its cell" in again.stdout
+
+
+def _open_a_welcome(folder: Path, mails: list[Path]) -> None:
+    """One of the demo's welcome e-mails sets a password that signs its user in."""
+    from provisioning import (  # noqa: PLC0415 - the library, as the e-mail's portal uses it
+        Actor,
+        Authenticate,
+        CompletePasswordSetup,
+        Context,
+        queries,
+        run,
+    )
+
+    link = _link_of(mails[-1])
+    user_id, token = link["user"], link["token"]
+    ctx = Context.open(folder / "demo.db")
+    password = "correct horse battery staple 42"
+    run(
+        ctx,
+        Actor.anonymous(),
+        CompletePasswordSetup(
+            user_id=user_id, token=token, password=password, password_repeat=password
+        ),
+    )
+    username = str(queries.get_user(ctx, Actor.platform(), user_id).username)
+    signed_in = run(ctx, Actor.anonymous(), Authenticate(username=username, password=password))
+    assert signed_in.user_id == user_id
+    ctx.store.close()  # type: ignore[attr-defined]
 
 
 def test_the_example_workbook_is_the_demo_s() -> None:

@@ -70,6 +70,7 @@ from provisioning import (
     RenameMailbox,
     RenameUser,
     RequestSupportAccess,
+    RequestUsersReport,
     ResendInvitation,
     ResetPassword,
     RevokeInvitation,
@@ -288,6 +289,7 @@ OTHERS: dict[str, tuple[Callable[[dict[str, str]], Command[Any]], str]] = {
         "AAADDHH",
     ),
     "InviteUser": (lambda _: InviteUser(account_id="acme", email="x@else.example"), "AAAADDD"),
+    "RequestUsersReport": (lambda _: RequestUsersReport(account_id="acme"), "AAAADDD"),
     "RevokeInvitation": (
         lambda ids: RevokeInvitation(invitation_id=ids["invitation"]),
         "AAAADHH",
@@ -338,6 +340,7 @@ QUERIES: dict[str, tuple[Callable[[Context, Any, dict[str, str]], object], str]]
         "AAAADDD",
     ),
     "audit_log": (lambda ctx, actor, _: queries.audit_log(ctx, actor, "acme"), "AAAADDD"),
+    "messages": (lambda ctx, actor, _: queries.messages(ctx, actor), "ADDDDDD"),
     "users": (lambda ctx, actor, _: queries.users(ctx, actor, "acme"), "AAAADDD"),
     "get_user": (
         lambda ctx, actor, ids: queries.get_user(ctx, actor, ids["member2"]),

@@ -686,6 +686,18 @@ class _Wrapped:
     def guess_states(self, keys: Any, /) -> Any:
         return self.inner.guess_states(keys)
 
+    def claim_messages(self, **claim: Any) -> Any:
+        return self.inner.claim_messages(**claim)
+
+    def settle_messages(self, delivered: Any, failed: Any, /, *, now: Any) -> None:
+        self.inner.settle_messages(delivered, failed, now=now)
+
+    def requeue_messages(self, ids: Any, /, *, now: Any) -> int:
+        return self.inner.requeue_messages(ids, now=now)
+
+    def queued_messages(self, **page: Any) -> Any:
+        return self.inner.queued_messages(**page)
+
 
 class _Plain:
     def __enter__(self) -> Self:

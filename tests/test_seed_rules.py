@@ -603,6 +603,23 @@ def test_without_an_email_the_code_goes_to_the_mobile_by_sms(
     assert (message.channel, message.to) == ("sms", "+41791234567")
 
 
+def test_an_administrators_recovery_code_goes_to_its_primary_email(
+    tenant: Tenant, outbox: Outbox
+) -> None:
+    """Seed 003: an administrator's one-time codes go to its primary email, not nowhere."""
+    outbox.clear()
+    _recover(tenant, "postmaster@acme.example")
+    (message,) = outbox.messages
+    assert (message.channel, message.to) == ("email", "it@holding.example")
+    _complete(tenant, "postmaster@acme.example", message.secrets["code"])
+    signed_in = run(
+        tenant.ctx,
+        Actor.anonymous(),
+        Authenticate(username="postmaster@acme.example", password="Fresh-Meadow-Sings-77"),
+    )
+    assert signed_in.user_id is not None
+
+
 def test_recovery_tells_nobody_who_exists(tenant: Tenant, outbox: Outbox) -> None:
     bare = new_user(tenant, "bare@acme.example", alternate_email=None)
     outbox.clear()

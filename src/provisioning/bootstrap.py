@@ -44,7 +44,7 @@ class Ports(TypedDict, total=False):
 
     clock: Clock
     ids: IdSource
-    notifier: Notifier
+    notifier: Notifier | None
     tokens: TokenSource
     dns: DnsResolver
     hasher: PasswordHasher
@@ -58,10 +58,14 @@ class Ports(TypedDict, total=False):
 class Context:
     """The store and ports a workflow runs with.
 
-    The defaults suit a notebook: the system clock, time-ordered UUIDs, an
-    in-memory `Outbox` that keeps the latest notifications, tokens from the
-    operating system's random source, DNS through dnspython and argon2id
-    password hashing. `handlers` maps each command type to its handler (and
+    The defaults suit a notebook: the system clock, time-ordered UUIDs,
+    tokens from the operating system's random source, DNS through dnspython
+    and argon2id password hashing. Messages wait in the store's outbox until
+    `deliver` sends them; with a `notifier`, `apply` delivers a batch's
+    messages through it right after the batch commits (and those it cannot
+    deliver wait in the outbox). `Context.in_memory()` gives the in-memory
+    `Outbox` fake, which keeps what it is sent for a test or a notebook to
+    look into. `handlers` maps each command type to its handler (and
     `prefetch` to what a batch of them reads in one go, `guesses` to the
     guess at a secret that is counted before such a command is checked); an
     embedding application may pass a copy of `provisioning.handlers.HANDLERS`
@@ -79,7 +83,7 @@ class Context:
     store: Store
     clock: Clock = attrs.field(factory=SystemClock)
     ids: IdSource = attrs.field(factory=TimeOrderedIds)
-    notifier: Notifier = attrs.field(factory=Outbox)
+    notifier: Notifier | None = None
     tokens: TokenSource = attrs.field(factory=SystemTokens)
     dns: DnsResolver = attrs.field(factory=SystemDns)
     hasher: PasswordHasher = attrs.field(factory=Argon2Hasher)
@@ -90,7 +94,12 @@ class Context:
 
     @classmethod
     def in_memory(cls, **ports: Unpack[Ports]) -> Context:
-        """A context over a new, empty `MemoryStore`; `ports` replace the defaults."""
+        """A context over a new, empty `MemoryStore`; `ports` replace the defaults.
+
+        Its notifier is the in-memory `Outbox` fake unless `notifier` says
+        otherwise (`notifier=None`: messages wait in the store's outbox).
+        """
+        ports.setdefault("notifier", Outbox())
         return cls(store=MemoryStore(), **ports)
 
     @classmethod
@@ -117,6 +126,8 @@ class Context:
         library says so once through `logging`. With `upgrade=False` a
         database of an older schema is refused (`StoreError`
         `store.schema_older`) instead of migrated; a new one is still created.
+        Messages wait in the store's outbox for `deliver`, unless a
+        `notifier` is given.
         """
         if isinstance(where, str) and where.startswith(("postgresql://", "postgres://")):
             if sealer is None and sealed:

@@ -37,6 +37,7 @@ __all__ = [
     "SpreadsheetError",
     "StoreError",
     "TargetOutranks",
+    "UndeliverableMessage",
     "UsageError",
     "ValidationFailed",
     "issues_table",
@@ -372,6 +373,21 @@ class UsageError(ProvisioningError):
         self.reason = reason
 
 
+class UndeliverableMessage(ProvisioningError):
+    """A notifier refuses a message for good: trying again would fail the same way.
+
+    `code` says why: `message.template_unknown` (no template of its kind),
+    `message.recipient_invalid` (an address or number that is none),
+    `message.channel_unknown` (no notifier for its channel). `deliver` gives
+    such a message up at once. No secret of the message is in the error.
+    """
+
+    def __init__(self, *, code: str, reason: str) -> None:
+        super().__init__(f"{code}: {reason}", code=code, reason=reason)
+        self.code = code
+        self.reason = reason
+
+
 class Conflict(ProvisioningError):
     """A change collided with the stored state.
 
@@ -409,10 +425,11 @@ class Conflict(ProvisioningError):
 
 
 class NotificationFailed(ProvisioningError):
-    """The change committed, but handing its messages to the notifier failed.
+    """The change committed, but delivering its messages right away failed.
 
-    `outcome` is the committed outcome (its `messages` were not all delivered);
-    the cause is chained as `__cause__`.
+    `outcome` is the committed outcome. Its `messages` wait in the store's
+    outbox, each with its failed attempt on record: `deliver` tries them
+    again. The cause, when there is one, is chained as `__cause__`.
     """
 
     def __init__(self, *, outcome: Outcome, reason: str) -> None:

@@ -13,11 +13,11 @@ from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
-import attrs
-
 from provisioning.model import (
-    SECRET,
     DomainName,
+    Message,
+    MessageStatus,
+    QueuedMessage,
     SignInState,
 )
 from provisioning.storage import UnitOfWork
@@ -71,6 +71,52 @@ class Store(Protocol):
 
     def guess_states(self, keys: Collection[str], /) -> dict[str, SignInState]:
         """The guess counters of `keys` as committed (fresh for a key never counted)."""
+        ...
+
+    def claim_messages(
+        self,
+        *,
+        now: datetime,
+        limit: int,
+        lease: timedelta,
+        ids: Collection[str] | None = None,
+    ) -> list[QueuedMessage]:
+        """Claim up to `limit` messages of the outbox for delivery, in a transaction of their own.
+
+        A message is due when it is pending, its next attempt is not after
+        `now`, and no other claim on it runs past `now`; of one recipient's
+        messages only the oldest pending one is claimed, so that they arrive
+        in order. Each is claimed until `now + lease`: deliverers running at
+        once never claim one message twice while their claims last (on
+        PostgreSQL, rows another deliverer is claiming are skipped). With
+        `ids`, only those messages are claimed. They come with their secrets.
+        """
+        ...
+
+    def settle_messages(
+        self,
+        delivered: Collection[str],
+        failed: Mapping[str, tuple[str, datetime | None]],
+        /,
+        *,
+        now: datetime,
+    ) -> None:
+        """Record how claimed messages went, in a transaction of their own.
+
+        A delivered message loses its secrets and keeps its record; a failed
+        one keeps its reason (`failed[id] = (reason, retry_at)`) and is tried
+        again at `retry_at`, or, with None, is given up on (`FAILED`).
+        """
+        ...
+
+    def requeue_messages(self, ids: Collection[str], /, *, now: datetime) -> int:
+        """Put the failed messages among `ids` back in line, due `now`; how many were."""
+        ...
+
+    def queued_messages(
+        self, *, status: MessageStatus | None, offset: int, limit: int
+    ) -> tuple[list[QueuedMessage], int]:
+        """One page of the outbox in the order it was written, without secrets, and its total."""
         ...
 
 
@@ -139,26 +185,6 @@ class DnsResolver(Protocol):
         ...
 
 
-@attrs.frozen
-class Message:
-    """A notification to deliver after a change has committed.
-
-    `template` names what happened (`invitation.accepted` ...); `data` holds
-    the values a template needs. A one-time token meant for the recipient
-    (an invitation or set-password link) travels in `secrets`, which `repr`
-    and `to_export` leave out: only the notifier that delivers it reads it.
-    """
-
-    template: str
-    to: str
-    data: Mapping[str, str] = attrs.field(factory=dict, hash=False)
-    secrets: Mapping[str, str] = attrs.field(
-        factory=dict, hash=False, repr=False, metadata={SECRET: True}
-    )
-    channel: str = "email"
-    """How it travels: `email` (`to` is an address) or `sms` (`to` is an E.164 number)."""
-
-
 class Sealer(Protocol):
     """Seals the secrets a store keeps (TOTP secrets, password hashes), with a key of its own.
 
@@ -209,8 +235,8 @@ class Environment(Protocol):
         ...
 
     @property
-    def notifier(self) -> Notifier:
-        """Where messages go after commit."""
+    def notifier(self) -> Notifier | None:
+        """Where `deliver` sends messages; with one, `apply` delivers a batch's right away."""
         ...
 
     @property

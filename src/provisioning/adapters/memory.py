@@ -20,7 +20,7 @@ import heapq
 import itertools
 import threading
 from collections import deque
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -29,9 +29,17 @@ from typing import Any, Final, Generic, Self, TypeVar
 import attrs
 
 from provisioning.adapters._gate import Gate, closed_unit_of_work, read_only_unit_of_work
+from provisioning.adapters._outbox import MemoryOutbox
 from provisioning.errors import Conflict, DnsUnavailable
-from provisioning.model import GUESS_SWEEP, DomainName, SignInState
-from provisioning.ports import GuessCount, Message
+from provisioning.model import (
+    GUESS_SWEEP,
+    DomainName,
+    Message,
+    MessageStatus,
+    QueuedMessage,
+    SignInState,
+)
+from provisioning.ports import GuessCount
 from provisioning.storage import (
     TABLES,
     Identified,
@@ -207,6 +215,7 @@ class MemoryStore:
     _changes: int = attrs.field(init=False, default=0)
     _guesses: dict[str, SignInState] = attrs.field(init=False, factory=dict)
     _counts: int = attrs.field(init=False, default=0)
+    _outbox: MemoryOutbox = attrs.field(init=False, factory=MemoryOutbox)
 
     def unit_of_work(self) -> MemoryUnitOfWork:
         """A new unit of work over this store."""
@@ -238,8 +247,44 @@ class MemoryStore:
         with self._gate.shared():
             return {key: self._guesses.get(key, _FRESH) for key in keys}
 
+    def claim_messages(
+        self,
+        *,
+        now: datetime,
+        limit: int,
+        lease: timedelta,
+        ids: Collection[str] | None = None,
+    ) -> list[QueuedMessage]:
+        """Claim due messages of the outbox for delivery (see `Store`)."""
+        with self._gate:
+            return self._outbox.claim(now, limit, lease, ids)
 
-_Undo = tuple[_Rows[Any], str, Any]
+    def settle_messages(
+        self,
+        delivered: Collection[str],
+        failed: Mapping[str, tuple[str, datetime | None]],
+        /,
+        *,
+        now: datetime,
+    ) -> None:
+        """Record how the delivery of claimed messages went (see `Store`)."""
+        with self._gate:
+            self._outbox.settle(delivered, failed, now)
+
+    def requeue_messages(self, ids: Collection[str], /, *, now: datetime) -> int:
+        """Put failed messages back in line (see `Store`)."""
+        with self._gate:
+            return self._outbox.requeue(ids, now)
+
+    def queued_messages(
+        self, *, status: MessageStatus | None, offset: int, limit: int
+    ) -> tuple[list[QueuedMessage], int]:
+        """One page of the outbox without secrets, and how many match (see `Store`)."""
+        with self._gate.shared():
+            return self._outbox.listed(status, offset, limit)
+
+
+_Undo = tuple[_Rows[Any] | MemoryOutbox, str, Any]
 _HELD: Final = nullcontext()  # a writing unit of work holds the lock already
 
 
@@ -298,6 +343,14 @@ class MemoryUnitOfWork(UnitOfWork):
         finally:
             self._open = False
             self._store._gate.release()  # noqa: SLF001
+
+    def enqueue(self, messages: Sequence[Message], /, *, now: datetime) -> tuple[Message, ...]:
+        """Write `messages` into the store's outbox; a rollback takes them back out."""
+        self.ensure_writable()
+        outbox = self._store._outbox  # noqa: SLF001
+        written = outbox.add(messages, now)
+        self.journal.extend((outbox, message.id, None) for message in written)
+        return written
 
     def commit(self) -> None:
         """Keep every change made so far."""

@@ -15,6 +15,7 @@ from provisioning.bulk.access import ACCOUNT_SHEET, GrantRow, grant_rows
 from provisioning.bulk.files import (
     REPORT_COLUMNS,
     Destination,
+    attach_reports,
     neutralised,
     write_annotated,
     write_template,
@@ -70,6 +71,7 @@ __all__ = [
     "Workbook",
     "WorkbookReader",
     "apply_users",
+    "attach_reports",
     "grant_rows",
     "neutralised",
     "plan_users",

@@ -15,7 +15,7 @@ import io
 import os
 import tempfile
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any, Final, Literal, TypeGuard, TypeVar
 
@@ -33,15 +33,24 @@ from provisioning.bulk._existing import RowChange
 from provisioning.bulk._workbook import Workbook
 from provisioning.bulk.importing import account_mailboxes
 from provisioning.bulk.users import COLUMNS, REPORT_COLUMNS, USERS_SHEET
-from provisioning.errors import Issue, Severity, SpreadsheetError
-from provisioning.model import PERMISSIONS, MfaStatus, User, UserStatus
+from provisioning.errors import (
+    Issue,
+    NotFound,
+    PermissionDenied,
+    Severity,
+    SpreadsheetError,
+    UndeliverableMessage,
+)
+from provisioning.model import PERMISSIONS, Attachment, Message, MfaStatus, User, UserStatus
 from provisioning.ports import Environment
 from provisioning.principals import Actor
 from provisioning.rules.access import authorize
 
 __all__ = [
     "REPORT_COLUMNS",
+    "XLSX_TYPE",
     "Destination",
+    "attach_reports",
     "neutralised",
     "write_annotated",
     "write_template",
@@ -608,3 +617,35 @@ def write_users_report(
             count += 1
         book.save(stream)
     return count
+
+
+XLSX_TYPE: Final = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def attach_reports(ctx: Environment) -> Callable[[Message], Message]:
+    """What `deliver` calls (`prepare=`) to attach the report a `report.users` message asks for.
+
+    The report is made as the message is sent, with the requester's rights
+    at that moment: a requester who may no longer read the account's users
+    gets none (`UndeliverableMessage` `report.refused`, and the message is
+    given up). Every other message passes as it is.
+    """
+
+    def prepare(message: Message) -> Message:
+        if message.template != "report.users":
+            return message
+        requester = Actor.user(message.data.get("requester_id", ""))
+        account_id = message.data.get("account_id", "")
+        report = io.BytesIO()
+        try:
+            write_users_report(ctx, requester, account_id, report)
+        except (PermissionDenied, NotFound):
+            raise UndeliverableMessage(
+                code="report.refused",
+                reason="the requester may no longer read the account's users",
+            ) from None
+        day = ctx.clock.now().date().isoformat()
+        attached = Attachment(f"users-report-{day}.xlsx", XLSX_TYPE, report.getvalue())
+        return attrs.evolve(message, attachments=(*message.attachments, attached))
+
+    return prepare

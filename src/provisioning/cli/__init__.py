@@ -57,11 +57,20 @@ from provisioning import (
     queries,
     run,
 )
-from provisioning.adapters.memory import MemoryDns, Outbox
+from provisioning.adapters.mail import EmlFolder, SmtpNotifier
+from provisioning.adapters.memory import MemoryDns
 from provisioning.adapters.sql import redacted
 from provisioning.cli._demo import DOMAIN, MISTAKES, ROWS, users_workbook
-from provisioning.engine import collecting_less
-from provisioning.model import Account, AuditEvent, Domain, User
+from provisioning.engine import collecting_less, retry_messages
+from provisioning.engine import deliver as deliver_messages
+from provisioning.model import (
+    Account,
+    AuditEvent,
+    Domain,
+    MessageStatus,
+    QueuedMessage,
+    User,
+)
 from provisioning.model._converter import to_export
 
 __all__ = ["main"]
@@ -100,7 +109,7 @@ def _open(options: _Options, *, upgrade: bool = False, dns: MemoryDns | None = N
     """The context over `--store`, created on first use; only `db upgrade` migrates one."""
     ports: Any = {} if dns is None else {"dns": dns}
     try:
-        return Context.open(options.store, notifier=Outbox(), upgrade=upgrade, **ports)
+        return Context.open(options.store, upgrade=upgrade, **ports)
     except ProvisioningError as error:
         older = getattr(error, "code", "") == "store.schema_older"
         hint = "; run `provisioning db upgrade` first" if older else ""
@@ -355,9 +364,10 @@ def init(
         ctx = _open(options, dns=dns)
         try:
             account, added = _tenant(ctx, dns, name, domain, admin_email, trusted=trust_domain)
+            _say(options, *_initialised(account, added, ctx, trusted=trust_domain))
+            _waiting_note(ctx)
         finally:
             _close(ctx)
-        _say(options, *_initialised(account, added, ctx, trusted=trust_domain))
 
 
 def _tenant(
@@ -386,27 +396,42 @@ def _tenant(
 def _initialised(
     account: Account, domain: Domain, ctx: Context, *, trusted: bool
 ) -> tuple[dict[str, object], str]:
-    """What `init` made, as a JSON document and as lines for people."""
-    assert isinstance(ctx.notifier, Outbox)  # noqa: S101 - _open gives every context one
-    link = next((m for m in ctx.notifier.messages if "token" in m.secrets), None)
+    """What `init` made, as a JSON document and as lines for people (never the link's token)."""
+    welcome = next(
+        (q for q in _waiting_messages(ctx) if q.message.template == "admin.created"), None
+    )
     document: dict[str, object] = {
         "account": to_export(account),
         "domain": to_export(domain),
         "dns_txt": domain.verification_token,
         "super_admin_setup": None
-        if link is None
-        else {"user_id": link.data.get("user_id"), "sent_to": link.to},
+        if welcome is None
+        else {"user_id": welcome.message.data.get("user_id"), "sent_to": welcome.message.to},
     }
     lines = [f"account {account.name} ({account.id}), domain {domain.name}: {domain.status}"]
     if not trusted:
         lines.append(f"publish this TXT record at {domain.name}: {domain.verification_token}")
-    if link is not None:
+    if welcome is not None:
         lines.append(
-            f"the super admin's one-time set-password link went to {link.to}"
-            f" (until {link.data.get('link_expires_at')}): user {link.data.get('user_id')},"
-            f" token {link.secrets['token']}"
+            f"the super admin's one-time set-password link is in a message to"
+            f" {welcome.message.to} (until {welcome.message.data.get('link_expires_at')})"
         )
     return document, "\n".join(lines)
+
+
+def _waiting_messages(ctx: Context) -> list[QueuedMessage]:
+    """The messages of the outbox that wait for delivery (their secrets left out)."""
+    found, _ = ctx.store.queued_messages(
+        status=MessageStatus.PENDING, offset=0, limit=queries.MAX_PAGE
+    )
+    return found
+
+
+def _waiting_note(ctx: Context) -> None:
+    """Say, on standard error, how many messages wait for `provisioning deliver`."""
+    _, waiting = ctx.store.queued_messages(status=MessageStatus.PENDING, offset=0, limit=1)
+    if waiting:
+        click.echo(f"{waiting} message(s) wait for delivery: provisioning deliver", err=True)
 
 
 @main.command()
@@ -514,6 +539,7 @@ def import_(
                 f" {len(result.unchanged)} unchanged, {len(planned.changed)} changed{held},"
                 f" {len(result.skipped)} skipped",
             )
+            _waiting_note(ctx)
 
         _in_account(options, importing)
 
@@ -662,6 +688,153 @@ def audit(options: _Options, since: datetime | None, limit: int) -> None:
         )
 
 
+DEMO_LINKS: Final = "https://portal.example/set-password?user={user_id}&token={token}"
+"""How the demo's welcome e-mails spell their set-password links."""
+
+SMTP_URL_VARIABLE: Final = "PROVISIONING_SMTP_URL"
+"""The environment variable `provisioning deliver` reads its SMTP server's URL from."""
+
+
+@main.command()
+@click.option(
+    "--smtp",
+    "smtp_url",
+    envvar=SMTP_URL_VARIABLE,
+    show_envvar=True,
+    help="The SMTP server: smtp://user:password@host:587 (STARTTLS) or smtps://...:465.",
+)
+@click.option(
+    "--to-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write each message as an .eml file into this folder instead of sending it.",
+)
+@click.option("--sender", default="provisioning@localhost", show_default=True, help="From:")
+@click.option(
+    "--links",
+    default="{token}",
+    show_default=True,
+    help="How a message's link reads, e.g. https://portal.example/set-password?token={token}.",
+)
+@click.option("--limit", type=click.IntRange(1, 100_000), default=1000, show_default=True)
+@click.option(
+    "--retry-failed",
+    is_flag=True,
+    help="Put the messages given up on back in line first (see `provisioning messages`).",
+)
+@click.pass_obj
+def deliver(
+    options: _Options,
+    *,
+    smtp_url: str | None,
+    to_dir: Path | None,
+    sender: str,
+    links: str,
+    limit: int,
+    retry_failed: bool,
+) -> None:
+    """Deliver the messages waiting in the store's outbox (welcomes, invitations, codes).
+
+    Give the SMTP server's URL with --smtp or in PROVISIONING_SMTP_URL (so
+    that its password stays out of `ps` and the shell's history), or write
+    the messages into a folder with --to-dir. Run it again, or from cron:
+    what fails is tried again later, and nothing is sent twice.
+    """
+    with _reported(options):
+        if (smtp_url is None) == (to_dir is None):
+            raise _Failure("give --smtp (or PROVISIONING_SMTP_URL) or --to-dir", _UNUSABLE)
+        notifier = (
+            EmlFolder(to_dir, sender=sender, links=links)
+            if to_dir is not None
+            else SmtpNotifier(str(smtp_url), sender=sender, links=links)
+        )
+        ctx = _open(options)
+        try:
+            if retry_failed:
+                _retry_failed(ctx)
+            done = deliver_messages(ctx, notifier, limit=limit, prepare=bulk.attach_reports(ctx))
+            _, waiting = ctx.store.queued_messages(status=MessageStatus.PENDING, offset=0, limit=1)
+        finally:
+            _close(ctx)
+        document = {
+            "delivered": len(done.delivered),
+            "retrying": len(done.retrying),
+            "failed": len(done.failed),
+            "waiting": waiting,
+        }
+        where = f" into {to_dir}" if to_dir is not None else ""
+        _say(
+            options,
+            document,
+            f"{len(done.delivered)} delivered{where}, {len(done.retrying)} to be tried again,"
+            f" {len(done.failed)} given up; {waiting} waiting",
+        )
+        if done.retrying or done.failed:
+            raise _Failure("some messages were not delivered: see `provisioning messages`", 1)
+
+
+@main.command()
+@click.option(
+    "--status",
+    type=click.Choice(["pending", "failed", "delivered", "all"]),
+    default="all",
+    show_default=True,
+)
+@click.option("--limit", type=click.IntRange(1, queries.MAX_PAGE), default=50, show_default=True)
+@click.pass_obj
+def messages(options: _Options, status: str, limit: int) -> None:
+    """List the outbox's messages: kind, recipient, state, attempts (never a link or code)."""
+    with _reported(options):
+        chosen = None if status == "all" else MessageStatus(status)
+        ctx = _open(options)
+        try:
+            page = queries.messages(ctx, Actor.platform(), status=chosen, limit=limit)
+        finally:
+            _close(ctx)
+        if options.json:
+            _print_json({"total": page.total, "messages": [_message_document(q) for q in page]})
+            return
+        _table(
+            f"Messages ({len(page)} of {page.total})",
+            ("id", "kind", "to", "status", "attempts", "why"),
+            [
+                (
+                    q.id,
+                    q.message.template,
+                    q.message.to,
+                    q.status.value,
+                    q.attempts,
+                    q.failure or "",
+                )
+                for q in page
+            ],
+        )
+
+
+def _retry_failed(ctx: Context) -> None:
+    """Put every message given up on back in line, as the platform's operator."""
+    while True:
+        failed, _ = ctx.store.queued_messages(
+            status=MessageStatus.FAILED, offset=0, limit=queries.MAX_PAGE
+        )
+        if not failed:
+            return
+        retry_messages(ctx, Actor.platform(), [q.id for q in failed])
+
+
+def _message_document(queued: QueuedMessage) -> dict[str, object]:
+    return {
+        "id": queued.id,
+        "kind": queued.message.template,
+        "channel": queued.message.channel,
+        "to": queued.message.to,
+        "status": queued.status.value,
+        "attempts": queued.attempts,
+        "created_at": queued.created_at.isoformat(),
+        "delivered_at": None if queued.delivered_at is None else queued.delivered_at.isoformat(),
+        "failure": queued.failure,
+    }
+
+
 @main.command()
 @click.option(
     "--output",
@@ -683,6 +856,12 @@ def demo(context: click.Context, output: Path) -> None:
         try:
             account, _ = _tenant(ctx, dns, "Acme Trial", DOMAIN, "it@home.example", trusted=True)
             document, issues = _demo_import(ctx, account, folder)
+            mail = folder / "mail"
+            sent = deliver_messages(
+                ctx, EmlFolder(mail, sender=f"it@{DOMAIN}", links=DEMO_LINKS), limit=100_000
+            )
+            document["mail"] = str(mail)
+            document["delivered"] = len(sent.delivered)
         finally:
             _close(ctx)
         shown = redacted(store)
@@ -702,6 +881,10 @@ def demo(context: click.Context, output: Path) -> None:
             f" {document['skipped']} rows left for you to fix (a clash holds back both its rows)"
         )
         click.echo(f"5. {document['report']}: the users report")
+        click.echo(
+            f"6. {document['mail']}: {document['delivered']} welcome emails, each with its"
+            " set-password link (open one with a mail program)"
+        )
         click.echo(f"the store: {shown}; next, try: provisioning --store {shown} users")
 
 
@@ -711,6 +894,8 @@ def _demo_folder(output: Path) -> Path:
         output.mkdir(parents=True, exist_ok=True)
         for name in _DEMO_FILES:
             (output / name).unlink(missing_ok=True)
+        for old in (output / "mail").glob("*.eml"):
+            old.unlink()
     except OSError as exc:
         raise _Failure(f"{output} cannot be used: {exc.strerror or exc}", _UNUSABLE) from exc
     return output

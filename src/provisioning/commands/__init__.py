@@ -111,6 +111,7 @@ from provisioning.commands.users import (
     CreateUser,
     DeleteUser,
     RenameUser,
+    RequestUsersReport,
     UpdateUser,
 )
 
@@ -165,6 +166,7 @@ __all__ = [
     "RenameMailbox",
     "RenameUser",
     "RequestSupportAccess",
+    "RequestUsersReport",
     "ResendInvitation",
     "ResetPassword",
     "RevokeInvitation",

@@ -21,7 +21,13 @@ from provisioning.model import (
     User,
 )
 
-__all__ = ["CreateUser", "DeleteUser", "RenameUser", "UpdateUser"]
+__all__ = [
+    "CreateUser",
+    "DeleteUser",
+    "RenameUser",
+    "RequestUsersReport",
+    "UpdateUser",
+]
 
 
 @attrs.frozen(kw_only=True)
@@ -110,3 +116,16 @@ class DeleteUser(Command[None]):
 
     user_id: str
     version: VersionNumber | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RequestUsersReport(Command[None]):
+    """Ask for the users report of the account by e-mail (seed 002).
+
+    The report is made when its message is delivered, with the requester's
+    rights at that moment, and attached as .xlsx. It goes to the
+    requester's primary email if it is an administrator with one, else to
+    its username. Needs `users.read`.
+    """
+
+    account_id: str

@@ -5,6 +5,8 @@
   counted before they are checked.
 - `apply`, `apply_lean` and `run` (`_apply`): prepare once, then one short
   write transaction, all or nothing.
+- `deliver` and `retry_messages` (`_deliver`): the outbox's messages to a
+  notifier, at least once, in each recipient's order.
 - `command_from` (`_input`): the one path from a mapping to a typed command.
 - `Plan`, `Outcome` (`_results`): what the road returns, with their HTML.
 - `collecting_less` (`_collector`): the garbage-collector tuning a caller may
@@ -16,11 +18,13 @@ from __future__ import annotations
 
 from provisioning.engine._apply import apply, apply_lean, run
 from provisioning.engine._collector import collecting_less
+from provisioning.engine._deliver import Delivery, deliver, retry_messages
 from provisioning.engine._input import command_from
 from provisioning.engine._plan import plan, plan_parts
 from provisioning.engine._results import Outcome, Plan, Progress
 
 __all__ = [
+    "Delivery",
     "Outcome",
     "Plan",
     "Progress",
@@ -28,7 +32,9 @@ __all__ = [
     "apply_lean",
     "collecting_less",
     "command_from",
+    "deliver",
     "plan",
     "plan_parts",
+    "retry_messages",
     "run",
 ]

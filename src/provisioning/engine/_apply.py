@@ -20,6 +20,7 @@ import attrs
 
 from provisioning.commands import Command
 from provisioning.engine._collector import fewer_collections
+from provisioning.engine._deliver import deliver
 from provisioning.engine._plan import forget_guesses, plan, validate
 from provisioning.engine._results import Outcome, Plan, Progress
 from provisioning.errors import (
@@ -222,12 +223,24 @@ def _apply(
         len(outcome.messages),
         " (validated again)" if outcome.revalidated else "",
     )
-    if outcome.messages:
-        try:
-            ctx.notifier.send(outcome.messages)
-        except Exception as exc:
-            raise NotificationFailed(outcome=outcome, reason=type(exc).__name__) from exc
+    if outcome.messages and ctx.notifier is not None:
+        _deliver_now(ctx, outcome)
     return outcome
+
+
+def _deliver_now(ctx: Environment, outcome: Outcome) -> None:
+    """Deliver a committed batch's messages through the context's notifier, right away.
+
+    They are in the outbox already: one that fails stays there, its attempt
+    on record, for the next `deliver`; `NotificationFailed` says so.
+    """
+    sent = deliver(ctx, limit=len(outcome.messages), only=[m.id for m in outcome.messages])
+    if not sent.ok:
+        waiting = len(sent.retrying) + len(sent.failed)
+        raise NotificationFailed(
+            outcome=outcome,
+            reason=f"{waiting} message(s) not delivered: they wait in the store's outbox",
+        )
 
 
 def _write_batch(
@@ -249,11 +262,12 @@ def _write_batch(
             except Conflict:
                 pass  # taken meanwhile by a writer that had not counted yet: check again
             else:
+                messages = uow.enqueue(work.messages, now=now)
                 uow.commit()
                 return _Written(
                     work.results,
                     work.events,
-                    work.messages,
+                    messages,
                     plan.warnings,
                     revalidated=False,
                     forgotten=work.forgotten,
@@ -271,12 +285,13 @@ def _write_batch(
         if not batch.ok:
             _refuse(batch.issues, batch.raised, single=single)
         _write(uow, tx.uow.changes(), progress)
+        messages = uow.enqueue(tx.messages, now=now)
         uow.commit()
         warnings = tuple(issue for issue in batch.issues if not issue.blocking)
         return _Written(
             tuple(batch.results),
             tuple(tx.events),
-            tuple(tx.messages),
+            messages,
             warnings,
             revalidated=True,
             forgotten=tuple(tx.forgotten),
@@ -326,7 +341,7 @@ def _write_parts(
             if keep is None:
                 events += tx.events
             counted.update(event.action for event in tx.events)
-            messages += tx.messages
+            messages += uow.enqueue(tx.messages, now=now)
             forgotten += tx.forgotten
             warnings += (issue for issue in batch.issues if not issue.blocking)
             if progress is not None:

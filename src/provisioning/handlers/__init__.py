@@ -84,6 +84,7 @@ from provisioning.handlers.users import (
     delete_user,
     prefetch_create_user,
     rename_user,
+    request_users_report,
     update_user,
 )
 from provisioning.model import Guess
@@ -145,6 +146,7 @@ HANDLERS: Final[Mapping[type, Handler]] = MappingProxyType(
         commands.UpdateUser: update_user,
         commands.RenameUser: rename_user,
         commands.DeleteUser: delete_user,
+        commands.RequestUsersReport: request_users_report,
         commands.SetPassword: set_password,
         commands.ResetPassword: reset_password,
         commands.CompletePasswordSetup: complete_password_setup,

@@ -71,8 +71,23 @@ def _recoverable(user: User | None) -> bool:
         user is not None
         and user.source is UserSource.MANUAL
         and user.status is UserStatus.ACTIVE
-        and user.profile.can_recover_password
+        and _recipient(user) is not None
     )
+
+
+def _recipient(user: User) -> tuple[str, str] | None:
+    """Where a user's recovery code goes: (channel, address), or None when nowhere.
+
+    An administrator's one-time codes go to its primary email; anyone
+    else's to its alternate email, else by SMS to its mobile.
+    """
+    if user.admin and user.primary_email is not None:
+        return "email", str(user.primary_email)
+    if user.profile.alternate_email is not None:
+        return "email", str(user.profile.alternate_email)
+    if user.profile.mobile is not None:
+        return "sms", str(user.profile.mobile)
+    return None
 
 
 def _code(token: str) -> str:
@@ -81,7 +96,10 @@ def _code(token: str) -> str:
 
 
 def start_password_recovery(tx: Tx, command: StartPasswordRecovery) -> Step[None]:
-    """Send a recovery code to the user's alternate email, else to its mobile by SMS."""
+    """Send a recovery code to where the user's one-time codes go (see `_recipient`).
+
+    Nothing, and the same answer, for a name nobody holds or who has nowhere.
+    """
     user = user_named(tx, command.username)
     if user is None or not _recoverable(user):
         return Step.proceed(lambda: None)  # the same answer: nothing tells the two apart
@@ -96,8 +114,9 @@ def start_password_recovery(tx: Tx, command: StartPasswordRecovery) -> Step[None
         )
         return Step.proceed(lambda: None)
     code = _code(tx.token())
-    email, mobile = user.profile.alternate_email, user.profile.mobile
-    channel, to = ("email", str(email)) if email is not None else ("sms", str(mobile))
+    recipient = _recipient(user)
+    assert recipient is not None  # noqa: S101 - `_recoverable` said so
+    channel, to = recipient
 
     def run() -> None:
         stored = attrs.evolve(

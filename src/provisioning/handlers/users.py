@@ -8,7 +8,14 @@ from typing import Any
 
 import attrs
 
-from provisioning.commands import UNCHANGED, CreateUser, DeleteUser, RenameUser, UpdateUser
+from provisioning.commands import (
+    UNCHANGED,
+    CreateUser,
+    DeleteUser,
+    RenameUser,
+    RequestUsersReport,
+    UpdateUser,
+)
 from provisioning.errors import InvalidValue, Issue, NotFound
 from provisioning.model import (
     Account,
@@ -60,6 +67,7 @@ __all__ = [
     "own_address_warning",
     "recovery_warning",
     "rename_user",
+    "request_users_report",
     "update_user",
 ]
 
@@ -651,3 +659,38 @@ def delete_user(tx: Tx, command: DeleteUser) -> Step[None]:
         remove_user(tx, user, "DeleteUser", version=command.version)
 
     return Step.proceed(run, issues)
+
+
+def request_users_report(tx: Tx, command: RequestUsersReport) -> Step[None]:
+    """Queue the users report's message; the report itself is made when it is delivered."""
+    tx.authorize("users.read", command.account_id)
+    account = tx.uow.accounts.get(command.account_id)
+    requester = tx.uow.users.find(tx.actor.user_id) if tx.actor.user_id else None
+    if requester is None:
+        return Step.refuse(
+            [
+                error(
+                    "report.no_recipient",
+                    "the report goes to the user who asks for it: act as a user",
+                    field="account_id",
+                )
+            ]
+        )
+    to = requester.primary_email if requester.admin and requester.primary_email else None
+    recipient = str(to or requester.username)
+
+    def run() -> None:
+        tx.record("RequestUsersReport", "account", account.id, account_id=account.id)
+        tx.notify(
+            Message(
+                template="report.users",
+                to=recipient,
+                data={
+                    "account_id": account.id,
+                    "account": account.name,
+                    "requester_id": requester.id,
+                },
+            )
+        )
+
+    return Step.proceed(run)

@@ -42,6 +42,14 @@ from provisioning.model._entities import (
     valid_name,
 )
 from provisioning.model._lookalikes import local_part_problem, skeleton
+from provisioning.model._messages import (
+    DEFAULT_DELIVERY,
+    Attachment,
+    DeliveryPolicy,
+    Message,
+    MessageStatus,
+    QueuedMessage,
+)
 from provisioning.model._passwords import COMMON_PASSWORDS, MIN_LENGTH_FLOOR, PasswordPolicy
 from provisioning.model._permissions import (
     ADMINISTRATOR_ROLE,
@@ -61,6 +69,7 @@ from provisioning.model._values import (
 __all__ = [
     "ADMINISTRATOR_ROLE",
     "COMMON_PASSWORDS",
+    "DEFAULT_DELIVERY",
     "GUESSES_KEPT",
     "GUESS_SWEEP",
     "MIN_LENGTH_FLOOR",
@@ -70,10 +79,12 @@ __all__ = [
     "SECRET",
     "SYSTEM_ROLES",
     "Account",
+    "Attachment",
     "AuditEvent",
     "ClassOfService",
     "Counted",
     "Credentials",
+    "DeliveryPolicy",
     "Device",
     "DirectNumber",
     "Domain",
@@ -90,6 +101,8 @@ __all__ = [
     "Mailbox",
     "MailboxKind",
     "MailboxOffer",
+    "Message",
+    "MessageStatus",
     "MfaState",
     "MfaStatus",
     "PasswordPolicy",
@@ -97,6 +110,7 @@ __all__ = [
     "PhoneNumber",
     "PhoneSeat",
     "Profile",
+    "QueuedMessage",
     "Role",
     "Scope",
     "SignInPolicy",

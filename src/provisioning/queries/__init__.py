@@ -46,6 +46,7 @@ from provisioning.queries._mailboxes import (
     get_mailbox,
     mailboxes,
 )
+from provisioning.queries._messages import messages
 from provisioning.queries._phones import (
     devices,
     phone_numbers,
@@ -99,6 +100,7 @@ __all__ = [
     "invitations",
     "mailboxes",
     "may_send",
+    "messages",
     "pending_invitations",
     "permissions",
     "phone_numbers",

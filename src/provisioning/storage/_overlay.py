@@ -16,12 +16,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from types import TracebackType
 from typing import Any, Final, Generic, Self, TypeVar
 
 import attrs
 
 from provisioning.errors import Conflict, UsageError
+from provisioning.model import Message
 from provisioning.storage._repositories import Change, TableChanges, UnitOfWork
 from provisioning.storage._tables import (
     TABLES,
@@ -338,6 +340,11 @@ class Overlay(UnitOfWork):
         tb: TracebackType | None,
     ) -> None:
         return None
+
+    def enqueue(self, messages: Sequence[Message], /, *, now: datetime) -> tuple[Message, ...]:
+        """Refused: a batch's messages reach the outbox only through `apply`."""
+        del messages, now
+        raise UsageError(code="store.overlay_commit", reason="a planned batch is never committed")
 
     def commit(self) -> None:
         """Refused: an overlay's writes reach the store only through `apply`."""

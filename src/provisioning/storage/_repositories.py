@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
+from datetime import datetime
 from types import TracebackType
 from typing import Any, Generic, NamedTuple, Self, TypeVar
 
@@ -27,6 +28,7 @@ from provisioning.model import (
     Invitation,
     MacAddress,
     Mailbox,
+    Message,
     PhoneNumber,
     PhoneSeat,
     Role,
@@ -560,6 +562,15 @@ class UnitOfWork:
 
         A plan remembers it; if it is the same when the plan is applied,
         nothing the plan read can have changed.
+        """
+        raise NotImplementedError
+
+    def enqueue(self, messages: Sequence[Message], /, *, now: datetime) -> tuple[Message, ...]:
+        """Write `messages` into the store's outbox, in this transaction; them with their ids.
+
+        They commit with the change that made them, or roll back with it;
+        each gets a new stable id (`Message.id`). A store that seals its
+        secrets seals the messages' secrets too.
         """
         raise NotImplementedError
 

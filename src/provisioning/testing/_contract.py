@@ -31,6 +31,8 @@ from provisioning.model import (
     GUESSES_KEPT,
     DomainName,
     EmailAddress,
+    Message,
+    MessageStatus,
     SignInState,
     Username,
 )
@@ -530,3 +532,83 @@ class StoreContract:
         for _ in range(GUESS_SWEEP):  # a sweep comes every so many counts
             store.count_guesses({"other"}, lambda _: {}, now=now)
         assert store.guess_states({"idle", *kept}) == {"idle": SignInState(), **kept}
+
+    # -- the outbox ----------------------------------------------------------------------------
+
+    def test_the_outbox_keeps_what_commits_and_forgets_what_rolls_back(self, store: Store) -> None:
+        now = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+        kept = Message(template="t.kept", to="a@x.example", secrets={"token": "s3cret"})
+        with store.unit_of_work() as uow:
+            (written,) = uow.enqueue([kept], now=now)
+            uow.commit()
+        with store.unit_of_work() as uow:
+            uow.enqueue([Message(template="t.gone", to="b@x.example")], now=now)
+            uow.rollback()
+        listed, total = store.queued_messages(status=None, offset=0, limit=10)
+        assert (total, [q.id for q in listed]) == (1, [written.id])
+        assert written.id
+        assert listed[0].message.secrets == {}  # a listing never holds a secret
+        (claimed,) = store.claim_messages(now=now, limit=10, lease=timedelta(minutes=5))
+        assert claimed.message.secrets == {"token": "s3cret"}
+        assert claimed.status is MessageStatus.PENDING
+
+    def test_a_claim_takes_one_message_of_each_recipient_and_lasts_its_lease(
+        self, store: Store
+    ) -> None:
+        now = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+        lease = timedelta(minutes=5)
+        with store.unit_of_work() as uow:
+            first, second, other = uow.enqueue(
+                [
+                    Message(template="t.1", to="a@x.example"),
+                    Message(template="t.2", to="a@x.example"),
+                    Message(template="t.3", to="b@x.example"),
+                ],
+                now=now,
+            )
+            uow.commit()
+        claimed = store.claim_messages(now=now, limit=10, lease=lease)
+        assert [q.id for q in claimed] == [first.id, other.id]
+        assert store.claim_messages(now=now + lease / 2, limit=10, lease=lease) == []
+        store.settle_messages([first.id], {}, now=now)
+        assert [q.id for q in store.claim_messages(now=now, limit=10, lease=lease)] == [second.id]
+        # The claims lapse, unsettled: another deliverer may take them then.
+        lapsed = store.claim_messages(now=now + lease, limit=10, lease=lease)
+        assert [q.id for q in lapsed] == [second.id, other.id]
+
+    def test_settling_delivers_retries_or_gives_up_and_requeue_brings_it_back(
+        self, store: Store
+    ) -> None:
+        now = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+        lease = timedelta(minutes=5)
+        with store.unit_of_work() as uow:
+            done, later, dead = uow.enqueue(
+                [
+                    Message(template="t.1", to="a@x.example", secrets={"code": "1"}),
+                    Message(template="t.2", to="b@x.example"),
+                    Message(template="t.3", to="c@x.example"),
+                ],
+                now=now,
+            )
+            uow.commit()
+        store.claim_messages(now=now, limit=10, lease=lease)
+        retry_at = now + timedelta(hours=1)
+        store.settle_messages(
+            [done.id],
+            {later.id: ("delivery.failed: X", retry_at), dead.id: ("message.x: no", None)},
+            now=now,
+        )
+        delivered, _ = store.queued_messages(status=MessageStatus.DELIVERED, offset=0, limit=9)
+        assert [(q.id, q.attempts, q.message.secrets) for q in delivered] == [(done.id, 1, {})]
+        assert store.claim_messages(now=now, limit=10, lease=lease) == []  # not due yet
+        (retried,) = store.claim_messages(now=retry_at, limit=10, lease=lease)
+        assert (retried.id, retried.attempts, retried.failure) == (
+            later.id,
+            1,
+            "delivery.failed: X",
+        )
+        failed, total = store.queued_messages(status=MessageStatus.FAILED, offset=0, limit=9)
+        assert (total, failed[0].id, failed[0].failure) == (1, dead.id, "message.x: no")
+        assert store.requeue_messages([dead.id, done.id, "nobody"], now=retry_at) == 1
+        again = store.claim_messages(now=retry_at, limit=10, lease=lease)
+        assert [(q.id, q.attempts) for q in again] == [(dead.id, 0)]

@@ -31,7 +31,7 @@ import re
 import threading
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Final, Generic, ParamSpec, Self, TypeVar
@@ -44,6 +44,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 
 from provisioning.adapters._gate import Gate, closed_unit_of_work, read_only_unit_of_work
+from provisioning.adapters.sql import _outbox as outbox
 from provisioning.adapters.sql import migrations
 from provisioning.adapters.sql.rows import RowMapping, Writer, mapping
 from provisioning.adapters.sql.schema import (
@@ -57,7 +58,16 @@ from provisioning.adapters.sql.schema import (
     sql_table,
 )
 from provisioning.errors import Conflict, StoreError, UsageError
-from provisioning.model import GUESS_SWEEP, GUESSES_KEPT, MailboxKind, SignInState, skeleton
+from provisioning.model import (
+    GUESS_SWEEP,
+    GUESSES_KEPT,
+    MailboxKind,
+    Message,
+    MessageStatus,
+    QueuedMessage,
+    SignInState,
+    skeleton,
+)
 from provisioning.ports import GuessCount, Sealer
 from provisioning.security.sealing import SEALED_PREFIX, SealingError
 from provisioning.storage import TABLES, Identified, Select, Table, UnitOfWork
@@ -894,6 +904,58 @@ class SqlStore:
             found.update((row.key, _guess_state(row)) for row in sql.execute(query))
         return found
 
+    @_translated
+    def claim_messages(
+        self,
+        *,
+        now: datetime,
+        limit: int,
+        lease: timedelta,
+        ids: Collection[str] | None = None,
+    ) -> list[QueuedMessage]:
+        """Claim due messages of the outbox for delivery (see `Store`).
+
+        On PostgreSQL a row another deliverer is claiming is skipped
+        (`FOR UPDATE SKIP LOCKED`); SQLite's write lock makes claims take turns.
+        """
+        with self._own_transaction(write=True) as sql:
+            return outbox.claim(
+                sql,
+                postgresql=self.dialect == "postgresql",
+                now=now,
+                limit=limit,
+                lease=lease,
+                ids=ids,
+                unseal=lambda value, context: _unseal(self.sealer, value, context, self.label),
+            )
+
+    @_translated
+    def settle_messages(
+        self,
+        delivered: Collection[str],
+        failed: Mapping[str, tuple[str, datetime | None]],
+        /,
+        *,
+        now: datetime,
+    ) -> None:
+        """Record how the delivery of claimed messages went (see `Store`)."""
+        with self._own_transaction(write=True) as sql:
+            outbox.settle(sql, delivered, failed, now)
+
+    @_translated
+    def requeue_messages(self, ids: Collection[str], /, *, now: datetime) -> int:
+        """Put failed messages back in line (see `Store`)."""
+        with self._own_transaction(write=True) as sql:
+            return outbox.requeue(sql, ids, now)
+
+    @_translated
+    def queued_messages(
+        self, *, status: MessageStatus | None, offset: int, limit: int
+    ) -> tuple[list[QueuedMessage], int]:
+        """One page of the outbox without secrets, and how many match (see `Store`)."""
+        with self._own_transaction(write=False) as sql:
+            return outbox.listed(sql, status, offset, limit)
+
     @contextmanager
     def _own_transaction(self, *, write: bool) -> Iterator[Connection]:
         """A transaction on a connection of its own, outside any unit of work.
@@ -1097,6 +1159,14 @@ class SqlUnitOfWork(UnitOfWork):
             sql.execute(
                 sa.select(META.c.value).where(META.c.key == "changes").with_for_update()
             ).one()
+
+    @_translated
+    def enqueue(self, messages: Sequence[Message], /, *, now: datetime) -> tuple[Message, ...]:
+        """Write `messages` into the outbox in this transaction, their secrets sealed."""
+        if not messages:
+            return ()
+        sql = self.connection(write=True)
+        return outbox.insert(sql, messages, now, self._store.sealer)
 
     @_translated
     def change_count(self) -> int:

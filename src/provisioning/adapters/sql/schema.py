@@ -50,6 +50,7 @@ __all__ = [
     "KEY_COLUMNS",
     "META",
     "METADATA",
+    "OUTBOX",
     "SEARCH_DDL",
     "Flat",
     "flat_columns",
@@ -408,6 +409,39 @@ GUESSES: Final = sa.Table(
 
 A row is a name guessed at, known or not, and never the name itself:
 `key` is a digest of it. No row means no failure on record.
+"""
+
+
+OUTBOX: Final = sa.Table(
+    "outbox_messages",
+    METADATA,
+    sa.Column(
+        "sequence",
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    sa.Column("id", sa.Text(), nullable=False, unique=True),
+    sa.Column("template", sa.Text(), nullable=False),
+    sa.Column("channel", sa.Text(), nullable=False),
+    sa.Column("recipient", sa.Text(), nullable=False),
+    sa.Column("data", sa.Text(), nullable=False),
+    sa.Column("secrets", sa.Text(), nullable=True),
+    sa.Column("status", sa.Text(), nullable=False),
+    sa.Column("attempts", sa.Integer(), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("next_attempt_at", UtcDateTime(), nullable=False),
+    sa.Column("claimed_until", UtcDateTime(), nullable=True),
+    sa.Column("delivered_at", UtcDateTime(), nullable=True),
+    sa.Column("failure", sa.Text(), nullable=True),
+    sa.Index(None, "status", "sequence"),
+    sa.Index(None, "channel", "recipient", "sequence"),
+)
+"""The outbox: every message a change made, written in the change's transaction.
+
+`sequence` is the order they were written in; `data` and `secrets` are JSON
+objects, `secrets` sealed with the store's sealer when it has one and gone
+once the message is delivered. `claimed_until` is a deliverer's claim.
 """
 
 
