@@ -169,6 +169,7 @@ def test_deliver_needs_one_way_out_and_keeps_a_smtp_password_out_of_its_errors(
     assert refused.returncode == 1  # the message waits; nothing else went wrong
     assert "hunter2" not in refused.stdout + refused.stderr
     assert "1 to be tried again" in refused.stdout
+    assert "1 waiting (the next is due at" in refused.stdout
     failed = json.loads(
         cli("--format", "json", "messages", "--status", "pending", cwd=tmp_path).stdout
     )

@@ -752,21 +752,26 @@ def deliver(
             if retry_failed:
                 _retry_failed(ctx)
             done = deliver_messages(ctx, notifier, limit=limit, prepare=bulk.attach_reports(ctx))
-            _, waiting = ctx.store.queued_messages(status=MessageStatus.PENDING, offset=0, limit=1)
+            pending, waiting = ctx.store.queued_messages(
+                status=MessageStatus.PENDING, offset=0, limit=queries.MAX_PAGE
+            )
         finally:
             _close(ctx)
+        due = min((q.next_attempt_at for q in pending), default=None)
         document = {
             "delivered": len(done.delivered),
             "retrying": len(done.retrying),
             "failed": len(done.failed),
             "waiting": waiting,
+            "next_attempt_at": None if due is None else due.isoformat(timespec="seconds"),
         }
         where = f" into {to_dir}" if to_dir is not None else ""
+        when = "" if due is None else f" (the next is due at {due:%Y-%m-%d %H:%M:%S} UTC)"
         _say(
             options,
             document,
             f"{len(done.delivered)} delivered{where}, {len(done.retrying)} to be tried again,"
-            f" {len(done.failed)} given up; {waiting} waiting",
+            f" {len(done.failed)} given up; {waiting} waiting{when}",
         )
         if done.retrying or done.failed:
             raise _Failure("some messages were not delivered: see `provisioning messages`", 1)
