@@ -464,3 +464,18 @@ def test_without_the_cli_extra_the_command_says_what_to_install() -> None:
         "provisioning: the command line needs the extra `provisioning[cli]` (click)"
     )
     assert "Traceback" not in done.stderr
+
+
+def test_import_reads_a_file_past_the_default_row_limit_only_when_told(tmp_path: Path) -> None:
+    initialised(tmp_path)
+    rows = "\n".join(f"U{n},Lee,u{n}@acme.example" for n in range(6))
+    (tmp_path / "users.csv").write_text(f"First name,Last name,Email\n{rows}\n", encoding="utf-8")
+    small = cli("import", "users.csv", "--dry-run", "--max-rows", "4", cwd=tmp_path)
+    assert small.returncode == 2
+    assert "spreadsheet.too_many_rows" in small.stderr
+    enough = cli(
+        "import", "users.csv", "--dry-run", "--max-rows", "7", "--annotate", "a.xlsx", cwd=tmp_path
+    )
+    assert enough.returncode == 0, enough.stderr
+    assert "6 change(s) planned" in enough.stdout
+    assert cli("import", "users.csv", "--max-rows", "0", cwd=tmp_path).returncode == 2

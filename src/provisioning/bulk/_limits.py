@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 import attrs
 
 from provisioning.errors import Location, SpreadsheetError
 
-__all__ = ["ReadLimits", "refuse_extent", "refuse_merged"]
+__all__ = ["DEFAULT_LIMITS", "ReadLimits", "refuse_extent", "refuse_merged"]
 
 
 @attrs.frozen
@@ -32,6 +34,10 @@ class ReadLimits:
     def exceeded(self, rows: int, columns: int) -> bool:
         """Whether a sheet of `rows` by `columns`, from A1, is beyond these limits."""
         return rows > self.max_rows or columns > self.max_columns or rows * columns > self.max_cells
+
+
+DEFAULT_LIMITS: Final = ReadLimits()
+"""The limits a workbook is read with unless the caller gives others."""
 
 
 def too_large(reason: str) -> SpreadsheetError:

@@ -30,6 +30,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from provisioning import queries
 from provisioning.bulk._existing import RowChange
+from provisioning.bulk._limits import DEFAULT_LIMITS, ReadLimits
 from provisioning.bulk._workbook import Workbook
 from provisioning.bulk.importing import account_mailboxes
 from provisioning.bulk.users import COLUMNS, REPORT_COLUMNS, USERS_SHEET
@@ -302,6 +303,7 @@ def write_annotated(
     destination: Destination,
     *,
     changes: Iterable[RowChange] = (),
+    limits: ReadLimits = DEFAULT_LIMITS,
 ) -> None:
     """Write a copy of the uploaded workbook with every located issue on its cell.
 
@@ -316,9 +318,9 @@ def write_annotated(
     """
     listed = list(issues)
     by_cell, fills = _notes(listed, changes)
-    book = _editable(source) if isinstance(source, bytes) else None
+    book = _editable(source, limits) if isinstance(source, bytes) else None
     if book is None:
-        values = source if isinstance(source, Workbook) else _values(source)
+        values = source if isinstance(source, Workbook) else _values(source, limits)
         _write_streamed(values, listed, _Marks(by_cell, fills), destination)
         return
     only = book.sheetnames[0] if len(book.sheetnames) == 1 else None  # read as the Users sheet
@@ -448,18 +450,18 @@ _WHOLE_COPY: Final = 4 * 2**20
 openpyxl holds a whole workbook as some 1.3 KB a cell, a row-at-a-time copy as its values."""
 
 
-def _editable(source: bytes) -> openpyxl.Workbook | None:
+def _editable(source: bytes, limits: ReadLimits) -> openpyxl.Workbook | None:
     """The upload as openpyxl edits it whole, when it is an .xlsx small enough; else None."""
     from provisioning.bulk._extent import check_extent  # noqa: PLC0415
-    from provisioning.bulk.readers import DEFAULT_LIMITS, recognise  # noqa: PLC0415
+    from provisioning.bulk.readers import recognise  # noqa: PLC0415
 
     # Its size and a zip bomb are refused before anything unpacks it (`recognise`), a
     # sheet's extent before openpyxl lays it out; a copy from its values has `read_workbook`
     # check the extent itself.
-    format_ = recognise(source)
+    format_ = recognise(source, limits)
     if format_ not in ("xlsx", "xlsm") or _sheets_xml(source) > _WHOLE_COPY:
         return None
-    check_extent(source, format_, DEFAULT_LIMITS)
+    check_extent(source, format_, limits)
     try:
         return openpyxl.load_workbook(io.BytesIO(source))
     except Exception:  # noqa: BLE001 - not an .xlsx openpyxl can edit: copied from its values
@@ -476,10 +478,10 @@ def _sheets_xml(data: bytes) -> int:
         )
 
 
-def _values(source: bytes) -> Workbook:
+def _values(source: bytes, limits: ReadLimits) -> Workbook:
     from provisioning.bulk.readers import read_workbook  # noqa: PLC0415
 
-    return read_workbook(source)
+    return read_workbook(source, limits=limits)
 
 
 # -- the users report ------------------------------------------------------------------------

@@ -29,7 +29,13 @@ from typing import IO, Final, Protocol
 import attrs
 
 from provisioning.bulk._extent import check_extent
-from provisioning.bulk._limits import ReadLimits, refuse_merged, too_large, unreadable
+from provisioning.bulk._limits import (
+    DEFAULT_LIMITS,
+    ReadLimits,
+    refuse_merged,
+    too_large,
+    unreadable,
+)
 from provisioning.bulk._ods import read_ods
 from provisioning.bulk._workbook import CellRange, Sheet, Workbook, spread_merged, trimmed_rows
 from provisioning.bulk._xlsx import sheet_extras
@@ -57,10 +63,6 @@ _ZIP: Final = b"PK\x03\x04"
 _CFB: Final = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # OLE compound file: .xls, or encrypted OOXML
 _ENCRYPTED: Final = "EncryptionInfo".encode("utf-16-le")
 _ODS_MIME: Final = b"application/vnd.oasis.opendocument.spreadsheet"
-
-
-DEFAULT_LIMITS: Final = ReadLimits()
-"""The limits a workbook is read with unless the caller gives others."""
 
 
 class WorkbookReader(Protocol):

@@ -467,6 +467,13 @@ def template(options: _Options, file: Path) -> None:
     is_flag=True,
     help="Also change existing users whose rows differ (shown either way).",
 )
+@click.option(
+    "--max-rows",
+    type=click.IntRange(1, 10_000_000),
+    default=bulk.DEFAULT_LIMITS.max_rows,
+    show_default=True,
+    help="The most rows a sheet may have; raise it for a larger file.",
+)
 @click.pass_obj
 def import_(
     options: _Options,
@@ -476,6 +483,7 @@ def import_(
     policy: str,
     annotate: Path | None,
     updates: bool,
+    max_rows: int,
 ) -> None:
     """Import users (and their access) from a workbook or CSV.
 
@@ -483,6 +491,7 @@ def import_(
     given; either way, each field they would change is shown.
     """
     with _reported(options):
+        limits = _row_limits(max_rows)
 
         def importing(ctx: Context, account: Account, actor: Actor) -> None:
             chosen: bulk.Policy = "skip_invalid" if policy == "skip-invalid" else "all_or_nothing"
@@ -497,9 +506,12 @@ def import_(
                     progress=checking,
                     updates=updates,
                     workers=None,  # every core: the command line owns its process
+                    limits=limits,
                 )
             if annotate is not None:
-                bulk.write_annotated(upload, planned.issues, annotate, changes=planned.changed)
+                bulk.write_annotated(
+                    upload, planned.issues, annotate, changes=planned.changed, limits=limits
+                )
             document: dict[str, object] = {
                 "file": str(file),
                 "ok": planned.ok,
@@ -965,6 +977,15 @@ def _progress(what: str) -> Iterator[Progress | None]:
                 bar.refresh()
 
         yield update
+
+
+def _row_limits(max_rows: int) -> bulk.ReadLimits:
+    """The read limits with `max_rows`, and as many cells again as the default gives a row."""
+    default = bulk.DEFAULT_LIMITS
+    per_row = default.max_cells // default.max_rows
+    return attrs.evolve(
+        default, max_rows=max_rows, max_cells=max(default.max_cells, max_rows * per_row)
+    )
 
 
 def _read(file: Path) -> bytes:
