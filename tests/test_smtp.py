@@ -228,3 +228,17 @@ def test_messages_sent_in_a_burst_share_one_connection(
 def test_the_server_runs_in_its_own_thread() -> None:
     """The fixture's server answers while the test's thread blocks in smtplib."""
     assert threading.current_thread() is threading.main_thread()
+
+
+def test_a_server_without_starttls_gets_nothing_in_the_clear(
+    acme: Context, smtp: tuple[_Server, int]
+) -> None:
+    """`smtp://` insists on STARTTLS: a server that does not offer it is sent nothing."""
+    server, port = smtp
+    run(acme, OPERATOR, CreateUser(account_id="acme", username="ann@acme.example"))
+    insisting = SmtpNotifier(f"smtp://127.0.0.1:{port}", sender="it@acme.example", timeout=2.0)
+    done = deliver(acme, insisting)
+    assert len(done.retrying) == 1
+    assert server.received == []
+    (queued,), _ = acme.store.queued_messages(status=MessageStatus.PENDING, offset=0, limit=9)
+    assert queued.failure == "delivery.failed: SMTPNotSupportedError"
