@@ -12,7 +12,7 @@ from provisioning.model import (
 )
 from provisioning.ports import Environment
 from provisioning.principals import Actor
-from provisioning.queries._base import PAGE, Page, check_page, member, page_of, query, start_of
+from provisioning.queries._base import PAGE, Page, member, page_of, query, read_page
 from provisioning.rules.access import authorize, known, permissions_of
 
 __all__ = [
@@ -131,18 +131,19 @@ def audit_log(
     the account (or entity) and the order events were recorded in, read
     backwards with `newest_first` (the latest page first).
     """
-    check_page(offset, limit)
-    start = start_of(offset, after)
-    with ctx.store.snapshot() as uow:
-        authorize(uow, actor, "audit.read", account_id)
-        found, total = uow.audit.page(
-            account_id=account_id,
-            entity_id=entity_id,
-            offset=start,
-            limit=limit,
-            newest_first=newest_first,
-        )
-    return page_of(found, start, limit, total=total)
+
+    def read(start: int, count: int) -> tuple[list[AuditEvent], int]:
+        with ctx.store.snapshot() as uow:
+            authorize(uow, actor, "audit.read", account_id)
+            return uow.audit.page(
+                account_id=account_id,
+                entity_id=entity_id,
+                offset=start,
+                limit=count,
+                newest_first=newest_first,
+            )
+
+    return read_page(offset, limit, after, read)
 
 
 @query

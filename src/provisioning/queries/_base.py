@@ -45,9 +45,9 @@ __all__ = [
     "page_of",
     "phones_of",
     "query",
+    "read_page",
     "readable_user",
     "reading",
-    "start_of",
 ]
 
 MAX_PAGE: Final = 10_000
@@ -154,36 +154,36 @@ def _offset_of(cursor: str) -> int:
     return offset
 
 
-def page_of(
-    items: Sequence[_T],
+def page_of(items: Sequence[_T], offset: int, limit: int, after: str | None = None) -> Page[_T]:
+    """One page of a whole, sorted list (`after`, a previous page's cursor, wins over `offset`)."""
+    return read_page(
+        offset, limit, after, lambda start, count: (items[start : start + count], len(items))
+    )
+
+
+def read_page(
     offset: int,
     limit: int,
-    after: str | None = None,
-    *,
-    total: int | None = None,
+    after: str | None,
+    read: Callable[[int, int], tuple[Sequence[_T], int]],
 ) -> Page[_T]:
-    """One page of a whole, sorted list (`after`, a previous page's cursor, wins over `offset`).
+    """One page of a list wherever it is: `read(start, count)` gives its items and the total.
 
-    With `total`, `items` is the page already read from position `offset`
-    of a list of `total` items (a store that pages itself).
+    The bounds and the cursor are checked before `read` runs; a store that
+    pages itself reads just the page (`after` wins over `offset`).
     """
     check_page(offset, limit)
     start = offset if after is None else _offset_of(after)
-    shown = tuple(items[start : start + limit]) if total is None else tuple(items)
-    count = len(items) if total is None else total
-    more = bool(shown) and start + len(shown) < count
+    found, total = read(start, limit)
+    shown = tuple(found)
+    more = bool(shown) and start + len(shown) < total
     return Page(
         items=shown,
-        total=count,
+        total=total,
         offset=start,
         limit=limit,
         next_cursor=_offset_cursor(start + len(shown)) if more else None,
     )
-
-
-def start_of(offset: int, after: str | None) -> int:
-    """Where a page starts: at the cursor `after` when there is one, else at `offset`."""
-    return offset if after is None else _offset_of(after)
 
 
 def every(read: Callable[[str | None], Page[_T]]) -> list[_T]:

@@ -6,7 +6,7 @@ from provisioning.errors import PermissionDenied
 from provisioning.model import MessageStatus, QueuedMessage
 from provisioning.ports import Environment
 from provisioning.principals import Actor
-from provisioning.queries._base import PAGE, Page, check_page, page_of, query, start_of
+from provisioning.queries._base import PAGE, Page, query, read_page
 
 __all__ = ["messages"]
 
@@ -28,7 +28,9 @@ def messages(
     """
     if not actor.is_platform:
         raise PermissionDenied(actor=str(actor), permission="messages.read", account_id=None)
-    check_page(offset, limit)
-    start = start_of(offset, after)
-    found, total = ctx.store.queued_messages(status=status, offset=start, limit=limit)
-    return page_of(found, start, limit, total=total)
+    return read_page(
+        offset,
+        limit,
+        after,
+        lambda start, count: ctx.store.queued_messages(status=status, offset=start, limit=count),
+    )

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from provisioning.model import (
     Device,
     DirectNumber,
     PhoneSeat,
     StationPackage,
 )
-from provisioning.ports import Environment
+from provisioning.ports import Environment, UnitOfWork
 from provisioning.principals import Actor
 from provisioning.queries._base import PAGE, Page, page_of, phones_of, query, readable_user
 
 __all__ = ["devices", "phone_numbers", "phone_seat", "station_packages", "user_devices"]
+
+_T = TypeVar("_T")
 
 
 @query
@@ -30,11 +35,14 @@ def phone_numbers(
 
     Needs `phones.manage` in the account.
     """
-    with ctx.store.snapshot() as uow:
-        phones_of(uow, actor, account_id)
-        found = uow.numbers.of_account(account_id)
-    shown = [n for n in found if n.user_id is None] if free_only else found
-    return page_of(shown, offset, limit, after)
+    return _inventory(
+        ctx,
+        actor,
+        account_id,
+        lambda uow: uow.numbers.of_account(account_id),
+        kept=(lambda number: number.user_id is None) if free_only else None,
+        paging=(offset, limit, after),
+    )
 
 
 @query
@@ -52,11 +60,14 @@ def devices(
 
     Needs `phones.manage` in the account.
     """
-    with ctx.store.snapshot() as uow:
-        phones_of(uow, actor, account_id)
-        found = uow.devices.of_account(account_id)
-    shown = [d for d in found if d.user_id is None] if free_only else found
-    return page_of(shown, offset, limit, after)
+    return _inventory(
+        ctx,
+        actor,
+        account_id,
+        lambda uow: uow.devices.of_account(account_id),
+        kept=(lambda device: device.user_id is None) if free_only else None,
+        paging=(offset, limit, after),
+    )
 
 
 @query
@@ -81,11 +92,14 @@ def station_packages(
 
     With `free_only`, those with a station left. Needs `phones.manage` in the account.
     """
-    with ctx.store.snapshot() as uow:
-        phones_of(uow, actor, account_id)
-        found = uow.stations.of_account(account_id)
-    shown = [s for s in found if s.free > 0] if free_only else found
-    return page_of(shown, offset, limit, after)
+    return _inventory(
+        ctx,
+        actor,
+        account_id,
+        lambda uow: uow.stations.of_account(account_id),
+        kept=(lambda package: package.free > 0) if free_only else None,
+        paging=(offset, limit, after),
+    )
 
 
 @query
@@ -93,3 +107,20 @@ def phone_seat(ctx: Environment, actor: Actor, user_id: str) -> PhoneSeat | None
     """The user's phone seat (None without one), for whoever may read the account's users."""
     with ctx.store.snapshot() as uow:
         return uow.seats.of_user(readable_user(uow, actor, user_id).id)
+
+
+def _inventory(
+    ctx: Environment,
+    actor: Actor,
+    account_id: str,
+    rows: Callable[[UnitOfWork], list[_T]],
+    *,
+    kept: Callable[[_T], bool] | None,
+    paging: tuple[int, int, str | None],
+) -> Page[_T]:
+    """One page of an account's phone inventory (those `kept`, with one), for `phones.manage`."""
+    with ctx.store.snapshot() as uow:
+        phones_of(uow, actor, account_id)
+        found = rows(uow)
+    shown = found if kept is None else [row for row in found if kept(row)]
+    return page_of(shown, *paging)
