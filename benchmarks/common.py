@@ -62,11 +62,21 @@ def _driver_values(
     ]
 
 
-def raw_insert(dbapi: Any, rows: dict[sa.Table, list[tuple[Any, ...]]], marker: str) -> None:  # noqa: ANN401 - a driver connection
-    """`executemany` of the rows into their tables on a plain driver connection, one transaction."""
+def raw_insert(
+    dbapi: Any,  # noqa: ANN401 - a driver connection
+    rows: dict[sa.Table, list[tuple[Any, ...]]],
+    marker: str,
+    *,
+    begin: str = "BEGIN",
+) -> None:
+    """`executemany` of the rows into their tables on a plain driver connection, one transaction.
+
+    On SQLite (`marker` "?", the driver in autocommit mode) the transaction
+    opens with `begin`: `BEGIN IMMEDIATE` where other processes write too.
+    """
     cursor = dbapi.cursor()
-    if marker == "?":  # SQLite's driver is in autocommit mode here: one transaction, as the store
-        cursor.execute("BEGIN")
+    if marker == "?":
+        cursor.execute(begin)
     for table, values in rows.items():
         names = ", ".join(f'"{column.name}"' for column in table.columns)
         marks = ", ".join([marker] * len(table.columns))

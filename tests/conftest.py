@@ -87,8 +87,8 @@ def empty_postgres(url: str, *, sealer: Sealer | None = None) -> PostgresStore:
                 t.name for t in METADATA.sorted_tables if t.name != "provisioning_meta"
             )
             sql.exec_driver_sql(f"TRUNCATE {names}")
-            sql.exec_driver_sql("DELETE FROM provisioning_meta WHERE key <> 'changes'")
-            sql.exec_driver_sql("UPDATE provisioning_meta SET value = 0")
+            sql.exec_driver_sql("DELETE FROM provisioning_meta")
+            sql.exec_driver_sql("ALTER SEQUENCE audit_events_seq RESTART")
     engine.dispose()
     return PostgresStore(url, sealer=sealer)
 

@@ -958,6 +958,19 @@ def test_an_import_lists_each_code_so_many_times_then_counts_the_rest(acme: Cont
     ]
     everything = plan_users(acme, OPERATOR, "acme", data, listed_per_code=None)
     assert Counter(issue.code for issue in everything.issues)["user.no_recovery"] == 12
+    # Planned in parts, the plan itself keeps 5 of them and one issue for the other 7 ...
+    parts = plan_users(acme, OPERATOR, "acme", data, listed_per_code=5, part_size=4)
+    folded = [i for i in parts.plan.issues if i.code == "user.no_recovery" and i.others]
+    assert [issue.count for issue in folded] == [7]
+    assert len(parts.plan.issues) <= 5 + 1 + 3  # not one per row
+    # ... and the import says the same as when it was planned at once.
+    assert sorted(map(str, parts.issues)) == sorted(map(str, planned.issues))
+    clean = workbook(*rows[:12])
+    kept = plan_users(acme, OPERATOR, "acme", clean, listed_per_code=5, part_size=4)
+    assert kept.plan._work.spill is not None
+    dry = plan_users(acme, OPERATOR, "acme", clean, listed_per_code=5, part_size=4, dry_run=True)
+    assert dry.plan._work.spill is None
+    assert dry.issues == kept.issues
     errors = plan_users(acme, OPERATOR, "acme", data, listed_per_code=2)
     assert not errors.ok  # more errors than listed still block
     assert [i.message for i in errors.errors if i.code == "bulk.issues_repeated"] == [

@@ -52,7 +52,7 @@ from provisioning.engine._input import command_issues, text_of
 from provisioning.errors import UsageError
 from provisioning.model import DomainName
 from provisioning.ports import Store
-from provisioning.storage import UnitOfWork
+from provisioning.storage import PLATFORM, UnitOfWork
 
 SRC = Path(__file__).parent.parent / "src" / "provisioning"
 
@@ -271,8 +271,9 @@ def test_hashes_tokens_and_dns_are_computed_once_per_command(store: Store, moved
             InviteUser(account_id="acme", email="other@else.example"),
         ],
     )
-    if moved_on:
-        run(ctx, OPERATOR, CreateAccount(name="Globex"))
+    run(ctx, OPERATOR, CreateAccount(name="Globex"))  # another tenant's change: never stale
+    if moved_on:  # a change in the account the plan read
+        run(ctx, OPERATOR, CreateClassOfService(account_id="acme", name="Extra"))
     outcome = apply(ctx, planned)
     assert outcome.revalidated is moved_on
     assert (tokens.issued - before[1], len(dns.asked) - before[2]) == (2, 1)
@@ -286,7 +287,7 @@ def test_hashes_tokens_and_dns_are_computed_once_per_command(store: Store, moved
     )
     assert len(hasher.hashed) == hashed_before  # a dry run hashes nothing
     if moved_on:
-        run(ctx, OPERATOR, CreateAccount(name="Initech"))
+        run(ctx, OPERATOR, CreateClassOfService(account_id="acme", name="More"))
     users = apply(ctx, planned).results
     assert len(hasher.hashed) - hashed_before == 3
     assert all(FAST_HASHER.verify(u.credentials.password_hash, password) for u in users)
@@ -644,21 +645,32 @@ def test_a_snapshot_refuses_writes(sqlite_store: SqliteStore) -> None:
         assert caught.value.code == "store.read_only"
 
 
-def test_the_change_count_grows_with_each_committed_change(sqlite_store: SqliteStore) -> None:
+def test_a_commit_counts_the_scopes_it_changed_and_no_other(sqlite_store: SqliteStore) -> None:
     from provisioning.testing.builders import account  # noqa: PLC0415
 
     stores: list[Callable[[], Store]] = [lambda: sqlite_store, MemoryStore]
     for make in stores:
         store = make()
-        with store.snapshot() as uow:
-            before = uow.change_count()
+        made = account()
         with store.unit_of_work() as uow:
             uow.commit()  # nothing written: nothing counted
         with store.unit_of_work() as uow:
-            uow.accounts.add(account())
+            uow.accounts.add(made)
             uow.commit()
         with store.snapshot() as uow:
-            assert uow.change_count() == before + 1
+            counts = uow.scope_counts([made.id, "other", PLATFORM])
+            assert (counts.get(made.id), counts.get("other", 0), counts.get(PLATFORM, 0)) == (
+                1,
+                0,
+                0,
+            )
+        with store.unit_of_work() as uow:
+            uow.accounts.add(attrs.evolve(made, id="a-2", name="Other"))
+            uow.rollback()  # rolled back: nothing counted
+            uow.accounts.update(attrs.evolve(made, name="Renamed"))
+            uow.commit()
+        with store.snapshot() as uow:
+            assert uow.scope_counts([made.id, "a-2"]) == {made.id: 2}
 
 
 def test_a_store_without_the_primitives_is_a_usage_error() -> None:
@@ -706,8 +718,8 @@ class _Plain:
     def __exit__(self, *exc: object) -> None:
         return None
 
-    def change_count(self) -> int:
-        return 0
+    def scope_counts(self, scopes: Any, /) -> dict[str, int]:
+        return dict.fromkeys(scopes, 0)
 
 
 def test_an_overlay_rolled_back_forgets_even_released_writes(ctx: Context) -> None:

@@ -41,6 +41,7 @@ from provisioning.adapters.sql import (
 from provisioning.adapters.sql import _store as sql_adapter
 from provisioning.errors import StoreError
 from provisioning.model import EmailAddress
+from provisioning.storage import TABLES, Change, TableChanges
 from provisioning.testing import builders as b
 
 
@@ -514,7 +515,8 @@ def test_a_batch_written_in_slices_keeps_its_audit_order_and_its_timestamps(
     apply(ctx, plan(ctx, OPERATOR, accounts))
     with store.engine.connect() as sql:
         rows = sql.execute(sa.text("SELECT seq, entity_id FROM audit_events ORDER BY seq")).all()
-    assert [seq for seq, _ in rows] == list(range(1, len(rows) + 1))
+    first = rows[0][0]
+    assert [seq for seq, _ in rows] == list(range(first, first + len(rows)))  # one after another
     accounts_made = [entity for _, entity in rows if entity in stamps_of(ctx)]
     assert accounts_made == ["first", *(f"t{n}" for n in range(5))]
     stamps = stamps_of(ctx)
@@ -590,3 +592,57 @@ def test_importing_the_library_and_opening_a_current_store_load_no_alembic(
         [sys.executable, "-c", script], capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_a_bulk_insert_fills_sqlite_s_search_index_once_and_keeps_its_trigger(
+    tmp_path: Path,
+) -> None:
+    store = SqliteStore(tmp_path / "bulk.db")
+    people = [b.user(f"u-{n}", f"person{n}@acme.example") for n in range(1200)]
+    with store.unit_of_work() as uow:
+        b.store_with_parents(uow, people[0])
+        uow.users.remove(people[0].id)
+        uow.commit()
+    # Refused half-way: nothing of it stays, and the trigger does.
+    with store.unit_of_work() as uow, pytest.raises(Conflict):
+        uow.write([TableChanges(TABLES.users, tuple(Change(None, u) for u in people * 2))])
+    with store.unit_of_work() as uow:
+        uow.write([TableChanges(TABLES.users, tuple(Change(None, u) for u in people))])
+        uow.commit()
+    with store.unit_of_work() as uow:  # one more, one at a time: through the trigger
+        uow.users.add(b.user("u-late", "latecomer@acme.example"))
+        uow.commit()
+    ctx = Context(store=store)
+    for text, found in [("person0@", 1), ("person1199", 1), ("person11", 111), ("latecomer", 1)]:
+        assert queries.users(ctx, OPERATOR, "a-1", search=text).total == found, text
+    with store.engine.connect() as sql:
+        triggers = sql.exec_driver_sql(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name"
+        ).scalars()
+        assert list(triggers) == [
+            "users_search_delete",
+            "users_search_insert",
+            "users_search_update",
+        ]
+    store.close()
+
+
+def test_postgresql_copies_a_bulk_insert_and_says_what_it_refused(postgres_url: str) -> None:
+    store = empty_postgres(postgres_url)
+    people = [b.user(f"u-{n}", f"person{n}@acme.example") for n in range(1200)]
+    with store.unit_of_work() as uow:
+        b.store_with_parents(uow, people[0])
+        uow.commit()
+    with store.unit_of_work() as uow, pytest.raises(Conflict) as taken:
+        uow.write([TableChanges(TABLES.users, tuple(Change(None, u) for u in people))])
+    assert taken.value.code == "id.taken"  # u-0 is there already: nothing of the rest stays
+    with store.unit_of_work() as uow:
+        uow.write([TableChanges(TABLES.users, tuple(Change(None, u) for u in people[1:]))])
+        uow.commit()
+    with store.snapshot() as uow:
+        assert uow.users.count() == 1200
+        assert uow.users.get("u-1199") == people[-1]  # every column as it was written
+        assert uow.users.by_address(EmailAddress.parse("person1199@acme.example")) == people[-1]
+    ctx = Context(store=store)
+    assert queries.users(ctx, OPERATOR, "a-1", search="person119").total == 11
+    store.close()

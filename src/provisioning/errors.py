@@ -89,7 +89,10 @@ class Issue:
     """One problem found while validating: a stable code, words for people, and where.
 
     `command` is the position of the offending command in the batch that was
-    planned, so a caller can map an issue back to its input row.
+    planned, so a caller can map an issue back to its input row. A warning
+    found on very many commands of a large batch is listed so many times,
+    then once more for the rest: `others` holds their positions (as ranges),
+    and `count` says how many commands that one issue stands for.
     """
 
     code: str
@@ -98,6 +101,12 @@ class Issue:
     location: Location | None = None
     severity: Severity = Severity.ERROR
     command: int | None = None
+    others: tuple[range, ...] = ()
+
+    @property
+    def count(self) -> int:
+        """How many commands this issue stands for (1, or those in `others`)."""
+        return sum(len(positions) for positions in self.others) if self.others else 1
 
     @property
     def blocking(self) -> bool:
@@ -123,6 +132,8 @@ class Issue:
             where.append(f"command {self.command}")
         if self.field is not None and self.location is None:
             where.append(self.field)
+        if self.others:
+            where.append(f"{self.count:,} more commands")
         suffix = f" @ {' '.join(where)}" if where else ""
         prefix = "warning: " if self.severity is Severity.WARNING else ""
         return f"{prefix}{self.code}{suffix}: {self.message}"
@@ -174,6 +185,12 @@ class InvalidValue(ProvisioningError, ValueError):
         return Issue(code=self.code, message=f"{self.value!r}: {self.reason}", field=self.field)
 
 
+def _commands_of(issue: Issue) -> str:
+    if issue.others:
+        return f"{issue.count:,} more"
+    return "" if issue.command is None else str(issue.command)
+
+
 def issues_table(issues: Sequence[Issue], *, shown: int = 50) -> str:
     """An HTML table of the first `shown` issues, for notebooks."""
     if not issues:
@@ -185,7 +202,7 @@ def issues_table(issues: Sequence[Issue], *, shown: int = 50) -> str:
             for value in (
                 issue.severity,
                 issue.code,
-                "" if issue.command is None else issue.command,
+                _commands_of(issue),
                 issue.location or issue.field or "",
                 issue.message,
             )

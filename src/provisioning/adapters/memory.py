@@ -131,7 +131,9 @@ class _Journalled(RowByRow, Generic[_E]):
     def delete(self, entity: _E, /) -> None:
         self._uow.ensure_writable()
         entity_id = entity.id
-        self._uow.journal.append((self._rows, entity_id, self._rows.put(entity_id, None)))
+        previous = self._rows.put(entity_id, None)
+        self._uow.journal.append((self._rows, entity_id, previous))
+        self._uow.touch_rows(self.table, (previous,))
 
     def lookup(self, namespace: str, values: Sequence[str], /) -> dict[str, list[str]]:
         with self._uow.reading():
@@ -191,7 +193,9 @@ class _Journalled(RowByRow, Generic[_E]):
         conflict = self._rows.taken(entity, entity_id)
         if conflict is not None:
             raise conflict
-        self._uow.journal.append((self._rows, entity_id, self._rows.put(entity_id, entity)))
+        previous = self._rows.put(entity_id, entity)
+        self._uow.journal.append((self._rows, entity_id, previous))
+        self._uow.touch_rows(self.table, (previous, entity))
 
 
 _FRESH: Final = SignInState()
@@ -212,7 +216,7 @@ class MemoryStore:
         init=False, factory=lambda: {t.name: _Rows(t) for t in TABLES.all()}
     )
     _gate: Gate = attrs.field(init=False, factory=Gate)
-    _changes: int = attrs.field(init=False, default=0)
+    _scopes: dict[str, int] = attrs.field(init=False, factory=dict)
     _guesses: dict[str, SignInState] = attrs.field(init=False, factory=dict)
     _counts: int = attrs.field(init=False, default=0)
     _outbox: MemoryOutbox = attrs.field(init=False, factory=MemoryOutbox)
@@ -318,10 +322,11 @@ class MemoryUnitOfWork(UnitOfWork):
             return self._store._gate.shared()  # noqa: SLF001
         return _HELD
 
-    def change_count(self) -> int:
-        """How many units of work have committed changes to the store so far."""
+    def scope_counts(self, scopes: Collection[str], /) -> dict[str, int]:
+        """How many committed writes have moved each of `scopes` (see `UnitOfWork`)."""
         with self.reading():
-            return self._store._changes  # noqa: SLF001
+            counts = self._store._scopes  # noqa: SLF001
+            return {scope: counts[scope] for scope in scopes if scope in counts}
 
     def __enter__(self) -> Self:
         if not self._read_only:
@@ -355,13 +360,16 @@ class MemoryUnitOfWork(UnitOfWork):
     def commit(self) -> None:
         """Keep every change made so far."""
         self.ensure_open()
-        if self.journal:
-            self._store._changes += 1  # noqa: SLF001
+        counts = self._store._scopes  # noqa: SLF001
+        for scope in self._touched:
+            counts[scope] = counts.get(scope, 0) + 1
+        self._touched.clear()
         self.journal.clear()
 
     def rollback(self) -> None:
         """Undo every change made since the last commit."""
         self._undo_to(0)
+        self._touched.clear()
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:

@@ -322,6 +322,7 @@ def plan_users(
     part_size: int | None = None,
     workers: int | None = 1,
     listed_per_code: int | None = LISTED_PER_CODE,
+    dry_run: bool = False,
 ) -> UsersImport:
     """Read and plan an import of the workbook into the account; write nothing.
 
@@ -340,19 +341,25 @@ def plan_users(
 
     A file of more than `LARGE` users is checked `part_size` users (with
     their Account and Mailbox rows) at a time, `PART` unless given, so that
-    memory holds one part: the plan keeps its issues, not its changes, and
-    `apply_users` checks each part again as it writes it, in its one
-    transaction. The file's own checks (an address two rows claim, or two
-    that look alike) cover what could cross parts, so the issues are the
-    same either way. `part_size` given plans any file in parts of that size.
-    The parts are checked in this process, unless `workers` asks for more
-    processes (None: every core, where forking is safe: see
-    `workflow.plan_parts`); the command line asks for every core.
+    memory holds one part: each part's changes are kept on disk, sealed,
+    and `apply_users` writes them as they are when nothing the plan read has
+    changed (each row is checked once), or checks each part again as it
+    writes it, in its one transaction. The file's own checks (an address two
+    rows claim, or two that look alike) cover what could cross parts, so the
+    issues are the same either way. `part_size` given plans any file in
+    parts of that size. The parts are checked in this process, unless
+    `workers` asks for more processes (None: every core, where forking is
+    safe: see `engine.plan_parts`); the command line asks for every core.
+    A `dry_run` keeps no part's changes (it will not be applied): it is
+    quicker, and `apply_users` would check every part again.
 
     `issues` lists at most `listed_per_code` issues of one code and
     severity (None: all of them); past them, one `bulk.issues_repeated` of
     that severity says how many more there are and on which rows, so a
     file with the same warning on 100,000 rows lists 1,000 and one line.
+    A file planned in parts holds no more in its plan either: the plan
+    keeps the warnings past them as one issue (`Issue.others`), not one per
+    row.
     `failed` keeps every blocking issue of each skipped row.
     """
     if policy not in POLICIES:
@@ -379,23 +386,34 @@ def plan_users(
             progress=progress,
             part_size=part_size,
             workers=workers,
+            listed_per_code=listed_per_code,
+            keep=not dry_run,
         )
     if listed_per_code is None:
         return planned
-    return attrs.evolve(planned, issues=listed(planned.issues, listed_per_code))
+    return attrs.evolve(planned, issues=listed(planned.issues, listed_per_code, planned.rows))
 
 
-def listed(issues: Sequence[Issue], per_code: int) -> tuple[Issue, ...]:
+def listed(
+    issues: Sequence[Issue], per_code: int, origins: Sequence[Origin] = ()
+) -> tuple[Issue, ...]:
     """`issues`, each code and severity at most `per_code` times, then one line for the rest.
 
     The line (`bulk.issues_repeated`, of the same severity, so an error
     still blocks) says how many more there are and the rows they are on.
+    An issue the plan already folded (`Issue.others`, the positions of its
+    commands in `origins`) counts for all of them.
     """
     counts: Counter[tuple[str, Severity]] = Counter()
     rows: dict[tuple[str, Severity], list[int]] = {}
     kept: list[Issue] = []
     for issue in issues:
         key = (issue.code, issue.severity)
+        if issue.others:
+            counts[key] += issue.count  # past the listed ones already
+            ends = [p for r in issue.others for p in (r.start, r.stop - 1) if p < len(origins)]
+            rows.setdefault(key, []).extend(origins[p].row for p in ends)
+            continue
         counts[key] += 1
         if counts[key] <= per_code:
             kept.append(issue)
@@ -439,6 +457,8 @@ def _plan(
     progress: Progress | None,
     part_size: int | None,
     workers: int | None,
+    listed_per_code: int | None = None,
+    keep: bool = True,
 ) -> UsersImport:
     region = queries.get_account(ctx, actor, account_id).phone_region
     classes = queries.every(
@@ -488,7 +508,15 @@ def _plan(
     users: list[UserRow] = [*new, *settled.update]
     size = part_size or (len(users) + 1 if len(users) <= LARGE else PART)
     rows, planned = _planned(
-        ctx, actor, users, grants, size=size, progress=progress, workers=workers
+        ctx,
+        actor,
+        users,
+        grants,
+        size=size,
+        progress=progress,
+        workers=workers,
+        listed=listed_per_code,
+        keep=keep,
     )
     twice = {
         (_FILE_CLASHES[i.code], i.location.row)
@@ -533,6 +561,8 @@ def _plan(
                 size=size,
                 progress=None,
                 workers=workers,
+                listed=listed_per_code,
+                keep=keep,
             )
             issues += [
                 _located(issue, rows) for issue in planned.issues if issue.blocking
@@ -570,6 +600,8 @@ def _planned(
     size: int,
     progress: Progress | None,
     workers: int | None,
+    listed: int | None = None,
+    keep: bool = True,
 ) -> tuple[list[Origin], Plan]:
     """The rows in the order they are planned, and their plan: in parts of `size` users.
 
@@ -592,7 +624,9 @@ def _planned(
     commands = [row.command for row in rows]
     if count == 1:
         return rows, plan(ctx, actor, commands, progress=progress)
-    return rows, plan_parts(ctx, actor, commands, parts, progress=progress, workers=workers)
+    return rows, plan_parts(
+        ctx, actor, commands, parts, progress=progress, workers=workers, listed=listed, keep=keep
+    )
 
 
 def _failures(
@@ -729,8 +763,9 @@ def apply_users(
     batch is checked again, and either all of it is written or none (the
     `ValidationFailed` locates what no longer holds to its cell).
     `progress` is called as `apply` calls it. An import planned in parts
-    (see `plan_users`) is checked again part by part as it is written, so
-    its memory holds one part at a time.
+    (see `plan_users`) is written from the parts it kept, or checked again
+    part by part as it is written; either way its memory holds one part at
+    a time.
     """
     if not planned.ok:
         raise ValidationFailed(issues=planned.errors)

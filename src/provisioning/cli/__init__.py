@@ -507,6 +507,7 @@ def import_(
                     updates=updates,
                     workers=None,  # every core: the command line owns its process
                     limits=limits,
+                    dry_run=dry_run,
                 )
             if annotate is not None:
                 bulk.write_annotated(

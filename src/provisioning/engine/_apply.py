@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final, TypeVar
 
@@ -22,7 +22,7 @@ from provisioning.commands import Command
 from provisioning.engine._collector import fewer_collections
 from provisioning.engine._deliver import deliver
 from provisioning.engine._plan import forget_guesses, plan, validate
-from provisioning.engine._results import Outcome, Plan, Progress
+from provisioning.engine._results import Outcome, Plan, Progress, Work
 from provisioning.errors import (
     Conflict,
     InternalError,
@@ -36,7 +36,14 @@ from provisioning.model import AuditEvent
 from provisioning.ports import Environment, Message
 from provisioning.principals import Actor
 from provisioning.rules._tx import Effects
-from provisioning.storage import Change, TableChanges, UnitOfWork
+from provisioning.storage import (
+    EVERYTHING,
+    PLATFORM,
+    Change,
+    TableChanges,
+    UnitOfWork,
+    change_scopes,
+)
 
 logger = logging.getLogger("provisioning")
 
@@ -192,7 +199,9 @@ def _apply(
     with fewer_collections(len(plan.commands)):
         written = _retrying(
             lambda attempt: (
-                _write_parts(ctx, plan, now=now, keep=keep, progress=progress)
+                _write_parts(
+                    ctx, plan, now=now, fresh=fresh and attempt == 1, keep=keep, progress=progress
+                )
                 if work.parts
                 else _write_batch(
                     ctx,
@@ -252,50 +261,109 @@ def _write_batch(
     single: bool,
     progress: Progress | None,
 ) -> _Written:
-    """One write transaction: the plan's changes as they are, or checked again first."""
+    """One write transaction: the plan's changes as they are, or checked again first.
+
+    The transaction first takes its turn on the change scopes the plan read
+    and writes (see `provisioning.storage._scopes`). When none of them has
+    moved since the plan, its changes are written as they are. Otherwise the
+    batch is checked again; if that reads or writes a scope not claimed, the
+    transaction starts over, claiming it too (the claims are always taken in
+    one order, up front).
+    """
     work = plan._work  # noqa: SLF001 - one module
-    with ctx.store.unit_of_work() as uow:
-        if fresh and uow.change_count() == work.change_count:
-            try:
-                with uow.savepoint():
-                    _write(uow, _with_hashes(work.effects, work.changes), progress)
-            except Conflict:
-                pass  # taken meanwhile by a writer that had not counted yet: check again
-            else:
-                messages = uow.enqueue(work.messages, now=now)
-                uow.commit()
-                return _Written(
-                    work.results,
-                    work.events,
-                    messages,
-                    plan.warnings,
-                    revalidated=False,
-                    forgotten=work.forgotten,
-                )
-        batch, tx = validate(
-            ctx,
-            plan.actor,
-            plan.commands,
-            uow,
-            now=work.planned_at if fresh else now,
-            effects=work.effects,
-            defer_hashing=False,
-            progress=progress,
-        )
-        if not batch.ok:
-            _refuse(batch.issues, batch.raised, single=single)
-        _write(uow, tx.uow.changes(), progress)
-        messages = uow.enqueue(tx.messages, now=now)
-        uow.commit()
-        warnings = tuple(issue for issue in batch.issues if not issue.blocking)
-        return _Written(
-            tuple(batch.results),
-            tuple(tx.events),
-            messages,
-            warnings,
-            revalidated=True,
-            forgotten=tuple(tx.forgotten),
-        )
+    written = change_scopes(work.changes)
+    claim = _Claim.of(work.reads or {}, written)
+    for _round in range(_ATTEMPTS):
+        with ctx.store.unit_of_work() as uow:
+            counts = claim.take(uow)
+            if fresh and work.reads is not None and _unmoved(work.reads, counts):
+                try:
+                    with uow.savepoint():
+                        _write(uow, _with_hashes(work.effects, work.changes), progress, written)
+                except Conflict:
+                    pass  # a unique value taken meanwhile (or a row gone): check again
+                else:
+                    messages = uow.enqueue(work.messages, now=now)
+                    uow.commit()
+                    return _Written(
+                        work.results,
+                        work.events,
+                        messages,
+                        plan.warnings,
+                        revalidated=False,
+                        forgotten=work.forgotten,
+                    )
+            batch, tx = validate(
+                ctx,
+                plan.actor,
+                plan.commands,
+                uow,
+                now=work.planned_at if fresh else now,
+                effects=work.effects,
+                defer_hashing=False,
+                progress=progress,
+            )
+            if not batch.ok:
+                _refuse(batch.issues, batch.raised, single=single)
+            changes = tx.uow.changes()
+            touched = change_scopes(changes)
+            if not claim.covers(uow, tx.uow.reads, change_scopes(changes, claimed=True)):
+                claim = claim.widened(tx.uow.reads, touched)
+                continue  # leaving the block rolls back: start over with the wider claim
+            _write(uow, changes, progress, touched)
+            messages = uow.enqueue(tx.messages, now=now)
+            uow.commit()
+            warnings = tuple(issue for issue in batch.issues if not issue.blocking)
+            return _Written(
+                tuple(batch.results),
+                tuple(tx.events),
+                messages,
+                warnings,
+                revalidated=True,
+                forgotten=tuple(tx.forgotten),
+            )
+    raise StoreError(
+        code="store.conflict",
+        path=str(getattr(ctx.store, "label", "")),
+        reason="the batch kept reading what other writers were changing; try it again",
+    )
+
+
+def _unmoved(reads: Mapping[str, int], counts: Mapping[str, int]) -> bool:
+    """Whether every scope a plan read still has the count it had then."""
+    return all(counts.get(scope, 0) == count for scope, count in reads.items())
+
+
+@attrs.frozen
+class _Claim:
+    """The change scopes a write transaction takes its turn on: all of them, some only to read."""
+
+    scopes: frozenset[str]
+    shared: frozenset[str]
+
+    @classmethod
+    def of(cls, reads: Collection[str], writes: Collection[str]) -> _Claim:
+        scopes = (frozenset(reads) | frozenset(writes)) - {EVERYTHING}
+        return cls(scopes, scopes - frozenset(writes))
+
+    def take(self, uow: UnitOfWork) -> dict[str, int]:
+        return uow.claim_scopes(self.scopes, shared=self.shared)
+
+    def covers(self, uow: UnitOfWork, reads: Collection[str], writes: Collection[str]) -> bool:
+        """Whether what a batch read and wrote in `uow` was claimed.
+
+        Always so where writers take turns on the whole store.
+        """
+        if uow.writers_take_turns:
+            return True
+        exclusive = self.scopes - self.shared
+        return frozenset(reads) - {EVERYTHING} <= self.scopes and frozenset(writes) <= exclusive
+
+    def widened(self, reads: Collection[str], writes: Collection[str]) -> _Claim:
+        """This claim and what a batch read and wrote beyond it (never less than before)."""
+        written = frozenset(writes)
+        added = (frozenset(reads) | written) - {EVERYTHING} - self.scopes
+        return _Claim(self.scopes | added, (self.shared | added) - written)
 
 
 def _write_parts(
@@ -303,15 +371,97 @@ def _write_parts(
     plan: Plan,
     *,
     now: datetime,
+    fresh: bool,
     keep: Callable[[Any], Any] | None,
     progress: Progress | None,
 ) -> _Written:
-    """One write transaction: each part of the plan checked again and written, in turn.
+    """One write transaction: the kept parts as they are, or each part checked again and written.
 
-    Each part is checked against the transaction, so it sees the parts
-    written before it; what `keep` leaves of its results, its messages and
-    the count of its events are all that is kept of it.
+    The transaction claims every scope the plan read and its kept parts
+    write (`PLATFORM` only to read, unless written). When none moved, the
+    kept parts are written as they were planned, one at a time from disk.
+    Otherwise each part is checked against the transaction, so it sees the
+    parts written before it; what `keep` leaves of its results, its messages
+    and the count of its events are all that is kept of it. A part that
+    reads or writes beyond the claim starts the transaction over with a
+    wider one.
     """
+    work = plan._work  # noqa: SLF001 - one module
+    reads = frozenset(work.reads or ()) - {EVERYTHING}
+    claim = _Claim(reads | work.written, (reads - work.written) & {PLATFORM})
+    for _round in range(_ATTEMPTS):
+        with ctx.store.unit_of_work() as uow:
+            counts = claim.take(uow)
+            spill = work.spill
+            planned = fresh and spill is not None and work.reads is not None
+            if planned and spill is not None and _unmoved(work.reads or {}, counts):
+                try:
+                    with uow.savepoint():
+                        kept = _kept_parts_written(work, uow, now=now, keep=keep)
+                except Conflict:
+                    pass  # two parts (or another writer) wanted one row or value: check again
+                else:
+                    uow.commit()
+                    spill.close()
+                    if progress is not None:
+                        progress(len(plan.commands), len(plan.commands))
+                    return attrs.evolve(kept, warnings=plan.warnings)
+            written = _parts_written(ctx, plan, uow, claim, now=now, keep=keep, progress=progress)
+            if isinstance(written, _Claim):
+                claim = written
+                continue
+            uow.commit()
+            if work.spill is not None:
+                work.spill.close()
+            return written
+    raise StoreError(
+        code="store.conflict",
+        path=str(getattr(ctx.store, "label", "")),
+        reason="the batch kept reading what other writers were changing; try it again",
+    )
+
+
+def _kept_parts_written(
+    work: Work, uow: UnitOfWork, *, now: datetime, keep: Callable[[Any], Any] | None
+) -> _Written:
+    """Write each kept part as it was planned, reading one part at a time from disk."""
+    assert work.spill is not None  # noqa: S101 - the caller looked
+    results: list[Any] = []
+    events: list[AuditEvent] = []
+    counted: Counter[str] = Counter()
+    messages: list[Message] = []
+    forgotten: list[str] = []
+    for part in work.spill.parts():
+        _write(uow, _with_hashes(work.effects, part.changes), None)
+        resolved = (work.effects.resolve(result) for result in part.results)
+        results += resolved if keep is None else map(keep, resolved)
+        if keep is None:
+            events += part.events
+        counted.update(event.action for event in part.events)
+        messages += uow.enqueue(part.messages, now=now)
+        forgotten += part.forgotten
+    return _Written(
+        tuple(results),
+        tuple(events),
+        tuple(messages),
+        (),
+        revalidated=False,
+        counted=None if keep is None else counted,
+        forgotten=tuple(forgotten),
+    )
+
+
+def _parts_written(
+    ctx: Environment,
+    plan: Plan,
+    uow: UnitOfWork,
+    claim: _Claim,
+    *,
+    now: datetime,
+    keep: Callable[[Any], Any] | None,
+    progress: Progress | None,
+) -> _Written | _Claim:
+    """Check and write each part in `uow`; or the wider claim a part turned out to need."""
     work = plan._work  # noqa: SLF001 - one module
     results: list[Any] = []
     events: list[AuditEvent] = []
@@ -320,33 +470,35 @@ def _write_parts(
     warnings: list[Issue] = []
     forgotten: list[str] = []
     total = len(plan.commands)
-    with ctx.store.unit_of_work() as uow:
-        for part in work.parts:
-            batch, tx = validate(
-                ctx,
-                plan.actor,
-                plan.commands,
-                uow,
-                now=now,
-                effects=work.effects,
-                defer_hashing=False,
-                progress=None,
-                positions=part,
-            )
-            if not batch.ok:
-                _refuse(batch.issues, batch.raised, single=False)
-            _write(uow, tx.uow.changes(), None)
-            work.effects.forget_all_but_hashes()
-            results += batch.results if keep is None else map(keep, batch.results)
-            if keep is None:
-                events += tx.events
-            counted.update(event.action for event in tx.events)
-            messages += uow.enqueue(tx.messages, now=now)
-            forgotten += tx.forgotten
-            warnings += (issue for issue in batch.issues if not issue.blocking)
-            if progress is not None:
-                progress(part.stop, total)
-        uow.commit()
+    for part in work.parts:
+        batch, tx = validate(
+            ctx,
+            plan.actor,
+            plan.commands,
+            uow,
+            now=now,
+            effects=work.effects,
+            defer_hashing=False,
+            progress=None,
+            positions=part,
+        )
+        if not batch.ok:
+            _refuse(batch.issues, batch.raised, single=False)
+        changes = tx.uow.changes()
+        touched = change_scopes(changes)
+        if not claim.covers(uow, tx.uow.reads, change_scopes(changes, claimed=True)):
+            return claim.widened(tx.uow.reads, touched)
+        _write(uow, changes, None, touched)
+        work.effects.forget_all_but_hashes()
+        results += batch.results if keep is None else map(keep, batch.results)
+        if keep is None:
+            events += tx.events
+        counted.update(event.action for event in tx.events)
+        messages += uow.enqueue(tx.messages, now=now)
+        forgotten += tx.forgotten
+        warnings += (issue for issue in batch.issues if not issue.blocking)
+        if progress is not None:
+            progress(part.stop, total)
     return _Written(
         tuple(results),
         tuple(events),
@@ -378,9 +530,10 @@ def _write(
     uow: UnitOfWork,
     changes: Sequence[TableChanges],
     progress: Progress | None,
+    scopes: Collection[str] | None = None,
 ) -> None:
-    """Write the batch's rows, in sets."""
-    uow.write(changes)
+    """Write the batch's rows, in sets (`scopes`: theirs, when known)."""
+    uow.write(changes, scopes=scopes)
     if progress is not None:
         total = sum(len(table.rows) for table in changes)
         progress(total, total)

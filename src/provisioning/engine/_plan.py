@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
@@ -35,6 +35,7 @@ from provisioning.engine._input import (
 )
 from provisioning.engine._parallel import Child, cores, start
 from provisioning.engine._results import Plan, Progress, Work
+from provisioning.engine._spill import Spill, Spilled
 from provisioning.errors import (
     Conflict,
     InternalError,
@@ -43,15 +44,16 @@ from provisioning.errors import (
     NotFound,
     PermissionDenied,
     ProvisioningError,
+    Severity,
     UsageError,
 )
 from provisioning.model import SignInState
 from provisioning.ports import Environment, ForkReadable
 from provisioning.principals import Actor
 from provisioning.rules._tx import Effects, Step, Tx
-from provisioning.storage import Overlay, UnitOfWork
+from provisioning.storage import EVERYTHING, Overlay, UnitOfWork, change_scopes
 
-__all__ = ["forget_guesses", "plan", "plan_parts", "validate"]
+__all__ = ["counted", "forget_guesses", "plan", "plan_parts", "validate"]
 
 logger = logging.getLogger("provisioning")
 
@@ -291,7 +293,6 @@ def plan(
     try:
         _count_guesses(ctx, commands, effects, now)
         with fewer_collections(len(commands)), ctx.store.snapshot() as snapshot:
-            change_count = snapshot.change_count()
             batch, tx = validate(
                 ctx,
                 actor,
@@ -302,6 +303,7 @@ def plan(
                 defer_hashing=True,
                 progress=progress,
             )
+            reads = counted(snapshot, tx.uow.reads)
     except ProvisioningError:
         raise
     except Exception as exc:
@@ -313,7 +315,7 @@ def plan(
         messages=tuple(tx.messages),
         raised=batch.raised,
         effects=effects,
-        change_count=change_count,
+        reads=reads,
         planned_at=now,
         recorded=tuple(batch.recorded),
         deadline=tx.deadline,
@@ -332,16 +334,27 @@ def plan_parts(
     *,
     progress: Progress | None = None,
     workers: int | None = 1,
+    keep: bool = True,
+    listed: int | None = None,
 ) -> Plan:
     """Validate a large batch a part at a time against one snapshot; write nothing.
 
     Each part is checked as `plan` checks a batch: against the store and the
     part's own earlier commands, but not against the other parts, so the
     caller checks on its own what could cross them (two rows of a file
-    claiming one address ...). A part's changes are counted and let go, so
-    memory holds one part at a time. `apply` checks and writes the parts
-    again, one after the other, in its one write transaction, each part
-    seeing those before it: whatever crosses parts is enforced there.
+    claiming one address ...). With `keep` (the default), each part's
+    changes, results, audit events and messages are kept on disk, sealed
+    (see `provisioning.engine._spill`), and memory holds one part at a
+    time: `apply` writes them as they are when nothing the plan read has
+    changed, so each command is checked once. Two parts that change one row,
+    or claim one unique value, are refused by the row's version or the
+    unique index there, and then, as when something changed, `apply` checks
+    and writes the parts again, one after the other, each seeing those
+    before it. Without `keep` (a dry run) a part's changes are only counted.
+    With `listed`, a warning found on more than `listed` commands (same
+    code, field and words) is listed that many times, then once more for
+    the rest, with their positions in `Issue.others`: a file with the same
+    warning on every row holds a thousand issues, not a hundred thousand.
     `parts` are consecutive ranges of positions, from the first command to
     the last. The bulk import uses it for large files, with `apply_lean`.
 
@@ -360,10 +373,10 @@ def plan_parts(
     now = ctx.clock.now()
     try:
         _count_guesses(ctx, commands, effects, now)
+        spill = Spill() if keep else None
         with fewer_collections(len(commands)), ctx.store.snapshot() as snapshot:
-            change_count = snapshot.change_count()
             shares = _shares(parts, cores(ctx.store, workers, len(parts)))
-            checked = _Checking(ctx, actor, commands, now, effects, progress)
+            checked = _Checking(ctx, actor, commands, now, effects, progress, spill, listed)
             children = [
                 start(functools.partial(checked.elsewhere, share), _reads(ctx.store))
                 for share in shares[1:]
@@ -376,11 +389,20 @@ def plan_parts(
                 for child in children:
                     if child is not None:
                         child.stop()
+            reads = counted(snapshot, {scope for share in found for scope in share.reads})
     except ProvisioningError:
         raise
     except Exception as exc:
         raise InternalError(where="plan", cause=exc) from exc
-    issues = [issue for share in found for issue in share.issues]
+    fold = _Fold(listed) if listed is not None else None
+    issues = [
+        issue for share in found for issue in share.issues if fold is None or fold.keep(issue)
+    ]
+    if fold is not None:
+        issues += fold.issues()
+    blocked = any(issue.blocking for issue in issues)
+    if spill is not None and blocked:
+        spill.close()  # never applied: nothing to keep
     work = Work(
         changes=(),
         results=(),
@@ -388,15 +410,25 @@ def plan_parts(
         messages=(),
         raised={i: error for share in found for i, error in share.raised.items()},
         effects=effects,
-        change_count=change_count,
+        reads=reads,
         planned_at=now,
         recorded=tuple(i for share in found for i in share.recorded),
         parts=parts,
         counted=sum(share.counted for share in found),
+        spill=None if blocked else spill,
+        written=frozenset(scope for share in found for scope in share.written),
     )
-    if any(issue.blocking for issue in issues):
+    if blocked:
         _log_refusal(actor, issues)
     return Plan(actor=actor, commands=commands, issues=tuple(issues), work=work)
+
+
+def counted(uow: UnitOfWork, scopes: Collection[str]) -> dict[str, int] | None:
+    """The counts of the change scopes a batch read, as `uow` sees them (None: all of it)."""
+    if EVERYTHING in scopes:
+        return None
+    counts = uow.scope_counts(scopes)
+    return {scope: counts.get(scope, 0) for scope in scopes}
 
 
 def _shares(parts: Sequence[range], count: int) -> list[list[range]]:
@@ -422,7 +454,10 @@ class _Checked:
     recorded: list[int]
     counted: int
     raised: dict[int, ProvisioningError] = attrs.Factory(dict)
-    hashes: list[tuple[tuple[Any, ...], str]] = attrs.Factory(list)
+    reads: set[str] = attrs.Factory(set)
+    written: set[str] = attrs.Factory(set)  # the scopes its kept parts write (to claim)
+    spilled: list[tuple[int, str]] = attrs.Factory(list)  # a child's kept parts: their files
+    hashes: list[tuple[tuple[Any, ...], str, str]] = attrs.Factory(list)
 
 
 @attrs.frozen
@@ -435,11 +470,19 @@ class _Checking:
     now: datetime
     effects: Effects
     progress: Progress | None
+    spill: Spill | None = None
+    listed: int | None = None
 
     def here(self, parts: Sequence[range], base: UnitOfWork) -> _Checked:
-        """Check `parts` against `base`, one after the other, keeping their issues."""
+        """Check `parts` against `base`, one after the other, keeping their issues.
+
+        With a spill, each part's changes are kept in it (until a part has
+        an issue that blocks: the plan will not be applied).
+        """
         found = _Checked(issues=[], recorded=[], counted=0)
+        fold = _Fold(self.listed) if self.listed is not None else None
         for part in parts:
+            keeping = self.spill is not None and not any(i.blocking for i in found.issues)
             batch, tx = validate(
                 self.ctx,
                 self.actor,
@@ -450,23 +493,41 @@ class _Checking:
                 defer_hashing=True,
                 progress=_offset(self.progress, part.start, len(self.commands)),
                 positions=part,
-                checking_only=True,
+                checking_only=not keeping,
             )
-            found.issues.extend(batch.issues)
+            found.issues.extend(i for i in batch.issues if fold is None or fold.keep(i))
             found.raised.update(batch.raised)
             found.recorded.extend(batch.recorded)
-            found.counted += sum(len(table.rows) for table in tx.uow.changes()) + tx.unrecorded
+            changes = tx.uow.changes()
+            found.counted += sum(len(table.rows) for table in changes) + tx.unrecorded
+            found.reads |= tx.uow.reads
+            if keeping and batch.ok and self.spill is not None:
+                found.written |= change_scopes(changes, claimed=True)
+                self.spill.add(
+                    Spilled(
+                        part.start,
+                        changes,
+                        tuple(batch.results),
+                        tuple(tx.events),
+                        tuple(tx.messages),
+                        tuple(tx.forgotten),
+                    )
+                )
             self.effects.forget_all_but_hashes()
+        if fold is not None:
+            found.issues += fold.issues()
         return found
 
     def elsewhere(self, parts: Sequence[range]) -> _Checked:
         """In a child: `here` on a snapshot of its own, with the passwords its hashes need."""
         effects = Effects()
+        checking = _Checking(
+            self.ctx, self.actor, self.commands, self.now, effects, None, self.spill, self.listed
+        )
         with self.ctx.store.snapshot() as base:
-            found = _Checking(self.ctx, self.actor, self.commands, self.now, effects, None).here(
-                parts, base
-            )
-        return attrs.evolve(found, raised={}, hashes=effects.deferred())
+            found = checking.here(parts, base)
+        spilled = [] if self.spill is None else self.spill.files()
+        return attrs.evolve(found, raised={}, hashes=effects.deferred(), spilled=spilled)
 
     def collect(
         self, parts: Sequence[range], child: Child[_Checked] | None, base: UnitOfWork
@@ -475,11 +536,63 @@ class _Checking:
         found = None if child is None else child.result()
         if found is None:
             return self.here(parts, base)
-        for key, password in found.hashes:
-            self.effects.defer_hash(key, password)
+        for key, marker, password in found.hashes:
+            self.effects.adopt(key, marker, password)
+        if self.spill is not None:
+            self.spill.adopt(found.spilled)
         if self.progress is not None and parts:
             self.progress(parts[-1].stop, len(self.commands))
         return found
+
+
+_Kind = tuple[str, Severity, str | None, str]
+
+
+@attrs.define
+class _Fold:
+    """Warnings past the `listed` first of their kind, kept as positions rather than issues."""
+
+    listed: int
+    seen: Counter[_Kind] = attrs.Factory(Counter)
+    more: dict[_Kind, list[range]] = attrs.Factory(dict)
+
+    def keep(self, issue: Issue) -> bool:
+        """Whether to list `issue`; if not, its commands are counted with its kind's rest."""
+        if issue.blocking:
+            return True
+        kind = (issue.code, issue.severity, issue.field, issue.message)
+        if not issue.others and self.seen[kind] < self.listed:
+            self.seen[kind] += 1
+            return True
+        positions = issue.others
+        if not positions and issue.command is not None:
+            positions = (range(issue.command, issue.command + 1),)
+        ranges = self.more.setdefault(kind, [])
+        for added in positions:
+            if ranges and ranges[-1].stop == added.start:
+                ranges[-1] = range(ranges[-1].start, added.stop)
+            else:
+                ranges.append(added)
+        return False
+
+    def issues(self) -> list[Issue]:
+        """One issue for each kind with commands past the first `listed`, naming them all."""
+        return [
+            Issue(code, message, field=field, severity=severity, others=_merged(ranges))
+            for (code, severity, field, message), ranges in self.more.items()
+            if ranges
+        ]
+
+
+def _merged(ranges: list[range]) -> tuple[range, ...]:
+    """`ranges` in order, the ones that touch made one."""
+    merged: list[range] = []
+    for each in sorted(ranges, key=lambda r: r.start):
+        if merged and merged[-1].stop >= each.start:
+            merged[-1] = range(merged[-1].start, max(merged[-1].stop, each.stop))
+        else:
+            merged.append(each)
+    return tuple(merged)
 
 
 def _offset(progress: Progress | None, start: int, total: int) -> Progress | None:

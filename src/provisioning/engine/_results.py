@@ -11,6 +11,7 @@ from typing import Any, Final
 import attrs
 
 from provisioning.commands import Command
+from provisioning.engine._spill import Spill
 from provisioning.errors import (
     Issue,
     ProvisioningError,
@@ -44,14 +45,17 @@ class Work:
     messages: tuple[Message, ...]
     raised: dict[int, ProvisioningError]
     effects: Effects
-    change_count: int
+    # The change scopes the plan read, with their counts then (None: it read whole tables).
+    reads: Mapping[str, int] | None
     planned_at: datetime
     recorded: tuple[int, ...] = ()  # refused commands whose refusal is counted and audited
     deadline: datetime | None = None  # a time limit the plan relied on runs out then
-    # A plan made in parts (`plan_parts`) keeps no changes: `apply` checks and writes each part
-    # again, one after the other, in its one transaction. `counted` is how many changes it made.
+    # A plan made in parts (`plan_parts`) keeps no changes in memory: its parts' are in `spill`
+    # (None: checked only), which writes the scopes in `written`. `counted` is how many there are.
     parts: tuple[range, ...] = ()
     counted: int = 0
+    spill: Spill | None = None
+    written: frozenset[str] = frozenset()
     forgotten: tuple[str, ...] = ()  # guess counters the plan forgets once written
 
 

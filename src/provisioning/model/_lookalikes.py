@@ -63,8 +63,14 @@ def _precis() -> object:
     return precis_i18n.get_profile("UsernameCaseMapped")
 
 
+@functools.lru_cache(maxsize=8192)
 def skeleton(text: str) -> str:
-    """The UTS #39 skeleton of `text`, case-folded and without combining marks."""
+    """The UTS #39 skeleton of `text`, case-folded and without combining marks.
+
+    Remembered for the last few thousand texts: a batch asks for the skeleton
+    of each new address several times (its look-alike check, the overlay's
+    key, the change scope, the stored row), one soon after the other.
+    """
     folded = text.casefold()
     if folded.isascii():
         return folded.translate(_prototypes())

@@ -200,19 +200,28 @@ class Effects:
         """
         self._memo = {key: value for key, value in self._memo.items() if key[1:2] == ("hash",)}
 
-    def deferred(self) -> list[tuple[tuple[Any, ...], str]]:
-        """Each hash asked for and not computed yet, with its password (to defer elsewhere)."""
+    def deferred(self) -> list[tuple[tuple[Any, ...], str, str]]:
+        """Each hash asked for and not computed yet: its key, placeholder and password.
+
+        For another process's `Effects` to `adopt`: the placeholders are
+        unique across processes, so changes made here resolve there.
+        """
         return [
-            (key, self.pending[value])
+            (key, value, self.pending[value])
             for key, value in self._memo.items()
             if key[1:2] == ("hash",) and isinstance(value, str) and value in self.pending
         ]
+
+    def adopt(self, key: tuple[Any, ...], marker: str, password: str) -> None:
+        """Take over a hash another process deferred, under its own placeholder."""
+        self._memo.setdefault(key, marker)
+        self.pending[marker] = password
 
     def defer_hash(self, key: tuple[Any, ...], password: str) -> str:
         """A placeholder for the hash of `password`, computed by `prepare`."""
 
         def placeholder() -> str:
-            marker = f"{_PENDING}{len(self.pending)}"
+            marker = f"{_PENDING}{os.getpid()}:{len(self.pending)}"
             self.pending[marker] = password
             return marker
 

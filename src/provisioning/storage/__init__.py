@@ -32,6 +32,14 @@ from provisioning.storage._repositories import (
     UnitOfWork,
     UserRepo,
 )
+from provisioning.storage._scopes import (
+    EVERYTHING,
+    PLATFORM,
+    change_scopes,
+    lookup_scope,
+    row_accounts,
+    row_scopes,
+)
 from provisioning.storage._tables import (
     TABLES,
     Backend,
@@ -47,6 +55,8 @@ from provisioning.storage._tables import (
 )
 
 __all__ = [
+    "EVERYTHING",
+    "PLATFORM",
     "TABLES",
     "AccountRepo",
     "AuditRepo",
@@ -76,5 +86,9 @@ __all__ = [
     "UnitOfWork",
     "UserRepo",
     "Versioned",
+    "change_scopes",
+    "lookup_scope",
     "reindex",
+    "row_accounts",
+    "row_scopes",
 ]

@@ -25,6 +25,7 @@ import attrs
 from provisioning.errors import Conflict, UsageError
 from provisioning.model import Message
 from provisioning.storage._repositories import Change, TableChanges, UnitOfWork
+from provisioning.storage._scopes import EVERYTHING, lookup_scope, row_accounts
 from provisioning.storage._tables import (
     TABLES,
     Backend,
@@ -69,6 +70,8 @@ class _OverlayRows(RowByRow, Generic[_E]):
     # table name -> the ids the batch inserted that the store did not hold (shared by every
     # table, so that a key naming another table's rows can tell its new ones)
     _born: dict[str, set[str]] = attrs.field(factory=dict, alias="born")
+    # The change scopes of everything read from the store (shared by every table).
+    _reads: set[str] = attrs.field(factory=set, alias="reads")
     # Rows whose writes someone counts (the actor's own, for its permissions): id -> writes.
     _watched: dict[str, int] = attrs.Factory(dict)
     generation: int = 0
@@ -95,6 +98,8 @@ class _OverlayRows(RowByRow, Generic[_E]):
         if cached is _ABSENT:
             cached = self._base.fetch(entity_id)
             self._fetched[entity_id] = cached
+            if cached is not None:
+                self._reads.update(row_accounts(self.table, cached))
         return cached
 
     def fetch_many(self, entity_ids: Sequence[str], /) -> dict[str, _E]:
@@ -117,6 +122,9 @@ class _OverlayRows(RowByRow, Generic[_E]):
             found = self._base.fetch_many(missing)
             for entity_id in missing:
                 self._fetched[entity_id] = found.get(entity_id)
+            reads, table = self._reads, self.table
+            for entity in found.values():
+                reads.update(row_accounts(table, entity))
 
     def lookup(self, namespace: str, values: Sequence[str], /) -> dict[str, list[str]]:
         cache = self.prefetch_keys(namespace, values)
@@ -152,21 +160,27 @@ class _OverlayRows(RowByRow, Generic[_E]):
             found = self._base.lookup(namespace, missing)
             for value in missing:
                 cache[value] = found.get(value, _NONE)
+                scope = lookup_scope(namespace, value)
+                if scope is not None:
+                    self._reads.add(scope)
         return cache
 
     def ids(self) -> list[str]:
+        self._reads.add(EVERYTHING)
         written = self._written
         ids = [i for i in self._base.ids() if i not in written]
         ids.extend(i for i, entity in written.items() if entity is not None)
         return ids
 
     def size(self) -> int:
+        self._reads.add(EVERYTHING)
         delta = 0
         for entity_id, entity in self._written.items():
             delta += (entity is not None) - (self._original[entity_id] is not None)
         return self._base.size() + delta
 
     def select(self, query: Select, /) -> tuple[list[str], int]:
+        self._reads.add(EVERYTHING)
         if not self._written:
             return self._base.select(query)
         # Rare (queries do not run in a batch): merge the store's matches with the batch's rows.
@@ -290,6 +304,8 @@ class Overlay(UnitOfWork):
 
         self._fresh: set[str] = set()
         self._born: dict[str, set[str]] = {}
+        self.reads: set[str] = set()
+        """The change scopes of everything the batch read from the store (see `_scopes`)."""
         self._journal: list[tuple[_OverlayRows[Any], str, Any]] = []
         self._depth = 0
 
@@ -299,16 +315,13 @@ class Overlay(UnitOfWork):
                 base.backend(table),
                 fresh=self._fresh,
                 born=self._born,
+                reads=self.reads,
                 journal=self._journal,
             )
             self._rows[table.name] = rows
             return rows
 
         self._attach(backend)
-
-    def change_count(self) -> int:
-        """The change count of the store the overlay reads."""
-        return self._base.change_count()
 
     def rows(self, table: Table[Any]) -> _OverlayRows[Any]:
         """The overlay's view of one table (for prefetching)."""

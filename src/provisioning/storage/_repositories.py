@@ -6,7 +6,7 @@ store's backends and writes a planned batch's changes in sets.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from types import TracebackType
@@ -39,6 +39,7 @@ from provisioning.model import (
     Username,
     skeleton,
 )
+from provisioning.storage._scopes import change_scopes, row_scopes
 from provisioning.storage._tables import (
     TABLES,
     Backend,
@@ -533,6 +534,9 @@ class UnitOfWork:
     audit: AuditRepo
 
     _backends: dict[str, Backend[Any]]
+    writers_take_turns: bool = True
+    """Whether the store's write transactions take turns on the whole store (SQLite, memory):
+    then a claim on change scopes only counts (see `claim_scopes`)."""
 
     def __enter__(self) -> Self:
         raise NotImplementedError
@@ -557,13 +561,42 @@ class UnitOfWork:
         """Changes made inside the block are undone if it raises; the exception propagates."""
         raise NotImplementedError
 
-    def change_count(self) -> int:
-        """How many units of work have committed changes to the store so far.
+    def scope_counts(self, scopes: Collection[str], /) -> dict[str, int]:
+        """How many committed writes have moved each of `scopes` (one never moved: absent).
 
-        A plan remembers it; if it is the same when the plan is applied,
-        nothing the plan read can have changed.
+        A plan remembers the counts of the scopes it read (see
+        `provisioning.storage._scopes`); if they are the same when it is
+        applied, nothing it read can have changed.
         """
         raise NotImplementedError
+
+    def claim_scopes(
+        self, scopes: Collection[str], /, *, shared: Collection[str] = ()
+    ) -> dict[str, int]:
+        """Take this write transaction's turn on `scopes`, in one fixed order; their counts.
+
+        Until the transaction ends, no other one commits a write that moves
+        any of them; those also in `shared` it only reads, and others may
+        claim them shared at the same time. A store whose writers take turns
+        on the whole store already only counts (this default).
+        """
+        del shared
+        return self.scope_counts(scopes)
+
+    def touch(self, scopes: Iterable[str], /) -> None:
+        """Note that this transaction moves `scopes`: their counts grow when it commits."""
+        self._touched.update(scopes)
+
+    def touch_rows(self, table: Table[Any], rows: Iterable[Any], /) -> None:
+        """`touch` the scopes of rows written one by one (a batch's `write` touches its own)."""
+        if not self._writing:
+            for row in rows:
+                if row is not None:
+                    self._touched.update(row_scopes(table, row))
+
+    def touched(self) -> frozenset[str]:
+        """The scopes this transaction has moved since it began (or last committed)."""
+        return frozenset(self._touched)
 
     def enqueue(self, messages: Sequence[Message], /, *, now: datetime) -> tuple[Message, ...]:
         """Write `messages` into the store's outbox, in this transaction; them with their ids.
@@ -578,8 +611,10 @@ class UnitOfWork:
         """The backend this unit of work keeps `table` in."""
         return self._backends[table.name]
 
-    def write(self, changes: Iterable[TableChanges]) -> None:
-        """Write a planned batch's changes in sets.
+    def write(
+        self, changes: Iterable[TableChanges], /, *, scopes: Collection[str] | None = None
+    ) -> None:
+        """Write a planned batch's changes in sets, and `touch` their scopes (given, or found).
 
         Every delete comes first, children before parents; then replacements
         and inserts, parents before children.
@@ -590,6 +625,19 @@ class UnitOfWork:
         the caller rolls the unit of work back.
         """
         changes = [c for c in changes if c.rows]
+        self.touch(change_scopes(changes) if scopes is None else scopes)
+        self._writing = True
+        try:
+            self._write(changes)
+        finally:
+            self._writing = False
+
+    @property
+    def writing_batch(self) -> bool:
+        """Whether `write` is writing a batch (the engine undoes all of it if it fails)."""
+        return self._writing
+
+    def _write(self, changes: Sequence[TableChanges]) -> None:
         for table_changes in reversed(changes):
             gone = [c.old for c in table_changes.rows if c.new is None]
             if gone:
@@ -604,6 +652,8 @@ class UnitOfWork:
                 rows.insert_many(added)
 
     def _attach(self, backend: Callable[[Table[Any]], Backend[Any]]) -> None:
+        self._touched: set[str] = set()
+        self._writing = False
         self._backends = {table.name: backend(table) for table in TABLES.all()}
         backend = self.backend
         self.accounts = AccountRepo(backend(TABLES.accounts))

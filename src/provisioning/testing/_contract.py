@@ -35,8 +35,10 @@ from provisioning.model import (
     MessageStatus,
     SignInState,
     Username,
+    skeleton,
 )
 from provisioning.ports import Store
+from provisioning.storage import PLATFORM, lookup_scope
 from provisioning.testing import builders as b
 
 
@@ -420,6 +422,28 @@ class StoreContract:
         with pytest.raises(UsageError):
             uow.accounts.add(b.account())
 
+    def test_a_commit_moves_the_scopes_of_what_it_wrote_and_no_other(self, store: Store) -> None:
+        seed(store, b.account(), b.account("a-2", "Globex"))
+        with store.snapshot() as uow:
+            before = uow.scope_counts(["a-1", "a-2", PLATFORM])
+        with store.unit_of_work() as uow:
+            b.store_with_parents(uow, b.user())  # of a-1
+            uow.commit()
+            uow.users.add(b.user("u-2", "bob@acme.example"))
+            uow.rollback()  # rolled back: it moves nothing
+            uow.commit()
+        with store.snapshot() as uow:
+            after = uow.scope_counts(["a-1", "a-2", PLATFORM])
+        assert after.get("a-1", 0) == before.get("a-1", 0) + 1
+        assert after.get("a-2", 0) == before.get("a-2", 0)
+        assert after.get(PLATFORM, 0) == before.get(PLATFORM, 0)
+        skeleton_bucket = lookup_scope("user.skeleton", skeleton("ann@acme.example"))
+        assert skeleton_bucket is not None
+        with store.unit_of_work() as uow:  # a claim says the counts, and keeps them for a while
+            claimed = uow.claim_scopes(["a-1", skeleton_bucket, PLATFORM], shared=[PLATFORM])
+        assert claimed.get("a-1") == after["a-1"]
+        assert claimed.get(skeleton_bucket) == 1
+
     def test_uniqueness_holds_under_concurrent_threads(self, store: Store) -> None:
         seed(store, b.account(), b.domain())
         threads = 8
@@ -459,14 +483,22 @@ class StoreContract:
         seed(store, b.cos("c-1", "counter"))
         threads, rounds = 4, 10
 
-        def bump() -> None:
+        refused: list[str] = []
+
+        def bump() -> None:  # a stale write is refused, never lost: the writer tries again
             for _ in range(rounds):
-                with store.unit_of_work() as uow:
-                    current = uow.classes_of_service.get("c-1")
-                    uow.classes_of_service.update(
-                        attrs.evolve(current, quota_mb=(current.quota_mb or 0) + 1)
-                    )
-                    uow.commit()
+                while True:
+                    try:
+                        with store.unit_of_work() as uow:
+                            current = uow.classes_of_service.get("c-1")
+                            uow.classes_of_service.update(
+                                attrs.evolve(current, quota_mb=(current.quota_mb or 0) + 1)
+                            )
+                            uow.commit()
+                    except Conflict as stale:
+                        refused.append(stale.code)
+                    else:
+                        break
 
         workers = [threading.Thread(target=bump) for _ in range(threads)]
         for worker in workers:
@@ -476,6 +508,7 @@ class StoreContract:
         with store.unit_of_work() as uow:
             final = uow.classes_of_service.get("c-1")
         assert (final.quota_mb, final.version) == (threads * rounds, threads * rounds + 1)
+        assert set(refused) <= {"version.stale"}
 
     def test_guess_counts_of_one_key_take_turns_and_lose_none(self, store: Store) -> None:
         threads, rounds = 8, 10

@@ -46,12 +46,15 @@ from provisioning.storage import TABLES, Table
 
 __all__ = [
     "ADDRESSES",
+    "AUDIT_SEQUENCE",
     "GUESSES",
     "KEY_COLUMNS",
     "META",
     "METADATA",
     "OUTBOX",
+    "SCOPES",
     "SEARCH_DDL",
+    "SEARCH_TRIGGER",
     "Flat",
     "flat_columns",
     "sql_table",
@@ -393,7 +396,23 @@ META: Final = sa.Table(
     sa.Column("key", sa.Text(), primary_key=True),
     sa.Column("value", sa.BigInteger(), nullable=False),
 )
-"""Counters of the store: `changes` grows with every committed write transaction."""
+"""Settings of the store (`sealed`: whether its secrets are sealed)."""
+
+SCOPES: Final = sa.Table(
+    "change_scopes",
+    METADATA,
+    sa.Column("scope", sa.Text(), primary_key=True),
+    sa.Column("count", sa.BigInteger(), nullable=False),
+)
+"""How many committed writes have moved each change scope (`provisioning.storage._scopes`).
+
+A writer locks the rows of the scopes its plan read and those it writes
+(PostgreSQL), compares their counts with the plan's, and moves those it
+writes. A scope never written has no row.
+"""
+
+AUDIT_SEQUENCE: Final = sa.Sequence("audit_events_seq", metadata=METADATA)
+"""Where PostgreSQL draws the audit log's sequence numbers from (SQLite counts on)."""
 
 
 GUESSES: Final = sa.Table(
@@ -467,6 +486,13 @@ def _first_value(values: Callable[[Any], Sequence[Any]], entity: Any) -> Any:  #
     return found[0] if found else None
 
 
+SEARCH_TRIGGER: Final = (
+    "CREATE TRIGGER users_search_insert AFTER INSERT ON users BEGIN"
+    " INSERT INTO users_search (rowid, username_text, full_name, directory)"
+    " VALUES (new.rowid, new.username_text, new.full_name, new.directory); END"
+)
+"""The trigger that adds each new user to SQLite's search index (a bulk insert fills it after)."""
+
 SEARCH_DDL: Final[Mapping[str, tuple[str, ...]]] = {
     "sqlite": (
         (
@@ -474,11 +500,7 @@ SEARCH_DDL: Final[Mapping[str, tuple[str, ...]]] = {
             "username_text, full_name, directory, content='users', content_rowid='rowid',"
             " tokenize='trigram')"
         ),
-        (
-            "CREATE TRIGGER users_search_insert AFTER INSERT ON users BEGIN"
-            " INSERT INTO users_search (rowid, username_text, full_name, directory)"
-            " VALUES (new.rowid, new.username_text, new.full_name, new.directory); END"
-        ),
+        SEARCH_TRIGGER,
         (
             "CREATE TRIGGER users_search_delete AFTER DELETE ON users BEGIN"
             " INSERT INTO users_search (users_search, rowid, username_text, full_name, directory)"

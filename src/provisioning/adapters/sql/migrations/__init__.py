@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Final
 
 import sqlalchemy as sa
 
-from provisioning.adapters.sql.schema import META, METADATA
+from provisioning.adapters.sql.schema import METADATA, SCOPES
 from provisioning.errors import StoreError
+from provisioning.storage import PLATFORM
 
 if TYPE_CHECKING:  # Alembic (and Mako) load only when a database is created or migrated
     from alembic.config import Config
@@ -111,7 +112,7 @@ def prepare(engine: sa.Engine, *, label: str, upgrade: bool = True) -> None:
             # A new database: the schema the migrations build (a test holds them equal),
             # created at once and stamped with the head revision.
             _create(connection)
-            connection.execute(META.insert().values(key="changes", value=0))
+            connection.execute(SCOPES.insert().values(scope=PLATFORM, count=0))
             command.stamp(settings, target)
         else:
             command.upgrade(settings, target)
