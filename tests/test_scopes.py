@@ -25,6 +25,7 @@ from provisioning import (
     CreateAdmin,
     CreateClassOfService,
     CreateUser,
+    Plan,
     UpdateAccount,
     ValidationFailed,
     apply,
@@ -110,19 +111,22 @@ def test_the_operator_moves_what_it_changes_and_nothing_else(ctx: Context, dns: 
     assert apply(ctx, planned).revalidated  # the operator changed the tenant the plan read
 
 
-def test_a_look_alike_claimed_by_another_tenant_meanwhile_is_found(ctx: Context) -> None:
+def _domain(ctx: Context, account: str, name: str) -> Plan:
+    """The operator's plan to add the domain `name` to `account`."""
+    return plan(
+        ctx, OPERATOR, [AddDomain(account_id=account, name=name, admin_email="it@x.example")]
+    )
+
+
+def _two_accounts(ctx: Context) -> None:
     run(ctx, OPERATOR, CreateAccount(name="Acme", account_id="acme"))
     run(ctx, OPERATOR, CreateAccount(name="Globex", account_id="globex"))
-    ours = plan(
-        ctx,
-        OPERATOR,
-        [AddDomain(account_id="acme", name="paypal.example", admin_email="it@else.example")],
-    )
-    theirs = plan(
-        ctx,
-        OPERATOR,
-        [AddDomain(account_id="globex", name="paypa1.example", admin_email="it@else.example")],
-    )
+
+
+def test_a_look_alike_claimed_by_another_tenant_meanwhile_is_found(ctx: Context) -> None:
+    _two_accounts(ctx)
+    ours = _domain(ctx, "acme", "paypal.example")
+    theirs = _domain(ctx, "globex", "paypa1.example")
     assert ours.ok
     assert theirs.ok  # each looked, and found no domain that looks like its own
     assert not apply(ctx, theirs).revalidated
@@ -135,18 +139,9 @@ def test_a_look_alike_claimed_by_another_tenant_meanwhile_is_found(ctx: Context)
 
 
 def test_one_value_claimed_by_two_tenants_has_one_winner(ctx: Context) -> None:
-    run(ctx, OPERATOR, CreateAccount(name="Acme", account_id="acme"))
-    run(ctx, OPERATOR, CreateAccount(name="Globex", account_id="globex"))
-    ours = plan(
-        ctx,
-        OPERATOR,
-        [AddDomain(account_id="acme", name="shared.example", admin_email="it@else.example")],
-    )
-    theirs = plan(
-        ctx,
-        OPERATOR,
-        [AddDomain(account_id="globex", name="shared.example", admin_email="it@else.example")],
-    )
+    _two_accounts(ctx)
+    ours = _domain(ctx, "acme", "shared.example")
+    theirs = _domain(ctx, "globex", "shared.example")
     apply(ctx, theirs)
     with pytest.raises(ValidationFailed) as caught:
         apply(ctx, ours)  # the unique index refuses it; checked again, it says why
@@ -157,8 +152,7 @@ def test_one_value_claimed_by_two_tenants_has_one_winner(ctx: Context) -> None:
 def test_racing_writers_of_one_value_in_two_tenants_have_exactly_one_winner(
     ctx: Context,
 ) -> None:
-    run(ctx, OPERATOR, CreateAccount(name="Acme", account_id="acme"))
-    run(ctx, OPERATOR, CreateAccount(name="Globex", account_id="globex"))
+    _two_accounts(ctx)
 
     def add(account: str, name: str) -> Callable[[], object]:
         return lambda: run(

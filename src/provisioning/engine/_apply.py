@@ -21,7 +21,7 @@ import attrs
 from provisioning.commands import Command
 from provisioning.engine._collector import fewer_collections
 from provisioning.engine._deliver import deliver
-from provisioning.engine._plan import forget_guesses, plan, validate
+from provisioning.engine._plan import Batch, forget_guesses, plan, validate
 from provisioning.engine._results import Outcome, Plan, Progress, Work
 from provisioning.errors import (
     Conflict,
@@ -35,7 +35,7 @@ from provisioning.errors import (
 from provisioning.model import AuditEvent
 from provisioning.ports import Environment, Message
 from provisioning.principals import Actor
-from provisioning.rules._tx import Effects
+from provisioning.rules._tx import Effects, Tx
 from provisioning.storage import (
     EVERYTHING,
     PLATFORM,
@@ -272,7 +272,7 @@ def _write_batch(
     """
     work = plan._work  # noqa: SLF001 - one module
     written = change_scopes(work.changes)
-    claim = _Claim.of(work.reads or {}, written)
+    claim = _Claim.of(work.reads or {}, change_scopes(work.changes, claimed=True))
     for _round in range(_ATTEMPTS):
         with ctx.store.unit_of_work() as uow:
             counts = claim.take(uow)
@@ -303,13 +303,11 @@ def _write_batch(
                 defer_hashing=False,
                 progress=progress,
             )
-            if not batch.ok:
-                _refuse(batch.issues, batch.raised, single=single)
-            changes = tx.uow.changes()
-            touched = change_scopes(changes)
-            if not claim.covers(uow, tx.uow.reads, change_scopes(changes, claimed=True)):
-                claim = claim.widened(tx.uow.reads, touched)
+            checked = _within(claim, uow, batch, tx, single=single)
+            if isinstance(checked, _Claim):
+                claim = checked
                 continue  # leaving the block rolls back: start over with the wider claim
+            changes, touched = checked
             _write(uow, changes, progress, touched)
             messages = uow.enqueue(tx.messages, now=now)
             uow.commit()
@@ -322,7 +320,28 @@ def _write_batch(
                 revalidated=True,
                 forgotten=tuple(tx.forgotten),
             )
-    raise StoreError(
+    raise _kept_moving(ctx)
+
+
+def _within(
+    claim: _Claim, uow: UnitOfWork, batch: Batch, tx: Tx, *, single: bool
+) -> tuple[Sequence[TableChanges], set[str]] | _Claim:
+    """A batch checked again in `uow`: its changes and their scopes, or the wider claim it needs.
+
+    Refused (`ValidationFailed` ...) if the check found blocking issues.
+    """
+    if not batch.ok:
+        _refuse(batch.issues, batch.raised, single=single)
+    changes = tx.uow.changes()
+    touched = change_scopes(changes)
+    if not claim.covers(uow, tx.uow.reads, change_scopes(changes, claimed=True)):
+        return claim.widened(tx.uow.reads, touched)
+    return changes, touched
+
+
+def _kept_moving(ctx: Environment) -> StoreError:
+    """What a batch that kept reading beyond its claim, round after round, is refused with."""
+    return StoreError(
         code="store.conflict",
         path=str(getattr(ctx.store, "label", "")),
         reason="the batch kept reading what other writers were changing; try it again",
@@ -414,11 +433,7 @@ def _write_parts(
             if work.spill is not None:
                 work.spill.close()
             return written
-    raise StoreError(
-        code="store.conflict",
-        path=str(getattr(ctx.store, "label", "")),
-        reason="the batch kept reading what other writers were changing; try it again",
-    )
+    raise _kept_moving(ctx)
 
 
 def _kept_parts_written(
@@ -482,12 +497,10 @@ def _parts_written(
             progress=None,
             positions=part,
         )
-        if not batch.ok:
-            _refuse(batch.issues, batch.raised, single=False)
-        changes = tx.uow.changes()
-        touched = change_scopes(changes)
-        if not claim.covers(uow, tx.uow.reads, change_scopes(changes, claimed=True)):
-            return claim.widened(tx.uow.reads, touched)
+        checked = _within(claim, uow, batch, tx, single=False)
+        if isinstance(checked, _Claim):
+            return checked
+        changes, touched = checked
         _write(uow, changes, None, touched)
         work.effects.forget_all_but_hashes()
         results += batch.results if keep is None else map(keep, batch.results)

@@ -59,7 +59,9 @@ logger = logging.getLogger("provisioning")
 
 
 @attrs.define
-class _Batch:
+class Batch:
+    """What checking a batch found: each command's issues and result, and what it raised."""
+
     issues: list[Issue] = attrs.Factory(list)
     results: list[Any] = attrs.Factory(list)
     # The error behind a command's blocking issue, when a handler or the store raised one.
@@ -95,7 +97,7 @@ def validate(
     positions: Sequence[int] | None = None,
     recording: bool = False,
     checking_only: bool = False,
-) -> tuple[_Batch, Tx]:
+) -> tuple[Batch, Tx]:
     """Check every command against `base` and the batch's own earlier commands.
 
     With `positions`, just the commands at those positions are checked (a
@@ -133,7 +135,7 @@ def validate(
         for index in positions
     }
     _prefetch(ctx, overlay, [c for c in checkable.values() if c is not None])
-    batch = _Batch(recording=recording)
+    batch = Batch(recording=recording)
     total = len(positions)
     for done, index in enumerate(positions):
         command = checkable[index]
@@ -165,7 +167,7 @@ def _prefetch(ctx: Environment, overlay: Overlay, commands: Sequence[Command[Any
 def _check(
     ctx: Environment,
     tx: Tx,
-    batch: _Batch,
+    batch: Batch,
     index: int,
     command: object,
     *,
