@@ -273,26 +273,28 @@ def _write_batch(
     work = plan._work  # noqa: SLF001 - one module
     written = change_scopes(work.changes)
     claim = _Claim.of(work.reads or {}, change_scopes(work.changes, claimed=True))
+    as_planned = fresh
     for _round in range(_ATTEMPTS):
         with ctx.store.unit_of_work() as uow:
             counts = claim.take(uow)
-            if fresh and work.reads is not None and _unmoved(work.reads, counts):
+            if as_planned and work.reads is not None and _unmoved(work.reads, counts):
                 try:
-                    with uow.savepoint():
-                        _write(uow, _with_hashes(work.effects, work.changes), progress, written)
+                    _write(uow, _with_hashes(work.effects, work.changes), progress, written)
                 except Conflict:
-                    pass  # a unique value taken meanwhile (or a row gone): check again
-                else:
-                    messages = uow.enqueue(work.messages, now=now)
-                    uow.commit()
-                    return _Written(
-                        work.results,
-                        work.events,
-                        messages,
-                        plan.warnings,
-                        revalidated=False,
-                        forgotten=work.forgotten,
-                    )
+                    # A unique value taken meanwhile (or a row gone): the transaction is given
+                    # up, and the batch checked again in the next one.
+                    as_planned = False
+                    continue
+                messages = uow.enqueue(work.messages, now=now)
+                uow.commit()
+                return _Written(
+                    work.results,
+                    work.events,
+                    messages,
+                    plan.warnings,
+                    revalidated=False,
+                    forgotten=work.forgotten,
+                )
             batch, tx = validate(
                 ctx,
                 plan.actor,
@@ -408,23 +410,25 @@ def _write_parts(
     work = plan._work  # noqa: SLF001 - one module
     reads = frozenset(work.reads or ()) - {EVERYTHING}
     claim = _Claim(reads | work.written, (reads - work.written) & {PLATFORM})
+    as_planned = fresh
     for _round in range(_ATTEMPTS):
         with ctx.store.unit_of_work() as uow:
             counts = claim.take(uow)
             spill = work.spill
-            planned = fresh and spill is not None and work.reads is not None
+            planned = as_planned and spill is not None and work.reads is not None
             if planned and spill is not None and _unmoved(work.reads or {}, counts):
                 try:
-                    with uow.savepoint():
-                        kept = _kept_parts_written(work, uow, now=now, keep=keep)
+                    kept = _kept_parts_written(work, uow, now=now, keep=keep)
                 except Conflict:
-                    pass  # two parts (or another writer) wanted one row or value: check again
-                else:
-                    uow.commit()
-                    spill.close()
-                    if progress is not None:
-                        progress(len(plan.commands), len(plan.commands))
-                    return attrs.evolve(kept, warnings=plan.warnings)
+                    # Two parts (or another writer) wanted one row or value: the transaction
+                    # is given up, and each part checked again in the next one.
+                    as_planned = False
+                    continue
+                uow.commit()
+                spill.close()
+                if progress is not None:
+                    progress(len(plan.commands), len(plan.commands))
+                return attrs.evolve(kept, warnings=plan.warnings)
             written = _parts_written(ctx, plan, uow, claim, now=now, keep=keep, progress=progress)
             if isinstance(written, _Claim):
                 claim = written

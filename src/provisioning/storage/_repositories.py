@@ -576,12 +576,15 @@ class UnitOfWork:
         """Take this write transaction's turn on `scopes`, in one fixed order; their counts.
 
         Until the transaction ends, no other one commits a write that moves
-        any of them; those also in `shared` it only reads, and others may
-        claim them shared at the same time. A store whose writers take turns
-        on the whole store already only counts (this default).
+        any of them. Those not in `shared` are the ones it writes: they move
+        when it commits (as if it had touched them). Those in `shared` it only
+        reads; a store may let others claim them shared at the same time. A
+        store whose writers take turns on the whole store only counts and
+        touches (this default).
         """
-        del shared
-        return self.scope_counts(scopes)
+        counts = self.scope_counts(scopes)
+        self.touch(set(scopes) - set(shared))
+        return counts
 
     def touch(self, scopes: Iterable[str], /) -> None:
         """Note that this transaction moves `scopes`: their counts grow when it commits."""

@@ -276,13 +276,14 @@ class _SqlRows(Generic[_E]):
             return
         self._uow.touch_rows(self.table, entities)
         with self._atomic() as sql, self._search_filled_after(sql, len(entities)):
-            numbers = self._numbers(sql, len(entities))
+            postgresql = sql.dialect.name == "postgresql"
+            numbers = itertools.repeat(0) if postgresql else self._numbers(sql, len(entities))
             statement, parameters = self._insert.statement, self._insert.parameters
             # In slices, so a 100,000-row import never holds all its rows as parameters at once.
             for start in range(0, len(entities), _SLICE):
                 part = entities[start : start + _SLICE]
-                if sql.dialect.name == "postgresql" and len(part) >= _BULK:
-                    _copy(sql, self._sql.name, self._insert, part, numbers)
+                if postgresql and len(part) >= _BULK:
+                    _copy(sql, self._sql.name, self._insert, part, self._numbers(sql, len(part)))
                 else:
                     sql.exec_driver_sql(
                         statement,
@@ -317,9 +318,10 @@ class _SqlRows(Generic[_E]):
     def _numbers(self, sql: Connection, count: int) -> Iterator[int]:
         """The audit log's next `count` sequence numbers (zeros for the other tables).
 
-        PostgreSQL draws them from a sequence, so writers in different
-        tenants never wait for each other's; SQLite's writers take turns, and
-        count on from the highest.
+        PostgreSQL draws them from a sequence (its INSERT does so itself; a
+        COPY draws them here), so writers in different tenants never wait for
+        each other's; SQLite's writers take turns, and count on from the
+        highest.
         """
         if self.table is not TABLES.audit:
             return itertools.repeat(0)
@@ -535,7 +537,12 @@ def entity_insert(writers: Mapping[str, Writer], table: sa.Table, dialect: sa.Di
     a bulk insert spends its time in the database. The audit log's `seq` is
     the one column no entity fills; the caller numbers its events.
     """
-    compiled = table.insert().compile(dialect=dialect)
+    drawn = "seq" in table.c and "seq" not in writers and dialect.supports_sequences
+    if drawn:  # PostgreSQL numbers the audit log in the INSERT: nextval('audit_events_seq')
+        keys = [column.name for column in table.columns if column.name != "seq"]
+        compiled = table.insert().compile(dialect=dialect, column_keys=keys)
+    else:
+        compiled = table.insert().compile(dialect=dialect)
     names = list(compiled.positiontup or []) if compiled.positional else list(compiled.params)
     getters: list[Writer] = []
     numbered: int | None = None
@@ -555,14 +562,16 @@ def entity_insert(writers: Mapping[str, Writer], table: sa.Table, dialect: sa.Di
             found.insert(numbered, seq)
         return tuple(found)
 
-    columns = tuple(names)
+    columns, values = tuple(names), positional
+    if drawn:  # COPY names every column: the numbers are drawn beforehand (`_numbers`)
+        columns, values = (*names, "seq"), lambda entity, seq: (*positional(entity, seq), seq)
     if compiled.positional:
-        return Insert(str(compiled), positional, columns, positional)
+        return Insert(str(compiled), positional, columns, values)
     return Insert(
         str(compiled),
         lambda entity, seq: dict(zip(names, positional(entity, seq), strict=True)),
         columns,
-        positional,
+        values,
     )
 
 
@@ -1227,6 +1236,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.label = store.label
         self.dialect = store.dialect
         self.writers_take_turns = store.dialect != "postgresql"
+        self._moved: set[str] = set()  # scopes whose counters a claim moved already
 
         def rows(table: Table[Any]) -> _SqlRows[Any]:
             return _SqlRows(table, self, store.row_mapping(table), store.entity_insert(table))
@@ -1280,36 +1290,60 @@ class SqlUnitOfWork(UnitOfWork):
         PostgreSQL locks the counter row of each scope, `PLATFORM` first
         (shared when it is in `shared`: most batches only read it), then the
         others in their order, so that no two writers wait for each other in
-        a circle. The row of a scope never counted is made and locked after
-        them, by an upsert that changes nothing (`ON CONFLICT DO UPDATE ...
-        WHERE false` locks the row it finds); two writers doing so in
-        opposite orders are a deadlock the database breaks, and the engine
-        tries the loser again.
+        a circle; the counters of the scopes written move in the same
+        statement. The row of a scope never counted is made and locked after
+        them, by an upsert; two writers doing so in opposite orders are a
+        deadlock the database breaks, and the engine tries the loser again.
         """
         sql = self.connection(write=True)
         if self._store.dialect != "postgresql" or not scopes:
-            return self.scope_counts(scopes)
+            return super().claim_scopes(scopes, shared=shared)
+        wanted, shared = set(scopes), set(shared)
+        written = wanted - shared
         found: dict[str, int] = {}
-        if PLATFORM in scopes:
-            query = sa.select(SCOPES.c.scope, SCOPES.c.count).where(SCOPES.c.scope == PLATFORM)
-            found.update(_pairs(sql.execute(query.with_for_update(read=PLATFORM in shared))))
-        for chunk in _chunks(sorted(set(scopes) - {PLATFORM})):
-            query = sa.select(SCOPES.c.scope, SCOPES.c.count).where(SCOPES.c.scope.in_(chunk))
-            found.update(_pairs(sql.execute(query.order_by(SCOPES.c.scope).with_for_update())))
-        missing = sorted(set(scopes) - set(found))
+        if PLATFORM in wanted:
+            found.update(self._lock(sql, [PLATFORM], written, share=PLATFORM in shared))
+        for chunk in _chunks(sorted(wanted - {PLATFORM})):
+            found.update(self._lock(sql, chunk, written, share=False))
+        missing = sorted(wanted - set(found))
         for chunk in _chunks(missing):  # first used: made and locked now, after the others
             # (the platform's row included: a store emptied by hand may have lost it)
-            insert = postgresql.insert(SCOPES).values([{"scope": s, "count": 0} for s in chunk])
-            sql.execute(
-                insert.on_conflict_do_update(
-                    index_elements=[SCOPES.c.scope],
-                    set_={"count": SCOPES.c.count},
-                    where=sa.false(),
-                )
+            insert = postgresql.insert(SCOPES).values(
+                [{"scope": s, "count": int(s in written)} for s in chunk]
             )
-        if missing:
-            found.update(self.scope_counts(missing))
+            upsert = insert.on_conflict_do_update(
+                index_elements=[SCOPES.c.scope],
+                set_={"count": SCOPES.c.count + insert.excluded.count},
+            )
+            moved = _pairs(sql.execute(upsert.returning(SCOPES.c.scope, SCOPES.c.count)))
+            found.update((scope, count - (scope in written)) for scope, count in moved.items())
+        self._moved |= written
         return found
+
+    @staticmethod
+    def _lock(
+        sql: Connection, scopes: Sequence[str], written: Collection[str], *, share: bool
+    ) -> dict[str, int]:
+        """Lock the rows of `scopes` in their order, moving those `written`; counts before."""
+        rows = (
+            sa.select(SCOPES.c.scope)
+            .where(SCOPES.c.scope.in_(scopes))
+            .order_by(SCOPES.c.scope)
+            .with_for_update(read=share)
+            .subquery()
+        )
+        moves = [scope for scope in scopes if scope in written]
+        if not moves:
+            query = sa.select(SCOPES.c.scope, SCOPES.c.count).where(SCOPES.c.scope.in_(scopes))
+            return _pairs(sql.execute(query.with_for_update(read=share)))
+        change = (
+            SCOPES.update()
+            .where(SCOPES.c.scope == rows.c.scope)
+            .values(count=SCOPES.c.count + sa.case((SCOPES.c.scope.in_(moves), 1), else_=0))
+            .returning(SCOPES.c.scope, SCOPES.c.count)
+        )
+        counted = _pairs(sql.execute(change))
+        return {scope: count - (scope in written) for scope, count in counted.items()}
 
     @_translated
     def __enter__(self) -> Self:
@@ -1358,9 +1392,10 @@ class SqlUnitOfWork(UnitOfWork):
     def commit(self) -> None:
         """Commit every change so far; the unit of work stays usable for more."""
         sql = self.connection()
-        if self._touched:
-            self._count(sql, sorted(self._touched))
-            self._touched.clear()
+        if self._touched - self._moved:
+            self._count(sql, sorted(self._touched - self._moved))
+        self._touched.clear()
+        self._moved.clear()
         transaction = self._transaction
         assert transaction is not None  # noqa: S101 - connection() began one
         transaction.commit()
@@ -1403,6 +1438,7 @@ class SqlUnitOfWork(UnitOfWork):
             self._transaction.rollback()
         self._transaction = None
         self._touched.clear()
+        self._moved.clear()
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:

@@ -341,7 +341,7 @@ def _build(table: Table[Any]) -> sa.Table:  # noqa: C901 - one step per kind of 
             columns.append(sa.Column(query.name, sa.Text(), nullable=query.name == "directory"))
             names.add(query.name)
     if table is TABLES.audit:  # the order events were recorded in
-        columns.append(sa.Column("seq", sa.BigInteger(), nullable=False))
+        columns.append(sa.Column("seq", sa.BigInteger(), AUDIT_SEQUENCE, nullable=False))
         unique.append(sa.UniqueConstraint("seq"))
     indexes.extend(sa.Index(None, *fields) for fields in composite)
     built = sa.Table(table.name, METADATA, *columns, *unique, *indexes)
@@ -359,6 +359,10 @@ def _holder(name: str, target: str) -> sa.Column[str]:
         nullable=True,
     )
 
+
+AUDIT_SEQUENCE: Final = sa.Sequence("audit_events_seq", metadata=METADATA)
+"""Where PostgreSQL draws the audit log's sequence numbers from, in the INSERT itself (SQLite,
+which has no sequences, counts on from the highest)."""
 
 _TABLES: Final[dict[str, sa.Table]] = {table.name: _build(table) for table in TABLES.all()}
 
@@ -410,9 +414,6 @@ A writer locks the rows of the scopes its plan read and those it writes
 (PostgreSQL), compares their counts with the plan's, and moves those it
 writes. A scope never written has no row.
 """
-
-AUDIT_SEQUENCE: Final = sa.Sequence("audit_events_seq", metadata=METADATA)
-"""Where PostgreSQL draws the audit log's sequence numbers from (SQLite counts on)."""
 
 
 GUESSES: Final = sa.Table(
