@@ -14,7 +14,9 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import attrs
 import pytest
+import sqlalchemy as sa
 
 from conftest import OPERATOR, active_domain
 from provisioning import (
@@ -30,9 +32,11 @@ from provisioning import (
     ValidationFailed,
     apply,
     plan,
+    queries,
     run,
 )
 from provisioning.adapters.memory import MemoryDns
+from provisioning.adapters.sql._store import SqlUnitOfWork
 from provisioning.model import skeleton
 from provisioning.storage import (
     PLATFORM,
@@ -255,3 +259,23 @@ def test_an_overlay_records_what_it_read(ctx: Context, dns: MemoryDns) -> None:
         assert lookup_scope("user.skeleton", "nobody@acme.example") in overlay.reads
         overlay.accounts.every()
         assert "*everything" in overlay.reads  # a whole table: never written as planned
+
+
+@pytest.mark.parametrize("store", ["sqlite", "postgres"], indirect=True)
+def test_a_row_gone_behind_the_counters_is_caught_by_its_foreign_key(
+    ctx: Context, dns: MemoryDns
+) -> None:
+    acme = _tenant(ctx, dns, "acme")
+    gold = run(ctx, OPERATOR, CreateClassOfService(account_id="acme", name="Gold"))
+    planned = plan(ctx, acme, [attrs.evolve(_user("acme", "ann"), cos_id=gold.id)])
+    assert planned.ok
+    before = queries.users(ctx, OPERATOR, "acme").total
+    with ctx.store.unit_of_work() as uow:  # removed by hand, in SQL: no counter moves
+        assert isinstance(uow, SqlUnitOfWork)
+        gone = sa.text("DELETE FROM classes_of_service WHERE id = :id")
+        uow.connection(write=True).execute(gone, {"id": gold.id})
+        uow.commit()
+    with pytest.raises(ValidationFailed) as caught:
+        apply(ctx, planned)  # written as planned, refused at commit, checked again: gone
+    assert [issue.code for issue in caught.value.issues if issue.blocking] == ["cos.not_found"]
+    assert queries.users(ctx, OPERATOR, "acme").total == before  # nothing of it written

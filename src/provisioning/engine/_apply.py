@@ -280,13 +280,13 @@ def _write_batch(
             if as_planned and work.reads is not None and _unmoved(work.reads, counts):
                 try:
                     _write(uow, _with_hashes(work.effects, work.changes), progress, written)
+                    messages = uow.enqueue(work.messages, now=now)
+                    uow.commit()  # a foreign key deferred to the commit may refuse it there
                 except Conflict:
-                    # A unique value taken meanwhile (or a row gone): the transaction is given
-                    # up, and the batch checked again in the next one.
+                    # A unique value taken meanwhile, or a row named gone: the transaction is
+                    # given up, and the batch checked again in the next one.
                     as_planned = False
                     continue
-                messages = uow.enqueue(work.messages, now=now)
-                uow.commit()
                 return _Written(
                     work.results,
                     work.events,
@@ -419,12 +419,12 @@ def _write_parts(
             if planned and spill is not None and _unmoved(work.reads or {}, counts):
                 try:
                     kept = _kept_parts_written(work, uow, now=now, keep=keep)
+                    uow.commit()
                 except Conflict:
                     # Two parts (or another writer) wanted one row or value: the transaction
                     # is given up, and each part checked again in the next one.
                     as_planned = False
                     continue
-                uow.commit()
                 spill.close()
                 if progress is not None:
                     progress(len(plan.commands), len(plan.commands))

@@ -114,8 +114,9 @@ REFERENCES: Final = frozenset(
 )
 """Look-ups by the id of a row of the same account, which the plan read (and so scoped).
 
-A row written meanwhile that names a row the plan deletes is refused by the
-database's foreign key, and the plan is checked again."""
+A row written meanwhile that names a row the plan deletes (or the other way
+round) is refused by the database's foreign key (`Conflict`
+`reference.changed`), and the plan is checked again."""
 
 
 def _account(entity: Any) -> Sequence[str]:  # noqa: ANN401 - a row of any table

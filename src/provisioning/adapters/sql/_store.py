@@ -163,20 +163,11 @@ def translate(label: str, exc: BaseException) -> StoreError | Conflict:
 
 def _constraint(label: str, orig: BaseException, text: str) -> StoreError | Conflict:
     """A constraint failure as the conflict it is (a taken value), or a `store.integrity`."""
-    diag = getattr(orig, "diag", None)
-    constraint = getattr(diag, "constraint_name", None) or ""
-    where = ""
-    if "UNIQUE constraint failed:" in text:  # SQLite names the table and column
-        where = text.rpartition(":")[2].strip().split(",")[0]
-    elif constraint == "pk_addresses":  # the address namespace's primary key
-        where = "addresses.address"
-    elif constraint.startswith("pk_"):
-        where = f"{constraint[3:]}.id"
-    elif constraint.startswith("uq_"):
-        for place in _CODES:
-            table, _, column = place.partition(".")
-            if constraint == f"uq_{table}_{column}":
-                where = place
+    if getattr(orig, "sqlstate", None) == "23503" or "FOREIGN KEY constraint failed" in text:
+        # A row named by the change went meanwhile (or a row naming one the change removes
+        # came): what the change was checked against is no longer so.
+        return Conflict(code="reference.changed", entity="row", key="")
+    where = _place(orig, text)
     table = where.partition(".")[0]
     if where == "addresses.address":
         return Conflict(code="address.taken", entity="user", key="")
@@ -186,6 +177,23 @@ def _constraint(label: str, orig: BaseException, text: str) -> StoreError | Conf
     if code is not None:
         return Conflict(code=code, entity=table, key="")
     return StoreError(code="store.integrity", path=label, reason=text)
+
+
+def _place(orig: BaseException, text: str) -> str:
+    """The `table.column` a unique constraint failure names ("" if none)."""
+    diag = getattr(orig, "diag", None)
+    constraint = getattr(diag, "constraint_name", None) or ""
+    if "UNIQUE constraint failed:" in text:  # SQLite names the table and column
+        return text.rpartition(":")[2].strip().split(",")[0]
+    if constraint == "pk_addresses":  # the address namespace's primary key
+        return "addresses.address"
+    if constraint.startswith("pk_"):
+        return f"{constraint[3:]}.id"
+    for place in _CODES:
+        table, _, column = place.partition(".")
+        if constraint == f"uq_{table}_{column}":
+            return place
+    return ""
 
 
 def _translated(method: Callable[_P, _T]) -> Callable[_P, _T]:
@@ -1237,6 +1245,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.dialect = store.dialect
         self.writers_take_turns = store.dialect != "postgresql"
         self._moved: set[str] = set()  # scopes whose counters a claim moved already
+        self._failed = False  # a commit failed: the connection is not to be trusted
 
         def rows(table: Table[Any]) -> _SqlRows[Any]:
             return _SqlRows(table, self, store.row_mapping(table), store.entity_insert(table))
@@ -1376,7 +1385,7 @@ class SqlUnitOfWork(UnitOfWork):
         # After a failure the connection's state is not to be trusted (a COMMIT that never
         # ran leaves SQLite inside its transaction): it is rolled back and then discarded,
         # never handed out again, so one failure cannot wedge the store.
-        broken = exc_type is not None
+        broken = exc_type is not None or self._failed
         try:
             if self._transaction is not None and self._transaction.is_active:
                 self._transaction.rollback()
@@ -1398,7 +1407,11 @@ class SqlUnitOfWork(UnitOfWork):
         self._moved.clear()
         transaction = self._transaction
         assert transaction is not None  # noqa: S101 - connection() began one
-        transaction.commit()
+        try:
+            transaction.commit()
+        except BaseException:
+            self._failed = True  # SQLite may still be inside the transaction: discard it
+            raise
         self._transaction = None
         self._refresh_statistics(sql)
 
