@@ -200,7 +200,22 @@ def test_deliver_needs_one_way_out_and_keeps_a_smtp_password_out_of_its_errors(
         (["--account", "Globex", "users"], 2, "no account 'Globex'"),
         (["--as", "nobody@acme.example", "users"], 2, "is not an administrator"),
         (["show", "user", "ghost@acme.example"], 1, "no user ghost@acme.example"),
-        (["--store", "/nonexistent/folder/x.db", "users"], 2, "cannot be used"),
+        (["--store", "/nonexistent/folder/x.db", "users"], 2, "there is no store at"),
+        (
+            [
+                "--store",
+                "/nonexistent/folder/x.db",
+                "init",
+                "--account",
+                "A",
+                "--domain",
+                "a.example",
+                "--admin-email",
+                "i@b.example",
+            ],
+            2,
+            "cannot be used",
+        ),
         (["--store", "postgresql://ann:sekret@127.0.0.1:1/x", "users"], 2, "ann:***@127.0.0.1"),
         (["--store", "postgresql://ann:sekret@db:port/x", "users"], 2, "store.url_invalid"),
     ],
@@ -366,6 +381,31 @@ def test_the_example_workbook_is_the_demo_s() -> None:
     assert rows is not None
     assert len(rows.rows) == _demo.ROWS + 1
     assert set(_demo.MISTAKES) <= set(range(2, _demo.ROWS + 2))
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("users",),
+        ("domains",),
+        ("audit",),
+        ("messages",),
+        ("report", "out.xlsx"),
+        ("deliver", "--to-dir", "mail"),
+    ],
+)
+def test_a_command_on_no_store_says_so_and_creates_none(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    done = cli(*command, cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    said = (
+        "provisioning: there is no store at 'provisioning.db': create one with"
+        " `provisioning init`, or name another with --store"
+    )
+    assert done.stderr.strip().splitlines() == [said]
+    assert "Traceback" not in done.stderr
+    assert list(tmp_path.iterdir()) == []  # no empty database left behind
 
 
 def test_only_db_upgrade_migrates_an_older_store(tmp_path: Path) -> None:

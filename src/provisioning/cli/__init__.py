@@ -105,9 +105,22 @@ class _Failure(Exception):
 # -- the store, the account and the actor --------------------------------------------------------
 
 
-def _open(options: _Options, *, upgrade: bool = False, dns: MemoryDns | None = None) -> Context:
-    """The context over `--store`, created on first use; only `db upgrade` migrates one."""
+def _open(
+    options: _Options, *, upgrade: bool = False, create: bool = False, dns: MemoryDns | None = None
+) -> Context:
+    """The context over `--store`; only `init` and `db upgrade` create or migrate one.
+
+    Any other command on a store file that is not there says so (exit 2)
+    rather than leave an empty database behind.
+    """
     ports: Any = {} if dns is None else {"dns": dns}
+    store = options.store
+    if not create and "://" not in store and store != ":memory:" and not Path(store).exists():
+        raise _Failure(
+            f"there is no store at {store!r}: create one with `provisioning init`, or name"
+            " another with --store",
+            _UNUSABLE,
+        )
     try:
         return Context.open(options.store, upgrade=upgrade, **ports)
     except ProvisioningError as error:
@@ -332,7 +345,7 @@ def db() -> None:
 def upgrade(options: _Options) -> None:
     """Create the database or migrate it to this version's schema."""
     with _reported(options):
-        _close(_open(options, upgrade=True))
+        _close(_open(options, upgrade=True, create=True))
         shown = redacted(options.store)
         _say(options, {"store": shown, "upgraded": True}, f"{shown}: up to date")
 
@@ -361,7 +374,7 @@ def init(
     """Create an account and its first domain, with its super admin, in one batch."""
     with _reported(options):
         dns = MemoryDns()
-        ctx = _open(options, dns=dns)
+        ctx = _open(options, create=True, dns=dns)
         try:
             account, added = _tenant(ctx, dns, name, domain, admin_email, trusted=trust_domain)
             _say(options, *_initialised(account, added, ctx, trusted=trust_domain))
@@ -870,7 +883,7 @@ def demo(context: click.Context, output: Path) -> None:
         folder = _demo_folder(output)
         store = options.store if named else str(folder / "demo.db")
         dns = MemoryDns()
-        ctx = _open(attrs.evolve(options, store=store), dns=dns)
+        ctx = _open(attrs.evolve(options, store=store), create=True, dns=dns)
         try:
             account, _ = _tenant(ctx, dns, "Acme Trial", DOMAIN, "it@home.example", trusted=True)
             document, issues = _demo_import(ctx, account, folder)
