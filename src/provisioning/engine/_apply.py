@@ -42,7 +42,7 @@ from provisioning.storage import (
     Change,
     TableChanges,
     UnitOfWork,
-    change_scopes,
+    scopes_of,
 )
 
 logger = logging.getLogger("provisioning")
@@ -271,8 +271,8 @@ def _write_batch(
     one order, up front).
     """
     work = plan._work  # noqa: SLF001 - one module
-    written = change_scopes(work.changes)
-    claim = _Claim.of(work.reads or {}, change_scopes(work.changes, claimed=True))
+    written, claimable = scopes_of(work.changes)
+    claim = _Claim.of(work.reads or {}, claimable)
     as_planned = fresh
     for _round in range(_ATTEMPTS):
         with ctx.store.unit_of_work() as uow:
@@ -335,8 +335,8 @@ def _within(
     if not batch.ok:
         _refuse(batch.issues, batch.raised, single=single)
     changes = tx.uow.changes()
-    touched = change_scopes(changes)
-    if not claim.covers(uow, tx.uow.reads, change_scopes(changes, claimed=True)):
+    touched, claimable = scopes_of(changes)
+    if not claim.covers(uow, tx.uow.reads, claimable):
         return claim.widened(tx.uow.reads, touched)
     return changes, touched
 
@@ -440,34 +440,59 @@ def _write_parts(
     raise _kept_moving(ctx)
 
 
+@attrs.define
+class _Gathered:
+    """What the parts of a batch written one after the other leave behind.
+
+    `keep` of each result, the events (or, with `keep`, only their count),
+    the messages, the warnings and the guesses to forget.
+    """
+
+    keep: Callable[[Any], Any] | None
+    results: list[Any] = attrs.Factory(list)
+    events: list[AuditEvent] = attrs.Factory(list)
+    counted: Counter[str] = attrs.Factory(Counter)
+    messages: list[Message] = attrs.Factory(list)
+    warnings: list[Issue] = attrs.Factory(list)
+    forgotten: list[str] = attrs.Factory(list)
+
+    def add(
+        self,
+        results: Sequence[Any],
+        events: Sequence[AuditEvent],
+        messages: Sequence[Message],
+        forgotten: Sequence[str],
+    ) -> None:
+        self.results += results if self.keep is None else map(self.keep, results)
+        if self.keep is None:
+            self.events += events
+        self.counted.update(event.action for event in events)
+        self.messages += messages
+        self.forgotten += forgotten
+
+    def written(self, *, revalidated: bool) -> _Written:
+        return _Written(
+            tuple(self.results),
+            tuple(self.events),
+            tuple(self.messages),
+            tuple(self.warnings),
+            revalidated=revalidated,
+            counted=None if self.keep is None else self.counted,
+            forgotten=tuple(self.forgotten),
+        )
+
+
 def _kept_parts_written(
     work: Work, uow: UnitOfWork, *, now: datetime, keep: Callable[[Any], Any] | None
 ) -> _Written:
     """Write each kept part as it was planned, reading one part at a time from disk."""
     assert work.spill is not None  # noqa: S101 - the caller looked
-    results: list[Any] = []
-    events: list[AuditEvent] = []
-    counted: Counter[str] = Counter()
-    messages: list[Message] = []
-    forgotten: list[str] = []
+    gathered = _Gathered(keep)
     for part in work.spill.parts():
-        _write(uow, _with_hashes(work.effects, part.changes), None)
-        resolved = (work.effects.resolve(result) for result in part.results)
-        results += resolved if keep is None else map(keep, resolved)
-        if keep is None:
-            events += part.events
-        counted.update(event.action for event in part.events)
-        messages += uow.enqueue(part.messages, now=now)
-        forgotten += part.forgotten
-    return _Written(
-        tuple(results),
-        tuple(events),
-        tuple(messages),
-        (),
-        revalidated=False,
-        counted=None if keep is None else counted,
-        forgotten=tuple(forgotten),
-    )
+        _write(uow, _with_hashes(work.effects, part.changes), None, part.scopes)
+        messages = uow.enqueue(part.messages, now=now)
+        gathered.add(part.results, part.events, messages, part.forgotten)
+    return gathered.written(revalidated=False)
 
 
 def _parts_written(
@@ -482,12 +507,7 @@ def _parts_written(
 ) -> _Written | _Claim:
     """Check and write each part in `uow`; or the wider claim a part turned out to need."""
     work = plan._work  # noqa: SLF001 - one module
-    results: list[Any] = []
-    events: list[AuditEvent] = []
-    counted: Counter[str] = Counter()
-    messages: list[Message] = []
-    warnings: list[Issue] = []
-    forgotten: list[str] = []
+    gathered = _Gathered(keep)
     total = len(plan.commands)
     for part in work.parts:
         batch, tx = validate(
@@ -507,24 +527,12 @@ def _parts_written(
         changes, touched = checked
         _write(uow, changes, None, touched)
         work.effects.forget_all_but_hashes()
-        results += batch.results if keep is None else map(keep, batch.results)
-        if keep is None:
-            events += tx.events
-        counted.update(event.action for event in tx.events)
-        messages += uow.enqueue(tx.messages, now=now)
-        forgotten += tx.forgotten
-        warnings += (issue for issue in batch.issues if not issue.blocking)
+        messages = uow.enqueue(tx.messages, now=now)
+        gathered.add(batch.results, tx.events, messages, tx.forgotten)
+        gathered.warnings += (issue for issue in batch.issues if not issue.blocking)
         if progress is not None:
             progress(part.stop, total)
-    return _Written(
-        tuple(results),
-        tuple(events),
-        tuple(messages),
-        tuple(warnings),
-        revalidated=True,
-        counted=None if keep is None else counted,
-        forgotten=tuple(forgotten),
-    )
+    return gathered.written(revalidated=True)
 
 
 def _with_hashes(effects: Effects, changes: Sequence[TableChanges]) -> Sequence[TableChanges]:

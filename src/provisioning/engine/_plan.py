@@ -51,7 +51,7 @@ from provisioning.model import SignInState
 from provisioning.ports import Environment, ForkReadable
 from provisioning.principals import Actor
 from provisioning.rules._tx import Effects, Step, Tx
-from provisioning.storage import EVERYTHING, Overlay, UnitOfWork, change_scopes
+from provisioning.storage import EVERYTHING, Overlay, UnitOfWork, scopes_of
 
 __all__ = ["counted", "forget_guesses", "plan", "plan_parts", "validate"]
 
@@ -504,11 +504,13 @@ class _Checking:
             found.counted += sum(len(table.rows) for table in changes) + tx.unrecorded
             found.reads |= tx.uow.reads
             if keeping and batch.ok and self.spill is not None:
-                found.written |= change_scopes(changes, claimed=True)
+                moved, claimable = scopes_of(changes)
+                found.written |= claimable
                 self.spill.add(
                     Spilled(
                         part.start,
                         changes,
+                        frozenset(moved),
                         tuple(batch.results),
                         tuple(tx.events),
                         tuple(tx.messages),

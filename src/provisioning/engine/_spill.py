@@ -37,6 +37,7 @@ class Spilled:
 
     start: int
     changes: tuple[TableChanges, ...]
+    scopes: frozenset[str]  # those its changes move (`storage.scopes_of`)
     results: tuple[Any, ...]
     events: tuple[AuditEvent, ...]
     messages: tuple[Message, ...]
@@ -61,7 +62,15 @@ class Spill:
         nonce = os.urandom(12)
         # A table is named, not pickled: its keys are functions.
         changes = tuple((table.table.name, table.rows) for table in part.changes)
-        kept = (part.start, changes, part.results, part.events, part.messages, part.forgotten)
+        kept = (
+            part.start,
+            changes,
+            part.scopes,
+            part.results,
+            part.events,
+            part.messages,
+            part.forgotten,
+        )
         data = pickle.dumps(kept, protocol=pickle.HIGHEST_PROTOCOL)
         path = self._folder / f"part-{part.start:09d}-{os.getpid()}"
         path.write_bytes(nonce + AESGCM(self._key).encrypt(nonce, data, None))
@@ -81,11 +90,11 @@ class Spill:
         """Each part, read back in the order of the batch."""
         for _start, path in sorted(self._files.items()):
             sealed = path.read_bytes()
-            start, changes, results, events, messages, forgotten = pickle.loads(  # noqa: S301
+            start, changes, scopes, results, events, messages, forgotten = pickle.loads(  # noqa: S301
                 AESGCM(self._key).decrypt(sealed[:12], sealed[12:], None)  # sealed here
             )
             tables = tuple(TableChanges(_TABLES[name], rows) for name, rows in changes)
-            yield Spilled(start, tables, results, events, messages, forgotten)
+            yield Spilled(start, tables, scopes, results, events, messages, forgotten)
 
     def __len__(self) -> int:
         return len(self._files)

@@ -39,6 +39,7 @@ from provisioning.storage._scopes import (
     lookup_scope,
     row_accounts,
     row_scopes,
+    scopes_of,
 )
 from provisioning.storage._tables import (
     TABLES,
@@ -91,4 +92,5 @@ __all__ = [
     "reindex",
     "row_accounts",
     "row_scopes",
+    "scopes_of",
 ]

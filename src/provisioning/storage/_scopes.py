@@ -44,6 +44,7 @@ __all__ = [
     "lookup_scope",
     "row_accounts",
     "row_scopes",
+    "scopes_of",
 ]
 
 PLATFORM: Final = "*platform"
@@ -167,52 +168,59 @@ def row_accounts(table: Table[Any], entity: Any) -> Sequence[str]:  # noqa: ANN4
     return _ROW_SCOPES.get(table.name, _account)(entity)
 
 
-def row_scopes(
+def row_scopes(table: Table[Any], entity: Any) -> Iterator[str]:  # noqa: ANN401 - a row
+    """The scopes a row belongs to: its account's (or accounts'), and its look-up buckets."""
+    return (scope for scope, _known in _scopes_of_row(table, entity, {}))
+
+
+def _scopes_of_row(
     table: Table[Any],
     entity: Any,  # noqa: ANN401 - a row
-    born: Mapping[str, set[str]] | None = None,
-) -> Iterator[str]:
-    """The scopes a row belongs to: its account's (or accounts'), and its look-up buckets.
+    born: Mapping[str, set[str]],
+) -> Iterator[tuple[str, bool]]:
+    """Each scope of a row, and whether another writer may know it.
 
-    With `born` (table name -> ids of rows a batch creates), a value naming
-    one of those rows is left out: no other writer can know it yet.
+    A scope named by a row the batch creates (`born`: table name -> ids) is
+    known to the batch alone: a new account's, a bucket of a new user's id.
     """
-    accounts = row_accounts(table, entity)
-    if born is None:
-        yield from accounts
-    else:
-        new = born.get(TABLES.accounts.name, ())
-        yield from (scope for scope in accounts if scope not in new)
+    new_accounts = born.get(TABLES.accounts.name, ())
+    for scope in row_accounts(table, entity):
+        yield scope, scope not in new_accounts
     for key in table.keys:
         if key.namespace in BUCKETED:
-            values = key.values(entity)
-            if born is not None and key.owner is not None:
-                new = born.get(key.owner_table, ())
-                values = [value for value in values if key.owner(value) not in new]
-            for value in values:
-                yield _bucket(key.namespace, value)
+            new = born.get(key.owner_table, ()) if key.owner is not None else ()
+            for value in key.values(entity):
+                known = not new or key.owner is None or key.owner(value) not in new
+                yield _bucket(key.namespace, value), known
 
 
-def change_scopes(changes: Iterable[TableChanges], *, claimed: bool = False) -> set[str]:
-    """Every scope a batch's changes move: those of each row as it was and as it will be.
+def scopes_of(changes: Iterable[TableChanges]) -> tuple[set[str], set[str]]:
+    """The scopes a batch's changes move, and those of them a writer must claim first.
 
-    `claimed` leaves out the scopes only rows the batch creates are known
-    by (a new account's, a bucket of a new user's id): those a writer need
-    not claim before it writes.
+    Every scope of each row as it was and as it will be moves; the second
+    set leaves out the scopes only rows the batch creates are known by,
+    which no other writer can have read or be writing.
     """
     changes = list(changes)
-    born: dict[str, set[str]] | None = None
-    if claimed:
-        born = {
-            table.table.name: {c.new.id for c in table.rows if c.old is None and c.new is not None}
-            for table in changes
-        }
-    found: set[str] = set()
+    born = {
+        table.table.name: {c.new.id for c in table.rows if c.old is None and c.new is not None}
+        for table in changes
+    }
+    moved: set[str] = set()
+    claimed: set[str] = set()
     for table_changes in changes:
         table = table_changes.table
         for change in table_changes.rows:
-            if change.old is not None:
-                found.update(row_scopes(table, change.old, born))
-            if change.new is not None:
-                found.update(row_scopes(table, change.new, born))
-    return found
+            for row in (change.old, change.new):
+                if row is not None:
+                    for scope, known in _scopes_of_row(table, row, born):
+                        moved.add(scope)
+                        if known:
+                            claimed.add(scope)
+    return moved, claimed
+
+
+def change_scopes(changes: Iterable[TableChanges], *, claimed: bool = False) -> set[str]:
+    """Every scope a batch's changes move (`claimed`: only those to claim; see `scopes_of`)."""
+    moved, to_claim = scopes_of(changes)
+    return to_claim if claimed else moved
