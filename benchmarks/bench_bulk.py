@@ -23,16 +23,11 @@ from datetime import date
 from pathlib import Path
 
 import openpyxl
-from common import best, clock, empty_store, postgres, raw_rewrite, stored_keys
+from common import active_account, best, clock, empty_store, postgres, raw_rewrite, stored_keys
 
 from provisioning import (
-    ActivateDomain,
     Actor,
-    AddDomain,
     Context,
-    CreateAccount,
-    VerifyDomain,
-    run,
 )
 from provisioning.adapters.memory import MemoryDns
 from provisioning.adapters.sql import SqlStore
@@ -89,21 +84,7 @@ def _tenant(where: str | None, domain_name: str = "acme.example") -> Context:
     else:
         kind = "postgres" if where.startswith("postgresql") else "sqlite"
         ctx = Context(store=empty_store(kind, where), dns=dns)
-    operator = Actor.platform()
-    run(ctx, operator, CreateAccount(name="Acme", account_id="acme"))
-    domain = run(
-        ctx,
-        operator,
-        AddDomain(
-            account_id="acme",
-            name=domain_name,
-            captcha_on_login=True,
-            admin_email="it@h.example",
-        ),
-    )
-    dns.publish(domain_name, domain.verification_token)
-    run(ctx, operator, VerifyDomain(domain_id=domain.id))
-    run(ctx, operator, ActivateDomain(domain_id=domain.id))
+    active_account(ctx, dns, "acme", domain_name, captcha_on_login=True)
     return ctx
 
 

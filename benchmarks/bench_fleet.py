@@ -30,20 +30,14 @@ from typing import Any
 
 import attrs
 import sqlalchemy as sa
-from common import postgres, raw_insert, raw_rows
+from common import active_account, administrator, postgres, raw_insert, raw_rows
 
 from provisioning import (
-    ActivateDomain,
     Actor,
-    AddDomain,
     Context,
-    CreateAccount,
-    CreateAdmin,
     CreateUser,
-    VerifyDomain,
     apply,
     plan,
-    run,
 )
 from provisioning.adapters.memory import MemoryDns
 from provisioning.adapters.sql import PostgresStore, SqliteStore
@@ -89,26 +83,8 @@ def tenants(where: str, count: int) -> list[Tenant]:
     made = []
     for n in range(count):
         account_id, name = f"fleet{n}", f"fleet{n}.example"
-        run(ctx, OPERATOR, CreateAccount(name=f"Fleet {n}", account_id=account_id))
-        domain = run(
-            ctx,
-            OPERATOR,
-            AddDomain(account_id=account_id, name=name, admin_email="it@else.example"),
-        )
-        dns.publish(name, domain.verification_token)
-        run(ctx, OPERATOR, VerifyDomain(domain_id=domain.id))
-        run(ctx, OPERATOR, ActivateDomain(domain_id=domain.id))
-        admin = run(
-            ctx,
-            OPERATOR,
-            CreateAdmin(
-                account_id=account_id,
-                address=f"admin@{name}",
-                primary_email="admin@else.example",
-                role_ids=frozenset({"system:administrator"}),
-            ),
-        )
-        made.append(Tenant(account_id, name, admin.id))
+        active_account(ctx, dns, account_id, name)
+        made.append(Tenant(account_id, name, administrator(ctx, account_id, name).id))
     store.close()
     return made
 

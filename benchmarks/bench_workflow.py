@@ -23,22 +23,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from common import clock, raw_insert, raw_rows
+from common import active_account, administrator, clock, raw_insert, raw_rows
 from email_validator import validate_email
 
 from provisioning import (
-    ActivateDomain,
     Actor,
-    AddDomain,
     Context,
-    CreateAccount,
-    CreateAdmin,
     CreateUser,
-    VerifyDomain,
     apply,
     plan,
     queries,
-    run,
 )
 from provisioning.adapters.memory import MemoryDns, MemoryStore
 from provisioning.adapters.sql import SqliteStore
@@ -55,26 +49,8 @@ FAST = Argon2Hasher(time_cost=1, memory_cost=8, parallelism=1)
 def _tenant(store: Store, *, hasher: Argon2Hasher = FAST) -> tuple[Context, Actor]:
     dns = MemoryDns()
     ctx = Context(store=store, dns=dns, hasher=hasher)
-    run(ctx, OPERATOR, CreateAccount(name="Acme", account_id="acme"))
-    domain = run(
-        ctx,
-        OPERATOR,
-        AddDomain(account_id="acme", name="acme.example", admin_email="it@else.example"),
-    )
-    dns.publish("acme.example", domain.verification_token)
-    run(ctx, OPERATOR, VerifyDomain(domain_id=domain.id))
-    run(ctx, OPERATOR, ActivateDomain(domain_id=domain.id))
-    admin = run(
-        ctx,
-        OPERATOR,
-        CreateAdmin(
-            account_id="acme",
-            address="admin@acme.example",
-            primary_email="admin@else.example",
-            role_ids=frozenset({"system:administrator"}),
-        ),
-    )
-    return ctx, Actor.user(admin.id)
+    active_account(ctx, dns, "acme", "acme.example")
+    return ctx, administrator(ctx, "acme", "acme.example")
 
 
 def _commands(count: int) -> list[Command[Any]]:

@@ -11,11 +11,58 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from provisioning import (
+    ActivateDomain,
+    Actor,
+    AddDomain,
+    Context,
+    CreateAccount,
+    CreateAdmin,
+    VerifyDomain,
+    run,
+)
+from provisioning.adapters.memory import MemoryDns
 from provisioning.adapters.sql import PostgresStore, SqliteStore
 from provisioning.adapters.sql._store import SqlStore, address_rows
 from provisioning.adapters.sql.rows import mapping
 from provisioning.adapters.sql.schema import ADDRESSES, METADATA, sql_table
 from provisioning.storage import TABLES, Table
+
+
+def active_account(
+    ctx: Context, dns: MemoryDns, account_id: str, domain: str, *, captcha_on_login: bool = False
+) -> None:
+    """The account `account_id` with its domain `domain` verified (through `dns`) and active."""
+    operator = Actor.platform()
+    run(ctx, operator, CreateAccount(name=account_id.title(), account_id=account_id))
+    added = run(
+        ctx,
+        operator,
+        AddDomain(
+            account_id=account_id,
+            name=domain,
+            admin_email="it@else.example",
+            captcha_on_login=captcha_on_login,
+        ),
+    )
+    dns.publish(domain, added.verification_token)
+    run(ctx, operator, VerifyDomain(domain_id=added.id))
+    run(ctx, operator, ActivateDomain(domain_id=added.id))
+
+
+def administrator(ctx: Context, account_id: str, domain: str) -> Actor:
+    """A new administrator of the account, `admin@domain`, to act as."""
+    admin = run(
+        ctx,
+        Actor.platform(),
+        CreateAdmin(
+            account_id=account_id,
+            address=f"admin@{domain}",
+            primary_email="admin@else.example",
+            role_ids=frozenset({"system:administrator"}),
+        ),
+    )
+    return Actor.user(admin.id)
 
 
 def clock(work: Callable[[], Any]) -> tuple[float, Any]:
