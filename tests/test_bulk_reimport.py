@@ -216,7 +216,7 @@ def test_a_name_that_looks_like_markup_is_printed_as_it_is(tmp_path: Path, name:
     upload = tmp_path / "users.xlsx"
     users_workbook(upload, [name, "Lee", "ann@acme.example", "N", None])
     assert cli("import", upload, cwd=tmp_path).returncode == 0
-    for listing in (("users",), ("show", "user", "ann@acme.example")):
+    for listing in (("users",), ("user", "show", "ann@acme.example")):
         shown = cli(*listing, cwd=tmp_path)
         assert shown.returncode == 0, shown.stderr
         assert name.partition("]")[0] in shown.stdout

@@ -25,9 +25,10 @@ from click.testing import CliRunner
 
 from conftest import empty_postgres
 from provisioning import bulk
-from provisioning import cli as cli_module
 from provisioning.adapters.sql import migrations
+from provisioning.cli import _base as cli_base
 from provisioning.cli import _demo, main
+from provisioning.cli._reference import helps, reference
 
 SCRIPT = Path(sys.executable).parent / "provisioning"
 
@@ -107,7 +108,7 @@ def test_init_import_and_report_from_the_console_script(tmp_path: Path) -> None:
     listed = json.loads(cli("--format", "json", "users", "acme", cwd=tmp_path).stdout)
     assert listed["total"] == 3
     shown = json.loads(
-        cli("--format", "json", "show", "user", "ann@acme.example", cwd=tmp_path).stdout
+        cli("--format", "json", "user", "show", "ann@acme.example", cwd=tmp_path).stdout
     )
     assert shown["username"] == "ann@acme.example"
     assert not any("hash" in key for key in shown["credentials"])  # no secret is exported
@@ -198,8 +199,8 @@ def test_deliver_needs_one_way_out_and_keeps_a_smtp_password_out_of_its_errors(
         (["import", "missing.xlsx"], 2, "cannot be read"),
         (["import", "corrupt.xlsx", "--policy", "wrong"], 2, "Invalid value for '--policy'"),
         (["--account", "Globex", "users"], 2, "no account 'Globex'"),
-        (["--as", "nobody@acme.example", "users"], 2, "is not an administrator"),
-        (["show", "user", "ghost@acme.example"], 1, "no user ghost@acme.example"),
+        (["--as", "nobody@acme.example", "users"], 2, "--as: no user 'nobody@acme.example'"),
+        (["user", "show", "ghost@acme.example"], 1, "no user 'ghost@acme.example'"),
         (["--store", "/nonexistent/folder/x.db", "users"], 2, "there is no store at"),
         (
             [
@@ -308,6 +309,60 @@ def test_the_cli_page_lists_every_command_with_its_own_help() -> None:
         if line.startswith("| `provisioning ")
     }
     assert listed == dict(_commands(main))
+
+
+def test_the_readmes_verbs_run_on_the_demos_store_as_written(tmp_path: Path) -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```console\n(.*?)```", readme, flags=re.DOTALL)
+    (verbs,) = [block for block in blocks if "PROVISIONING_STORE" in block]
+    assert cli("demo", cwd=tmp_path).returncode == 0
+    environment = dict(os.environ)
+    for line in verbs.strip().splitlines():
+        if line.startswith("export "):
+            name, value = line.removeprefix("export ").split("=", 1)
+            environment[name] = value
+            continue
+        words = line.split()
+        assert words[0] == ".venv/bin/provisioning"
+        done = subprocess.run(
+            [str(SCRIPT), *words[1:]],
+            cwd=tmp_path,
+            env=environment,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, (line, done.stderr)
+    audit = cli("--store", "provisioning-demo/demo.db", "--format", "json", "audit", cwd=tmp_path)
+    actions = [event["action"] for event in json.loads(audit.stdout)["events"]]
+    assert actions[-3:] == ["AddDomain", "VerifyDomain", "UpdateUser"]
+
+
+def test_the_reference_page_is_every_commands_help_as_it_prints_it() -> None:
+    page = (Path(__file__).parent.parent / "docs" / "cli-reference.md").read_text(encoding="utf-8")
+    assert page == reference(main), (
+        "docs/cli-reference.md is out of date: python -m provisioning.cli._reference"
+        " docs/cli-reference.md"
+    )
+
+
+def test_every_commands_help_ends_with_examples_that_name_the_command() -> None:
+    for path, text in helps(main):
+        tail = text.rstrip().rsplit("Examples:", 1)
+        assert len(tail) == 2, f"{path} --help has no examples"
+        examples = [line.strip() for line in tail[1].splitlines() if line.strip()]
+        assert 1 <= len(examples) <= 3, path
+        assert all("provisioning" in line for line in examples), path
+        if path != "provisioning" and not isinstance(_command_at(path), click.Group):
+            assert all(path.removeprefix("provisioning ") in line for line in examples), path
+
+
+def _command_at(path: str) -> click.Command:
+    command: click.Command = main
+    for name in path.split()[1:]:
+        assert isinstance(command, click.Group)
+        command = command.commands[name]
+    return command
 
 
 def test_the_demo_runs_the_whole_job_and_says_where_everything_went(tmp_path: Path) -> None:
@@ -466,7 +521,7 @@ def test_the_progress_bar_draws_without_a_thread_so_a_large_dry_run_may_fork(
     terminal = Terminal()
     monkeypatch.setattr(sys, "stderr", terminal)
     before = threading.active_count()
-    with cli_module._progress("checking") as update:
+    with cli_base.progress("checking") as update:
         assert update is not None
         for done in range(1, 4):
             update(done, 3)

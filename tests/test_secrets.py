@@ -30,6 +30,7 @@ NOT_SECRET = {
     "Key.code": "the code of a clash on a look-up key",
     "Context.tokens": "the token source, a port",
     "Tx.tokens": "the token source, a port",
+    "FieldSpec.secret": "whether a command's field holds a secret, not the secret",
 }
 SECRET_NAME = re.compile(
     r"^(password|password_repeat|current_password|code|uri|token|secret|secrets|tokens)$|_hash$"

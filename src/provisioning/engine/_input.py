@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import json
 import re
 import types
 import typing
@@ -40,7 +41,9 @@ from provisioning.errors import Issue, ValidationFailed
 from provisioning.model import SECRET
 
 __all__ = [
+    "FieldSpec",
     "argument_checker",
+    "command_fields",
     "command_from",
     "command_issues",
     "field_root",
@@ -404,6 +407,57 @@ def _issues_of(error: BaseException, path: str) -> list[Issue]:
         return [Issue(code="value.missing", message="this field is required", field=path)]
     reason = str(error) if isinstance(error, TypeError) else "not a valid value"
     return [Issue(code="value.type", message=f"expected {reason}", field=path or None)]
+
+
+@attrs.frozen
+class FieldSpec:
+    """One field of a command as a document spells it: its name, type in words, and needs."""
+
+    name: str
+    type: str
+    required: bool
+    secret: bool
+    default: str | None
+    """The default written as JSON would hold it, or None for a required field."""
+
+
+def command_fields(kind: type) -> tuple[FieldSpec, ...]:
+    """The fields a document gives a command of `kind` (see `command_from`), in order.
+
+    Derived from the class itself, so a new command is described with no
+    change here.
+
+    Examples:
+        >>> from provisioning import VerifyDomain
+        >>> command_fields(VerifyDomain)
+        (FieldSpec(name='domain_id', type='text', required=True, secret=False, default=None),)
+    """
+    hints = _hints(kind)
+    return tuple(
+        FieldSpec(
+            name=f.name,
+            type=_describe(hints[f.name]).replace(" or UNCHANGED", ""),
+            required=f.default is attrs.NOTHING,
+            secret=bool(f.metadata.get(SECRET)),
+            default=None if f.default is attrs.NOTHING else _default_text(f.default),
+        )
+        for f in attrs.fields(kind)
+    )
+
+
+def _default_text(default: object) -> str:
+    if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+        default = default.factory()  # type: ignore[attr-defined]
+    if default is UNCHANGED:
+        return "unchanged"
+    if isinstance(default, frozenset | tuple | list):
+        default = sorted(default)
+    if isinstance(default, enum.Enum):
+        default = default.value
+    try:
+        return json.dumps(default, ensure_ascii=False)
+    except TypeError:
+        return str(default)
 
 
 def command_from(kind: type[_C], data: Mapping[str, Any]) -> _C:

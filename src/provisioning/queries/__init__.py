@@ -68,6 +68,7 @@ from provisioning.queries._users import (
     UserPage,
     UserSummary,
     admins,
+    find_user,
     get_user,
     users,
 )
@@ -87,6 +88,7 @@ __all__ = [
     "devices",
     "domains",
     "every",
+    "find_user",
     "former_users",
     "get_account",
     "get_class_of_service",

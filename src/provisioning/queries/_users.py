@@ -8,9 +8,11 @@ import json
 import attrs
 
 from provisioning.errors import (
+    InvalidValue,
     NotFound,
 )
 from provisioning.model import (
+    EmailAddress,
     MfaStatus,
     User,
     UserStatus,
@@ -140,6 +142,34 @@ def get_user(ctx: Environment, actor: Actor, user_id: str) -> User:
             raise NotFound(entity="user", key=user_id)
         authorize(uow, actor, "users.read", user.account_id)
         return user
+
+
+@query
+def find_user(ctx: Environment, actor: Actor, address: str) -> User:
+    """The user whose username (or one of whose aliases) is `address`: one indexed read.
+
+    Case does not matter, nor does the domain's spelling (Unicode or
+    punycode). The same rights as `get_user`: to an actor that may not read
+    the user, it is as absent as an address nobody holds (`user.not_found`).
+
+    Examples:
+        >>> from provisioning import Actor, AddDomain, Context, CreateAccount, run
+        >>> ctx, operator = Context.in_memory(), Actor.platform()
+        >>> acme = run(ctx, operator, CreateAccount(name="Acme"))
+        >>> _ = run(ctx, operator, AddDomain(account_id=acme.id, name="acme.example",
+        ...                                  admin_email="it@home.example"))
+        >>> str(find_user(ctx, operator, "POSTMASTER@Acme.Example").username)
+        'postmaster@acme.example'
+    """
+    try:
+        key = EmailAddress.parse(address, field="address").key
+    except InvalidValue:
+        raise NotFound(entity="user", key=address[:320]) from None
+    with ctx.store.snapshot() as uow:
+        found = uow.users.by_address(key)
+    if found is None:
+        raise NotFound(entity="user", key=address[:320])
+    return get_user(ctx, actor, found.id)
 
 
 @query
