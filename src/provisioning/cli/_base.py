@@ -82,6 +82,8 @@ REFUSED: Final = 1
 """Exit code: blocking issues, or a refusal; nothing was changed."""
 UNUSABLE: Final = 2
 """Exit code: unusable input or usage."""
+INTERNAL: Final = 70
+"""Exit code: a bug of the command line or the library (`EX_SOFTWARE`); `--debug` shows it."""
 
 FORMATS: Final = ("text", "json", "ndjson", "csv", "xlsx")
 """Every output format some command prints; each command says which of them it takes."""
@@ -534,6 +536,13 @@ def reported(options: Options, *, kinds: Sequence[str] | None = None) -> Iterato
         fail(options, str(unusable), UNUSABLE, {"error": unusable.code})
     except ProvisioningError as refused:
         fail(options, str(refused), REFUSED, {"error": getattr(refused, "code", "error")})
+    except Exception as bug:  # noqa: BLE001 - a bug is said in one line too, never a traceback
+        fail(
+            options,
+            f"internal error ({type(bug).__name__}); --debug shows where",
+            INTERNAL,
+            {"error": "internal"},
+        )
 
 
 def fail(options: Options, message: str, code: int, document: object) -> NoReturn:

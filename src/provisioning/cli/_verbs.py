@@ -625,7 +625,14 @@ def invite(
             **fields,
         )
 
-    _act(options, build, lambda made: f"invitation to {made.email}: {made.status}")
+    _act(
+        options,
+        build,
+        lambda made: (
+            f"invitation to {made.invitation.email}: {made.invitation.status};"
+            " it waits in the outbox for `provisioning deliver`"
+        ),
+    )
 
 
 @click.command(
@@ -736,7 +743,14 @@ def phone_setup(
             **fields,  # type: ignore[arg-type]
         )
 
-    _act(options, build, lambda seat: f"phone user {username}: set up ({seat.station})")
+    _act(
+        options,
+        build,
+        lambda seat: (
+            f"phone user {username}: set up"
+            + (f", extension {seat.extension}" if seat.extension else "")
+        ),
+    )
 
 
 # -- support ------------------------------------------------------------------------------------
@@ -744,7 +758,7 @@ def phone_setup(
 
 @click.group(
     epilog=examples(
-        "provisioning --account Parent support request Acme --role manager",
+        "provisioning --account Parent support request Acme --role administrator",
         "provisioning support list",
     )
 )
@@ -754,7 +768,7 @@ def support() -> None:
 
 @support.command(
     name="request",
-    epilog=examples("provisioning --account Parent support request Acme --role manager"),
+    epilog=examples("provisioning --account Parent support request Acme --role administrator"),
 )
 @click.argument("customer")
 @click.option("--role", "roles", multiple=True, required=True, help="A role (repeat).")

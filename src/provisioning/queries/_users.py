@@ -169,7 +169,10 @@ def find_user(ctx: Environment, actor: Actor, address: str) -> User:
         found = uow.users.by_address(key)
     if found is None:
         raise NotFound(entity="user", key=address[:320])
-    return get_user(ctx, actor, found.id)
+    try:
+        return get_user(ctx, actor, found.id)
+    except NotFound:  # said of the address asked for: the id is not the outsider's to learn
+        raise NotFound(entity="user", key=address[:320]) from None
 
 
 @query
