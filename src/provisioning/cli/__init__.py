@@ -33,6 +33,7 @@ from provisioning import (
     Context,
     CreateAccount,
     Issue,
+    ProvisioningError,
     VerifyDomain,
     apply,
     bulk,
@@ -560,15 +561,20 @@ def audit(options: Options, since: datetime | None, limit: int) -> None:
     """The account's latest audit events."""
     with reported(options):
 
-        def reading(ctx: Context, account: Account, actor: Actor) -> list[AuditEvent]:
-            """The latest `limit` events (since `since`), oldest first as a log reads."""
+        def reading(
+            ctx: Context, account: Account, actor: Actor
+        ) -> tuple[list[AuditEvent], dict[str, str]]:
+            """The latest `limit` events (since `since`), oldest first as a log reads.
+
+            And the username of each user that acted, where the reader may read it.
+            """
             page = queries.audit_log(ctx, actor, account.id, limit=limit, newest_first=True)
             latest = list(page)
             if since is not None:
                 latest = [e for e in latest if e.occurred_at.replace(tzinfo=None) >= since]
-            return latest[::-1]
+            return latest[::-1], _actor_names(ctx, actor, {str(e.actor) for e in latest})
 
-        events = in_account(options, reading)
+        events, names = in_account(options, reading)
         listed(
             options,
             "events",
@@ -579,13 +585,52 @@ def audit(options: Options, since: datetime | None, limit: int) -> None:
                 [
                     (
                         e.occurred_at.isoformat(timespec="seconds"),
-                        e.actor,
+                        names.get(str(e.actor), str(e.actor)),
                         e.action,
                         f"{e.entity} {e.entity_id}",
                         e.detail,
                     )
                     for e in events
                 ],
+            ),
+        )
+
+
+def _actor_names(ctx: Context, reader: Actor, actors: set[str]) -> dict[str, str]:
+    """`user:ID` -> the user's username, for each user the reader may read (others stay ids)."""
+    names = {}
+    for actor in actors:
+        kind, _, user_id = actor.partition(":")
+        if kind != "user":
+            continue
+        try:
+            names[actor] = str(queries.get_user(ctx, reader, user_id).username)
+        except ProvisioningError:
+            continue
+    return names
+
+
+@main.command(epilog=examples("provisioning roles", "provisioning roles --format csv"))
+@output("text", "json", "ndjson", "csv")
+def roles(options: Options) -> None:
+    """List the roles of the account and of the platform: the names `--role` takes."""
+    with reported(options):
+        found = in_account(
+            options,
+            lambda ctx, account, actor: queries.every(
+                lambda after: queries.roles(
+                    ctx, actor, account.id, limit=queries.MAX_PAGE, after=after
+                )
+            ),
+        )
+        listed(
+            options,
+            "roles",
+            to_export(found),
+            text=lambda: table(
+                "Roles",
+                ("name", "scope", "permissions", "id"),
+                [(r.name, r.scope, ", ".join(sorted(r.permissions)), r.id) for r in found],
             ),
         )
 

@@ -421,6 +421,8 @@ def listed(
             click.echo(json.dumps(item, ensure_ascii=False, default=str))
     elif options.format == "csv":
         rows = [dict(flat(dict(item))) for item in items]
+        if not rows:
+            return  # no item, no columns: an empty file
         columns = list(dict.fromkeys(column for row in rows for column in row))
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")

@@ -195,7 +195,7 @@ def _built(entries: Sequence[object], account: Account | None) -> _Built:
             continue
         name = entry.get("kind")
         kind = KINDS.get(name) if isinstance(name, str) else None
-        built.kinds.append(name if isinstance(name, str) and kind is not None else "?")
+        built.kinds.append(name[:80] if isinstance(name, str) else "?")
         if kind is None:
             built.issues.append(_unknown(name, index))
             continue
