@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 from click.testing import CliRunner, Result
 
@@ -380,3 +382,29 @@ def test_the_kinds_and_their_fields_are_listed_from_the_classes() -> None:
     unknown = invoke("commands", "CreateUsr")
     assert unknown.exit_code == 2
     assert "did you mean CreateUser?" in unknown.stderr
+
+
+def test_the_schema_checks_a_document_as_the_command_line_reads_it(
+    tmp_path: Path, store: list[str]
+) -> None:
+    printed = invoke("commands", "--schema")
+    assert printed.exit_code == 0
+    schema = json.loads(printed.stdout)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    check = jsonschema.Draft202012Validator(schema)
+    page = (Path(__file__).parent.parent / "docs" / "cli.md").read_text(encoding="utf-8")
+    (example,) = re.findall(r"```json\n(.*?)```", page, flags=re.DOTALL)
+    documented = json.loads(example)
+    assert list(check.iter_errors(documented)) == []  # the page's example, account_id left out
+    assert list(check.iter_errors({"commands": documented})) == []
+    for wrong in (
+        [{"kind": "CreateUsr", "username": "x@acme.example"}],
+        [{"kind": "CreateUser"}],
+        [{"kind": "CreateUser", "username": "x@acme.example", "bogus": 1}],
+        [{"kind": "CreateClassOfService", "name": "std", "features": "imap"}],
+        [{"kind": "UpdateUser", "user_id": "u", "version": 0}],
+        [{"kind": "CreateRole", "name": "r", "scope": "galaxy"}],
+        [{"kind": "CreateUser", "username": "x" * 321}],
+    ):
+        assert list(check.iter_errors(wrong)), wrong
+        assert invoke(*store, "plan", document(tmp_path, wrong)).exit_code == 1  # so does plan

@@ -333,7 +333,7 @@ def template(options: Options, file: Path) -> None:
         "cat google-users.csv | provisioning import - --updates --policy skip-invalid",
     ),
 )
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Plan and report; change nothing.")
 @click.option(
     "--policy",
@@ -371,11 +371,13 @@ def import_(
 ) -> None:
     """Import users (and their access) from a workbook or CSV.
 
-    Rows of users that exist already change nothing unless --updates is
-    given; either way, each field they would change is shown.
+    FILE `-` reads standard input. Rows of users that exist already change
+    nothing unless --updates is given; either way, each field they would
+    change is shown.
     """
     with reported(options):
         limits = _row_limits(max_rows)
+        shown = "standard input" if str(file) == "-" else str(file)
 
         def importing(ctx: Context, account: Account, actor: Actor) -> None:
             chosen: bulk.Policy = "skip_invalid" if policy == "skip-invalid" else "all_or_nothing"
@@ -398,7 +400,7 @@ def import_(
                     upload, planned.issues, annotate, changes=planned.changed, limits=limits
                 )
             document: dict[str, object] = {
-                "file": str(file),
+                "file": shown,
                 "ok": planned.ok,
                 "dry_run": dry_run,
                 "planned": len(planned.rows),
@@ -415,14 +417,14 @@ def import_(
             if not options.json and planned.changed:
                 _changes_table(planned.changed, applied=updates)
             if not planned.ok:
-                message = f"{file}: {len(planned.errors)} blocking issue(s); nothing was changed"
+                message = f"{shown}: {len(planned.errors)} blocking issue(s); nothing was changed"
                 raise Failure(message, REFUSED, document)
             held = "" if updates or not planned.changed else f", {len(planned.changed)} held back"
             if dry_run:
                 say(
                     options,
                     document,
-                    f"{file}: ready, {len(planned.rows)} change(s) planned,"
+                    f"{shown}: ready, {len(planned.rows)} change(s) planned,"
                     f" {len(planned.unchanged)} unchanged, {len(planned.changed)} changed{held}",
                 )
                 return
@@ -432,7 +434,7 @@ def import_(
             say(
                 options,
                 document,
-                f"{file}: {len(result.created)} created, {len(result.updated)} updated,"
+                f"{shown}: {len(result.created)} created, {len(result.updated)} updated,"
                 f" {len(result.unchanged)} unchanged, {len(planned.changed)} changed{held},"
                 f" {len(result.skipped)} skipped",
             )

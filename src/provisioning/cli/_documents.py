@@ -59,13 +59,14 @@ from provisioning.cli._base import (
     listed,
     open_store,
     output,
+    print_json,
     read_input,
     reported,
     say,
     table,
     waiting_note,
 )
-from provisioning.engine import command_fields
+from provisioning.engine import command_fields, json_schema
 from provisioning.model import SECRET, Account
 from provisioning.model._converter import to_export
 
@@ -532,13 +533,24 @@ def _results_table(results: Sequence[Mapping[str, Any]]) -> None:
 
 @click.command(
     name="commands",
-    epilog=examples("provisioning commands", "provisioning commands CreateUser --format json"),
+    epilog=examples(
+        "provisioning commands CreateUser",
+        "provisioning commands --schema > provisioning-commands.schema.json",
+    ),
 )
 @click.argument("kind", required=False)
+@click.option(
+    "--schema",
+    is_flag=True,
+    help="Print the JSON Schema of a document instead (for an editor to check one as it is typed).",
+)
 @output("text", "json", "ndjson", "csv")
-def commands_command(options: Options, kind: str | None) -> None:
+def commands_command(options: Options, kind: str | None, schema: bool) -> None:  # noqa: FBT001
     """List the kinds of command a document may hold, or the fields of one KIND."""
     with reported(options):
+        if schema:
+            print_json(json_schema(KINDS, filled=("account_id",)))
+            return
         if kind is not None and kind not in KINDS:
             issue = _unknown(kind, 0)
             raise Failure(f"{issue.message}", UNUSABLE, {"error": issue.code})

@@ -20,7 +20,7 @@ from __future__ import annotations
 from provisioning.engine._apply import apply, apply_lean, run
 from provisioning.engine._collector import collecting_less
 from provisioning.engine._deliver import Delivery, deliver, retry_messages
-from provisioning.engine._input import FieldSpec, command_fields, command_from
+from provisioning.engine._input import FieldSpec, command_fields, command_from, json_schema
 from provisioning.engine._plan import plan, plan_parts
 from provisioning.engine._results import Outcome, Plan, Progress
 
@@ -36,6 +36,7 @@ __all__ = [
     "command_fields",
     "command_from",
     "deliver",
+    "json_schema",
     "plan",
     "plan_parts",
     "retry_messages",

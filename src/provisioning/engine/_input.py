@@ -29,7 +29,7 @@ import json
 import re
 import types
 import typing
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Annotated, Any, Final, TypeVar
 
 import attrs
@@ -47,6 +47,7 @@ __all__ = [
     "command_from",
     "command_issues",
     "field_root",
+    "json_schema",
     "without_forbidden",
 ]
 
@@ -458,6 +459,84 @@ def _default_text(default: object) -> str:
         return json.dumps(default, ensure_ascii=False)
     except TypeError:
         return str(default)
+
+
+def json_schema(kinds: Mapping[str, type], *, filled: Collection[str] = ()) -> dict[str, Any]:
+    """A JSON Schema (2020-12) of a document of commands: each of `kinds` by its name.
+
+    A document is a list of commands (or `{"commands": [...]}`); a command is
+    an object with its `kind` and the fields `command_fields` lists, typed
+    and bounded as the command's annotations declare. Fields named in
+    `filled` are never required (the reader of the document fills them in,
+    as the command line does an `account_id`). An editor validates a
+    document with it as it is written; `command_from` stays the judge.
+    """
+    definitions = {
+        name: _object_schema(kind, kind_name=name, filled=filled) for name, kind in kinds.items()
+    }
+    command = {"oneOf": [{"$ref": f"#/$defs/{name}"} for name in kinds]}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "A document of provisioning commands",
+        "anyOf": [
+            {"type": "array", "items": command},
+            {
+                "type": "object",
+                "properties": {"commands": {"type": "array", "items": command}},
+                "required": ["commands"],
+            },
+        ],
+        "$defs": definitions,
+    }
+
+
+def _object_schema(
+    kind: type, *, kind_name: str | None = None, filled: Collection[str] = ()
+) -> dict[str, Any]:
+    hints = _hints(kind)
+    properties: dict[str, Any] = {}
+    required: list[str] = []
+    if kind_name is not None:
+        properties["kind"] = {"const": kind_name}
+        required.append("kind")
+    for f in attrs.fields(kind):
+        properties[f.name] = _value_schema(hints[f.name])
+        if f.default is attrs.NOTHING and f.name not in filled:
+            required.append(f.name)
+    schema: dict[str, Any] = {
+        "type": "object",
+        "properties": properties,
+        "required": required,
+        "additionalProperties": False,
+    }
+    summary = (kind.__doc__ or "").strip().splitlines()
+    if summary:
+        schema["description"] = summary[0]
+    return schema
+
+
+def _value_schema(kind: Any) -> dict[str, Any]:  # noqa: ANN401, PLR0911 - a type expression
+    members = [member for member in _members(kind) if member is not Unchanged]
+    if len(members) > 1:
+        return {"anyOf": [_value_schema(member) for member in members]}
+    base, marks = _annotated(members[0])
+    if base is str:
+        text = _mark(marks, Text, _PLAIN_TEXT)
+        return {"type": "string", "maxLength": text.longest}
+    if base is bool:
+        return {"type": "boolean"}
+    if base is int:
+        whole = _mark(marks, Whole, _ANY_WHOLE)
+        return {"type": "integer", "minimum": whole.lowest, "maximum": _LARGEST - 1}
+    if base is type(None):
+        return {"type": "null"}
+    if typing.get_origin(base) in (frozenset, tuple):
+        return {"type": "array", "items": _value_schema(typing.get_args(base)[0])}
+    if isinstance(base, type) and issubclass(base, enum.Enum):
+        return {"enum": [member.value for member in base]}
+    if isinstance(base, type) and attrs.has(base):
+        return _object_schema(base)
+    return {}
 
 
 def command_from(kind: type[_C], data: Mapping[str, Any]) -> _C:
