@@ -16,11 +16,13 @@ secret out.
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, NoReturn
 
 import attrs
 import click
@@ -34,6 +36,7 @@ from provisioning import (
     CreateAccount,
     Issue,
     ProvisioningError,
+    SpreadsheetError,
     VerifyDomain,
     apply,
     bulk,
@@ -469,9 +472,12 @@ def report(options: Options, file: Path) -> None:
         def write(ctx: Context, account: Account, actor: Actor) -> int:
             if to_stdout:
                 stream = sys.stdout.buffer
-                count = bulk.write_users_report(ctx, actor, account.id, stream, format=format_)
-                stream.flush()
-                return count
+                try:
+                    return bulk.write_users_report(ctx, actor, account.id, stream, format=format_)
+                except SpreadsheetError as error:
+                    if isinstance(error.__cause__, BrokenPipeError):  # `| head`: reader had enough
+                        _quiet_after_a_closed_pipe()
+                    raise
             return bulk.write_users_report(ctx, actor, account.id, file, format=format_)
 
         count = in_account(options, write)
@@ -479,6 +485,13 @@ def report(options: Options, file: Path) -> None:
             click.echo(f"wrote {count} user(s) to standard output", err=True)
             return
         say(options, {"report": str(file), "users": count}, f"wrote {count} user(s) to {file}")
+
+
+def _quiet_after_a_closed_pipe() -> NoReturn:
+    """End as a pipeline's writer does when its reader stops reading: quietly, status 141."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())  # the interpreter's last flush finds no pipe
+    sys.exit(128 + signal.SIGPIPE)
 
 
 @main.command(

@@ -437,7 +437,9 @@ def command_fields(kind: type) -> tuple[FieldSpec, ...]:
     return tuple(
         FieldSpec(
             name=f.name,
-            type=_describe(hints[f.name]).replace(" or UNCHANGED", ""),
+            type=_describe(hints[f.name])
+            .replace(" or UNCHANGED", "")
+            .replace("nothing (None)", "null"),
             required=f.default is attrs.NOTHING,
             secret=bool(f.metadata.get(SECRET)),
             default=None if f.default is attrs.NOTHING else _default_text(f.default),
