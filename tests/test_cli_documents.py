@@ -397,6 +397,8 @@ def test_the_schema_checks_a_document_as_the_command_line_reads_it(
     documented = json.loads(example)
     assert list(check.iter_errors(documented)) == []  # the page's example, account_id left out
     assert list(check.iter_errors({"commands": documented})) == []
+    applied = invoke(*store, "apply", document(tmp_path, documented))
+    assert applied.exit_code == 0, applied.output  # the page's example works as it stands
     for wrong in (
         [{"kind": "CreateUsr", "username": "x@acme.example"}],
         [{"kind": "CreateUser"}],
