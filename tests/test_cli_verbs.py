@@ -194,6 +194,11 @@ def test_user_show_to_someone_of_another_account_is_not_found(tenant: Tenant) ->
     tenant.refused(*outsider, "user", "show", "ann@acme.example", code="user.not_found")
     tenant.refused(*outsider, "user", "disable", "ann@acme.example", "--yes", code="not_found")
     assert tenant.ok(*acme, "user", "show", "ann@acme.example")["status"] == "active"
+    operator = ("--as-operator",)  # no account to choose: the user is named by its address
+    assert tenant.ok(*operator, "user", "show", "ann@acme.example")["status"] == "active"
+    tenant.ok(*operator, "user", "disable", "ann@acme.example", "--yes")
+    assert tenant.ok(*acme, "user", "show", "ann@acme.example")["status"] == "disabled"
+    tenant.unusable(*operator, "domain", "add", "x.example", says="several accounts")
 
 
 def test_user_update_changes_only_the_fields_given(tenant: Tenant) -> None:

@@ -30,6 +30,7 @@ from provisioning import (
     DeleteDomain,
     DeleteUser,
     EndSupportAccess,
+    InvalidValue,
     InviteUser,
     NotFound,
     OpenSupportSession,
@@ -64,13 +65,45 @@ from provisioning.cli._base import (
     table,
     waiting_note,
 )
-from provisioning.model import Account, DomainName, User
+from provisioning.model import Account, Domain, DomainName, User
 from provisioning.model._converter import to_export
 
 __all__ = ["VERBS"]
 
 _R = TypeVar("_R")
-_Build = Callable[[Context, Account, Actor], Command[Any]]
+
+
+class _Here:
+    """Where a verb acts: the store, the principal, and the account if the verb needs one.
+
+    The account is chosen when first asked for (`--account`, or the store's
+    only one), so a verb that names its target by address or id works in a
+    store of many accounts when `--as` or `--as-operator` says who acts.
+    """
+
+    def __init__(self, ctx: Context, options: Options) -> None:
+        self.ctx = ctx
+        self._options = options
+        self._account: Account | None = None
+        self._actor: Actor | None = None
+
+    @property
+    def account(self) -> Account:
+        """The chosen account."""
+        if self._account is None:
+            self._account = choose_account(self.ctx, self._options)
+        return self._account
+
+    @property
+    def actor(self) -> Actor:
+        """Who acts: `--as`, `--as-operator`, or the chosen account's super admin."""
+        if self._actor is None:
+            named = self._options.as_operator or self._options.acting_as is not None
+            self._actor = choose_actor(self.ctx, self._options, None if named else self.account)
+        return self._actor
+
+
+_Build = Callable[[_Here], Command[Any]]
 
 _YES: Final = click.option("--yes", is_flag=True, help="Do not ask: confirmed (for scripts).")
 
@@ -80,11 +113,11 @@ def _act(
     build: _Build,
     said: Callable[[Any], str],
     *,
-    ask: Callable[[Context, Account, Actor], tuple[str, str | None]] | None = None,
+    ask: Callable[[_Here], tuple[str, str | None]] | None = None,
     yes: bool = False,
     dns: MemoryDns | None = None,
 ) -> None:
-    """Build one command in the chosen account, confirm it if `ask`, run it, say what it did.
+    """Build one command, confirm it if `ask`, run it as the chosen principal, say what it did.
 
     `ask` gives the question and the text to type again (or None for y/N);
     it is asked after the names are found, so a typo is said before any
@@ -93,13 +126,12 @@ def _act(
     with reported(options):
         ctx = open_store(options, dns=dns)
         try:
-            account = choose_account(ctx, options)
-            actor = choose_actor(ctx, options, account)
-            command = build(ctx, account, actor)
+            here = _Here(ctx, options)
+            command = build(here)
             if ask is not None:
-                question, typed = ask(ctx, account, actor)
+                question, typed = ask(here)
                 confirmed(question, yes=yes, typed=typed)
-            result = run(ctx, actor, command)
+            result = run(ctx, here.actor, command)
             document = {"done": type(command).__name__, "result": to_export(result)}
             say(options, document, said(result))
             waiting_note(ctx)
@@ -115,13 +147,16 @@ def _user(ctx: Context, actor: Actor, address: str) -> User:
     return queries.find_user(ctx, actor, address)
 
 
-def _domain_named(ctx: Context, actor: Actor, account: Account, name: str) -> Any:  # noqa: ANN401 - a Domain
+def _domain_named(here: _Here, name: str) -> Domain:
+    """The account's domain called `name`, however it is spelt (Unicode or punycode, any case)."""
     try:
         wanted = DomainName.parse(name, field="domain").ascii
-    except ValueError:
-        wanted = name.strip().casefold()
+    except InvalidValue:
+        raise NotFound(entity="domain", key=name[:253]) from None
     for domain in queries.every(
-        lambda after: queries.domains(ctx, actor, account.id, limit=queries.MAX_PAGE, after=after)
+        lambda after: queries.domains(
+            here.ctx, here.actor, here.account.id, limit=queries.MAX_PAGE, after=after
+        )
     ):
         if domain.name.ascii == wanted:
             return domain
@@ -202,7 +237,8 @@ def domain() -> None:
 def domain_add(options: Options, name: str, admin_email: str | None) -> None:
     """Add the domain NAME to the account; it stays pending until verified."""
 
-    def build(_ctx: Context, account: Account, _actor: Actor) -> Command[Any]:
+    def build(here: _Here) -> Command[Any]:
+        account = here.account
         return AddDomain(account_id=account.id, name=name, admin_email=admin_email)
 
     _act(
@@ -241,8 +277,8 @@ def domain_verify(options: Options, name: str, trust: bool) -> None:  # noqa: FB
             )
     dns = MemoryDns() if trust else None
 
-    def build(ctx: Context, account: Account, actor: Actor) -> Command[Any]:
-        found = _domain_named(ctx, actor, account, name)
+    def build(here: _Here) -> Command[Any]:
+        found = _domain_named(here, name)
         if dns is not None:
             dns.publish(found.name.unicode, found.verification_token)
         elif not options.json:
@@ -259,9 +295,7 @@ def domain_activate(options: Options, name: str) -> None:
     """Activate a verified domain: its users may sign in and receive mail."""
     _act(
         options,
-        lambda ctx, account, actor: ActivateDomain(
-            domain_id=_domain_named(ctx, actor, account, name).id
-        ),
+        lambda here: ActivateDomain(domain_id=_domain_named(here, name).id),
         _named,
     )
 
@@ -276,9 +310,7 @@ def domain_deactivate(options: Options, name: str, yes: bool) -> None:  # noqa: 
     """Deactivate a domain: its users can no longer sign in."""
     _act(
         options,
-        lambda ctx, account, actor: DeactivateDomain(
-            domain_id=_domain_named(ctx, actor, account, name).id
-        ),
+        lambda here: DeactivateDomain(domain_id=_domain_named(here, name).id),
         _named,
         ask=lambda *_: (f"Deactivate {name}? Its users can no longer sign in.", None),
         yes=yes,
@@ -299,8 +331,8 @@ def domain_delete(
     """Delete a domain for good; the library asks for its name again, and so does this."""
     _act(
         options,
-        lambda ctx, account, actor: DeleteDomain(
-            domain_id=_domain_named(ctx, actor, account, name).id,
+        lambda here: DeleteDomain(
+            domain_id=_domain_named(here, name).id,
             confirm_name=name,
             remove_dependents=remove_dependents,
         ),
@@ -362,7 +394,8 @@ def user_add(options: Options, address: str, cos: str | None, **profile: Any) ->
     """Add the user ADDRESS; its set-password link goes by message (see `deliver`)."""
     disabled, personal = profile.pop("disabled"), profile.pop("personal_mailbox")
 
-    def build(ctx: Context, account: Account, actor: Actor) -> Command[Any]:
+    def build(here: _Here) -> Command[Any]:
+        ctx, account, actor = here.ctx, here.account, here.actor
         return CreateUser(
             account_id=account.id,
             username=address,
@@ -383,7 +416,8 @@ def user_show(options: Options, address: str) -> None:
     with reported(options):
         ctx = open_store(options)
         try:
-            found = _user(ctx, choose_actor(ctx, options, _maybe_account(ctx, options)), address)
+            here = _Here(ctx, options)
+            found = _user(ctx, here.actor, address)
         finally:
             close(ctx)
         document = to_export(found)
@@ -391,13 +425,6 @@ def user_show(options: Options, address: str) -> None:
             say(options, document, "")
             return
         table(str(found.username), ("field", "value"), list(flat(document)))
-
-
-def _maybe_account(ctx: Context, options: Options) -> Account | None:
-    """The chosen account, or None when the operator or a named principal acts without one."""
-    if options.account is None and (options.as_operator or options.acting_as is not None):
-        return None
-    return choose_account(ctx, options)
 
 
 def _on_user(
@@ -413,8 +440,8 @@ def _on_user(
     """Run the command `build` makes of the user `address`, asking first if `ask`."""
     found: list[User] = []
 
-    def building(ctx: Context, _account: Account, actor: Actor) -> Command[Any]:
-        found.append(_user(ctx, actor, address))
+    def building(here: _Here) -> Command[Any]:
+        found.append(_user(here.ctx, here.actor, address))
         return build(found[0])
 
     _act(
@@ -441,7 +468,8 @@ def _on_user(
 def user_update(options: Options, address: str, cos: str | None, **profile: Any) -> None:  # noqa: ANN401
     """Change the fields given of the user ADDRESS; the others stay as they are."""
 
-    def build(ctx: Context, _account: Account, actor: Actor) -> Command[Any]:
+    def build(here: _Here) -> Command[Any]:
+        ctx, actor = here.ctx, here.actor
         found = _user(ctx, actor, address)
         fields = _given(**profile)
         if "aliases" in fields:
@@ -615,7 +643,8 @@ def invite(
 ) -> None:
     """Invite EMAIL into the account; the invitation goes by message."""
 
-    def build(ctx: Context, account: Account, actor: Actor) -> Command[Any]:
+    def build(here: _Here) -> Command[Any]:
+        ctx, account, actor = here.ctx, here.account, here.actor
         fields: dict[str, Any] = {} if days is None else {"valid_for_days": days}
         return InviteUser(
             account_id=account.id,
@@ -658,7 +687,8 @@ def grant(
     With no --role and no --permission, the grant is taken away.
     """
 
-    def build(ctx: Context, account: Account, actor: Actor) -> Command[Any]:
+    def build(here: _Here) -> Command[Any]:
+        ctx, account, actor = here.ctx, here.account, here.actor
         found = _user(ctx, actor, address)
         mailbox_id = None
         if mailbox is not None:
@@ -718,7 +748,8 @@ def phone_setup(
 ) -> None:
     """Make USERNAME a user of the phone system: its station and its number or extension."""
 
-    def build(ctx: Context, account: Account, actor: Actor) -> Command[Any]:
+    def build(here: _Here) -> Command[Any]:
+        ctx, account, actor = here.ctx, here.account, here.actor
         number_id = None
         if number is not None:
             numbers = queries.every(
@@ -777,7 +808,8 @@ def support() -> None:
 def support_request(options: Options, customer: str, roles: Sequence[str], days: int) -> None:
     """Ask the customer account CUSTOMER (a name or id) for support access."""
 
-    def build(ctx: Context, account: Account, actor: Actor) -> Command[Any]:
+    def build(here: _Here) -> Command[Any]:
+        ctx, account, actor = here.ctx, here.account, here.actor
         return RequestSupportAccess(
             parent_id=account.id,
             customer_id=_customer_id(ctx, actor, account, customer),
@@ -861,11 +893,10 @@ def support_list(options: Options) -> None:
     with reported(options):
         ctx = open_store(options)
         try:
-            account = choose_account(ctx, options)
-            actor = choose_actor(ctx, options, account)
+            here = _Here(ctx, options)
             found = queries.every(
                 lambda after: queries.support_relationships(
-                    ctx, actor, account.id, limit=queries.MAX_PAGE, after=after
+                    ctx, here.actor, here.account.id, limit=queries.MAX_PAGE, after=after
                 )
             )
         finally:
