@@ -55,6 +55,7 @@ from provisioning.cli._base import (
     Failure,
     OneLineErrors,
     Options,
+    all_of,
     choose_actor,
     close,
     configure_logging,
@@ -543,11 +544,7 @@ def domains(options: Options) -> None:
     with reported(options):
         found = in_account(
             options,
-            lambda ctx, account, actor: queries.every(
-                lambda after: queries.domains(
-                    ctx, actor, account.id, limit=queries.MAX_PAGE, after=after
-                )
-            ),
+            lambda ctx, account, actor: all_of(queries.domains, ctx, actor, account.id),
         )
         listed(
             options,
@@ -632,11 +629,7 @@ def roles(options: Options) -> None:
     with reported(options):
         found = in_account(
             options,
-            lambda ctx, account, actor: queries.every(
-                lambda after: queries.roles(
-                    ctx, actor, account.id, limit=queries.MAX_PAGE, after=after
-                )
-            ),
+            lambda ctx, account, actor: all_of(queries.roles, ctx, actor, account.id),
         )
         listed(
             options,

@@ -56,6 +56,7 @@ __all__ = [
     "Failure",
     "OneLineErrors",
     "Options",
+    "all_of",
     "choose_account",
     "choose_actor",
     "close",
@@ -231,11 +232,7 @@ def choose_actor(ctx: Context, options: Options, account: Account | None) -> Act
             raise Failure(f"--as: no user {wanted!r} in this store", UNUSABLE) from None
     if account is None:
         raise Failure("choose who acts: --as ADDRESS or --as-operator", UNUSABLE)
-    admins = queries.every(
-        lambda after: queries.admins(
-            ctx, Actor.platform(), account.id, limit=queries.MAX_PAGE, after=after
-        )
-    )
+    admins = all_of(queries.admins, ctx, Actor.platform(), account.id)
     chosen = next((user for user in admins if user.super_admin), None)
     if chosen is None:
         raise Failure(
@@ -243,6 +240,15 @@ def choose_actor(ctx: Context, options: Options, account: Account | None) -> Act
             UNUSABLE,
         )
     return Actor.user(chosen.id)
+
+
+def all_of(
+    query: Callable[..., queries.Page[_T]], ctx: Context, actor: Actor, account_id: str | None
+) -> list[_T]:
+    """Every item of an account's listing (`queries.domains`, `roles` ...), page after page."""
+    return queries.every(
+        lambda after: query(ctx, actor, account_id, limit=queries.MAX_PAGE, after=after)
+    )
 
 
 def in_account(options: Options, work: Callable[[Context, Account, Actor], _T]) -> _T:

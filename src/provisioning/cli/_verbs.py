@@ -51,6 +51,7 @@ from provisioning.cli._base import (
     UNUSABLE,
     Failure,
     Options,
+    all_of,
     choose_account,
     choose_actor,
     close,
@@ -153,11 +154,7 @@ def _domain_named(here: _Here, name: str) -> Domain:
         wanted = DomainName.parse(name, field="domain").ascii
     except InvalidValue:
         raise NotFound(entity="domain", key=name[:253]) from None
-    for domain in queries.every(
-        lambda after: queries.domains(
-            here.ctx, here.actor, here.account.id, limit=queries.MAX_PAGE, after=after
-        )
-    ):
+    for domain in all_of(queries.domains, here.ctx, here.actor, here.account.id):
         if domain.name.ascii == wanted:
             return domain
     raise NotFound(entity="domain", key=name[:253])
@@ -168,9 +165,7 @@ def _role_ids(ctx: Context, actor: Actor, account_id: str, names: Iterable[str])
     wanted = [name.strip() for name in names]
     if not wanted:
         return frozenset()
-    roles = queries.every(
-        lambda after: queries.roles(ctx, actor, account_id, limit=queries.MAX_PAGE, after=after)
-    )
+    roles = all_of(queries.roles, ctx, actor, account_id)
     by_name = {role.name.casefold(): role.id for role in roles}
     return frozenset(by_name.get(name.casefold(), name) for name in wanted)
 
@@ -179,18 +174,12 @@ def _cos_id(ctx: Context, actor: Actor, account_id: str | None, name: str | None
     """The id of the class of service `name` names (or `name`, for the library to refuse)."""
     if name is None or account_id is None:
         return name
-    found = queries.every(
-        lambda after: queries.classes_of_service(
-            ctx, actor, account_id, limit=queries.MAX_PAGE, after=after
-        )
-    )
+    found = all_of(queries.classes_of_service, ctx, actor, account_id)
     return next((cos.id for cos in found if name.casefold() in (cos.name.casefold(), cos.id)), name)
 
 
 def _customer_id(ctx: Context, actor: Actor, parent: Account, name: str) -> str:
-    found = queries.every(
-        lambda after: queries.customers(ctx, actor, parent.id, limit=queries.MAX_PAGE, after=after)
-    )
+    found = all_of(queries.customers, ctx, actor, parent.id)
     wanted = name.casefold()
     return next(
         (c.id for c in found if wanted in (c.id.casefold(), c.name.casefold())), name.strip()
@@ -692,11 +681,7 @@ def grant(
         found = _user(ctx, actor, address)
         mailbox_id = None
         if mailbox is not None:
-            boxes = queries.every(
-                lambda after: queries.mailboxes(
-                    ctx, actor, account.id, limit=queries.MAX_PAGE, after=after
-                )
-            )
+            boxes = all_of(queries.mailboxes, ctx, actor, account.id)
             wanted = mailbox.strip().casefold()
             mailbox_id = next(
                 (box.id for box in boxes if wanted in (str(box.address).casefold(), box.id)),
@@ -752,11 +737,7 @@ def phone_setup(
         ctx, account, actor = here.ctx, here.account, here.actor
         number_id = None
         if number is not None:
-            numbers = queries.every(
-                lambda after: queries.phone_numbers(
-                    ctx, actor, account.id, limit=queries.MAX_PAGE, after=after
-                )
-            )
+            numbers = all_of(queries.phone_numbers, ctx, actor, account.id)
             digits = "".join(ch for ch in number if ch.isdigit())
             number_id = next(
                 (
@@ -894,11 +875,7 @@ def support_list(options: Options) -> None:
         ctx = open_store(options)
         try:
             here = _Here(ctx, options)
-            found = queries.every(
-                lambda after: queries.support_relationships(
-                    ctx, here.actor, here.account.id, limit=queries.MAX_PAGE, after=after
-                )
-            )
+            found = all_of(queries.support_relationships, ctx, here.actor, here.account.id)
         finally:
             close(ctx)
         listed(
