@@ -533,3 +533,24 @@ def test_a_destructive_verb_in_a_script_without_yes_changes_nothing(
     was = before()
     tenant.unusable(*verb, says="give --yes")
     assert before() == was
+
+
+def test_with_format_json_a_failure_is_a_json_document_too(tenant: Tenant) -> None:
+    failures = [
+        (("--as", "ghost@acme.example", "users"), 2, "unusable"),
+        (("--account", "Nowhere", "domains"), 2, "unusable"),
+        (("user", "disable", "ann@acme.example"), 2, "unusable"),  # no --yes, no terminal
+        (("user", "show", "ghost@acme.example"), 1, "user.not_found"),
+        (("--as", "ann@acme.example", "domain", "add", "x.example"), 1, "permission.denied"),
+        (("domain", "add", "acme.example"), 1, "validation.failed"),
+        (("domain", "verify", "x.example", "--trust"), 2, "unusable"),
+    ]
+    for args, code, error in failures:
+        done = tenant.run("--format", "json", *args)
+        assert done.exit_code == code, (args, done.output)
+        document = json.loads(done.stdout)
+        assert document["error"] == error, args
+        assert document["message"] == done.stderr.removeprefix("provisioning: ").rstrip("\n")
+    missing = invoke("--store", tenant.folder / "none.db", "--format", "json", "users")
+    assert json.loads(missing.stdout)["error"] == "unusable"
+    assert not (tenant.folder / "none.db").exists()

@@ -553,12 +553,22 @@ def reported(options: Options, *, kinds: Sequence[str] | None = None) -> Iterato
         )
 
 
+_KIND_OF_FAILURE: Final = {REFUSED: "refused", UNUSABLE: "unusable", INTERNAL: "internal"}
+
+
 def fail(options: Options, message: str, code: int, document: object) -> NoReturn:
-    """Print `message` on stderr (and `document` as JSON if asked for) and exit with `code`."""
+    """Print `message` on stderr and exit with `code`; with `--format json`, a document too.
+
+    The document on standard output is `document` (the error's code, its
+    issues) with the message, or, for a failure of the command line's own,
+    `{"error": "unusable" | "refused" | "internal", "message": ...}`: a
+    script that reads JSON always gets some.
+    """
     if options.debug:
         traceback.print_exc(file=sys.stderr)
-    if options.json and document is not None:
-        print_json(document)
+    if options.json:
+        said = document if isinstance(document, dict) else {"error": _KIND_OF_FAILURE.get(code)}
+        print_json({**said, "message": message})
     click.echo(f"provisioning: {message}", err=True)
     sys.exit(code)
 
