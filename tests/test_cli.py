@@ -576,23 +576,27 @@ def test_import_reads_a_file_past_the_default_row_limit_only_when_told(tmp_path:
     assert cli("import", "users.csv", "--max-rows", "0", cwd=tmp_path).returncode == 2
 
 
-def test_a_report_into_a_pipe_its_reader_closes_ends_quietly(tmp_path: Path) -> None:
+def test_output_into_a_pipe_its_reader_closes_ends_quietly(tmp_path: Path) -> None:
     initialised(tmp_path)
     rows = "".join(f"ada{n}@acme.example,Ada,Lee{n},ada{n}@home.example\n" for n in range(1500))
     upload = tmp_path / "users.csv"
     upload.write_text("Email,First name,Last name,Alternate email\n" + rows)
     assert cli("import", upload, cwd=tmp_path).returncode == 0
-    report = subprocess.Popen(  # as `provisioning report - | head -c 100`
-        [str(SCRIPT), "report", "-"],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    assert report.stdout is not None
-    assert report.stderr is not None
-    assert report.stdout.read(100).lstrip(b"\xef\xbb\xbf").startswith(b"Email,")
-    report.stdout.close()  # more than a pipe holds is still to come: the writer meets a closed pipe
-    with report.stderr:
-        said = report.stderr.read().decode()
-    assert report.wait(timeout=60) == 141  # 128 + SIGPIPE, as a shell's writer ends
-    assert said == ""
+    for command, starts in (
+        (("report", "-"), b"Email,"),
+        (("users", "--limit", "2000", "--format", "ndjson"), b'{"id": '),
+    ):
+        writer = subprocess.Popen(  # as `provisioning report - | head -c 100`
+            [str(SCRIPT), *command],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        assert writer.stdout is not None
+        assert writer.stderr is not None
+        assert writer.stdout.read(100).lstrip(b"\xef\xbb\xbf").startswith(starts)
+        writer.stdout.close()  # more than a pipe holds is still to come: it meets a closed pipe
+        with writer.stderr:
+            said = writer.stderr.read().decode()
+        assert writer.wait(timeout=60) == 141  # 128 + SIGPIPE, as a shell's writer ends
+        assert said == ""

@@ -16,13 +16,11 @@ secret out.
 
 from __future__ import annotations
 
-import os
-import signal
 import sys
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Final, Literal, NoReturn
+from typing import Any, Final, Literal
 
 import attrs
 import click
@@ -68,6 +66,7 @@ from provisioning.cli._base import (
     output,
     print_json,
     progress,
+    quiet_after_a_closed_pipe,
     read_input,
     reported,
     say,
@@ -477,7 +476,7 @@ def report(options: Options, file: Path) -> None:
                     return bulk.write_users_report(ctx, actor, account.id, stream, format=format_)
                 except SpreadsheetError as error:
                     if isinstance(error.__cause__, BrokenPipeError):  # `| head`: reader had enough
-                        _quiet_after_a_closed_pipe()
+                        quiet_after_a_closed_pipe()
                     raise
             return bulk.write_users_report(ctx, actor, account.id, file, format=format_)
 
@@ -486,13 +485,6 @@ def report(options: Options, file: Path) -> None:
             click.echo(f"wrote {count} user(s) to standard output", err=True)
             return
         say(options, {"report": str(file), "users": count}, f"wrote {count} user(s) to {file}")
-
-
-def _quiet_after_a_closed_pipe() -> NoReturn:
-    """End as a pipeline's writer does when its reader stops reading: quietly, status 141."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())  # the interpreter's last flush finds no pipe
-    sys.exit(128 + signal.SIGPIPE)
 
 
 @main.command(

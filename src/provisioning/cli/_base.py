@@ -14,6 +14,8 @@ import functools
 import io
 import json
 import logging
+import os
+import signal
 import stat
 import sys
 import time
@@ -70,6 +72,7 @@ __all__ = [
     "output",
     "print_json",
     "progress",
+    "quiet_after_a_closed_pipe",
     "read_input",
     "reported",
     "say",
@@ -544,6 +547,8 @@ def reported(options: Options, *, kinds: Sequence[str] | None = None) -> Iterato
         fail(options, str(unusable), UNUSABLE, {"error": unusable.code})
     except ProvisioningError as refused:
         fail(options, str(refused), REFUSED, {"error": getattr(refused, "code", "error")})
+    except BrokenPipeError:  # `| head`: the reader had enough
+        quiet_after_a_closed_pipe()
     except Exception as bug:  # noqa: BLE001 - a bug is said in one line too, never a traceback
         fail(
             options,
@@ -551,6 +556,13 @@ def reported(options: Options, *, kinds: Sequence[str] | None = None) -> Iterato
             INTERNAL,
             {"error": "internal"},
         )
+
+
+def quiet_after_a_closed_pipe() -> NoReturn:
+    """End as a pipeline's writer does when its reader stops reading: quietly, status 141."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())  # the interpreter's last flush finds no pipe
+    sys.exit(128 + signal.SIGPIPE)
 
 
 _KIND_OF_FAILURE: Final = {REFUSED: "refused", UNUSABLE: "unusable", INTERNAL: "internal"}
