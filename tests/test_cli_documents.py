@@ -410,3 +410,45 @@ def test_the_schema_checks_a_document_as_the_command_line_reads_it(
     ):
         assert list(check.iter_errors(wrong)), wrong
         assert invoke(*store, "plan", document(tmp_path, wrong)).exit_code == 1  # so does plan
+
+
+def test_a_document_reaching_into_another_tenant_learns_nothing(
+    tmp_path: Path, store: list[str]
+) -> None:
+    other = [
+        {"kind": "CreateAccount", "name": "Other", "account_id": "other"},
+        {
+            "kind": "AddDomain",
+            "account_id": "other",
+            "name": "other.example",
+            "admin_email": "boss@home.example",
+        },
+    ]
+    assert invoke(*store, "--as-operator", "apply", document(tmp_path, other)).exit_code == 0
+    boss = json.loads(
+        invoke(
+            *store, "--as-operator", "--format", "json", "user", "show", "postmaster@other.example"
+        ).stdout
+    )
+    reaching = [
+        {
+            "kind": "UpdateUser",
+            "user_id": boss["id"],
+            "version": boss["version"],
+            "first_name": "X",
+        },
+        {"kind": "CreateUser", "account_id": "other", "username": "spy@other.example"},
+        {"kind": "DeleteUser", "user_id": boss["id"]},
+    ]
+    done = invoke(
+        *store, "--account", "Acme", "plan", document(tmp_path, reaching), "--format", "json"
+    )
+    assert done.exit_code == 1
+    codes = [issue["code"] for issue in json.loads(done.stdout)["issues"]]
+    assert set(codes) <= {"user.not_found", "account.not_found", "permission.denied"}, codes
+    assert "postmaster@other.example" not in done.stdout
+    assert "boss@home.example" not in done.stdout
+    after = invoke(
+        *store, "--as-operator", "--format", "json", "user", "show", "postmaster@other.example"
+    )
+    assert json.loads(after.stdout)["version"] == boss["version"]
