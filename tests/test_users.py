@@ -832,3 +832,44 @@ def test_pages_can_be_walked_by_cursor_as_well_as_by_offset(world: World) -> Non
     with pytest.raises(UsageError) as caught:
         queries.users(world.ctx, OPERATOR, "acme", after="not-a-cursor")
     assert caught.value.code == "query.cursor_invalid"
+
+
+def test_find_user_reads_one_user_by_username_or_by_any_address(world: World) -> None:
+    ann = run(world.ctx, OPERATOR, create(world, aliases=("a.lee@acme.example",)))
+    by_username = queries.find_user(world.ctx, world.admin, username="Ann.Lee@ACME.example")
+    assert by_username.id == ann.id
+    assert queries.find_user(world.ctx, world.admin, address="a.lee@acme.example").id == ann.id
+    with pytest.raises(NotFound) as alias_is_no_username:
+        queries.find_user(world.ctx, world.admin, username="a.lee@acme.example")
+    assert alias_is_no_username.value.code == "user.not_found"
+    for nobody in ("ghost@acme.example", "not an address", "x" * 320):
+        with pytest.raises(NotFound):
+            queries.find_user(world.ctx, world.admin, address=nobody)
+    with pytest.raises(UsageError) as too_long:  # beyond any address: refused as it is typed
+        queries.find_user(world.ctx, world.admin, address="x" * 5000)
+    assert too_long.value.code == "query.argument_invalid"
+    for neither_or_both in ({}, {"username": "ann.lee@acme.example", "address": "a@b.example"}):
+        with pytest.raises(UsageError) as wrong:
+            queries.find_user(world.ctx, world.admin, **neither_or_both)
+        assert wrong.value.code == "query.argument_invalid"
+
+
+def test_find_user_tells_an_outsider_nothing_not_even_the_id(world: World) -> None:
+    ann = run(world.ctx, OPERATOR, create(world))
+    outsider = Actor.user(
+        run(
+            world.ctx,
+            OPERATOR,
+            CreateAdmin(
+                account_id="globex",
+                address="helpdesk@globex.example",
+                primary_email="helpdesk@globex-holding.example",
+                role_ids={"system:administrator"},
+            ),
+        ).id
+    )
+    with pytest.raises(NotFound) as hidden:
+        queries.find_user(world.ctx, outsider, address="ann.lee@acme.example")
+    assert ann.id not in str(hidden.value)
+    assert "ann.lee@acme.example" in str(hidden.value)
+    assert queries.find_user(world.ctx, Actor.user(ann.id), address="ann.lee@acme.example") == ann

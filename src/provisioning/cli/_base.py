@@ -230,7 +230,7 @@ def choose_actor(ctx: Context, options: Options, account: Account | None) -> Act
         if wanted.startswith(SESSION_PREFIX):
             return Actor.support(wanted.removeprefix(SESSION_PREFIX))
         try:
-            return Actor.user(queries.find_user(ctx, Actor.platform(), wanted).id)
+            return Actor.user(queries.find_user(ctx, Actor.platform(), address=wanted).id)
         except NotFound:
             raise Failure(f"--as: no user {wanted!r} in this store", UNUSABLE) from None
     if account is None:

@@ -145,7 +145,7 @@ def _act(
 
 def _user(ctx: Context, actor: Actor, address: str) -> User:
     """The user whose username or alias is `address`, if the actor may read it."""
-    return queries.find_user(ctx, actor, address)
+    return queries.find_user(ctx, actor, address=address)
 
 
 def _domain_named(here: _Here, name: str) -> Domain:

@@ -36,6 +36,7 @@ __all__ = [
     "MAX_PAGE",
     "PAGE",
     "Page",
+    "argument_invalid",
     "check_page",
     "cursor_invalid",
     "every",
@@ -133,6 +134,11 @@ def check_page(offset: int, limit: int) -> None:
         )
 
 
+def argument_invalid(reason: str) -> UsageError:
+    """`query.argument_invalid`: an argument the query cannot take, and why."""
+    return UsageError(code="query.argument_invalid", reason=reason)
+
+
 def cursor_invalid() -> UsageError:
     """`query.cursor_invalid`: the `after` given is no cursor this query made."""
     return UsageError(code="query.cursor_invalid", reason="not a cursor of this query")
@@ -225,9 +231,7 @@ def query(function: _F) -> _F:
         values = {k: v for k, v in bound.arguments.items() if k not in {"ctx", "actor"}}
         issues = check(values)
         if issues:
-            raise UsageError(
-                code="query.argument_invalid", reason="; ".join(str(i) for i in issues)
-            )
+            raise argument_invalid("; ".join(str(i) for i in issues))
         try:
             return function(*args, **kwargs)
         except ProvisioningError:

@@ -7,6 +7,7 @@ import json
 
 import attrs
 
+from provisioning.commands import AddressText
 from provisioning.errors import (
     InvalidValue,
     NotFound,
@@ -22,6 +23,7 @@ from provisioning.principals import Actor
 from provisioning.queries._base import (
     PAGE,
     Page,
+    argument_invalid,
     check_page,
     cursor_invalid,
     listing,
@@ -145,12 +147,20 @@ def get_user(ctx: Environment, actor: Actor, user_id: str) -> User:
 
 
 @query
-def find_user(ctx: Environment, actor: Actor, address: str) -> User:
-    """The user whose username (or one of whose aliases) is `address`: one indexed read.
+def find_user(
+    ctx: Environment,
+    actor: Actor,
+    *,
+    username: AddressText | None = None,
+    address: AddressText | None = None,
+) -> User:
+    """The user whose username is `username`, or who holds `address`: one indexed read.
 
-    Case does not matter, nor does the domain's spelling (Unicode or
-    punycode). The same rights as `get_user`: to an actor that may not read
-    the user, it is as absent as an address nobody holds (`user.not_found`).
+    Give exactly one. `address` is matched against usernames and aliases
+    alike; `username` against usernames only. Case does not matter, nor does
+    the domain's spelling (Unicode or punycode). The same rights as
+    `get_user`: to an actor that may not read the user, it is as absent as
+    an address nobody holds (`user.not_found`, naming what was asked for).
 
     Examples:
         >>> from provisioning import Actor, AddDomain, Context, CreateAccount, run
@@ -158,21 +168,24 @@ def find_user(ctx: Environment, actor: Actor, address: str) -> User:
         >>> acme = run(ctx, operator, CreateAccount(name="Acme"))
         >>> _ = run(ctx, operator, AddDomain(account_id=acme.id, name="acme.example",
         ...                                  admin_email="it@home.example"))
-        >>> str(find_user(ctx, operator, "POSTMASTER@Acme.Example").username)
+        >>> str(find_user(ctx, operator, username="POSTMASTER@Acme.Example").username)
         'postmaster@acme.example'
     """
+    if (username is None) == (address is None):
+        raise argument_invalid("give username or address, one of them")
+    asked = str(username if username is not None else address)
     try:
-        key = EmailAddress.parse(address, field="address").key
+        key = EmailAddress.parse(asked, field="username" if username else "address").key
     except InvalidValue:
-        raise NotFound(entity="user", key=address[:320]) from None
+        raise NotFound(entity="user", key=asked[:320]) from None
     with ctx.store.snapshot() as uow:
         found = uow.users.by_address(key)
-    if found is None:
-        raise NotFound(entity="user", key=address[:320])
+    if found is None or (username is not None and found.username.key != key):
+        raise NotFound(entity="user", key=asked[:320])
     try:
         return get_user(ctx, actor, found.id)
-    except NotFound:  # said of the address asked for: the id is not the outsider's to learn
-        raise NotFound(entity="user", key=address[:320]) from None
+    except NotFound:  # said of what was asked for: the id is not the outsider's to learn
+        raise NotFound(entity="user", key=asked[:320]) from None
 
 
 @query
