@@ -91,6 +91,7 @@ from provisioning.engine import (
     run,
 )
 from provisioning.errors import (
+    Category,
     Conflict,
     DnsUnavailable,
     InternalError,
@@ -107,6 +108,7 @@ from provisioning.errors import (
     TargetOutranks,
     UsageError,
     ValidationFailed,
+    category_of,
 )
 from provisioning.model._converter import to_export
 from provisioning.principals import Actor
@@ -122,6 +124,7 @@ __all__ = [
     "ApproveSupportAccess",
     "AssignDevice",
     "Authenticate",
+    "Category",
     "ChangeStation",
     "CloseSupportSession",
     "Command",
@@ -200,6 +203,7 @@ __all__ = [
     "ValidationFailed",
     "VerifyDomain",
     "apply",
+    "category_of",
     "command_from",
     "deliver",
     "plan",

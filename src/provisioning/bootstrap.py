@@ -10,7 +10,7 @@ import os
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, TypedDict, Unpack
+from typing import Any, Final, TypedDict, Unpack
 
 import attrs
 
@@ -22,7 +22,7 @@ from provisioning.adapters.sql import (
     redacted,
 )
 from provisioning.adapters.system import SystemClock, SystemDns, SystemTokens, TimeOrderedIds
-from provisioning.errors import StoreError
+from provisioning.errors import StoreError, codes
 from provisioning.handlers import GUESSES, HANDLERS, PREFETCH, GuessRule, Handler, Prefetch
 from provisioning.ports import (
     Clock,
@@ -37,6 +37,16 @@ from provisioning.ports import (
 from provisioning.security import AesGcmSealer, Argon2Hasher
 
 __all__ = ["Context", "Ports"]
+
+CODES: Final = codes(
+    invalid=("store.url_invalid",),
+    unavailable=(
+        "store.key_invalid",
+        "store.key_required",
+        "store.key_unreadable",
+    ),
+)
+"""The codes this module raises, by category (`provisioning.errors.Category`)."""
 
 
 class Ports(TypedDict, total=False):

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from provisioning.engine import Outcome
 
 __all__ = [
+    "Category",
     "Conflict",
     "DnsUnavailable",
     "InternalError",
@@ -40,6 +41,8 @@ __all__ = [
     "UndeliverableMessage",
     "UsageError",
     "ValidationFailed",
+    "category_of",
+    "codes",
     "issues_table",
     "summarize_issues",
 ]
@@ -50,6 +53,82 @@ class Severity(enum.StrEnum):
 
     ERROR = "error"
     WARNING = "warning"
+
+
+class Category(enum.StrEnum):
+    """What kind of problem a code names, so that an edge can answer it without a table.
+
+    Each code is declared with its category where it is raised (`codes`),
+    and `Issue.category`, `ProvisioningError.category` and `category_of`
+    read it. An HTTP edge might answer: `invalid` and `immutable` 400,
+    `unauthenticated` 401, `denied` 403, `not_found` 404, `conflict`,
+    `state` and `limit` 409, `stale` 412, `unavailable` 503, `usage` and
+    `internal` 500; SCIM's `uniqueness` is `conflict`, its `mutability`
+    `immutable`, its `invalidValue` `invalid`.
+    """
+
+    INVALID = "invalid"
+    """A value is not acceptable as it was given: its form, its range, a reference to nothing."""
+    CONFLICT = "conflict"
+    """A value that must be unique is held already."""
+    STALE = "stale"
+    """The version given is not the one stored: someone changed the target meanwhile."""
+    NOT_FOUND = "not_found"
+    """No such target, or none the actor may see."""
+    DENIED = "denied"
+    """The actor may not do this."""
+    UNAUTHENTICATED = "unauthenticated"
+    """A credential was wrong, or its owner is locked out for a while."""
+    IMMUTABLE = "immutable"
+    """The target, or the field, may not be changed (a system entity, a directory's user)."""
+    STATE = "state"
+    """The target's present state does not allow it (not active, in use, ended, expired)."""
+    LIMIT = "limit"
+    """A quota, a size or a count is reached."""
+    UNAVAILABLE = "unavailable"
+    """Something it needs (DNS, a mail server, the database) did not answer or is unusable."""
+    USAGE = "usage"
+    """The library was called in a way it does not support: a programming error."""
+    ADVICE = "advice"
+    """A warning: nothing is refused."""
+    INTERNAL = "internal"
+    """A bug."""
+
+
+_CATEGORIES: dict[str, Category] = {}
+_NOT_FOUND_SUFFIX: Final = ".not_found"
+
+
+def codes(**by_category: Iterable[str]) -> dict[str, Category]:
+    """Declare the codes a module raises, by category: `codes(conflict=("domain.taken",))`.
+
+    A module keeps what this returns as its `CODES`, beside where it raises
+    them; the test suite checks that every code raised is declared there.
+    A code declared twice must be declared alike.
+    """
+    declared: dict[str, Category] = {}
+    for name, listed in by_category.items():
+        category = Category(name)
+        for code in listed:
+            if _CATEGORIES.setdefault(code, category) is not category:
+                raise ValueError(f"{code} is declared {_CATEGORIES[code]} already, not {category}")
+            declared[code] = category
+    return declared
+
+
+def category_of(code: str) -> Category:
+    """The category of an issue or error code (`internal` for one nobody declared).
+
+    Examples:
+        >>> category_of("permission.denied"), category_of("user.not_found")
+        (<Category.DENIED: 'denied'>, <Category.NOT_FOUND: 'not_found'>)
+    """
+    found = _CATEGORIES.get(code)
+    if found is not None:
+        return found
+    if code.endswith(_NOT_FOUND_SUFFIX):  # `NotFound`'s codes: `<entity>.not_found`
+        return Category.NOT_FOUND
+    return Category.INTERNAL
 
 
 def _column_letters(column: int) -> str:
@@ -113,6 +192,11 @@ class Issue:
         """True for errors; a warning is reported but never stops a change."""
         return self.severity is Severity.ERROR
 
+    @property
+    def category(self) -> Category:
+        """What kind of problem this is (`Category`), as its code was declared."""
+        return category_of(self.code)
+
     def at(self, command: int) -> Self:
         """This issue, attributed to the command at position `command`."""
         return attrs.evolve(self, command=command)
@@ -151,6 +235,11 @@ class ProvisioningError(Exception):
     def __init__(self, message: str, /, **fields: object) -> None:
         super().__init__(message)
         self._fields = fields
+
+    @property
+    def category(self) -> Category:
+        """What kind of problem this is (`Category`), as its code was declared."""
+        return category_of(self.code)
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuild, (type(self), self._fields))
@@ -459,3 +548,12 @@ class NotificationFailed(ProvisioningError):
         self.code = "notification.failed"
         self.outcome = outcome
         self.reason = reason
+
+
+CODES: Final = codes(
+    invalid=("validation.failed",),
+    denied=("permission.denied",),
+    unavailable=("notification.failed",),
+    internal=("internal.error",),
+)
+"""The codes this module raises, by category (`provisioning.errors.Category`)."""

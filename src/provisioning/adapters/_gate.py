@@ -5,10 +5,20 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Final
 
-from provisioning.errors import UsageError
+from provisioning.errors import UsageError, codes
 
 __all__ = ["Gate", "closed_unit_of_work", "read_only_unit_of_work"]
+
+CODES: Final = codes(
+    usage=(
+        "store.closed_unit_of_work",
+        "store.nested_unit_of_work",
+        "store.read_only",
+    ),
+)
+"""The codes this module raises, by category (`provisioning.errors.Category`)."""
 
 
 class Gate:

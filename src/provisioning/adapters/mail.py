@@ -28,11 +28,20 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import attrs
 
 from provisioning.adapters.templates import CATALOGUE, Rendered, Template, render
-from provisioning.errors import UndeliverableMessage, UsageError
+from provisioning.errors import UndeliverableMessage, UsageError, codes
 from provisioning.model import Message
 from provisioning.ports import Notifier
 
 __all__ = ["ByChannel", "EmlFolder", "SmtpNotifier", "email_of"]
+
+CODES: Final = codes(
+    invalid=(
+        "message.recipient_invalid",
+        "smtp.url_invalid",
+    ),
+    usage=("message.channel_unknown",),
+)
+"""The codes this module raises, by category (`provisioning.errors.Category`)."""
 
 _ADDRESS: Final = re.compile(
     r"[^@\s<>,;:\"()\[\]\\]+@[^@\s<>,;:\"()\[\]\\]+\.[^@\s<>,;:\"()\[\]\\]+"

@@ -34,10 +34,18 @@ from typing import Final
 
 import attrs
 
-from provisioning.errors import UndeliverableMessage
+from provisioning.errors import UndeliverableMessage, codes
 from provisioning.model import Message
 
 __all__ = ["CATALOGUE", "Rendered", "Template", "render"]
+
+CODES: Final = codes(
+    usage=(
+        "message.fields_missing",
+        "message.template_unknown",
+    ),
+)
+"""The codes this module raises, by category (`provisioning.errors.Category`)."""
 
 
 @attrs.frozen

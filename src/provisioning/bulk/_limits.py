@@ -6,9 +6,18 @@ from typing import Final
 
 import attrs
 
-from provisioning.errors import Location, SpreadsheetError
+from provisioning.errors import Location, SpreadsheetError, codes
 
 __all__ = ["DEFAULT_LIMITS", "ReadLimits", "refuse_extent", "refuse_merged"]
+
+CODES: Final = codes(
+    invalid=("spreadsheet.unreadable",),
+    limit=(
+        "spreadsheet.too_large",
+        "spreadsheet.too_many_rows",
+    ),
+)
+"""The codes this module raises, by category (`provisioning.errors.Category`)."""
 
 
 @attrs.frozen

@@ -41,6 +41,7 @@ from provisioning.errors import (
     Severity,
     SpreadsheetError,
     UndeliverableMessage,
+    codes,
 )
 from provisioning.model import PERMISSIONS, Attachment, Message, MfaStatus, User, UserStatus
 from provisioning.ports import Environment
@@ -57,6 +58,12 @@ __all__ = [
     "write_template",
     "write_users_report",
 ]
+
+CODES: Final = codes(
+    denied=("report.refused",),
+    unavailable=("spreadsheet.unwritable",),
+)
+"""The codes this module raises, by category (`provisioning.errors.Category`)."""
 
 Destination = str | os.PathLike[str] | IO[bytes]
 """Where a workbook goes: a path, or a binary file open for writing."""

@@ -54,6 +54,7 @@ from provisioning.errors import (
     PermissionDenied,
     Severity,
     ValidationFailed,
+    codes,
     issues_table,
 )
 from provisioning.model import ClassOfService, DomainName, DomainStatus, Mailbox, Scope, User
@@ -71,6 +72,16 @@ __all__ = [
     "listed",
     "plan_users",
 ]
+
+CODES: Final = codes(
+    invalid=(
+        "bulk.issues_repeated",
+        "bulk.user_row_failed",
+    ),
+    state=("bulk.domain_not_active",),
+    limit=("bulk.too_many_failures",),
+)
+"""The codes this module raises, by category (`provisioning.errors.Category`)."""
 
 Policy = Literal["all_or_nothing", "skip_invalid"]
 POLICIES: Final = ("all_or_nothing", "skip_invalid")

@@ -39,7 +39,7 @@ from provisioning.bulk._limits import (
 from provisioning.bulk._ods import read_ods
 from provisioning.bulk._workbook import CellRange, Sheet, Workbook, spread_merged, trimmed_rows
 from provisioning.bulk._xlsx import sheet_extras
-from provisioning.errors import SpreadsheetError
+from provisioning.errors import SpreadsheetError, codes
 
 __all__ = [
     "CSV_SHEET",
@@ -52,6 +52,14 @@ __all__ = [
     "read_workbook",
     "recognise",
 ]
+
+CODES: Final = codes(
+    invalid=(
+        "spreadsheet.encrypted",
+        "spreadsheet.unsupported",
+    ),
+)
+"""The codes this module raises, by category (`provisioning.errors.Category`)."""
 
 Source = str | os.PathLike[str] | bytes | IO[bytes]
 """Where a workbook comes from: a path, its bytes, or a binary file open for reading."""

@@ -23,7 +23,7 @@ import attrs
 
 from provisioning.bulk._workbook import Cell, Sheet, Workbook
 from provisioning.commands import CreateUser, UpdateUser
-from provisioning.errors import InvalidValue, Issue, Location, Severity
+from provisioning.errors import InvalidValue, Issue, Location, Severity, codes
 from provisioning.model import EmailAddress, PhoneNumber, skeleton
 
 __all__ = [
@@ -41,6 +41,12 @@ __all__ = [
     "user_rows",
     "with_users_sheet",
 ]
+
+CODES: Final = codes(
+    invalid=("bulk.sheet_missing",),
+    advice=("bulk.sheet_assumed",),
+)
+"""The codes this module raises, by category (`provisioning.errors.Category`)."""
 
 USERS_SHEET: Final = "Users"
 

@@ -67,10 +67,20 @@ from provisioning.cli._base import (
     waiting_note,
 )
 from provisioning.engine import command_fields, json_schema
+from provisioning.errors import codes
 from provisioning.model import SECRET, Account
 from provisioning.model._converter import to_export
 
 __all__ = ["DOCUMENTS", "KINDS"]
+
+CODES: Final = codes(
+    invalid=(
+        "command.invalid",
+        "command.kind_missing",
+        "command.kind_unknown",
+    ),
+)
+"""The codes this module raises, by category (`provisioning.errors.Category`)."""
 
 KINDS: Final[Mapping[str, type[Command[Any]]]] = {
     name: kind

@@ -31,6 +31,7 @@ from provisioning.errors import (
     ProvisioningError,
     StoreError,
     ValidationFailed,
+    codes,
 )
 from provisioning.model import AuditEvent
 from provisioning.ports import Environment, Message
@@ -51,6 +52,11 @@ _R = TypeVar("_R")
 _T = TypeVar("_T")
 
 __all__ = ["apply", "apply_lean", "run"]
+
+CODES: Final = codes(
+    stale=("store.conflict",),
+)
+"""The codes this module raises, by category (`provisioning.errors.Category`)."""
 
 
 def apply(ctx: Environment, plan: Plan, *, progress: Progress | None = None) -> Outcome:

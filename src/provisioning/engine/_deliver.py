@@ -20,12 +20,17 @@ from typing import Final
 
 import attrs
 
-from provisioning.errors import PermissionDenied, UndeliverableMessage, UsageError
+from provisioning.errors import PermissionDenied, UndeliverableMessage, UsageError, codes
 from provisioning.model import DEFAULT_DELIVERY, DeliveryPolicy, Message, QueuedMessage
 from provisioning.ports import Environment, Notifier
 from provisioning.principals import Actor
 
 __all__ = ["Delivery", "deliver", "retry_messages"]
+
+CODES: Final = codes(
+    usage=("delivery.no_notifier",),
+)
+"""The codes this module raises, by category (`provisioning.errors.Category`)."""
 
 logger = logging.getLogger("provisioning")
 

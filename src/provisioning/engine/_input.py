@@ -37,7 +37,7 @@ import cattrs
 from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, IterableValidationError
 
 from provisioning.commands import UNCHANGED, Text, Unchanged, Whole
-from provisioning.errors import Issue, ValidationFailed
+from provisioning.errors import Issue, ValidationFailed, codes
 from provisioning.model import SECRET
 
 __all__ = [
@@ -50,6 +50,19 @@ __all__ = [
     "json_schema",
     "without_forbidden",
 ]
+
+CODES: Final = codes(
+    invalid=(
+        "text.invalid",
+        "text.too_long",
+        "value.missing",
+        "value.out_of_range",
+        "value.type",
+        "value.unknown_field",
+    ),
+    usage=("command.unknown",),
+)
+"""The codes this module raises, by category (`provisioning.errors.Category`)."""
 
 _C = TypeVar("_C")
 _M = TypeVar("_M")

@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 import attrs
 
@@ -46,6 +46,7 @@ from provisioning.errors import (
     ProvisioningError,
     Severity,
     UsageError,
+    codes,
 )
 from provisioning.model import SignInState
 from provisioning.ports import Environment, ForkReadable
@@ -54,6 +55,11 @@ from provisioning.rules._tx import Effects, Step, Tx
 from provisioning.storage import EVERYTHING, Overlay, UnitOfWork, scopes_of
 
 __all__ = ["counted", "forget_guesses", "plan", "plan_parts", "validate"]
+
+CODES: Final = codes(
+    usage=("store.unsupported",),
+)
+"""The codes this module raises, by category (`provisioning.errors.Category`)."""
 
 logger = logging.getLogger("provisioning")
 

@@ -14,7 +14,7 @@ from provisioning.commands import (
     SetDomainPolicy,
     UpdateAccount,
 )
-from provisioning.errors import Issue
+from provisioning.errors import Issue, codes
 from provisioning.model import (
     OWNER_ROLE,
     SYSTEM_ROLES,
@@ -42,6 +42,18 @@ from provisioning.rules.removal import (
 OWNER: Final = OWNER_ROLE
 
 __all__ = ["create_account", "delete_account", "set_domain_policy", "update_account"]
+
+CODES: Final = codes(
+    invalid=(
+        "account.confirmation_mismatch",
+        "account.name_invalid",
+        "policy.limit_invalid",
+        "policy.tld_invalid",
+    ),
+    conflict=("account.name_taken",),
+    state=("account.has_children",),
+)
+"""The codes this module raises, by category (`provisioning.errors.Category`)."""
 
 _TLD: Final = re.compile(r"[a-z]{2,63}|xn--[a-z0-9\-]{1,59}")
 

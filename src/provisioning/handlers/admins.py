@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 import attrs
 
 from provisioning.commands import UNCHANGED, CreateAdmin, DeleteAdmin, UpdateAdmin
-from provisioning.errors import InvalidValue, Issue
+from provisioning.errors import InvalidValue, Issue, codes
 from provisioning.model import Grant, User, Username
 from provisioning.rules._tx import Step, Tx, error, requested_id_issues
 from provisioning.rules.addresses import address_taken
@@ -22,6 +22,11 @@ from provisioning.rules.domains import require_active
 from provisioning.rules.removal import remove_user
 
 __all__ = ["create_admin", "delete_admin", "update_admin"]
+
+CODES: Final = codes(
+    invalid=("admin.not_admin",),
+)
+"""The codes this module raises, by category (`provisioning.errors.Category`)."""
 
 
 def create_admin(tx: Tx, command: CreateAdmin) -> Step[User]:

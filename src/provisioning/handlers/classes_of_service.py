@@ -14,12 +14,27 @@ from provisioning.commands import (
     DeleteClassOfService,
     UpdateClassOfService,
 )
-from provisioning.errors import Issue
+from provisioning.errors import Issue, codes
 from provisioning.model import ClassOfService, valid_name
 from provisioning.rules._tx import Step, Tx, error, requested_id_issues
 from provisioning.rules.classes_of_service import admin_after, admin_panel_default, panel_issues
 
 __all__ = ["create_class_of_service", "delete_class_of_service", "update_class_of_service"]
+
+CODES: Final = codes(
+    invalid=(
+        "cos.feature_invalid",
+        "cos.name_invalid",
+        "cos.quota_invalid",
+        "cos.system_platform_only",
+    ),
+    conflict=("cos.name_taken",),
+    state=(
+        "cos.account_default",
+        "cos.in_use",
+    ),
+)
+"""The codes this module raises, by category (`provisioning.errors.Category`)."""
 
 _FEATURE: Final = re.compile(r"[a-z0-9][a-z0-9_.\-]{0,63}")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 import logging
-from typing import Any
+from typing import Any, Final
 
 import attrs
 
@@ -17,7 +17,7 @@ from provisioning.commands import (
     ResetPassword,
     SetPassword,
 )
-from provisioning.errors import InvalidValue, Issue
+from provisioning.errors import InvalidValue, Issue, codes
 from provisioning.model import (
     Counted,
     Credentials,
@@ -53,6 +53,24 @@ __all__ = [
     "set_password",
     "sign_in_guess",
 ]
+
+CODES: Final = codes(
+    unauthenticated=(
+        "auth.captcha_required",
+        "auth.failed",
+        "auth.locked",
+        "mfa.code_invalid",
+        "mfa.code_required",
+        "password.current_wrong",
+        "password_setup.invalid",
+    ),
+    state=(
+        "mfa.already_active",
+        "mfa.not_active",
+        "mfa.not_pending",
+    ),
+)
+"""The codes this module raises, by category (`provisioning.errors.Category`)."""
 
 
 def _self_or(tx: Tx, user: User, permission: str) -> None:

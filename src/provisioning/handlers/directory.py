@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 import attrs
 
 from provisioning.commands import DirectoryEntry, SyncDirectory
-from provisioning.errors import InvalidValue, Issue
+from provisioning.errors import InvalidValue, Issue, codes
 from provisioning.model import (
     Domain,
     EmailAddress,
@@ -26,6 +26,15 @@ from provisioning.rules.domains import require_active
 from provisioning.rules.users import display_name
 
 __all__ = ["sync_directory"]
+
+CODES: Final = codes(
+    invalid=(
+        "directory.duplicate_entry",
+        "directory.name_required",
+    ),
+    conflict=("directory.conflict",),
+)
+"""The codes this module raises, by category (`provisioning.errors.Category`)."""
 
 
 @attrs.frozen

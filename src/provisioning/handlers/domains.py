@@ -19,7 +19,7 @@ from provisioning.commands import (
     UpdateDomain,
     VerifyDomain,
 )
-from provisioning.errors import DnsUnavailable, InvalidValue, Issue
+from provisioning.errors import DnsUnavailable, InvalidValue, Issue, codes
 from provisioning.model import (
     OWNER_ROLE,
     Account,
@@ -59,6 +59,29 @@ __all__ = [
     "update_domain",
     "verify_domain",
 ]
+
+CODES: Final = codes(
+    invalid=(
+        "admin.primary_email_required",
+        "domain.confirmation_mismatch",
+        "domain.tld_not_allowed",
+        "user.not_former",
+        "user.settled_twice",
+    ),
+    conflict=(
+        "domain.confusable",
+        "domain.taken",
+    ),
+    state=(
+        "domain.hosts_super_admin",
+        "domain.in_use",
+        "domain.verification_failed",
+    ),
+    limit=("domain.limit_reached",),
+    unavailable=("dns.unavailable",),
+    advice=("domain.security_weak",),
+)
+"""The codes this module raises, by category (`provisioning.errors.Category`)."""
 
 VERIFICATION_PREFIX: Final = "provisioning-verification="
 """How a domain's verification TXT record value starts."""

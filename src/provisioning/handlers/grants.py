@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 import attrs
 
 from provisioning.commands import UNCHANGED, CreateRole, DeleteRole, SetGrant, UpdateRole
-from provisioning.errors import Issue, NotFound, PermissionDenied, TargetOutranks
+from provisioning.errors import Issue, NotFound, PermissionDenied, TargetOutranks, codes
 from provisioning.model import (
     OWNER_ROLE,
     SYSTEM_ROLES,
@@ -24,6 +24,19 @@ from provisioning.rules.admins import super_admin_protected
 from provisioning.rules.grants import describe_grant, escalation, grant_issues, permission_issues
 
 __all__ = ["OWNER", "create_role", "delete_role", "set_grant", "update_role"]
+
+CODES: Final = codes(
+    invalid=(
+        "mailbox.not_in_account",
+        "role.name_invalid",
+    ),
+    conflict=("role.name_taken",),
+    state=(
+        "grant.last_owner",
+        "role.in_use",
+    ),
+)
+"""The codes this module raises, by category (`provisioning.errors.Category`)."""
 
 OWNER = OWNER_ROLE
 

@@ -18,7 +18,7 @@ from provisioning.commands import (
     ResendInvitation,
     RevokeInvitation,
 )
-from provisioning.errors import InvalidValue, Issue
+from provisioning.errors import InvalidValue, Issue, codes
 from provisioning.model import (
     OWNER_ROLE,
     Credentials,
@@ -56,6 +56,25 @@ __all__ = [
     "resend_invitation",
     "revoke_invitation",
 ]
+
+CODES: Final = codes(
+    invalid=(
+        "invitation.foreign_domain",
+        "invitation.validity_invalid",
+    ),
+    conflict=("invitation.duplicate",),
+    stale=("invitation.grants_changed",),
+    not_found=("mailbox.not_found",),
+    denied=("invitation.not_addressee",),
+    unauthenticated=("invitation.unknown",),
+    state=(
+        "invitation.expired",
+        "invitation.nothing_new",
+        "invitation.revoked",
+        "invitation.used",
+    ),
+)
+"""The codes this module raises, by category (`provisioning.errors.Category`)."""
 
 _LONGEST_VALIDITY: Final = 90
 

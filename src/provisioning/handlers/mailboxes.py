@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 import attrs
 
@@ -13,7 +13,7 @@ from provisioning.commands import (
     DeleteMailbox,
     RenameMailbox,
 )
-from provisioning.errors import InvalidValue, Issue
+from provisioning.errors import InvalidValue, Issue, codes
 from provisioning.model import EmailAddress, Mailbox, MailboxKind
 from provisioning.rules._tx import Step, Tx, error, requested_id_issues
 from provisioning.rules.access import no_account
@@ -27,6 +27,11 @@ from provisioning.rules.mailboxes import (
 from provisioning.rules.removal import remove_mailbox
 
 __all__ = ["create_mailbox", "create_personal_mailbox", "delete_mailbox", "rename_mailbox"]
+
+CODES: Final = codes(
+    invalid=("mailbox.personal_address",),
+)
+"""The codes this module raises, by category (`provisioning.errors.Category`)."""
 
 
 def _address_issues(

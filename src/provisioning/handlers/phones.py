@@ -12,6 +12,8 @@ than its model has.
 
 from __future__ import annotations
 
+from typing import Final
+
 import attrs
 
 from provisioning.commands import (
@@ -27,7 +29,7 @@ from provisioning.commands import (
     SetUpPhoneUser,
     UnassignDevice,
 )
-from provisioning.errors import InvalidValue, Issue, PermissionDenied
+from provisioning.errors import InvalidValue, Issue, PermissionDenied, codes
 from provisioning.model import (
     Account,
     Device,
@@ -53,6 +55,45 @@ __all__ = [
     "set_up_phone_user",
     "unassign_device",
 ]
+
+CODES: Final = codes(
+    invalid=(
+        "device.model_required",
+        "device.ports_invalid",
+        "device.primary_required",
+        "extension.invalid",
+        "number.duplicate",
+        "number.required",
+        "phone.number_or_extension",
+        "station.application_not_permitted",
+        "station.name_required",
+    ),
+    conflict=(
+        "device.taken",
+        "extension.prefix_clash",
+        "extension.taken",
+        "number.taken",
+    ),
+    not_found=(
+        "device.not_found",
+        "number.not_found",
+        "station.not_found",
+    ),
+    state=(
+        "device.assigned",
+        "device.not_assigned",
+        "device.secondaries_left",
+        "number.assigned",
+        "number.not_assigned",
+        "phone.no_seat",
+        "station.in_use",
+    ),
+    limit=(
+        "device.ports_exceeded",
+        "station.none_left",
+    ),
+)
+"""The codes this module raises, by category (`provisioning.errors.Category`)."""
 
 _MOST_PORTS = 64  # lines on one device: beyond any desk phone or expansion module
 

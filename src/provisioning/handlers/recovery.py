@@ -19,6 +19,7 @@ from typing import Final
 import attrs
 
 from provisioning.commands import CompletePasswordRecovery, StartPasswordRecovery
+from provisioning.errors import codes
 from provisioning.model import (
     Credentials,
     Guess,
@@ -41,6 +42,11 @@ __all__ = [
     "recovery_guess",
     "start_password_recovery",
 ]
+
+CODES: Final = codes(
+    unauthenticated=("recovery.invalid",),
+)
+"""The codes this module raises, by category (`provisioning.errors.Category`)."""
 
 RECOVERY_VALIDITY: Final = timedelta(minutes=15)
 """How long a recovery code works."""

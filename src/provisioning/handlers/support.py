@@ -24,7 +24,7 @@ from provisioning.commands import (
     OpenSupportSession,
     RequestSupportAccess,
 )
-from provisioning.errors import Issue, NotFound, PermissionDenied
+from provisioning.errors import Issue, NotFound, PermissionDenied, codes
 from provisioning.model import (
     OWNER_ROLE,
     Scope,
@@ -47,6 +47,25 @@ __all__ = [
     "open_support_session",
     "request_support_access",
 ]
+
+CODES: Final = codes(
+    invalid=(
+        "support.duration_invalid",
+        "support.not_a_customer",
+        "support.role_not_allowed",
+        "support.role_unknown",
+        "support.roles_required",
+        "support.session_length_invalid",
+    ),
+    conflict=("support.relationship_exists",),
+    state=(
+        "support.ended",
+        "support.not_active",
+        "support.not_pending",
+        "support.session_closed",
+    ),
+)
+"""The codes this module raises, by category (`provisioning.errors.Category`)."""
 
 LONGEST_RELATIONSHIP: Final = timedelta(days=730)
 """The longest a support relationship lasts (two years), as the careful platforms bound it."""

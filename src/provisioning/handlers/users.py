@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Final
 
 import attrs
 
@@ -16,7 +16,7 @@ from provisioning.commands import (
     RequestUsersReport,
     UpdateUser,
 )
-from provisioning.errors import InvalidValue, Issue, NotFound
+from provisioning.errors import InvalidValue, Issue, NotFound, codes
 from provisioning.model import (
     Account,
     ClassOfService,
@@ -70,6 +70,21 @@ __all__ = [
     "request_users_report",
     "update_user",
 ]
+
+CODES: Final = codes(
+    invalid=(
+        "alias.duplicate",
+        "alias.is_username",
+        "alias.no_account",
+        "report.no_recipient",
+        "timezone.invalid",
+        "user.default_mailbox_invalid",
+        "user.recovery_own_address",
+    ),
+    denied=("user.corporate_self_delete", "user.not_corporate"),
+    advice=("user.no_recovery",),
+)
+"""The codes this module raises, by category (`provisioning.errors.Category`)."""
 
 
 def _timezone(name: str | None, issues: list[Issue]) -> str | None:

@@ -19,7 +19,7 @@ from typing import Any, Final
 
 import attrs
 
-from provisioning.errors import InvalidValue
+from provisioning.errors import InvalidValue, codes
 from provisioning.model._passwords import PasswordPolicy
 from provisioning.model._values import DomainName, EmailAddress, MacAddress, PhoneNumber, Username
 
@@ -64,6 +64,11 @@ __all__ = [
     "UserStatus",
     "valid_name",
 ]
+
+CODES: Final = codes(
+    invalid=("sign_in_policy.invalid",),
+)
+"""The codes this module raises, by category (`provisioning.errors.Category`)."""
 
 SECRET: Final = "provisioning.secret"  # noqa: S105 - a metadata key, not a password
 """Field metadata key marking a secret: hidden from repr, never exported."""

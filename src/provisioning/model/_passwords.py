@@ -8,9 +8,20 @@ from typing import Any, Final
 
 import attrs
 
-from provisioning.errors import InvalidValue, Issue
+from provisioning.errors import InvalidValue, Issue, codes
 
 __all__ = ["COMMON_PASSWORDS", "MIN_LENGTH_FLOOR", "PasswordPolicy", "too_guessable"]
+
+CODES: Final = codes(
+    invalid=(
+        "password.common",
+        "password.contains_username",
+        "password.too_long",
+        "password.too_short",
+        "password_policy.invalid",
+    ),
+)
+"""The codes this module raises, by category (`provisioning.errors.Category`)."""
 
 # Passwords people pick again and again, long enough to pass a length rule; zxcvbn
 # sees them through their disguises (case, digits and signs around them, l33t).

@@ -22,9 +22,21 @@ from email_validator.rfc_constants import (
     LOCAL_PART_MAX_LENGTH,
 )
 
-from provisioning.errors import InvalidValue
+from provisioning.errors import InvalidValue, codes
 
 __all__ = ["DomainName", "EmailAddress", "MacAddress", "PhoneNumber", "Username", "iana_time_zone"]
+
+CODES: Final = codes(
+    invalid=(
+        "device.mac_invalid",
+        "domain.invalid",
+        "email.invalid",
+        "phone.invalid",
+        "phone.region_required",
+        "username.invalid",
+    ),
+)
+"""The codes this module raises, by category (`provisioning.errors.Category`)."""
 
 _MAX_DOMAIN_LENGTH: Final = 253
 _E164: Final = re.compile(r"\+[1-9][0-9]{6,14}")

@@ -26,6 +26,7 @@ from provisioning.errors import (
     PermissionDenied,
     ProvisioningError,
     UsageError,
+    codes,
 )
 from provisioning.model import User
 from provisioning.ports import UnitOfWork
@@ -50,6 +51,15 @@ __all__ = [
     "readable_user",
     "reading",
 ]
+
+CODES: Final = codes(
+    invalid=(
+        "query.argument_invalid",
+        "query.cursor_invalid",
+        "query.page_invalid",
+    ),
+)
+"""The codes this module raises, by category (`provisioning.errors.Category`)."""
 
 MAX_PAGE: Final = 10_000
 """The largest `limit` a paged query takes."""

@@ -33,6 +33,7 @@ from provisioning.errors import (
     PermissionDenied,
     ProvisioningError,
     TargetOutranks,
+    codes,
 )
 from provisioning.model import (
     PERMISSIONS,
@@ -67,6 +68,12 @@ __all__ = [
     "requested_id_issues",
     "warning",
 ]
+
+CODES: Final = codes(
+    invalid=("id.invalid",),
+    conflict=("id.taken",),
+)
+"""The codes this module raises, by category (`provisioning.errors.Category`)."""
 
 _R = TypeVar("_R")
 

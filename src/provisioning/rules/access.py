@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Final, Protocol, TypeVar
 
-from provisioning.errors import Issue, NotFound, PermissionDenied
+from provisioning.errors import Issue, NotFound, PermissionDenied, codes
 from provisioning.model import (
     ADMINISTRATOR_ROLE,
     PERMISSIONS,
@@ -41,6 +41,12 @@ __all__ = [
     "roles",
     "target_outranks",
 ]
+
+CODES: Final = codes(
+    invalid=("user.no_account",),
+    denied=("permission.target_outranks",),
+)
+"""The codes this module raises, by category (`provisioning.errors.Category`)."""
 
 
 def target_outranks(message: str, *, field: str) -> Issue:

@@ -10,7 +10,9 @@ mailbox may hold an address that looks the same (`provisioning.model.skeleton`).
 
 from __future__ import annotations
 
-from provisioning.errors import Issue
+from typing import Final
+
+from provisioning.errors import Issue, codes
 from provisioning.model import (
     EmailAddress,
     Username,
@@ -23,6 +25,14 @@ from provisioning.rules._tx import (
 )
 
 __all__ = ["address_taken", "claim_issues", "lookalike_issues"]
+
+CODES: Final = codes(
+    conflict=(
+        "address.confusable",
+        "address.taken",
+    ),
+)
+"""The codes this module raises, by category (`provisioning.errors.Category`)."""
 
 
 def claim_issues(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from provisioning.errors import InvalidValue, Issue
+from typing import Final
+
+from provisioning.errors import InvalidValue, Issue, codes
 from provisioning.model import Domain, EmailAddress, Grant, MfaState, User, Username
 from provisioning.ports import Message
 from provisioning.rules._issues import error
@@ -16,6 +18,18 @@ __all__ = [
     "super_admin_fixed",
     "super_admin_protected",
 ]
+
+CODES: Final = codes(
+    invalid=(
+        "admin.primary_email_same",
+        "admin.role_required",
+    ),
+    immutable=(
+        "admin.super_admin_fixed",
+        "admin.super_admin_protected",
+    ),
+)
+"""The codes this module raises, by category (`provisioning.errors.Category`)."""
 
 
 def super_admin_protected(user: User, change: str, *, field: str = "user_id") -> Issue:

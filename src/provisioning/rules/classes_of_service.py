@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from provisioning.errors import Issue
+from typing import Final
+
+from provisioning.errors import Issue, codes
 from provisioning.model import ClassOfService, User
 from provisioning.rules._issues import error
 from provisioning.rules._tx import Tx
@@ -16,6 +18,17 @@ __all__ = [
     "cos_required",
     "panel_issues",
 ]
+
+CODES: Final = codes(
+    invalid=(
+        "cos.admin_panel_default",
+        "cos.admin_panel_forbidden",
+        "cos.required",
+        "cos.system_reserved",
+    ),
+    not_found=("cos.not_found",),
+)
+"""The codes this module raises, by category (`provisioning.errors.Category`)."""
 
 
 def admin_panel_default(cos: ClassOfService, *, field: str, opening: bool = False) -> list[Issue]:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Final
 
-from provisioning.errors import InvalidValue, Issue
+from provisioning.errors import InvalidValue, Issue, codes
 from provisioning.model import (
     Account,
     ClassOfService,
@@ -27,6 +28,12 @@ __all__ = [
     "policy_for",
     "user_named",
 ]
+
+CODES: Final = codes(
+    invalid=("password.mismatch",),
+    immutable=("user.directory_managed",),
+)
+"""The codes this module raises, by category (`provisioning.errors.Category`)."""
 
 
 def directory_managed(user: User, *, field: str = "user_id") -> list[Issue]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from provisioning.errors import Issue
+from typing import Final
+
+from provisioning.errors import Issue, codes
 from provisioning.model import (
     Domain,
     DomainStatus,
@@ -12,6 +14,12 @@ from provisioning.rules._issues import error
 from provisioning.storage import UnitOfWork
 
 __all__ = ["former_users", "not_active", "require_active"]
+
+CODES: Final = codes(
+    invalid=("domain.not_in_account",),
+    state=("domain.not_active",),
+)
+"""The codes this module raises, by category (`provisioning.errors.Category`)."""
 
 
 def not_active(domain: Domain, consequence: str, *, field: str) -> Issue:

@@ -6,10 +6,11 @@ One rule for roles, admins, invitations and mailboxes alike.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Final
 
 import attrs
 
-from provisioning.errors import Issue
+from provisioning.errors import Issue, codes
 from provisioning.model import (
     PERMISSIONS,
     Grant,
@@ -20,6 +21,17 @@ from provisioning.rules._tx import Tx, error
 from provisioning.rules.access import roles
 
 __all__ = ["escalation", "grant_issues", "grantable", "granted", "merge_grant", "permission_issues"]
+
+CODES: Final = codes(
+    invalid=(
+        "permission.unknown",
+        "permission.wrong_scope",
+        "role.wrong_scope",
+    ),
+    not_found=("role.not_found",),
+    denied=("grant.escalation",),
+)
+"""The codes this module raises, by category (`provisioning.errors.Category`)."""
 
 
 def grantable(

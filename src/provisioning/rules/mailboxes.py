@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from provisioning.errors import Issue
+from typing import Final
+
+from provisioning.errors import Issue, codes
 from provisioning.model import EmailAddress, Mailbox, MailboxKind, User
 from provisioning.rules._tx import Tx, error
 from provisioning.rules.grants import merge_grant
@@ -13,6 +15,14 @@ __all__ = [
     "new_personal_mailbox",
     "personal_mailbox_issues",
 ]
+
+CODES: Final = codes(
+    conflict=(
+        "mailbox.address_taken",
+        "mailbox.personal_exists",
+    ),
+)
+"""The codes this module raises, by category (`provisioning.errors.Category`)."""
 
 
 def personal_mailbox_issues(tx: Tx, user: User, account_id: str) -> list[Issue]:

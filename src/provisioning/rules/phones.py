@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
-from provisioning.errors import Issue
+from typing import Final
+
+from provisioning.errors import Issue, codes
 from provisioning.rules._tx import Tx, error
 
 __all__ = ["extension_range_issues", "region_issues"]
+
+CODES: Final = codes(
+    invalid=(
+        "extension.range_invalid",
+        "phone.region_unknown",
+    ),
+    state=("extension.range_in_use",),
+)
+"""The codes this module raises, by category (`provisioning.errors.Category`)."""
 
 
 def region_issues(region: object) -> list[Issue]:

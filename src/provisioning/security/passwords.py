@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from provisioning.errors import InvalidValue
+from typing import Final
+
+from provisioning.errors import InvalidValue, codes
 from provisioning.model import PasswordPolicy
 from provisioning.ports import TokenSource
 
 __all__ = ["generate_password"]
+
+CODES: Final = codes(
+    usage=("password_policy.unsatisfiable",),
+)
+"""The codes this module raises, by category (`provisioning.errors.Category`)."""
 
 
 def generate_password(policy: PasswordPolicy, tokens: TokenSource, *, local_part: str) -> str:

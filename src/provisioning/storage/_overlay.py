@@ -22,7 +22,7 @@ from typing import Any, Final, Generic, Self, TypeVar
 
 import attrs
 
-from provisioning.errors import Conflict, UsageError
+from provisioning.errors import Conflict, UsageError, codes
 from provisioning.model import Message
 from provisioning.storage._repositories import Change, TableChanges, UnitOfWork
 from provisioning.storage._scopes import EVERYTHING, lookup_scope, row_accounts
@@ -39,6 +39,11 @@ from provisioning.storage._tables import (
 )
 
 __all__ = ["Overlay"]
+
+CODES: Final = codes(
+    usage=("store.overlay_commit",),
+)
+"""The codes this module raises, by category (`provisioning.errors.Category`)."""
 
 _E = TypeVar("_E", bound=Identified)
 _ABSENT: Final[Any] = object()  # "not cached yet", distinct from a cached None

@@ -10,11 +10,11 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Generic, NamedTuple, Self, TypeVar
+from typing import Any, Final, Generic, NamedTuple, Self, TypeVar
 
 import attrs
 
-from provisioning.errors import Conflict, NotFound
+from provisioning.errors import Conflict, NotFound, codes
 from provisioning.model import (
     Account,
     AuditEvent,
@@ -74,6 +74,11 @@ __all__ = [
     "UnitOfWork",
     "UserRepo",
 ]
+
+CODES: Final = codes(
+    stale=("version.stale",),
+)
+"""The codes this module raises, by category (`provisioning.errors.Category`)."""
 
 
 @attrs.define

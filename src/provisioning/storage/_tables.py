@@ -15,6 +15,7 @@ from typing import Any, Final, Generic, Protocol, TypeVar
 
 import attrs
 
+from provisioning.errors import codes
 from provisioning.model import (
     Account,
     AuditEvent,
@@ -48,6 +49,17 @@ __all__ = [
     "Versioned",
     "reindex",
 ]
+
+CODES: Final = codes(
+    conflict=(
+        "device.primary_exists",
+        "grant.exists",
+        "invitation.token_taken",
+        "seat.exists",
+        "station.name_taken",
+    ),
+)
+"""The codes only this module's unique keys raise (the rules declare the others they share)."""
 
 
 class Identified(Protocol):

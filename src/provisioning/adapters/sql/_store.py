@@ -60,7 +60,7 @@ from provisioning.adapters.sql.schema import (
     flat_columns,
     sql_table,
 )
-from provisioning.errors import Conflict, StoreError, UsageError
+from provisioning.errors import Conflict, StoreError, UsageError, codes
 from provisioning.model import (
     GUESS_SWEEP,
     GUESSES_KEPT,
@@ -83,6 +83,29 @@ __all__ = [
     "SqliteStore",
     "redacted",
 ]
+
+CODES: Final = codes(
+    stale=(
+        "reference.changed",
+        "version.stale",
+    ),
+    unavailable=(
+        "store.corrupt",
+        "store.driver_missing",
+        "store.full",
+        "store.integrity",
+        "store.key_missing",
+        "store.secret_corrupt",
+        "store.secret_unsealed",
+        "store.unavailable",
+    ),
+    usage=(
+        "store.nested_unit_of_work",
+        "store.no_sealer",
+        "store.read_only",
+    ),
+)
+"""The codes this module raises, by category (`provisioning.errors.Category`)."""
 
 _E = TypeVar("_E", bound=Identified)
 _P = ParamSpec("_P")

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Final
 import sqlalchemy as sa
 
 from provisioning.adapters.sql.schema import METADATA, SCOPES
-from provisioning.errors import StoreError
+from provisioning.errors import StoreError, codes
 from provisioning.storage import PLATFORM
 
 if TYPE_CHECKING:  # Alembic (and Mako) load only when a database is created or migrated
@@ -24,6 +24,15 @@ if TYPE_CHECKING:  # Alembic (and Mako) load only when a database is created or 
     from alembic.script import ScriptDirectory
 
 __all__ = ["HERE", "config", "head", "known", "prepare", "revision", "scripts"]
+
+CODES: Final = codes(
+    unavailable=(
+        "store.schema_newer",
+        "store.schema_older",
+        "store.schema_unknown",
+    ),
+)
+"""The codes this module raises, by category (`provisioning.errors.Category`)."""
 
 HERE: Final = Path(__file__).parent
 _REVISION: Final = re.compile(r'^(down_revision|revision) = "?([\w]+)"?$', re.MULTILINE)
