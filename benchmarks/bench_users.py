@@ -20,6 +20,7 @@ from provisioning.adapters.memory import MemoryStore
 from provisioning.adapters.sql import SqliteStore
 from provisioning.model import Account, Profile, User, Username, UserSource
 from provisioning.ports import Store
+from provisioning.testing import builders
 
 WHEN = datetime(2026, 1, 1, tzinfo=UTC)
 FIRST = ["Ann", "Bob", "Cleo", "Dan", "Eva", "Finn", "Gia", "Hal", "Ida", "Jon"]
@@ -29,6 +30,7 @@ LAST = ["Lee", "Muster", "Rossi", "Novak", "Silva", "Kim", "Weber", "Dubois"]
 def _fill(store: Store, count: int) -> None:
     with store.unit_of_work() as uow:
         uow.accounts.add(Account(id="acme", name="Acme", created_at=WHEN))
+        uow.domains.add(builders.domain("d-1", "acme.example", "acme"))  # the users' domain
         for n in range(count):
             first, last = FIRST[n % len(FIRST)], LAST[n % len(LAST)]
             directory = "Corporate AD" if n % 10 == 0 else None
@@ -76,6 +78,38 @@ def bench(name: str, store: Store, count: int) -> None:
     _timed(f"{name}: search 'corporate ad' (directory, 1/10 match)", page(search="corporate ad"))
     _timed(f"{name}: search 'nobody' (no match)", page(search="nobody"))
     _timed(f"{name}: search by id", page(search=f"u-{count // 2:06d}"))
+    _lookups(name, ctx, who, count)
+
+
+def _lookups(name: str, ctx: Context, who: Actor, count: int, rounds: int = 7) -> None:
+    """One user by its address (`find_user`) against one by its id (`get_user`), interleaved."""
+    picked = [(n * 7919) % count for n in range(200)]  # spread over the whole account
+    addresses = [
+        f"{FIRST[n % len(FIRST)].lower()}.{LAST[n % len(LAST)].lower()}{n}@ACME.example"
+        for n in picked
+    ]
+    ids = [f"u-{n:06d}" for n in picked]
+    by_address: list[float] = []
+    by_id: list[float] = []
+    for round_ in range(rounds):
+        order = [(by_address, _finding(ctx, who, addresses)), (by_id, _getting(ctx, who, ids))]
+        for times, work in order if round_ % 2 else order[::-1]:
+            start = time.perf_counter()
+            work()
+            times.append((time.perf_counter() - start) / len(picked))
+    found, got = statistics.median(by_address), statistics.median(by_id)
+    print(
+        f"{name}: find_user(address=) {found * 1e6:7.0f} us, get_user(id) {got * 1e6:7.0f} us"
+        f" per user: ratio {found / got:.2f}"
+    )
+
+
+def _finding(ctx: Context, who: Actor, addresses: list[str]) -> Callable[[], object]:
+    return lambda: [queries.find_user(ctx, who, address=address) for address in addresses]
+
+
+def _getting(ctx: Context, who: Actor, ids: list[str]) -> Callable[[], object]:
+    return lambda: [queries.get_user(ctx, who, user_id) for user_id in ids]
 
 
 def main() -> None:

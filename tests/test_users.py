@@ -873,3 +873,11 @@ def test_find_user_tells_an_outsider_nothing_not_even_the_id(world: World) -> No
     assert ann.id not in str(hidden.value)
     assert "ann.lee@acme.example" in str(hidden.value)
     assert queries.find_user(world.ctx, Actor.user(ann.id), address="ann.lee@acme.example") == ann
+
+
+def test_a_missing_user_is_not_found_by_a_user_on_every_store(world: World) -> None:
+    # An absent id costs a decoy look-up of membership: it must be one every store can make.
+    for reader in (world.admin, world.boss):
+        with pytest.raises(NotFound) as missing:
+            queries.get_user(world.ctx, reader, "no-such-user")
+        assert missing.value.code == "user.not_found"

@@ -18,7 +18,7 @@ from provisioning.model import (
     User,
     UserStatus,
 )
-from provisioning.ports import Environment
+from provisioning.ports import Environment, UnitOfWork
 from provisioning.principals import Actor
 from provisioning.queries._base import (
     PAGE,
@@ -136,14 +136,23 @@ def get_user(ctx: Environment, actor: Actor, user_id: str) -> User:
     absent as an id nobody holds (`user.not_found`).
     """
     with ctx.store.snapshot() as uow:
-        found = uow.users.find(user_id)
-        if found is not None and actor.user_id == found.id:
-            return found
-        user = known(uow, actor, "user", user_id, found)
-        if not actor.is_platform and not permissions_of(uow, actor, user.account_id):
-            raise NotFound(entity="user", key=user_id)
-        authorize(uow, actor, "users.read", user.account_id)
-        return user
+        return _readable(uow, actor, uow.users.find(user_id), asked=user_id)
+
+
+def _readable(uow: UnitOfWork, actor: Actor, found: User | None, *, asked: str) -> User:
+    """`found`, if the actor may read it: itself, or with `users.read` in its account.
+
+    Otherwise `user.not_found` naming what was `asked` for (never the id of
+    a user the actor may not see), or `permission.denied` to a member of the
+    user's account without `users.read`.
+    """
+    if found is not None and actor.user_id == found.id:
+        return found
+    user = known(uow, actor, "user", asked, found)
+    if not actor.is_platform and not permissions_of(uow, actor, user.account_id):
+        raise NotFound(entity="user", key=asked)
+    authorize(uow, actor, "users.read", user.account_id)
+    return user
 
 
 @query
@@ -173,19 +182,29 @@ def find_user(
     """
     if (username is None) == (address is None):
         raise argument_invalid("give username or address, one of them")
-    asked = str(username if username is not None else address)
-    try:
-        key = EmailAddress.parse(asked, field="username" if username else "address").key
-    except InvalidValue:
-        raise NotFound(entity="user", key=asked[:320]) from None
+    asked = str(username if username is not None else address)[:320]
+    key = _address_key(asked)
     with ctx.store.snapshot() as uow:
-        found = uow.users.by_address(key)
-    if found is None or (username is not None and found.username.key != key):
-        raise NotFound(entity="user", key=asked[:320])
+        found = uow.users.by_address(key) if key is not None else None
+        if found is not None and username is not None and found.username.key != key:
+            found = None  # an alias: not the username asked for
+        return _readable(uow, actor, found, asked=asked)
+
+
+def _address_key(text: str) -> str | None:
+    """The key an address is indexed by (`EmailAddress.key`), or None for no address.
+
+    An ASCII address needs no parsing to be looked up: its key is its
+    lower-cased form, and one that is no address matches nothing.
+    """
+    text = text.strip()
+    if text.isascii():
+        local, at, domain = text.rpartition("@")
+        return f"{local.casefold()}@{domain.lower()}" if at and local and domain else None
     try:
-        return get_user(ctx, actor, found.id)
-    except NotFound:  # said of what was asked for: the id is not the outsider's to learn
-        raise NotFound(entity="user", key=asked[:320]) from None
+        return EmailAddress.parse(text, field="address").key
+    except InvalidValue:
+        return None
 
 
 @query

@@ -144,8 +144,11 @@ class Owned(Protocol):
 _Owned = TypeVar("_Owned", bound=Owned)
 
 
-NO_ACCOUNT: Final = "\x00no account"
-"""An account id nobody holds: what an absent id's decoy look-up of membership asks about."""
+NO_ACCOUNT: Final = "-no account-"
+"""An account id nobody holds: what an absent id's decoy look-up of membership asks about.
+
+No id starts with `-` or holds a space (`id.invalid`), and every store keeps
+it as text (PostgreSQL refuses a NUL in text, so it must hold none)."""
 
 
 def known(
