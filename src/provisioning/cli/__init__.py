@@ -2,16 +2,17 @@
 
 Installed with the extra `provisioning[cli]`, as the console script
 `provisioning` (or `python -m provisioning`). It has no rules of its own:
-each subcommand builds the library's commands or calls its queries, acting
-as the account's super admin (or `--as` another of its administrators), so
-every permission check is the library's.
+each subcommand builds the library's commands (one, for a verb; any number,
+from a document: `_documents`) or calls its queries, as the principal
+chosen (`--as`, `--as-operator`, or the account's super admin), so every
+permission check is the library's. What the subcommands share is in `_base`.
 
 Exit codes: 0 done; 1 the request had blocking issues, or was refused, and
 nothing was changed; 2 the input or the usage was unusable (a file that is
-no workbook, bad flags, a store that cannot be opened). Errors are one line
-on stderr; `--debug` adds the traceback. `--format json` prints one JSON
-document built with the library's export converter, which leaves every
-secret out.
+no workbook, bad flags, a store that cannot be opened); 70 a bug. Errors
+are one line on stderr; `--debug` adds the traceback. `--format json`
+prints one JSON document built with the library's export converter, which
+leaves every secret out.
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ from provisioning import (
     CreateAccount,
     Issue,
     ProvisioningError,
-    SpreadsheetError,
     VerifyDomain,
     apply,
     bulk,
@@ -59,6 +59,7 @@ from provisioning.cli._base import (
     configure_logging,
     examples,
     in_account,
+    input_name,
     issue_document,
     issues_table,
     listed,
@@ -66,7 +67,6 @@ from provisioning.cli._base import (
     output,
     print_json,
     progress,
-    quiet_after_a_closed_pipe,
     read_input,
     reported,
     say,
@@ -380,7 +380,7 @@ def import_(
     """
     with reported(options):
         limits = _row_limits(max_rows)
-        shown = "standard input" if str(file) == "-" else str(file)
+        shown = input_name(file)
 
         def importing(ctx: Context, account: Account, actor: Actor) -> None:
             chosen: bulk.Policy = "skip_invalid" if policy == "skip-invalid" else "all_or_nothing"
@@ -470,15 +470,8 @@ def report(options: Options, file: Path) -> None:
         format_: Literal["csv", "xlsx"] = "csv" if chosen == "csv" else "xlsx"
 
         def write(ctx: Context, account: Account, actor: Actor) -> int:
-            if to_stdout:
-                stream = sys.stdout.buffer
-                try:
-                    return bulk.write_users_report(ctx, actor, account.id, stream, format=format_)
-                except SpreadsheetError as error:
-                    if isinstance(error.__cause__, BrokenPipeError):  # `| head`: reader had enough
-                        quiet_after_a_closed_pipe()
-                    raise
-            return bulk.write_users_report(ctx, actor, account.id, file, format=format_)
+            destination = sys.stdout.buffer if to_stdout else file
+            return bulk.write_users_report(ctx, actor, account.id, destination, format=format_)
 
         count = in_account(options, write)
         if to_stdout:  # standard output holds the report alone

@@ -56,6 +56,7 @@ __all__ = [
     "REFUSED",
     "UNUSABLE",
     "Failure",
+    "Here",
     "OneLineErrors",
     "Options",
     "all_of",
@@ -65,6 +66,7 @@ __all__ = [
     "confirmed",
     "examples",
     "in_account",
+    "input_name",
     "issue_document",
     "issues_table",
     "listed",
@@ -254,12 +256,51 @@ def all_of(
     )
 
 
+class Here:
+    """Where a command acts: the store, the principal, and the account when one is needed.
+
+    The account is chosen when first asked for (`--account`, or the store's
+    only one), so a command that names its target by address or id works in
+    a store of many accounts when `--as` or `--as-operator` says who acts;
+    without either, the acting super admin needs its account.
+    """
+
+    def __init__(self, ctx: Context, options: Options) -> None:
+        self.ctx = ctx
+        self._options = options
+        self._account: Account | None = None
+        self._actor: Actor | None = None
+
+    @property
+    def account(self) -> Account:
+        """The chosen account."""
+        if self._account is None:
+            self._account = choose_account(self.ctx, self._options)
+        return self._account
+
+    @property
+    def some_account(self) -> Account | None:
+        """The chosen account if one is named or is the store's only one; None otherwise."""
+        if self._account is None and self._options.account is None:
+            found = queries.accounts(self.ctx, Actor.platform(), limit=2).items
+            return found[0] if len(found) == 1 else None
+        return self.account
+
+    @property
+    def actor(self) -> Actor:
+        """Who acts: `--as`, `--as-operator`, or the chosen account's super admin."""
+        if self._actor is None:
+            named = self._options.as_operator or self._options.acting_as is not None
+            self._actor = choose_actor(self.ctx, self._options, None if named else self.account)
+        return self._actor
+
+
 def in_account(options: Options, work: Callable[[Context, Account, Actor], _T]) -> _T:
     """`work` in the chosen account, by the chosen principal; the store closed after."""
     ctx = open_store(options)
     try:
-        account = choose_account(ctx, options)
-        return work(ctx, account, choose_actor(ctx, options, account))
+        here = Here(ctx, options)
+        return work(ctx, here.account, here.actor)
     finally:
         close(ctx)
 
@@ -272,6 +313,11 @@ def close(ctx: Context) -> None:
 
 
 # -- input --------------------------------------------------------------------------------------
+
+
+def input_name(file: Path) -> str:
+    """How messages name an input: its path, or "standard input" for `-`."""
+    return "standard input" if str(file) == "-" else str(file)
 
 
 def read_input(file: Path, *, largest: int = _INPUT_LARGEST) -> bytes:
@@ -544,6 +590,8 @@ def reported(options: Options, *, kinds: Sequence[str] | None = None) -> Iterato
         codes = sorted({issue.code for issue in failed.issues if issue.blocking})
         fail(options, f"refused, nothing was changed: {', '.join(codes)}", REFUSED, document)
     except (SpreadsheetError, UsageError, StoreError) as unusable:
+        if isinstance(unusable.__cause__, BrokenPipeError):  # a report into `| head`
+            quiet_after_a_closed_pipe()
         fail(options, str(unusable), UNUSABLE, {"error": unusable.code})
     except ProvisioningError as refused:
         fail(options, str(refused), REFUSED, {"error": getattr(refused, "code", "error")})

@@ -49,11 +49,11 @@ from provisioning.cli._base import (
     REFUSED,
     UNUSABLE,
     Failure,
+    Here,
     Options,
-    choose_account,
-    choose_actor,
     close,
     examples,
+    input_name,
     issue_document,
     issues_table,
     listed,
@@ -225,7 +225,7 @@ def _built(entries: Sequence[object], account: Account | None) -> _Built:
 
 
 def _takes_account(kind: type) -> bool:
-    return any(field.name == "account_id" for field in command_fields(kind))
+    return "account_id" in attrs.fields_dict(kind)
 
 
 def _unknown(name: object, index: int) -> Issue:
@@ -314,30 +314,8 @@ def _refuse_unless_ok(name: str, done: _Planned, document: Mapping[str, Any]) ->
 
 
 def _load(file: Path) -> tuple[str, _Document]:
-    name = "standard input" if str(file) == "-" else str(file)
+    name = input_name(file)
     return name, _parsed(read_input(file, largest=LARGEST_DOCUMENT), name)
-
-
-def _session(options: Options) -> tuple[Context, Account | None, Actor]:
-    """The store, the account (if one can be chosen) and who acts."""
-    ctx = open_store(options)
-    try:
-        needs_account = not (options.as_operator or options.acting_as is not None)
-        account = (
-            choose_account(ctx, options)
-            if needs_account or options.account is not None
-            else _only_account(ctx)
-        )
-        return ctx, account, choose_actor(ctx, options, account)
-    except BaseException:
-        close(ctx)
-        raise
-
-
-def _only_account(ctx: Context) -> Account | None:
-    """The store's only account, or None: the operator's documents may span several."""
-    found = provisioning.queries.accounts(ctx, Actor.platform(), limit=2)
-    return found.items[0] if len(found.items) == 1 else None
 
 
 # -- the commands -------------------------------------------------------------------------------
@@ -365,8 +343,10 @@ def plan_command(options: Options, file: Path, out: Path | None) -> None:
     """
     with reported(options):
         name, document = _load(file)
-        ctx, account, actor = _session(options)
+        ctx = open_store(options)
         try:
+            here = Here(ctx, options)
+            actor, account = here.actor, here.some_account  # documents may span accounts
             done = _plan_document(ctx, actor, document, account)
             if out is not None and _has_secret(done.built.commands):
                 raise Failure(
@@ -471,8 +451,10 @@ def apply_command(options: Options, file: Path, dry_run: bool) -> None:  # noqa:
     """
     with reported(options):
         name, document = _load(file)
-        ctx, account, actor = _session(options)
+        ctx = open_store(options)
         try:
+            here = Here(ctx, options)
+            actor, account = here.actor, here.some_account  # documents may span accounts
             if document.saved is not None:
                 _check_saved(ctx, options, actor, document.saved)
             done = _plan_document(ctx, actor, document, account)

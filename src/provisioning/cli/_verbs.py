@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Final, TypeVar
+from typing import Any, Final, Protocol, TypeVar
 
 import click
 
@@ -50,10 +50,9 @@ from provisioning.cli._base import (
     SESSION_PREFIX,
     UNUSABLE,
     Failure,
+    Here,
     Options,
     all_of,
-    choose_account,
-    choose_actor,
     close,
     confirmed,
     examples,
@@ -66,7 +65,7 @@ from provisioning.cli._base import (
     table,
     waiting_note,
 )
-from provisioning.model import Account, Domain, DomainName, User
+from provisioning.model import Domain, DomainName, User
 from provisioning.model._converter import to_export
 
 __all__ = ["VERBS"]
@@ -74,37 +73,7 @@ __all__ = ["VERBS"]
 _R = TypeVar("_R")
 
 
-class _Here:
-    """Where a verb acts: the store, the principal, and the account if the verb needs one.
-
-    The account is chosen when first asked for (`--account`, or the store's
-    only one), so a verb that names its target by address or id works in a
-    store of many accounts when `--as` or `--as-operator` says who acts.
-    """
-
-    def __init__(self, ctx: Context, options: Options) -> None:
-        self.ctx = ctx
-        self._options = options
-        self._account: Account | None = None
-        self._actor: Actor | None = None
-
-    @property
-    def account(self) -> Account:
-        """The chosen account."""
-        if self._account is None:
-            self._account = choose_account(self.ctx, self._options)
-        return self._account
-
-    @property
-    def actor(self) -> Actor:
-        """Who acts: `--as`, `--as-operator`, or the chosen account's super admin."""
-        if self._actor is None:
-            named = self._options.as_operator or self._options.acting_as is not None
-            self._actor = choose_actor(self.ctx, self._options, None if named else self.account)
-        return self._actor
-
-
-_Build = Callable[[_Here], Command[Any]]
+_Build = Callable[[Here], Command[Any]]
 
 _YES: Final = click.option("--yes", is_flag=True, help="Do not ask: confirmed (for scripts).")
 
@@ -114,7 +83,7 @@ def _act(
     build: _Build,
     said: Callable[[Any], str],
     *,
-    ask: Callable[[_Here], tuple[str, str | None]] | None = None,
+    ask: Callable[[Here], tuple[str, str | None]] | None = None,
     yes: bool = False,
     dns: MemoryDns | None = None,
 ) -> None:
@@ -127,7 +96,7 @@ def _act(
     with reported(options):
         ctx = open_store(options, dns=dns)
         try:
-            here = _Here(ctx, options)
+            here = Here(ctx, options)
             command = build(here)
             if ask is not None:
                 question, typed = ask(here)
@@ -143,12 +112,7 @@ def _act(
 # -- finding things by the names people use ------------------------------------------------------
 
 
-def _user(ctx: Context, actor: Actor, address: str) -> User:
-    """The user whose username or alias is `address`, if the actor may read it."""
-    return queries.find_user(ctx, actor, address=address)
-
-
-def _domain_named(here: _Here, name: str) -> Domain:
+def _domain_named(here: Here, name: str) -> Domain:
     """The account's domain called `name`, however it is spelt (Unicode or punycode, any case)."""
     try:
         wanted = DomainName.parse(name, field="domain").ascii
@@ -160,30 +124,54 @@ def _domain_named(here: _Here, name: str) -> Domain:
     raise NotFound(entity="domain", key=name[:253])
 
 
+class _Identified(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+_I = TypeVar("_I", bound=_Identified)
+
+
+def _id_named(
+    found: Iterable[_I],
+    wanted: str,
+    spelling: Callable[[_I], object],
+    *,
+    normal: Callable[[str], str] = str.casefold,
+) -> str:
+    """The id of what `wanted` names among `found`: by its id, or by how people spell it.
+
+    `spelling` gives an item's name (or address, or number), compared with
+    `wanted` once both are `normal`. When nothing matches, `wanted` itself
+    is the answer: the library then refuses it as an id nobody holds.
+    """
+    wanted = wanted.strip()
+    key = normal(wanted)
+    return next(
+        (item.id for item in found if item.id == wanted or normal(str(spelling(item))) == key),
+        wanted,
+    )
+
+
 def _role_ids(ctx: Context, actor: Actor, account_id: str, names: Iterable[str]) -> frozenset[str]:
-    """Role ids for names or ids; a name no role has is passed on for the library to refuse."""
-    wanted = [name.strip() for name in names]
+    """The ids of the roles `names` names (by name or id)."""
+    wanted = list(names)
     if not wanted:
         return frozenset()
     roles = all_of(queries.roles, ctx, actor, account_id)
-    by_name = {role.name.casefold(): role.id for role in roles}
-    return frozenset(by_name.get(name.casefold(), name) for name in wanted)
+    return frozenset(_id_named(roles, name, lambda role: role.name) for name in wanted)
 
 
 def _cos_id(ctx: Context, actor: Actor, account_id: str | None, name: str | None) -> str | None:
-    """The id of the class of service `name` names (or `name`, for the library to refuse)."""
+    """The id of the class of service `name` names (by name or id)."""
     if name is None or account_id is None:
         return name
     found = all_of(queries.classes_of_service, ctx, actor, account_id)
-    return next((cos.id for cos in found if name.casefold() in (cos.name.casefold(), cos.id)), name)
+    return _id_named(found, name, lambda cos: cos.name)
 
 
-def _customer_id(ctx: Context, actor: Actor, parent: Account, name: str) -> str:
-    found = all_of(queries.customers, ctx, actor, parent.id)
-    wanted = name.casefold()
-    return next(
-        (c.id for c in found if wanted in (c.id.casefold(), c.name.casefold())), name.strip()
-    )
+def _digits(text: str) -> str:
+    return "".join(character for character in text if character.isdigit())
 
 
 def _named(result: object) -> str:
@@ -226,7 +214,7 @@ def domain() -> None:
 def domain_add(options: Options, name: str, admin_email: str | None) -> None:
     """Add the domain NAME to the account; it stays pending until verified."""
 
-    def build(here: _Here) -> Command[Any]:
+    def build(here: Here) -> Command[Any]:
         account = here.account
         return AddDomain(account_id=account.id, name=name, admin_email=admin_email)
 
@@ -266,7 +254,7 @@ def domain_verify(options: Options, name: str, trust: bool) -> None:  # noqa: FB
             )
     dns = MemoryDns() if trust else None
 
-    def build(here: _Here) -> Command[Any]:
+    def build(here: Here) -> Command[Any]:
         found = _domain_named(here, name)
         if dns is not None:
             dns.publish(found.name.unicode, found.verification_token)
@@ -383,7 +371,7 @@ def user_add(options: Options, address: str, cos: str | None, **profile: Any) ->
     """Add the user ADDRESS; its set-password link goes by message (see `deliver`)."""
     disabled, personal = profile.pop("disabled"), profile.pop("personal_mailbox")
 
-    def build(here: _Here) -> Command[Any]:
+    def build(here: Here) -> Command[Any]:
         ctx, account, actor = here.ctx, here.account, here.actor
         return CreateUser(
             account_id=account.id,
@@ -405,8 +393,8 @@ def user_show(options: Options, address: str) -> None:
     with reported(options):
         ctx = open_store(options)
         try:
-            here = _Here(ctx, options)
-            found = _user(ctx, here.actor, address)
+            here = Here(ctx, options)
+            found = queries.find_user(ctx, here.actor, address=address)
         finally:
             close(ctx)
         document = to_export(found)
@@ -429,8 +417,8 @@ def _on_user(
     """Run the command `build` makes of the user `address`, asking first if `ask`."""
     found: list[User] = []
 
-    def building(here: _Here) -> Command[Any]:
-        found.append(_user(here.ctx, here.actor, address))
+    def building(here: Here) -> Command[Any]:
+        found.append(queries.find_user(here.ctx, here.actor, address=address))
         return build(found[0])
 
     _act(
@@ -457,9 +445,9 @@ def _on_user(
 def user_update(options: Options, address: str, cos: str | None, **profile: Any) -> None:  # noqa: ANN401
     """Change the fields given of the user ADDRESS; the others stay as they are."""
 
-    def build(here: _Here) -> Command[Any]:
+    def build(here: Here) -> Command[Any]:
         ctx, actor = here.ctx, here.actor
-        found = _user(ctx, actor, address)
+        found = queries.find_user(ctx, actor, address=address)
         fields = _given(**profile)
         if "aliases" in fields:
             fields["aliases"] = tuple(fields["aliases"])  # type: ignore[arg-type]
@@ -632,7 +620,7 @@ def invite(
 ) -> None:
     """Invite EMAIL into the account; the invitation goes by message."""
 
-    def build(here: _Here) -> Command[Any]:
+    def build(here: Here) -> Command[Any]:
         ctx, account, actor = here.ctx, here.account, here.actor
         fields: dict[str, Any] = {} if days is None else {"valid_for_days": days}
         return InviteUser(
@@ -676,17 +664,13 @@ def grant(
     With no --role and no --permission, the grant is taken away.
     """
 
-    def build(here: _Here) -> Command[Any]:
+    def build(here: Here) -> Command[Any]:
         ctx, account, actor = here.ctx, here.account, here.actor
-        found = _user(ctx, actor, address)
+        found = queries.find_user(ctx, actor, address=address)
         mailbox_id = None
         if mailbox is not None:
             boxes = all_of(queries.mailboxes, ctx, actor, account.id)
-            wanted = mailbox.strip().casefold()
-            mailbox_id = next(
-                (box.id for box in boxes if wanted in (str(box.address).casefold(), box.id)),
-                mailbox,
-            )
+            mailbox_id = _id_named(boxes, mailbox, lambda box: box.address)
         return SetGrant(
             user_id=found.id,
             account_id=account.id,
@@ -733,20 +717,12 @@ def phone_setup(
 ) -> None:
     """Make USERNAME a user of the phone system: its station and its number or extension."""
 
-    def build(here: _Here) -> Command[Any]:
+    def build(here: Here) -> Command[Any]:
         ctx, account, actor = here.ctx, here.account, here.actor
         number_id = None
         if number is not None:
             numbers = all_of(queries.phone_numbers, ctx, actor, account.id)
-            digits = "".join(ch for ch in number if ch.isdigit())
-            number_id = next(
-                (
-                    n.id
-                    for n in numbers
-                    if n.id == number or "".join(c for c in str(n.number) if c.isdigit()) == digits
-                ),
-                number,
-            )
+            number_id = _id_named(numbers, number, lambda free: free.number, normal=_digits)
         return SetUpPhoneUser(
             account_id=account.id,
             username=username,
@@ -789,11 +765,13 @@ def support() -> None:
 def support_request(options: Options, customer: str, roles: Sequence[str], days: int) -> None:
     """Ask the customer account CUSTOMER (a name or id) for support access."""
 
-    def build(here: _Here) -> Command[Any]:
+    def build(here: Here) -> Command[Any]:
         ctx, account, actor = here.ctx, here.account, here.actor
         return RequestSupportAccess(
             parent_id=account.id,
-            customer_id=_customer_id(ctx, actor, account, customer),
+            customer_id=_id_named(
+                all_of(queries.customers, ctx, actor, account.id), customer, lambda c: c.name
+            ),
             role_ids=_role_ids(ctx, actor, account.id, roles),
             duration_days=days,
         )
@@ -874,7 +852,7 @@ def support_list(options: Options) -> None:
     with reported(options):
         ctx = open_store(options)
         try:
-            here = _Here(ctx, options)
+            here = Here(ctx, options)
             found = all_of(queries.support_relationships, ctx, here.actor, here.account.id)
         finally:
             close(ctx)

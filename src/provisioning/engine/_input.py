@@ -446,6 +446,11 @@ def command_fields(kind: type) -> tuple[FieldSpec, ...]:
         >>> command_fields(VerifyDomain)
         (FieldSpec(name='domain_id', type='text', required=True, secret=False, default=None),)
     """
+    return _command_fields(kind)
+
+
+@functools.cache  # once per class: a document of 100,000 commands asks for each
+def _command_fields(kind: type) -> tuple[FieldSpec, ...]:
     hints = _hints(kind)
     return tuple(
         FieldSpec(
