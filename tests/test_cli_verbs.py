@@ -271,6 +271,41 @@ def test_user_reset_password_shows_the_new_one_once_and_only_where_asked(tenant:
     tenant.unusable("user", "reset-password", says="Missing argument")
 
 
+def test_an_api_client_from_its_token_shown_once_to_its_revocation(tenant: Tenant) -> None:
+    add = ("client", "add", "Okta", "--role", "administrator", "--directory", "okta")
+    tenant.unusable(*add, says="on a terminal")
+    assert tenant.ok("client", "list")["clients"] == []  # nothing was made that nobody saw
+    tenant.unusable("--format", "json", *add, says="json")
+    tenant.refused(*ANN, *add, "--show-token", code="permission.denied")
+    done = tenant.run(*add, "--show-token")
+    assert done.exit_code == 0, done.output
+    token = done.stdout.splitlines()[-1]
+    assert token.startswith("pvc_")
+    (listed,) = tenant.ok("client", "list")["clients"]
+    assert (listed["name"], listed["directory_service"]) == ("Okta", "okta")
+    assert token.rpartition("~")[2] not in json.dumps(listed)
+    assert "secret_hash" not in listed
+    made = tenant.ok("--as", token, "user", "add", "pat@acme.example")
+    assert made["result"]["source"] == "directory"
+    tenant.refused("user", "update", "pat@acme.example", "--first-name", "X", code="directory")
+    tenant.ok("--as", token, "user", "update", "pat@acme.example", "--first-name", "Pat")
+    events = tenant.ok("audit")["events"]
+    assert any(e["action"] == "CreateUser" and e["actor"].startswith("client:") for e in events)
+    assert token not in tenant.run("--format", "json", "audit").output
+    rotated = tenant.run("client", "rotate", "okta", "--yes", "--show-token")
+    assert rotated.exit_code == 0, rotated.output
+    fresh = rotated.stdout.splitlines()[-1]
+    tenant.unusable("--as", token, "users", says="no live API client")
+    tenant.ok("--as", fresh, "users")
+    tenant.unusable("client", "revoke", "Okta", says="give --yes")
+    tenant.ok("--as", fresh, "users")  # a script that forgot --yes revoked nothing
+    tenant.ok("client", "revoke", "Okta", "--yes")
+    tenant.unusable("--as", fresh, "users", says="no live API client")
+    assert tenant.ok("client", "list")["clients"][0]["revoked_at"] is not None
+    tenant.refused("client", "revoke", "Okta", "--yes", code="client.revoked")
+    tenant.refused("client", "revoke", "Nobody", "--yes", code="client.not_found")
+
+
 def test_user_reset_mfa(tenant: Tenant) -> None:
     tenant.unusable("user", "reset-mfa", "ann@acme.example", says="give --yes")
     tenant.refused("user", "reset-mfa", "ann@acme.example", "--yes", code="mfa.not_active")

@@ -28,6 +28,7 @@ from conftest import FAST_HASHER, OPERATOR, START
 from provisioning import (
     AcceptInvitation,
     ActivateDomain,
+    Actor,
     AddDevice,
     AddDomain,
     AddPhoneNumbers,
@@ -41,6 +42,7 @@ from provisioning import (
     Context,
     CreateAccount,
     CreateAdmin,
+    CreateApiClient,
     CreateClassOfService,
     CreateMailbox,
     CreatePersonalMailbox,
@@ -73,7 +75,9 @@ from provisioning import (
     RequestUsersReport,
     ResendInvitation,
     ResetPassword,
+    RevokeApiClient,
     RevokeInvitation,
+    RotateApiClientSecret,
     SetDomainPolicy,
     SetGrant,
     SetPassword,
@@ -87,6 +91,7 @@ from provisioning import (
     UnverifyDomain,
     UpdateAccount,
     UpdateAdmin,
+    UpdateApiClient,
     UpdateClassOfService,
     UpdateDomain,
     UpdateRole,
@@ -228,6 +233,19 @@ OTHERS: dict[str, tuple[Callable[[dict[str, str]], Command[Any]], str]] = {
         "AAAADDD",
     ),
     "CreateRole": (lambda _: CreateRole(account_id="acme", name="Readers"), "AAADDDD"),
+    "CreateApiClient": (
+        lambda _: CreateApiClient(account_id="acme", name="Script", role_ids={"system:member"}),
+        "AAADDDD",
+    ),
+    "UpdateApiClient": (
+        lambda ids: UpdateApiClient(client_id=ids["client"], version=1, name="Renamed"),
+        "AAADDHH",
+    ),
+    "RotateApiClientSecret": (
+        lambda ids: RotateApiClientSecret(client_id=ids["client"]),
+        "AAADDHH",
+    ),
+    "RevokeApiClient": (lambda ids: RevokeApiClient(client_id=ids["client"]), "AAADDHH"),
     "UpdateRole": (lambda ids: UpdateRole(role_id=ids["role"], version=1), "AAADDHH"),
     "DeleteRole": (lambda ids: DeleteRole(role_id=ids["role"]), "AAADDHH"),
     "CreateMailbox": (
@@ -373,6 +391,11 @@ QUERIES: dict[str, tuple[Callable[[Context, Any, dict[str, str]], object], str]]
         lambda ctx, actor, _: queries.support_sessions(ctx, actor, "acme"),
         "AAADDDD",
     ),
+    "api_clients": (lambda ctx, actor, _: queries.api_clients(ctx, actor, "acme"), "AAADDHH"),
+    "get_api_client": (
+        lambda ctx, actor, ids: queries.get_api_client(ctx, actor, ids["client"]),
+        "AAADDHH",
+    ),
     "user_devices": (
         lambda ctx, actor, ids: queries.user_devices(ctx, actor, ids["member2"]),
         "AAAADHH",
@@ -415,9 +438,15 @@ def world() -> tuple[Tenant, dict[str, str]]:
         OPERATOR,
         InviteUser(account_id="acme", email="member@acme.example", permissions={"users.read"}),
     )
+    robot = run(
+        ctx,
+        OPERATOR,
+        CreateApiClient(account_id="acme", name="Robot", role_ids={"system:administrator"}),
+    )
     with ctx.store.snapshot() as snapshot:
         domain = snapshot.domains.get(tenant.domain_id)
     ids = {
+        "client": robot.client.id,
         "cos": cos.id,
         "role": role.id,
         "mailbox": mailbox.id,
@@ -436,7 +465,12 @@ def world() -> tuple[Tenant, dict[str, str]]:
 
 
 def _outcome(tenant: Tenant, actor_name: str, command: Command[Any]) -> str:
-    actor = tenant.actor("member" if actor_name == "self" else actor_name)
+    return _outcome_of(
+        tenant, tenant.actor("member" if actor_name == "self" else actor_name), command
+    )
+
+
+def _outcome_of(tenant: Tenant, actor: Actor, command: Command[Any]) -> str:
     codes = {issue.code for issue in plan(tenant.ctx, actor, [command]).errors}
     if "permission.target_outranks" in codes:
         return "O"
@@ -490,21 +524,73 @@ def test_other_commands(world: tuple[Tenant, dict[str, str]], name: str, actor: 
     assert _outcome(tenant, actor, make(ids)) == expected[ACTORS.index(actor)]
 
 
+def _answer(tenant: Tenant, actor: Actor, name: str, ids: dict[str, str]) -> str:
+    try:
+        QUERIES[name][0](tenant.ctx, actor, ids)
+    except TargetOutranks:
+        return "O"
+    except PermissionDenied:
+        return "D"
+    except NotFound:
+        return "H"
+    return "A"
+
+
 @pytest.mark.parametrize("actor", ACTORS)
 @pytest.mark.parametrize("name", list(QUERIES))
 def test_queries(world: tuple[Tenant, dict[str, str]], name: str, actor: str) -> None:
     tenant, ids = world
-    ask, expected = QUERIES[name]
-    try:
-        ask(tenant.ctx, tenant.actor(actor), ids)
-        found = "A"
-    except TargetOutranks:
-        found = "O"
-    except PermissionDenied:
-        found = "D"
-    except NotFound:
-        found = "H"
-    assert found == expected[ACTORS.index(actor)]
+    expected = QUERIES[name][1]
+    assert _answer(tenant, tenant.actor(actor), name, ids) == expected[ACTORS.index(actor)]
+
+
+# An API client holding `system:administrator` in Acme is authorized as Acme's administrator
+# is; one of Globex, as Globex's administrator (a stranger) is. But where only a person may:
+# no client is a support agent, so it is denied before any relationship is looked up.
+CLIENT_DIFFERS = [("stranger", "OpenSupportSession", "H", "D")]
+
+
+def _clients(tenant: Tenant) -> dict[str, Actor]:
+    found = {}
+    for account, name in (("acme", "admin"), ("globex", "stranger")):
+        issued = run(
+            tenant.ctx,
+            OPERATOR,
+            CreateApiClient(
+                account_id=account, name=f"Matrix {name}", role_ids={"system:administrator"}
+            ),
+        )
+        found[name] = queries.authenticate_client(tenant.ctx, issued.token)
+    return found
+
+
+def test_an_api_client_is_authorized_as_a_user_holding_its_roles(
+    world: tuple[Tenant, dict[str, str]],
+) -> None:
+    tenant, ids = world
+    clients = _clients(tenant)
+    differs = []
+    for like, client in clients.items():
+        person = tenant.actor(like)
+        for name, (make, _) in OTHERS.items():
+            cells = _outcome_of(tenant, person, make(ids)), _outcome_of(tenant, client, make(ids))
+            if cells[0] != cells[1]:
+                differs.append((like, name, *cells))
+        for name, (make_on, _) in ON_USERS.items():
+            for target in TARGETS[like]:
+                if target is not None:
+                    command = make_on(tenant.fresh(target))
+                    cells = (
+                        _outcome_of(tenant, person, command),
+                        _outcome_of(tenant, client, command),
+                    )
+                    if cells[0] != cells[1]:
+                        differs.append((like, f"{name} on {target}", *cells))
+        for name in QUERIES:
+            cells = _answer(tenant, person, name, ids), _answer(tenant, client, name, ids)
+            if cells[0] != cells[1]:
+                differs.append((like, name, *cells))
+    assert differs == CLIENT_DIFFERS
 
 
 def test_denials_are_logged_with_the_actor_and_the_codes(

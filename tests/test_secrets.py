@@ -7,6 +7,7 @@ import json
 import pkgutil
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import attrs
@@ -16,7 +17,7 @@ from hypothesis import strategies as st
 
 import provisioning
 from provisioning import Outcome, to_export
-from provisioning.model import SECRET, Credentials, Invitation, MfaState, User
+from provisioning.model import SECRET, ApiClient, Credentials, Invitation, MfaState, User
 from provisioning.ports import Message
 from provisioning.results import PasswordReset
 from provisioning.testing import builders
@@ -65,6 +66,8 @@ def test_the_walk_finds_the_classes_that_hold_secrets() -> None:
         "PasswordReset",
         "MfaEnrollment",
         "InvitationIssued",
+        "ApiClient",
+        "ApiClientIssued",
         "Message",
         "CreateUser",
         "Authenticate",
@@ -88,12 +91,21 @@ SECRET_USER = attrs.evolve(
 )
 st.register_type_strategy(User, st.just(SECRET_USER))
 st.register_type_strategy(Invitation, st.just(builders.invitation("i-1", token_hash=SENTINEL)))
+SECRET_CLIENT = ApiClient(
+    id="c-1",
+    account_id="acme",
+    name="Okta",
+    created_at=datetime(2026, 1, 1, tzinfo=UTC),
+    created_by="platform:operator",
+    secret_hash=SENTINEL,
+)
+st.register_type_strategy(ApiClient, st.just(SECRET_CLIENT))
 
 
 def _instance(cls: type) -> st.SearchStrategy[Any]:
     attrs.resolve_types(cls)
-    if cls is Invitation:
-        return st.from_type(Invitation)
+    if cls in (Invitation, ApiClient):
+        return st.from_type(cls)
     secret = {
         f.name.lstrip("_"): st.just(SENTINEL)
         for f in attrs.fields(cls)

@@ -391,6 +391,29 @@ def test_a_role_that_later_gains_a_say_over_support_gives_the_agent_none(desk: D
         )
 
 
+def test_an_agent_never_mints_an_api_client_even_through_a_role_that_gained_the_right(
+    desk: Desk,
+) -> None:
+    from provisioning import CreateApiClient, CreateRole, UpdateRole  # noqa: PLC0415
+
+    helpers = run(
+        desk.ctx,
+        OPERATOR,
+        CreateRole(account_id="acme", name="Helpers", permissions={"users.read"}),
+    )
+    agent = desk.session(desk.active(helpers.id))
+    gained = {"users.read", "clients.manage", "accounts.delete", "grants.manage"}
+    run(
+        desk.ctx,
+        OPERATOR,
+        UpdateRole(role_id=helpers.id, version=helpers.version, permissions=gained),
+    )
+    assert queries.permissions(desk.ctx, agent, "acme") == frozenset({"users.read"})
+    mint = CreateApiClient(account_id="acme", name="Backdoor", permissions={"users.read"})
+    codes = [issue.code for issue in plan(desk.ctx, agent, [mint]).errors]
+    assert codes == ["permission.denied"]
+
+
 def test_an_agent_reads_the_users_report_within_its_session(desk: Desk, clock: FixedClock) -> None:
     import io  # noqa: PLC0415
 

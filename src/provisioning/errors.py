@@ -38,6 +38,7 @@ __all__ = [
     "SpreadsheetError",
     "StoreError",
     "TargetOutranks",
+    "Unauthenticated",
     "UndeliverableMessage",
     "UsageError",
     "ValidationFailed",
@@ -471,6 +472,19 @@ class UsageError(ProvisioningError):
     """The library was used in a way it does not support (a programming error).
 
     `code` says which: `store.nested_unit_of_work`, `store.closed_unit_of_work` ...
+    """
+
+    def __init__(self, *, code: str, reason: str) -> None:
+        super().__init__(f"{code}: {reason}", code=code, reason=reason)
+        self.code = code
+        self.reason = reason
+
+
+class Unauthenticated(ProvisioningError):
+    """Credentials that prove no principal: `client.unauthenticated` for an API client's token.
+
+    The error says nothing of why (no such client, a wrong secret, revoked,
+    expired), and never holds the credentials presented.
     """
 
     def __init__(self, *, code: str, reason: str) -> None:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import attrs
 
-from provisioning.model import SECRET, Invitation, User
+from provisioning.model import SECRET, ApiClient, Invitation, User
 
 __all__ = [
+    "ApiClientIssued",
     "Authentication",
     "DirectorySyncReport",
     "InvitationIssued",
@@ -76,3 +77,17 @@ class InvitationIssued:
     invitation: Invitation
     token: str = attrs.field(repr=False, metadata={SECRET: True})
     registered: bool
+
+
+@attrs.frozen
+class ApiClientIssued:
+    """An API client and its token, returned this once (the library keeps only a hash).
+
+    `token` is what the client presents (`provisioning.queries.authenticate_client`):
+    its id and its secret in one string. It is left out of `repr` and of
+    `to_export`, so read the attribute itself, and hand it to the machine
+    it is for.
+    """
+
+    client: ApiClient
+    token: str = attrs.field(repr=False, metadata={SECRET: True})

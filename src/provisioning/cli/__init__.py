@@ -158,8 +158,8 @@ def _changes_table(changes: Sequence[bulk.RowChange], *, applied: bool) -> None:
     metavar="ADDRESS",
     envvar="PROVISIONING_AS",
     show_envvar=True,
-    help="Act as this user, with the rights it holds (support:SESSION for a support session;"
-    " default: the account's super admin).",
+    help="Act as this user, with the rights it holds (support:SESSION for a support session,"
+    " an API client's pvc_ token for that client; default: the account's super admin).",
 )
 @click.option(
     "--as-operator",

@@ -42,6 +42,7 @@ from provisioning import (
     ProvisioningError,
     SpreadsheetError,
     StoreError,
+    Unauthenticated,
     UsageError,
     ValidationFailed,
     bulk,
@@ -50,6 +51,7 @@ from provisioning import (
 from provisioning.adapters.memory import MemoryDns
 from provisioning.adapters.sql import redacted
 from provisioning.model import Account, MessageStatus, QueuedMessage
+from provisioning.rules.clients import TOKEN_PREFIX
 
 __all__ = [
     "DEFAULT_STORE",
@@ -219,9 +221,10 @@ def choose_actor(ctx: Context, options: Options, account: Account | None) -> Act
 
     `--as ADDRESS` is any user of the store, with the rights it holds
     however they were granted (a role, a grant on the account, a support
-    relationship's session with `--as support:SESSION_ID`); the library
-    checks each of them. Without either option, the account's super admin
-    acts: the administrator `init` made.
+    relationship's session with `--as support:SESSION_ID`); `--as` an API
+    client's token (`pvc_...`) is that client, once the token is checked.
+    The library checks each of them. Without either option, the account's
+    super admin acts: the administrator `init` made.
     """
     if options.as_operator and options.acting_as is not None:
         raise Failure("give --as or --as-operator, not both", UNUSABLE)
@@ -231,6 +234,11 @@ def choose_actor(ctx: Context, options: Options, account: Account | None) -> Act
         wanted = options.acting_as.strip()
         if wanted.startswith(SESSION_PREFIX):
             return Actor.support(wanted.removeprefix(SESSION_PREFIX))
+        if wanted.startswith(TOKEN_PREFIX):
+            try:
+                return queries.authenticate_client(ctx, wanted)
+            except Unauthenticated:
+                raise Failure("--as: that token is no live API client's", UNUSABLE) from None
         try:
             return Actor.user(queries.find_user(ctx, Actor.platform(), address=wanted).id)
         except NotFound:

@@ -484,6 +484,13 @@ def apply_command(options: Options, file: Path, dry_run: bool) -> None:  # noqa:
             close(ctx)
 
 
+_SHOWN_BY: Final = {
+    "ApiClientIssued": "`provisioning client add` and `client rotate` show a client's token",
+    "": "`provisioning user reset-password` shows a new password",
+}
+"""Which verb shows the secret a kind of result holds, once."""
+
+
 def _withheld(results: Sequence[object], positions: Sequence[int]) -> None:
     """Say on stderr which results held a secret this output leaves out (and what shows it)."""
     for position, result in zip(positions, results, strict=True):
@@ -491,7 +498,7 @@ def _withheld(results: Sequence[object], positions: Sequence[int]) -> None:
         if attrs.has(kind) and any(field.metadata.get(SECRET) for field in attrs.fields(kind)):
             click.echo(
                 f"provisioning: command {position} returned a secret ({kind.__name__}) that is"
-                " never printed here: `provisioning user reset-password` shows a new password",
+                f" never printed here: {_SHOWN_BY.get(kind.__name__, _SHOWN_BY[''])}",
                 err=True,
             )
 

@@ -25,6 +25,7 @@ from provisioning import (
     CloseSupportSession,
     Command,
     Context,
+    CreateApiClient,
     CreateUser,
     DeactivateDomain,
     DeleteDomain,
@@ -38,6 +39,8 @@ from provisioning import (
     RenameUser,
     RequestSupportAccess,
     ResetPassword,
+    RevokeApiClient,
+    RotateApiClientSecret,
     SetGrant,
     SetUpPhoneUser,
     UpdateUser,
@@ -868,5 +871,173 @@ def support_list(options: Options) -> None:
         )
 
 
-VERBS: Final = (domain, user, invite, grant, phone, support)
+# -- API clients ---------------------------------------------------------------------------------
+
+
+@click.group(
+    epilog=examples(
+        "provisioning client add 'Okta provisioning' --role administrator --directory okta",
+        "provisioning client list",
+    )
+)
+def client() -> None:
+    """The account's API clients: machines (an identity provider, a script) that act in it."""
+
+
+_SHOW_TOKEN: Final = click.option(
+    "--show-token",
+    is_flag=True,
+    help="Print the token even when standard output is no terminal (a pipe, a file).",
+)
+
+
+def _token_shown(options: Options, *, show_token: bool) -> None:
+    """Refuse, before anything changes, to make a token nobody would see."""
+    if not (show_token or sys.stdout.isatty()):
+        with reported(options):
+            raise Failure(
+                "the token is shown once, on a terminal: run this at one, or give --show-token"
+                " to print it into this pipe or file; nothing was changed",
+                UNUSABLE,
+            )
+
+
+def _client_named(here: Here, name: str) -> tuple[str, int | None]:
+    """The id and version of the account's client `name` names (the library refuses no match)."""
+    found = all_of(queries.api_clients, here.ctx, here.actor, here.account.id)
+    wanted = _id_named(found, name, lambda c: c.name)
+    return wanted, next((c.version for c in found if c.id == wanted), None)
+
+
+def _issued(done: Any) -> str:  # noqa: ANN401 - an ApiClientIssued
+    return (
+        f"API client {done.client.name!r} ({done.client.id}); its token, shown this once"
+        f" (act with it: --as TOKEN):\n{done.token}"
+    )
+
+
+@client.command(
+    name="add",
+    epilog=examples(
+        "provisioning client add 'Okta provisioning' --role administrator --directory okta",
+        "provisioning client add nightly --permission users.read --days 90 --show-token"
+        " | vault kv put secret/nightly token=-",
+    ),
+)
+@click.argument("name")
+@click.option("--role", "roles", multiple=True, help="A role it holds, by name or id (repeat).")
+@click.option("--permission", "permissions", multiple=True, help="A permission (repeat).")
+@click.option("--directory", help="The directory service it speaks for (its users are that's).")
+@click.option("--days", type=int, help="It ends this many days from now (default: never).")
+@click.option("--description", default="", help="What it is for.")
+@_SHOW_TOKEN
+@output("text")
+def client_add(
+    options: Options,
+    name: str,
+    roles: Sequence[str],
+    show_token: bool,  # noqa: FBT001 - a flag
+    **fields: Any,  # noqa: ANN401 - the command's own fields, as click gives them
+) -> None:
+    """Make the API client NAME; its token is printed this once, on the terminal only."""
+    _token_shown(options, show_token=show_token)
+
+    def build(here: Here) -> Command[Any]:
+        return CreateApiClient(
+            account_id=here.account.id,
+            name=name,
+            role_ids=_role_ids(here.ctx, here.actor, here.account.id, roles),
+            permissions=frozenset(fields["permissions"]),
+            directory_service=fields["directory"],
+            valid_days=fields["days"],
+            description=fields["description"],
+        )
+
+    _act(options, build, _issued)
+
+
+@client.command(name="list", epilog=examples("provisioning client list --format json"))
+@output("text", "json", "ndjson", "csv")
+def client_list(options: Options) -> None:
+    """The account's API clients, revoked ones too."""
+    with reported(options):
+        ctx = open_store(options)
+        try:
+            here = Here(ctx, options)
+            found = all_of(queries.api_clients, ctx, here.actor, here.account.id)
+        finally:
+            close(ctx)
+        listed(
+            options,
+            "clients",
+            to_export(found),
+            text=lambda: table(
+                "API clients",
+                ("name", "id", "roles", "directory", "ends", "revoked"),
+                [
+                    (
+                        c.name,
+                        c.id,
+                        ", ".join(sorted(c.role_ids | c.permissions)),
+                        c.directory_service or "",
+                        "" if c.expires_at is None else f"{c.expires_at:%Y-%m-%d}",
+                        "" if c.revoked_at is None else f"{c.revoked_at:%Y-%m-%d}",
+                    )
+                    for c in found
+                ],
+            ),
+        )
+
+
+@client.command(
+    name="rotate",
+    epilog=examples("provisioning client rotate 'Okta provisioning' --yes --show-token"),
+)
+@click.argument("name")
+@_YES
+@_SHOW_TOKEN
+@output("text")
+def client_rotate(
+    options: Options,
+    name: str,
+    yes: bool,  # noqa: FBT001 - a flag
+    show_token: bool,  # noqa: FBT001 - a flag
+) -> None:
+    """Give the API client NAME a new token, shown this once; its old token stops at once."""
+    _token_shown(options, show_token=show_token)
+
+    def build(here: Here) -> Command[Any]:
+        client_id, version = _client_named(here, name)
+        return RotateApiClientSecret(client_id=client_id, version=version)
+
+    _act(
+        options,
+        build,
+        _issued,
+        ask=lambda _: (f"Give {name!r} a new token? Its current one stops working.", None),
+        yes=yes,
+    )
+
+
+@client.command(name="revoke", epilog=examples("provisioning client revoke nightly --yes"))
+@click.argument("name")
+@_YES
+@output("text", "json")
+def client_revoke(options: Options, name: str, yes: bool) -> None:  # noqa: FBT001 - a flag
+    """Revoke the API client NAME for good: its token stops working."""
+
+    def build(here: Here) -> Command[Any]:
+        client_id, version = _client_named(here, name)
+        return RevokeApiClient(client_id=client_id, version=version)
+
+    _act(
+        options,
+        build,
+        lambda done: f"API client {done.name!r}: revoked",
+        ask=lambda _: (f"Revoke the API client {name!r} for good?", None),
+        yes=yes,
+    )
+
+
+VERBS: Final = (domain, user, invite, grant, phone, support, client)
 """The verbs' commands and groups, added to `provisioning` by the package."""

@@ -43,6 +43,12 @@ from provisioning.commands.classes_of_service import (
     DeleteClassOfService,
     UpdateClassOfService,
 )
+from provisioning.commands.clients import (
+    CreateApiClient,
+    RevokeApiClient,
+    RotateApiClientSecret,
+    UpdateApiClient,
+)
 from provisioning.commands.credentials import (
     Authenticate,
     CompletePasswordRecovery,
@@ -135,6 +141,7 @@ __all__ = [
     "CompletePasswordSetup",
     "CreateAccount",
     "CreateAdmin",
+    "CreateApiClient",
     "CreateClassOfService",
     "CreateMailbox",
     "CreatePersonalMailbox",
@@ -169,7 +176,9 @@ __all__ = [
     "RequestUsersReport",
     "ResendInvitation",
     "ResetPassword",
+    "RevokeApiClient",
     "RevokeInvitation",
+    "RotateApiClientSecret",
     "SetDomainPolicy",
     "SetGrant",
     "SetPassword",
@@ -185,6 +194,7 @@ __all__ = [
     "UnverifyDomain",
     "UpdateAccount",
     "UpdateAdmin",
+    "UpdateApiClient",
     "UpdateClassOfService",
     "UpdateDomain",
     "UpdateRole",

@@ -19,6 +19,12 @@ from provisioning.handlers.classes_of_service import (
     delete_class_of_service,
     update_class_of_service,
 )
+from provisioning.handlers.clients import (
+    create_api_client,
+    revoke_api_client,
+    rotate_api_client_secret,
+    update_api_client,
+)
 from provisioning.handlers.credentials import (
     authenticate,
     complete_password_setup,
@@ -110,6 +116,10 @@ Prefetch = Callable[[Overlay, Sequence[Any]], None]
 HANDLERS: Final[Mapping[type, Handler]] = MappingProxyType(
     {
         commands.CreateAccount: create_account,
+        commands.CreateApiClient: create_api_client,
+        commands.UpdateApiClient: update_api_client,
+        commands.RotateApiClientSecret: rotate_api_client_secret,
+        commands.RevokeApiClient: revoke_api_client,
         commands.AddPhoneNumbers: add_phone_numbers,
         commands.RemovePhoneNumber: remove_phone_number,
         commands.SetStationPackage: set_station_package,

@@ -221,7 +221,7 @@ def delete_account(tx: Tx, command: DeleteAccount) -> Step[None]:
     """Delete an account for good.
 
     Its domains, mailboxes, classes of service, custom roles, invitations,
-    super admin and every grant in it go; its other users stay, disabled and
+    API clients, super admin and every grant in it go; its other users stay, disabled and
     keeping their corporate status (so they cannot create accounts or delete
     themselves), until an account that holds their domain next decides about
     them (`SettleFormerUsers`).
@@ -266,6 +266,9 @@ def _dissolve(tx: Tx, account: Account) -> None:
         tx.record("DeleteAccount", "invitation", invitation.id, account_id=aid)
     remove_phones(tx, aid, "DeleteAccount")
     remove_support(tx, aid, "DeleteAccount")
+    for client in uow.clients.of_account(aid):
+        uow.clients.remove(client.id)
+        tx.record("DeleteAccount", "client", client.id, account_id=aid, detail=client.name)
     removed_cos = {cos.id for cos in uow.classes_of_service.of_account(aid)}
     for user in uow.users.of_account(aid):
         if user.super_admin:  # postmaster@ exists for the account only: the address is freed

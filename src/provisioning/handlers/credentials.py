@@ -87,7 +87,7 @@ def set_password(tx: Tx, command: SetPassword) -> Step[User]:
     user = tx.user(command.user_id)
     own = tx.is_self(user)
     _self_or(tx, user, "users.manage")
-    issues = directory_managed(user)
+    issues = directory_managed(user, by=tx.directory)
     issues += credentials_refused(tx, "sets a user's password", field="password")
     if own and user.credentials.password_hash is not None:
         current = command.current_password
@@ -118,7 +118,7 @@ def reset_password(tx: Tx, command: ResetPassword) -> Step[PasswordReset]:
     """Replace the password by a generated one that satisfies the policy; returned once."""
     user = tx.user(command.user_id)
     tx.authorize_for(user, "users.manage")
-    issues = directory_managed(user)
+    issues = directory_managed(user, by=tx.directory)
     issues += credentials_refused(tx, "receives a user's password", field="user_id")
 
     def run() -> PasswordReset:
@@ -160,7 +160,7 @@ def complete_password_setup(tx: Tx, command: CompletePasswordSetup) -> Step[User
             ]
         )
     tx.until(credentials.setup_expires_at)
-    issues = directory_managed(user)
+    issues = directory_managed(user, by=tx.directory)
     issues += new_password_issues(tx, user, command.password, command.password_repeat)
 
     def run() -> User:

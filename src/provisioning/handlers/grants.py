@@ -135,16 +135,22 @@ def update_role(tx: Tx, command: UpdateRole) -> Step[Role]:
 
 
 def delete_role(tx: Tx, command: DeleteRole) -> Step[None]:
-    """Delete a custom role; while grants use it, only with `detach`, which takes it from them."""
+    """Delete a custom role; while grants or API clients hold it, only with `detach`.
+
+    `detach` takes it from them first (a grant left empty goes).
+    """
     role = _load_role(tx, command.role_id)
     assert role.account_id is not None  # noqa: S101
     users = [g for g in tx.uow.grants.of_account(role.account_id) if role.id in g.role_ids]
+    clients = [c for c in tx.uow.clients.of_account(role.account_id) if role.id in c.role_ids]
     issues = []
-    if users and not command.detach:
+    if (users or clients) and not command.detach:
+        holders = [f"{len(users)} grant(s)"] if users else []
+        holders += [f"{len(clients)} API client(s)"] if clients else []
         issues.append(
             error(
                 "role.in_use",
-                f"{len(users)} grant(s) use {role.name!r}; set detach to remove it from them",
+                f"{' and '.join(holders)} use {role.name!r}; set detach to remove it from them",
                 field="role_id",
             )
         )
@@ -158,6 +164,11 @@ def delete_role(tx: Tx, command: DeleteRole) -> Step[None]:
                 tx.uow.grants.remove(grant.id)
             tx.record(
                 "DeleteRole", "grant", grant.id, account_id=role.account_id, detail="role removed"
+            )
+        for client in clients:
+            tx.uow.clients.update(attrs.evolve(client, role_ids=client.role_ids - {role.id}))
+            tx.record(
+                "DeleteRole", "client", client.id, account_id=role.account_id, detail="role removed"
             )
         tx.uow.roles.remove(role.id)
         tx.record("DeleteRole", "role", role.id, account_id=role.account_id, detail=role.name)

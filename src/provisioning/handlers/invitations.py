@@ -173,9 +173,10 @@ def _inviter_may_still_grant(tx: Tx, invitation: Invitation) -> Issue | None:
     """
     if invitation.inviter.startswith(f"{ActorKind.PLATFORM}:"):
         return None
-    inviter = (
-        Actor.support(invitation.inviter_id).checked_at(tx.now)  # while its session is open
-        if invitation.inviter.startswith(f"{ActorKind.SUPPORT}:")
+    kind, _, _ = invitation.inviter.partition(":")
+    inviter = (  # a support session and an API client act until the clock says otherwise
+        Actor(ActorKind(kind), invitation.inviter_id).checked_at(tx.now)
+        if kind in (ActorKind.SUPPORT, ActorKind.CLIENT)
         else Actor.user(invitation.inviter_id)
     )
 

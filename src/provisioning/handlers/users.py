@@ -28,6 +28,7 @@ from provisioning.model import (
     Profile,
     User,
     Username,
+    UserSource,
     UserStatus,
     iana_time_zone,
     skeleton,
@@ -239,6 +240,13 @@ def prefetch_create_user(overlay: Overlay, commands: Sequence[CreateUser]) -> No
     overlay.rows(TABLES.users).prefetch(_texts(c.user_id for c in commands))
 
 
+def _source(tx: Tx) -> dict[str, Any]:
+    """Where a new user comes from: a directory's API client makes that directory's users."""
+    if tx.directory is None:
+        return {"source": UserSource.MANUAL}
+    return {"source": UserSource.DIRECTORY, "directory_service": tx.directory}
+
+
 def create_user(tx: Tx, command: CreateUser) -> Step[User]:
     """Create a corporate user with a password, on an active domain of the account."""
     tx.authorize("users.create", command.account_id)
@@ -325,6 +333,7 @@ def create_user(tx: Tx, command: CreateUser) -> Step[User]:
             credentials=credentials,
             mfa=MfaState(required=command.mfa_required or domain.require_2fa),
             status=UserStatus.ACTIVE if enabled else UserStatus.DISABLED,
+            **_source(tx),
         )
         tx.uow.users.add(user)
         name = str(username)  # one string for the event and the message: a batch keeps both
@@ -395,7 +404,7 @@ def update_user(tx: Tx, command: UpdateUser) -> Step[User]:
         if user.account_id is None and not tx.actor.is_platform:
             return Step.refuse([_not_corporate(user)])
         tx.authorize_for(user, "users.manage")
-    issues = directory_managed(user)
+    issues = directory_managed(user, by=tx.directory)
     account = tx.uow.accounts.find(user.account_id) if user.account_id is not None else None
     region = account.phone_region if account is not None else None
     profile = _updated_profile(user.profile, command, issues, region)
@@ -581,7 +590,7 @@ def rename_user(tx: Tx, command: RenameUser) -> Step[User]:
     """
     user = tx.user(command.user_id)
     tx.authorize_for(user, "users.manage")
-    issues = directory_managed(user) + super_admin_fixed(user, "renamed")
+    issues = directory_managed(user, by=tx.directory) + super_admin_fixed(user, "renamed")
     try:
         username = Username.parse(command.username)
     except InvalidValue as invalid:
@@ -666,7 +675,7 @@ def delete_user(tx: Tx, command: DeleteUser) -> Step[None]:
         tx.authorize_for(user, "users.manage")
         if user.admin:
             tx.authorize_for(user, "admins.manage")
-        issues += directory_managed(user)
+        issues += directory_managed(user, by=tx.directory)
     if user.super_admin:
         issues.append(super_admin_protected(user, "it cannot be deleted"))
 

@@ -29,6 +29,7 @@ __all__ = [
     "SEALED",
     "SECRET",
     "Account",
+    "ApiClient",
     "AuditEvent",
     "ClassOfService",
     "Counted",
@@ -752,6 +753,42 @@ class SupportSession:
     def open_at(self, now: datetime) -> bool:
         """Whether the session may still act at `now`: not closed, not expired."""
         return self.closed_at is None and now < self.expires_at
+
+
+@attrs.frozen(field_transformer=_by_id)
+class ApiClient:
+    """A machine principal of one account: an identity provider's connection, a script.
+
+    It holds roles and permissions in its account as a user's grant does
+    (and is ranked by them); it holds nothing in a mailbox, nor anywhere
+    else. It authenticates with a token shown once, of which only the hash
+    of the secret part is kept (`secret_hash`). It acts until it is revoked
+    (`revoked_at`) or expires (`expires_at`, None: never).
+
+    A client bound to a `directory_service` speaks for that directory: the
+    users it creates are that directory's, and it alone changes them one by
+    one (everyone else changes them in the directory, or by `SyncDirectory`).
+    `created_by` names who created it (`user:<id>`, `platform:<name>` ...).
+    """
+
+    id: str
+    account_id: str
+    name: str = attrs.field(validator=_name)
+    created_at: datetime
+    created_by: str
+    secret_hash: str = attrs.field(repr=False, metadata={SECRET: True, SEALED: True})
+    role_ids: frozenset[str] = frozenset()
+    permissions: frozenset[str] = frozenset()
+    directory_service: str | None = None
+    description: str = ""
+    expires_at: datetime | None = None
+    revoked_at: datetime | None = None
+    rotated_at: datetime | None = None
+    version: int = attrs.field(default=1, validator=_positive)
+
+    def active_at(self, now: datetime) -> bool:
+        """Whether it may act at `now`: not revoked, not expired."""
+        return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)
 
 
 @attrs.frozen(field_transformer=_by_id)

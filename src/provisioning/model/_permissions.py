@@ -35,6 +35,10 @@ _CATALOGUE = (
     _account("users.create", "Create users on the account's active domains."),
     _account("users.manage", "Change, rename and delete users; reset passwords and MFA."),
     _account("users.read", "List and search the account's users."),
+    _account(
+        "clients.manage",
+        "Create, change, rotate and revoke the account's API clients; list them.",
+    ),
     _account("roles.manage", "Create, change and delete the account's custom roles."),
     _account("grants.manage", "Give users roles and permissions in the account and mailboxes."),
     _account("invitations.send", "Invite people to the account; revoke and re-send invitations."),

@@ -30,6 +30,11 @@ from provisioning.queries._base import (
     Page,
     every,
 )
+from provisioning.queries._clients import (
+    api_clients,
+    authenticate_client,
+    get_api_client,
+)
 from provisioning.queries._domains import (
     SendDecision,
     domains,
@@ -82,7 +87,9 @@ __all__ = [
     "UserSummary",
     "accounts",
     "admins",
+    "api_clients",
     "audit_log",
+    "authenticate_client",
     "classes_of_service",
     "customers",
     "devices",
@@ -91,6 +98,7 @@ __all__ = [
     "find_user",
     "former_users",
     "get_account",
+    "get_api_client",
     "get_class_of_service",
     "get_domain",
     "get_grant",

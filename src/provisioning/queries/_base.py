@@ -235,8 +235,8 @@ def query(function: _F) -> _F:
     def query(*args: Any, **kwargs: Any) -> Any:  # noqa: ANN401 - the query's own result
         bound = signature.bind(*args, **kwargs)
         actor, ctx = bound.arguments.get("actor"), bound.arguments.get("ctx")
-        if isinstance(actor, Actor) and actor.session_id is not None and ctx is not None:
-            bound.arguments["actor"] = actor.checked_at(ctx.clock.now())  # sessions end by clock
+        if isinstance(actor, Actor) and actor.timed and ctx is not None:
+            bound.arguments["actor"] = actor.checked_at(ctx.clock.now())  # they end by the clock
             args, kwargs = bound.args, bound.kwargs
         values = {k: v for k, v in bound.arguments.items() if k not in {"ctx", "actor"}}
         issues = check(values)

@@ -53,7 +53,15 @@ from provisioning.ports import (
 )
 from provisioning.principals import Actor
 from provisioning.rules._issues import error, warning
-from provisioning.rules.access import NO_ACCOUNT, Owned, held_by, known, member_of, permissions_of
+from provisioning.rules.access import (
+    NO_ACCOUNT,
+    Owned,
+    active_client,
+    held_by,
+    known,
+    member_of,
+    permissions_of,
+)
 from provisioning.storage import TABLES, Overlay
 
 __all__ = [
@@ -66,6 +74,7 @@ __all__ = [
     "hash_token",
     "parse_into",
     "requested_id_issues",
+    "valid_id",
     "warning",
 ]
 
@@ -80,6 +89,11 @@ _R = TypeVar("_R")
 _Owned = TypeVar("_Owned", bound=Owned)
 _V = TypeVar("_V")
 _ID: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}")
+
+
+def valid_id(text: str) -> bool:
+    """Whether `text` is an id a command may ask for: 1 to 64 letters, digits and `_.:-`."""
+    return bool(_ID.fullmatch(text))
 
 
 def hash_token(token: str) -> str:
@@ -100,7 +114,7 @@ def requested_id_issues(
     """
     if requested is None:
         return []
-    if not _ID.fullmatch(requested):
+    if not valid_id(requested):
         return [
             error(
                 "id.invalid",
@@ -438,6 +452,7 @@ class Tx:
                 TABLES.classes_of_service,
                 TABLES.relationships,
                 TABLES.sessions,
+                TABLES.clients,
             ),
             actor_row,
         )
@@ -520,6 +535,18 @@ class Tx:
         that command's handler: both then check and change the same way.
         """
         return self.handlers[type(command)](self, command)
+
+    @property
+    def directory(self) -> str | None:
+        """The directory service the actor speaks for: an active API client's, if it has one.
+
+        Such a client's new users are that directory's, and it alone changes
+        them one by one (see `provisioning.rules.credentials.directory_managed`).
+        """
+        if self.actor.client_id is None:
+            return None
+        client = active_client(self.uow, self.actor)
+        return None if client is None else client.directory_service
 
     def is_self(self, user: User) -> bool:
         """Whether the actor is the user itself."""

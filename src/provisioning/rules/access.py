@@ -15,6 +15,7 @@ from provisioning.model import (
     ADMINISTRATOR_ROLE,
     PERMISSIONS,
     SYSTEM_ROLES,
+    ApiClient,
     Role,
     Scope,
     SupportRelationship,
@@ -27,10 +28,13 @@ from provisioning.rules._issues import error
 
 __all__ = [
     "ADMIN_PANEL_PERMISSIONS",
+    "NEVER_DELEGATED",
     "NO_ACCOUNT",
     "Owned",
+    "active_client",
     "authorize",
     "belongs_to",
+    "client_permissions",
     "held_by",
     "known",
     "member_of",
@@ -47,6 +51,15 @@ CODES: Final = codes(
     denied=("permission.target_outranks",),
 )
 """The codes this module raises, by category (`provisioning.errors.Category`)."""
+
+
+NEVER_DELEGATED: Final = frozenset(
+    {"accounts.delete", "admins.manage", "clients.manage", "grants.manage", "roles.manage"}
+)
+"""Permissions no role a parent asks a customer for may hold (nor any `support.*` one).
+
+A support agent never holds them in the customer, even through a role
+approved before it gained one (see `permissions_of`)."""
 
 
 def target_outranks(message: str, *, field: str) -> Issue:
@@ -70,27 +83,44 @@ def permissions_of(
     account (see `held_by`); a disabled or unknown user holds nothing, and nobody
     but the operator holds anything at platform level (`account_id` None).
     A support actor holds what its session's relationship allows, in the
-    customer account only (see `open_relationship`).
+    customer account only (see `open_relationship`). An API client holds
+    what its roles and permissions give, in its own account only, while it
+    is active (see `active_client`).
     """
     if actor.is_platform:
         return frozenset(PERMISSIONS)
-    if actor.kind is ActorKind.SUPPORT:
-        relationship = open_relationship(uow, actor)
-        if relationship is None or account_id != relationship.customer_id or mailbox_id is not None:
-            return frozenset()
-        return frozenset(
-            name
-            for role in roles(uow, relationship.role_ids).values()
-            if role.scope is Scope.ACCOUNT and role.account_id in (None, account_id)
-            for name in role.permissions
-            if not name.startswith("support.")  # never the customer's say over its own access
+    if actor.kind is ActorKind.CLIENT:
+        client = active_client(uow, actor)
+        in_its_account = client is not None and (account_id, mailbox_id) == (
+            client.account_id,
+            None,
         )
+        return client_permissions(uow, client) if client and in_its_account else frozenset()
+    if actor.kind is ActorKind.SUPPORT:
+        return _agent_permissions(uow, actor, account_id, mailbox_id)
     if account_id is None or actor.user_id is None:
         return frozenset()
     user = uow.users.find(actor.user_id)
     if user is None or user.status is not UserStatus.ACTIVE:
         return frozenset()
     return held_by(uow, user.id, account_id, mailbox_id, user=user)
+
+
+def _agent_permissions(
+    uow: UnitOfWork, actor: Actor, account_id: str | None, mailbox_id: str | None
+) -> frozenset[str]:
+    """What a support actor holds: its relationship's roles, in the customer account only."""
+    relationship = open_relationship(uow, actor)
+    if relationship is None or account_id != relationship.customer_id or mailbox_id is not None:
+        return frozenset()
+    return frozenset(
+        name
+        for role in roles(uow, relationship.role_ids).values()
+        if role.scope is Scope.ACCOUNT and role.account_id in (None, account_id)
+        for name in role.permissions
+        # never the customer's say over its own access, nor a way in that outlives the session
+        if not name.startswith("support.") and name not in NEVER_DELEGATED
+    )
 
 
 def open_relationship(uow: UnitOfWork, actor: Actor) -> SupportRelationship | None:
@@ -115,12 +145,40 @@ def open_relationship(uow: UnitOfWork, actor: Actor) -> SupportRelationship | No
     return relationship
 
 
+def active_client(uow: UnitOfWork, actor: Actor) -> ApiClient | None:
+    """The API client acting, if it may act at the instant it was checked (else None).
+
+    It may while it is neither revoked nor expired; a client actor that was
+    never stamped with the clock (`Actor.checked_at`) holds nothing.
+    """
+    if actor.at is None or actor.client_id is None:
+        return None
+    client = uow.clients.find(actor.client_id)
+    return client if client is not None and client.active_at(actor.at) else None
+
+
+def client_permissions(uow: UnitOfWork, client: ApiClient) -> frozenset[str]:
+    """What a client's roles (the system ones and its account's) and permissions give it.
+
+    This is also its rank, whether or not it is active: whoever changes it
+    must hold all of it.
+    """
+    return client.permissions.union(
+        *(
+            role.permissions
+            for role in roles(uow, client.role_ids).values()
+            if role.scope is Scope.ACCOUNT and role.account_id in (None, client.account_id)
+        )
+    ).intersection(PERMISSIONS)
+
+
 def member_of(uow: UnitOfWork, actor: Actor, account_id: str | None) -> bool:
     """Whether the actor may know what the account holds: whether it belongs there.
 
     The operator belongs everywhere; a user to the account it is one of, or
     holds a grant in (`belongs_to`); a support actor to the customer its open
-    session is in; nobody to the platform level (`account_id` None).
+    session is in; an active API client to its own account; nobody to the
+    platform level (`account_id` None).
     """
     if actor.is_platform:
         return True
@@ -128,6 +186,9 @@ def member_of(uow: UnitOfWork, actor: Actor, account_id: str | None) -> bool:
         return False
     if actor.session_id is not None:
         return bool(permissions_of(uow, actor, account_id))
+    if actor.client_id is not None:
+        client = active_client(uow, actor)
+        return client is not None and client.account_id == account_id
     me = None if actor.user_id is None else uow.users.find(actor.user_id)
     return me is not None and belongs_to(uow, me, account_id)
 

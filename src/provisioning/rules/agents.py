@@ -17,17 +17,11 @@ time-bound). So an agent:
 
 from __future__ import annotations
 
-from typing import Final
-
 from provisioning.errors import Issue
 from provisioning.rules._tx import Tx, error
+from provisioning.rules.access import NEVER_DELEGATED
 
 __all__ = ["NEVER_DELEGATED", "acting_as_agent", "credentials_refused", "elevation_refused"]
-
-NEVER_DELEGATED: Final = frozenset(
-    {"accounts.delete", "admins.manage", "grants.manage", "roles.manage"}
-)
-"""Permissions no role a parent asks a customer for may hold (nor any `support.*` one)."""
 
 
 def acting_as_agent(tx: Tx) -> bool:

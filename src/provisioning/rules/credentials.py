@@ -36,14 +36,16 @@ CODES: Final = codes(
 """The codes this module raises, by category (`provisioning.errors.Category`)."""
 
 
-def directory_managed(user: User, *, field: str = "user_id") -> list[Issue]:
-    """`user.directory_managed` for a user its directory service manages.
+def directory_managed(user: User, *, by: str | None = None, field: str = "user_id") -> list[Issue]:
+    """`user.directory_managed` for a user its directory service manages, unless `by` is it.
 
-    The one predicate is the user's `source`: a user `SyncDirectory` made
-    is the directory's (its `directory_service` names which), and its
-    password, profile and existence change there, not here.
+    The one predicate is the user's `source`: a user `SyncDirectory` or a
+    directory's API client made is the directory's (its `directory_service`
+    names which), and its password, profile and existence change there, not
+    here. `by` is the directory the actor speaks for (`Tx.directory`): that
+    directory's own client changes its users one by one.
     """
-    if user.source is not UserSource.DIRECTORY:
+    if user.source is not UserSource.DIRECTORY or (by is not None and by == user.directory_service):
         return []
     return [
         error(

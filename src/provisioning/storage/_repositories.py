@@ -17,6 +17,7 @@ import attrs
 from provisioning.errors import Conflict, NotFound, codes
 from provisioning.model import (
     Account,
+    ApiClient,
     AuditEvent,
     ClassOfService,
     Device,
@@ -59,6 +60,7 @@ __all__ = [
     "AuditRepo",
     "Change",
     "ClassOfServiceRepo",
+    "ClientRepo",
     "DeviceRepo",
     "DomainRepo",
     "GrantRepo",
@@ -143,7 +145,7 @@ class _Repository(Generic[_E]):
         return sorted(self._rows.fetch_many(ids).values(), key=order)
 
 
-def _by_name(entity: Account | ClassOfService | Role) -> str:
+def _by_name(entity: Account | ApiClient | ClassOfService | Role) -> str:
     return entity.name.casefold()
 
 
@@ -439,6 +441,16 @@ def _by_extension(entity: PhoneSeat) -> str:
     return entity.extension or ""
 
 
+class ClientRepo(_Repository[ApiClient]):
+    """The API clients of the accounts."""
+
+    def by_name(self, account_id: str, name: str, /) -> ApiClient | None:
+        return self._first("client.name", scoped(account_id, name))
+
+    def of_account(self, account_id: str, /) -> list[ApiClient]:
+        return self._all("client.account", account_id, _by_name)
+
+
 @attrs.define
 class AuditRepo:
     """The audit log over a backend; events keep the order they were appended in."""
@@ -536,6 +548,7 @@ class UnitOfWork:
     devices: DeviceRepo
     relationships: RelationshipRepo
     sessions: SessionRepo
+    clients: ClientRepo
     audit: AuditRepo
 
     _backends: dict[str, Backend[Any]]
@@ -678,4 +691,5 @@ class UnitOfWork:
         self.devices = DeviceRepo(backend(TABLES.devices))
         self.relationships = RelationshipRepo(backend(TABLES.relationships))
         self.sessions = SessionRepo(backend(TABLES.sessions))
+        self.clients = ClientRepo(backend(TABLES.clients))
         self.audit = AuditRepo(backend(TABLES.audit))

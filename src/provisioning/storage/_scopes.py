@@ -60,6 +60,7 @@ ACCOUNT_VALUED: Final = frozenset(
     {
         "account.parent",
         "audit.account",
+        "client.account",
         "cos.account",
         "device.account",
         "domain.account",

@@ -18,6 +18,7 @@ import attrs
 from provisioning.errors import codes
 from provisioning.model import (
     Account,
+    ApiClient,
     AuditEvent,
     ClassOfService,
     Device,
@@ -548,6 +549,16 @@ def _session_keys() -> tuple[Key, ...]:
     )
 
 
+def _client_keys() -> tuple[Key, ...]:
+    def name(e: ApiClient) -> Sequence[str]:
+        return (scoped(e.account_id, e.name),)
+
+    def account(e: ApiClient) -> Sequence[str]:
+        return (e.account_id,)
+
+    return (Key("client.name", name, "client.name_taken"), Key("client.account", account))
+
+
 def _audit_keys() -> tuple[Key, ...]:
     def account(e: AuditEvent) -> Sequence[str]:
         return _one(e.account_id)
@@ -617,6 +628,7 @@ class _Tables:
     sessions: Table[SupportSession] = Table(
         "support_sessions", SupportSession, "support session", _session_keys()
     )
+    clients: Table[ApiClient] = Table("api_clients", ApiClient, "client", _client_keys())
     audit: Table[AuditEvent] = Table(
         "audit_events",
         AuditEvent,

@@ -230,6 +230,8 @@ KEY_COLUMNS: Final[Mapping[str, KeyColumn]] = {
     "session.relationship": KeyColumn("relationship_id"),
     "session.parent": KeyColumn("parent_id"),
     "session.customer": KeyColumn("customer_id"),
+    "client.name": KeyColumn("name_key", derived=True),
+    "client.account": KeyColumn("account_id"),
     "audit.account": KeyColumn("account_id"),
     "audit.entity": KeyColumn("entity_id"),
 }
@@ -270,6 +272,7 @@ _REFERENCES: Final[Mapping[tuple[str, str], str]] = {
     ("support_sessions", "relationship_id"): "support_relationships.id",
     ("support_sessions", "parent_id"): "accounts.id",
     ("support_sessions", "customer_id"): "accounts.id",
+    ("api_clients", "account_id"): "accounts.id",
 }
 
 _EXTRA_INDEXES: Final[Mapping[str, tuple[tuple[str, ...], ...]]] = {
