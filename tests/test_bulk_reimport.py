@@ -221,3 +221,73 @@ def test_a_name_that_looks_like_markup_is_printed_as_it_is(tmp_path: Path, name:
         assert shown.returncode == 0, shown.stderr
         assert name.partition("]")[0] in shown.stdout
         assert "Traceback" not in shown.stderr
+
+
+# -- what a directory knows of a person ---------------------------------------------------------
+
+ORG = ["Email", "First name", "Last name", "External id", "Job title", "Department", "Manager"]
+
+
+def test_the_organisation_s_columns_fill_the_attributes_and_a_re_import_changes_only_them(
+    acme: Context, tmp_path: Path
+) -> None:
+    first = _book(
+        ORG, ["ann@acme.example", "Ann", "Lee", "00uAnn", "Engineer", "R&D", "bob@acme.example"]
+    )
+    apply_users(acme, plan_users(acme, OPERATOR, "acme", first))
+    ann = _ann(acme)
+    assert ann.external_id == "00uAnn"
+    assert (ann.profile.title, ann.profile.department, ann.profile.manager) == (
+        "Engineer",
+        "R&D",
+        "bob@acme.example",
+    )
+    # A file without those columns keeps them; an empty cell keeps its attribute.
+    narrow = _book(["Email", "First name", "Last name"], ["ann@acme.example", "Ann", "Lee"])
+    assert plan_users(acme, OPERATOR, "acme", narrow, updates=True).unchanged == (2,)
+    blank = _book(ORG, ["ann@acme.example", "Ann", "Lee", None, None, None, None])
+    assert plan_users(acme, OPERATOR, "acme", blank, updates=True).unchanged == (2,)
+    promoted = _book(ORG, ["ann@acme.example", "Ann", "Lee", None, "Lead", None, None])
+    planned = plan_users(acme, OPERATOR, "acme", promoted, updates=True)
+    ((change,),) = (planned.changed,)
+    assert [str(field) for field in change.fields] == ["title: Engineer -> Lead"]
+    apply_users(acme, planned)
+    assert _ann(acme).profile.title == "Lead"
+    assert _ann(acme).profile.department == "R&D"
+    # The report carries them, and imports back as unchanged.
+    from provisioning.bulk import write_users_report  # noqa: PLC0415
+
+    write_users_report(acme, OPERATOR, "acme", tmp_path / "report.csv", format="csv")
+    text = (tmp_path / "report.csv").read_text(encoding="utf-8-sig")
+    assert "External id" in text.splitlines()[0]
+    assert "00uAnn" in text
+    again = plan_users(acme, OPERATOR, "acme", tmp_path / "report.csv", updates=True)
+    assert (again.changed, again.rows) == ((), ())
+
+
+def test_an_entra_download_s_organisation_columns_are_read(acme: Context) -> None:
+    entra = (
+        b"userPrincipalName,givenName,surname,jobTitle,department,employeeId,companyName\n"
+        b"ann@acme.example,Ann,Lee,Engineer,R&D,E-7,Acme Holding\n"
+    )
+    planned = plan_users(acme, OPERATOR, "acme", entra)
+    assert planned.ok, planned.issues
+    apply_users(acme, planned)
+    profile = _ann(acme).profile
+    assert (
+        profile.title,
+        profile.department,
+        profile.employee_number,
+        profile.organization,
+    ) == ("Engineer", "R&D", "E-7", "Acme Holding")
+
+
+def test_an_external_id_two_rows_claim_is_refused_at_its_cell(acme: Context) -> None:
+    twins = _book(
+        ["Email", "First name", "Last name", "External id"],
+        ["ann@acme.example", "Ann", "Lee", "00u1"],
+        ["bob@acme.example", "Bob", "Lee", "00u1"],
+    )
+    planned = plan_users(acme, OPERATOR, "acme", twins)
+    assert "user.external_id_taken" in {issue.code for issue in planned.issues}
+    assert not planned.ok

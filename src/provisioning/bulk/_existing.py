@@ -20,6 +20,7 @@ from provisioning.bulk.users import USERS_SHEET, UserRow, address_key
 from provisioning.commands import CreateUser, SetGrant, UpdateUser
 from provisioning.errors import InvalidValue
 from provisioning.model import (
+    DIRECTORY_ATTRIBUTES,
     EmailAddress,
     Grant,
     PhoneNumber,
@@ -126,6 +127,11 @@ def _zone(text: str | None) -> str | None:
     return iana_time_zone(text) or text
 
 
+def _as_kept(name: str, text: str) -> str:
+    """An attribute as the profile keeps it (a language tag's underscore is its hyphen)."""
+    return text.replace("_", "-") if name in {"locale", "preferred_language"} else text
+
+
 def _yes(value: bool) -> str:  # noqa: FBT001 - a field's value in words
     return "yes" if value else "no"
 
@@ -172,6 +178,10 @@ def _differences(
         command.mobile,
     )
     differs("timezone", profile.timezone, _zone(command.timezone), command.timezone)
+    differs("external_id", user.external_id, command.external_id, command.external_id)
+    for name in DIRECTORY_ATTRIBUTES:
+        text = getattr(command, name).strip()
+        differs(name, getattr(profile, name), _as_kept(name, text), text or None)
     held_cos = cos_names.get(user.cos_id or "", user.cos_id or "")
     if (
         "cos_id" in given

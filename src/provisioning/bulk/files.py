@@ -43,7 +43,15 @@ from provisioning.errors import (
     UndeliverableMessage,
     codes,
 )
-from provisioning.model import PERMISSIONS, Attachment, Message, MfaStatus, User, UserStatus
+from provisioning.model import (
+    DIRECTORY_ATTRIBUTES,
+    PERMISSIONS,
+    Attachment,
+    Message,
+    MfaStatus,
+    User,
+    UserStatus,
+)
 from provisioning.ports import Environment
 from provisioning.principals import Actor
 from provisioning.rules.access import authorize
@@ -564,6 +572,8 @@ def _report_row(user: User, names: _Names) -> list[object]:
         str(profile.mobile or ""),
         profile.timezone or "",
         ", ".join(str(alias) for alias in user.aliases),
+        user.external_id or "",
+        *(getattr(profile, name) for name in DIRECTORY_ATTRIBUTES),
         "Y" if user.mfa.required else "N",
         "Y" if user.mfa.status is MfaStatus.ACTIVE else "N",
         names.account_roles.get(user.id, ""),

@@ -17,14 +17,14 @@ import itertools
 import re
 from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
-from typing import Final
+from typing import Any, Final
 
 import attrs
 
 from provisioning.bulk._workbook import Cell, Sheet, Workbook
 from provisioning.commands import CreateUser, UpdateUser
 from provisioning.errors import InvalidValue, Issue, Location, Severity, codes
-from provisioning.model import EmailAddress, PhoneNumber, skeleton
+from provisioning.model import DIRECTORY_ATTRIBUTES, EmailAddress, PhoneNumber, skeleton
 
 __all__ = [
     "COLUMNS",
@@ -169,6 +169,48 @@ COLUMNS: Final[tuple[Column, ...]] = (
         help="Other addresses of the user, separated by commas, semicolons or new lines.",
     ),
     _column(
+        "external_id",
+        "External id",
+        "externalid",
+        "immutable id",
+        "immutableid",
+        help="The id the user's directory or identity provider knows it by (exact case).",
+    ),
+    _column("title", "Job title", "title", "jobtitle", "employee title", help="Its job title."),
+    _column("department", "Department", "dept", help="Its department."),
+    _column(
+        "employee_number",
+        "Employee number",
+        "employee id",
+        "employeeid",
+        "employee no",
+        help="Its number in the organisation (an HR system's id).",
+    ),
+    _column("cost_center", "Cost center", "cost centre", help="Its cost center."),
+    _column(
+        "organization",
+        "Organization",
+        "organisation",
+        "company",
+        "company name",
+        "companyname",
+        help="The organisation it belongs to (a company of a group).",
+    ),
+    _column("division", "Division", help="Its division."),
+    _column(
+        "manager",
+        "Manager",
+        "manager email",
+        help="Its manager, as the directory names it (an address, an id or a name).",
+    ),
+    _column("locale", "Locale", help="A language tag for formats, such as en-US or de-CH."),
+    _column(
+        "preferred_language",
+        "Preferred language",
+        "language",
+        help="A language tag for what it reads, such as en or de.",
+    ),
+    _column(
         "password",
         "Password",
         fields=("password", "password_repeat"),
@@ -219,12 +261,7 @@ IGNORED_COLUMNS: Final = frozenset(
         "Home Phone",
         "Work Address",
         "Home Address",
-        "Employee ID",
         "Employee Type",
-        "Employee Title",
-        "Manager Email",
-        "Department",
-        "Cost Center",
         "Building ID",
         "Floor Name",
         "Floor Section",
@@ -236,8 +273,6 @@ IGNORED_COLUMNS: Final = frozenset(
         # Microsoft Entra's bulk create template and user download
         "Name",
         "displayName",
-        "Job title",
-        "jobTitle",
         "Usage location",
         "usageLocation",
         "Street address",
@@ -258,14 +293,12 @@ IGNORED_COLUMNS: Final = frozenset(
         "ageGroup",
         "consentProvidedForMinor",
         "legalAgeGroupClassification",
-        "companyName",
         "creationType",
         "directorySynced",
         "invitationState",
         "identityIssuer",
         "createdDateTime",
         "otherMails",
-        "employeeId",
     )
 )
 """Columns of those layouts that have no place here: left out with one warning (and the
@@ -289,6 +322,16 @@ REPORT_COLUMNS: Final = (
     "Mobile",
     "Time zone",
     "Aliases",
+    "External id",
+    "Job title",
+    "Department",
+    "Employee number",
+    "Cost center",
+    "Organization",
+    "Division",
+    "Manager",
+    "Locale",
+    "Preferred language",
     "MFA required",
     "MFA initialised",
     "Account roles",
@@ -794,6 +837,7 @@ def _command(reader: _RowReader, account_id: str, classes: Mapping[str, str]) ->
     if cos_name is not None:
         cos_id = classes.get(cos_name.casefold(), cos_name)  # an unknown name: the plan says so
     aliases = split_list(reader.text("aliases"))
+    attributes: dict[str, Any] = {name: reader.text(name) or "" for name in DIRECTORY_ATTRIBUTES}
     return CreateUser(
         account_id=account_id,
         username=reader.text("email") or "",
@@ -805,10 +849,12 @@ def _command(reader: _RowReader, account_id: str, classes: Mapping[str, str]) ->
         mobile=reader.mobile(),
         timezone=reader.text("timezone"),
         aliases=aliases,
+        external_id=reader.text("external_id"),
         password=password,
         password_repeat=password,
         must_change_password=bool(reader.yes_no("must_change_password")),
         enabled=enabled is not False,
+        **attributes,
     )
 
 

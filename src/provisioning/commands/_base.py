@@ -26,6 +26,7 @@ __all__ = [
     "CodeText",
     "Command",
     "DescriptionText",
+    "LanguageText",
     "MobileText",
     "PasswordText",
     "Text",
@@ -103,6 +104,8 @@ ZoneText = Annotated[str, Text(64)]
 """An IANA time zone's name."""
 MobileText = Annotated[str, Text(64)]
 """A mobile phone number as typed."""
+LanguageText = Annotated[str, Text(35)]
+"""A language tag (`en`, `de-CH`, `zh-Hant-TW`)."""
 DescriptionText = Annotated[str, Text(2000, multiline=True)]
 """A description: several lines of free text."""
 VersionNumber = Annotated[int, Whole(1)]

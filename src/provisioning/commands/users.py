@@ -8,6 +8,7 @@ from provisioning.commands._base import (
     UNCHANGED,
     AddressText,
     Command,
+    LanguageText,
     MobileText,
     PasswordText,
     Unchanged,
@@ -45,6 +46,9 @@ class CreateUser(Command[User]):
     first sign-in. A user created with `enabled` False (suspended where it
     came from) cannot sign in and gets no welcome message; without a
     password, its set-password link goes out when it is enabled.
+    `external_id` is the id the user's directory knows it by (unique in the
+    account among that directory's users); `title` to `preferred_language`
+    are the organisation's attributes (see `provisioning.model.Profile`).
     """
 
     account_id: str
@@ -65,6 +69,16 @@ class CreateUser(Command[User]):
     timezone: ZoneText | None = None
     aliases: tuple[str, ...] = attrs.field(default=(), converter=_texts)
     personal_mailbox: bool | None = None
+    external_id: str | None = None
+    title: str = ""
+    department: str = ""
+    employee_number: str = ""
+    cost_center: str = ""
+    organization: str = ""
+    division: str = ""
+    manager: str = ""
+    locale: LanguageText = ""
+    preferred_language: LanguageText = ""
     user_id: str | None = None
 
 
@@ -73,9 +87,10 @@ class UpdateUser(Command[User]):
     """Change a user's profile, aliases, class of service, MFA requirement or default mailbox.
 
     Setting `display_name` to None returns it to "first and last name";
-    `default_mailbox_id` None, to the personal mailbox. Users change their
-    own profile and default mailbox; administrators change the settings of
-    their account's corporate users only.
+    `default_mailbox_id` None, to the personal mailbox; `external_id` None
+    forgets it. Users change their own profile and default mailbox (not the
+    organisation's attributes, nor their external id); administrators change
+    the settings of their account's corporate users only.
     """
 
     user_id: str
@@ -93,6 +108,16 @@ class UpdateUser(Command[User]):
     mfa_required: bool | Unchanged = UNCHANGED
     enabled: bool | Unchanged = UNCHANGED
     default_mailbox_id: str | Unchanged | None = UNCHANGED
+    external_id: str | Unchanged | None = UNCHANGED
+    title: str | Unchanged = UNCHANGED
+    department: str | Unchanged = UNCHANGED
+    employee_number: str | Unchanged = UNCHANGED
+    cost_center: str | Unchanged = UNCHANGED
+    organization: str | Unchanged = UNCHANGED
+    division: str | Unchanged = UNCHANGED
+    manager: str | Unchanged = UNCHANGED
+    locale: LanguageText | Unchanged = UNCHANGED
+    preferred_language: LanguageText | Unchanged = UNCHANGED
 
 
 @attrs.frozen(kw_only=True)

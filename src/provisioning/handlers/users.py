@@ -14,10 +14,12 @@ from provisioning.commands import (
     DeleteUser,
     RenameUser,
     RequestUsersReport,
+    Unchanged,
     UpdateUser,
 )
 from provisioning.errors import InvalidValue, Issue, NotFound, codes
 from provisioning.model import (
+    DIRECTORY_ATTRIBUTES,
     Account,
     ClassOfService,
     Credentials,
@@ -57,7 +59,7 @@ from provisioning.rules.credentials import directory_managed, password_issues, p
 from provisioning.rules.domains import require_active
 from provisioning.rules.mailboxes import new_personal_mailbox
 from provisioning.rules.removal import remove_user
-from provisioning.rules.users import display_name
+from provisioning.rules.users import directory_attributes, display_name, external_id_issues
 from provisioning.storage import TABLES, Overlay
 
 __all__ = [
@@ -240,6 +242,29 @@ def prefetch_create_user(overlay: Overlay, commands: Sequence[CreateUser]) -> No
     overlay.rows(TABLES.users).prefetch(_texts(c.user_id for c in commands))
 
 
+def _new_profile(command: CreateUser, account: Account, issues: list[Issue]) -> Profile:
+    """The profile a new user gets: its names, recovery channels, zone and attributes."""
+    display, manual = display_name(command.first_name, command.last_name, command.display_name)
+    attributes = {name: getattr(command, name) for name in DIRECTORY_ATTRIBUTES}
+    return Profile(
+        first_name=command.first_name.strip(),
+        last_name=command.last_name.strip(),
+        display_name=display,
+        display_name_manual=manual,
+        alternate_email=parse_into(
+            EmailAddress.parse, command.alternate_email, "alternate_email", issues
+        ),
+        mobile=parse_into(
+            functools.partial(PhoneNumber.parse, region=account.phone_region),
+            command.mobile,
+            "mobile",
+            issues,
+        ),
+        timezone=_timezone(command.timezone, issues),
+        **directory_attributes(attributes, issues),
+    )
+
+
 def _source(tx: Tx) -> dict[str, Any]:
     """Where a new user comes from: a directory's API client makes that directory's users."""
     if tx.directory is None:
@@ -273,23 +298,8 @@ def create_user(tx: Tx, command: CreateUser) -> Step[User]:
             username,
             account.name,
         )
-    display, manual = display_name(command.first_name, command.last_name, command.display_name)
-    profile = Profile(
-        first_name=command.first_name.strip(),
-        last_name=command.last_name.strip(),
-        display_name=display,
-        display_name_manual=manual,
-        alternate_email=parse_into(
-            EmailAddress.parse, command.alternate_email, "alternate_email", issues
-        ),
-        mobile=parse_into(
-            functools.partial(PhoneNumber.parse, region=account.phone_region),
-            command.mobile,
-            "mobile",
-            issues,
-        ),
-        timezone=_timezone(command.timezone, issues),
-    )
+    profile = _new_profile(command, account, issues)
+    issues += external_id_issues(tx, account.id, tx.directory, command.external_id, None)
     problems, aliases = alias_issues(tx, account.id, username, None, command.aliases)
     issues += problems
     issues += recovery_warning(profile)
@@ -333,6 +343,7 @@ def create_user(tx: Tx, command: CreateUser) -> Step[User]:
             credentials=credentials,
             mfa=MfaState(required=command.mfa_required or domain.require_2fa),
             status=UserStatus.ACTIVE if enabled else UserStatus.DISABLED,
+            external_id=command.external_id,
             **_source(tx),
         )
         tx.uow.users.add(user)
@@ -409,6 +420,7 @@ def update_user(tx: Tx, command: UpdateUser) -> Step[User]:
     region = account.phone_region if account is not None else None
     profile = _updated_profile(user.profile, command, issues, region)
     changes = _updated_membership(tx, user, command, issues)
+    changes.update(_external_change(tx, user, command.external_id, issues))
     if command.default_mailbox_id is not UNCHANGED:
         issues += _default_mailbox_issues(tx, user, command.default_mailbox_id)
         changes["default_mailbox_id"] = command.default_mailbox_id
@@ -522,6 +534,12 @@ def _updated_profile(
         )
     if command.timezone is not UNCHANGED:
         changes["timezone"] = _timezone(command.timezone, issues)
+    given = {
+        name: value
+        for name in DIRECTORY_ATTRIBUTES
+        if (value := getattr(command, name)) is not UNCHANGED
+    }
+    changes.update(directory_attributes(given, issues))
     return attrs.evolve(profile, **changes)
 
 
@@ -549,6 +567,21 @@ def _updated_membership(
             issues += super_admin_fixed(user, "disabled")
         changes["status"] = UserStatus.ACTIVE if command.enabled else UserStatus.DISABLED
     return changes
+
+
+def _external_change(
+    tx: Tx, user: User, external_id: str | Unchanged | None, issues: list[Issue]
+) -> dict[str, Any]:
+    """The external id an update gives the user, checked (nothing if unchanged)."""
+    if isinstance(external_id, Unchanged) or external_id == user.external_id:
+        return {}
+    if user.account_id is None:
+        issues.append(no_account("only users of an account have one", field="external_id"))
+    else:
+        issues += external_id_issues(
+            tx, user.account_id, user.directory_service, external_id, user.id
+        )
+    return {"external_id": external_id}
 
 
 def _cos_change(tx: Tx, user: User, cos_id: str | None, issues: list[Issue]) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """The domain model: value objects and entities, with no I/O."""
 
 from provisioning.model._entities import (
+    DIRECTORY_ATTRIBUTES,
     GUESS_SWEEP,
     GUESSES_KEPT,
     SEALED,
@@ -71,6 +72,7 @@ __all__ = [
     "ADMINISTRATOR_ROLE",
     "COMMON_PASSWORDS",
     "DEFAULT_DELIVERY",
+    "DIRECTORY_ATTRIBUTES",
     "GUESSES_KEPT",
     "GUESS_SWEEP",
     "MIN_LENGTH_FLOOR",

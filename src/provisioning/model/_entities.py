@@ -24,6 +24,7 @@ from provisioning.model._passwords import PasswordPolicy
 from provisioning.model._values import DomainName, EmailAddress, MacAddress, PhoneNumber, Username
 
 __all__ = [
+    "DIRECTORY_ATTRIBUTES",
     "GUESSES_KEPT",
     "GUESS_SWEEP",
     "SEALED",
@@ -70,6 +71,19 @@ CODES: Final = codes(
     invalid=("sign_in_policy.invalid",),
 )
 """The codes this module raises, by category (`provisioning.errors.Category`)."""
+
+DIRECTORY_ATTRIBUTES: Final = (
+    "title",
+    "department",
+    "employee_number",
+    "cost_center",
+    "organization",
+    "division",
+    "manager",
+    "locale",
+    "preferred_language",
+)
+"""The `Profile` fields that hold what a directory knows of a person, beyond its name."""
 
 SECRET: Final = "provisioning.secret"  # noqa: S105 - a metadata key, not a password
 """Field metadata key marking a secret: hidden from repr, never exported."""
@@ -415,7 +429,16 @@ class ClassOfService:
 
 @attrs.frozen
 class Profile:
-    """What people see of a user. `display_name_manual` records a hand-set display name."""
+    """What people see of a user. `display_name_manual` records a hand-set display name.
+
+    The organisation's attributes of a person, as directories and identity
+    providers keep them (SCIM's enterprise user, an HR system), are plain
+    text, empty when unknown: `title`, `department`, `employee_number`,
+    `cost_center`, `organization`, `division`, and `manager` (the manager as
+    the directory names it: an id, an address or a name). `locale` and
+    `preferred_language` are language tags (`en-US`, `de`): the formats and
+    the language the user reads. `DIRECTORY_ATTRIBUTES` names them all.
+    """
 
     first_name: str = ""
     last_name: str = ""
@@ -424,6 +447,15 @@ class Profile:
     alternate_email: EmailAddress | None = None
     mobile: PhoneNumber | None = None
     timezone: str | None = None
+    title: str = ""
+    department: str = ""
+    employee_number: str = ""
+    cost_center: str = ""
+    organization: str = ""
+    division: str = ""
+    manager: str = ""
+    locale: str = ""
+    preferred_language: str = ""
 
     @property
     def full_name(self) -> str:
@@ -506,6 +538,10 @@ class User:
     cos_id: str | None = None
     source: UserSource = UserSource.MANUAL
     directory_service: str | None = None
+    external_id: str | None = None
+    """The id the user's directory or identity provider knows it by (case-exact), if it gave one.
+
+    Unique in the account among the users of one directory (`directory_service`)."""
     profile: Profile = Profile()
     aliases: tuple[EmailAddress, ...] = ()
     status: UserStatus = UserStatus.ACTIVE

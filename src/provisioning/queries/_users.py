@@ -162,12 +162,18 @@ def find_user(
     *,
     username: AddressText | None = None,
     address: AddressText | None = None,
+    external_id: str | None = None,
+    account_id: str | None = None,
+    directory: str | None = None,
 ) -> User:
-    """The user whose username is `username`, or who holds `address`: one indexed read.
+    """The user whose username is `username`, who holds `address`, or known as `external_id`.
 
-    Give exactly one. `address` is matched against usernames and aliases
-    alike; `username` against usernames only. Case does not matter, nor does
-    the domain's spelling (Unicode or punycode). The same rights as
+    Give exactly one of the three: each is one indexed read. `address` is
+    matched against usernames and aliases alike; `username` against
+    usernames only. Case does not matter, nor does the domain's spelling
+    (Unicode or punycode). `external_id` is case-exact, and needs the
+    `account_id` it is unique in, and the `directory` of the users it is
+    unique among (None: the users of no directory). The same rights as
     `get_user`: to an actor that may not read the user, it is as absent as
     an address nobody holds (`user.not_found`, naming what was asked for).
 
@@ -180,8 +186,23 @@ def find_user(
         >>> str(find_user(ctx, operator, username="POSTMASTER@Acme.Example").username)
         'postmaster@acme.example'
     """
-    if (username is None) == (address is None):
-        raise argument_invalid("give username or address, one of them")
+    given = [
+        name
+        for name, value in (
+            ("username", username),
+            ("address", address),
+            ("external_id", external_id),
+        )
+        if value is not None
+    ]
+    if len(given) != 1:
+        raise argument_invalid("give username, address or external_id, one of them")
+    if external_id is not None:
+        if account_id is None:
+            raise argument_invalid("an external id is looked up in an account: give account_id")
+        with ctx.store.snapshot() as uow:
+            found = uow.users.by_external_id(account_id, directory, external_id)
+            return _readable(uow, actor, found, asked=external_id)
     asked = str(username if username is not None else address)[:320]
     key = _address_key(asked)
     with ctx.store.snapshot() as uow:

@@ -53,6 +53,7 @@ from provisioning.storage._tables import (
     Select,
     Table,
     Versioned,
+    external_key,
     reindex,
 )
 
@@ -90,6 +91,7 @@ __all__ = [
     "UserRepo",
     "Versioned",
     "change_scopes",
+    "external_key",
     "lookup_scope",
     "reindex",
     "row_accounts",

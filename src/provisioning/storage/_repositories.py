@@ -48,6 +48,7 @@ from provisioning.storage._tables import (
     Select,
     Table,
     Versioned,
+    external_key,
     fold,
     scoped,
 )
@@ -208,6 +209,12 @@ class UserRepo(_Repository[User]):
     def by_address(self, address: EmailAddress | Username | str, /) -> User | None:
         key = address if isinstance(address, str) else address.key
         return self._first("user.address", key)
+
+    def by_external_id(
+        self, account_id: str, directory: str | None, external_id: str, /
+    ) -> User | None:
+        """The account's user of `directory` (None: of none) known there as `external_id`."""
+        return self._first("user.external_id", external_key(account_id, directory, external_id))
 
     def holders(self, addresses: Iterable[str], /) -> dict[str, str]:
         found = self._holders("user.address", list(dict.fromkeys(addresses)))

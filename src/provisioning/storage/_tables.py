@@ -48,6 +48,7 @@ __all__ = [
     "Select",
     "Table",
     "Versioned",
+    "external_key",
     "reindex",
 ]
 
@@ -334,6 +335,21 @@ def _cos_keys() -> tuple[Key, ...]:
     return (Key("cos.name", name, "cos.name_taken"), Key("cos.account", account))
 
 
+def external_key(account_id: str, directory: str | None, external_id: str) -> str:
+    """The key of an external id: unique in an account among one directory's users.
+
+    The parts are joined by a character no text field may hold, so no two
+    triples share a key; the external id is kept as it is (case-exact).
+    """
+    return f"{account_id}\x1f{directory or ''}\x1f{external_id}"
+
+
+def _external(e: User) -> Sequence[str]:
+    if e.external_id is None or e.account_id is None:
+        return ()
+    return (external_key(e.account_id, e.directory_service, e.external_id),)
+
+
 def _user_keys() -> tuple[Key, ...]:
     def addresses(e: User) -> Sequence[str]:
         return e.addresses
@@ -368,6 +384,7 @@ def _user_keys() -> tuple[Key, ...]:
         Key("user.domain_name", domain_name),
         Key("user.alias_domain", alias_domains),
         Key("user.default_mailbox", default_mailbox, owner=_itself, owner_table="mailboxes"),
+        Key("user.external_id", _external, "user.external_id_taken"),
     )
 
 

@@ -181,6 +181,9 @@ class KeyColumn:
     derived: bool = False
     null: str | None = None
     optional: bool = False
+    indexed: bool = False
+    """A unique key kept by a unique index (named `uq_<table>_<column>`) rather than a
+    constraint: one a migration adds to a table SQLite already holds."""
 
 
 KEY_COLUMNS: Final[Mapping[str, KeyColumn]] = {
@@ -197,6 +200,7 @@ KEY_COLUMNS: Final[Mapping[str, KeyColumn]] = {
     "user.cos": KeyColumn("cos_id"),
     "user.domain_name": KeyColumn("username_domain", derived=True),
     "user.default_mailbox": KeyColumn("default_mailbox_id"),
+    "user.external_id": KeyColumn("external_key", derived=True, optional=True, indexed=True),
     "role.name": KeyColumn("name_key", derived=True),
     "role.account": KeyColumn("account_id", null="*"),
     "grant.scope": KeyColumn("scope_key", derived=True),
@@ -335,7 +339,9 @@ def _build(table: Table[Any]) -> sa.Table:  # noqa: C901 - one step per kind of 
         if place.derived and place.column not in names:
             columns.append(sa.Column(place.column, sa.Text(), nullable=place.optional))
             names.add(place.column)
-        if key.unique:
+        if key.unique and place.indexed:
+            indexes.append(sa.Index(f"uq_{table.name}_{place.column}", place.column, unique=True))
+        elif key.unique:
             unique.append(sa.UniqueConstraint(place.column))
         elif place.column not in leading:  # a composite index serves it otherwise
             indexes.append(sa.Index(None, place.column))

@@ -1,0 +1,236 @@
+"""What identity providers send, in the model: external ids and the organisation's attributes.
+
+An external id is case-exact and unique in an account among one directory's
+users, found in one read; the attributes are typed text on the profile,
+exported, and changed by administrators (not by the user itself).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+import pytest
+
+from conftest import OPERATOR, active_domain
+from provisioning import (
+    Actor,
+    Conflict,
+    Context,
+    CreateAccount,
+    CreateApiClient,
+    CreateUser,
+    NotFound,
+    UpdateUser,
+    UsageError,
+    plan,
+    queries,
+    run,
+    to_export,
+)
+from provisioning.adapters.memory import MemoryDns
+from provisioning.model import DIRECTORY_ATTRIBUTES, Profile, User
+
+ATTRIBUTES: dict[str, Any] = {
+    "title": "Head of Sales",
+    "department": "Sales",
+    "employee_number": "E-1042",
+    "cost_center": "CC 7",
+    "organization": "Acme Holding",
+    "division": "EMEA",
+    "manager": "00u1b2c3",
+    "locale": "de_CH",
+    "preferred_language": "de",
+}
+
+
+def _new(ctx: Context, name: str, actor: Actor = OPERATOR, **fields: Any) -> User:
+    user: User = run(
+        ctx, actor, CreateUser(account_id="acme", username=f"{name}@acme.example", **fields)
+    )
+    return user
+
+
+def _codes(ctx: Context, actor: Actor, *commands: Any) -> list[str]:
+    return [issue.code for issue in plan(ctx, actor, list(commands)).errors]
+
+
+def test_the_attributes_are_kept_typed_and_exported(acme: Context) -> None:
+    ann = _new(acme, "ann", external_id="00uAnn", **ATTRIBUTES)
+    assert set(DIRECTORY_ATTRIBUTES) == set(ATTRIBUTES)
+    kept = {name: getattr(ann.profile, name) for name in DIRECTORY_ATTRIBUTES}
+    assert kept == {**ATTRIBUTES, "locale": "de-CH"}  # an underscore is read as a hyphen
+    stored = queries.get_user(acme, OPERATOR, ann.id)
+    assert stored.profile == ann.profile
+    assert stored.external_id == "00uAnn"
+    exported = to_export(stored)
+    assert exported["external_id"] == "00uAnn"
+    assert exported["profile"]["department"] == "Sales"
+
+
+def test_an_external_id_is_found_in_one_read_and_case_exact(acme: Context) -> None:
+    ann = _new(acme, "ann", external_id="00uAnn")
+    found = queries.find_user(acme, OPERATOR, external_id="00uAnn", account_id="acme")
+    assert found.id == ann.id
+    with pytest.raises(NotFound) as absent:
+        queries.find_user(acme, OPERATOR, external_id="00UANN", account_id="acme")
+    assert absent.value.key == "00UANN"
+    with pytest.raises(NotFound):  # it is unique among the users of no directory here
+        queries.find_user(acme, OPERATOR, external_id="00uAnn", account_id="acme", directory="x")
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        {},
+        {"external_id": "00uAnn"},  # no account to look in
+        {"external_id": "00uAnn", "username": "ann@acme.example", "account_id": "acme"},
+        {"username": "ann@acme.example", "address": "ann@acme.example"},
+    ],
+)
+def test_find_user_takes_exactly_one_key(acme: Context, arguments: dict[str, str]) -> None:
+    with pytest.raises(UsageError) as refused:
+        queries.find_user(acme, OPERATOR, **arguments)
+    assert refused.value.code == "query.argument_invalid"
+
+
+def test_an_external_id_is_unique_in_an_account_among_one_directory_s_users(
+    acme: Context, dns: MemoryDns
+) -> None:
+    _new(acme, "ann", external_id="00u1")
+    assert _codes(
+        acme, OPERATOR, CreateUser(account_id="acme", username="b@acme.example", external_id="00u1")
+    ) == ["user.external_id_taken"]
+    # Two in one batch: the second sees the first.
+    twins = [
+        CreateUser(account_id="acme", username=f"{n}@acme.example", external_id="00u2")
+        for n in ("c", "d")
+    ]
+    assert _codes(acme, OPERATOR, *twins) == ["user.external_id_taken"]
+    # Case-exact: another id.
+    assert (
+        _codes(
+            acme,
+            OPERATOR,
+            CreateUser(account_id="acme", username="e@acme.example", external_id="00U1"),
+        )
+        == []
+    )
+    # Another directory's users of the account, and another account, have ids of their own.
+    okta = queries.authenticate_client(
+        acme,
+        run(
+            acme,
+            OPERATOR,
+            CreateApiClient(
+                account_id="acme",
+                name="Okta",
+                role_ids={"system:administrator"},
+                directory_service="okta",
+            ),
+        ).token,
+    )
+    pat = _new(acme, "pat", okta, external_id="00u1")
+    found = queries.find_user(acme, okta, external_id="00u1", account_id="acme", directory="okta")
+    assert found.id == pat.id
+    assert _codes(
+        acme, okta, CreateUser(account_id="acme", username="q@acme.example", external_id="00u1")
+    ) == ["user.external_id_taken"]
+    run(acme, OPERATOR, CreateAccount(name="Globex", account_id="globex"))
+    active_domain(acme, dns, "globex", "globex.example", admin_email="it@gx.example")
+    other = CreateUser(account_id="globex", username="ann@globex.example", external_id="00u1")
+    assert _codes(acme, OPERATOR, other) == []
+
+
+def test_the_store_itself_refuses_a_second_holder_of_an_external_id(acme: Context) -> None:
+    ann = _new(acme, "ann", external_id="00u1")
+    bob = _new(acme, "bob")
+    with pytest.raises(Conflict) as refused, acme.store.unit_of_work() as uow:
+        uow.users.update(attrs.evolve(bob, external_id="00u1"))
+        uow.commit()
+    assert refused.value.code == "user.external_id_taken"
+    assert queries.get_user(acme, OPERATOR, ann.id).external_id == "00u1"
+
+
+def test_an_update_sets_changes_and_forgets_an_external_id(acme: Context) -> None:
+    ann = _new(acme, "ann")
+    _new(acme, "bob", external_id="00uBob")
+    ann = run(acme, OPERATOR, UpdateUser(user_id=ann.id, version=ann.version, external_id="00uAnn"))
+    assert ann.external_id == "00uAnn"
+    taken = UpdateUser(user_id=ann.id, version=ann.version, external_id="00uBob")
+    assert _codes(acme, OPERATOR, taken) == ["user.external_id_taken"]
+    blank = UpdateUser(user_id=ann.id, version=ann.version, external_id="  ")
+    assert _codes(acme, OPERATOR, blank) == ["user.external_id_invalid"]
+    same = UpdateUser(user_id=ann.id, version=ann.version, external_id="00uAnn")
+    assert _codes(acme, OPERATOR, same) == []  # its own id is no clash
+    ann = run(acme, OPERATOR, UpdateUser(user_id=ann.id, version=ann.version, external_id=None))
+    assert ann.external_id is None
+    with pytest.raises(NotFound):
+        queries.find_user(acme, OPERATOR, external_id="00uAnn", account_id="acme")
+    # The freed id may be someone else's now.
+    assert _new(acme, "cy", external_id="00uAnn").external_id == "00uAnn"
+
+
+def test_an_update_changes_only_the_attributes_it_names(acme: Context) -> None:
+    ann = _new(acme, "ann", **ATTRIBUTES)
+    ann = run(
+        acme,
+        OPERATOR,
+        UpdateUser(user_id=ann.id, version=ann.version, department="Marketing", manager=""),
+    )
+    assert (ann.profile.department, ann.profile.manager) == ("Marketing", "")
+    assert ann.profile.title == ATTRIBUTES["title"]
+    assert ann.profile.locale == "de-CH"
+
+
+@pytest.mark.parametrize("tag", ["en US", "english!", "x" * 9, "-en", "en--us"])
+def test_a_language_tag_that_is_none_is_an_issue(acme: Context, tag: str) -> None:
+    for field in ("locale", "preferred_language"):
+        given: dict[str, Any] = {field: tag}
+        command = CreateUser(account_id="acme", username="ann@acme.example", **given)
+        (issue,) = plan(acme, OPERATOR, [command]).errors
+        assert (issue.code, issue.field) == ("user.language_invalid", field)
+
+
+@pytest.mark.parametrize("text", ["a" * 257, "line\nbreak", "\u202eevil"])
+def test_an_attribute_is_bounded_one_line_text(acme: Context, text: str) -> None:
+    command = CreateUser(account_id="acme", username="ann@acme.example", title=text)
+    assert [i.code for i in plan(acme, OPERATOR, [command]).errors] in (
+        ["text.too_long"],
+        ["text.invalid"],
+    )
+
+
+def test_a_user_changes_its_own_name_but_not_what_the_organisation_says_of_it(
+    acme: Context,
+) -> None:
+    ann = _new(
+        acme,
+        "ann",
+        password="Blue-Lantern-Walks-42",
+        password_repeat="Blue-Lantern-Walks-42",
+    )
+    me = Actor.user(ann.id)
+    assert _codes(acme, me, UpdateUser(user_id=ann.id, version=ann.version, first_name="A")) == []
+    for field in ("title", "manager", "external_id"):
+        chief: dict[str, Any] = {field: "Chief"}
+        promote = UpdateUser(user_id=ann.id, version=ann.version, **chief)
+        assert _codes(acme, me, promote) == ["permission.denied"]
+
+
+def test_a_stranger_learns_nothing_from_an_external_id(acme: Context, dns: MemoryDns) -> None:
+    ann = _new(acme, "ann", external_id="00uAnn")
+    run(acme, OPERATOR, CreateAccount(name="Globex", account_id="globex"))
+    active_domain(acme, dns, "globex", "globex.example", admin_email="it@gx.example")
+    outsider = run(acme, OPERATOR, CreateUser(account_id="globex", username="gus@globex.example"))
+    for external_id in ("00uAnn", "nobody"):
+        with pytest.raises(NotFound) as hidden:
+            queries.find_user(
+                acme, Actor.user(outsider.id), external_id=external_id, account_id="acme"
+            )
+        assert ann.id not in str(hidden.value)
+        assert hidden.value.key == external_id
+
+
+def test_a_profile_without_attributes_is_as_before() -> None:
+    assert all(getattr(Profile(), name) == "" for name in DIRECTORY_ATTRIBUTES)
