@@ -44,6 +44,7 @@ def _fill(store: Store, count: int) -> None:
                     domain_id="d-1",
                     source=UserSource.DIRECTORY if directory else UserSource.MANUAL,
                     directory_service=directory,
+                    external_id=f"00u{n:08x}",
                     profile=Profile(
                         first_name=first, last_name=last, display_name=f"{first} {last}"
                     ),
@@ -82,34 +83,48 @@ def bench(name: str, store: Store, count: int) -> None:
 
 
 def _lookups(name: str, ctx: Context, who: Actor, count: int, rounds: int = 7) -> None:
-    """One user by its address (`find_user`) against one by its id (`get_user`), interleaved."""
+    """One user by what an integration knows of it, against one by its id (`get_user`).
+
+    The look-ups a SCIM filter makes (`userName eq`, `externalId eq`) and
+    `find_user`'s, each interleaved with `get_user` over the same users,
+    rounds alternating which goes first; the median time per user of each.
+    """
     picked = [(n * 7919) % count for n in range(200)]  # spread over the whole account
     addresses = [
         f"{FIRST[n % len(FIRST)].lower()}.{LAST[n % len(LAST)].lower()}{n}@ACME.example"
         for n in picked
     ]
+    externals = [(f"00u{n:08x}", "Corporate AD" if n % 10 == 0 else None) for n in picked]
     ids = [f"u-{n:06d}" for n in picked]
-    by_address: list[float] = []
-    by_id: list[float] = []
-    for round_ in range(rounds):
-        order = [(by_address, _finding(ctx, who, addresses)), (by_id, _getting(ctx, who, ids))]
-        for times, work in order if round_ % 2 else order[::-1]:
-            start = time.perf_counter()
-            work()
-            times.append((time.perf_counter() - start) / len(picked))
-    found, got = statistics.median(by_address), statistics.median(by_id)
-    print(
-        f"{name}: find_user(address=) {found * 1e6:7.0f} us, get_user(id) {got * 1e6:7.0f} us"
-        f" per user: ratio {found / got:.2f}"
-    )
-
-
-def _finding(ctx: Context, who: Actor, addresses: list[str]) -> Callable[[], object]:
-    return lambda: [queries.find_user(ctx, who, address=address) for address in addresses]
-
-
-def _getting(ctx: Context, who: Actor, ids: list[str]) -> Callable[[], object]:
-    return lambda: [queries.get_user(ctx, who, user_id) for user_id in ids]
+    candidates: dict[str, Callable[[], list[object]]] = {
+        "find_user(address=)": lambda: [
+            queries.find_user(ctx, who, address=address) for address in addresses
+        ],
+        "find_users(username=)": lambda: [
+            queries.find_users(ctx, who, "acme", username=address) for address in addresses
+        ],
+        "find_users(external_id=)": lambda: [
+            queries.find_users(ctx, who, "acme", external_id=external, directory=directory)
+            for external, directory in externals
+        ],
+    }
+    for label, work in candidates.items():
+        if not all(work()):  # each a user, or a page holding one
+            raise SystemExit(f"{label} missed a user it should find")
+    for label, work in candidates.items():
+        found: list[float] = []
+        got: list[float] = []
+        for round_ in range(rounds):
+            order = [(found, work), (got, lambda: [queries.get_user(ctx, who, i) for i in ids])]
+            for times, run_it in order if round_ % 2 else order[::-1]:
+                start = time.perf_counter()
+                run_it()
+                times.append((time.perf_counter() - start) / len(picked))
+        one, other = statistics.median(found), statistics.median(got)
+        print(
+            f"{name}: {label:<26} {one * 1e6:7.0f} us, get_user(id) {other * 1e6:7.0f} us"
+            f" per user: ratio {one / other:.2f}"
+        )
 
 
 def main() -> None:

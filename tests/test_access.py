@@ -99,6 +99,7 @@ def test_a_role_edit_reaches_every_holder(world: World) -> None:
         CreateRole(account_id="acme", name="auditors", permissions={"audit.read"}),
     )
     run(world.ctx, OPERATOR, SetGrant(user_id=ann.id, account_id="acme", role_ids={role.id}))
+    role = queries.get_role(world.ctx, OPERATOR, role.id)  # its version moved with its members
     run(
         world.ctx,
         OPERATOR,

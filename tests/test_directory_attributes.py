@@ -21,6 +21,8 @@ from provisioning import (
     CreateApiClient,
     CreateUser,
     NotFound,
+    PermissionDenied,
+    SetGrant,
     UpdateUser,
     UsageError,
     plan,
@@ -234,3 +236,84 @@ def test_a_stranger_learns_nothing_from_an_external_id(acme: Context, dns: Memor
 
 def test_a_profile_without_attributes_is_as_before() -> None:
     assert all(getattr(Profile(), name) == "" for name in DIRECTORY_ATTRIBUTES)
+
+
+# -- the users an integration asks for ------------------------------------------------------------
+
+
+def _names(page: Any) -> list[str]:
+    return [str(user.username) for user in page]
+
+
+def test_find_users_filters_in_the_store_and_returns_users_in_full(
+    acme: Context, clock: Any
+) -> None:
+    ann = _new(acme, "ann", external_id="00uAnn", title="Engineer", aliases=("a@acme.example",))
+    bob = _new(acme, "bob", enabled=False)
+    clock.advance(minutes=10)
+    since = clock.now()
+    clock.advance(minutes=1)
+    cy = _new(acme, "cy")
+    ann = run(acme, OPERATOR, UpdateUser(user_id=ann.id, version=ann.version, department="R&D"))
+    every = queries.find_users(acme, OPERATOR, "acme")
+    assert _names(every) == [
+        "ann@acme.example",
+        "bob@acme.example",
+        "cy@acme.example",
+        "postmaster@acme.example",
+    ]
+    assert every.items[0].profile.title == "Engineer"  # in full, no second read
+    assert _names(queries.find_users(acme, OPERATOR, "acme", enabled=False)) == [str(bob.username)]
+    changed = queries.find_users(acme, OPERATOR, "acme", changed_since=since)
+    assert (_names(changed), changed.total) == (["ann@acme.example", str(cy.username)], 2)
+    assert _names(queries.find_users(acme, OPERATOR, "acme", username="ANN@acme.example")) == [
+        "ann@acme.example"
+    ]
+    assert _names(queries.find_users(acme, OPERATOR, "acme", username="a@acme.example")) == []
+    assert _names(queries.find_users(acme, OPERATOR, "acme", address="a@acme.example")) == [
+        "ann@acme.example"
+    ]
+    assert _names(queries.find_users(acme, OPERATOR, "acme", external_id="00uAnn")) == [
+        "ann@acme.example"
+    ]
+    disagreeing = queries.find_users(
+        acme, OPERATOR, "acme", external_id="00uAnn", username="bob@acme.example"
+    )
+    assert (disagreeing.items, disagreeing.total) == ((), 0)
+    assert (
+        queries.find_users(acme, OPERATOR, "acme", username="ann@acme.example", enabled=False).total
+        == 0
+    )
+
+
+def test_find_users_pages_by_cursor(acme: Context) -> None:
+    for n in range(7):
+        _new(acme, f"user{n}")
+    seen: list[str] = []
+    after = None
+    while True:
+        page = queries.find_users(acme, OPERATOR, "acme", limit=3, after=after)
+        seen += _names(page)
+        assert page.total == 8
+        if page.next_cursor is None:
+            break
+        after = page.next_cursor
+    assert seen == sorted(seen)
+    assert len(seen) == 8
+
+
+def test_find_users_answers_only_who_may_read_the_account(acme: Context, dns: MemoryDns) -> None:
+    ann = _new(
+        acme, "ann", password="Blue-Lantern-Walks-42", password_repeat="Blue-Lantern-Walks-42"
+    )
+    with pytest.raises(PermissionDenied):
+        queries.find_users(acme, Actor.user(ann.id), "acme")
+    run(acme, OPERATOR, CreateAccount(name="Globex", account_id="globex"))
+    active_domain(acme, dns, "globex", "globex.example", admin_email="it@gx.example")
+    gus = run(acme, OPERATOR, CreateUser(account_id="globex", username="gus@globex.example"))
+    run(acme, OPERATOR, SetGrant(user_id=gus.id, account_id="globex", role_ids={"system:owner"}))
+    with pytest.raises(NotFound):
+        queries.find_users(acme, Actor.user(gus.id), "acme", username="ann@acme.example")
+    # Globex's owner asking its own account for Acme's user finds no one there.
+    mine = queries.find_users(acme, Actor.user(gus.id), "globex", username="ann@acme.example")
+    assert (mine.items, mine.total) == ((), 0)

@@ -32,6 +32,7 @@ from provisioning import (
     AddDevice,
     AddDomain,
     AddPhoneNumbers,
+    AddRoleMember,
     ApproveSupportAccess,
     AssignDevice,
     Authenticate,
@@ -69,6 +70,7 @@ from provisioning import (
     ReleaseNumber,
     RemoveDevice,
     RemovePhoneNumber,
+    RemoveRoleMember,
     RenameMailbox,
     RenameUser,
     RequestSupportAccess,
@@ -175,6 +177,14 @@ ON_USERS: dict[str, tuple[Callable[[User], Command[Any]], str]] = {
     ),
     "SetGrant": (
         lambda t: SetGrant(user_id=t.id, account_id="acme", role_ids={"system:member"}),
+        "A-- AA- AAO DDD -DD D-- DDD DDD",
+    ),
+    "AddRoleMember": (
+        lambda t: AddRoleMember(role_id="system:member", user_id=t.id, account_id="acme"),
+        "A-- AA- AAO DDD -DD D-- DDD DDD",
+    ),
+    "RemoveRoleMember": (
+        lambda t: RemoveRoleMember(role_id="system:member", user_id=t.id, account_id="acme"),
         "A-- AA- AAO DDD -DD D-- DDD DDD",
     ),
     "CreatePersonalMailbox": (

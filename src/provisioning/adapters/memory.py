@@ -163,10 +163,13 @@ class _Journalled(RowByRow, Generic[_E]):
                 tests.remove((name, value))
                 break
         text, searched, order = query.text, query.text_columns, query.order_by
+        since = query.since
         matched: list[tuple[Any, str]] = []
         for position, entity_id in enumerate(candidates):
             row = columns[entity_id]
             if tests and any(row[name] != value for name, value in tests):
+                continue
+            if since is not None and (row[since[0]] or "") <= since[1]:
                 continue
             if text is not None and not _contains(row, searched, text, entity_id):
                 continue

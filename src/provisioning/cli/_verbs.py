@@ -852,22 +852,36 @@ def support_close(options: Options, session_id: str) -> None:
 @output("text", "json", "ndjson", "csv")
 def support_list(options: Options) -> None:
     """The account's support relationships, as parent or as customer."""
+    _account_list(
+        options,
+        queries.support_relationships,
+        ("relationships", "Support relationships"),
+        ("id", "parent", "customer", "status"),
+        lambda r: (r.id, r.parent_id, r.customer_id, r.status),
+    )
+
+
+def _account_list(
+    options: Options,
+    query: Callable[..., queries.Page[Any]],
+    names: tuple[str, str],
+    header: tuple[str, ...],
+    row: Callable[[Any], tuple[object, ...]],
+) -> None:
+    """Print every item of one of the account's listings: `names` are its key and its title."""
     with reported(options):
         ctx = open_store(options)
         try:
             here = Here(ctx, options)
-            found = all_of(queries.support_relationships, ctx, here.actor, here.account.id)
+            found = all_of(query, ctx, here.actor, here.account.id)
         finally:
             close(ctx)
+        key, title = names
         listed(
             options,
-            "relationships",
+            key,
             to_export(found),
-            text=lambda: table(
-                "Support relationships",
-                ("id", "parent", "customer", "status"),
-                [(r.id, r.parent_id, r.customer_id, r.status) for r in found],
-            ),
+            text=lambda: table(title, header, [row(item) for item in found]),
         )
 
 
@@ -960,33 +974,20 @@ def client_add(
 @output("text", "json", "ndjson", "csv")
 def client_list(options: Options) -> None:
     """The account's API clients, revoked ones too."""
-    with reported(options):
-        ctx = open_store(options)
-        try:
-            here = Here(ctx, options)
-            found = all_of(queries.api_clients, ctx, here.actor, here.account.id)
-        finally:
-            close(ctx)
-        listed(
-            options,
-            "clients",
-            to_export(found),
-            text=lambda: table(
-                "API clients",
-                ("name", "id", "roles", "directory", "ends", "revoked"),
-                [
-                    (
-                        c.name,
-                        c.id,
-                        ", ".join(sorted(c.role_ids | c.permissions)),
-                        c.directory_service or "",
-                        "" if c.expires_at is None else f"{c.expires_at:%Y-%m-%d}",
-                        "" if c.revoked_at is None else f"{c.revoked_at:%Y-%m-%d}",
-                    )
-                    for c in found
-                ],
-            ),
-        )
+    _account_list(
+        options,
+        queries.api_clients,
+        ("clients", "API clients"),
+        ("name", "id", "roles", "directory", "ends", "revoked"),
+        lambda c: (
+            c.name,
+            c.id,
+            ", ".join(sorted(c.role_ids | c.permissions)),
+            c.directory_service or "",
+            "" if c.expires_at is None else f"{c.expires_at:%Y-%m-%d}",
+            "" if c.revoked_at is None else f"{c.revoked_at:%Y-%m-%d}",
+        ),
+    )
 
 
 @client.command(

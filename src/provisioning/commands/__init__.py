@@ -76,8 +76,10 @@ from provisioning.commands.domains import (
     VerifyDomain,
 )
 from provisioning.commands.grants import (
+    AddRoleMember,
     CreateRole,
     DeleteRole,
+    RemoveRoleMember,
     SetGrant,
     UpdateRole,
 )
@@ -130,6 +132,7 @@ __all__ = [
     "AddDevice",
     "AddDomain",
     "AddPhoneNumbers",
+    "AddRoleMember",
     "AddressText",
     "ApproveSupportAccess",
     "AssignDevice",
@@ -172,6 +175,7 @@ __all__ = [
     "ReleaseNumber",
     "RemoveDevice",
     "RemovePhoneNumber",
+    "RemoveRoleMember",
     "RenameMailbox",
     "RenameUser",
     "RequestSupportAccess",

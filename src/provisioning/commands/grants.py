@@ -19,7 +19,14 @@ from provisioning.model import (
     Scope,
 )
 
-__all__ = ["CreateRole", "DeleteRole", "SetGrant", "UpdateRole"]
+__all__ = [
+    "AddRoleMember",
+    "CreateRole",
+    "DeleteRole",
+    "RemoveRoleMember",
+    "SetGrant",
+    "UpdateRole",
+]
 
 
 @attrs.frozen(kw_only=True)
@@ -67,3 +74,35 @@ class SetGrant(Command[Grant | None]):
     mailbox_id: str | None = None
     role_ids: frozenset[str] = attrs.field(default=frozenset(), converter=_names)
     permissions: frozenset[str] = attrs.field(default=frozenset(), converter=_names)
+
+
+@attrs.frozen(kw_only=True)
+class AddRoleMember(Command[Role]):
+    """Give the user an account-scope role in the role's account, keeping what else it holds.
+
+    The change is the user's grant there, as `SetGrant` makes it (the same
+    rights, rank and rules), with the role added; a member already holding
+    it is left as it is. `version`, when given, is the custom role's as it
+    was read: a member added or removed since makes it `version.stale`, so
+    two changes of the members never lose one. A system role names its
+    account with `account_id` (a custom role's is its own). The result is
+    the role as stored after the change.
+    """
+
+    role_id: str
+    user_id: str
+    version: VersionNumber | None = None
+    account_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RemoveRoleMember(Command[Role]):
+    """Take an account-scope role from the user, keeping what else it holds (see `AddRoleMember`).
+
+    A user that does not hold it is left as it is; a grant left empty goes.
+    """
+
+    role_id: str
+    user_id: str
+    version: VersionNumber | None = None
+    account_id: str | None = None

@@ -285,6 +285,7 @@ def plan(
     commands: Iterable[Command[Any]],
     *,
     progress: Progress | None = None,
+    drop_failing: bool = False,
 ) -> Plan:
     """Validate `commands` as `actor` against the store and each other; write nothing.
 
@@ -294,13 +295,30 @@ def plan(
     Every problem is an issue in the returned plan, a command the actor may
     not issue included (`permission.denied`). `progress` is called with
     (done, total) as the commands are checked.
+
+    With `drop_failing`, the commands a blocking issue refuses are left out
+    and the rest checked again without them, until what is left holds (a
+    command that relied on one left out is left out too): the plan holds
+    the rest (`Plan.kept` gives their positions in `commands`), and
+    `Plan.dropped` the issues of those left out, at their positions. Its
+    other issues are at their positions in `commands` too. A command that
+    guesses at a secret is never left out: its failure blocks the plan, so
+    that it is recorded as every failed guess is.
     """
     commands = tuple(commands)
     effects = Effects()
     now = ctx.clock.now()
+    kept: tuple[int, ...] | None = None
+    dropped: tuple[Issue, ...] = ()
     try:
         _count_guesses(ctx, commands, effects, now)
         with fewer_collections(len(commands)), ctx.store.snapshot() as snapshot:
+            if drop_failing:
+                kept, dropped = _left_standing(
+                    ctx, actor, commands, snapshot, now=now, effects=effects
+                )
+                effects = effects.renumbered(kept)
+                commands = tuple(commands[i] for i in kept)
             batch, tx = validate(
                 ctx,
                 actor,
@@ -331,7 +349,55 @@ def plan(
     )
     if not batch.ok:
         _log_refusal(actor, batch.issues)
-    return Plan(actor=actor, commands=commands, issues=tuple(batch.issues), work=work)
+    issues = tuple(batch.issues)
+    if kept is not None:
+        issues = tuple(i if i.command is None else i.at(kept[i.command]) for i in issues)
+    return Plan(
+        actor=actor, commands=commands, issues=issues, work=work, kept=kept, dropped=dropped
+    )
+
+
+def _left_standing(
+    ctx: Environment,
+    actor: Actor,
+    commands: Sequence[Command[Any]],
+    snapshot: UnitOfWork,
+    *,
+    now: datetime,
+    effects: Effects,
+) -> tuple[tuple[int, ...], tuple[Issue, ...]]:
+    """The positions of the commands that hold once those refused are left out, and why those were.
+
+    Each round checks what is left in the one snapshot and leaves out every
+    command with a blocking issue of its own; it ends when a round leaves
+    out none (a batch's own issue, or a refused guess, then blocks the plan).
+    """
+    guessing = {i for i, command in enumerate(commands) if type(command) in ctx.guesses}
+    kept = list(range(len(commands)))
+    dropped: list[Issue] = []
+    while kept:
+        batch, _ = validate(
+            ctx,
+            actor,
+            commands,
+            snapshot,
+            now=now,
+            effects=effects,
+            defer_hashing=True,
+            progress=None,
+            positions=kept,
+            checking_only=True,
+        )
+        failing = {
+            issue.command
+            for issue in batch.issues
+            if issue.blocking and issue.command is not None and issue.command not in guessing
+        }
+        if not failing:
+            break
+        dropped += [i for i in batch.issues if i.blocking and i.command in failing]
+        kept = [i for i in kept if i not in failing]
+    return tuple(kept), tuple(sorted(dropped, key=lambda issue: issue.command or 0))
 
 
 def plan_parts(

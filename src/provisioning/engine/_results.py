@@ -71,6 +71,11 @@ class Plan:
     commands: tuple[Command[Any], ...]
     issues: tuple[Issue, ...]
     _work: Work = attrs.field(alias="work")
+    kept: tuple[int, ...] | None = None
+    """For a plan made with `drop_failing`: the position, among the commands given, of each of
+    `commands` (None: they are the commands given)."""
+    dropped: tuple[Issue, ...] = ()
+    """For a plan made with `drop_failing`: the blocking issues of the commands left out."""
 
     @property
     def ok(self) -> bool:

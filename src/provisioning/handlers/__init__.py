@@ -46,7 +46,14 @@ from provisioning.handlers.domains import (
     update_domain,
     verify_domain,
 )
-from provisioning.handlers.grants import create_role, delete_role, set_grant, update_role
+from provisioning.handlers.grants import (
+    add_role_member,
+    create_role,
+    delete_role,
+    remove_role_member,
+    set_grant,
+    update_role,
+)
 from provisioning.handlers.invitations import (
     accept_invitation,
     decline_invitation,
@@ -116,6 +123,8 @@ Prefetch = Callable[[Overlay, Sequence[Any]], None]
 HANDLERS: Final[Mapping[type, Handler]] = MappingProxyType(
     {
         commands.CreateAccount: create_account,
+        commands.AddRoleMember: add_role_member,
+        commands.RemoveRoleMember: remove_role_member,
         commands.CreateApiClient: create_api_client,
         commands.UpdateApiClient: update_api_client,
         commands.RotateApiClientSecret: rotate_api_client_secret,

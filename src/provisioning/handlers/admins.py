@@ -19,6 +19,7 @@ from provisioning.rules.admins import (
 )
 from provisioning.rules.classes_of_service import cos_required
 from provisioning.rules.domains import require_active
+from provisioning.rules.grants import write_grant
 from provisioning.rules.removal import remove_user
 
 __all__ = ["create_admin", "delete_admin", "update_admin"]
@@ -122,13 +123,13 @@ def update_admin(tx: Tx, command: UpdateAdmin) -> Step[User]:
 
 def _set_roles(tx: Tx, user: User, grant: Grant | None, role_ids: frozenset[str]) -> None:
     assert user.account_id is not None  # noqa: S101 - only account members are admins
-    if grant is None:
-        grant = Grant(
-            id=tx.new_id(), user_id=user.id, account_id=user.account_id, role_ids=role_ids
-        )
-        tx.uow.grants.add(grant)
-    else:
-        tx.uow.grants.update(attrs.evolve(grant, role_ids=role_ids))
+    wanted = (
+        Grant(id=tx.new_id(), user_id=user.id, account_id=user.account_id, role_ids=role_ids)
+        if grant is None
+        else attrs.evolve(grant, role_ids=role_ids)
+    )
+    write_grant(tx, grant, wanted)
+    grant = wanted
     tx.record(
         "UpdateAdmin",
         "grant",

@@ -7,7 +7,15 @@ from typing import Any, Final
 
 import attrs
 
-from provisioning.commands import UNCHANGED, CreateRole, DeleteRole, SetGrant, UpdateRole
+from provisioning.commands import (
+    UNCHANGED,
+    AddRoleMember,
+    CreateRole,
+    DeleteRole,
+    RemoveRoleMember,
+    SetGrant,
+    UpdateRole,
+)
 from provisioning.errors import Issue, NotFound, PermissionDenied, TargetOutranks, codes
 from provisioning.model import (
     OWNER_ROLE,
@@ -21,13 +29,29 @@ from provisioning.model import (
 from provisioning.rules._tx import Step, Tx, error, requested_id_issues
 from provisioning.rules.access import belongs_to, held_by
 from provisioning.rules.admins import super_admin_protected
-from provisioning.rules.grants import describe_grant, escalation, grant_issues, permission_issues
+from provisioning.rules.grants import (
+    describe_grant,
+    escalation,
+    grant_issues,
+    permission_issues,
+    write_grant,
+    wrong_scope,
+)
 
-__all__ = ["OWNER", "create_role", "delete_role", "set_grant", "update_role"]
+__all__ = [
+    "OWNER",
+    "add_role_member",
+    "create_role",
+    "delete_role",
+    "remove_role_member",
+    "set_grant",
+    "update_role",
+]
 
 CODES: Final = codes(
     invalid=(
         "mailbox.not_in_account",
+        "role.account_required",
         "role.name_invalid",
     ),
     conflict=("role.name_taken",),
@@ -83,6 +107,8 @@ def create_role(tx: Tx, command: CreateRole) -> Step[Role]:
             permissions=command.permissions,
             account_id=command.account_id,
             description=command.description,
+            created_at=tx.now,
+            updated_at=tx.now,
         )
         tx.uow.roles.add(role)
         tx.record("CreateRole", "role", role.id, account_id=command.account_id, detail=name)
@@ -121,7 +147,8 @@ def update_role(tx: Tx, command: UpdateRole) -> Step[Role]:
         changes["description"] = command.description
 
     def run() -> Role:
-        stored = tx.uow.roles.update(attrs.evolve(role, version=command.version, **changes))
+        changed = attrs.evolve(role, version=command.version, updated_at=tx.now, **changes)
+        stored = tx.uow.roles.update(changed)
         tx.record(
             "UpdateRole",
             "role",
@@ -158,10 +185,7 @@ def delete_role(tx: Tx, command: DeleteRole) -> Step[None]:
     def run() -> None:
         for grant in users:
             kept = attrs.evolve(grant, role_ids=grant.role_ids - {role.id})
-            if kept.role_ids or kept.permissions:
-                tx.uow.grants.update(kept)
-            else:
-                tx.uow.grants.remove(grant.id)
+            write_grant(tx, grant, kept if kept.role_ids or kept.permissions else None)
             tx.record(
                 "DeleteRole", "grant", grant.id, account_id=role.account_id, detail="role removed"
             )
@@ -254,11 +278,11 @@ def set_grant(tx: Tx, command: SetGrant) -> Step[Grant | None]:
     def run() -> Grant | None:
         if not command.role_ids and not command.permissions:
             if current is not None:
-                tx.uow.grants.remove(current.id)
+                write_grant(tx, current, None)
                 tx.record("SetGrant", "grant", current.id, account_id=account_id, detail="removed")
             return None
         if current is None:
-            grant = Grant(
+            wanted = Grant(
                 id=tx.new_id(),
                 user_id=user.id,
                 account_id=account_id,
@@ -266,14 +290,66 @@ def set_grant(tx: Tx, command: SetGrant) -> Step[Grant | None]:
                 role_ids=command.role_ids,
                 permissions=command.permissions,
             )
-            tx.uow.grants.add(grant)
         else:
-            grant = tx.uow.grants.update(
-                attrs.evolve(current, role_ids=command.role_ids, permissions=command.permissions)
+            wanted = attrs.evolve(
+                current, role_ids=command.role_ids, permissions=command.permissions
             )
+        grant = write_grant(tx, current, wanted)
+        assert grant is not None  # noqa: S101 - written, not removed
         tx.record(
             "SetGrant", "grant", grant.id, account_id=account_id, detail=describe_grant(grant)
         )
         return grant
 
     return Step.proceed(run, issues)
+
+
+def _member_role(tx: Tx, role_id: str, account_id: str | None) -> tuple[Role, str | None]:
+    """The role a membership change names, and the account it is held in (None: unnamed)."""
+    system = SYSTEM_ROLES.get(role_id)
+    if system is not None:
+        return system, account_id
+    role = tx.known("role", role_id, tx.uow.roles.find(role_id))
+    if account_id not in (None, role.account_id):
+        raise NotFound(entity="role", key=role_id)
+    return role, role.account_id
+
+
+def _membership(tx: Tx, command: AddRoleMember | RemoveRoleMember, *, add: bool) -> Step[Role]:
+    """Add the role to, or take it from, the user's grant in the account: a `SetGrant`."""
+    role, account_id = _member_role(tx, command.role_id, command.account_id)
+    if account_id is None:
+        needed = "name the account a system role is given in"
+        return Step.refuse([error("role.account_required", needed, field="account_id")])
+    if role.scope is not Scope.ACCOUNT:
+        return Step.refuse([wrong_scope(role, field="role_id")])
+    current = tx.uow.grants.for_scope(command.user_id, account_id, None)
+    held = frozenset() if current is None else current.role_ids
+    after = held | {role.id} if add else held - {role.id}
+    step = tx.handle(
+        SetGrant(
+            user_id=command.user_id,
+            account_id=account_id,
+            role_ids=after,
+            permissions=frozenset() if current is None else current.permissions,
+        )
+    )
+
+    def run() -> Role:
+        if command.version is not None and role.account_id is not None:
+            tx.uow.roles.at_version(role.id, command.version)  # `version.stale` if it moved
+        if after != held and step.run is not None:
+            step.run()
+        return tx.uow.roles.find(role.id) or role
+
+    return Step.proceed(run, step.issues)
+
+
+def add_role_member(tx: Tx, command: AddRoleMember) -> Step[Role]:
+    """Give the user the role in its account, as `SetGrant` would; the role, as stored after."""
+    return _membership(tx, command, add=True)
+
+
+def remove_role_member(tx: Tx, command: RemoveRoleMember) -> Step[Role]:
+    """Take the role from the user in its account, as `SetGrant` would."""
+    return _membership(tx, command, add=False)

@@ -564,7 +564,14 @@ class User:
 
 @attrs.frozen(field_transformer=_by_id)
 class Role:
-    """A named preset of permissions at one scope; `account_id` None marks a system role."""
+    """A named preset of permissions at one scope; `account_id` None marks a system role.
+
+    A custom role's `version` moves, and its `updated_at` with it, whenever
+    it changes and whenever a grant gives it to someone or takes it away:
+    it versions the role with its members (a SCIM group's ETag). System
+    roles, and roles stored before the times were kept, have None for both
+    times.
+    """
 
     id: str
     name: str = attrs.field(validator=_name)
@@ -572,6 +579,8 @@ class Role:
     permissions: frozenset[str] = frozenset()
     account_id: str | None = None
     description: str = ""
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
     version: int = attrs.field(default=1, validator=_positive)
 
     @property

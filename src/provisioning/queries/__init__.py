@@ -63,6 +63,7 @@ from provisioning.queries._roles import (
     get_grant,
     get_role,
     grants,
+    role_members,
     roles,
 )
 from provisioning.queries._support import (
@@ -74,6 +75,7 @@ from provisioning.queries._users import (
     UserSummary,
     admins,
     find_user,
+    find_users,
     get_user,
     users,
 )
@@ -96,6 +98,7 @@ __all__ = [
     "domains",
     "every",
     "find_user",
+    "find_users",
     "former_users",
     "get_account",
     "get_api_client",
@@ -115,6 +118,7 @@ __all__ = [
     "permissions",
     "phone_numbers",
     "phone_seat",
+    "role_members",
     "roles",
     "station_packages",
     "support_relationships",

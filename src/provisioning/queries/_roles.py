@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from provisioning.errors import NotFound
 from provisioning.model import (
     SYSTEM_ROLES,
     Grant,
     Role,
+    User,
 )
 from provisioning.ports import Environment
 from provisioning.principals import Actor
 from provisioning.queries._base import (
     PAGE,
     Page,
+    argument_invalid,
     known_account,
     listing,
     member,
@@ -21,7 +24,7 @@ from provisioning.queries._base import (
 )
 from provisioning.rules.access import authorize, known
 
-__all__ = ["get_grant", "get_role", "grants", "roles"]
+__all__ = ["get_grant", "get_role", "grants", "role_members", "roles"]
 
 
 @query
@@ -90,3 +93,41 @@ def get_grant(ctx: Environment, actor: Actor, grant_id: str) -> Grant:
         if grant.user_id != actor.user_id:
             authorize(uow, actor, "grants.manage", grant.account_id)
         return grant
+
+
+@query
+def role_members(
+    ctx: Environment,
+    actor: Actor,
+    role_id: str,
+    *,
+    account_id: str | None = None,
+    offset: int = 0,
+    limit: int = PAGE,
+    after: str | None = None,
+) -> Page[User]:
+    """The users holding an account-scope role in its account, by username; needs `grants.manage`.
+
+    A custom role's account is its own; a system role's is `account_id`,
+    which it then needs. Its members are those whose grant in the account
+    names it (a class of service's rights are no membership).
+    """
+    with ctx.store.snapshot() as uow:
+        role = SYSTEM_ROLES.get(role_id) or known(
+            uow, actor, "role", role_id, uow.roles.find(role_id)
+        )
+        if role.account_id is not None and account_id not in (None, role.account_id):
+            raise NotFound(entity="role", key=role_id)
+        account = role.account_id or account_id
+        if account is None:
+            raise argument_invalid(
+                "a system role's members are those of an account: give account_id"
+            )
+        listing(uow, actor, account, "grants.manage")
+        holders = [
+            grant.user_id
+            for grant in uow.grants.of_account(account)
+            if grant.mailbox_id is None and role.id in grant.role_ids
+        ]
+        found = sorted(uow.users.get_many(holders).values(), key=lambda u: (u.username.key, u.id))
+    return page_of(found, offset, limit, after)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import datetime
 
 import attrs
 
@@ -32,7 +33,7 @@ from provisioning.queries._base import (
 )
 from provisioning.rules.access import authorize, known, permissions_of
 
-__all__ = ["UserPage", "UserSummary", "admins", "get_user", "users"]
+__all__ = ["UserPage", "UserSummary", "admins", "find_user", "find_users", "get_user", "users"]
 
 
 @attrs.frozen
@@ -210,6 +211,89 @@ def find_user(
         if found is not None and username is not None and found.username.key != key:
             found = None  # an alias: not the username asked for
         return _readable(uow, actor, found, asked=asked)
+
+
+@query
+def find_users(
+    ctx: Environment,
+    actor: Actor,
+    account_id: str,
+    *,
+    username: AddressText | None = None,
+    address: AddressText | None = None,
+    external_id: str | None = None,
+    directory: str | None = None,
+    enabled: bool | None = None,
+    changed_since: datetime | None = None,
+    offset: int = 0,
+    limit: int = PAGE,
+    after: str | None = None,
+) -> Page[User]:
+    """The account's users, in full, that match every filter given: sorted by username.
+
+    For an integration (a SCIM filter, a sync): `username`, `address`
+    (a username or an alias) and `external_id` (among the users of
+    `directory`, None: of none) are each one indexed read, as in
+    `find_user`; `enabled` and `changed_since` (changed after that instant)
+    filter in the store. Needs `users.read` in the account; pages as
+    `users` does (`after` is a page's `next_cursor`).
+    """
+    check_page(offset, limit)
+    last = _cursor_of(after)
+    status = None if enabled is None else (UserStatus.ACTIVE if enabled else UserStatus.DISABLED)
+    with ctx.store.snapshot() as uow:
+        listing(uow, actor, account_id, "users.read")
+        if username is None and address is None and external_id is None:
+            found, total = uow.users.page(
+                account_id=account_id,
+                offset=offset,
+                limit=limit,
+                after=last,
+                status=None if status is None else status.value,
+                changed_since=changed_since,
+            )
+        else:
+            one = _one_of(
+                uow,
+                account_id,
+                username=username,
+                address=address,
+                external_id=external_id,
+                directory=directory,
+            )
+            matching = [
+                user
+                for user in ([] if one is None else [one])
+                if (status is None or user.status is status)
+                and (changed_since is None or user.updated_at > changed_since)
+            ]
+            found, total = (matching[offset:] if last is None else []), len(matching)
+    cursor = _cursor(found[-1]) if len(found) == limit else None
+    return Page(items=tuple(found), total=total, offset=offset, limit=limit, next_cursor=cursor)
+
+
+def _one_of(
+    uow: UnitOfWork,
+    account_id: str,
+    *,
+    username: str | None,
+    address: str | None,
+    external_id: str | None,
+    directory: str | None,
+) -> User | None:
+    """The one user of the account every key given names (None: none, or they disagree)."""
+    named: list[User | None] = []
+    if external_id is not None:
+        named.append(uow.users.by_external_id(account_id, directory, external_id))
+    for asked, alias_too in ((username, False), (address, True)):
+        if asked is not None:
+            key = _address_key(asked[:320])
+            user = uow.users.by_address(key) if key is not None else None
+            named.append(user if alias_too or user is None or user.username.key == key else None)
+    first = named[0]
+    if first is None or first.account_id != account_id:
+        return None
+    return first if all(user is not None and user.id == first.id for user in named) else None
 
 
 def _address_key(text: str) -> str | None:

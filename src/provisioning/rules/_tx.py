@@ -18,7 +18,7 @@ import re
 import secrets
 import threading
 import weakref
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any, Final, Generic, TypeVar, cast
@@ -212,6 +212,24 @@ class Effects:
         if isinstance(found, _Raised):
             raise found.error
         return cast("_V", found)
+
+    def renumbered(self, kept: Sequence[int]) -> Effects:
+        """These effects for the batch of the commands at positions `kept`, in that order.
+
+        What was kept of each command (its guess, DNS answers, hashes) moves
+        to its new position; what was kept of the others is let go.
+        """
+        moved = {old: new for new, old in enumerate(kept)}
+        return Effects(
+            memo={
+                (moved[key[0]], *key[1:]): value
+                for key, value in self._memo.items()
+                if key[0] in moved
+            },
+            counted={moved[i]: c for i, c in self.counted.items() if i in moved},
+            pending=dict(self.pending),
+            resolved=dict(self.resolved),
+        )
 
     def forget_all_but_hashes(self) -> None:
         """Let go of every id, token and answer kept, keeping the passwords' hashes.

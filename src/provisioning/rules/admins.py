@@ -9,7 +9,7 @@ from provisioning.model import Domain, EmailAddress, Grant, MfaState, User, User
 from provisioning.ports import Message
 from provisioning.rules._issues import error
 from provisioning.rules._tx import Tx
-from provisioning.rules.grants import grant_issues
+from provisioning.rules.grants import grant_issues, write_grant
 
 __all__ = [
     "new_admin",
@@ -132,7 +132,7 @@ def new_admin(
     kind = "super admin" if super_admin else "admin"
     tx.record(action, "user", user.id, account_id=account_id, detail=f"{kind} {username}")
     grant = Grant(id=tx.new_id(), user_id=user.id, account_id=account_id, role_ids=role_ids)
-    tx.uow.grants.add(grant)
+    write_grant(tx, None, grant)
     tx.record(action, "grant", grant.id, account_id=account_id, detail=", ".join(sorted(role_ids)))
     tx.notify(
         Message(

@@ -14,13 +14,23 @@ from provisioning.errors import Issue, codes
 from provisioning.model import (
     PERMISSIONS,
     Grant,
+    Role,
     Scope,
 )
 from provisioning.ports import UnitOfWork
 from provisioning.rules._tx import Tx, error
 from provisioning.rules.access import roles
 
-__all__ = ["escalation", "grant_issues", "grantable", "granted", "merge_grant", "permission_issues"]
+__all__ = [
+    "escalation",
+    "grant_issues",
+    "grantable",
+    "granted",
+    "merge_grant",
+    "permission_issues",
+    "write_grant",
+    "wrong_scope",
+]
 
 CODES: Final = codes(
     invalid=(
@@ -88,11 +98,7 @@ def grant_issues(
                 error("role.not_found", f"no role {role_id!r} in this account", field=field)
             )
         elif role.scope is not scope:
-            issues.append(
-                error(
-                    "role.wrong_scope", f"{role.name!r} is a {role.scope}-scope role", field=field
-                )
-            )
+            issues.append(wrong_scope(role, field=field))
     allowed = grantable(
         lambda mailbox: tx.permissions(account_id, mailbox),
         mailbox_id,
@@ -104,6 +110,11 @@ def grant_issues(
             wanted - allowed, "you cannot grant permissions you do not hold yourself", field=field
         )
     return issues
+
+
+def wrong_scope(role: Role, *, field: str) -> Issue:
+    """`role.wrong_scope`: the role is not of the scope it is given in."""
+    return error("role.wrong_scope", f"{role.name!r} is a {role.scope}-scope role", field=field)
 
 
 def escalation(beyond: Iterable[str], what: str, *, field: str) -> list[Issue]:
@@ -131,7 +142,7 @@ def merge_grant(
     """Add roles and permissions to what the user holds in that scope (creating the grant)."""
     current = tx.uow.grants.for_scope(user_id, account_id, mailbox_id)
     if current is None:
-        grant = Grant(
+        wanted = Grant(
             id=tx.new_id(),
             user_id=user_id,
             account_id=account_id,
@@ -139,16 +150,36 @@ def merge_grant(
             role_ids=role_ids,
             permissions=permissions,
         )
-        tx.uow.grants.add(grant)
     else:
-        grant = tx.uow.grants.update(
-            attrs.evolve(
-                current,
-                role_ids=current.role_ids | role_ids,
-                permissions=current.permissions | permissions,
-            )
+        wanted = attrs.evolve(
+            current,
+            role_ids=current.role_ids | role_ids,
+            permissions=current.permissions | permissions,
         )
+    grant = write_grant(tx, current, wanted)
+    assert grant is not None  # noqa: S101 - a grant written, not removed
     tx.record(action, "grant", grant.id, account_id=account_id, detail=describe_grant(grant))
+
+
+def write_grant(tx: Tx, old: Grant | None, new: Grant | None) -> Grant | None:
+    """Write a grant as it is to be (None: removed), from `old` (None: a new one); it as stored.
+
+    Each custom role the change gives or takes away moves its version and
+    `updated_at`: a role's version follows its members (see `Role`).
+    """
+    if new is None:
+        if old is not None:
+            tx.uow.grants.remove(old.id)
+        stored = None
+    else:
+        stored = tx.uow.grants.add(new) if old is None else tx.uow.grants.update(new)
+    before = frozenset() if old is None else old.role_ids
+    after = frozenset() if new is None else new.role_ids
+    for role_id in sorted(before ^ after):
+        role = tx.uow.roles.find(role_id)  # a system role has no row: no version to move
+        if role is not None:
+            tx.uow.roles.update(attrs.evolve(role, updated_at=tx.now))
+    return stored
 
 
 def permission_issues(permissions: frozenset[str], scope: Scope, *, field: str) -> list[Issue]:

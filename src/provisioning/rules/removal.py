@@ -10,6 +10,7 @@ import attrs
 
 from provisioning.model import Mailbox, User
 from provisioning.rules._tx import Tx
+from provisioning.rules.grants import write_grant
 
 __all__ = ["release_seat", "remove_mailbox", "remove_phones", "remove_support", "remove_user"]
 
@@ -27,7 +28,7 @@ def remove_mailbox(
     `leaving` is a user being removed along with it, which is left as it is.
     """
     for grant in tx.uow.grants.of_mailbox(mailbox.id):
-        tx.uow.grants.remove(grant.id)
+        write_grant(tx, grant, None)
         tx.record(action, "grant", grant.id, account_id=mailbox.account_id)
     for user in tx.uow.users.defaulting_to(mailbox.id):
         if user.id == leaving:
@@ -44,7 +45,7 @@ def remove_user(
 ) -> None:
     """Delete a user with its grants and its personal mailboxes; `detail` audits it (its name)."""
     for grant in tx.uow.grants.of_user(user.id):
-        tx.uow.grants.remove(grant.id)
+        write_grant(tx, grant, None)
     for mailbox in tx.uow.mailboxes.of_owner(user.id):
         remove_mailbox(tx, mailbox, action, leaving=user.id)
     release_seat(tx, user.id, action)

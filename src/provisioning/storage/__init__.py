@@ -54,6 +54,7 @@ from provisioning.storage._tables import (
     Table,
     Versioned,
     external_key,
+    instant_text,
     reindex,
 )
 
@@ -92,6 +93,7 @@ __all__ = [
     "Versioned",
     "change_scopes",
     "external_key",
+    "instant_text",
     "lookup_scope",
     "reindex",
     "row_accounts",

@@ -287,6 +287,11 @@ def _matches(table: Table[Any], entity: object, query: Select) -> bool:
     for name, value in query.equals:
         if table.column(name).value(entity) != value:
             return False
+    if query.since is not None:
+        name, value = query.since
+        held = table.column(name).value(entity)
+        if held is None or held <= value:
+            return False
     if query.text is None:
         return True
     for name in query.text_columns:

@@ -50,6 +50,7 @@ from provisioning.storage._tables import (
     Versioned,
     external_key,
     fold,
+    instant_text,
     scoped,
 )
 
@@ -123,6 +124,12 @@ class _Repository(Generic[_E]):
 
     def count(self) -> int:
         return self._rows.size()
+
+    def at_version(self, entity_id: str, version: int, /) -> _E:
+        """The entity, if it is still at `version`; else `Conflict` (`version.stale`)."""
+        current = self.get(entity_id)
+        self._check_version(current, version)
+        return current
 
     def _check_version(self, current: _E, version: int) -> None:
         if current.version != version:
@@ -253,15 +260,17 @@ class UserRepo(_Repository[User]):
         offset: int = 0,
         limit: int | None = None,
         after: tuple[str, str] | None = None,
+        status: str | None = None,
+        changed_since: datetime | None = None,
     ) -> tuple[list[User], int]:
-        equals = tuple(
-            (name, value)
-            for name, value in (("account_id", account_id), ("domain_id", domain_id))
-            if value is not None
-        )
+        """One page of users by username: of an account or domain, in a status, changed since."""
+        given = (("account_id", account_id), ("domain_id", domain_id), ("status", status))
+        equals = tuple((name, value) for name, value in given if value is not None)
+        since = None if changed_since is None else ("updated_at", instant_text(changed_since))
         query = Select(
             order_by="username_key",
             equals=equals,
+            since=since,
             text=None if text is None else text.casefold(),
             text_columns=("username_text", "full_name", "directory"),
             descending=descending,

@@ -11,6 +11,7 @@ drift apart in behaviour; only in how they keep rows.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
+from datetime import UTC, datetime
 from typing import Any, Final, Generic, Protocol, TypeVar
 
 import attrs
@@ -49,6 +50,7 @@ __all__ = [
     "Table",
     "Versioned",
     "external_key",
+    "instant_text",
     "reindex",
 ]
 
@@ -112,6 +114,8 @@ class Column:
     The SQLite store keeps it as a real, indexable column; the memory store
     computes it when asked. `index` names the key whose look-up narrows an
     equality filter on this column, for the stores that have no column index.
+    A column of instants gives them in UTC as ISO 8601 text of one width, so
+    that text compares as time does; a SQL store keeps the instant itself.
     """
 
     name: str
@@ -123,9 +127,11 @@ class Column:
 class Select:
     """One page of a query over a table's columns.
 
-    Rows match when every `equals` pair holds and, if `text` is given, when
-    `text` occurs in one of `text_columns` or equals the id (case-insensitive;
-    columns hold folded text). Rows are ordered by `order_by`, then by id;
+    Rows match when every `equals` pair holds, when the column `since` names
+    holds a value after the one it gives (an instant, in ISO 8601 form: see
+    `Column`), and, if `text` is given, when `text` occurs in one of
+    `text_columns` or equals the id (case-insensitive; columns hold folded
+    text). Rows are ordered by `order_by`, then by id;
     with `order_by` None, in the order they were inserted. `after` is a
     keyset cursor: the (order value, id) of the last row of the previous
     page, so a page is found through the index instead of by counting rows.
@@ -133,6 +139,7 @@ class Select:
 
     order_by: str | None
     equals: tuple[tuple[str, str], ...] = ()
+    since: tuple[str, str] | None = None
     text: str | None = None
     text_columns: tuple[str, ...] = ()
     descending: bool = False
@@ -594,6 +601,11 @@ def _first_part(value: str) -> str:
     return value.partition("/")[0]
 
 
+def instant_text(when: datetime) -> str:
+    """An instant as a `Column` of instants holds it: UTC, ISO 8601, microseconds, one width."""
+    return when.astimezone(UTC).isoformat(timespec="microseconds")
+
+
 def _fold_or_none(text: str | None) -> str | None:
     return None if text is None else text.casefold()
 
@@ -609,6 +621,8 @@ def _user_columns() -> tuple[Column, ...]:
             lambda u: f"{u.profile.full_name}\x1f{u.profile.display_name}".casefold(),
         ),
         Column("directory", lambda u: _fold_or_none(u.directory_service)),
+        Column("status", lambda u: u.status.value),
+        Column("updated_at", lambda u: instant_text(u.updated_at)),
     )
 
 

@@ -35,6 +35,7 @@ from provisioning.model import (
     MessageStatus,
     SignInState,
     Username,
+    UserStatus,
     skeleton,
 )
 from provisioning.ports import Store
@@ -325,6 +326,31 @@ class StoreContract:
                 "i-2",
             ]
             assert len(uow.invitations.of_account("a-1")) == 2
+
+    def test_users_are_paged_by_status_change_time_and_external_id(self, store: Store) -> None:
+        later = b.WHEN + timedelta(hours=1)
+        seed(
+            store,
+            b.account("a-1", "Acme"),
+            b.domain("d-1", "acme.example", "a-1"),
+            b.user("u-1", "ann@acme.example"),
+            attrs.evolve(
+                b.user("u-2", "bob@acme.example"),
+                status=UserStatus.DISABLED,
+                updated_at=later,
+                external_id="00uBob",
+            ),
+            attrs.evolve(b.user("u-3", "cy@acme.example"), updated_at=later),
+        )
+        with store.unit_of_work() as uow:
+            disabled, total = uow.users.page(account_id="a-1", status="disabled")
+            assert ([u.id for u in disabled], total) == (["u-2"], 1)
+            changed, total = uow.users.page(account_id="a-1", changed_since=b.WHEN)
+            assert ([u.id for u in changed], total) == (["u-2", "u-3"], 2)
+            none, total = uow.users.page(account_id="a-1", changed_since=later)
+            assert (none, total) == ([], 0)
+            assert uow.users.by_external_id("a-1", None, "00uBob").id == "u-2"  # type: ignore[union-attr]
+            assert uow.users.by_external_id("a-1", None, "00ubob") is None  # case-exact
 
     def test_the_audit_log_keeps_append_order_and_filters(self, store: Store) -> None:
         with store.unit_of_work() as uow:

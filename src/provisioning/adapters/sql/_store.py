@@ -516,6 +516,11 @@ class _SqlRows(Generic[_E]):
         where: list[sa.ColumnElement[bool]] = [
             table.c[name] == value for name, value in query.equals
         ]
+        if query.since is not None:
+            name, value = query.since
+            column = table.c[name]
+            instant = isinstance(column.type, UtcDateTime)
+            where.append(column > (datetime.fromisoformat(value) if instant else value))
         if query.text is not None:
             where.append(self._contains(query.text, query.text_columns))
         counted = sa.select(sa.func.count()).select_from(table).where(*where)
