@@ -89,8 +89,11 @@ def test_a_client_acts_with_its_roles_in_its_account_only(acme: Context, dns: Me
     run(acme, OPERATOR, CreateAccount(name="Globex", account_id="globex"))
     active_domain(acme, dns, "globex", "globex.example", admin_email="it@gx.example")
     mailbox = run(acme, OPERATOR, CreateMailbox(account_id="acme", address="desk@acme.example"))
-    okta = queries.authenticate_client(acme, _client(acme).token)
+    issued = _client(acme)
+    okta = queries.authenticate_client(acme, issued.token)
     assert okta.kind == "client"
+    proved = queries.client_of_token(acme, issued.token)
+    assert (proved.id, proved.account_id) == (issued.client.id, "acme")
     held = queries.permissions(acme, okta, "acme")
     assert "users.create" in held
     assert "clients.manage" not in held

@@ -156,6 +156,36 @@ def test_a_document_of_an_operators_commands_is_applied_in_one_transaction(
     }
 
 
+def test_drop_failing_applies_what_holds_and_lists_what_it_left_out(
+    tmp_path: Path, store: list[str]
+) -> None:
+    commands: list[Any] = [
+        {"kind": "CreateRole", "name": "helpdesk", "role_id": "r-help"},
+        {"kind": "CreateUsr", "username": "x@acme.example"},  # no such kind
+        {"kind": "CreateUser", "username": "ann@acme.example", "user_id": "u-ann"},
+        {"kind": "CreateUser", "username": "ann@acme.example"},  # taken by the one above
+        {"kind": "AddRoleMember", "role_id": "r-help", "user_id": "u-ann"},
+        {"kind": "AddRoleMember", "role_id": "r-help", "user_id": "u-nobody"},
+    ]
+    path = document(tmp_path, commands)
+    assert invoke(*store, "apply", path).exit_code == 1  # without it: nothing is changed
+    preview = invoke(*store, "apply", path, "--drop-failing", "--dry-run", "--format", "json")
+    assert preview.exit_code == 0, preview.output
+    assert invoke(*store, "--format", "json", "roles").stdout.count("helpdesk") == 0
+    done = invoke(*store, "apply", path, "--drop-failing", "--format", "json")
+    assert done.exit_code == 0, done.output
+    report = json.loads(done.stdout)
+    assert [row["command"] for row in report["results"]] == [0, 2, 4]
+    assert [(i["command"], i["code"]) for i in report["left_out"]] == [
+        (1, "command.kind_unknown"),
+        (3, "address.taken"),
+        (5, "user.not_found"),
+    ]
+    text = invoke(*store, "apply", path, "--drop-failing")  # again: all but the user are taken
+    assert "Left out" in text.stdout
+    assert "command(s) applied" in text.stderr + text.stdout
+
+
 def test_a_commands_account_is_the_chosen_one_when_the_document_leaves_it_out(
     tmp_path: Path, store: list[str]
 ) -> None:

@@ -292,6 +292,7 @@ def test_an_api_client_from_its_token_shown_once_to_its_revocation(tenant: Tenan
     events = tenant.ok("audit")["events"]
     assert any(e["action"] == "CreateUser" and e["actor"].startswith("client:") for e in events)
     assert token not in tenant.run("--format", "json", "audit").output
+    assert "│ Okta (" in tenant.run("audit", "--limit", "3").stdout  # its name, not its id
     rotated = tenant.run("client", "rotate", "okta", "--yes", "--show-token")
     assert rotated.exit_code == 0, rotated.output
     fresh = rotated.stdout.splitlines()[-1]

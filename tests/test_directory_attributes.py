@@ -20,9 +20,11 @@ from provisioning import (
     CreateAccount,
     CreateApiClient,
     CreateUser,
+    DirectoryEntry,
     NotFound,
     PermissionDenied,
     SetGrant,
+    SyncDirectory,
     UpdateUser,
     UsageError,
     plan,
@@ -317,3 +319,63 @@ def test_find_users_answers_only_who_may_read_the_account(acme: Context, dns: Me
     # Globex's owner asking its own account for Acme's user finds no one there.
     mine = queries.find_users(acme, Actor.user(gus.id), "globex", username="ann@acme.example")
     assert (mine.items, mine.total) == ((), 0)
+
+
+# -- a directory's whole list --------------------------------------------------------------------
+
+
+def _sync(ctx: Context, *entries: DirectoryEntry) -> Any:
+    command = SyncDirectory(account_id="acme", directory_service="ad", entries=entries)
+    return run(ctx, OPERATOR, command)
+
+
+def test_a_sync_carries_external_ids_and_attributes_and_changes_them(acme: Context) -> None:
+    entry = DirectoryEntry(
+        username="dora@acme.example",
+        first_name="Dora",
+        external_id="S-1-5-21-1",
+        title="Engineer",
+        locale="de_CH",
+    )
+    assert _sync(acme, entry).created == ("dora@acme.example",)
+    dora = queries.find_user(
+        acme, OPERATOR, external_id="S-1-5-21-1", account_id="acme", directory="ad"
+    )
+    assert (dora.profile.title, dora.profile.locale) == ("Engineer", "de-CH")
+    assert _sync(acme, entry).unchanged == ("dora@acme.example",)
+    promoted = attrs.evolve(entry, title="Lead", external_id="S-1-5-21-9")
+    assert _sync(acme, promoted).updated == ("dora@acme.example",)
+    dora = queries.get_user(acme, OPERATOR, dora.id)
+    assert (dora.profile.title, dora.external_id) == ("Lead", "S-1-5-21-9")
+
+
+def test_a_sync_refuses_an_external_id_twice_or_held_by_another(acme: Context) -> None:
+    first = DirectoryEntry(username="a@acme.example", external_id="X-1")
+    second = DirectoryEntry(username="b@acme.example", external_id="X-1")
+    refused = plan(
+        acme,
+        OPERATOR,
+        [SyncDirectory(account_id="acme", directory_service="ad", entries=(first, second))],
+    )
+    assert [(i.code, i.field) for i in refused.errors] == [
+        ("directory.duplicate_entry", "entries[1].external_id")
+    ]
+    _sync(acme, first)
+    moved = DirectoryEntry(username="b@acme.example", external_id="X-1")
+    held = plan(
+        acme,
+        OPERATOR,
+        [SyncDirectory(account_id="acme", directory_service="ad", entries=(moved,))],
+    )
+    assert [(i.code, i.field) for i in held.errors] == [
+        ("user.external_id_taken", "entries[0].external_id")  # a (left out: disabled) holds it
+    ]
+    bad = DirectoryEntry(username="c@acme.example", preferred_language="??")
+    tagged = plan(
+        acme,
+        OPERATOR,
+        [SyncDirectory(account_id="acme", directory_service="ad", entries=(bad,))],
+    )
+    assert [(i.code, i.field) for i in tagged.errors] == [
+        ("user.language_invalid", "entries[0].preferred_language")
+    ]

@@ -1,7 +1,7 @@
 """The import contract: the package's layers import downwards only.
 
-Read from the top: the edges (the command line, the workbook import, the
-testing kit) over the package's front (`provisioning`), over `bootstrap`, over the read-only
+Read from the top: the edges (the command line, the workbook import, SCIM,
+the testing kit) over the package's front (`provisioning`), over `bootstrap`, over the read-only
 `queries`, over the `engine` (plan and apply), over the `handlers`, over the
 `rules`, over the vocabulary they share (commands, results, principals,
 security, ports), over `storage`, over the `model`, over `errors`. A module
@@ -26,7 +26,7 @@ SOURCE = Path(__file__).parent.parent / "src" / "provisioning"
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("provisioning.__main__",),
     ("provisioning.cli",),
-    ("provisioning.bulk", "provisioning.testing"),
+    ("provisioning.bulk", "provisioning.testing", "provisioning.scim"),
     ("provisioning",),
     ("provisioning.bootstrap",),
     ("provisioning.adapters",),

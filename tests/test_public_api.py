@@ -22,6 +22,7 @@ MODULES = [
     "provisioning.adapters.memory",
     "provisioning.adapters.sql",
     "provisioning.adapters.system",
+    "provisioning.scim",
 ]
 
 

@@ -217,3 +217,27 @@ def test_the_rights_and_the_rank_of_set_grant_hold(acme: Context, dns: MemoryDns
         queries.role_members(acme, stranger, small.id)
     outsider = AddRoleMember(role_id="system:member", user_id=gus.id, account_id="acme")
     assert _codes(acme, OPERATOR, outsider) == []  # the operator may; an owner of Acme may not
+
+
+def test_members_added_at_once_from_two_threads_all_land(acme: Context) -> None:
+    import threading  # noqa: PLC0415 - this test's own
+
+    users = [_user(acme, f"m{n}") for n in range(12)]
+    role = _role(acme)
+    failures: list[BaseException] = []
+
+    def add(mine: list[User]) -> None:
+        try:
+            for user in mine:
+                run(acme, OPERATOR, AddRoleMember(role_id=role.id, user_id=user.id))
+        except BaseException as exc:  # noqa: BLE001 - reported by the test
+            failures.append(exc)
+
+    threads = [threading.Thread(target=add, args=(users[n::2],)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert len(_members(acme, role.id)) == len(users)
+    assert queries.get_role(acme, OPERATOR, role.id).version == 1 + len(users)

@@ -18,7 +18,7 @@ leaves every secret out.
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Final, Literal
@@ -594,14 +594,23 @@ def audit(options: Options, since: datetime | None, limit: int) -> None:
 
 
 def _actor_names(ctx: Context, reader: Actor, actors: set[str]) -> dict[str, str]:
-    """`user:ID` -> the user's username, for each user the reader may read (others stay ids)."""
+    """Who acted, by name: a user's username, an API client's name, where the reader may read it.
+
+    The others stay as the audit log has them (`platform:operator`, an id).
+    """
+    named: dict[str, Callable[[str], str]] = {
+        "user": lambda user_id: str(queries.get_user(ctx, reader, user_id).username),
+        "client": lambda client_id: (
+            f"{queries.get_api_client(ctx, reader, client_id).name} (API client)"
+        ),
+    }
     names = {}
     for actor in actors:
-        kind, _, user_id = actor.partition(":")
-        if kind != "user":
+        kind, _, actor_id = actor.partition(":")
+        if kind not in named:
             continue
         try:
-            names[actor] = str(queries.get_user(ctx, reader, user_id).username)
+            names[actor] = named[kind](actor_id)
         except ProvisioningError:
             continue
     return names

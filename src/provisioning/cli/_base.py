@@ -523,7 +523,9 @@ def _where(issue: Issue, kinds: Sequence[str] | None) -> str:
     return f"command {issue.command}{kind}{field}"
 
 
-def issues_table(issues: Sequence[Issue], *, kinds: Sequence[str] | None = None) -> None:
+def issues_table(
+    issues: Sequence[Issue], *, kinds: Sequence[str] | None = None, title: str = "Issues"
+) -> None:
     """The first issues, errors before warnings, and a count by code of the rest.
 
     `kinds` names the command at each position, for issues of a document's commands.
@@ -531,7 +533,7 @@ def issues_table(issues: Sequence[Issue], *, kinds: Sequence[str] | None = None)
     ordered = sorted(issues, key=lambda issue: not issue.blocking)
     shown, rest = ordered[:_SHOWN_ISSUES], ordered[_SHOWN_ISSUES:]
     table(
-        "Issues",
+        title,
         ("where", "severity", "code", "message"),
         [(_where(i, kinds), i.severity, i.code, i.message) for i in shown],
     )

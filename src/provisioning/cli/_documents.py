@@ -268,6 +268,15 @@ class _Planned:
     built: _Built
     planned: provisioning.Plan | None
     issues: list[Issue]
+    left_out: list[Issue] = attrs.Factory(list)
+    """With `--drop-failing`: the blocking issues of the commands left out."""
+
+    @property
+    def applied_positions(self) -> list[int]:
+        """The position in the document of each command the plan holds."""
+        kept = None if self.planned is None else self.planned.kept
+        positions = self.built.positions
+        return positions if kept is None else [positions[i] for i in kept]
 
     @property
     def ok(self) -> bool:
@@ -275,19 +284,37 @@ class _Planned:
 
 
 def _plan_document(
-    ctx: Context, actor: Actor, document: _Document, account: Account | None
+    ctx: Context,
+    actor: Actor,
+    document: _Document,
+    account: Account | None,
+    *,
+    drop_failing: bool = False,
 ) -> _Planned:
-    """Plan every command that could be built; every issue, at its position in the document."""
+    """Plan every command that could be built; every issue, at its position in the document.
+
+    With `drop_failing`, the entries that are no command and the commands
+    refused are left out (`_Planned.left_out`), and the rest planned again.
+    """
     built = _built(document.entries, None if document.saved is not None else account)
-    planned = plan(ctx, actor, built.commands) if built.commands else None
+    planned = (
+        plan(ctx, actor, built.commands, drop_failing=drop_failing) if built.commands else None
+    )
+
+    def placed(found: Sequence[Issue]) -> list[Issue]:
+        return [i if i.command is None else i.at(built.positions[i.command]) for i in found]
+
     issues = list(built.issues)
+    left_out: list[Issue] = []
+    if drop_failing:
+        left_out = [issue for issue in issues if issue.blocking and issue.command is not None]
+        issues = [issue for issue in issues if issue not in left_out]
     if planned is not None:
-        issues += [
-            issue if issue.command is None else issue.at(built.positions[issue.command])
-            for issue in planned.issues
-        ]
-    issues.sort(key=lambda issue: (issue.command is None, issue.command or 0))
-    return _Planned(built=built, planned=planned, issues=issues)
+        issues += placed(planned.issues)
+        left_out += placed(planned.dropped)
+    for found in (issues, left_out):
+        found.sort(key=lambda issue: (issue.command is None, issue.command or 0))
+    return _Planned(built=built, planned=planned, issues=issues, left_out=left_out)
 
 
 def _summary(name: str, done: _Planned) -> dict[str, Any]:
@@ -305,6 +332,11 @@ def _summary(name: str, done: _Planned) -> dict[str, Any]:
 def _show_issues(options: Options, done: _Planned) -> None:
     if done.issues and not options.json:
         issues_table(done.issues, kinds=done.built.kinds)
+
+
+def _show_left_out(options: Options, done: _Planned) -> None:
+    if done.left_out and not options.json:
+        issues_table(done.left_out, kinds=done.built.kinds, title="Left out")
 
 
 def _refuse_unless_ok(name: str, done: _Planned, document: Mapping[str, Any]) -> None:
@@ -441,13 +473,25 @@ def _check_saved(ctx: Context, options: Options, actor: Actor, saved: Mapping[st
 )
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Plan and report; change nothing (as `plan`).")
+@click.option(
+    "--drop-failing",
+    is_flag=True,
+    help="Leave out the commands that fail, and apply the rest (those left out are listed).",
+)
 @output("text", "json")
-def apply_command(options: Options, file: Path, dry_run: bool) -> None:  # noqa: FBT001 - a flag
+def apply_command(
+    options: Options,
+    file: Path,
+    dry_run: bool,  # noqa: FBT001 - a flag
+    drop_failing: bool,  # noqa: FBT001 - a flag
+) -> None:
     """Plan the commands of FILE (a document or a saved plan) and apply them in one transaction.
 
-    Nothing is changed unless the whole plan is ok. A saved plan is applied
-    only by the principal that made it, on its store, while it is fresh;
-    it is checked again against the store as it is now.
+    Nothing is changed unless the whole plan is ok; with --drop-failing, the
+    commands that fail (and those relying on them) are left out and listed,
+    and the rest is applied, still in one transaction. A saved plan is
+    applied only by the principal that made it, on its store, while it is
+    fresh; it is checked again against the store as it is now.
     """
     with reported(options):
         name, document = _load(file)
@@ -457,19 +501,23 @@ def apply_command(options: Options, file: Path, dry_run: bool) -> None:  # noqa:
             actor, account = here.actor, here.some_account  # documents may span accounts
             if document.saved is not None:
                 _check_saved(ctx, options, actor, document.saved)
-            done = _plan_document(ctx, actor, document, account)
+            done = _plan_document(ctx, actor, document, account, drop_failing=drop_failing)
             summary = _summary(name, done) | {"dry_run": dry_run}
+            if drop_failing:
+                summary["left_out"] = [issue_document(issue) for issue in done.left_out]
             _show_issues(options, done)
+            _show_left_out(options, done)
             _refuse_unless_ok(name, done, summary)
             if dry_run or done.planned is None:
                 say(options, summary, f"{name}: ok, {summary['commands']} command(s) planned")
                 return
             outcome = apply(ctx, done.planned)
+            positions = done.applied_positions
             results = [
                 {"command": position, "kind": kind_of, "result": to_export(result)}
                 for position, kind_of, result in zip(
-                    done.built.positions,
-                    (type(command).__name__ for command in done.built.commands),
+                    positions,
+                    (type(command).__name__ for command in done.planned.commands),
                     outcome.results,
                     strict=True,
                 )
@@ -477,8 +525,10 @@ def apply_command(options: Options, file: Path, dry_run: bool) -> None:  # noqa:
             summary |= {"applied": len(results), "results": results}
             if not options.json:
                 _results_table(results)
-            say(options, summary, f"{name}: {len(results)} command(s) applied")
-            _withheld(outcome.results, done.built.positions)
+            dropped = len({issue.command for issue in done.left_out})
+            left = f", {dropped} left out" if drop_failing else ""
+            say(options, summary, f"{name}: {len(results)} command(s) applied{left}")
+            _withheld(outcome.results, positions)
             waiting_note(ctx)
         finally:
             close(ctx)

@@ -6,7 +6,13 @@ from collections.abc import Iterable
 
 import attrs
 
-from provisioning.commands._base import AddressText, Command, MobileText, _collect
+from provisioning.commands._base import (
+    AddressText,
+    Command,
+    LanguageText,
+    MobileText,
+    _collect,
+)
 from provisioning.results import (
     DirectorySyncReport,
 )
@@ -16,7 +22,12 @@ __all__ = ["DirectoryEntry", "SyncDirectory"]
 
 @attrs.frozen(kw_only=True)
 class DirectoryEntry:
-    """One user as a directory service describes it."""
+    """One user as a directory service describes it.
+
+    `external_id` is the id the directory knows it by; `title` to
+    `preferred_language` are the organisation's attributes (see
+    `provisioning.model.Profile`): an entry sets them all, empty ones clear.
+    """
 
     username: AddressText
     first_name: str = ""
@@ -24,6 +35,16 @@ class DirectoryEntry:
     alternate_email: AddressText | None = None
     mobile: MobileText | None = None
     enabled: bool = True
+    external_id: str | None = None
+    title: str = ""
+    department: str = ""
+    employee_number: str = ""
+    cost_center: str = ""
+    organization: str = ""
+    division: str = ""
+    manager: str = ""
+    locale: LanguageText = ""
+    preferred_language: LanguageText = ""
 
 
 def _entries(values: Iterable[DirectoryEntry]) -> tuple[DirectoryEntry, ...]:

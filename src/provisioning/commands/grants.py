@@ -38,6 +38,8 @@ class CreateRole(Command[Role]):
     scope: Scope = Scope.ACCOUNT
     permissions: frozenset[str] = attrs.field(default=frozenset(), converter=_names)
     description: DescriptionText = ""
+    external_id: str | None = None
+    """The id an identity provider knows the role by (unique in the account, case-exact)."""
     role_id: str | None = None
 
 
@@ -52,6 +54,7 @@ class UpdateRole(Command[Role]):
         default=UNCHANGED, converter=_names_or_unchanged
     )
     description: DescriptionText | Unchanged = UNCHANGED
+    external_id: str | Unchanged | None = UNCHANGED
 
 
 @attrs.frozen(kw_only=True)

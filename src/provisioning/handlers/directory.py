@@ -9,6 +9,7 @@ import attrs
 from provisioning.commands import DirectoryEntry, SyncDirectory
 from provisioning.errors import InvalidValue, Issue, codes
 from provisioning.model import (
+    DIRECTORY_ATTRIBUTES,
     Domain,
     EmailAddress,
     MfaState,
@@ -23,7 +24,7 @@ from provisioning.results import DirectorySyncReport
 from provisioning.rules._tx import Step, Tx, error
 from provisioning.rules.access import target_outranks
 from provisioning.rules.domains import require_active
-from provisioning.rules.users import display_name
+from provisioning.rules.users import directory_attributes, display_name, external_id_issues
 
 __all__ = ["sync_directory"]
 
@@ -43,6 +44,8 @@ class _Wanted:
     domain: Domain
     profile: Profile
     status: UserStatus
+    external_id: str | None
+    row: int
 
 
 def _entry(
@@ -66,15 +69,20 @@ def _entry(
         issues += problems
         return None
     first, last = entry.first_name.strip(), entry.last_name.strip()
+    given = {name: getattr(entry, name) for name in DIRECTORY_ATTRIBUTES}
+    tagged: list[Issue] = []
+    attributes: dict[str, Any] = directory_attributes(given, tagged)
+    issues += [attrs.evolve(issue, field=f"{field}.{issue.field}") for issue in tagged]
     profile = Profile(
         first_name=first,
         last_name=last,
         display_name=display_name(first, last)[0],
         alternate_email=alternate,
         mobile=mobile,
+        **attributes,
     )
     status = UserStatus.ACTIVE if entry.enabled else UserStatus.DISABLED
-    return _Wanted(username, domain, profile, status)
+    return _Wanted(username, domain, profile, status, entry.external_id, row)
 
 
 def sync_directory(tx: Tx, command: SyncDirectory) -> Step[DirectorySyncReport]:
@@ -94,6 +102,7 @@ def sync_directory(tx: Tx, command: SyncDirectory) -> Step[DirectorySyncReport]:
     holders = tx.uow.users.holders(wanted)
     existing = tx.uow.users.get_many(holders.values())
     issues += _conflicts(wanted, holders, existing, service)
+    issues += _external_issues(tx, command.account_id, service, wanted, holders)
     ours = [
         u
         for u in tx.uow.users.of_account(command.account_id)
@@ -187,11 +196,37 @@ def _create(tx: Tx, account_id: str, service: str, want: _Wanted) -> None:
         directory_service=service,
         profile=want.profile,
         status=want.status,
+        external_id=want.external_id,
         corporate=True,
         mfa=MfaState(required=want.domain.require_2fa),
     )
     tx.uow.users.add(user)
     tx.record("SyncDirectory", "user", user.id, account_id=account_id, detail="created")
+
+
+def _external_issues(
+    tx: Tx, account_id: str, service: str, wanted: dict[str, _Wanted], holders: dict[str, str]
+) -> list[Issue]:
+    """An external id is the directory's name for one user: given twice, or held by another."""
+    issues: list[Issue] = []
+    seen: set[str] = set()
+    for key, want in wanted.items():
+        if want.external_id is None:
+            continue
+        field = f"entries[{want.row}]"
+        if want.external_id in seen:
+            issues.append(
+                error(
+                    "directory.duplicate_entry",
+                    f"the external id {want.external_id!r} appears twice",
+                    field=f"{field}.external_id",
+                )
+            )
+            continue
+        seen.add(want.external_id)
+        found = external_id_issues(tx, account_id, service, want.external_id, holders.get(key))
+        issues += [attrs.evolve(issue, field=f"{field}.external_id") for issue in found]
+    return issues
 
 
 def _rank_issues(tx: Tx, changed: list[User], disabled: list[User]) -> list[Issue]:
@@ -223,9 +258,12 @@ def _changes(user: User, want: _Wanted) -> dict[str, Any]:
         else want.profile.display_name,
         alternate_email=want.profile.alternate_email,
         mobile=want.profile.mobile,
+        **{name: getattr(want.profile, name) for name in DIRECTORY_ATTRIBUTES},
     )
     if profile != user.profile:
         changes["profile"] = profile
+    if want.external_id != user.external_id:
+        changes["external_id"] = want.external_id
     if want.status is not user.status:
         changes["status"] = want.status
     if want.username != user.username:  # the directory changed the case of the name

@@ -52,9 +52,10 @@ CODES: Final = codes(
     invalid=(
         "mailbox.not_in_account",
         "role.account_required",
+        "role.external_id_invalid",
         "role.name_invalid",
     ),
-    conflict=("role.name_taken",),
+    conflict=("role.external_id_taken", "role.name_taken"),
     state=(
         "grant.last_owner",
         "role.in_use",
@@ -83,6 +84,22 @@ def _name_issues(tx: Tx, account_id: str, name: str, own_id: str | None) -> list
     return []
 
 
+def _external_id_issues(
+    tx: Tx, account_id: str, external_id: str | None, own_id: str | None
+) -> list[Issue]:
+    """An external id is text, and another role's of the account only once."""
+    if external_id is None:
+        return []
+    if not external_id.strip():
+        invalid = "an external id holds text (forget one with None)"
+        return [error("role.external_id_invalid", invalid, field="external_id")]
+    holder = tx.uow.roles.by_external_id(account_id, external_id)
+    if holder is None or holder.id == own_id:
+        return []
+    taken = f"another role of the account is known as {external_id!r} already"
+    return [error("role.external_id_taken", taken, field="external_id")]
+
+
 def _find_role(tx: Tx) -> Callable[[str], Role | None]:
     def find(role_id: str) -> Role | None:
         return SYSTEM_ROLES.get(role_id) or tx.uow.roles.find(role_id)
@@ -98,6 +115,7 @@ def create_role(tx: Tx, command: CreateRole) -> Step[Role]:
     issues = requested_id_issues(command.role_id, _find_role(tx), field="role_id")
     issues += _name_issues(tx, command.account_id, name, None)
     issues += _role_permission_issues(tx, command.account_id, command.scope, command.permissions)
+    issues += _external_id_issues(tx, command.account_id, command.external_id, None)
 
     def run() -> Role:
         role = Role(
@@ -109,6 +127,7 @@ def create_role(tx: Tx, command: CreateRole) -> Step[Role]:
             description=command.description,
             created_at=tx.now,
             updated_at=tx.now,
+            external_id=command.external_id,
         )
         tx.uow.roles.add(role)
         tx.record("CreateRole", "role", role.id, account_id=command.account_id, detail=name)
@@ -145,6 +164,9 @@ def update_role(tx: Tx, command: UpdateRole) -> Step[Role]:
         changes["permissions"] = command.permissions
     if command.description is not UNCHANGED:
         changes["description"] = command.description
+    if command.external_id is not UNCHANGED:
+        issues += _external_id_issues(tx, role.account_id, command.external_id, role.id)
+        changes["external_id"] = command.external_id
 
     def run() -> Role:
         changed = attrs.evolve(role, version=command.version, updated_at=tx.now, **changes)

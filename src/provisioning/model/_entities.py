@@ -581,6 +581,9 @@ class Role:
     description: str = ""
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    external_id: str | None = None
+    """The id an identity provider knows a custom role by (a SCIM group's), unique in its
+    account, case-exact."""
     version: int = attrs.field(default=1, validator=_positive)
 
     @property

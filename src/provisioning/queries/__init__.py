@@ -33,6 +33,7 @@ from provisioning.queries._base import (
 from provisioning.queries._clients import (
     api_clients,
     authenticate_client,
+    client_of_token,
     get_api_client,
 )
 from provisioning.queries._domains import (
@@ -93,6 +94,7 @@ __all__ = [
     "audit_log",
     "authenticate_client",
     "classes_of_service",
+    "client_of_token",
     "customers",
     "devices",
     "domains",

@@ -12,7 +12,7 @@ from provisioning.queries._base import PAGE, Page, argument_invalid, listing, pa
 from provisioning.rules.access import authorize, known
 from provisioning.rules.clients import parse_token, secret_matches
 
-__all__ = ["api_clients", "authenticate_client", "get_api_client"]
+__all__ = ["api_clients", "authenticate_client", "client_of_token", "get_api_client"]
 
 CODES: Final = codes(unauthenticated=("client.unauthenticated",))
 """The codes this module raises, by category (`provisioning.errors.Category`)."""
@@ -68,6 +68,16 @@ def authenticate_client(ctx: Environment, token: str) -> Actor:
         >>> authenticate_client(ctx, issued.token) == Actor.client(issued.client.id)
         True
     """
+    return Actor.client(client_of_token(ctx, token).id)
+
+
+def client_of_token(ctx: Environment, token: str) -> ApiClient:
+    """The live API client a token proves, in full (its account, roles, directory).
+
+    As `authenticate_client`, with the same one read and the same one
+    error (`client.unauthenticated`); for an edge that needs the client's
+    account as well as its actor (the SCIM service).
+    """
     if not isinstance(token, str):
         raise argument_invalid(f"a token is text, not {type(token).__name__}")
     parsed = parse_token(token) if len(token) <= _TOKEN_LIMIT else None
@@ -80,4 +90,4 @@ def authenticate_client(ctx: Environment, token: str) -> Actor:
             code="client.unauthenticated",
             reason="the token is not one of a live API client",
         )
-    return Actor.client(client.id)
+    return client

@@ -51,7 +51,7 @@ def directory_managed(user: User, *, by: str | None = None, field: str = "user_i
         error(
             "user.directory_managed",
             f"{user.username} is managed by the directory service"
-            f" {user.directory_service!r}: change it there",
+            f" {user.directory_service!r}: change it there (or through its API client)",
             field=field,
         )
     ]

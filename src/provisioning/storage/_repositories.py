@@ -286,6 +286,10 @@ class UserRepo(_Repository[User]):
 class RoleRepo(_Repository[Role]):
     """Roles over a backend."""
 
+    def by_external_id(self, account_id: str, external_id: str, /) -> Role | None:
+        """The account's custom role an identity provider knows as `external_id`."""
+        return self._first("role.external_id", external_key(account_id, None, external_id))
+
     def by_name(self, account_id: str | None, name: str, /) -> Role | None:
         return self._first("role.name", scoped(account_id, name))
 

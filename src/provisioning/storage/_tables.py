@@ -402,7 +402,16 @@ def _role_keys() -> tuple[Key, ...]:
     def account(e: Role) -> Sequence[str]:
         return (e.account_id or "*",)
 
-    return (Key("role.name", name, "role.name_taken"), Key("role.account", account))
+    def external(e: Role) -> Sequence[str]:
+        if e.external_id is None or e.account_id is None:
+            return ()
+        return (external_key(e.account_id, None, e.external_id),)
+
+    return (
+        Key("role.name", name, "role.name_taken"),
+        Key("role.account", account),
+        Key("role.external_id", external, "role.external_id_taken"),
+    )
 
 
 def _grant_keys() -> tuple[Key, ...]:

@@ -203,6 +203,7 @@ KEY_COLUMNS: Final[Mapping[str, KeyColumn]] = {
     "user.external_id": KeyColumn("external_key", derived=True, optional=True, indexed=True),
     "role.name": KeyColumn("name_key", derived=True),
     "role.account": KeyColumn("account_id", null="*"),
+    "role.external_id": KeyColumn("external_key", derived=True, optional=True, indexed=True),
     "grant.scope": KeyColumn("scope_key", derived=True),
     "grant.user": KeyColumn("user_id"),
     "grant.account": KeyColumn("account_id"),
