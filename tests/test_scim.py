@@ -143,6 +143,8 @@ def test_entra_provisions_a_user_through_its_life(acme: Context) -> None:
     path = f"/Users/{user.id}"
     idp.patch(path, {"op": "Replace", "path": "active", "value": "False"})
     assert _stored(acme, user.id).status is UserStatus.DISABLED
+    (latest,) = queries.audit_log(acme, OPERATOR, "acme", limit=1, newest_first=True)
+    assert (latest.action, latest.detail) == ("UpdateUser", "enabled")  # what changed, alone
     idp.patch(path, {"op": "Replace", "path": "active", "value": "True"})
     assert _stored(acme, user.id).status is UserStatus.ACTIVE
     idp.patch(path, {"op": "Add", "path": f"{ENTERPRISE}:manager", "value": "mgr-42"})

@@ -429,6 +429,17 @@ class LibraryStorage(ScimStorage):
         last = results[-1] if results else None
         return self.user_resource(last) if isinstance(last, User) else None
 
+    def _changed_fields(
+        self, resource_type: ResourceType, resource_id: str, resource: Resource[Any]
+    ) -> dict[str, Any]:
+        """The `UpdateUser` fields `resource` changes: read back through the same mapping."""
+        current = self._user_fields(self.get(resource_type, resource_id))
+        return {
+            name: value
+            for name, value in self._user_fields(resource).items()
+            if current.get(name) != value
+        }
+
     def _state(self, resource_type: ResourceType, resource_id: str) -> _State:
         """The version and the names a write starts from: as stored, or as the request left it."""
         batch = _BATCH.get(None)
@@ -511,9 +522,9 @@ class LibraryStorage(ScimStorage):
             if username.casefold() != state.name.casefold():
                 commands.append(RenameUser(user_id=resource_id, version=version, username=username))
                 version += 1  # the update follows the rename, in the same plan
-            commands.append(
-                UpdateUser(user_id=resource_id, version=version, **self._user_fields(resource))
-            )
+            changed = self._changed_fields(resource_type, resource_id, resource)
+            if changed:  # only what differs: the audit log says what the request changed
+                commands.append(UpdateUser(user_id=resource_id, version=version, **changed))
         predicted = _predicted(
             resource, resource_id, str(resource_type.name), version=state.version + len(commands)
         )
