@@ -53,7 +53,7 @@ from provisioning.cli._base import (
     Failure,
     OneLineErrors,
     Options,
-    all_of,
+    account_listing,
     choose_actor,
     close,
     configure_logging,
@@ -526,19 +526,13 @@ def users(options: Options, search: str | None, sort: str, limit: int) -> None:
 @output("text", "json", "ndjson", "csv")
 def domains(options: Options) -> None:
     """List the account's domains."""
-    with reported(options):
-        found = in_account(
-            options,
-            lambda ctx, account, actor: all_of(queries.domains, ctx, actor, account.id),
-        )
-        listed(
-            options,
-            "domains",
-            to_export(found),
-            text=lambda: table(
-                "Domains", ("name", "status", "id"), [(d.name, d.status, d.id) for d in found]
-            ),
-        )
+    account_listing(
+        options,
+        queries.domains,
+        ("domains", "Domains"),
+        ("name", "status", "id"),
+        lambda d: (d.name, d.status, d.id),
+    )
 
 
 @main.command(
@@ -620,21 +614,13 @@ def _actor_names(ctx: Context, reader: Actor, actors: set[str]) -> dict[str, str
 @output("text", "json", "ndjson", "csv")
 def roles(options: Options) -> None:
     """List the roles of the account and of the platform: the names `--role` takes."""
-    with reported(options):
-        found = in_account(
-            options,
-            lambda ctx, account, actor: all_of(queries.roles, ctx, actor, account.id),
-        )
-        listed(
-            options,
-            "roles",
-            to_export(found),
-            text=lambda: table(
-                "Roles",
-                ("name", "scope", "permissions", "id"),
-                [(r.name, r.scope, ", ".join(sorted(r.permissions)), r.id) for r in found],
-            ),
-        )
+    account_listing(
+        options,
+        queries.roles,
+        ("roles", "Roles"),
+        ("name", "scope", "permissions", "id"),
+        lambda r: (r.name, r.scope, ", ".join(sorted(r.permissions)), r.id),
+    )
 
 
 DEMO_LINKS: Final = "https://portal.example/set-password?user={user_id}&token={token}"

@@ -51,6 +51,7 @@ from provisioning import (
 from provisioning.adapters.memory import MemoryDns
 from provisioning.adapters.sql import redacted
 from provisioning.model import Account, MessageStatus, QueuedMessage
+from provisioning.model._converter import to_export
 from provisioning.rules.clients import TOKEN_PREFIX
 
 __all__ = [
@@ -61,6 +62,7 @@ __all__ = [
     "Here",
     "OneLineErrors",
     "Options",
+    "account_listing",
     "all_of",
     "choose_account",
     "choose_actor",
@@ -494,6 +496,32 @@ def listed(
         click.echo(buffer.getvalue(), nl=False)
     else:
         text()
+
+
+def account_listing(
+    options: Options,
+    query: Callable[..., queries.Page[Any]],
+    names: tuple[str, str],
+    header: tuple[str, ...],
+    row: Callable[[Any], tuple[object, ...]],
+) -> None:
+    """Every item of one of the chosen account's listings, `listed` (`names`: key, title).
+
+    `query` is a paged query of an account (`queries.domains` ...), read
+    page after page by the chosen principal; `row` is an item's line of the
+    table people read.
+    """
+    with reported(options):
+        found = in_account(
+            options, lambda ctx, account, actor: all_of(query, ctx, actor, account.id)
+        )
+        key, title = names
+        listed(
+            options,
+            key,
+            to_export(found),
+            text=lambda: table(title, header, [row(item) for item in found]),
+        )
 
 
 def issue_document(issue: Issue) -> dict[str, object]:

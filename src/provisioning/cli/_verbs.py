@@ -55,12 +55,12 @@ from provisioning.cli._base import (
     Failure,
     Here,
     Options,
+    account_listing,
     all_of,
     close,
     confirmed,
     examples,
     flat,
-    listed,
     open_store,
     output,
     reported,
@@ -852,37 +852,13 @@ def support_close(options: Options, session_id: str) -> None:
 @output("text", "json", "ndjson", "csv")
 def support_list(options: Options) -> None:
     """The account's support relationships, as parent or as customer."""
-    _account_list(
+    account_listing(
         options,
         queries.support_relationships,
         ("relationships", "Support relationships"),
         ("id", "parent", "customer", "status"),
         lambda r: (r.id, r.parent_id, r.customer_id, r.status),
     )
-
-
-def _account_list(
-    options: Options,
-    query: Callable[..., queries.Page[Any]],
-    names: tuple[str, str],
-    header: tuple[str, ...],
-    row: Callable[[Any], tuple[object, ...]],
-) -> None:
-    """Print every item of one of the account's listings: `names` are its key and its title."""
-    with reported(options):
-        ctx = open_store(options)
-        try:
-            here = Here(ctx, options)
-            found = all_of(query, ctx, here.actor, here.account.id)
-        finally:
-            close(ctx)
-        key, title = names
-        listed(
-            options,
-            key,
-            to_export(found),
-            text=lambda: table(title, header, [row(item) for item in found]),
-        )
 
 
 # -- API clients ---------------------------------------------------------------------------------
@@ -974,7 +950,7 @@ def client_add(
 @output("text", "json", "ndjson", "csv")
 def client_list(options: Options) -> None:
     """The account's API clients, revoked ones too."""
-    _account_list(
+    account_listing(
         options,
         queries.api_clients,
         ("clients", "API clients"),
