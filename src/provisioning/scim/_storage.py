@@ -260,26 +260,6 @@ class LibraryStorage(ScimStorage):
     def _model(self, kind: str) -> type[Resource[Any]]:
         return cast("type[Resource[Any]]", self.scim.model_for(kind))
 
-    def _user_fields(self, resource: Resource[Any]) -> dict[str, Any]:
-        """What a SCIM user says of a user, as `CreateUser`'s and `UpdateUser`'s fields."""
-        given = _dump(resource)
-        name = given.get("name") or {}
-        enterprise = given.get(ENTERPRISE) or {}
-        manager = enterprise.get("manager") or {}
-        fields: dict[str, Any] = {
-            "first_name": _text(name.get("givenName")) or "",
-            "last_name": _text(name.get("familyName")) or "",
-            "display_name": _text(given.get("displayName")),
-            "timezone": _text(given.get("timezone")),
-            "external_id": _text(given.get("externalId")),
-            "manager": _text(manager.get("value")) or "",
-            **{name: _text(given.get(scim)) or "" for name, scim in _CORE_NAMES.items()},
-            **{name: _text(enterprise.get(scim)) or "" for name, scim in _ENTERPRISE_NAMES.items()},
-        }
-        active = given.get("active")
-        fields["enabled"] = active is not False
-        return fields
-
     # -- running commands ---------------------------------------------------------------------
 
     def run(self, commands: Sequence[Command[Any]]) -> tuple[Any, ...]:
@@ -305,16 +285,22 @@ class LibraryStorage(ScimStorage):
         caller = _caller()
         try:
             role = queries.get_role(self.ctx, caller.actor, role_id)
-            if role.account_id != caller.account_id:
-                raise NotFoundException(detail=f"no group {role_id!r}")
-            members = queries.every(
+        except ProvisioningError as refused:
+            raise to_scim(refused) from refused
+        if role.account_id != caller.account_id:
+            raise NotFoundException(detail=f"no group {role_id!r}")
+        return role, self._members(role)
+
+    def _members(self, role: Role) -> list[User]:
+        caller = _caller()
+        try:
+            return queries.every(
                 lambda after: queries.role_members(
-                    self.ctx, caller.actor, role_id, limit=queries.MAX_PAGE, after=after
+                    self.ctx, caller.actor, role.id, limit=queries.MAX_PAGE, after=after
                 )
             )
         except ProvisioningError as refused:
             raise to_scim(refused) from refused
-        return role, members
 
     # -- the storage ------------------------------------------------------------------------------
 
@@ -407,7 +393,7 @@ class LibraryStorage(ScimStorage):
         except ProvisioningError as refused:
             raise to_scim(refused) from refused
         custom = [role for role in roles if role.account_id == caller.account_id]
-        resources = [self.group_resource(*self._role(role.id)) for role in custom]
+        resources = [self.group_resource(role, self._members(role)) for role in custom]
         return _matching(search_request.filter, resources)
 
     # -- writes: run at once, or collected into a Bulk request's one plan ---------------------
@@ -429,17 +415,6 @@ class LibraryStorage(ScimStorage):
         last = results[-1] if results else None
         return self.user_resource(last) if isinstance(last, User) else None
 
-    def _changed_fields(
-        self, resource_type: ResourceType, resource_id: str, resource: Resource[Any]
-    ) -> dict[str, Any]:
-        """The `UpdateUser` fields `resource` changes: read back through the same mapping."""
-        current = self._user_fields(self.get(resource_type, resource_id))
-        return {
-            name: value
-            for name, value in self._user_fields(resource).items()
-            if current.get(name) != value
-        }
-
     def _state(self, resource_type: ResourceType, resource_id: str) -> _State:
         """The version and the names a write starts from: as stored, or as the request left it."""
         batch = _BATCH.get(None)
@@ -449,7 +424,8 @@ class LibraryStorage(ScimStorage):
             role, members = self._role(resource_id)
             return _State(role.version, role.name, role.external_id, {u.id for u in members})
         user = self._user(resource_id)
-        return _State(user.version, str(user.username), user.external_id, set())
+        fields = _fields_of(self.user_resource(user))
+        return _State(user.version, str(user.username), user.external_id, set(), fields)
 
     def create(self, resource_type: ResourceType, resource: Resource[Any]) -> Resource[Any]:
         """A new user, or a new group (a custom role holding no permission) with its members."""
@@ -478,7 +454,7 @@ class LibraryStorage(ScimStorage):
                     password=password,
                     password_repeat=password,
                     user_id=new_id,
-                    **self._user_fields(resource),
+                    **_fields_of(resource),
                 )
             ]
         predicted = _predicted(resource, new_id, str(resource_type.name), version=len(commands))
@@ -522,7 +498,11 @@ class LibraryStorage(ScimStorage):
             if username.casefold() != state.name.casefold():
                 commands.append(RenameUser(user_id=resource_id, version=version, username=username))
                 version += 1  # the update follows the rename, in the same plan
-            changed = self._changed_fields(resource_type, resource_id, resource)
+            changed = {  # read back through the same mapping as the stored user was
+                name: value
+                for name, value in _fields_of(resource).items()
+                if state.fields.get(name) != value
+            }
             if changed:  # only what differs: the audit log says what the request changed
                 commands.append(UpdateUser(user_id=resource_id, version=version, **changed))
         predicted = _predicted(
@@ -597,10 +577,13 @@ class LibraryStorage(ScimStorage):
 
 @attrs.define
 class _State:
+    """What a write starts from: the version, the name, and a user's fields or a group's members."""
+
     version: int
     name: str
     external_id: str | None
     members: set[str]
+    fields: dict[str, Any] = attrs.Factory(dict)
 
 
 @attrs.define
@@ -636,7 +619,8 @@ class Batch:
         version = int(str(meta.get("version", 'W/"1"')).strip('W/"') or 1)
         members = {str(m.get("value")) for m in given.get("members") or []}
         name = _text(given.get("userName")) or _text(given.get("displayName")) or ""
-        return _State(version, name, _text(given.get("externalId")), members)
+        fields = _fields_of(self.pending[resource_id])
+        return _State(version, name, _text(given.get("externalId")), members, fields)
 
 
 _BATCH: contextvars.ContextVar[Batch | None] = contextvars.ContextVar(
@@ -664,6 +648,27 @@ def _stopping_point(order: list[int], failed: set[int], fail_on_errors: int | No
         if seen >= fail_on_errors:
             return position
     return None
+
+
+def _fields_of(resource: Resource[Any]) -> dict[str, Any]:
+    """What a SCIM user says of a user, as `CreateUser`'s and `UpdateUser`'s fields."""
+    given = _dump(resource)
+    name = given.get("name") or {}
+    enterprise = given.get(ENTERPRISE) or {}
+    manager = enterprise.get("manager") or {}
+    fields: dict[str, Any] = {
+        "first_name": _text(name.get("givenName")) or "",
+        "last_name": _text(name.get("familyName")) or "",
+        "display_name": _text(given.get("displayName")),
+        "timezone": _text(given.get("timezone")),
+        "external_id": _text(given.get("externalId")),
+        "manager": _text(manager.get("value")) or "",
+        **{name: _text(given.get(scim)) or "" for name, scim in _CORE_NAMES.items()},
+        **{name: _text(enterprise.get(scim)) or "" for name, scim in _ENTERPRISE_NAMES.items()},
+    }
+    active = given.get("active")
+    fields["enabled"] = active is not False
+    return fields
 
 
 def _check_version(version: int, expected: str | None) -> None:
