@@ -267,9 +267,10 @@ def _new_profile(command: CreateUser, account: Account, issues: list[Issue]) -> 
 
 def _source(tx: Tx) -> dict[str, Any]:
     """Where a new user comes from: a directory's API client makes that directory's users."""
-    if tx.directory is None:
+    directory = tx.directory  # a read of the acting client, once
+    if directory is None:
         return {"source": UserSource.MANUAL}
-    return {"source": UserSource.DIRECTORY, "directory_service": tx.directory}
+    return {"source": UserSource.DIRECTORY, "directory_service": directory}
 
 
 def create_user(tx: Tx, command: CreateUser) -> Step[User]:
