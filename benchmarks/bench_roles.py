@@ -10,13 +10,11 @@ Run with `nox -s bench -- --members 5000`.
 from __future__ import annotations
 
 import argparse
-import statistics
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
-from common import active_account
+from common import active_account, interleaved
 
 from provisioning import (
     Actor,
@@ -57,25 +55,16 @@ def bench(name: str, ctx: Context, dns: MemoryDns, members: int, rounds: int) ->
     users = _users(ctx, members)
     custom = run(ctx, OPERATOR, CreateRole(account_id="acme", name="Sales"))
 
-    def batch(role_id: str) -> Callable[[], object]:
-        def work() -> object:
-            outcome = apply(ctx, plan(ctx, OPERATOR, _grants(users, role_id)))
-            apply(ctx, plan(ctx, OPERATOR, _revoke(users)))  # back as it was, untimed below
-            return outcome
+    def batch(role_id: str) -> Callable[[int], object]:
+        return lambda _: apply(ctx, plan(ctx, OPERATOR, _grants(users, role_id)))
 
-        return work
+    def undo() -> None:  # back as it was, untimed
+        apply(ctx, plan(ctx, OPERATOR, _revoke(users)))
 
-    timed: dict[str, list[float]] = {"custom": [], "system": []}
-    for round_ in range(rounds):
-        order = [("custom", batch(custom.id)), ("system", batch("system:member"))]
-        for label, work in order if round_ % 2 else order[::-1]:
-            start = time.perf_counter()
-            work()
-            timed[label].append(time.perf_counter() - start)
-    one, other = statistics.median(timed["custom"]), statistics.median(timed["system"])
+    one, other = interleaved(rounds, batch(custom.id), batch("system:member"), before=undo)
     print(
-        f"{name}: {members} grants of a custom role {one:.2f} s, of a system role {other:.2f} s"
-        f" (each with its undoing): ratio {one / other:.2f}"
+        f"{name}: {members} grants of a custom role {one:.2f} s, of a system role {other:.2f} s:"
+        f" ratio {one / other:.2f}"
     )
     few = users[:200]
 
@@ -86,15 +75,13 @@ def bench(name: str, ctx: Context, dns: MemoryDns, members: int, rounds: int) ->
         grants = [SetGrant(user_id=u.id, account_id="acme", role_ids={custom.id}) for u in few]
         return [run(ctx, OPERATOR, grant) for grant in grants]
 
-    each: dict[str, list[float]] = {"add": [], "grant": []}
-    singles: list[tuple[str, Callable[[], object]]] = [("add", adding), ("grant", granting)]
-    for round_ in range(rounds):
-        for kind, single in singles if round_ % 2 else singles[::-1]:
-            apply(ctx, plan(ctx, OPERATOR, _revoke(few)))
-            start = time.perf_counter()
-            single()
-            each[kind].append((time.perf_counter() - start) / len(few))
-    one, other = statistics.median(each["add"]), statistics.median(each["grant"])
+    one, other = interleaved(
+        rounds,
+        lambda _: adding(),
+        lambda _: granting(),
+        before=lambda: apply(ctx, plan(ctx, OPERATOR, _revoke(few))),
+    )
+    one, other = one / len(few), other / len(few)
     print(
         f"{name}: AddRoleMember {one * 1e3:.2f} ms, SetGrant {other * 1e3:.2f} ms per member:"
         f" ratio {one / other:.2f}"

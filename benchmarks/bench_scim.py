@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import tempfile
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from common import active_account
+from common import active_account, interleaved
 
 from provisioning import Actor, Context, CreateApiClient, CreateUser, run
 from provisioning.adapters.memory import MemoryDns
@@ -66,20 +64,6 @@ class Service:
         return json.loads(answer) if answer else None
 
 
-def _median_pair(
-    rounds: int, one: Callable[[int], object], other: Callable[[int], object]
-) -> tuple[float, float]:
-    first: list[float] = []
-    second: list[float] = []
-    for round_ in range(rounds):
-        order = [(first, one), (second, other)]
-        for times, work in order if round_ % 2 else order[::-1]:
-            start = time.perf_counter()
-            work(round_)
-            times.append(time.perf_counter() - start)
-    return statistics.median(first), statistics.median(second)
-
-
 def writes(service: Service, count: int, bulk: int, rounds: int) -> None:
     def posting(round_: int) -> None:
         for n in range(count):
@@ -91,7 +75,7 @@ def writes(service: Service, count: int, bulk: int, rounds: int) -> None:
             command = CreateUser(account_id="acme", username=f"r{round_}-{n}@acme.example")
             run(service.ctx, service.actor, command)
 
-    scim, library = _median_pair(rounds, posting, running)
+    scim, library = interleaved(rounds, posting, running)
     print(
         f"POST /Users {scim / count * 1e3:.2f} ms, run(CreateUser) {library / count * 1e3:.2f} ms"
         f" per user: ratio {scim / library:.2f}"
@@ -118,7 +102,7 @@ def writes(service: Service, count: int, bulk: int, rounds: int) -> None:
             command = CreateUser(account_id="acme", username=f"l{round_}-{n}@acme.example")
             run(service.ctx, service.actor, command)
 
-    scim, library = _median_pair(max(rounds // 2, 1), bulked, looped)
+    scim, library = interleaved(max(rounds // 2, 1), bulked, looped)
     print(
         f"/Bulk of {bulk} creations {scim:.2f} s, a loop of {bulk} run() {library:.2f} s:"
         f" ratio {scim / library:.2f}"
@@ -165,7 +149,7 @@ def lookups(service: Service, count: int, rounds: int) -> None:
                 if not isinstance(found, dict) or found["totalResults"] != 1:
                     raise SystemExit(f"{attribute} eq found no user {n}")
 
-        scim, by = _median_pair(rounds, filtered, by_id)
+        scim, by = interleaved(rounds, filtered, by_id)
         print(
             f"{count} users: {label} {scim / len(picked) * 1e3:.2f} ms,"
             f" GET by id {by / len(picked) * 1e3:.2f} ms: ratio {scim / by:.2f}"

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from common import interleaved
+
 from provisioning import Actor, Context, queries
 from provisioning.adapters.memory import MemoryStore
 from provisioning.adapters.sql import SqliteStore
@@ -111,20 +113,22 @@ def _lookups(name: str, ctx: Context, who: Actor, count: int, rounds: int = 7) -
     for label, work in candidates.items():
         if not all(work()):  # each a user, or a page holding one
             raise SystemExit(f"{label} missed a user it should find")
+
+    def by_id(_: int) -> object:
+        return [queries.get_user(ctx, who, i) for i in ids]
+
     for label, work in candidates.items():
-        found: list[float] = []
-        got: list[float] = []
-        for round_ in range(rounds):
-            order = [(found, work), (got, lambda: [queries.get_user(ctx, who, i) for i in ids])]
-            for times, run_it in order if round_ % 2 else order[::-1]:
-                start = time.perf_counter()
-                run_it()
-                times.append((time.perf_counter() - start) / len(picked))
-        one, other = statistics.median(found), statistics.median(got)
+        one, other = interleaved(rounds, _each_round(work), by_id)
+        one, other = one / len(picked), other / len(picked)
         print(
             f"{name}: {label:<26} {one * 1e6:7.0f} us, get_user(id) {other * 1e6:7.0f} us"
             f" per user: ratio {one / other:.2f}"
         )
+
+
+def _each_round(work: Callable[[], object]) -> Callable[[int], object]:
+    """`work`, run the same way whatever the round."""
+    return lambda _: work()
 
 
 def main() -> None:

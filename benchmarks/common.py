@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import statistics
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -70,6 +71,30 @@ def clock(work: Callable[[], Any]) -> tuple[float, Any]:
     start = time.perf_counter()
     result = work()
     return time.perf_counter() - start, result
+
+
+def interleaved(
+    rounds: int,
+    one: Callable[[int], object],
+    other: Callable[[int], object],
+    *,
+    before: Callable[[], object] | None = None,
+) -> tuple[float, float]:
+    """The median seconds of `one(round)` and `other(round)`, in turns, which first alternating.
+
+    `before`, if given, runs untimed before each of them (putting back what
+    the last one changed).
+    """
+    timed: tuple[list[float], list[float]] = ([], [])
+    for round_ in range(rounds):
+        order = [(timed[0], one), (timed[1], other)]
+        for times, work in order if round_ % 2 else order[::-1]:
+            if before is not None:
+                before()
+            start = time.perf_counter()
+            work(round_)
+            times.append(time.perf_counter() - start)
+    return statistics.median(timed[0]), statistics.median(timed[1])
 
 
 def best(work: Callable[[], Any], repeat: int = 5) -> float:
