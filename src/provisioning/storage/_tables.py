@@ -351,10 +351,12 @@ def external_key(account_id: str, directory: str | None, external_id: str) -> st
     return f"{account_id}\x1f{directory or ''}\x1f{external_id}"
 
 
-def _external(e: User) -> Sequence[str]:
+def _external(e: User | Role) -> Sequence[str]:
+    """The external-id key of a user (of its directory) or a role (of none), if it has one."""
     if e.external_id is None or e.account_id is None:
         return ()
-    return (external_key(e.account_id, e.directory_service, e.external_id),)
+    directory = e.directory_service if isinstance(e, User) else None
+    return (external_key(e.account_id, directory, e.external_id),)
 
 
 def _user_keys() -> tuple[Key, ...]:
@@ -402,15 +404,10 @@ def _role_keys() -> tuple[Key, ...]:
     def account(e: Role) -> Sequence[str]:
         return (e.account_id or "*",)
 
-    def external(e: Role) -> Sequence[str]:
-        if e.external_id is None or e.account_id is None:
-            return ()
-        return (external_key(e.account_id, None, e.external_id),)
-
     return (
         Key("role.name", name, "role.name_taken"),
         Key("role.account", account),
-        Key("role.external_id", external, "role.external_id_taken"),
+        Key("role.external_id", _external, "role.external_id_taken"),
     )
 
 
